@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# The README's test command: on a fresh Debian 12 machine with Node 20 (as root), installs what the
+# tests need, then runs every test. Fails if any test fails or cannot run.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need=()
+command -v /usr/lib/postgresql/15/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
+command -v sipp >/dev/null 2>&1 || need+=(sip-tester)
+command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
+if [ ${#need[@]} -gt 0 ]; then
+  if [ "$(id -u)" -ne 0 ]; then echo "need root to install: ${need[*]}" >&2; exit 1; fi
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
+fi
+# The Debian package starts its own cluster on 5432; the tests start their own on a free port.
+npm ci --no-audit --no-fund
+npm run typecheck
+npm test
