@@ -1,0 +1,154 @@
+/**
+ * REST API schemas, defined once: the server validates with them and publishes them as OpenAPI.
+ */
+import { z } from 'zod';
+
+export const Role = z.enum(['user', 'admin', 'operator']);
+export type Role = z.infer<typeof Role>;
+
+/** A display string: trimmed, no control characters, bounded. */
+export const DisplayText = (max: number) =>
+  z
+    .string()
+    .trim()
+    .min(1)
+    .max(max)
+    .refine((s) => !/[\u0000-\u001f\u007f]/.test(s), 'must not contain control characters');
+
+export const Domain = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .max(253)
+  .regex(/^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/, 'must be a domain name such as contoso.example');
+
+/** A user's address: local-part@domain, lower-cased. */
+export const Address = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .max(320)
+  .regex(/^[a-z0-9._%+-]{1,64}@([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/, 'must be an address such as alice@contoso.example');
+
+export const Password = z.string().min(8).max(256);
+export const CountryCode = z.string().regex(/^[A-Z]{2}$/, 'must be an ISO 3166-1 alpha-2 code such as GB');
+export const TimeZone = z
+  .string()
+  .max(64)
+  .refine((tz) => {
+    try {
+      new Intl.DateTimeFormat('en', { timeZone: tz });
+      return true;
+    } catch {
+      return false;
+    }
+  }, 'must be an IANA time zone such as Europe/London');
+
+export const Id = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be an id');
+
+export const User = z.object({
+  id: z.string(),
+  tenantId: z.string(),
+  address: z.string(),
+  displayName: z.string(),
+  title: z.string().nullable(),
+  department: z.string().nullable(),
+  role: Role,
+  enabled: z.boolean(),
+  createdAt: z.string(),
+});
+export type User = z.infer<typeof User>;
+
+export const Tenant = z.object({
+  id: z.string(),
+  name: z.string(),
+  domains: z.array(z.string()),
+  country: z.string(),
+  timeZone: z.string(),
+  createdAt: z.string(),
+});
+export type Tenant = z.infer<typeof Tenant>;
+
+export const LoginRequest = z.strictObject({ address: Address, password: z.string().min(1).max(256) });
+export const LoginResponse = z.object({
+  accessToken: z.string(),
+  refreshToken: z.string(),
+  expiresIn: z.number().int(),
+  user: User,
+});
+export type LoginResponse = z.infer<typeof LoginResponse>;
+export const RefreshRequest = z.strictObject({ refreshToken: z.string().min(1).max(512) });
+export const LogoutRequest = z.strictObject({ refreshToken: z.string().min(1).max(512).optional() });
+
+export const Page = <T extends z.ZodType>(item: T) =>
+  z.object({ items: z.array(item), nextCursor: z.string().nullable() });
+
+export const UserSearchQuery = z.strictObject({
+  query: z.string().max(200).optional(),
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+  cursor: z.string().max(400).optional(),
+});
+
+export const CreateUserRequest = z.strictObject({
+  address: Address,
+  displayName: DisplayText(200),
+  password: Password,
+  title: DisplayText(200).optional(),
+  department: DisplayText(200).optional(),
+  role: z.enum(['user', 'admin']).default('user'),
+});
+
+export const UpdateUserRequest = z.strictObject({
+  displayName: DisplayText(200).optional(),
+  title: DisplayText(200).nullable().optional(),
+  department: DisplayText(200).nullable().optional(),
+  role: z.enum(['user', 'admin']).optional(),
+  enabled: z.boolean().optional(),
+  password: Password.optional(),
+});
+
+export const CreateTenantRequest = z.strictObject({
+  name: DisplayText(200),
+  domains: z.array(Domain).min(1).max(20),
+  country: CountryCode.default('US'),
+  timeZone: TimeZone.default('UTC'),
+});
+export const UpdateTenantRequest = z.strictObject({
+  name: DisplayText(200).optional(),
+  country: CountryCode.optional(),
+  timeZone: TimeZone.optional(),
+});
+export const AddDomainRequest = z.strictObject({ domain: Domain });
+
+export const AuditEntry = z.object({
+  id: z.string(),
+  tenantId: z.string().nullable(),
+  actorId: z.string().nullable(),
+  actorAddress: z.string().nullable(),
+  action: z.string(),
+  target: z.string().nullable(),
+  detail: z.record(z.string(), z.unknown()).nullable(),
+  sourceAddress: z.string().nullable(),
+  at: z.string(),
+});
+export const AuditQuery = z.strictObject({
+  limit: z.coerce.number().int().min(1).max(500).default(100),
+  cursor: z.string().max(400).optional(),
+});
+
+export const ApiKey = z.object({
+  id: z.string(),
+  name: z.string(),
+  role: z.enum(['user', 'admin']),
+  prefix: z.string(),
+  createdAt: z.string(),
+  lastUsedAt: z.string().nullable(),
+});
+export const CreateApiKeyRequest = z.strictObject({ name: DisplayText(100), role: z.enum(['user', 'admin']).default('admin') });
+export const CreateApiKeyResponse = ApiKey.extend({ secret: z.string() });
+
+export const Health = z.object({
+  status: z.enum(['ok', 'degraded']),
+  version: z.string(),
+  database: z.object({ engine: z.enum(['sqlite', 'postgres']), ok: z.boolean() }),
+});

@@ -1,0 +1,53 @@
+/**
+ * The catalogue of coded errors. Clients match on `code`, never on message text.
+ * The HTTP API answers `{"error":{"code","message"}}`; the realtime protocol carries the same codes.
+ */
+export const ErrorCodes = {
+  malformed_json: 400,
+  validation_failed: 400,
+  bad_request: 400,
+  unauthorized: 401,
+  invalid_credentials: 401,
+  token_expired: 401,
+  session_revoked: 401,
+  user_disabled: 401,
+  forbidden: 403,
+  not_found: 404,
+  method_not_allowed: 405,
+  duplicate_address: 409,
+  duplicate_domain: 409,
+  conflict: 409,
+  payload_too_large: 413,
+  unsupported_media_type: 415,
+  rate_limited: 429,
+  internal: 500,
+  unavailable: 503,
+} as const;
+
+export type ErrorCode = keyof typeof ErrorCodes;
+
+export interface ErrorBody {
+  error: { code: ErrorCode | string; message: string; field?: string };
+}
+
+/** An expected, coded failure (bad input, missing rights, conflicts): not a bug. */
+export class ParleyError extends Error {
+  readonly code: ErrorCode;
+  readonly status: number;
+  readonly field?: string;
+  /** Seconds, for rate_limited. */
+  readonly retryAfter?: number;
+
+  constructor(code: ErrorCode, message: string, extra: { field?: string; retryAfter?: number } = {}) {
+    super(message);
+    this.name = 'ParleyError';
+    this.code = code;
+    this.status = ErrorCodes[code];
+    this.field = extra.field;
+    this.retryAfter = extra.retryAfter;
+  }
+
+  toBody(): ErrorBody {
+    return { error: { code: this.code, message: this.message, ...(this.field ? { field: this.field } : {}) } };
+  }
+}

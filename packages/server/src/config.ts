@@ -1,0 +1,82 @@
+/**
+ * Configuration: from the environment (PARLEY_*) and an optional JSON file (PARLEY_CONFIG_FILE), the
+ * environment winning. Validated once at start; a bad value stops the process with a message naming it.
+ * Every limit, throttle and timer is a setting so tests can make it short.
+ */
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { z } from 'zod';
+
+const int = (def: number, min = 0, max = Number.MAX_SAFE_INTEGER) => z.coerce.number().int().min(min).max(max).default(def);
+
+/** Each setting: its environment name, its schema and default, and what it does (for the README table). */
+export const settings = {
+  port: { env: 'PARLEY_PORT', schema: int(8080, 0, 65535), doc: 'HTTP and WebSocket port (0: any free port)' },
+  host: { env: 'PARLEY_HOST', schema: z.string().min(1).default('127.0.0.1'), doc: 'Address the HTTP server binds to' },
+  dataDir: { env: 'PARLEY_DATA_DIR', schema: z.string().min(1).default('./data'), doc: 'Folder for the SQLite database and blobs' },
+  databaseUrl: {
+    env: 'PARLEY_DATABASE_URL',
+    schema: z
+      .string()
+      .regex(/^(postgres(ql)?:\/\/|sqlite:)/, 'must start with postgres:// or sqlite:')
+      .optional(),
+    doc: 'Absent: SQLite in the data folder; postgres://user@host:port/db: PostgreSQL',
+  },
+  publicUrl: { env: 'PARLEY_PUBLIC_URL', schema: z.url().optional(), doc: 'URL users open (default http://HOST:PORT)' },
+  logLevel: {
+    env: 'PARLEY_LOG_LEVEL',
+    schema: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    doc: 'Log level (pino)',
+  },
+  bodyLimit: { env: 'PARLEY_BODY_LIMIT', schema: int(1_048_576, 1024), doc: 'Largest HTTP request body, bytes' },
+  accessTokenTtl: { env: 'PARLEY_ACCESS_TOKEN_TTL', schema: int(900, 1), doc: 'Access token lifetime, seconds' },
+  refreshTokenTtl: { env: 'PARLEY_REFRESH_TOKEN_TTL', schema: int(30 * 86400, 1), doc: 'Refresh session lifetime, seconds' },
+  loginMaxPerAccount: { env: 'PARLEY_LOGIN_MAX_PER_ACCOUNT', schema: int(5, 1), doc: 'Failed sign-ins per account per window' },
+  loginMaxPerAddress: { env: 'PARLEY_LOGIN_MAX_PER_ADDRESS', schema: int(20, 1), doc: 'Failed sign-ins per source address per window' },
+  loginWindow: { env: 'PARLEY_LOGIN_WINDOW', schema: int(300, 1), doc: 'Sign-in throttle window, seconds' },
+  sessionRecheck: {
+    env: 'PARLEY_SESSION_RECHECK',
+    schema: int(30, 1),
+    doc: 'Seconds between re-checks of open connections against sessions changed by other processes',
+  },
+  shutdownGrace: { env: 'PARLEY_SHUTDOWN_GRACE', schema: int(10, 0), doc: 'Seconds to finish in-flight work on SIGTERM' },
+} as const;
+
+type Settings = typeof settings;
+export type Config = { -readonly [K in keyof Settings]: z.output<Settings[K]['schema']> } & { publicUrl: string };
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n  ${problems.join('\n  ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/**
+ * Reads the configuration. `overrides` (used by tests and the CLI) win over the environment, which wins
+ * over the file.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Partial<Record<keyof Settings, unknown>> = {}): Config {
+  let file: Record<string, unknown> = {};
+  if (env.PARLEY_CONFIG_FILE) {
+    try {
+      file = JSON.parse(readFileSync(env.PARLEY_CONFIG_FILE, 'utf8')) as Record<string, unknown>;
+    } catch (err) {
+      throw new ConfigError([`PARLEY_CONFIG_FILE: cannot read ${env.PARLEY_CONFIG_FILE}: ${(err as Error).message}`]);
+    }
+  }
+  const problems: string[] = [];
+  const out: Record<string, unknown> = {};
+  for (const [key, s] of Object.entries(settings)) {
+    const raw = key in overrides ? overrides[key as keyof Settings] : (env[s.env] ?? file[s.env] ?? file[key]);
+    const value = raw === '' ? undefined : raw;
+    const r = (s.schema as z.ZodType).safeParse(value);
+    if (r.success) out[key] = r.data;
+    else problems.push(`${s.env}=${JSON.stringify(value)}: ${r.error.issues.map((i) => i.message).join('; ')}`);
+  }
+  if (problems.length) throw new ConfigError(problems);
+  const cfg = out as Config;
+  cfg.dataDir = resolve(cfg.dataDir);
+  cfg.publicUrl ??= `http://${cfg.host.includes(':') ? `[${cfg.host}]` : cfg.host}:${cfg.port}`;
+  return cfg;
+}

@@ -1,0 +1,47 @@
+/**
+ * Versioned migrations, run at start and by `parley migrate`. Each migration is a module under
+ * ./migrations with `up(db, engine)`; they are listed here in order, and applied once each, inside
+ * kysely's migrator (which takes a lock so two processes starting together do not both apply one).
+ */
+import { Migrator, type CreateTableBuilder, type Kysely, type Migration, type MigrationProvider } from 'kysely';
+import type { Engine, Storage } from './db.ts';
+import * as m001 from './migrations/001_core.ts';
+
+export type MigrationEngine = Engine;
+type Up = (db: Kysely<unknown>, engine: Engine) => Promise<void>;
+
+/** Every migration, in order. Append; never edit or reorder one that has shipped. */
+const migrations: Array<[string, { up: Up }]> = [['001_core', m001]];
+
+/** An auto-incrementing integer primary key on either engine. */
+export function serialPrimaryKey<T extends string, C extends string>(
+  t: CreateTableBuilder<T, C>,
+  name: string,
+  engine: Engine,
+): CreateTableBuilder<T, C> {
+  return engine === 'postgres'
+    ? t.addColumn(name, 'bigserial', (c) => c.primaryKey())
+    : t.addColumn(name, 'integer', (c) => c.primaryKey().autoIncrement());
+}
+
+class Provider implements MigrationProvider {
+  constructor(private readonly engine: Engine) {}
+  async getMigrations(): Promise<Record<string, Migration>> {
+    const out: Record<string, Migration> = {};
+    for (const [name, mod] of migrations) out[name] = { up: (db) => mod.up(db, this.engine) };
+    return out;
+  }
+}
+
+export interface MigrationReport {
+  applied: string[];
+  current: string | null;
+}
+
+export async function migrate(storage: Storage): Promise<MigrationReport> {
+  const migrator = new Migrator({ db: storage.db, provider: new Provider(storage.engine) });
+  const { error, results } = await migrator.migrateToLatest();
+  if (error) throw error instanceof Error ? error : new Error(String(error));
+  const applied = (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+  return { applied, current: migrations.at(-1)?.[0] ?? null };
+}
