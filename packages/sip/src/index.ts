@@ -1,0 +1,17 @@
+/**
+ * @parley/sip: a server-side SIP stack (RFC 3261) that knows nothing of Parley.
+ */
+export * from './errors.ts';
+export * from './lex.ts';
+export * from './uri.ts';
+export * from './address.ts';
+export * from './via.ts';
+export * from './header-names.ts';
+export * from './message.ts';
+export * from './parser.ts';
+export * from './stream-framer.ts';
+export * from './reasons.ts';
+export * from './ids.ts';
+export * from './response.ts';
+export * from './validate.ts';
+export * from './uas-guard.ts';
