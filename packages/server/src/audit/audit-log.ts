@@ -1,0 +1,68 @@
+/**
+ * The audit log of administrative actions: who, what, when, from where. Tenant admins read their own
+ * tenant's entries; operators read everything.
+ */
+import type { Kysely } from 'kysely';
+import type { Database } from '../storage/schema.ts';
+import { newId, iso } from '../ids.ts';
+import type { TenantScope } from '../directory/scope.ts';
+
+export interface Actor {
+  id: string | null;
+  address: string | null;
+  sourceAddress: string | null;
+}
+
+export const systemActor = (what = 'cli'): Actor => ({ id: null, address: what, sourceAddress: null });
+
+export interface AuditRecord {
+  tenantId: string | null;
+  action: string;
+  target?: string | null;
+  detail?: Record<string, unknown> | null;
+}
+
+export class AuditLog {
+  constructor(private readonly db: Kysely<Database>) {}
+
+  async record(actor: Actor, rec: AuditRecord, db: Kysely<Database> = this.db): Promise<void> {
+    await db
+      .insertInto('audit_log')
+      .values({
+        id: newId('aud'),
+        tenant_id: rec.tenantId,
+        actor_id: actor.id,
+        actor_address: actor.address,
+        action: rec.action,
+        target: rec.target ?? null,
+        detail: rec.detail ? JSON.stringify(rec.detail) : null,
+        source_address: actor.sourceAddress,
+        at: Date.now(),
+      })
+      .execute();
+  }
+
+  /** Newest first; `scope` null means every tenant (operators). */
+  async list(scope: TenantScope | null, limit: number, cursor?: string) {
+    let q = this.db.selectFrom('audit_log').selectAll().orderBy('seq', 'desc').limit(limit + 1);
+    if (scope) q = q.where('tenant_id', '=', scope.tenantId);
+    if (cursor && /^\d+$/.test(cursor)) q = q.where('seq', '<', Number(cursor));
+    const rows = await q.execute();
+    const more = rows.length > limit;
+    const page = rows.slice(0, limit);
+    return {
+      items: page.map((r) => ({
+        id: r.id,
+        tenantId: r.tenant_id,
+        actorId: r.actor_id,
+        actorAddress: r.actor_address,
+        action: r.action,
+        target: r.target,
+        detail: r.detail ? (JSON.parse(r.detail) as Record<string, unknown>) : null,
+        sourceAddress: r.source_address,
+        at: iso(r.at),
+      })),
+      nextCursor: more ? String(page.at(-1)!.seq) : null,
+    };
+  }
+}

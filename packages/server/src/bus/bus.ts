@@ -1,0 +1,44 @@
+/**
+ * Events between modules. In-process by default; a Redis driver carries the same events between nodes
+ * when several run. Every event names its tenant, so subscribers can scope what they forward.
+ * A throwing listener is logged and never breaks the emitter or the other listeners.
+ */
+export interface BusEvents {
+  /** A user's access ends now: disabled, deleted. */
+  'user.disabled': { tenantId: string; userId: string };
+  /** A refresh session was revoked: its access tokens and connections end now. */
+  'session.revoked': { tenantId: string; userId: string; sessionId: string };
+}
+
+export type BusListener<K extends keyof BusEvents> = (event: BusEvents[K]) => void;
+
+export interface Bus {
+  publish<K extends keyof BusEvents>(topic: K, event: BusEvents[K]): void;
+  subscribe<K extends keyof BusEvents>(topic: K, listener: BusListener<K>): () => void;
+}
+
+export class InProcessBus implements Bus {
+  private readonly listeners = new Map<keyof BusEvents, Set<(e: unknown) => void>>();
+
+  constructor(private readonly onListenerError: (err: unknown, topic: string) => void = () => {}) {}
+
+  publish<K extends keyof BusEvents>(topic: K, event: BusEvents[K]): void {
+    const set = this.listeners.get(topic);
+    if (!set) return;
+    for (const l of [...set]) {
+      try {
+        l(event);
+      } catch (err) {
+        this.onListenerError(err, topic);
+      }
+    }
+  }
+
+  subscribe<K extends keyof BusEvents>(topic: K, listener: BusListener<K>): () => void {
+    let set = this.listeners.get(topic);
+    if (!set) this.listeners.set(topic, (set = new Set()));
+    const l = listener as (e: unknown) => void;
+    set.add(l);
+    return () => set.delete(l);
+  }
+}

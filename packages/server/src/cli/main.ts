@@ -1,0 +1,197 @@
+/**
+ * `parley`: the server's command line.
+ *
+ *   parley serve [--demo]        start the server (with --demo: create the demo data first)
+ *   parley migrate               apply database migrations
+ *   parley tenant create --name N --domain D [--country CC] [--time-zone TZ]
+ *   parley user add --tenant D --address A --name N --password P [--role user|admin]
+ *   parley operator add --address A --password P [--name N]
+ *   parley demo                  create the demo tenant, users and operator (idempotent)
+ *
+ * Every admin command takes --json to print its result as one JSON object. Bad arguments print the
+ * usage and exit 2; a refused operation (duplicate, invalid value) prints its code and exits 1.
+ */
+import { parseArgs } from 'node:util';
+import { ParleyError } from '@parley/protocol';
+import { ConfigError, loadConfig } from '../config.ts';
+import { openStorage } from '../storage/db.ts';
+import { migrate } from '../storage/migrator.ts';
+import { createApp } from '../app.ts';
+import { AdminCommands } from './commands.ts';
+
+export const usage = `usage: parley <command> [options]
+
+  serve [--demo]                      start the server (--demo: create demo data first)
+  migrate                             apply database migrations
+  tenant create --name N --domain D [--country CC] [--time-zone TZ]
+  user add --tenant DOMAIN --address A --name N --password P [--role user|admin]
+           [--title T] [--department D]
+  operator add --address A --password P [--name N]
+  demo                                create demo tenant, users and operator (idempotent)
+
+options: --json (print the result as one JSON object), --help
+configuration comes from PARLEY_* environment variables (see README)`;
+
+class UsageError extends Error {}
+
+const specs = {
+  serve: { demo: { type: 'boolean' } },
+  migrate: {},
+  'tenant create': { name: { type: 'string' }, domain: { type: 'string' }, country: { type: 'string' }, 'time-zone': { type: 'string' } },
+  'user add': {
+    tenant: { type: 'string' },
+    address: { type: 'string' },
+    name: { type: 'string' },
+    password: { type: 'string' },
+    role: { type: 'string' },
+    title: { type: 'string' },
+    department: { type: 'string' },
+  },
+  'operator add': { address: { type: 'string' }, password: { type: 'string' }, name: { type: 'string' } },
+  demo: { quiet: { type: 'boolean' } },
+} as const;
+
+type CommandName = keyof typeof specs;
+type Values = Record<string, string | boolean | undefined>;
+
+function required(values: Values, ...names: string[]): void {
+  const missing = names.filter((n) => typeof values[n] !== 'string' || values[n] === '');
+  if (missing.length) throw new UsageError(`missing ${missing.map((m) => `--${m}`).join(', ')}`);
+}
+
+function parse(argv: string[]): { command: CommandName; values: Values; json: boolean } {
+  const words = argv.filter((a) => !a.startsWith('-')).slice(0, 2);
+  const command = ([words.join(' '), words[0]] as string[]).find((c) => c in specs) as CommandName | undefined;
+  if (!command) throw new UsageError(argv.length ? `unknown command: ${words.join(' ') || argv[0]}` : 'no command given');
+  const rest = argv.slice(argv.indexOf(command.split(' ').at(-1)!) + 1);
+  try {
+    const { values, positionals } = parseArgs({
+      args: rest,
+      options: { ...specs[command], json: { type: 'boolean' }, help: { type: 'boolean' } },
+      strict: true,
+      allowPositionals: true,
+    });
+    if (positionals.length) throw new UsageError(`unexpected argument: ${positionals[0]}`);
+    if (values.help) throw new UsageError('');
+    return { command, values: values as Values, json: values.json === true };
+  } catch (err) {
+    if (err instanceof UsageError) throw err;
+    throw new UsageError((err as Error).message);
+  }
+}
+
+function print(json: boolean, result: unknown, text: string): void {
+  process.stdout.write(json ? `${JSON.stringify(result)}\n` : `${text}\n`);
+}
+
+async function run(argv: string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parse(argv);
+  } catch (err) {
+    if (err instanceof UsageError) {
+      if (err.message) process.stderr.write(`parley: ${err.message}\n`);
+      process.stderr.write(`${usage}\n`);
+      return argv.includes('--help') ? 0 : 2;
+    }
+    throw err;
+  }
+  const { command, values, json } = parsed;
+  const config = loadConfig();
+
+  if (command === 'serve') return serve(config, values.demo === true);
+
+  const storage = openStorage({ dataDir: config.dataDir, databaseUrl: config.databaseUrl });
+  try {
+    const report = await migrate(storage);
+    const admin = new AdminCommands(storage);
+    switch (command) {
+      case 'migrate':
+        print(json, report, report.applied.length ? `applied: ${report.applied.join(', ')}` : `up to date (${report.current})`);
+        break;
+      case 'tenant create': {
+        required(values, 'name', 'domain');
+        const t = await admin.createTenant({ name: values.name as string, domain: values.domain as string, country: values.country as string | undefined, timeZone: values['time-zone'] as string | undefined });
+        print(json, t, `tenant ${t.name} (${t.domains.join(', ')}) created: ${t.id}`);
+        break;
+      }
+      case 'user add': {
+        required(values, 'tenant', 'address', 'name', 'password');
+        const u = await admin.addUser(values as { tenant: string; address: string; name: string; password: string; role?: string });
+        print(json, u, `user ${u.address} (${u.role}) created: ${u.id}`);
+        break;
+      }
+      case 'operator add': {
+        required(values, 'address', 'password');
+        const u = await admin.addOperator(values as { address: string; password: string; name?: string });
+        print(json, u, `operator ${u.address} created: ${u.id}`);
+        break;
+      }
+      case 'demo': {
+        const d = await admin.demo();
+        if (!values.quiet || json) print(json, d, demoText(d));
+        break;
+      }
+    }
+    return 0;
+  } catch (err) {
+    if (err instanceof UsageError) {
+      process.stderr.write(`parley: ${err.message}\n${usage}\n`);
+      return 2;
+    }
+    if (err instanceof ParleyError) {
+      if (json) process.stdout.write(`${JSON.stringify(err.toBody())}\n`);
+      else process.stderr.write(`parley: ${err.code}: ${err.message}\n`);
+      return 1;
+    }
+    throw err;
+  } finally {
+    await storage.close();
+  }
+}
+
+function demoText(d: Awaited<ReturnType<AdminCommands['demo']>>): string {
+  return [
+    `demo tenant: ${d.tenant.name} (${d.tenant.domain})`,
+    ...d.users.map((u) => `  sign in as ${u.address} / ${u.password}${u.role === 'admin' ? '  (tenant admin)' : ''}`),
+    `operator: ${d.operator.address} / ${d.operator.password}`,
+  ].join('\n');
+}
+
+async function serve(config: ReturnType<typeof loadConfig>, demo: boolean): Promise<number> {
+  const app = await createApp(config);
+  let demoData;
+  if (demo) demoData = await new AdminCommands(app.storage).demo();
+  await app.listen();
+  const lines = [`Parley ${app.storage.engine === 'sqlite' ? `on SQLite in ${config.dataDir}` : 'on PostgreSQL'} is listening.`, `Open ${config.publicUrl}`];
+  if (demoData) lines.push(demoText(demoData));
+  process.stdout.write(`${lines.join('\n')}\n`);
+  const stop = (signal: string) => {
+    app.log.info({ signal }, 'shutting down');
+    app.close().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        app.log.error({ err }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGTERM', () => stop('SIGTERM'));
+  process.once('SIGINT', () => stop('SIGINT'));
+  return new Promise<number>(() => {});
+}
+
+run(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`parley: ${err.message}\n`);
+      process.exitCode = 2;
+      return;
+    }
+    process.stderr.write(`parley: ${(err as Error).stack ?? String(err)}\n`);
+    process.exitCode = 1;
+  },
+);

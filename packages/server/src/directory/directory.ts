@@ -1,0 +1,265 @@
+/**
+ * The directory: tenants (organisations with their domains) and their users. Every tenant-owned
+ * operation takes a TenantScope; lookups across tenants exist only for sign-in and the operator.
+ */
+import { sql, type Kysely, type Selectable } from 'kysely';
+import { ParleyError, type Tenant, type User } from '@parley/protocol';
+import type { Database, TenantsTable, UsersTable } from '../storage/schema.ts';
+import { isUniqueViolation } from '../storage/db.ts';
+import { newId, iso } from '../ids.ts';
+import type { TenantScope } from './scope.ts';
+
+export interface NewTenant {
+  name: string;
+  domains: string[];
+  country: string;
+  timeZone: string;
+  isOperator?: boolean;
+}
+
+export interface NewUser {
+  address: string;
+  displayName: string;
+  passwordHash: string | null;
+  title?: string | null;
+  department?: string | null;
+  role: User['role'];
+}
+
+export interface UserPatch {
+  displayName?: string;
+  title?: string | null;
+  department?: string | null;
+  role?: 'user' | 'admin';
+  enabled?: boolean;
+  passwordHash?: string;
+}
+
+/** A user row as auth needs it (with the password hash, never sent out). */
+export type UserRecord = Selectable<UsersTable>;
+
+export function toUser(r: UserRecord): User {
+  return {
+    id: r.id,
+    tenantId: r.tenant_id,
+    address: r.address,
+    displayName: r.display_name,
+    title: r.title,
+    department: r.department,
+    role: r.role,
+    enabled: r.enabled === 1,
+    createdAt: iso(r.created_at),
+  };
+}
+
+const searchKey = (displayName: string) => displayName.normalize('NFKC').toLowerCase();
+
+/** Escapes LIKE wildcards so user input matches literally. */
+const likePrefix = (s: string) => `${s.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+
+export class Directory {
+  constructor(private readonly db: Kysely<Database>) {}
+
+  private async tenantOut(t: Selectable<TenantsTable>, db: Kysely<Database> = this.db): Promise<Tenant> {
+    const domains = await db.selectFrom('domains').select('domain').where('tenant_id', '=', t.id).orderBy('domain').execute();
+    return {
+      id: t.id,
+      name: t.name,
+      domains: domains.map((d) => d.domain),
+      country: t.country,
+      timeZone: t.time_zone,
+      createdAt: iso(t.created_at),
+    };
+  }
+
+  async createTenant(input: NewTenant): Promise<Tenant> {
+    const id = newId('ten');
+    try {
+      return await this.db.transaction().execute(async (tx) => {
+        await tx
+          .insertInto('tenants')
+          .values({
+            id,
+            name: input.name,
+            country: input.country,
+            time_zone: input.timeZone,
+            is_operator: input.isOperator ? 1 : 0,
+            created_at: Date.now(),
+          })
+          .execute();
+        for (const domain of new Set(input.domains)) await tx.insertInto('domains').values({ domain, tenant_id: id }).execute();
+        const row = await tx.selectFrom('tenants').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
+        return this.tenantOut(row, tx);
+      });
+    } catch (err) {
+      if (isUniqueViolation(err)) throw new ParleyError('duplicate_domain', 'a domain is already in use by a tenant', { field: 'domains' });
+      throw err;
+    }
+  }
+
+  async addDomain(tenantId: string, domain: string): Promise<Tenant> {
+    try {
+      await this.db.insertInto('domains').values({ domain, tenant_id: tenantId }).execute();
+    } catch (err) {
+      if (isUniqueViolation(err)) throw new ParleyError('duplicate_domain', `domain ${domain} is already in use`, { field: 'domain' });
+      throw err;
+    }
+    return (await this.getTenant(tenantId))!;
+  }
+
+  async getTenant(tenantId: string): Promise<Tenant | null> {
+    const row = await this.db.selectFrom('tenants').selectAll().where('id', '=', tenantId).executeTakeFirst();
+    return row ? this.tenantOut(row) : null;
+  }
+
+  async listTenants(): Promise<Tenant[]> {
+    const rows = await this.db.selectFrom('tenants').selectAll().where('is_operator', '=', 0).orderBy('name').execute();
+    return Promise.all(rows.map((r) => this.tenantOut(r)));
+  }
+
+  async updateTenant(tenantId: string, patch: { name?: string; country?: string; timeZone?: string }): Promise<Tenant | null> {
+    const values: Partial<TenantsTable> = {};
+    if (patch.name !== undefined) values.name = patch.name;
+    if (patch.country !== undefined) values.country = patch.country;
+    if (patch.timeZone !== undefined) values.time_zone = patch.timeZone;
+    if (Object.keys(values).length) await this.db.updateTable('tenants').set(values).where('id', '=', tenantId).execute();
+    return this.getTenant(tenantId);
+  }
+
+  /** The tenant owning `domain` (SIP and sign-in use this), or null. */
+  async findTenantByDomain(domain: string): Promise<Tenant | null> {
+    const row = await this.db
+      .selectFrom('domains')
+      .innerJoin('tenants', 'tenants.id', 'domains.tenant_id')
+      .selectAll('tenants')
+      .where('domains.domain', '=', domain.toLowerCase())
+      .executeTakeFirst();
+    return row ? this.tenantOut(row) : null;
+  }
+
+  /** The operator's own organisation, created on first use. */
+  async operatorTenant(domain: string): Promise<Tenant> {
+    const row = await this.db.selectFrom('tenants').selectAll().where('is_operator', '=', 1).executeTakeFirst();
+    if (!row) return this.createTenant({ name: 'Operator', domains: [domain], country: 'US', timeZone: 'UTC', isOperator: true });
+    const tenant = await this.tenantOut(row);
+    if (!tenant.domains.includes(domain)) return this.addDomain(tenant.id, domain);
+    return tenant;
+  }
+
+  async createUser(scope: TenantScope, input: NewUser): Promise<User> {
+    const domain = input.address.split('@')[1]!;
+    const owner = await this.db
+      .selectFrom('domains')
+      .select('tenant_id')
+      .where('domain', '=', domain)
+      .executeTakeFirst();
+    if (!owner || owner.tenant_id !== scope.tenantId) {
+      throw new ParleyError('validation_failed', `address must be in one of the tenant's domains, not ${domain}`, { field: 'address' });
+    }
+    const now = Date.now();
+    const row = {
+      id: newId('usr'),
+      tenant_id: scope.tenantId,
+      address: input.address,
+      display_name: input.displayName,
+      search_name: searchKey(input.displayName),
+      title: input.title ?? null,
+      department: input.department ?? null,
+      role: input.role,
+      enabled: 1,
+      password_hash: input.passwordHash,
+      created_at: now,
+      updated_at: now,
+    };
+    try {
+      await this.db.insertInto('users').values(row).execute();
+    } catch (err) {
+      if (isUniqueViolation(err)) throw new ParleyError('duplicate_address', `${input.address} is already taken`, { field: 'address' });
+      throw err;
+    }
+    return toUser(row);
+  }
+
+  async getUser(scope: TenantScope, userId: string): Promise<User | null> {
+    const r = await this.db
+      .selectFrom('users')
+      .selectAll()
+      .where('id', '=', userId)
+      .where('tenant_id', '=', scope.tenantId)
+      .executeTakeFirst();
+    return r ? toUser(r) : null;
+  }
+
+  /** Unscoped: for sign-in only. */
+  async findUserRecordByAddress(address: string): Promise<UserRecord | null> {
+    return (await this.db.selectFrom('users').selectAll().where('address', '=', address.toLowerCase()).executeTakeFirst()) ?? null;
+  }
+
+  /** Unscoped: for the auth guard, which has the user id from a verified token. */
+  async findUserRecordById(userId: string): Promise<UserRecord | null> {
+    return (await this.db.selectFrom('users').selectAll().where('id', '=', userId).executeTakeFirst()) ?? null;
+  }
+
+  /**
+   * Directory search within one tenant: display-name or address prefix, case-insensitive, in name
+   * order, paged by an opaque keyset cursor.
+   */
+  async searchUsers(scope: TenantScope, query: string | undefined, limit: number, cursor?: string) {
+    let q = this.db
+      .selectFrom('users')
+      .selectAll()
+      .where('tenant_id', '=', scope.tenantId)
+      .orderBy('search_name')
+      .orderBy('id')
+      .limit(limit + 1);
+    const term = query?.trim().normalize('NFKC').toLowerCase();
+    if (term) {
+      const p = likePrefix(term);
+      // Name prefix, address prefix, or any later word of the name ("smith" finds "Alice Smith").
+      q = q.where(
+        sql<boolean>`(search_name like ${p} escape '\\' or address like ${p} escape '\\' or search_name like ${`% ${p}`} escape '\\')`,
+      );
+    }
+    const after = decodeCursor(cursor);
+    if (after) {
+      q = q.where((eb) =>
+        eb.or([eb('search_name', '>', after[0]), eb.and([eb('search_name', '=', after[0]), eb('id', '>', after[1])])]),
+      );
+    }
+    const rows = await q.execute();
+    const more = rows.length > limit;
+    const page = rows.slice(0, limit);
+    const last = page.at(-1);
+    return { items: page.map(toUser), nextCursor: more && last ? encodeCursor([last.search_name, last.id]) : null };
+  }
+
+  async updateUser(scope: TenantScope, userId: string, patch: UserPatch): Promise<User | null> {
+    const values: Partial<UsersTable> = { updated_at: Date.now() };
+    if (patch.displayName !== undefined) {
+      values.display_name = patch.displayName;
+      values.search_name = searchKey(patch.displayName);
+    }
+    if (patch.title !== undefined) values.title = patch.title;
+    if (patch.department !== undefined) values.department = patch.department;
+    if (patch.role !== undefined) values.role = patch.role;
+    if (patch.enabled !== undefined) values.enabled = patch.enabled ? 1 : 0;
+    if (patch.passwordHash !== undefined) values.password_hash = patch.passwordHash;
+    await this.db.updateTable('users').set(values).where('id', '=', userId).where('tenant_id', '=', scope.tenantId).execute();
+    return this.getUser(scope, userId);
+  }
+}
+
+function encodeCursor(v: [string, string]): string {
+  return Buffer.from(JSON.stringify(v)).toString('base64url');
+}
+
+function decodeCursor(c: string | undefined): [string, string] | null {
+  if (!c) return null;
+  try {
+    const v: unknown = JSON.parse(Buffer.from(c, 'base64url').toString('utf8'));
+    if (Array.isArray(v) && v.length === 2 && typeof v[0] === 'string' && typeof v[1] === 'string') return [v[0], v[1]];
+  } catch {
+    // fall through
+  }
+  throw new ParleyError('validation_failed', 'cursor is not one this server issued', { field: 'cursor' });
+}

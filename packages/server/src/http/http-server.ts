@@ -1,0 +1,116 @@
+/**
+ * The HTTP edge: Fastify with every route of the table dispatched through one function that
+ * authenticates, checks the role, scopes to the tenant, validates input and output with the route's
+ * schemas, and turns every failure into `{"error":{"code","message"}}`.
+ */
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import type { Logger } from 'pino';
+import { ParleyError, type ErrorCode } from '@parley/protocol';
+import type { AuthService } from '../auth/auth-service.ts';
+import { hasRole, type Principal } from '../auth/principal.ts';
+import { trustedScope, type TenantScope } from '../directory/scope.ts';
+import type { AnyRoute } from './route.ts';
+
+export interface HttpOptions {
+  bodyLimit: number;
+  logger: Logger;
+}
+
+/** Fastify's own error codes for body handling, mapped to ours. */
+const fastifyCodes: Record<string, ErrorCode> = {
+  FST_ERR_CTP_INVALID_JSON_BODY: 'malformed_json',
+  FST_ERR_CTP_EMPTY_JSON_BODY: 'malformed_json',
+  FST_ERR_CTP_BODY_TOO_LARGE: 'payload_too_large',
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'unsupported_media_type',
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'bad_request',
+};
+
+export function sendError(reply: FastifyReply, err: ParleyError): FastifyReply {
+  if (err.retryAfter) void reply.header('retry-after', String(err.retryAfter));
+  return reply.status(err.status).send(err.toBody());
+}
+
+export function bearer(req: FastifyRequest): string | null {
+  const h = req.headers.authorization;
+  if (h && /^bearer /i.test(h)) return h.slice(7).trim();
+  const key = req.headers['x-api-key'];
+  return typeof key === 'string' ? key : null;
+}
+
+function validation(where: string, error: z.ZodError): ParleyError {
+  const issue = error.issues[0]!;
+  const field = [where, ...issue.path.map(String)].filter(Boolean).join('.');
+  const msg = issue.code === 'unrecognized_keys' ? `unknown field ${issue.keys.map((k) => `${field ? field + '.' : ''}${k}`).join(', ')}` : `${field}: ${issue.message}`;
+  return new ParleyError('validation_failed', msg, { field: issue.code === 'unrecognized_keys' ? `${field ? field + '.' : ''}${issue.keys[0]}` : field });
+}
+
+function parse<S extends z.ZodType>(schema: S | undefined, value: unknown, where: string): z.output<S> | undefined {
+  if (!schema) return undefined;
+  const r = schema.safeParse(value ?? (where === 'body' ? undefined : {}));
+  if (!r.success) throw validation(where, r.error);
+  return r.data;
+}
+
+export function buildHttp(routes: AnyRoute[], auth: AuthService, opts: HttpOptions): FastifyInstance {
+  const app = Fastify({
+    loggerInstance: opts.logger as FastifyBaseLogger,
+    bodyLimit: opts.bodyLimit,
+    trustProxy: false,
+    return503OnClosing: true,
+    forceCloseConnections: 'idle',
+  });
+
+  app.setErrorHandler((err: Error & { code?: string; statusCode?: number }, req, reply) => {
+    if (err instanceof ParleyError) return sendError(reply, err);
+    const mapped = err.code ? fastifyCodes[err.code] : undefined;
+    if (mapped) return sendError(reply, new ParleyError(mapped, err.message));
+    if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500) {
+      return sendError(reply, new ParleyError(err.statusCode === 413 ? 'payload_too_large' : 'bad_request', err.message));
+    }
+    req.log.error({ err }, 'request failed');
+    return sendError(reply, new ParleyError('internal', 'internal error'));
+  });
+  app.setNotFoundHandler((req, reply) => sendError(reply, new ParleyError('not_found', `no route ${req.method} ${req.url.split('?')[0]}`)));
+
+  for (const route of routes) {
+    app.route({
+      method: route.method,
+      url: route.url,
+      handler: async (req, reply) => {
+        let principal: Principal | null = null;
+        if (route.access !== 'public') {
+          const credential = bearer(req);
+          if (!credential) throw new ParleyError('unauthorized', 'sign in first: send Authorization: Bearer <access token>');
+          principal = await auth.authenticate(credential);
+          if (!hasRole(principal, route.access)) throw new ParleyError('forbidden', `this needs the ${route.access} role`);
+        }
+        const params = parse(route.params, req.params, 'params');
+        const query = parse(route.query, req.query, 'query');
+        const body = route.body ? parse(route.body, req.body, 'body') : undefined;
+        if (!route.body && req.body !== undefined && req.body !== null && req.method !== 'GET' && req.method !== 'DELETE') {
+          if (typeof req.body !== 'object' || Object.keys(req.body as object).length > 0) {
+            throw new ParleyError('validation_failed', 'this request takes no body', { field: 'body' });
+          }
+        }
+        // Operators act across tenants through operator routes only; everything else is the caller's tenant.
+        const scope: TenantScope = trustedScope(principal?.tenantId ?? '');
+        const result = await route.handler({
+          params,
+          query,
+          body,
+          principal,
+          scope,
+          actor: { id: principal?.id ?? null, address: principal?.address ?? (principal ? `api-key:${principal.id}` : null), sourceAddress: req.ip },
+          client: { sourceAddress: req.ip, userAgent: req.headers['user-agent'] ?? null },
+          reply,
+        });
+        // A handler may choose another status (health answers 503 when the database is down).
+        const status = reply.statusCode !== 200 ? reply.statusCode : (route.status ?? 200);
+        if (status === 204) return reply.status(204).send();
+        return reply.status(status).send(route.response.parse(result));
+      },
+    });
+  }
+  return app;
+}

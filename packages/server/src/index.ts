@@ -1,0 +1,2 @@
+export { createApp, type App } from './app.ts';
+export { loadConfig, type Config } from './config.ts';

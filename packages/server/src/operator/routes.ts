@@ -1,0 +1,121 @@
+/** The operator console's API: tenants, their domains and first users, the platform audit log. */
+import { z } from 'zod';
+import { AddDomainRequest, AuditEntry, AuditQuery, CreateTenantRequest, CreateUserRequest, Id, Page, ParleyError, Tenant, UpdateTenantRequest, User } from '@parley/protocol';
+import { defineRoute, type AnyRoute } from '../http/route.ts';
+import type { Directory } from '../directory/directory.ts';
+import { trustedScope } from '../directory/scope.ts';
+import type { AuditLog } from '../audit/audit-log.ts';
+import { hashPassword } from '../auth/passwords.ts';
+
+const TenantParams = z.strictObject({ tenantId: Id });
+
+export function operatorRoutes(directory: Directory, audit: AuditLog): AnyRoute[] {
+  const tenantOr404 = async (id: string) => {
+    const t = await directory.getTenant(id);
+    if (!t) throw new ParleyError('not_found', 'no such tenant');
+    return t;
+  };
+  return [
+    defineRoute({
+      method: 'GET',
+      url: '/api/operator/tenants',
+      tag: 'operator',
+      summary: 'Every tenant',
+      access: 'operator',
+      response: z.object({ items: z.array(Tenant) }),
+      handler: async () => ({ items: await directory.listTenants() }),
+    }),
+    defineRoute({
+      method: 'POST',
+      url: '/api/operator/tenants',
+      tag: 'operator',
+      summary: 'Create a tenant',
+      access: 'operator',
+      body: CreateTenantRequest,
+      response: Tenant,
+      status: 201,
+      handler: async ({ body, actor }) => {
+        const t = await directory.createTenant(body);
+        await audit.record(actor, { tenantId: t.id, action: 'tenant.create', target: t.id, detail: { name: t.name, domains: t.domains } });
+        return t;
+      },
+    }),
+    defineRoute({
+      method: 'GET',
+      url: '/api/operator/tenants/:tenantId',
+      tag: 'operator',
+      summary: 'One tenant',
+      access: 'operator',
+      params: TenantParams,
+      response: Tenant,
+      handler: ({ params }) => tenantOr404(params.tenantId),
+    }),
+    defineRoute({
+      method: 'PATCH',
+      url: '/api/operator/tenants/:tenantId',
+      tag: 'operator',
+      summary: 'Change a tenant',
+      access: 'operator',
+      params: TenantParams,
+      body: UpdateTenantRequest,
+      response: Tenant,
+      handler: async ({ params, body, actor }) => {
+        await tenantOr404(params.tenantId);
+        const t = (await directory.updateTenant(params.tenantId, body))!;
+        await audit.record(actor, { tenantId: t.id, action: 'tenant.update', target: t.id, detail: { changed: Object.keys(body) } });
+        return t;
+      },
+    }),
+    defineRoute({
+      method: 'POST',
+      url: '/api/operator/tenants/:tenantId/domains',
+      tag: 'operator',
+      summary: 'Add a domain to a tenant',
+      access: 'operator',
+      params: TenantParams,
+      body: AddDomainRequest,
+      response: Tenant,
+      status: 201,
+      handler: async ({ params, body, actor }) => {
+        await tenantOr404(params.tenantId);
+        const t = await directory.addDomain(params.tenantId, body.domain);
+        await audit.record(actor, { tenantId: t.id, action: 'tenant.domain.add', target: t.id, detail: { domain: body.domain } });
+        return t;
+      },
+    }),
+    defineRoute({
+      method: 'POST',
+      url: '/api/operator/tenants/:tenantId/users',
+      tag: 'operator',
+      summary: "Add a user to a tenant (typically its first admin)",
+      access: 'operator',
+      params: TenantParams,
+      body: CreateUserRequest,
+      response: User,
+      status: 201,
+      handler: async ({ params, body, actor }) => {
+        await tenantOr404(params.tenantId);
+        const user = await directory.createUser(trustedScope(params.tenantId), {
+          address: body.address,
+          displayName: body.displayName,
+          title: body.title ?? null,
+          department: body.department ?? null,
+          role: body.role,
+          passwordHash: await hashPassword(body.password),
+        });
+        await audit.record(actor, { tenantId: params.tenantId, action: 'user.create', target: user.id, detail: { address: user.address, role: user.role } });
+        return user;
+      },
+    }),
+    defineRoute({
+      method: 'GET',
+      url: '/api/operator/audit',
+      tag: 'operator',
+      summary: 'The whole platform audit log, newest first',
+      access: 'operator',
+      query: AuditQuery,
+      response: Page(AuditEntry),
+      handler: ({ query }) => audit.list(null, query.limit, query.cursor),
+    }),
+  ];
+}
