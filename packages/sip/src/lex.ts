@@ -12,7 +12,7 @@ for (const c of 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-
 
 /** token characters (RFC 3261 section 25.1). */
 export function isTokenChar(code: number): boolean {
-  return code < 128 && TOKEN[code] === 1;
+  return TOKEN[code] === 1;
 }
 
 /** True when `s` is a non-empty token. */
@@ -147,14 +147,16 @@ export function readParams(s: string, i: number, params: Params, header: string)
     i = skipWs(s, i);
     if (i >= s.length || s.charCodeAt(i) !== 59) return i;
     i = skipWs(s, i + 1);
-    let name: string;
-    [name, i] = readToken(s, i, header);
+    const nameStart = i;
+    while (i < s.length && isTokenChar(s.charCodeAt(i))) i++;
+    if (i === nameStart) throw bad(header, `parameter name expected at ${nameStart}`);
+    const name = s.slice(nameStart, i);
     i = skipWs(s, i);
     if (i < s.length && s.charCodeAt(i) === 61) {
       i = skipWs(s, i + 1);
       if (s.charCodeAt(i) === 34) {
         const start = i;
-        [, i] = readQuoted(s, i, header);
+        i = readQuoted(s, i, header)[1];
         params.list.push([name, s.slice(start, i)]);
       } else {
         const start = i;

@@ -10,7 +10,7 @@
 import { NameAddr, parseNameAddr } from './address.ts';
 import { SipParseError } from './errors.ts';
 import { displayHeaderName, LIST_HEADERS, normalizeHeaderName } from './header-names.ts';
-import { bad, splitComma } from './lex.ts';
+import { bad, isToken, skipWs, splitComma } from './lex.ts';
 import { parseUri, type Uri } from './uri.ts';
 import { parseVia, type Via } from './via.ts';
 
@@ -34,11 +34,21 @@ const MAX_CSEQ = 4294967295;
 
 /** Parses `1*DIGIT LWS Method` with seq <= 2**32-1 (RFC 3261 section 8.1.1.5, RFC 4475 3.1.2.4). */
 export function parseCSeq(s: string): CSeq {
-  const m = /^(\d{1,10})[ \t]+([^ \t]+)$/.exec(s);
-  if (!m) throw bad('CSeq', 'expected "number method"');
-  const seq = Number(m[1]);
+  let i = 0;
+  let seq = 0;
+  while (i < s.length) {
+    const c = s.charCodeAt(i) - 48;
+    if (c < 0 || c > 9) break;
+    seq = seq * 10 + c;
+    i++;
+  }
+  if (i === 0 || i > 10) throw bad('CSeq', 'expected "number method"');
   if (seq > MAX_CSEQ) throw bad('CSeq', 'sequence number out of range');
-  return { seq, method: m[2]! };
+  const j = skipWs(s, i);
+  if (j === i || j >= s.length) throw bad('CSeq', 'expected "number method"');
+  const method = s.slice(j);
+  if (!isToken(method)) throw bad('CSeq', 'bad method');
+  return { seq, method };
 }
 
 /** Parses a decimal scalar header (Max-Forwards, Expires, ...), rejecting absurd lengths. */

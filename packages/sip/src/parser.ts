@@ -119,33 +119,44 @@ export function parseHead(text: string, limits: ParseLimits = DEFAULT_LIMITS): M
     pos = end + 2;
   }
 
-  const partial = (): PartialMessage => ({ isRequest, method, headers });
-  if (error) throw new SipMessageError(error, partial());
+  if (error) throw new SipMessageError(error, { isRequest, method, headers });
 
   let contentLength: number | undefined;
   for (const h of headers) {
     if (h.name !== 'content-length') continue;
-    if (!/^\d{1,10}$/.test(h.value)) {
-      throw new SipMessageError(fail('SIP_CONTENT_LENGTH', 'bad Content-Length'), partial());
+    const n = digits(h.value);
+    if (n < 0) {
+      throw new SipMessageError(fail('SIP_CONTENT_LENGTH', 'bad Content-Length'), { isRequest, method, headers });
     }
-    const n = Number(h.value);
     if (contentLength !== undefined && contentLength !== n) {
-      throw new SipMessageError(fail('SIP_CONTENT_LENGTH', 'conflicting Content-Length values'), partial());
+      throw new SipMessageError(fail('SIP_CONTENT_LENGTH', 'conflicting Content-Length values'), { isRequest, method, headers });
     }
     contentLength = n;
   }
   if (contentLength !== undefined && contentLength > limits.maxBodyBytes) {
-    throw new SipMessageError(fail('SIP_BODY_TOO_LARGE', 'body too large', 413), partial());
+    throw new SipMessageError(fail('SIP_BODY_TOO_LARGE', 'body too large', 413), { isRequest, method, headers });
   }
 
   let message: SipMessage;
   try {
     message = isRequest ? parseRequestLine(startLine, headers) : parseStatusLine(startLine, headers);
   } catch (e) {
-    if (e instanceof SipParseError) throw new SipMessageError(e, partial());
+    if (e instanceof SipParseError) throw new SipMessageError(e, { isRequest, method, headers });
     throw e;
   }
   return { message, contentLength };
+}
+
+/** The value of 1 to 10 decimal digits, or -1. */
+export function digits(s: string): number {
+  if (s.length === 0 || s.length > 10) return -1;
+  let n = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i) - 48;
+    if (c < 0 || c > 9) return -1;
+    n = n * 10 + c;
+  }
+  return n;
 }
 
 /** `Method SP Request-URI SP SIP-Version`, single spaces only (RFC 3261 section 7.1). */

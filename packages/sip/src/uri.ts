@@ -20,7 +20,6 @@ const USER = charSet('&=+$,;?/');
 const PASSWORD = charSet('&=+$,');
 const PARAM = charSet('[]/:&+$');
 const HEADER = charSet('[]/?:+$');
-const HOST = charSet('[]:');
 
 function uriError(what: string): SipParseError {
   return new SipParseError('SIP_URI', `bad URI: ${what}`);
@@ -195,8 +194,13 @@ function parseHostPort(s: string): [string, number | undefined] {
     if (host.length === 0) throw uriError('empty host');
   }
   if (rest.length === 0) return [host, undefined];
-  if (rest.charCodeAt(0) !== 58 || !/^:\d{1,5}$/.test(rest)) throw uriError('bad port');
-  const port = Number(rest.slice(1));
+  if (rest.charCodeAt(0) !== 58 || rest.length < 2 || rest.length > 6) throw uriError('bad port');
+  let port = 0;
+  for (let i = 1; i < rest.length; i++) {
+    const c = rest.charCodeAt(i) - 48;
+    if (c < 0 || c > 9) throw uriError('bad port');
+    port = port * 10 + c;
+  }
   if (port > 65535) throw uriError('port out of range');
   return [host, port];
 }
@@ -236,7 +240,6 @@ export function parseUri(s: string): Uri {
   while (end < s.length) {
     const c = s.charCodeAt(end);
     if (c === 59 || c === 63) break;
-    if (c >= 128 || HOST[c] !== 1) throw uriError(`character ${JSON.stringify(s[end])} in host`);
     end++;
   }
   const [host, port] = parseHostPort(s.slice(i, end));
