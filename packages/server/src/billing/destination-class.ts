@@ -1,0 +1,52 @@
+/**
+ * Destination classes: what kind of number a call goes to, as a rate deck's row says. The class decides
+ * which pool a call draws from, whether a plan allows it, and the special rules (emergency is free and
+ * never refused; premium needs the tenant's consent; inbound draws nothing).
+ *
+ * "Domestic" and "mobile" are the deck's word, not computed: a sell deck is written for callers of one
+ * country (a GB deck classes +44 2 as domestic and +44 7 as mobile, and +33 as international). Pools are
+ * keyed by the caller's country, so a French user on the same deck would be mis-classed; operators give
+ * each country's plans their own sell deck.
+ */
+export const DESTINATION_CLASSES = ['domestic', 'mobile', 'international', 'toll-free', 'premium', 'emergency'] as const;
+export type DestinationClass = (typeof DESTINATION_CLASSES)[number];
+
+export function isDestinationClass(s: string): s is DestinationClass {
+  return (DESTINATION_CLASSES as readonly string[]).includes(s);
+}
+
+/** Compact numeric codes for the in-memory prefix index (array index = code). */
+export const CLASS_CODE: Record<DestinationClass, number> = {
+  domestic: 0,
+  mobile: 1,
+  international: 2,
+  'toll-free': 3,
+  premium: 4,
+  emergency: 5,
+};
+
+/**
+ * Emergency short codes recognised even when no deck lists them, so an emergency call is never refused
+ * for want of a rate or a licence. Decks may add more as rows of class `emergency`.
+ */
+const EMERGENCY_SHORT_CODES = new Set(['112', '911', '999', '000', '110', '119', '100', '15', '17', '18']);
+
+/**
+ * True when `dialled` is an emergency short code (112, 911, 999, 000, ...). Short codes are dialled
+ * without the country code; the caller's country is implied.
+ */
+export function isEmergencyShortCode(dialled: string): boolean {
+  return EMERGENCY_SHORT_CODES.has(dialled);
+}
+
+/**
+ * Normalises a destination: an E.164 number ("+442071234567" or "442071234567") becomes its digits;
+ * a short code of 2 to 6 digits (emergency, service numbers) is kept as dialled. Anything else is not a
+ * destination on the phone network. Returns null for malformed input.
+ */
+export function normaliseDestination(destination: string): string | null {
+  const s = destination.trim().replace(/[\s().-]/g, '');
+  if (/^\+?[1-9]\d{6,14}$/.test(s)) return s.startsWith('+') ? s.slice(1) : s;
+  if (/^\d{2,6}$/.test(s)) return s;
+  return null;
+}
