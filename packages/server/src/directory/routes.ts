@@ -93,6 +93,7 @@ export function directoryRoutes({ directory, audit, auth }: DirectoryRouteDeps):
       params: UserParams,
       resources: { userId: 'user' },
       body: UpdateUserRequest,
+      example: { title: 'Head of Sales', department: 'Sales' },
       response: User,
       handler: async ({ scope, params, body, actor }) => {
         const before = await directory.getUser(scope, params.userId);

@@ -29,7 +29,7 @@ export function openApiDocument(routes: AnyRoute[], version: string) {
       'x-parley-access': r.access,
       ...(r.access === 'public' ? { security: [] } : {}),
       parameters,
-      ...(r.body ? { requestBody: { required: true, content: { 'application/json': { schema: jsonSchema(r.body, 'input') } } } } : {}),
+      ...(r.body ? { requestBody: { required: true, content: { 'application/json': { schema: jsonSchema(r.body, 'input'), ...(r.example ? { example: r.example } : {}) } } } } : {}),
       responses: {
         [status]: status === '204' ? { description: 'No content' } : { description: 'OK', content: { 'application/json': { schema: jsonSchema(r.response, 'output') } } },
         default: { description: 'Error', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } },

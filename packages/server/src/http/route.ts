@@ -55,6 +55,11 @@ export interface RouteSpec<
   status?: number;
   /** For each `:param` in the url: the kind of tenant-owned resource it names ('user', 'api_key', ...). */
   resources?: Record<string, string>;
+  /**
+   * An example request body: published in OpenAPI, and sent by the generated tenant-wall tests (required
+   * on a route that has both a body and path ids).
+   */
+  example?: BS extends z.ZodType ? z.input<BS> : never;
   handler(ctx: RouteContext<Infer<PS>, Infer<QS>, Infer<BS>>): Promise<z.input<RS>>;
 }
 

@@ -1,0 +1,16 @@
+/**
+ * How to make one tenant-owned resource of each kind that routes name in their paths (the route table's
+ * `resources`), for the generated tenant-wall tests. A route naming a kind missing here fails those
+ * tests: add its factory when you add the route.
+ */
+import type { TestServer, TenantFixture } from './server.ts';
+import { makeUser } from './server.ts';
+
+export type ResourceFactory = (s: TestServer, tenant: TenantFixture) => Promise<string>;
+
+let n = 0;
+
+export const resourceFactories: Record<string, ResourceFactory> = {
+  user: async (s, t) => (await makeUser(s, t.id, `wall${++n}@${t.domain}`)).id,
+  api_key: async (s, t) => (await s.app.auth.createApiKey(t.id, `wall key ${++n}`, 'user', null)).id,
+};
