@@ -6,12 +6,16 @@
 import { Migrator, type CreateTableBuilder, type Kysely, type Migration, type MigrationProvider } from 'kysely';
 import type { Engine, Storage } from './db.ts';
 import * as m001 from './migrations/001_core.ts';
+import * as m002 from './migrations/002_billing.ts';
 
 export type MigrationEngine = Engine;
 type Up = (db: Kysely<unknown>, engine: Engine) => Promise<void>;
 
 /** Every migration, in order. Append; never edit or reorder one that has shipped. */
-const migrations: Array<[string, { up: Up }]> = [['001_core', m001]];
+const migrations: Array<[string, { up: Up }]> = [
+  ['001_core', m001],
+  ['002_billing', m002],
+];
 
 /** An auto-incrementing integer primary key on either engine. */
 export function serialPrimaryKey<T extends string, C extends string>(

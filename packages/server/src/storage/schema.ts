@@ -5,6 +5,7 @@
  * numbers); money is integer micro-units.
  */
 import type { Generated } from 'kysely';
+import type { BillingTables } from '../billing/tables.ts';
 
 export interface SettingsTable {
   key: string;
@@ -92,4 +93,4 @@ export interface CoreTables {
 }
 
 /** Every table. Later domains extend this with their own table maps. */
-export interface Database extends CoreTables {}
+export interface Database extends CoreTables, BillingTables {}
