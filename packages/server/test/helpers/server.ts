@@ -80,3 +80,12 @@ export async function makeUser(s: TestServer, tenantId: string, address: string,
   if (login.status !== 200) throw new Error(`fixture sign-in failed: ${login.status} ${login.text}`);
   return { id: u.id, address, token: (login.json as { accessToken: string }).accessToken };
 }
+
+/** An operator (platform admin), signed in; resolves to their access token. */
+export async function makeOperator(s: TestServer, address = `root${++seq}@ops.example`): Promise<string> {
+  const op = await s.app.directory.operatorTenant(address.split('@')[1]!);
+  cachedHash ??= hashPassword(PASSWORD);
+  await s.app.directory.createUser(trustedScope(op.id), { address, displayName: 'Root', passwordHash: await cachedHash, role: 'operator' });
+  const login = await s.http.post('/api/auth/login', { address, password: PASSWORD });
+  return (login.json as { accessToken: string }).accessToken;
+}
