@@ -1,0 +1,86 @@
+/**
+ * The non-INVITE server transaction (RFC 3261 section 17.2.2).
+ *
+ * ```
+ *                  |Request received: pass to TU
+ *                  V
+ *            +-----------+  Request: absorb
+ *            |  Trying   |
+ *            +-----------+
+ *        1xx from TU |  | 200-699 from TU: send
+ *                    V  +-----------------------+
+ *            +-----------+  Request: resend 1xx |
+ *  1xx: send |Proceeding |                      |
+ *            +-----------+                      |
+ *                    | 200-699 from TU: send    |
+ *                    V                          V
+ *            +-----------+  Request: resend final
+ *            | Completed |
+ *            +-----------+
+ *                    | Timer J (64*T1 on UDP, 0 on reliable transports)
+ *                    V
+ *            +-----------+
+ *            | Terminated|
+ *            +-----------+
+ * ```
+ */
+import type { SipRequest, SipResponse } from '../message.ts';
+import type { Peer } from '../transport/transport.ts';
+import { Transaction, type TransactionContext } from './transaction.ts';
+
+export type NonInviteServerState = 'trying' | 'proceeding' | 'completed' | 'terminated';
+
+export type NonInviteServerEvents = {
+  transportError: [err: unknown];
+  terminated: [];
+};
+
+export class NonInviteServerTransaction extends Transaction<NonInviteServerState, NonInviteServerEvents> {
+  readonly kind = 'nist';
+  protected readonly transitions = {
+    trying: ['proceeding', 'completed', 'terminated'],
+    proceeding: ['completed', 'terminated'],
+    completed: ['terminated'],
+    terminated: [],
+  } as const;
+  private lastResponse: Buffer | undefined;
+  finalStatus: number | undefined;
+
+  constructor(ctx: TransactionContext, key: string, request: SipRequest, peer: Peer) {
+    super(ctx, key, request, peer, 'trying');
+  }
+
+  /** Sends a response from the TU; false when a final response was already sent. */
+  respond(res: SipResponse): boolean {
+    if (this.state !== 'trying' && this.state !== 'proceeding') return false;
+    const data = res.serialize();
+    this.lastResponse = data;
+    this.transmit(data);
+    if (this.stateIs('terminated')) return true;
+    if (res.status < 200) {
+      if (this.state === 'trying') this.transition('proceeding');
+      return true;
+    }
+    this.finalStatus = res.status;
+    this.transition('completed');
+    this.startTimer('J', this.reliable ? 0 : 64 * this.ctx.timers.T1, () => this.transition('terminated'));
+    return true;
+  }
+
+  /** A retransmission of the request (section 17.2.2). */
+  receiveRequest(_req: SipRequest): void {
+    if ((this.state === 'proceeding' || this.state === 'completed') && this.lastResponse) {
+      this.transmit(this.lastResponse);
+    }
+  }
+
+  protected onTransportError(err: unknown): void {
+    if (this.state === 'terminated') return;
+    this.transition('terminated');
+    this.emit('transportError', err);
+  }
+
+  protected override onTerminated(): void {
+    this.emit('terminated');
+  }
+}

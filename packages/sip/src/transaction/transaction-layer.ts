@@ -1,0 +1,223 @@
+/**
+ * The transaction layer (RFC 3261 section 17): matches received messages to transactions,
+ * creates server transactions for new requests, handles CANCEL (section 9.2) and hands the rest
+ * to the transaction user (the UA core or dialog layer): new requests, ACKs for 2xx (which belong
+ * to the dialog, section 13.3.1.4) and stray responses such as retransmitted 2xx.
+ *
+ * It parses nothing itself beyond the headers that form transaction keys; messages reach it
+ * already validated (see validate.ts).
+ */
+import { type Clock, systemClock } from '../clock.ts';
+import { SipStateError } from '../errors.ts';
+import { headerFields, SipRequest, type SipResponse } from '../message.ts';
+import { createResponse } from '../response.ts';
+import type { Peer } from '../transport/transport.ts';
+import { MAGIC_COOKIE } from '../via.ts';
+import { type ClientTransactionUser, InviteClientTransaction } from './invite-client.ts';
+import { InviteServerTransaction } from './invite-server.ts';
+import { NonInviteClientTransaction } from './non-invite-client.ts';
+import { NonInviteServerTransaction } from './non-invite-server.ts';
+import {
+  clientKey,
+  DEFAULT_TIMERS,
+  serverKey,
+  type TimerValues,
+  type Transaction,
+  type TransactionContext,
+} from './transaction.ts';
+
+export type ServerTransaction = InviteServerTransaction | NonInviteServerTransaction;
+export type ClientTransaction = InviteClientTransaction | NonInviteClientTransaction;
+
+/** The transaction user: what the layer passes upward. */
+export interface TransactionUser {
+  /** A new request (never ACK, never a CANCEL, which the layer answers itself). */
+  onRequest(tx: ServerTransaction): void;
+  /** An ACK that matched no transaction in Completed: the ACK for a 2xx (section 17.2.3). */
+  onAck(ack: SipRequest, source: Peer): void;
+  /** A response that matched no client transaction, e.g. a 2xx retransmitted after Timer M. */
+  onStrayResponse?(res: SipResponse, source: Peer): void;
+}
+
+export interface TransactionLayerOptions {
+  clock?: Clock;
+  timers?: Partial<TimerValues>;
+  /** Sends bytes to a peer; rejections are transport errors of the sending transaction. */
+  send(data: Buffer, dest: Peer): Promise<void> | void;
+  user: TransactionUser;
+  /** Delay before an automatic 100 Trying for INVITE (default 200 ms; negative: never). */
+  tryingDelayMs?: number;
+}
+
+export class TransactionLayer {
+  readonly clock: Clock;
+  readonly timers: TimerValues;
+  private readonly server = new Map<string, ServerTransaction>();
+  private readonly client = new Map<string, ClientTransaction>();
+  private readonly perSource = new Map<string, number>();
+  private readonly ctx: TransactionContext;
+  private readonly user: TransactionUser;
+  private readonly tryingDelayMs: number;
+
+  constructor(opts: TransactionLayerOptions) {
+    this.clock = opts.clock ?? systemClock;
+    this.timers = { ...DEFAULT_TIMERS, ...opts.timers };
+    this.user = opts.user;
+    this.tryingDelayMs = opts.tryingDelayMs ?? 200;
+    this.ctx = {
+      clock: this.clock,
+      timers: this.timers,
+      send: opts.send,
+      terminated: (tx) => this.forget(tx),
+    };
+  }
+
+  /** Live server transactions. */
+  get serverCount(): number {
+    return this.server.size;
+  }
+
+  /** Live client transactions. */
+  get clientCount(): number {
+    return this.client.size;
+  }
+
+  /** Live server transactions created by requests from `address`. */
+  serverCountFor(address: string): number {
+    return this.perSource.get(address) ?? 0;
+  }
+
+  findServer(key: string): ServerTransaction | undefined {
+    return this.server.get(key);
+  }
+
+  findClient(key: string): ClientTransaction | undefined {
+    return this.client.get(key);
+  }
+
+  /**
+   * Whether a request would be absorbed by or matched to an existing transaction, so that
+   * admission limits apply to new transactions only.
+   */
+  matchesExisting(req: SipRequest): boolean {
+    return this.server.has(serverKey(req, req.method));
+  }
+
+  /** Processes a validated request from the transport (section 17.2.3). */
+  receiveRequest(req: SipRequest, source: Peer): void {
+    const method = req.method;
+    const key = serverKey(req, method);
+    const existing = this.server.get(key);
+    if (existing) {
+      existing.receiveRequest(req);
+      return;
+    }
+    if (method === 'ACK') {
+      this.user.onAck(req, source);
+      return;
+    }
+    if (method === 'CANCEL') {
+      const tx = this.track(new NonInviteServerTransaction(this.ctx, key, req, source), source);
+      const invite = this.server.get(serverKey(req, 'INVITE'));
+      if (invite instanceof InviteServerTransaction && invite.state === 'proceeding') {
+        tx.respond(createResponse(req, 200));
+        invite.cancelled(req);
+      } else {
+        tx.respond(createResponse(req, 481));
+      }
+      return;
+    }
+    const tx =
+      method === 'INVITE'
+        ? new InviteServerTransaction(this.ctx, key, req, source, this.tryingDelayMs)
+        : new NonInviteServerTransaction(this.ctx, key, req, source);
+    this.track(tx, source);
+    this.user.onRequest(tx);
+  }
+
+  private track<T extends ServerTransaction>(tx: T, source: Peer): T {
+    this.server.set(tx.key, tx);
+    this.perSource.set(source.address, (this.perSource.get(source.address) ?? 0) + 1);
+    return tx;
+  }
+
+  /** Processes a validated response from the transport (section 17.1.3). */
+  receiveResponse(res: SipResponse, source: Peer): void {
+    const branch = res.topVia.branch;
+    const tx = branch === undefined ? undefined : this.client.get(clientKey(branch, res.cseq.method));
+    if (tx) tx.receiveResponse(res);
+    else this.user.onStrayResponse?.(res, source);
+  }
+
+  /**
+   * Starts a client transaction for `req` towards `dest`. The request must carry its top Via with
+   * an RFC 3261 branch; the layer never resolves names, `dest` is an address.
+   */
+  sendRequest(req: SipRequest, dest: Peer, tu: ClientTransactionUser): ClientTransaction {
+    if (req.method === 'ACK') throw new SipStateError('SIP_INVALID_ARGUMENT', 'ACK is sent without a transaction');
+    const branch = req.topVia.branch;
+    if (branch === undefined || !branch.startsWith(MAGIC_COOKIE)) {
+      throw new SipStateError('SIP_INVALID_ARGUMENT', 'request needs a Via branch with the magic cookie');
+    }
+    const key = clientKey(branch, req.method);
+    if (this.client.has(key)) throw new SipStateError('SIP_INVALID_ARGUMENT', `duplicate branch ${branch}`);
+    const tx =
+      req.method === 'INVITE'
+        ? new InviteClientTransaction(this.ctx, key, req, dest, tu)
+        : new NonInviteClientTransaction(this.ctx, key, req, dest, tu);
+    this.client.set(key, tx);
+    tx.start();
+    return tx;
+  }
+
+  /**
+   * Cancels a pending INVITE (section 9.1): builds the CANCEL from the INVITE and sends it in its
+   * own transaction once a provisional response has arrived. Returns false when it is too late.
+   */
+  cancel(invite: InviteClientTransaction, tu: ClientTransactionUser = { onResponse() {} }): boolean {
+    if (invite.state !== 'calling' && invite.state !== 'proceeding') return false;
+    const send = (): void => {
+      if (invite.state !== 'proceeding') return;
+      this.sendRequest(buildCancel(invite.request), invite.peer, tu);
+    };
+    if (invite.state === 'proceeding') send();
+    else invite.pendingCancel = send;
+    return true;
+  }
+
+  private forget(tx: Transaction): void {
+    if (tx.kind === 'ist' || tx.kind === 'nist') {
+      if (this.server.get(tx.key) === tx) {
+        this.server.delete(tx.key);
+        const a = tx.peer.address;
+        const n = (this.perSource.get(a) ?? 1) - 1;
+        if (n <= 0) this.perSource.delete(a);
+        else this.perSource.set(a, n);
+      }
+    } else if (this.client.get(tx.key) === tx) this.client.delete(tx.key);
+  }
+
+  /** Drops every transaction without sending anything (shutdown). */
+  close(): void {
+    for (const tx of [...this.server.values(), ...this.client.values()]) {
+      if (tx.state !== 'terminated') (tx as unknown as { transition(s: string): void }).transition('terminated');
+    }
+    this.server.clear();
+    this.client.clear();
+    this.perSource.clear();
+  }
+}
+
+/** CANCEL for an INVITE (section 9.1): same Request-URI, Call-ID, From, To, CSeq number, top Via, Route. */
+export function buildCancel(invite: SipRequest): SipRequest {
+  const headers = headerFields([
+    ['Via', invite.getAll('via')[0]!.split(',')[0]!.trim()],
+    ['Max-Forwards', 70],
+    ['From', invite.get('from')!],
+    ['To', invite.get('to')!],
+    ['Call-ID', invite.get('call-id')!],
+    ['CSeq', `${invite.cseq.seq} CANCEL`],
+  ]);
+  for (const r of invite.getAll('route')) headers.push(...headerFields([['Route', r]]));
+  return new SipRequest('CANCEL', invite.uriText, headers);
+}

@@ -1,0 +1,149 @@
+/**
+ * What the four transaction state machines of RFC 3261 section 17 share: timer values, the
+ * context the transaction layer gives them, transaction keys and the guarded state transition.
+ */
+import type { Clock, TimerHandle } from '../clock.ts';
+import { SipStateError } from '../errors.ts';
+import type { SipMessage, SipRequest } from '../message.ts';
+import type { Peer } from '../transport/transport.ts';
+import { MAGIC_COOKIE } from '../via.ts';
+import { type EventMap, TypedEmitter } from '../typed-emitter.ts';
+
+/** RFC 3261 section 17.1.1.1 and table 4. */
+export interface TimerValues {
+  /** RTT estimate, default 500 ms. */
+  T1: number;
+  /** Maximum retransmit interval for non-INVITE requests and INVITE responses, default 4 s. */
+  T2: number;
+  /** Maximum duration a message remains in the network, default 5 s. */
+  T4: number;
+}
+
+export const DEFAULT_TIMERS: TimerValues = { T1: 500, T2: 4000, T4: 5000 };
+
+/** What a transaction needs from the layer that owns it. */
+export interface TransactionContext {
+  readonly clock: Clock;
+  readonly timers: TimerValues;
+  /** Sends bytes; a thrown error or rejected promise is a transport error (section 17.1.4). */
+  send(data: Buffer, dest: Peer): Promise<void> | void;
+  /** Called once when the transaction reaches Terminated. */
+  terminated(tx: Transaction): void;
+}
+
+/** Transport errors reported by the layer, e.g. an unreachable TCP peer. */
+export class TransportError extends Error {
+  readonly code = 'SIP_TRANSPORT_ERROR';
+}
+
+/**
+ * Base of all transactions. Subclasses declare their transition table; {@link transition} throws
+ * on a move the table does not allow, which would be a bug in the stack.
+ */
+export abstract class Transaction<S extends string = string, E extends EventMap = EventMap> extends TypedEmitter<E> {
+  abstract readonly kind: 'ict' | 'nict' | 'ist' | 'nist';
+  readonly key: string;
+  readonly request: SipRequest;
+  readonly peer: Peer;
+  protected readonly ctx: TransactionContext;
+  protected readonly reliable: boolean;
+  private _state: S;
+  private handles: Map<string, TimerHandle> | undefined;
+
+  protected constructor(ctx: TransactionContext, key: string, request: SipRequest, peer: Peer, initial: S) {
+    super();
+    this.ctx = ctx;
+    this.key = key;
+    this.request = request;
+    this.peer = peer;
+    this.reliable = peer.protocol !== 'UDP';
+    this._state = initial;
+  }
+
+  get state(): S {
+    return this._state;
+  }
+
+  /** State test that TypeScript does not narrow away after a transition. */
+  protected stateIs(s: S): boolean {
+    return this._state === s;
+  }
+
+  protected abstract readonly transitions: Readonly<Record<S, readonly S[]>>;
+
+  protected transition(to: S): void {
+    const from = this._state;
+    if (!this.transitions[from].includes(to)) {
+      throw new SipStateError('SIP_ILLEGAL_TRANSITION', `${this.kind} ${this.key}: ${from} -> ${to}`);
+    }
+    this._state = to;
+    if (to === 'terminated') {
+      this.clearAllTimers();
+      this.ctx.terminated(this as unknown as Transaction);
+      this.onTerminated();
+    }
+  }
+
+  protected onTerminated(): void {}
+
+  protected startTimer(name: string, ms: number, fn: () => void): void {
+    this.stopTimer(name);
+    this.handles ??= new Map();
+    this.handles.set(
+      name,
+      this.ctx.clock.setTimer(ms, () => {
+        this.handles?.delete(name);
+        fn();
+      }),
+    );
+  }
+
+  protected stopTimer(name: string): void {
+    const h = this.handles?.get(name);
+    if (h !== undefined) {
+      this.ctx.clock.clearTimer(h);
+      this.handles!.delete(name);
+    }
+  }
+
+  /** Names of running timers (for tests and diagnostics). */
+  get runningTimers(): string[] {
+    return this.handles ? [...this.handles.keys()] : [];
+  }
+
+  private clearAllTimers(): void {
+    if (!this.handles) return;
+    for (const h of this.handles.values()) this.ctx.clock.clearTimer(h);
+    this.handles.clear();
+  }
+
+  /** Sends bytes to the peer; a failure terminates the transaction as a transport error. */
+  protected transmit(data: Buffer): void {
+    try {
+      const p = this.ctx.send(data, this.peer);
+      if (p) p.catch((e: unknown) => this.onTransportError(e));
+    } catch (e) {
+      this.onTransportError(e);
+    }
+  }
+
+  protected abstract onTransportError(err: unknown): void;
+}
+
+/** Key of a client transaction (section 17.1.3): top Via branch and CSeq method. */
+export function clientKey(branch: string, cseqMethod: string): string {
+  return branch + '|' + (cseqMethod === 'ACK' ? 'INVITE' : cseqMethod);
+}
+
+/**
+ * Key of a server transaction (section 17.2.3): branch, sent-by and method, with ACK mapped to
+ * INVITE; for requests without the magic cookie (RFC 2543), a key built from Call-ID, CSeq
+ * number, From tag and the top Via.
+ */
+export function serverKey(msg: SipMessage, method: string): string {
+  const via = msg.topVia;
+  const m = method === 'ACK' ? 'INVITE' : method;
+  const branch = via.branch;
+  if (branch !== undefined && branch.startsWith(MAGIC_COOKIE)) return branch + '|' + via.sentBy + '|' + m;
+  return '2543|' + msg.callId + '|' + msg.cseq.seq + '|' + (msg.from.tag ?? '') + '|' + via.toString() + '|' + m;
+}
