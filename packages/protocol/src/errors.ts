@@ -18,6 +18,12 @@ export const ErrorCodes = {
   duplicate_domain: 409,
   conflict: 409,
   payload_too_large: 413,
+  /** A count limit (subscriptions per connection, ...) would be exceeded. */
+  limit_exceeded: 422,
+  /** Realtime: the client speaks a protocol version the server does not. */
+  unsupported_version: 400,
+  /** Realtime: a request needs the hello exchange first. */
+  hello_required: 400,
   unsupported_media_type: 415,
   rate_limited: 429,
   internal: 500,

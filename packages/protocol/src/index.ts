@@ -1,2 +1,5 @@
 export * from './errors.ts';
 export * from './api.ts';
+export * from './presence.ts';
+export * from './presence-contacts.ts';
+export * from './realtime.ts';

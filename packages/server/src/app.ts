@@ -21,6 +21,13 @@ import { authRoutes } from './auth/routes.ts';
 import { operatorRoutes } from './operator/routes.ts';
 import { systemRoutes } from './system/routes.ts';
 import { RealtimeGateway } from './realtime/gateway.ts';
+import { RealtimeHub } from './realtime/realtime-hub.ts';
+import { EventLog } from './realtime/event-log.ts';
+import { realtimeRoutes } from './realtime/routes.ts';
+import { PresenceService } from './presence/presence-service.ts';
+import { UserTenants } from './presence/user-tenants.ts';
+import { ContactStore } from './contacts/contact-store.ts';
+import { contactRoutes } from './contacts/routes.ts';
 import { createLogger } from './log.ts';
 import { version } from './version.ts';
 
@@ -33,6 +40,10 @@ export interface App {
   audit: AuditLog;
   auth: AuthService;
   gateway: RealtimeGateway;
+  presence: PresenceService;
+  events: EventLog;
+  contacts: ContactStore;
+  realtime: RealtimeHub;
   http: FastifyInstance;
   /** The route table (the tenant-wall tests are generated from it). */
   routes: AnyRoute[];
@@ -59,6 +70,10 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const audit = new AuditLog(storage.db);
   const auth = new AuthService(storage.db, directory, await TokenSigner.load(storage.db), bus, config);
 
+  const events = new EventLog(storage.db, bus);
+  const presence = new PresenceService(bus, { graceMs: config.presenceGraceMs }, (err) => log.error({ err }, 'presence listener failed'));
+  const contacts = new ContactStore(storage.db);
+
   const routes: AnyRoute[] = [];
   let openapi: unknown;
   routes.push(
@@ -66,14 +81,36 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     ...authRoutes(auth, directory, audit),
     ...directoryRoutes({ directory, audit, auth }),
     ...operatorRoutes(directory, audit),
+    ...contactRoutes({ contacts, events }),
+    ...realtimeRoutes({ events, directory, presence }),
   );
   const http = buildHttp(routes, auth, { bodyLimit: config.bodyLimit, logger: log });
   const gateway = new RealtimeGateway(auth, bus, log, {
     path: '/api/realtime',
-    maxPayload: 64 * 1024,
+    // Frames up to realtimeMaxFrame get a coded error from the session; far larger ones close the socket.
+    maxPayload: config.realtimeMaxFrame * 16,
     sessionRecheckMs: config.sessionRecheck * 1000,
   });
   gateway.attach(http.server);
+  const realtime = new RealtimeHub({
+    gateway,
+    bus,
+    presence,
+    events,
+    userTenants: new UserTenants(storage.db),
+    log,
+    eventRetention: config.eventRetention,
+    limits: {
+      maxFrameBytes: config.realtimeMaxFrame,
+      maxSubscriptions: config.realtimeMaxSubscriptions,
+      heartbeatMs: config.realtimeHeartbeatMs,
+      resumeWindowMs: config.realtimeResumeWindow * 1000,
+      resumeMaxEvents: config.realtimeResumeMaxEvents,
+      rate: config.realtimeRate,
+      burst: config.realtimeBurst,
+      maxBufferedBytes: 4 * 1024 * 1024,
+    },
+  });
 
   let closing: Promise<void> | undefined;
   return {
@@ -85,6 +122,10 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     audit,
     auth,
     gateway,
+    presence,
+    events,
+    contacts,
+    realtime,
     http,
     routes,
     async listen() {
@@ -96,7 +137,9 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     },
     close() {
       closing ??= (async () => {
+        realtime.close();
         await gateway.close();
+        presence.close();
         const grace = setTimeout(() => http.server.closeAllConnections(), config.shutdownGrace * 1000);
         await http.close();
         clearTimeout(grace);

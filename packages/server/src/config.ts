@@ -39,6 +39,35 @@ export const settings = {
     schema: int(30, 1),
     doc: 'Seconds between re-checks of open connections against sessions changed by other processes',
   },
+  presenceGraceMs: {
+    env: 'PARLEY_PRESENCE_GRACE_MS',
+    schema: int(15_000, 0),
+    doc: "Milliseconds a departed device's presence lingers, so a reconnect does not flap the user to Offline",
+  },
+  realtimeHeartbeatMs: {
+    env: 'PARLEY_REALTIME_HEARTBEAT_MS',
+    schema: int(25_000, 100),
+    doc: 'Realtime heartbeat interval, ms; a connection silent for twice this is dropped',
+  },
+  realtimeResumeWindow: {
+    env: 'PARLEY_REALTIME_RESUME_WINDOW',
+    schema: int(600, 0),
+    doc: 'Seconds after which a reconnecting client can no longer resume (it refetches history instead)',
+  },
+  realtimeResumeMaxEvents: { env: 'PARLEY_REALTIME_RESUME_MAX_EVENTS', schema: int(2000, 1), doc: 'Most durable events replayed on one resume' },
+  realtimeMaxFrame: {
+    env: 'PARLEY_REALTIME_MAX_FRAME',
+    schema: int(65_536, 1024),
+    doc: 'Largest realtime frame, bytes (larger get a coded error; 16 times larger close the connection)',
+  },
+  realtimeRate: { env: 'PARLEY_REALTIME_RATE', schema: int(20, 1), doc: 'Realtime frames per second a client may send, sustained' },
+  realtimeBurst: { env: 'PARLEY_REALTIME_BURST', schema: int(60, 1), doc: 'Realtime frames a client may send in a burst before it is throttled' },
+  realtimeMaxSubscriptions: {
+    env: 'PARLEY_REALTIME_MAX_SUBSCRIPTIONS',
+    schema: int(2000, 1),
+    doc: 'Most users one realtime connection may watch',
+  },
+  eventRetention: { env: 'PARLEY_EVENT_RETENTION', schema: int(7 * 86400, 60), doc: "Seconds a user's durable events are kept" },
   shutdownGrace: { env: 'PARLEY_SHUTDOWN_GRACE', schema: int(10, 0), doc: 'Seconds to finish in-flight work on SIGTERM' },
 } as const;
 

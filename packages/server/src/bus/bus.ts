@@ -3,11 +3,23 @@
  * when several run. Every event names its tenant, so subscribers can scope what they forward.
  * A throwing listener is logged and never breaks the emitter or the other listeners.
  */
+import type { DurableEvent } from '@parley/protocol';
+import type { DevicePresenceState, UserPresenceSettings } from '../presence/presence-state.ts';
+
 export interface BusEvents {
   /** A user's access ends now: disabled, deleted. */
   'user.disabled': { tenantId: string; userId: string };
   /** A refresh session was revoked: its access tokens and connections end now. */
   'session.revoked': { tenantId: string; userId: string; sessionId: string };
+  /**
+   * A device's presence changed, appeared (state set) or left (state null). Every node applies these to
+   * its presence table, so each can aggregate any user and push to its own watchers.
+   */
+  'presence.device': { tenantId: string; userId: string; deviceKey: string; state: DevicePresenceState | null };
+  /** A user's own presence settings changed (manual availability, status note, out of office). */
+  'presence.settings': { tenantId: string; userId: string; settings: UserPresenceSettings };
+  /** A durable event was appended to a user's event log (after commit): deliver it to their connections. */
+  'user.event': { tenantId: string; userId: string; event: DurableEvent };
 }
 
 export type BusListener<K extends keyof BusEvents> = (event: BusEvents[K]) => void;

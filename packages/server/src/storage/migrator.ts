@@ -7,6 +7,7 @@ import { Migrator, type CreateTableBuilder, type Kysely, type Migration, type Mi
 import type { Engine, Storage } from './db.ts';
 import * as m001 from './migrations/001_core.ts';
 import * as m002 from './migrations/002_billing.ts';
+import * as m003 from './migrations/003_realtime_contacts.ts';
 
 export type MigrationEngine = Engine;
 type Up = (db: Kysely<unknown>, engine: Engine) => Promise<void>;
@@ -15,6 +16,7 @@ type Up = (db: Kysely<unknown>, engine: Engine) => Promise<void>;
 const migrations: Array<[string, { up: Up }]> = [
   ['001_core', m001],
   ['002_billing', m002],
+  ['003_realtime_contacts', m003],
 ];
 
 /** An auto-incrementing integer primary key on either engine. */

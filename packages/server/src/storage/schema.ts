@@ -6,6 +6,8 @@
  */
 import type { Generated } from 'kysely';
 import type { BillingTables } from '../billing/tables.ts';
+import type { EventLogTables } from '../realtime/event-tables.ts';
+import type { ContactTables } from '../contacts/contact-tables.ts';
 
 export interface SettingsTable {
   key: string;
@@ -93,4 +95,4 @@ export interface CoreTables {
 }
 
 /** Every table. Later domains extend this with their own table maps. */
-export interface Database extends CoreTables, BillingTables {}
+export interface Database extends CoreTables, BillingTables, EventLogTables, ContactTables {}

@@ -1,0 +1,226 @@
+/**
+ * The presence table: every known user's devices and settings, in memory (presence is ephemeral), and
+ * their aggregated presence.
+ *
+ * Changes travel through the bus, even inside one process: a local call (a device connects, publishes,
+ * leaves; a user sets a status) publishes `presence.device` or `presence.settings`, and every node's
+ * service applies those events to its own table. So with a Redis bus every node can aggregate any user
+ * and push changes to the watchers connected to it. Timers that decide something (a departed device's
+ * grace) run only on the node that owned the connection; expiries are computed from absolute instants,
+ * so every node reaches the same answer.
+ *
+ * Grace: when a device's last connection drops, its state lingers for `graceMs` before the device is
+ * removed, so a reconnect (same device id) does not flap the user to Offline and back. A deliberate close
+ * (the client says goodbye, or its session is revoked) removes the device at once.
+ */
+import type { Presence } from '@parley/protocol';
+import type { Bus } from '../bus/bus.ts';
+import { aggregate } from './aggregate.ts';
+import { emptySettings, initialDeviceState, settingsEmpty, type DevicePresenceState, type UserPresenceSettings } from './presence-state.ts';
+import type { PresencePublish, PresenceSet } from '@parley/protocol';
+
+export type PresenceListener = (tenantId: string, userId: string, presence: Presence) => void;
+
+interface UserEntry {
+  tenantId: string;
+  devices: Map<string, DevicePresenceState>;
+  settings: UserPresenceSettings;
+  presence: Presence;
+  expiryTimer: NodeJS.Timeout | null;
+}
+
+/** This node's connections to one device: the grace timer runs when the count drops to zero. */
+interface LocalDevice {
+  tenantId: string;
+  userId: string;
+  connections: number;
+  graceTimer: NodeJS.Timeout | null;
+}
+
+export interface PresenceOptions {
+  graceMs: number;
+  now?: () => number;
+}
+
+const MAX_TIMER = 2 ** 31 - 1;
+const isoOrNull = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+
+export class PresenceService {
+  private readonly users = new Map<string, UserEntry>();
+  private readonly local = new Map<string, LocalDevice>();
+  private readonly listeners: PresenceListener[] = [];
+  private readonly unsubscribe: Array<() => void>;
+  private readonly now: () => number;
+
+  constructor(
+    private readonly bus: Bus,
+    private readonly opts: PresenceOptions,
+    private readonly onListenerError: (err: unknown) => void = () => {},
+  ) {
+    this.now = opts.now ?? Date.now;
+    this.unsubscribe = [
+      bus.subscribe('presence.device', (e) => this.applyDevice(e.tenantId, e.userId, e.deviceKey, e.state)),
+      bus.subscribe('presence.settings', (e) => this.applySettings(e.tenantId, e.userId, e.settings)),
+    ];
+  }
+
+  /** Calls `listener` after every change of a user's aggregated presence. */
+  onChange(listener: PresenceListener): void {
+    this.listeners.push(listener);
+  }
+
+  /** The user's current presence (Offline when nothing is known). */
+  get(userId: string): Presence {
+    return this.users.get(userId)?.presence ?? offline(userId);
+  }
+
+  /** Number of users with an entry (for tests and metrics). */
+  get size(): number {
+    return this.users.size;
+  }
+
+  // --- local calls (from this node's connections) ---
+
+  /** A connection of `deviceKey` opened on this node. */
+  deviceConnected(tenantId: string, userId: string, deviceKey: string): void {
+    const d = this.local.get(deviceKey);
+    if (d) {
+      d.connections++;
+      if (d.graceTimer) clearTimeout(d.graceTimer);
+      d.graceTimer = null;
+      if (this.users.get(userId)?.devices.has(deviceKey)) return; // reconnect within grace: state kept
+    } else {
+      this.local.set(deviceKey, { tenantId, userId, connections: 1, graceTimer: null });
+    }
+    this.bus.publish('presence.device', { tenantId, userId, deviceKey, state: initialDeviceState() });
+  }
+
+  /** A connection of `deviceKey` closed; `immediate` skips the grace (a deliberate sign-off). */
+  deviceDisconnected(deviceKey: string, immediate: boolean): void {
+    const d = this.local.get(deviceKey);
+    if (!d) return;
+    d.connections--;
+    if (d.connections > 0) return;
+    const gone = () => {
+      this.local.delete(deviceKey);
+      this.bus.publish('presence.device', { tenantId: d.tenantId, userId: d.userId, deviceKey, state: null });
+    };
+    if (immediate || this.opts.graceMs === 0) return gone();
+    d.graceTimer = setTimeout(gone, this.opts.graceMs);
+    d.graceTimer.unref();
+  }
+
+  /** A device reports its own state; omitted fields keep their value. */
+  publish(tenantId: string, userId: string, deviceKey: string, patch: PresencePublish): Presence {
+    const current = this.users.get(userId)?.devices.get(deviceKey) ?? initialDeviceState();
+    const state: DevicePresenceState = {
+      availability: patch.availability ?? current.availability,
+      activity: patch.activity ?? current.activity,
+      idle: patch.idle ?? current.idle,
+    };
+    this.bus.publish('presence.device', { tenantId, userId, deviceKey, state });
+    return this.get(userId);
+  }
+
+  /** The user changes their own settings; omitted fields keep their value, null clears. */
+  set(tenantId: string, userId: string, patch: PresenceSet): Presence {
+    const s = { ...(this.users.get(userId)?.settings ?? emptySettings()) };
+    const ms = (iso: string | null) => (iso === null ? null : Date.parse(iso));
+    if (patch.manual !== undefined) s.manual = patch.manual && { availability: patch.manual.availability, until: ms(patch.manual.until) };
+    if (patch.note !== undefined) s.note = patch.note && { text: patch.note.text, until: ms(patch.note.until) };
+    if (patch.outOfOffice !== undefined) s.outOfOffice = patch.outOfOffice && { message: patch.outOfOffice.message, until: ms(patch.outOfOffice.until) };
+    this.bus.publish('presence.settings', { tenantId, userId, settings: s });
+    return this.get(userId);
+  }
+
+  // --- applying bus events (every node) ---
+
+  private entry(tenantId: string, userId: string): UserEntry {
+    let e = this.users.get(userId);
+    if (!e) {
+      e = { tenantId, devices: new Map(), settings: emptySettings(), presence: offline(userId), expiryTimer: null };
+      this.users.set(userId, e);
+    }
+    return e;
+  }
+
+  private applyDevice(tenantId: string, userId: string, deviceKey: string, state: DevicePresenceState | null): void {
+    if (state === null && !this.users.has(userId)) return;
+    const e = this.entry(tenantId, userId);
+    if (state) e.devices.set(deviceKey, state);
+    else e.devices.delete(deviceKey);
+    this.recompute(userId, e);
+  }
+
+  private applySettings(tenantId: string, userId: string, settings: UserPresenceSettings): void {
+    const e = this.entry(tenantId, userId);
+    e.settings = settings;
+    this.recompute(userId, e);
+  }
+
+  private recompute(userId: string, e: UserEntry): void {
+    const now = this.now();
+    const a = aggregate(e.devices.values(), e.settings, now);
+    // Expired settings are dropped, so an entry with nothing left can be forgotten.
+    e.settings = { manual: pruneExpired(e.settings.manual, now), note: a.note, outOfOffice: a.outOfOffice };
+    if (e.expiryTimer) clearTimeout(e.expiryTimer);
+    e.expiryTimer = null;
+    if (a.nextExpiry !== null) {
+      e.expiryTimer = setTimeout(() => this.recompute(userId, e), Math.min(MAX_TIMER, Math.max(0, a.nextExpiry - now) + 1));
+      e.expiryTimer.unref();
+    }
+    const prev = e.presence;
+    const next: Presence = {
+      userId,
+      availability: a.availability,
+      activity: a.activity,
+      manualUntil: isoOrNull(a.manualUntil),
+      note: a.note && { text: a.note.text, until: isoOrNull(a.note.until) },
+      outOfOffice: a.outOfOffice && { message: a.outOfOffice.message, until: isoOrNull(a.outOfOffice.until) },
+      since: a.availability === prev.availability ? prev.since : new Date(now).toISOString(),
+    };
+    if (e.devices.size === 0 && settingsEmpty(e.settings)) {
+      if (e.expiryTimer) clearTimeout(e.expiryTimer);
+      this.users.delete(userId);
+    } else {
+      e.presence = next;
+    }
+    if (!samePresence(prev, next)) this.emit(e.tenantId, userId, next);
+  }
+
+  private emit(tenantId: string, userId: string, p: Presence): void {
+    for (const l of this.listeners) {
+      try {
+        l(tenantId, userId, p);
+      } catch (err) {
+        this.onListenerError(err);
+      }
+    }
+  }
+
+  close(): void {
+    this.unsubscribe.forEach((u) => u());
+    for (const e of this.users.values()) if (e.expiryTimer) clearTimeout(e.expiryTimer);
+    for (const d of this.local.values()) if (d.graceTimer) clearTimeout(d.graceTimer);
+  }
+}
+
+function pruneExpired<T extends { until: number | null }>(x: T | null, now: number): T | null {
+  return x && (x.until === null || x.until > now) ? x : null;
+}
+
+function offline(userId: string): Presence {
+  return { userId, availability: 'offline', activity: 'none', manualUntil: null, note: null, outOfOffice: null, since: new Date(0).toISOString() };
+}
+
+function samePresence(a: Presence, b: Presence): boolean {
+  return (
+    a.availability === b.availability &&
+    a.activity === b.activity &&
+    a.manualUntil === b.manualUntil &&
+    a.note?.text === b.note?.text &&
+    a.note?.until === b.note?.until &&
+    a.outOfOffice?.message === b.outOfOffice?.message &&
+    a.outOfOffice?.until === b.outOfOffice?.until
+  );
+}

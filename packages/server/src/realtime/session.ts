@@ -1,0 +1,329 @@
+/**
+ * One realtime connection's protocol session: reads frames, answers requests, pushes presence and
+ * durable events. Kept small on purpose (a few numbers, a device key and a subscription set) because a
+ * server holds tens of thousands of them; everything shared lives in the `SessionContext`.
+ *
+ * ```
+ *   connecting ──hello──▶ resuming ──replayed──▶ open ──closed──▶ closed
+ *        │                   ▲  │                 │
+ *        │                   │  └───────closed────┼──────────────▶ closed
+ *        │                   └─────event gap──────┘
+ *        └──────────────────closed (no hello in time, revoked, dropped)──▶ closed
+ * ```
+ * `resuming` sends missed durable events from the log; live events that arrive meanwhile only raise
+ * the target seq, and the replay reads again until it reaches it, so each event is sent once and in
+ * order. Frames are handled one at a time, in arrival order.
+ */
+import type { RawData, WebSocket } from 'ws';
+import type { Logger } from 'pino';
+import {
+  ClientFrame,
+  ParleyError,
+  PROTOCOL_VERSION,
+  RealtimeCloseCodes,
+  type DurableEvent,
+  type ResultOf,
+  type SubscribeResult,
+  type Welcome,
+} from '@parley/protocol';
+import type { RealtimeConnection } from './gateway.ts';
+import type { EventLog } from './event-log.ts';
+import type { PresenceService } from '../presence/presence-service.ts';
+import type { WatcherSets, Watcher } from '../presence/watchers.ts';
+import type { UserTenants } from '../presence/user-tenants.ts';
+import { admit, type FloodLimits, type FloodState } from './flood-gate.ts';
+
+export type SessionState = 'connecting' | 'resuming' | 'open' | 'closed';
+
+const transitions: Record<SessionState, readonly SessionState[]> = {
+  connecting: ['resuming', 'closed'],
+  resuming: ['open', 'closed'],
+  open: ['resuming', 'closed'],
+  closed: [],
+};
+
+export interface SessionLimits extends FloodLimits {
+  maxFrameBytes: number;
+  maxSubscriptions: number;
+  heartbeatMs: number;
+  resumeWindowMs: number;
+  resumeMaxEvents: number;
+  /** A connection whose unsent bytes exceed this is a slow consumer and is dropped. */
+  maxBufferedBytes: number;
+}
+
+/** What every session shares: collaborators and limits. */
+export interface SessionContext {
+  presence: Pick<PresenceService, 'deviceConnected' | 'deviceDisconnected' | 'publish' | 'set' | 'get'>;
+  watchers: WatcherSets<RealtimeSession>;
+  userTenants: Pick<UserTenants, 'resolve'>;
+  events: Pick<EventLog, 'head' | 'after' | 'appendedAt'>;
+  limits: SessionLimits;
+  log: Logger;
+  now(): number;
+}
+
+/** Close codes after which the device leaves at once, without the reconnect grace. */
+const deliberate = new Set<number>([RealtimeCloseCodes.normal, RealtimeCloseCodes.sessionRevoked, RealtimeCloseCodes.unauthorized]);
+
+const REPLAY_BATCH = 200;
+
+export class RealtimeSession implements Watcher, FloodState {
+  state: SessionState = 'connecting';
+  readonly tenantId: string;
+  readonly userId: string;
+  /** When the last frame (or pong) arrived; the heartbeat sweep reads it. */
+  lastSeen: number;
+  readonly openedAt: number;
+  tokens: number;
+  tokensAt: number;
+  notified = false;
+  /** Highest durable event seq sent on this connection. */
+  private lastSeq = 0;
+  /** Highest durable event seq known to exist (replay target). */
+  private targetSeq = 0;
+  private deviceKey: string | null = null;
+  /** Watched user ids (interned strings from the watcher sets); null until the first subscription. */
+  private subs: Set<string> | null = null;
+  private queue: Promise<void> | null = null;
+
+  constructor(
+    readonly conn: RealtimeConnection,
+    private readonly ctx: SessionContext,
+  ) {
+    this.tenantId = conn.principal.tenantId;
+    this.userId = conn.principal.id;
+    this.openedAt = this.lastSeen = this.tokensAt = ctx.now();
+    this.tokens = ctx.limits.burst;
+  }
+
+  private to(next: SessionState): void {
+    if (!transitions[this.state].includes(next)) throw new Error(`realtime session: illegal transition ${this.state} -> ${next}`);
+    this.state = next;
+  }
+
+  get socket(): WebSocket {
+    return this.conn.socket;
+  }
+
+  // --- sending ---
+
+  /** Sends an already-serialized text frame (presence fan-out, events). */
+  sendFrame(frame: Buffer | string): void {
+    const ws = this.conn.socket;
+    if (this.state === 'closed' || ws.readyState !== 1) return;
+    if (ws.bufferedAmount > this.ctx.limits.maxBufferedBytes) {
+      this.ctx.log.warn({ conn: this.conn.id, user: this.userId }, 'realtime: slow consumer dropped');
+      ws.terminate();
+      return;
+    }
+    ws.send(frame, { binary: false });
+  }
+
+  private send(frame: object): void {
+    this.sendFrame(JSON.stringify(frame));
+  }
+
+  private sendError(err: ParleyError, re?: number): void {
+    this.send({ t: 'error', ...(re !== undefined ? { re } : {}), code: err.code, message: err.message, ...(err.field ? { field: err.field } : {}) });
+  }
+
+  // --- receiving ---
+
+  /** Every frame from the socket comes here. Never throws. */
+  onMessage(data: RawData, isBinary: boolean): void {
+    const now = this.ctx.now();
+    this.lastSeen = now;
+    switch (admit(this, this.ctx.limits, now)) {
+      case 'pass':
+        break;
+      case 'throttle':
+        return;
+      case 'notify':
+        this.sendError(new ParleyError('rate_limited', 'too many frames; slow down', { retryAfter: 1 }));
+        return;
+      case 'disconnect':
+        this.ctx.log.info({ conn: this.conn.id, user: this.userId }, 'realtime: flooding client disconnected');
+        this.socket.close(RealtimeCloseCodes.flooding, 'flooding');
+        return;
+    }
+    const size = Array.isArray(data) ? data.reduce((n, b) => n + b.length, 0) : data instanceof ArrayBuffer ? data.byteLength : data.length;
+    if (size > this.ctx.limits.maxFrameBytes) {
+      return this.sendError(new ParleyError('payload_too_large', `frames are limited to ${this.ctx.limits.maxFrameBytes} bytes`));
+    }
+    if (isBinary) return this.sendError(new ParleyError('unsupported_media_type', 'frames are JSON text'));
+    let raw: unknown;
+    try {
+      raw = JSON.parse(Array.isArray(data) ? Buffer.concat(data).toString('utf8') : data.toString());
+    } catch {
+      return this.sendError(new ParleyError('malformed_json', 'frame is not JSON'));
+    }
+    const id = typeof raw === 'object' && raw !== null && 'id' in raw && Number.isSafeInteger(raw.id) ? (raw.id as number) : undefined;
+    const parsed = ClientFrame.safeParse(raw);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0]!;
+      const field = issue.path.map(String).join('.');
+      return this.sendError(new ParleyError('validation_failed', `${field || 'frame'}: ${issue.message}`, field ? { field } : {}), id);
+    }
+    const frame = parsed.data;
+    const run = () => this.handle(frame).catch((err: unknown) => this.failed(err, frame.id));
+    // One frame at a time, in order; the queue exists only while something is pending.
+    const next = this.queue ? this.queue.then(run) : run();
+    this.queue = next;
+    void next.then(() => {
+      if (this.queue === next) this.queue = null;
+    });
+  }
+
+  private failed(err: unknown, re: number): void {
+    if (err instanceof ParleyError) return this.sendError(err, re);
+    this.ctx.log.error({ err, conn: this.conn.id }, 'realtime request failed');
+    this.sendError(new ParleyError('internal', 'internal error'), re);
+  }
+
+  private reply<K extends keyof ResultOf>(re: number, data: ResultOf[K]): void {
+    this.send({ t: 'result', re, data });
+  }
+
+  private async handle(f: ClientFrame): Promise<void> {
+    if (this.state === 'closed') return;
+    if (f.t === 'hello') return this.hello(f);
+    if (this.state === 'connecting') throw new ParleyError('hello_required', 'send hello first');
+    switch (f.t) {
+      case 'ping':
+        return this.send({ t: 'pong', re: f.id });
+      case 'presence.publish':
+        return this.reply<'presence.publish'>(f.id, this.ctx.presence.publish(this.tenantId, this.userId, this.deviceKey!, f.state));
+      case 'presence.set':
+        return this.reply<'presence.set'>(f.id, this.ctx.presence.set(this.tenantId, this.userId, f.settings));
+      case 'presence.subscribe':
+        return this.reply<'presence.subscribe'>(f.id, await this.subscribe(f.userIds));
+      case 'presence.unsubscribe':
+        this.unsubscribe(f.userIds);
+        return this.reply<'presence.unsubscribe'>(f.id, {});
+    }
+  }
+
+  // --- hello and resume ---
+
+  private async hello(f: Extract<ClientFrame, { t: 'hello' }>): Promise<void> {
+    if (this.state !== 'connecting') throw new ParleyError('conflict', 'hello was already done on this connection');
+    if (f.v !== PROTOCOL_VERSION) throw new ParleyError('unsupported_version', `this server speaks protocol version ${PROTOCOL_VERSION}`, { field: 'v' });
+    this.to('resuming');
+    const { limits } = this.ctx;
+    // The device key is per session: one signed-in client reconnecting with its device id replaces itself.
+    this.deviceKey = `${this.conn.principal.sessionId}/${f.device?.id ?? `c${this.conn.id}`}`;
+    this.ctx.presence.deviceConnected(this.tenantId, this.userId, this.deviceKey);
+    const head = await this.ctx.events.head(this.userId);
+    let resume: Welcome['resume'] = 'fresh';
+    this.lastSeq = head;
+    if (f.resume && f.resume.lastSeq > 0) {
+      const from = f.resume.lastSeq;
+      if (from >= head) resume = from === head ? 'resumed' : 'expired';
+      else if (head - from > limits.resumeMaxEvents) resume = 'expired';
+      else {
+        const at = await this.ctx.events.appendedAt(this.userId, from + 1);
+        resume = at !== null && at >= this.ctx.now() - limits.resumeWindowMs ? 'resumed' : 'expired';
+      }
+      if (resume === 'resumed') this.lastSeq = Math.min(from, head);
+    }
+    this.targetSeq = Math.max(this.targetSeq, head);
+    if ((this.state as SessionState) !== 'resuming') return; // closed while reading
+    this.reply<'hello'>(f.id, {
+      v: PROTOCOL_VERSION,
+      connectionId: String(this.conn.id),
+      userId: this.userId,
+      heartbeatMs: limits.heartbeatMs,
+      resume,
+      lastSeq: head,
+      limits: { maxFrameBytes: limits.maxFrameBytes, maxSubscriptions: limits.maxSubscriptions, messagesPerSecond: limits.rate },
+    });
+    // Everyone watches themselves (their own avatar), outside the subscription limit.
+    this.ctx.watchers.add(this.userId, this);
+    await this.replay();
+  }
+
+  /** Sends logged events from `lastSeq` up to `targetSeq` (which live events may raise meanwhile). */
+  private async replay(): Promise<void> {
+    while (this.state === 'resuming' && this.lastSeq < this.targetSeq) {
+      const batch = await this.ctx.events.after(this.userId, this.lastSeq, REPLAY_BATCH);
+      if (this.state !== 'resuming') return;
+      for (const e of batch) this.sendEvent(e, JSON.stringify({ t: 'event', event: e }));
+      if (batch.length === 0) break; // published but not visible yet: the next live event retries
+    }
+    if (this.state === 'resuming') this.to('open');
+  }
+
+  private sendEvent(e: DurableEvent, frame: string | Buffer): void {
+    if (e.seq <= this.lastSeq) return;
+    this.lastSeq = e.seq;
+    this.sendFrame(frame);
+  }
+
+  /** A durable event of this user was appended (on any node); `frame` is its serialized push. */
+  deliver(e: DurableEvent, frame: Buffer): void {
+    if (e.seq > this.targetSeq) this.targetSeq = e.seq;
+    if (this.state !== 'open') return; // connecting: hello reads the head; resuming: the replay picks it up
+    if (e.seq <= this.lastSeq) return;
+    if (e.seq === this.lastSeq + 1) return this.sendEvent(e, frame);
+    // A gap (appends for one user committed out of publish order): fill it from the log.
+    this.to('resuming');
+    this.replay().catch((err: unknown) => {
+      this.ctx.log.error({ err, conn: this.conn.id }, 'realtime: event catch-up failed');
+      this.socket.close(1011, 'internal error');
+    });
+  }
+
+  // --- presence subscriptions ---
+
+  private async subscribe(userIds: string[]): Promise<SubscribeResult> {
+    const wanted = [...new Set(userIds)];
+    const fresh = wanted.filter((id) => !this.subs?.has(id));
+    if ((this.subs?.size ?? 0) + fresh.length > this.ctx.limits.maxSubscriptions) {
+      throw new ParleyError('limit_exceeded', `a connection may watch at most ${this.ctx.limits.maxSubscriptions} users`, { field: 'userIds' });
+    }
+    const tenants = await this.ctx.userTenants.resolve(fresh);
+    if (this.state === 'closed') return { presences: [], refused: [] };
+    const refused: SubscribeResult['refused'] = [];
+    const presences: SubscribeResult['presences'] = [];
+    for (const id of wanted) {
+      if (this.subs?.has(id)) {
+        presences.push(this.ctx.presence.get(id));
+        continue;
+      }
+      // Another tenant's user and an unknown id look the same: ids of other tenants cannot be probed.
+      if (tenants.get(id) !== this.tenantId) {
+        refused.push({ userId: id, code: 'not_found' });
+        continue;
+      }
+      if (this.subs && this.subs.size >= this.ctx.limits.maxSubscriptions) {
+        refused.push({ userId: id, code: 'limit_exceeded' });
+        continue;
+      }
+      const key = id === this.userId ? this.userId : this.ctx.watchers.add(id, this);
+      (this.subs ??= new Set()).add(key);
+      presences.push(this.ctx.presence.get(id));
+    }
+    return { presences, refused };
+  }
+
+  private unsubscribe(userIds: string[]): void {
+    if (!this.subs) return;
+    for (const id of userIds) {
+      if (!this.subs.delete(id)) continue;
+      if (id !== this.userId) this.ctx.watchers.remove(id, this);
+    }
+  }
+
+  // --- end ---
+
+  /** The socket closed (`code` as received or 1006 when dropped). Releases everything this session holds. */
+  closed(code: number): void {
+    if (this.state === 'closed') return;
+    this.to('closed');
+    if (this.subs) for (const id of this.subs) if (id !== this.userId) this.ctx.watchers.remove(id, this);
+    this.subs = null;
+    this.ctx.watchers.remove(this.userId, this);
+    if (this.deviceKey) this.ctx.presence.deviceDisconnected(this.deviceKey, deliberate.has(code));
+  }
+}
