@@ -110,10 +110,27 @@ export interface RatingInput {
 
 /** Rates one record. Pure: the pool draw is in the result, the caller applies it. */
 export function rateCall(record: CallRecord, input: RatingInput): RatedCall {
-  const duration = durationSeconds(record.answeredAt, record.endedAt);
   const digits = normaliseDestination(record.destination);
   const version = input.version;
   const row = digits !== null && version ? version.match(digits) : null;
+  const deck = version && row ? { id: version.deckId, version: version.version, effectiveFrom: version.effectiveFrom } : null;
+  const emergency = digits !== null && isEmergencyShortCode(digits);
+  return rateWithRow(record, row, deck, input.pools, input.grantedSeconds, emergency);
+}
+
+/**
+ * Rates one record against an already matched row (credit control stores the row it quoted, so commit
+ * charges exactly what authorisation promised). `row` null means no rate applies.
+ */
+export function rateWithRow(
+  record: CallRecord,
+  row: RateRow | null,
+  deck: RatedCall['deck'],
+  pools: PoolSource | null,
+  grantedSeconds?: number,
+  emergencyShortCode = false,
+): RatedCall {
+  const duration = durationSeconds(record.answeredAt, record.endedAt);
   const base: RatedCall = {
     callId: record.id,
     tenantId: record.tenantId,
@@ -124,7 +141,7 @@ export function rateCall(record: CallRecord, input: RatingInput): RatedCall {
     durationSeconds: duration,
     billableSeconds: 0,
     cls: row ? row.cls : null,
-    deck: version && row ? { id: version.deckId, version: version.version, effectiveFrom: version.effectiveFrom } : null,
+    deck: row ? deck : null,
     matchedPrefix: row ? row.prefix : null,
     destinationName: row ? row.destination : null,
     ratePerMinute: row ? row.ratePerMinute : 0,
@@ -138,18 +155,16 @@ export function rateCall(record: CallRecord, input: RatingInput): RatedCall {
     reason: 'no_rate',
   };
   if (record.direction === 'inbound') return { ...base, reason: 'inbound' };
-  if ((digits !== null && isEmergencyShortCode(digits)) || row?.cls === 'emergency') {
-    return { ...base, cls: 'emergency', reason: 'emergency' };
-  }
+  if (emergencyShortCode || row?.cls === 'emergency') return { ...base, cls: 'emergency', reason: 'emergency' };
   if (!row) return base;
   let charged = duration;
   let overrun = 0;
-  if (input.grantedSeconds !== undefined && duration > input.grantedSeconds) {
-    charged = input.grantedSeconds;
-    overrun = duration - input.grantedSeconds;
+  if (grantedSeconds !== undefined && duration > grantedSeconds) {
+    charged = grantedSeconds;
+    overrun = duration - grantedSeconds;
   }
   if (charged === 0 && overrun === 0) return { ...base, reason: record.answeredAt === null ? 'unanswered' : 'zero_duration' };
-  const pool = input.pools ? input.pools.poolFor(record, row.cls) : null;
+  const pool = pools ? pools.poolFor(record, row.cls) : null;
   const c = charge(row, charged, pool ? pool.minutesAvailable : 0);
   const reason: RatingReason =
     c.poolMinutes > 0 && c.creditSeconds > 0 ? 'pool_and_credits' : c.poolMinutes > 0 ? 'pool' : c.amount > 0 ? 'credits' : 'free_rate';

@@ -1,0 +1,113 @@
+/**
+ * What credit control needs from storage, behind one interface with a SQLite implementation (raw
+ * better-sqlite3 statements prepared once) and a PostgreSQL one (pg pool, row locks).
+ *
+ * The money logic is not here: each mutating method takes a pure `decide` function, runs it on a
+ * snapshot read inside one transaction that holds the tenant's account lock, and applies what it
+ * returns in that same transaction. Every write to a tenant's balance, holds or pools takes that lock
+ * first, so two concurrent calls of one tenant (in one process or several) are serialised and the
+ * balance can never go below zero. If `decide` throws, nothing is written.
+ */
+import type { DestinationClass } from './destination-class.ts';
+import type { RefusalCode } from './errors.ts';
+import type { Micros } from './money.ts';
+import type { PoolKey, RatedCall } from './rating.ts';
+import type { Reservation, ReservationState } from './reservation.ts';
+
+export interface AccountState {
+  balance: Micros;
+  held: Micros;
+}
+
+/** A pool's size (from the tenant's licences), use and holds for one month. */
+export interface PoolState {
+  includedMinutes: number;
+  usedMinutes: number;
+  heldMinutes: number;
+}
+
+/** A plan as credit control sees it. */
+export interface PlanGrant {
+  id: string;
+  services: string[];
+  allowedClasses: DestinationClass[];
+  sellDeckId: string | null;
+}
+
+/** Facts about a caller read before the transaction (they are not money). */
+export interface CallContext {
+  tenant: { id: string; country: string; timeZone: string; premiumEnabled: boolean; sellDeckId: string | null };
+  /** The user's assigned plans, oldest assignment first. */
+  plans: PlanGrant[];
+}
+
+export interface OpenSnapshot {
+  account: AccountState;
+  pool: PoolState | null;
+}
+export type OpenDecision = { refuse: RefusalCode; message: string } | { reservation: Reservation };
+
+export interface ReservationSnapshot {
+  reservation: Reservation;
+  account: AccountState;
+  pool: PoolState | null;
+}
+export type ExtendDecision =
+  | { refuse: RefusalCode; message: string }
+  | { grantedSeconds: number; addPoolMinutes: number; addCredits: Micros; expiresAt: number };
+
+export interface CloseDecision {
+  state: Exclude<ReservationState, 'held'>;
+  at: number;
+  /** Credits charged (<= held credits). */
+  charge: Micros;
+  /** Pool minutes drawn (<= held minutes). */
+  drawMinutes: number;
+  callId: string | null;
+  rated: RatedCall | null;
+  /** Ledger entry id for a charge > 0. */
+  ledgerId: string | null;
+}
+
+export interface LedgerEntry {
+  seq: number;
+  id: string;
+  tenantId: string;
+  kind: 'top_up' | 'call' | 'adjustment';
+  amount: Micros;
+  balanceAfter: Micros;
+  reference: string | null;
+  note: string | null;
+  at: number;
+}
+
+export interface WalletView {
+  tenantId: string;
+  balance: Micros;
+  held: Micros;
+  available: Micros;
+  premiumEnabled: boolean;
+  sellDeckId: string | null;
+}
+
+export interface CreditStore {
+  /** The tenant's facts and the user's plans; null when the user is not in the tenant. */
+  callContext(tenantId: string, userId: string): Promise<CallContext | null>;
+  /** Locks the account, reads the pool (if any), decides, and inserts the reservation with its holds. */
+  open(tenantId: string, pool: PoolKey | null, decide: (s: OpenSnapshot) => OpenDecision): Promise<OpenDecision>;
+  /** Locks the reservation's account, decides the next slice and adds its holds. */
+  extend(reservationId: string, decide: (s: ReservationSnapshot) => ExtendDecision): Promise<{ reservation: Reservation; decision: ExtendDecision }>;
+  /** Locks, decides and closes a reservation: charges, draws, releases the rest, records the rated call. */
+  close(reservationId: string, decide: (s: ReservationSnapshot) => CloseDecision): Promise<{ reservation: Reservation; decision: CloseDecision }>;
+  /** Ids of held reservations whose expiry is at or before `now`. */
+  dueReservations(now: number, limit: number): Promise<string[]>;
+  reservation(id: string): Promise<Reservation | null>;
+
+  /** Adds `amount` (negative for a debit adjustment) to the balance; refuses to go below the holds. */
+  credit(tenantId: string, entry: { id: string; kind: 'top_up' | 'adjustment'; amount: Micros; reference: string | null; note: string | null; at: number }): Promise<LedgerEntry>;
+  wallet(tenantId: string): Promise<WalletView>;
+  ledger(tenantId: string, opts: { limit: number; beforeSeq?: number }): Promise<LedgerEntry[]>;
+  setAccountOptions(tenantId: string, opts: { premiumEnabled?: boolean; sellDeckId?: string | null }, at: number): Promise<void>;
+  /** A pool's state for display; null when the tenant has no inclusion for it. */
+  poolState(tenantId: string, key: PoolKey): Promise<PoolState | null>;
+}

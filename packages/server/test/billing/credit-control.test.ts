@@ -1,0 +1,214 @@
+/**
+ * Credit control on both engines: refusals, the longest duration for a credit and a rate, slices
+ * reserved and renewed, the call ended when the next slice is refused, commits and releases, expiry of
+ * a vanished call's reservation, and many concurrent authorisations never overspending.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { BillingError } from '../../src/billing/errors.ts';
+import type { Authorisation } from '../../src/billing/credit-control.ts';
+import { ENGINES } from './storage-helper.ts';
+import { world, type World } from './billing-fixture.ts';
+import { call } from './fixtures.ts';
+
+const US = '+12125550100'; // 1/1, 0.02/min, fee 0.10
+const UK_MOBILE = '+447700900123'; // 30/6, 0.06/min, fee 0.05
+const UK_FIXED = '+442071234567'; // 60/60, 0.01/min, fee 0.05
+
+function granted(a: Authorisation): Extract<Authorisation, { emergency: false }> {
+  assert.ok(a.ok, `refused: ${a.ok ? '' : a.code}`);
+  assert.ok(!a.emergency);
+  return a;
+}
+
+for (const engine of ENGINES) {
+  describe(`credit control on ${engine}`, () => {
+    let w: World;
+    before(async () => {
+      w = await world(engine);
+    });
+    after(async () => {
+      await w.close();
+    });
+
+    async function setCredit(micros: number): Promise<void> {
+      const v = await w.billing.wallet.view('t1');
+      const diff = micros - v.balance;
+      if (diff > 0) await w.billing.wallet.topUp('t1', diff);
+      if (diff < 0) await w.billing.wallet.adjust('t1', diff, 'test reset');
+    }
+
+    test('coded refusals: no licence, class not allowed, premium blocked, no rate', async () => {
+      const auth = (userId: string, destination: string) => w.billing.credit.authorise({ tenantId: 't1', userId, destination });
+      await setCredit(10_000_000);
+      assert.deepEqual(pick(await auth('u-bare', UK_FIXED)), 'no_licence');
+      assert.deepEqual(pick(await auth('u-none', UK_FIXED)), 'no_licence');
+      assert.deepEqual(pick(await auth('u-dom', US)), 'class_not_allowed');
+      assert.deepEqual(pick(await auth('u-prem', '+449012345678')), 'premium_blocked');
+      assert.deepEqual(pick(await auth('u-payg', '+449012345678')), 'class_not_allowed');
+      assert.deepEqual(pick(await auth('u-payg', '+81312345678')), 'no_rate');
+      await w.billing.store.setAccountOptions('t1', { premiumEnabled: true }, w.clock.now);
+      const p = granted(await auth('u-prem', '+449012345678'));
+      assert.equal(p.cls, 'premium');
+      await w.billing.credit.release(p.reservationId);
+      await w.billing.store.setAccountOptions('t1', { premiumEnabled: false }, w.clock.now);
+      await assert.rejects(auth('u-payg', 'not a number'), (e: unknown) => e instanceof BillingError && e.code === 'invalid_destination');
+    });
+
+    test('emergency calls pass without licence, credit or reservation', async () => {
+      await setCredit(0);
+      const a = await w.billing.credit.authorise({ tenantId: 't1', userId: 'u-bare', destination: '112' });
+      assert.deepEqual(a, { ok: true, emergency: true, reservationId: null, grantedSeconds: null, maxSeconds: null, cls: 'emergency' });
+      // A deck's emergency row counts too (u-payg has a deck through its plan).
+      const b = await w.billing.credit.authorise({ tenantId: 't1', userId: 'u-payg', destination: '+4499912' });
+      assert.ok(b.ok && b.emergency);
+    });
+
+    test('no minutes and no credit for the first increment (with its connection fee) is refused', async () => {
+      // 30/6 at 0.06/min + 0.05 fee: 0.07 leaves 0.02 = 20 s < the 30 s first increment.
+      await setCredit(70_000);
+      assert.equal(pick(await w.billing.credit.authorise({ tenantId: 't1', userId: 'u-payg', destination: UK_MOBILE })), 'insufficient_funds');
+      // 0.08 leaves 0.03 = exactly 30 s.
+      await setCredit(80_000);
+      const a = granted(await w.billing.credit.authorise({ tenantId: 't1', userId: 'u-payg', destination: UK_MOBILE }));
+      assert.equal(a.maxSeconds, 30);
+      assert.equal(a.grantedSeconds, 30);
+      assert.equal(a.heldCredits, 80_000);
+      await w.billing.credit.release(a.reservationId);
+    });
+
+    test('the longest duration for a given credit and rate', async () => {
+      // 1/1 at 0.02/min, fee 0.10, credit 1.00: 0.90 buys 2,700 s.
+      await setCredit(1_000_000);
+      const a = granted(await w.billing.credit.authorise({ tenantId: 't1', userId: 'u-payg', destination: US }));
+      assert.equal(a.maxSeconds, 2700);
+      assert.equal(a.grantedSeconds, 300);
+      assert.equal(a.heldCredits, 100_000 + 100_000);
+      await w.billing.credit.release(a.reservationId);
+      // 30/6 at 0.06/min, fee 0.05: 0.95 buys 950 s; the last boundary is 30 + 153 x 6 = 948 s.
+      const b = granted(await w.billing.credit.authorise({ tenantId: 't1', userId: 'u-payg', destination: UK_MOBILE }));
+      assert.equal(b.maxSeconds, 948);
+      await w.billing.credit.release(b.reservationId);
+      // Pool first: 10 domestic minutes (600 s) + 0.15 after the fee at 0.01/min (900 s) = 1,500 s.
+      await setCredit(200_000);
+      const c = granted(await w.billing.credit.authorise({ tenantId: 't1', userId: 'u-dom', destination: UK_FIXED }));
+      assert.equal(c.maxSeconds, 1500);
+      assert.equal(c.grantedSeconds, 300);
+      assert.equal(c.heldPoolMinutes, 5);
+      assert.equal(c.heldCredits, 0);
+      await w.billing.credit.release(c.reservationId);
+      // Less than a slice left: the first slice is what is left (0.15 - 0.10 fee = 150 s).
+      await setCredit(150_000);
+      const d = granted(await w.billing.credit.authorise({ tenantId: 't1', userId: 'u-payg', destination: US }));
+      assert.equal(d.grantedSeconds, 150);
+      await w.billing.credit.release(d.reservationId);
+    });
+
+    test('slices are reserved and renewed; the call ends when the next slice is refused', async () => {
+      await setCredit(1_000_000);
+      const a = granted(await w.billing.credit.authorise({ tenantId: 't1', userId: 'u-payg', destination: US }));
+      const grants = [a.grantedSeconds];
+      for (;;) {
+        const e = await w.billing.credit.extend(a.reservationId);
+        if (!e.ok) {
+          assert.equal(e.code, 'insufficient_funds');
+          assert.equal(e.grantedSeconds, 2700);
+          break;
+        }
+        grants.push(e.grantedSeconds);
+        assert.ok(grants.length < 20);
+      }
+      assert.deepEqual(grants, [300, 600, 900, 1200, 1500, 1800, 2100, 2400, 2700]);
+      const held = await w.billing.wallet.view('t1');
+      assert.equal(held.held, 1_000_000);
+      assert.equal(held.available, 0);
+      // The call is cut at its grant: 2,700 s, charged 0.10 + 0.90; the balance is exactly zero.
+      const rated = await w.billing.credit.commit(a.reservationId, call(US, 2700.4, { tenantId: 't1', userId: 'u-payg', startedAt: w.clock.now }));
+      assert.equal(rated.amount, 1_000_000);
+      const v = await w.billing.wallet.view('t1');
+      assert.deepEqual([v.balance, v.held], [0, 0]);
+    });
+
+    test('commit charges the real duration and releases the rest; the ledger and rated call keep why', async () => {
+      await setCredit(1_000_000);
+      const a = granted(await w.billing.credit.authorise({ tenantId: 't1', userId: 'u-payg', destination: US }));
+      const record = call(US, 61, { tenantId: 't1', userId: 'u-payg', startedAt: w.clock.now });
+      const rated = await w.billing.credit.commit(a.reservationId, record);
+      // 0.10 + 61 s x 0.02 / 60 = 100,000 + 20,334
+      assert.equal(rated.amount, 120_334);
+      assert.equal(rated.matchedPrefix, '1');
+      assert.deepEqual(rated.deck, { id: w.deckId, version: 1, effectiveFrom: 0 });
+      const v = await w.billing.wallet.view('t1');
+      assert.deepEqual([v.balance, v.held], [1_000_000 - 120_334, 0]);
+      const [last] = await w.billing.wallet.ledger('t1', { limit: 1 });
+      assert.equal(last.kind, 'call');
+      assert.equal(last.amount, -120_334);
+      assert.equal(last.reference, record.id);
+      const stored = await w.t.storage.db.selectFrom('billing_rated_calls').selectAll().where('call_id', '=', record.id).executeTakeFirstOrThrow();
+      assert.equal(Number(stored.amount_micros), 120_334);
+      assert.equal(JSON.parse(stored.explanation).reason, 'credits');
+      await assert.rejects(w.billing.credit.commit(a.reservationId, record), (e: unknown) => e instanceof BillingError && e.code === 'reservation_closed');
+    });
+
+    test('a zero-second answered call costs nothing, fee included', async () => {
+      await setCredit(1_000_000);
+      const a = granted(await w.billing.credit.authorise({ tenantId: 't1', userId: 'u-payg', destination: US }));
+      const rated = await w.billing.credit.commit(a.reservationId, call(US, 0.5, { tenantId: 't1', userId: 'u-payg' }));
+      assert.equal(rated.amount, 0);
+      assert.equal(rated.reason, 'zero_duration');
+      assert.equal((await w.billing.wallet.view('t1')).balance, 1_000_000);
+    });
+
+    test('pool minutes are held per call, drawn in whole minutes at commit, the rest released', async () => {
+      await setCredit(0);
+      const month = '2026-11';
+      const a = granted(await w.billing.credit.authorise({ tenantId: 't1', userId: 'u-dom', destination: UK_FIXED }));
+      const b = granted(await w.billing.credit.authorise({ tenantId: 't1', userId: 'u-dom', destination: UK_FIXED }));
+      assert.deepEqual([a.heldPoolMinutes, b.heldPoolMinutes], [5, 5]);
+      assert.equal(pick(await w.billing.credit.authorise({ tenantId: 't1', userId: 'u-dom', destination: UK_FIXED })), 'insufficient_funds');
+      const rated = await w.billing.credit.commit(a.reservationId, call(UK_FIXED, 61, { tenantId: 't1', userId: 'u-dom' }));
+      assert.deepEqual(rated.pool, { country: 'GB', cls: 'domestic', period: month, minutes: 2, seconds: 120 });
+      assert.equal(rated.amount, 0);
+      assert.equal(rated.connectionFeeCharged, false);
+      const c = granted(await w.billing.credit.authorise({ tenantId: 't1', userId: 'u-dom', destination: UK_FIXED }));
+      assert.equal(c.grantedSeconds, 180);
+      const pool = await w.billing.store.poolState('t1', { country: 'GB', cls: 'domestic', period: month });
+      assert.deepEqual(pool, { includedMinutes: 10, usedMinutes: 2, heldMinutes: 8 });
+      await w.billing.credit.release(b.reservationId);
+      await w.billing.credit.release(c.reservationId);
+    });
+
+    test("a vanished call's reservation is released by the timeout", async () => {
+      await setCredit(1_000_000);
+      const a = granted(await w.billing.credit.authorise({ tenantId: 't1', userId: 'u-payg', destination: US }));
+      assert.equal((await w.billing.wallet.view('t1')).held, 200_000);
+      // Not yet: the grant (300 s) plus grace (60 s) has not passed.
+      w.clock.now += 359_000;
+      assert.equal(await w.billing.credit.expireDue(), 0);
+      w.clock.now += 1_000;
+      assert.equal(await w.billing.credit.expireDue(), 1);
+      const v = await w.billing.wallet.view('t1');
+      assert.deepEqual([v.balance, v.held], [1_000_000, 0]);
+      assert.equal((await w.billing.store.reservation(a.reservationId))?.state, 'expired');
+      await assert.rejects(w.billing.credit.extend(a.reservationId), (e: unknown) => e instanceof BillingError && e.code === 'reservation_closed');
+    });
+
+    test('20 concurrent authorisations never overspend: the slice rule decides how many pass', async () => {
+      // Each first slice on US is 300 s = 0.10 fee + 0.10; 0.75 covers three, then 0.15 = 150 s, then nothing.
+      await setCredit(750_000);
+      const all = await Promise.all(
+        Array.from({ length: 20 }, () => w.billing.credit.authorise({ tenantId: 't1', userId: 'u-payg', destination: US })),
+      );
+      const ok = all.filter((a) => a.ok).map(granted);
+      assert.deepEqual(ok.map((a) => a.grantedSeconds).sort((x, y) => x - y), [150, 300, 300, 300]);
+      assert.ok(all.filter((a) => !a.ok).every((a) => !a.ok && a.code === 'insufficient_funds'));
+      for (const a of ok) await w.billing.credit.commit(a.reservationId, call(US, a.grantedSeconds + 30, { tenantId: 't1', userId: 'u-payg' }));
+      const v = await w.billing.wallet.view('t1');
+      assert.deepEqual([v.balance, v.held], [0, 0]);
+    });
+  });
+}
+
+function pick(a: Authorisation): string {
+  return a.ok ? 'ok' : a.code;
+}
