@@ -137,7 +137,8 @@ export class DeckStore implements DeckSource {
 
   /** The deck with every version, from the catalogue (refreshed at most every `refreshMs`). */
   async deck(id: string): Promise<RateDeck | null> {
-    if (this.now() - this.checkedAt >= (this.opts.refreshMs ?? 1000)) {
+    // Every caller waits for a refresh in flight, so none sees a deck whose versions are still loading.
+    if (this.refreshing || this.now() - this.checkedAt >= (this.opts.refreshMs ?? 1000)) {
       this.refreshing ??= this.refresh().finally(() => (this.refreshing = null));
       await this.refreshing;
     }
@@ -152,8 +153,10 @@ export class DeckStore implements DeckSource {
       .executeTakeFirstOrThrow();
     const decksGen = await this.db.selectFrom('billing_decks').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
     const g = `${gen.n}:${gen.m}:${decksGen.n}`;
-    this.checkedAt = this.now();
-    if (g === this.generation) return;
+    if (g === this.generation) {
+      this.checkedAt = this.now();
+      return;
+    }
     const decks = await this.db.selectFrom('billing_decks').selectAll().execute();
     for (const d of decks) if (!this.cache.has(d.id)) this.cache.set(d.id, new RateDeck(d.id, d.name, d.kind, d.carrier_id));
     const versions = await this.db.selectFrom('billing_deck_versions').selectAll().execute();
@@ -178,5 +181,6 @@ export class DeckStore implements DeckSource {
       deck.addVersion(new DeckVersion(v.deck_id, v.version, Number(v.effective_from), rateRows));
     }
     this.generation = g;
+    this.checkedAt = this.now();
   }
 }
