@@ -1,4 +1,5 @@
 /** Shared test fixtures for billing: a small hand-priced GB sell deck and call records. */
+import { randomUUID } from 'node:crypto';
 import type { CallRecord } from '../../src/billing/call-record.ts';
 
 export const GB_DECK_V1 = [
@@ -16,13 +17,12 @@ export const GB_DECK_V1 = [
 /** Version 2: domestic doubles. */
 export const GB_DECK_V2 = GB_DECK_V1.replace('44,United Kingdom fixed,domestic,0.0100', '44,United Kingdom fixed,domestic,0.0200');
 
-let seq = 0;
 /** An outbound call answered at `startedAt` lasting `seconds` (fractional allowed). */
 export function call(destination: string, seconds: number, opts: Partial<CallRecord> = {}): CallRecord {
   const startedAt = opts.startedAt ?? Date.UTC(2026, 10, 10, 12, 0, 0);
   const answeredAt = opts.answeredAt === undefined ? startedAt : opts.answeredAt;
   return {
-    id: `call-${++seq}`,
+    id: `call-${randomUUID()}`,
     tenantId: 't1',
     userId: 'u1',
     direction: 'outbound',

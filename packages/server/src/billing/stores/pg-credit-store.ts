@@ -7,6 +7,7 @@
  */
 import type pg from 'pg';
 import { BillingError } from '../errors.ts';
+import { isUniqueViolation } from '../../storage/db.ts';
 import type {
   AccountState,
   CallContext,
@@ -52,6 +53,8 @@ export class PgCreditStore implements CreditStore {
       return out;
     } catch (err) {
       await c.query('rollback').catch(() => {});
+      // The only unique key an operation can hit is a rated call's id.
+      if (isUniqueViolation(err)) throw new BillingError('conflict', 'the call is already rated');
       throw err;
     } finally {
       c.release();

@@ -9,6 +9,7 @@
  */
 import type SQLite from 'better-sqlite3';
 import { BillingError } from '../errors.ts';
+import { isUniqueViolation } from '../../storage/db.ts';
 import type {
   AccountState,
   CallContext,
@@ -184,7 +185,12 @@ export class SqliteCreditStore implements CreditStore {
       if (d.charge > 0 && d.ledgerId) this.s.insertLedger.get(d.ledgerId, t, 'call', -d.charge, out.balance_micros, d.callId ?? reservationId, null, d.at);
       if (d.rated) {
         const r = d.rated;
-        this.s.insertRated.run(r.callId, t, r.userId, reservationId, r.startedAt, r.cls, r.billableSeconds, r.pool?.minutes ?? 0, r.amount, JSON.stringify(r), d.at);
+        try {
+          this.s.insertRated.run(r.callId, t, r.userId, reservationId, r.startedAt, r.cls, r.billableSeconds, r.pool?.minutes ?? 0, r.amount, JSON.stringify(r), d.at);
+        } catch (err) {
+          if (isUniqueViolation(err)) throw new BillingError('conflict', `call ${r.callId} is already rated`);
+          throw err;
+        }
       }
       return { reservation, decision: d };
     });
