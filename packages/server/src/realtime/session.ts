@@ -217,7 +217,7 @@ export class RealtimeSession implements Watcher, FloodState {
     const head = await this.ctx.events.head(this.userId);
     let resume: Welcome['resume'] = 'fresh';
     this.lastSeq = head;
-    if (f.resume && f.resume.lastSeq > 0) {
+    if (f.resume) {
       const from = f.resume.lastSeq;
       if (from >= head) resume = from === head ? 'resumed' : 'expired';
       else if (head - from > limits.resumeMaxEvents) resume = 'expired';

@@ -1,0 +1,212 @@
+/**
+ * `ParleyClient`: the one object an application holds. Sign in (tokens are refreshed before they
+ * expire), connect the realtime link (reconnects with backoff and resumes), publish and watch presence,
+ * manage contacts, and listen to typed events. Works in browsers (global `WebSocket` and `fetch`) and in
+ * Node 20 (`ws`, loaded on demand, or any WebSocket constructor given in the options).
+ *
+ * ```ts
+ * const client = new ParleyClient({ baseUrl: 'https://parley.example' });
+ * await client.signIn('alice@contoso.example', password);
+ * client.on('presence', (p) => render(p));
+ * await client.connect();
+ * await client.presence.subscribe(contactIds);
+ * await client.presence.set({ manual: { availability: 'busy', until: inOneHour } });
+ * ```
+ */
+import { ParleyError, type DurableEvent, type LoginResponse, type Presence, type User, type Welcome } from '@parley/protocol';
+import { TypedEmitter } from './typed-emitter.ts';
+import { RestClient, type FetchLike } from './rest-client.ts';
+import { RealtimeLink, type ConnectionState, type SocketFactory, type SocketLike } from './realtime-link.ts';
+import { PresenceApi } from './presence-api.ts';
+import { ContactsApi } from './contacts-api.ts';
+import { defaultBackoff, type BackoffOptions } from './backoff.ts';
+
+/** A WebSocket constructor: the browser's, Node 22's, or `ws`'s. */
+export type WebSocketConstructor = new (url: string) => unknown;
+
+export interface ParleyClientOptions {
+  /** The server's base URL, such as https://parley.example. */
+  baseUrl: string;
+  /** Defaults to the global WebSocket, else the `ws` package (Node), which sends the token as a header. */
+  WebSocket?: WebSocketConstructor;
+  /** Advanced: how to open the socket (tests use this to pick a source address). */
+  socketFactory?: SocketFactory;
+  fetch?: FetchLike;
+  device?: { id?: string; kind?: 'web' | 'desktop' | 'mobile' | 'bot' | 'other' };
+  backoff?: BackoffOptions;
+  requestTimeoutMs?: number;
+}
+
+export interface ClientEvents extends Record<string, unknown[]> {
+  state: [ConnectionState];
+  /** A watched user's presence changed (or was re-sent after a reconnection). */
+  presence: [Presence];
+  /** A durable event (notice, contact list change; chat and calls later), once each, in order. */
+  event: [DurableEvent];
+  /** After each (re)connection: whether missed events were replayed ('resumed') or must be refetched ('expired'). */
+  welcome: [Welcome];
+  error: [ParleyError];
+}
+
+/** Refresh the access token when it has less than this left. */
+const REFRESH_MARGIN_MS = 30_000;
+
+export class ParleyClient extends TypedEmitter<ClientEvents> {
+  readonly rest: RestClient;
+  readonly presence: PresenceApi;
+  readonly contacts: ContactsApi;
+  private readonly link: RealtimeLink;
+  private accessToken: string | null = null;
+  private refreshToken: string | null = null;
+  private expiresAt = 0;
+  private refreshing: Promise<void> | null = null;
+  private me: User | null = null;
+
+  constructor(private readonly opts: ParleyClientOptions) {
+    super();
+    const fetchFn = opts.fetch ?? (globalThis.fetch as unknown as FetchLike | undefined);
+    if (!fetchFn) throw new ParleyError('unavailable', 'no fetch: pass one in the options');
+    this.rest = new RestClient(opts.baseUrl, fetchFn, () => this.accessToken);
+    this.contacts = new ContactsApi(this.rest);
+    const wsUrl = new URL('/api/realtime', opts.baseUrl);
+    wsUrl.protocol = wsUrl.protocol === 'https:' ? 'wss:' : 'ws:';
+    this.link = new RealtimeLink({
+      url: wsUrl.toString(),
+      socketFactory: () => this.socketFactory(),
+      token: () => this.freshToken(),
+      diagnose: () => this.diagnose(),
+      onReady: (w, reconnect) => this.presence.restore(w.userId, reconnect),
+      device: { id: opts.device?.id ?? randomId(), kind: opts.device?.kind ?? 'other' },
+      backoff: opts.backoff ?? defaultBackoff,
+      requestTimeoutMs: opts.requestTimeoutMs ?? 15_000,
+    });
+    this.presence = new PresenceApi(this.link, (p) => this.emit('presence', p));
+    this.link.on('presence', (p) => this.presence.received(p));
+    this.link.on('event', (e) => this.emit('event', e));
+    this.link.on('state', (s) => this.emit('state', s));
+    this.link.on('welcome', (w) => this.emit('welcome', w));
+    this.link.on('error', (e) => this.emit('error', e));
+  }
+
+  /** The signed-in user. */
+  get user(): User | null {
+    return this.me;
+  }
+
+  get state(): ConnectionState {
+    return this.link.state;
+  }
+
+  /** The highest durable event seq processed (what a resume continues from). */
+  get lastEventSeq(): number | null {
+    return this.link.lastEventSeq;
+  }
+
+  // --- sign-in ---
+
+  async signIn(address: string, password: string): Promise<User> {
+    const r = await this.rest.request<LoginResponse>('POST', '/api/auth/login', { address, password }, { auth: false });
+    this.useTokens(r);
+    return r.user;
+  }
+
+  /** Uses tokens obtained elsewhere (a login page, a test fixture). */
+  useTokens(t: { accessToken: string; refreshToken?: string | null; expiresIn?: number; user?: User }): void {
+    this.accessToken = t.accessToken;
+    this.refreshToken = t.refreshToken ?? this.refreshToken;
+    this.expiresAt = Date.now() + (t.expiresIn ?? 900) * 1000;
+    if (t.user) this.me = t.user;
+  }
+
+  /** Exchanges the refresh token for new tokens (one at a time, however many callers ask). */
+  refresh(): Promise<void> {
+    this.refreshing ??= (async () => {
+      try {
+        if (!this.refreshToken) throw new ParleyError('unauthorized', 'no refresh token: sign in again');
+        const r = await this.rest.request<LoginResponse>('POST', '/api/auth/refresh', { refreshToken: this.refreshToken }, { auth: false });
+        this.useTokens(r);
+      } finally {
+        this.refreshing = null;
+      }
+    })();
+    return this.refreshing;
+  }
+
+  /** Signs out: the session, its tokens and connections end. */
+  async signOut(): Promise<void> {
+    this.disconnect();
+    if (this.accessToken) await this.rest.request('POST', '/api/auth/logout').catch(() => {});
+    this.accessToken = this.refreshToken = null;
+  }
+
+  // --- realtime ---
+
+  /** Connects (retrying with backoff); resolves at the first welcome. */
+  connect(): Promise<Welcome> {
+    if (!this.accessToken) return Promise.reject(new ParleyError('unauthorized', 'sign in first'));
+    return this.link.connect();
+  }
+
+  /** Disconnects on purpose: this device leaves presence at once. */
+  disconnect(): void {
+    this.link.close();
+  }
+
+  /** Drops the connection as a network failure would; the client reconnects and resumes. */
+  simulateNetworkDrop(): void {
+    this.link.drop();
+  }
+
+  /** Sends raw text on the socket (for tests of the server's handling of bad frames). */
+  sendRawFrame(text: string): void {
+    this.link.sendRaw(text);
+  }
+
+  /** Durable events after `after` from the REST API (when a resume has expired). */
+  eventsAfter(after: number, limit = 100): Promise<{ events: DurableEvent[]; lastSeq: number }> {
+    return this.rest.request('GET', `/api/me/events?after=${after}&limit=${limit}`);
+  }
+
+  private async freshToken(): Promise<string> {
+    if (this.refreshToken && this.expiresAt - Date.now() < REFRESH_MARGIN_MS) await this.refresh();
+    if (!this.accessToken) throw new ParleyError('unauthorized', 'sign in first');
+    return this.accessToken;
+  }
+
+  /** Why a socket did not open: a terminal error, or null to retry (network, expired token). */
+  private async diagnose(): Promise<ParleyError | null> {
+    try {
+      await this.rest.request('GET', '/api/me');
+      return null;
+    } catch (err) {
+      if (!(err instanceof ParleyError)) return null;
+      if (err.code === 'token_expired') {
+        this.expiresAt = 0; // refreshed before the next attempt
+        return this.refreshToken ? null : err;
+      }
+      return err.status === 401 || err.status === 403 ? err : null;
+    }
+  }
+
+  private factory: Promise<SocketFactory> | null = null;
+
+  private socketFactory(): Promise<SocketFactory> {
+    this.factory ??= makeSocketFactory(this.opts);
+    return this.factory;
+  }
+}
+
+async function makeSocketFactory(o: ParleyClientOptions): Promise<SocketFactory> {
+  if (o.socketFactory) return o.socketFactory;
+  const Ctor = o.WebSocket ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
+  // Browsers cannot set headers on a WebSocket: the token goes in the query string.
+  if (Ctor) return (url, token) => new Ctor(`${url}?access_token=${encodeURIComponent(token)}`) as SocketLike;
+  const name = 'ws'; // a variable, so browser bundlers do not try to include the Node package
+  const mod = (await import(/* @vite-ignore */ name)) as { default: new (url: string, opts: { headers: Record<string, string> }) => unknown };
+  return (url, token) => new mod.default(url, { headers: { authorization: `Bearer ${token}` } }) as SocketLike;
+}
+
+function randomId(): string {
+  const c = (globalThis as { crypto?: { randomUUID?: () => string } }).crypto;
+  return (c?.randomUUID?.() ?? `${Date.now().toString(36)}${Math.random().toString(36).slice(2)}`).replace(/[^A-Za-z0-9_-]/g, '');
+}

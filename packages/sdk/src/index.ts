@@ -1,0 +1,9 @@
+/** The Parley client SDK, for browsers and Node. */
+export { ParleyClient, type ParleyClientOptions, type ClientEvents, type WebSocketConstructor } from './client.ts';
+export { RealtimeLink, type ConnectionState, type SocketFactory, type SocketLike } from './realtime-link.ts';
+export { PresenceApi } from './presence-api.ts';
+export { ContactsApi } from './contacts-api.ts';
+export { RestClient, type FetchLike } from './rest-client.ts';
+export { backoffDelay, defaultBackoff, type BackoffOptions } from './backoff.ts';
+export { TypedEmitter } from './typed-emitter.ts';
+export { ParleyError, type ErrorCode } from '@parley/protocol';
