@@ -170,6 +170,15 @@ export abstract class SipMessage {
     return v;
   }
 
+  /** Rewrites the top Via value (other values on the same line are kept). */
+  replaceTopVia(via: Via): void {
+    const h = this.headers.find((f) => f.name === 'via');
+    if (!h) throw missing('Via');
+    const rest = splitComma(h.value).slice(1);
+    h.value = [via.toString(), ...rest].join(', ');
+    this._via = undefined;
+  }
+
   /** @throws SipParseError */
   get from(): NameAddr {
     return (this._from ??= parseNameAddr(this.single('from', 'From'), 'From'));

@@ -1,0 +1,274 @@
+/**
+ * A SIP endpoint: transports, the receive pipeline and the transaction layer composed into the
+ * element a user agent (UAS, UAC, registrar, B2BUA) is built on.
+ *
+ * Receive pipeline for every message (RFC 3261 sections 18.2.1, 17 and 8.2):
+ * 1. per-source rate limit (drop when exceeded);
+ * 2. parse (done by the transport): unparseable requests get the parser's status (400, 505, ...)
+ *    when a response can be formed, everything else unparseable is dropped;
+ * 3. validation of the core headers (validate.ts): 400 statelessly;
+ * 4. `received`/`rport` stamped on the top Via (RFC 3581);
+ * 5. per-source limit on live server transactions (503 with Retry-After);
+ * 6. the transaction layer, which passes new requests, 2xx ACKs and stray responses up.
+ * Responses always go to the source address and port of the request.
+ */
+import { type Clock, systemClock } from './clock.ts';
+import { SipStateError } from './errors.ts';
+import { newBranch } from './ids.ts';
+import type { SipMessage, SipRequest, SipResponse } from './message.ts';
+import type { ParseLimits, SipMessageError } from './parser.ts';
+import { SourceRateLimiter } from './rate-limiter.ts';
+import { createErrorResponse, createResponse } from './response.ts';
+import type { ClientTransactionUser } from './transaction/invite-client.ts';
+import {
+  type ClientTransaction,
+  type ServerTransaction,
+  TransactionLayer,
+} from './transaction/transaction-layer.ts';
+import type { TimerValues } from './transaction/transaction.ts';
+import { TcpTransport, type TcpTransportOptions } from './transport/tcp.ts';
+import type { Peer, Transport, TransportProtocol, TransportReceiver } from './transport/transport.ts';
+import { UdpTransport } from './transport/udp.ts';
+import { checkRequest, checkResponse } from './validate.ts';
+import { TypedEmitter } from './typed-emitter.ts';
+
+/** The application above the endpoint (the transaction user). */
+export interface EndpointUser {
+  /** A new request in its server transaction; answer with `tx.respond(createResponse(...))`. */
+  onRequest(tx: ServerTransaction): void;
+  /** An ACK for a 2xx (it belongs to the dialog, RFC 3261 section 13.3.1.4). */
+  onAck?(ack: SipRequest, source: Peer): void;
+  /** A response matching no client transaction, e.g. a retransmitted 2xx (section 13.2.2.4). */
+  onStrayResponse?(res: SipResponse, source: Peer): void;
+}
+
+export interface EndpointLimits {
+  /** Messages per second per source address (token bucket rate). Unlimited when absent. */
+  messagesPerSecondPerSource?: number;
+  /** Burst allowance for the rate above. Default: 2 x the rate. */
+  messageBurstPerSource?: number;
+  /** Live server transactions per source address; beyond it new requests get 503. */
+  serverTransactionsPerSource?: number;
+  /** Parser limits. */
+  parse?: ParseLimits;
+}
+
+export interface EndpointOptions {
+  /** The address written into Via (and by applications into Contact and SDP). Never learned. */
+  advertisedAddress: string;
+  user: EndpointUser;
+  clock?: Clock;
+  timers?: Partial<TimerValues>;
+  /** Delay before an automatic 100 Trying (default 200 ms; negative: never). */
+  tryingDelayMs?: number;
+  limits?: EndpointLimits;
+}
+
+export type EndpointEvents = {
+  /** A message was dropped or rejected before reaching a transaction, with the reason. */
+  rejected: [reason: string, source: Peer, status: number | undefined];
+  /** A failure that is not the peer's fault (socket errors, bugs in listeners). */
+  error: [err: unknown];
+};
+
+/** Counters for metrics and tests. */
+export interface EndpointStats {
+  received: number;
+  parseErrors: number;
+  invalid: number;
+  rateLimited: number;
+  overloaded: number;
+}
+
+export class SipEndpoint extends TypedEmitter<EndpointEvents> implements TransportReceiver {
+  readonly layer: TransactionLayer;
+  readonly advertisedAddress: string;
+  readonly stats: EndpointStats = { received: 0, parseErrors: 0, invalid: 0, rateLimited: 0, overloaded: 0 };
+  private readonly transports = new Map<TransportProtocol, Transport>();
+  private readonly user: EndpointUser;
+  private readonly limiter: SourceRateLimiter | undefined;
+  private readonly maxTxPerSource: number;
+  private readonly parseLimits: ParseLimits | undefined;
+  private closed = false;
+
+  constructor(opts: EndpointOptions) {
+    super();
+    this.advertisedAddress = opts.advertisedAddress;
+    this.user = opts.user;
+    const clock = opts.clock ?? systemClock;
+    const lim = opts.limits ?? {};
+    this.limiter =
+      lim.messagesPerSecondPerSource !== undefined
+        ? new SourceRateLimiter(clock, lim.messagesPerSecondPerSource, lim.messageBurstPerSource ?? 2 * lim.messagesPerSecondPerSource)
+        : undefined;
+    this.maxTxPerSource = lim.serverTransactionsPerSource ?? Infinity;
+    this.parseLimits = lim.parse;
+    this.layer = new TransactionLayer({
+      clock,
+      timers: opts.timers,
+      tryingDelayMs: opts.tryingDelayMs,
+      send: (data, dest) => this.send(data, dest),
+      user: {
+        onRequest: (tx) => this.user.onRequest(tx),
+        onAck: (ack, source) => this.user.onAck?.(ack, source),
+        onStrayResponse: (res, source) => this.user.onStrayResponse?.(res, source),
+      },
+    });
+  }
+
+  /** Binds a UDP transport. Port 0 picks a free port. */
+  async listenUdp(address: string, port: number): Promise<UdpTransport> {
+    const t = await UdpTransport.bind({
+      address,
+      port,
+      receiver: this,
+      limits: this.parseLimits,
+      onError: (e) => this.emit('error', e),
+    });
+    this.addTransport(t);
+    return t;
+  }
+
+  /** Listens on TCP. Port 0 picks a free port. */
+  async listenTcp(
+    address: string,
+    port: number,
+    opts: Partial<Omit<TcpTransportOptions, 'address' | 'port' | 'receiver'>> = {},
+  ): Promise<TcpTransport> {
+    const t = await TcpTransport.listen({
+      address,
+      port,
+      receiver: this,
+      limits: this.parseLimits,
+      onError: (e) => this.emit('error', e),
+      ...opts,
+    });
+    this.addTransport(t);
+    return t;
+  }
+
+  /** Adds a transport whose receiver is this endpoint (e.g. a MemoryTransport in tests). */
+  addTransport(t: Transport): void {
+    this.transports.set(t.protocol, t);
+  }
+
+  transport(protocol: TransportProtocol): Transport | undefined {
+    return this.transports.get(protocol);
+  }
+
+  /** Sends bytes through the transport of `dest.protocol`. */
+  send(data: Buffer, dest: Peer): Promise<void> | void {
+    const t = this.transports.get(dest.protocol);
+    if (!t) throw new SipStateError('SIP_TRANSPORT_CLOSED', `no ${dest.protocol} transport`);
+    return t.send(data, dest);
+  }
+
+  /** Sends a message outside any transaction (stateless responses, ACK for 2xx). */
+  sendStateless(msg: SipMessage, dest: Peer): void {
+    try {
+      const p = this.send(msg.serialize(), dest);
+      if (p) p.catch((e: unknown) => this.emit('error', e));
+    } catch (e) {
+      this.emit('error', e);
+    }
+  }
+
+  /** The Via value this endpoint puts on requests it sends over `protocol` (with rport, RFC 3581). */
+  viaFor(protocol: TransportProtocol, branch = newBranch()): string {
+    const t = this.transports.get(protocol);
+    const port = t ? t.localPort : 5060;
+    return `SIP/2.0/${protocol} ${this.advertisedAddress}:${port};branch=${branch};rport`;
+  }
+
+  /**
+   * Sends a request in a new client transaction: pushes our Via (with a fresh branch) on top and
+   * starts the transaction towards `dest` (an address; nothing is resolved).
+   */
+  sendRequest(req: SipRequest, dest: Peer, tu: ClientTransactionUser): ClientTransaction {
+    req.append('Via', this.viaFor(dest.protocol), true);
+    return this.layer.sendRequest(req, dest, tu);
+  }
+
+  /** Sends an ACK for a 2xx: its own Via branch, no transaction (section 13.2.2.4). */
+  sendAck(ack: SipRequest, dest: Peer): void {
+    ack.append('Via', this.viaFor(dest.protocol), true);
+    this.sendStateless(ack, dest);
+  }
+
+  // TransportReceiver
+
+  onMessage(msg: SipMessage, source: Peer): void {
+    if (this.closed) return;
+    this.stats.received++;
+    if (this.limiter && !this.limiter.take(source.address)) {
+      this.stats.rateLimited++;
+      this.emit('rejected', 'rate limit', source, undefined);
+      return;
+    }
+    if (!msg.isRequest) {
+      const res = msg as SipResponse;
+      const why = checkResponse(res);
+      if (why !== undefined) {
+        this.stats.invalid++;
+        this.emit('rejected', why, source, undefined);
+        return;
+      }
+      this.layer.receiveResponse(res, source);
+      return;
+    }
+    const req = msg as SipRequest;
+    const problem = checkRequest(req);
+    if (problem) {
+      this.stats.invalid++;
+      this.emit('rejected', problem.detail, source, problem.status);
+      if (req.method !== 'ACK') this.sendStateless(createResponse(req, problem.status), source);
+      return;
+    }
+    stampVia(req, source);
+    if (
+      this.maxTxPerSource !== Infinity &&
+      req.method !== 'ACK' &&
+      this.layer.serverCountFor(source.address) >= this.maxTxPerSource &&
+      !this.layer.matchesExisting(req)
+    ) {
+      this.stats.overloaded++;
+      this.emit('rejected', 'too many transactions from this source', source, 503);
+      this.sendStateless(createResponse(req, 503, { headers: [['Retry-After', 5]] }), source);
+      return;
+    }
+    this.layer.receiveRequest(req, source);
+  }
+
+  onParseError(error: SipMessageError, source: Peer): void {
+    if (this.closed) return;
+    this.stats.received++;
+    this.stats.parseErrors++;
+    if (this.limiter && !this.limiter.take(source.address)) {
+      this.stats.rateLimited++;
+      return;
+    }
+    const res = createErrorResponse(error.partial, error.status);
+    this.emit('rejected', `${error.code}: ${error.message}`, source, res?.status);
+    if (res) this.sendStateless(res, source);
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    this.layer.close();
+    await Promise.all([...this.transports.values()].map((t) => t.close()));
+    this.transports.clear();
+  }
+}
+
+/**
+ * Adds `received` when the top Via's host is not the source address, and fills `rport` when the
+ * client asked for it (RFC 3261 section 18.2.1, RFC 3581 section 4).
+ */
+export function stampVia(req: SipRequest, source: Peer): void {
+  const via = req.topVia;
+  const wantsRport = via.params.get('rport') === null;
+  if (!wantsRport && via.host === source.address) return;
+  via.params.set('received', source.address);
+  if (wantsRport) via.params.set('rport', String(source.port));
+  req.replaceTopVia(via);
+}
