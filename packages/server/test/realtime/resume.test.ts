@@ -1,0 +1,158 @@
+/**
+ * Resume: a client that loses its connection gets, on reconnecting within the window, every durable
+ * event it missed, in order and never twice; presence comes back as a fresh snapshot. Past the window
+ * (or too many missed) the server says `expired` and the REST API has the history.
+ */
+import { describe, test, before, after, afterEach } from 'node:test';
+import assert from 'node:assert/strict';
+import { engines, makeTenant, makeUser, startServer, type TestServer, type TenantFixture } from '../helpers/server.ts';
+import { closeClients, makeClient, sleep, waitFor } from './clients.ts';
+
+const notice = (s: TestServer, admin: { token: string }, userId: string, text: string) =>
+  s.http.post(`/api/users/${userId}/notices`, { text }, { token: admin.token }).then((r) => {
+    assert.equal(r.status, 201, r.text);
+    return (r.json as { seq: number }).seq;
+  });
+
+const consecutive = (seqs: number[]) => seqs.every((x, i) => i === 0 || x === seqs[i - 1]! + 1);
+
+for (const engine of engines) {
+  describe(`resume (${engine})`, () => {
+    let s: TestServer;
+    let t: TenantFixture;
+    before(async () => {
+      s = await startServer(engine, { presenceGraceMs: 2000 });
+      t = await makeTenant(s, 'resume');
+    });
+    afterEach(() => closeClients());
+    after(() => s.close());
+
+    test('durable events arrive live, then the missed ones after a reconnect, in order, none twice; presence is a fresh snapshot', async () => {
+      const u = await makeUser(s, t.id, `resumer@${t.domain}`);
+      const friend = await makeUser(s, t.id, `friend@${t.domain}`);
+      const friendClient = makeClient(s, friend);
+      await friendClient.client.connect();
+      const c = makeClient(s, u, 'laptop');
+      const w1 = await c.client.connect();
+      assert.equal(w1.resume, 'fresh');
+      await c.client.presence.subscribe([friend.id]);
+
+      await notice(s, t.admin, u.id, 'one');
+      await notice(s, t.admin, u.id, 'two');
+      await c.waitEvents(2);
+
+      // The network goes down; meanwhile three notices, a contact change and a presence change happen.
+      c.network.up = false;
+      c.client.simulateNetworkDrop();
+      await waitFor(() => (c.client.state === 'resuming' ? true : undefined), 2000, 'resuming');
+      for (const text of ['three', 'four', 'five']) await notice(s, t.admin, u.id, text);
+      const put = await s.http.request('PUT', `/api/contacts/${friend.id}`, { favourite: true }, { token: u.token });
+      assert.equal(put.status, 200, put.text);
+      await friendClient.client.presence.set({ manual: { availability: 'be_right_back', until: null } });
+      assert.equal(c.client.presence.get(friend.id)?.availability, 'available'); // stale while away
+
+      c.network.up = true;
+      const w2 = await c.waitWelcome(2);
+      assert.equal(w2.resume, 'resumed');
+      await c.waitEvents(6);
+      await sleep(100);
+      const seqs = c.events.map((e) => e.seq);
+      assert.deepEqual(seqs, [1, 2, 3, 4, 5, 6]);
+      assert.deepEqual(
+        c.events.map((e) => e.data.text ?? e.kind),
+        ['one', 'two', 'three', 'four', 'five', 'contacts.changed'],
+      );
+      await waitFor(() => (c.client.state === 'open' ? true : undefined), 2000, 'open');
+      assert.equal(c.client.presence.get(friend.id)?.availability, 'be_right_back');
+      assert.ok(c.presences.some((p) => p.userId === friend.id && p.availability === 'be_right_back'));
+
+      // And live delivery continues after the resume, still without repeats.
+      await notice(s, t.admin, u.id, 'six');
+      await c.waitEvents(7);
+      assert.equal(c.events[6]!.seq, 7);
+    });
+
+    test('events appended while the client reconnects (during the replay) are neither lost nor repeated', async () => {
+      const u = await makeUser(s, t.id, `racer@${t.domain}`);
+      const c = makeClient(s, u, 'phone');
+      await c.client.connect();
+      let sent = 0;
+      for (let round = 0; round < 3; round++) {
+        c.network.up = false;
+        c.client.simulateNetworkDrop();
+        for (let i = 0; i < 5; i++) await notice(s, t.admin, u.id, `missed ${round}.${i}`);
+        sent += 5;
+        c.network.up = true;
+        // Keep appending while the reconnection and replay happen.
+        const during = Promise.all(Array.from({ length: 10 }, (_, i) => notice(s, t.admin, u.id, `during ${round}.${i}`)));
+        await during;
+        sent += 10;
+        await c.waitEvents(sent, 5000);
+      }
+      await sleep(100);
+      const seqs = c.events.map((e) => e.seq);
+      assert.equal(seqs.length, sent);
+      assert.ok(consecutive(seqs) && seqs[0] === 1, `seqs ${seqs.join(',')}`);
+    });
+
+    test('two devices of one user each get every event once', async () => {
+      const u = await makeUser(s, t.id, `twodev@${t.domain}`);
+      const d1 = makeClient(s, u, 'd1');
+      const d2 = makeClient(s, u, 'd2');
+      await d1.client.connect();
+      await d2.client.connect();
+      await Promise.all(Array.from({ length: 8 }, (_, i) => notice(s, t.admin, u.id, `n${i}`)));
+      await d1.waitEvents(8);
+      await d2.waitEvents(8);
+      await sleep(50);
+      assert.deepEqual(d1.events.map((e) => e.seq), [1, 2, 3, 4, 5, 6, 7, 8]);
+      assert.deepEqual(d2.events.map((e) => e.seq), [1, 2, 3, 4, 5, 6, 7, 8]);
+    });
+
+    test("another user's events never reach this user", async () => {
+      const u = await makeUser(s, t.id, `mine@${t.domain}`);
+      const other = await makeUser(s, t.id, `theirs@${t.domain}`);
+      const c = makeClient(s, u);
+      await c.client.connect();
+      await notice(s, t.admin, other.id, 'not for you');
+      await notice(s, t.admin, u.id, 'for you');
+      await c.waitEvents(1);
+      await sleep(50);
+      assert.deepEqual(c.events.map((e) => e.data.text), ['for you']);
+    });
+  });
+}
+
+describe('resume limits', () => {
+  let s: TestServer;
+  let t: TenantFixture;
+  before(async () => {
+    s = await startServer('sqlite', { realtimeResumeMaxEvents: 3 });
+    t = await makeTenant(s, 'expire');
+  });
+  afterEach(() => closeClients());
+  after(() => s.close());
+
+  test('too many missed events: the resume is refused as expired and the REST API serves the history', async () => {
+    const c = makeClient(s, t.user);
+    await c.client.connect();
+    await notice(s, t.admin, t.user.id, 'seen');
+    await c.waitEvents(1);
+    c.network.up = false;
+    c.client.simulateNetworkDrop();
+    for (let i = 0; i < 5; i++) await notice(s, t.admin, t.user.id, `missed ${i}`);
+    c.network.up = true;
+    const w = await c.waitWelcome(2);
+    assert.equal(w.resume, 'expired');
+    assert.equal(w.lastSeq, 6);
+    await sleep(100);
+    assert.equal(c.events.length, 1, 'nothing replayed over the socket');
+    const page = await c.client.eventsAfter(1);
+    assert.deepEqual(page.events.map((e) => e.seq), [2, 3, 4, 5, 6]);
+    assert.equal(page.lastSeq, 6);
+    // Live delivery continues from the head.
+    await notice(s, t.admin, t.user.id, 'after');
+    await c.waitEvents(2);
+    assert.equal(c.events[1]!.seq, 7);
+  });
+});
