@@ -74,15 +74,30 @@ export function periodAt(t: number, timeZone: string): BillingPeriod {
   };
 }
 
-/** Caches the latest period per time zone. */
+/** Caches the periods already computed, per time zone (a record stream spans only a few months). */
 export class PeriodClock {
-  private readonly cache = new Map<string, BillingPeriod>();
+  private readonly cache = new Map<string, BillingPeriod[]>();
 
   at(t: number, timeZone: string): BillingPeriod {
-    const p = this.cache.get(timeZone);
-    if (p && t >= p.start && t < p.end) return p;
+    let list = this.cache.get(timeZone);
+    if (!list) {
+      list = [];
+      this.cache.set(timeZone, list);
+    }
+    for (let i = 0; i < list.length; i++) {
+      const p = list[i];
+      if (t >= p.start && t < p.end) {
+        if (i > 0) {
+          // Keep the most recently used period first.
+          list[i] = list[0];
+          list[0] = p;
+        }
+        return p;
+      }
+    }
     const fresh = periodAt(t, timeZone);
-    this.cache.set(timeZone, fresh);
+    list.unshift(fresh);
+    if (list.length > 24) list.pop();
     return fresh;
   }
 }

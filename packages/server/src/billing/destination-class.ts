@@ -45,8 +45,23 @@ export function isEmergencyShortCode(dialled: string): boolean {
  * destination on the phone network. Returns null for malformed input.
  */
 export function normaliseDestination(destination: string): string | null {
+  // Fast path: "+" and digits, or digits only, as telephony hands them over.
+  const n = destination.length;
+  const from = n > 0 && destination.charCodeAt(0) === 43 ? 1 : 0;
+  let plain = n - from >= 2;
+  for (let i = from; i < n && plain; i++) {
+    const c = destination.charCodeAt(i);
+    if (c < 48 || c > 57) plain = false;
+  }
+  if (plain) {
+    const digits = n - from;
+    const first = destination.charCodeAt(from);
+    if (digits >= 7 && digits <= 15 && first !== 48) return from === 1 ? destination.slice(1) : destination;
+    if (from === 0 && digits <= 6) return destination;
+    return null;
+  }
   const s = destination.trim().replace(/[\s().-]/g, '');
-  if (/^\+?[1-9]\d{6,14}$/.test(s)) return s.startsWith('+') ? s.slice(1) : s;
+  if (/^\+?[1-9]\d{6,14}$/.test(s)) return s.charCodeAt(0) === 43 ? s.slice(1) : s;
   if (/^\d{2,6}$/.test(s)) return s;
   return null;
 }

@@ -4,7 +4,7 @@
  */
 import type { CallRecord } from './call-record.ts';
 import { PeriodClock } from './billing-period.ts';
-import type { DestinationClass } from './destination-class.ts';
+import { CLASS_CODE, type DestinationClass } from './destination-class.ts';
 import type { RateDeck } from './rate-deck.ts';
 import { rateCall, type PoolKey, type PoolSource, type RatedCall } from './rating.ts';
 
@@ -14,44 +14,76 @@ export interface MemoryTenant {
   sellDeck: RateDeck;
 }
 
+const CLASSES = Object.keys(CLASS_CODE).length;
+
+/** Per tenant: included minutes per country (by class code, -1 = none) and what is left per month. */
+interface TenantPools {
+  tenant: MemoryTenant;
+  included: Map<string, Int32Array>;
+  /** country -> period -> minutes left by class code */
+  left: Map<string, Map<string, Int32Array>>;
+}
+
 /** Rates records against in-memory decks and draws in-memory pools. */
 export class MemoryRater implements PoolSource {
   private readonly clock = new PeriodClock();
-  /** Remaining minutes by "tenant|country|class|period". */
-  private readonly pools = new Map<string, number>();
-  /** Included minutes per month by "tenant|country|class". */
-  private readonly included = new Map<string, number>();
+  private readonly state = new Map<string, TenantPools>();
+  /** Reused answer of `poolFor` (see PoolSource). */
+  private readonly scratch: { key: PoolKey; minutesAvailable: number } = { key: { country: '', cls: 'domestic', period: '' }, minutesAvailable: 0 };
+  private lastLeft: Int32Array | null = null;
 
-  constructor(private readonly tenants: ReadonlyMap<string, MemoryTenant>) {}
+  constructor(tenants: ReadonlyMap<string, MemoryTenant>) {
+    for (const [id, tenant] of tenants) this.state.set(id, { tenant, included: new Map(), left: new Map() });
+  }
 
   /** Sets a tenant's included minutes per month for one country and class. */
   include(tenantId: string, country: string, cls: DestinationClass, minutes: number): void {
-    this.included.set(`${tenantId}|${country}|${cls}`, minutes);
+    const s = this.state.get(tenantId);
+    if (!s) throw new Error(`unknown tenant ${tenantId}`);
+    let inc = s.included.get(country);
+    if (!inc) {
+      inc = new Int32Array(CLASSES).fill(-1);
+      s.included.set(country, inc);
+    }
+    inc[CLASS_CODE[cls]] = minutes;
   }
 
   poolFor(record: CallRecord, cls: DestinationClass): { key: PoolKey; minutesAvailable: number } | null {
-    const tenant = this.tenants.get(record.tenantId);
-    if (!tenant) return null;
-    const country = record.callerCountry ?? tenant.country;
-    const base = `${record.tenantId}|${country}|${cls}`;
-    const monthly = this.included.get(base);
-    if (monthly === undefined) return null;
-    const period = this.clock.at(record.startedAt, tenant.timeZone).key;
-    const id = `${base}|${period}`;
-    const left = this.pools.get(id) ?? monthly;
-    return { key: { country, cls, period }, minutesAvailable: left };
+    this.lastLeft = null;
+    const s = this.state.get(record.tenantId);
+    if (!s) return null;
+    const country = record.callerCountry ?? s.tenant.country;
+    const inc = s.included.get(country);
+    const code = CLASS_CODE[cls];
+    if (!inc || inc[code] < 0) return null;
+    const period = this.clock.at(record.startedAt, s.tenant.timeZone).key;
+    let byPeriod = s.left.get(country);
+    if (!byPeriod) {
+      byPeriod = new Map();
+      s.left.set(country, byPeriod);
+    }
+    let left = byPeriod.get(period);
+    if (!left) {
+      left = Int32Array.from(inc, (m) => Math.max(0, m));
+      byPeriod.set(period, left);
+    }
+    this.lastLeft = left;
+    const out = this.scratch;
+    out.key.country = country;
+    out.key.cls = cls;
+    out.key.period = period;
+    out.minutesAvailable = left[code];
+    return out;
   }
 
   /** Rates a record and draws its pool minutes. */
   rate(record: CallRecord): RatedCall {
-    const tenant = this.tenants.get(record.tenantId);
-    const version = tenant ? tenant.sellDeck.versionAt(record.startedAt) : null;
+    const s = this.state.get(record.tenantId);
+    const version = s ? s.tenant.sellDeck.versionAt(record.startedAt) : null;
+    this.lastLeft = null;
     const rated = rateCall(record, { version, pools: this });
-    if (rated.pool) {
-      const id = `${record.tenantId}|${rated.pool.country}|${rated.pool.cls}|${rated.pool.period}`;
-      const monthly = this.included.get(`${record.tenantId}|${rated.pool.country}|${rated.pool.cls}`) ?? 0;
-      this.pools.set(id, (this.pools.get(id) ?? monthly) - rated.pool.minutes);
-    }
+    const left = this.lastLeft as Int32Array | null;
+    if (rated.pool && left) left[CLASS_CODE[rated.pool.cls]] -= rated.pool.minutes;
     return rated;
   }
 }

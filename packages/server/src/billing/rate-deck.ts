@@ -144,6 +144,8 @@ export class DeckVersion {
   readonly index: PrefixIndex;
   /** Class codes by row, for allocation-free class checks in hot loops. */
   readonly classCodes: Uint8Array;
+  /** The version as a rated call names it (one shared object). */
+  readonly info: { id: string; version: number; effectiveFrom: number };
 
   constructor(
     readonly deckId: string,
@@ -152,6 +154,7 @@ export class DeckVersion {
     readonly effectiveFrom: number,
     readonly rows: readonly RateRow[],
   ) {
+    this.info = Object.freeze({ id: deckId, version, effectiveFrom });
     this.index = new PrefixIndex(rows.length);
     this.classCodes = new Uint8Array(rows.length);
     rows.forEach((row, i) => {

@@ -63,7 +63,7 @@ export interface RatedCall {
   amount: Micros;
   reason: RatingReason;
   /** Seconds past the credit-control grant that were not charged (the call should have been cut). */
-  overrunSeconds?: number;
+  overrunSeconds: number | undefined;
 }
 
 /** The part of rating that needs only a row, a duration and a pool: shared with credit control. */
@@ -92,6 +92,7 @@ export function charge(row: RateRow, duration: number, poolMinutes: number): Cha
 
 /** Where rating finds pool balances. */
 export interface PoolSource {
+  /** The answer may be a scratch object reused by the next call: read it at once. */
   poolFor(record: CallRecord, cls: DestinationClass): { key: PoolKey; minutesAvailable: number } | null;
 }
 
@@ -113,14 +114,15 @@ export function rateCall(record: CallRecord, input: RatingInput): RatedCall {
   const digits = normaliseDestination(record.destination);
   const version = input.version;
   const row = digits !== null && version ? version.match(digits) : null;
-  const deck = version && row ? { id: version.deckId, version: version.version, effectiveFrom: version.effectiveFrom } : null;
   const emergency = digits !== null && isEmergencyShortCode(digits);
-  return rateWithRow(record, row, deck, input.pools, input.grantedSeconds, emergency);
+  return rateWithRow(record, row, version && row ? version.info : null, input.pools, input.grantedSeconds, emergency);
 }
 
 /**
  * Rates one record against an already matched row (credit control stores the row it quoted, so commit
  * charges exactly what authorisation promised). `row` null means no rate applies.
+ * Written to allocate one result object (and one pool object when a pool is drawn): rating runs in
+ * bulk over millions of records.
  */
 export function rateWithRow(
   record: CallRecord,
@@ -131,7 +133,40 @@ export function rateWithRow(
   emergencyShortCode = false,
 ): RatedCall {
   const duration = durationSeconds(record.answeredAt, record.endedAt);
-  const base: RatedCall = {
+  let cls: DestinationClass | null = row ? row.cls : null;
+  let reason: RatingReason = 'no_rate';
+  let billable = 0;
+  let pool: RatedCall['pool'] = null;
+  let creditSeconds = 0;
+  let feeCharged = false;
+  let amount = 0;
+  let overrun: number | undefined;
+  if (record.direction === 'inbound') reason = 'inbound';
+  else if (emergencyShortCode || cls === 'emergency') {
+    reason = 'emergency';
+    cls = 'emergency';
+  } else if (row) {
+    let charged = duration;
+    if (grantedSeconds !== undefined && duration > grantedSeconds) {
+      charged = grantedSeconds;
+      overrun = duration - grantedSeconds;
+    }
+    if (charged === 0 && overrun === undefined) reason = record.answeredAt === null ? 'unanswered' : 'zero_duration';
+    else {
+      const source = pools ? pools.poolFor(record, row.cls) : null;
+      const c = charge(row, charged, source ? source.minutesAvailable : 0);
+      billable = c.billableSeconds;
+      creditSeconds = c.creditSeconds;
+      feeCharged = c.connectionFeeCharged;
+      amount = c.amount;
+      if (c.poolMinutes > 0 && source) {
+        const k = source.key;
+        pool = { country: k.country, cls: k.cls, period: k.period, minutes: c.poolMinutes, seconds: c.poolSeconds };
+      }
+      reason = c.poolMinutes > 0 && c.creditSeconds > 0 ? 'pool_and_credits' : c.poolMinutes > 0 ? 'pool' : c.amount > 0 ? 'credits' : 'free_rate';
+    }
+  }
+  return {
     callId: record.id,
     tenantId: record.tenantId,
     userId: record.userId,
@@ -139,8 +174,8 @@ export function rateWithRow(
     destination: record.destination,
     startedAt: record.startedAt,
     durationSeconds: duration,
-    billableSeconds: 0,
-    cls: row ? row.cls : null,
+    billableSeconds: billable,
+    cls,
     deck: row ? deck : null,
     matchedPrefix: row ? row.prefix : null,
     destinationName: row ? row.destination : null,
@@ -148,34 +183,11 @@ export function rateWithRow(
     connectionFee: row ? row.connectionFee : 0,
     firstIncrement: row ? row.firstIncrement : 0,
     nextIncrement: row ? row.nextIncrement : 0,
-    pool: null,
-    creditSeconds: 0,
-    connectionFeeCharged: false,
-    amount: 0,
-    reason: 'no_rate',
-  };
-  if (record.direction === 'inbound') return { ...base, reason: 'inbound' };
-  if (emergencyShortCode || row?.cls === 'emergency') return { ...base, cls: 'emergency', reason: 'emergency' };
-  if (!row) return base;
-  let charged = duration;
-  let overrun = 0;
-  if (grantedSeconds !== undefined && duration > grantedSeconds) {
-    charged = grantedSeconds;
-    overrun = duration - grantedSeconds;
-  }
-  if (charged === 0 && overrun === 0) return { ...base, reason: record.answeredAt === null ? 'unanswered' : 'zero_duration' };
-  const pool = pools ? pools.poolFor(record, row.cls) : null;
-  const c = charge(row, charged, pool ? pool.minutesAvailable : 0);
-  const reason: RatingReason =
-    c.poolMinutes > 0 && c.creditSeconds > 0 ? 'pool_and_credits' : c.poolMinutes > 0 ? 'pool' : c.amount > 0 ? 'credits' : 'free_rate';
-  return {
-    ...base,
-    billableSeconds: c.billableSeconds,
-    pool: c.poolMinutes > 0 && pool ? { ...pool.key, minutes: c.poolMinutes, seconds: c.poolSeconds } : null,
-    creditSeconds: c.creditSeconds,
-    connectionFeeCharged: c.connectionFeeCharged,
-    amount: c.amount,
+    pool,
+    creditSeconds,
+    connectionFeeCharged: feeCharged,
+    amount,
     reason,
-    ...(overrun > 0 ? { overrunSeconds: overrun } : {}),
+    overrunSeconds: overrun,
   };
 }
