@@ -428,3 +428,22 @@ describe('illegal transitions are bugs', () => {
     );
   });
 });
+
+describe('a silent transaction user cannot hold transactions forever', () => {
+  test('an INVITE without a final response from the TU gets 408 after 180 s', () => {
+    const { clock, lines, layer, requests } = setup();
+    layer.receiveRequest(request('INVITE'), UDP_PEER);
+    clock.advance(180_000);
+    assert.deepEqual(lines(), ['SIP/2.0 100 Trying', 'SIP/2.0 408 Request Timeout']);
+    assert.equal(requests[0]!.state, 'completed');
+  });
+
+  test('a non-INVITE without a final response ends silently after 64*T1', () => {
+    const { clock, lines, layer, requests } = setup();
+    layer.receiveRequest(request('OPTIONS'), UDP_PEER);
+    clock.advance(64 * T1);
+    assert.equal(requests[0]!.state, 'terminated');
+    assert.deepEqual(lines(), []);
+    assert.equal(layer.serverCount, 0);
+  });
+});

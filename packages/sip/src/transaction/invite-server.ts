@@ -54,8 +54,20 @@ export class InviteServerTransaction extends Transaction<InviteServerState, Invi
   /** The final status sent, if any. */
   finalStatus: number | undefined;
 
-  constructor(ctx: TransactionContext, key: string, request: SipRequest, peer: Peer, tryingDelayMs: number) {
+  constructor(
+    ctx: TransactionContext,
+    key: string,
+    request: SipRequest,
+    peer: Peer,
+    tryingDelayMs: number,
+    maxProceedingMs: number,
+  ) {
     super(ctx, key, request, peer, 'proceeding');
+    // A TU that never sends a final response must not hold the transaction forever: like a
+    // proxy's Timer C (section 16.6), give up with 408 after `maxProceedingMs`.
+    this.startTimer('TU', maxProceedingMs, () => {
+      if (this.state === 'proceeding') this.respond(createResponse(request, 408));
+    });
     if (tryingDelayMs >= 0) {
       // Section 17.2.1: 100 Trying unless the TU answers within 200 ms.
       this.startTimer('trying', tryingDelayMs, () => {
@@ -83,6 +95,7 @@ export class InviteServerTransaction extends Transaction<InviteServerState, Invi
     if (this.state !== 'proceeding') return true; // transport error
     if (s < 200) return true;
     this.finalStatus = s;
+    this.stopTimer('TU');
     const { T1 } = this.ctx.timers;
     if (s < 300) {
       this.transition('accepted');

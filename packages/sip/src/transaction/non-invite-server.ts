@@ -48,6 +48,11 @@ export class NonInviteServerTransaction extends Transaction<NonInviteServerState
 
   constructor(ctx: TransactionContext, key: string, request: SipRequest, peer: Peer) {
     super(ctx, key, request, peer, 'trying');
+    // A TU that never answers must not hold the transaction forever: after 64*T1 the client has
+    // given up (its Timer F), so the transaction ends silently.
+    this.startTimer('TU', 64 * ctx.timers.T1, () => {
+      if (this.state === 'trying' || this.state === 'proceeding') this.transition('terminated');
+    });
   }
 
   /** Sends a response from the TU; false when a final response was already sent. */
@@ -62,6 +67,7 @@ export class NonInviteServerTransaction extends Transaction<NonInviteServerState
       return true;
     }
     this.finalStatus = res.status;
+    this.stopTimer('TU');
     this.transition('completed');
     this.startTimer('J', this.reliable ? 0 : 64 * this.ctx.timers.T1, () => this.transition('terminated'));
     return true;

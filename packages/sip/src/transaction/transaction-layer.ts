@@ -47,6 +47,8 @@ export interface TransactionLayerOptions {
   user: TransactionUser;
   /** Delay before an automatic 100 Trying for INVITE (default 200 ms; negative: never). */
   tryingDelayMs?: number;
+  /** Longest an INVITE may wait for the TU's final response before 408 (default 180 s). */
+  maxInviteProceedingMs?: number;
 }
 
 export class TransactionLayer {
@@ -58,12 +60,14 @@ export class TransactionLayer {
   private readonly ctx: TransactionContext;
   private readonly user: TransactionUser;
   private readonly tryingDelayMs: number;
+  private readonly maxInviteProceedingMs: number;
 
   constructor(opts: TransactionLayerOptions) {
     this.clock = opts.clock ?? systemClock;
     this.timers = { ...DEFAULT_TIMERS, ...opts.timers };
     this.user = opts.user;
     this.tryingDelayMs = opts.tryingDelayMs ?? 200;
+    this.maxInviteProceedingMs = opts.maxInviteProceedingMs ?? 180_000;
     this.ctx = {
       clock: this.clock,
       timers: this.timers,
@@ -129,7 +133,7 @@ export class TransactionLayer {
     }
     const tx =
       method === 'INVITE'
-        ? new InviteServerTransaction(this.ctx, key, req, source, this.tryingDelayMs)
+        ? new InviteServerTransaction(this.ctx, key, req, source, this.tryingDelayMs, this.maxInviteProceedingMs)
         : new NonInviteServerTransaction(this.ctx, key, req, source);
     this.track(tx, source);
     this.user.onRequest(tx);
