@@ -14,7 +14,10 @@ const table = rows.join('\n');
 if (process.argv.includes('--write')) {
   const path = new URL('../README.md', import.meta.url);
   const readme = readFileSync(path, 'utf8');
-  const next = readme.replace(/<!-- config:start -->[\s\S]*<!-- config:end -->/, `<!-- config:start -->\n${table}\n<!-- config:end -->`);
+  const next = readme.replace(
+    /<!-- config:start -->[\s\S]*<!-- config:end -->/,
+    `<!-- config:start -->\n${table}\n<!-- config:end -->`,
+  );
   writeFileSync(path, next);
 } else {
   console.log(table);

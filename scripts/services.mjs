@@ -23,7 +23,9 @@ function pgBin(name) {
     const p = `/usr/lib/postgresql/${v}/bin/${name}`;
     if (existsSync(p)) return p;
   }
-  throw new Error(`PostgreSQL's ${name} is not installed: run scripts/test-all.sh (apt-get install -y postgresql)`);
+  throw new Error(
+    `PostgreSQL's ${name} is not installed: run scripts/test-all.sh (apt-get install -y postgresql)`,
+  );
 }
 
 /** Starts a throwaway PostgreSQL cluster; resolves to { url, stop }. */
@@ -45,7 +47,12 @@ export async function startPostgres() {
   const port = await freePort();
   run(initdb, ['-D', join(dir, 'data'), '-U', 'postgres', '-A', 'trust', '--no-sync', '-E', 'UTF8']);
   run(pgctl, [
-    '-D', join(dir, 'data'), '-l', join(dir, 'log'), '-w', '-o',
+    '-D',
+    join(dir, 'data'),
+    '-l',
+    join(dir, 'log'),
+    '-w',
+    '-o',
     `-c listen_addresses=127.0.0.1 -c port=${port} -c unix_socket_directories=${dir} -c fsync=off -c max_connections=300`,
     'start',
   ]);
@@ -64,12 +71,20 @@ export async function startPostgres() {
 
 /** Starts a throwaway Redis server; resolves to { url, stop }. */
 export async function startRedis() {
-  if (!existsSync('/usr/bin/redis-server')) throw new Error('redis-server is not installed: run scripts/test-all.sh');
+  if (!existsSync('/usr/bin/redis-server'))
+    throw new Error('redis-server is not installed: run scripts/test-all.sh');
   const port = await freePort();
-  const child = spawn('/usr/bin/redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+  const child = spawn(
+    '/usr/bin/redis-server',
+    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+    { stdio: 'ignore' },
+  );
   for (let i = 0; i < 100; i++) {
     const ok = await new Promise((res) => {
-      const c = net.connect(port, '127.0.0.1', () => { c.end(); res(true); });
+      const c = net.connect(port, '127.0.0.1', () => {
+        c.end();
+        res(true);
+      });
       c.on('error', () => res(false));
     });
     if (ok) break;

@@ -20,7 +20,10 @@ export const Domain = z
   .trim()
   .toLowerCase()
   .max(253)
-  .regex(/^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/, 'must be a domain name such as contoso.example');
+  .regex(
+    /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/,
+    'must be a domain name such as contoso.example',
+  );
 
 /** A user's address: local-part@domain, lower-cased. */
 export const Address = z
@@ -28,7 +31,10 @@ export const Address = z
   .trim()
   .toLowerCase()
   .max(320)
-  .regex(/^[a-z0-9._%+-]{1,64}@([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/, 'must be an address such as alice@contoso.example');
+  .regex(
+    /^[a-z0-9._%+-]{1,64}@([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/,
+    'must be an address such as alice@contoso.example',
+  );
 
 export const Password = z.string().min(8).max(256);
 export const CountryCode = z.string().regex(/^[A-Z]{2}$/, 'must be an ISO 3166-1 alpha-2 code such as GB');
@@ -144,7 +150,10 @@ export const ApiKey = z.object({
   createdAt: z.string(),
   lastUsedAt: z.string().nullable(),
 });
-export const CreateApiKeyRequest = z.strictObject({ name: DisplayText(100), role: z.enum(['user', 'admin']).default('admin') });
+export const CreateApiKeyRequest = z.strictObject({
+  name: DisplayText(100),
+  role: z.enum(['user', 'admin']).default('admin'),
+});
 export const CreateApiKeyResponse = ApiKey.extend({ secret: z.string() });
 
 export const Health = z.object({

@@ -22,7 +22,11 @@ export function createLogger(level: string, destination?: pino.DestinationStream
       redact: { paths: redactPaths, censor: '[redacted]' },
       serializers: {
         // Query strings may carry an access token (WebSocket from a browser): log the path only.
-        req: (req: { method?: string; url?: string; ip?: string }) => ({ method: req.method, url: req.url?.split('?')[0], ip: req.ip }),
+        req: (req: { method?: string; url?: string; ip?: string }) => ({
+          method: req.method,
+          url: req.url?.split('?')[0],
+          ip: req.ip,
+        }),
         err: pino.stdSerializers.err,
       },
     },

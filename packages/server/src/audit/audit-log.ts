@@ -44,7 +44,11 @@ export class AuditLog {
 
   /** Newest first; `scope` null means every tenant (operators). */
   async list(scope: TenantScope | null, limit: number, cursor?: string) {
-    let q = this.db.selectFrom('audit_log').selectAll().orderBy('seq', 'desc').limit(limit + 1);
+    let q = this.db
+      .selectFrom('audit_log')
+      .selectAll()
+      .orderBy('seq', 'desc')
+      .limit(limit + 1);
     if (scope) q = q.where('tenant_id', '=', scope.tenantId);
     if (cursor && /^\d+$/.test(cursor)) q = q.where('seq', '<', Number(cursor));
     const rows = await q.execute();

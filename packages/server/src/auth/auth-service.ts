@@ -33,7 +33,10 @@ export class AuthService {
     private readonly directory: Directory,
     private readonly signer: TokenSigner,
     private readonly bus: Bus,
-    private readonly cfg: Pick<Config, 'accessTokenTtl' | 'refreshTokenTtl' | 'loginMaxPerAccount' | 'loginMaxPerAddress' | 'loginWindow'>,
+    private readonly cfg: Pick<
+      Config,
+      'accessTokenTtl' | 'refreshTokenTtl' | 'loginMaxPerAccount' | 'loginMaxPerAddress' | 'loginWindow'
+    >,
   ) {
     this.perAccount = new FailureThrottle(cfg.loginMaxPerAccount, cfg.loginWindow * 1000);
     this.perAddress = new FailureThrottle(cfg.loginMaxPerAddress, cfg.loginWindow * 1000);
@@ -45,7 +48,10 @@ export class AuthService {
     const account = `acct:${address.toLowerCase()}`;
     const source = `addr:${client.sourceAddress ?? '?'}`;
     const wait = Math.max(this.perAccount.retryAfter(account), this.perAddress.retryAfter(source));
-    if (wait > 0) throw new ParleyError('rate_limited', 'too many failed sign-ins; try again later', { retryAfter: wait });
+    if (wait > 0)
+      throw new ParleyError('rate_limited', 'too many failed sign-ins; try again later', {
+        retryAfter: wait,
+      });
 
     const user = await this.directory.findUserRecordByAddress(address);
     const ok = await verifyPassword(user?.password_hash ?? null, password);
@@ -86,7 +92,13 @@ export class AuthService {
   }
 
   private accessToken(userId: string, tenantId: string, sessionId: string, role: Principal['role']): string {
-    return this.signer.sign({ sub: userId, tid: tenantId, sid: sessionId, role, exp: Math.floor(Date.now() / 1000) + this.cfg.accessTokenTtl });
+    return this.signer.sign({
+      sub: userId,
+      tid: tenantId,
+      sid: sessionId,
+      role,
+      exp: Math.floor(Date.now() / 1000) + this.cfg.accessTokenTtl,
+    });
   }
 
   /** Exchanges a refresh token for new tokens; the old refresh token stops working (rotation). */
@@ -95,10 +107,19 @@ export class AuthService {
     const row = await this.db
       .selectFrom('auth_sessions')
       .innerJoin('users', 'users.id', 'auth_sessions.user_id')
-      .select(['auth_sessions.id as sid', 'auth_sessions.expires_at', 'auth_sessions.revoked_at', 'users.id as uid', 'users.tenant_id', 'users.enabled', 'users.role'])
+      .select([
+        'auth_sessions.id as sid',
+        'auth_sessions.expires_at',
+        'auth_sessions.revoked_at',
+        'users.id as uid',
+        'users.tenant_id',
+        'users.enabled',
+        'users.role',
+      ])
       .where('auth_sessions.refresh_hash', '=', sha256(refreshToken))
       .executeTakeFirst();
-    if (!row || row.revoked_at !== null || row.expires_at <= now) throw new ParleyError('session_revoked', 'refresh token is not valid');
+    if (!row || row.revoked_at !== null || row.expires_at <= now)
+      throw new ParleyError('session_revoked', 'refresh token is not valid');
     if (row.enabled !== 1) throw new ParleyError('user_disabled', 'this account is disabled');
     const next = randomSecret();
     const res = await this.db
@@ -107,20 +128,40 @@ export class AuthService {
       .where('id', '=', row.sid)
       .where('refresh_hash', '=', sha256(refreshToken))
       .executeTakeFirst();
-    if (Number(res.numUpdatedRows) !== 1) throw new ParleyError('session_revoked', 'refresh token was already used');
+    if (Number(res.numUpdatedRows) !== 1)
+      throw new ParleyError('session_revoked', 'refresh token was already used');
     const user = (await this.directory.findUserRecordById(row.uid))!;
-    return { accessToken: this.accessToken(row.uid, row.tenant_id, row.sid, row.role), refreshToken: next, expiresIn: this.cfg.accessTokenTtl, user: toUser(user) };
+    return {
+      accessToken: this.accessToken(row.uid, row.tenant_id, row.sid, row.role),
+      refreshToken: next,
+      expiresIn: this.cfg.accessTokenTtl,
+      user: toUser(user),
+    };
   }
 
   async revokeSession(sessionId: string): Promise<void> {
-    const row = await this.db.selectFrom('auth_sessions').select(['user_id', 'tenant_id']).where('id', '=', sessionId).executeTakeFirst();
-    await this.db.updateTable('auth_sessions').set({ revoked_at: Date.now() }).where('id', '=', sessionId).where('revoked_at', 'is', null).execute();
+    const row = await this.db
+      .selectFrom('auth_sessions')
+      .select(['user_id', 'tenant_id'])
+      .where('id', '=', sessionId)
+      .executeTakeFirst();
+    await this.db
+      .updateTable('auth_sessions')
+      .set({ revoked_at: Date.now() })
+      .where('id', '=', sessionId)
+      .where('revoked_at', 'is', null)
+      .execute();
     if (row) this.bus.publish('session.revoked', { tenantId: row.tenant_id, userId: row.user_id, sessionId });
   }
 
   /** Revokes every session of a user and tells the realtime gateway to cut their connections. */
   async revokeUser(tenantId: string, userId: string): Promise<void> {
-    await this.db.updateTable('auth_sessions').set({ revoked_at: Date.now() }).where('user_id', '=', userId).where('revoked_at', 'is', null).execute();
+    await this.db
+      .updateTable('auth_sessions')
+      .set({ revoked_at: Date.now() })
+      .where('user_id', '=', userId)
+      .where('revoked_at', 'is', null)
+      .execute();
     this.bus.publish('user.disabled', { tenantId, userId });
   }
 
@@ -129,17 +170,33 @@ export class AuthService {
     if (credential.startsWith(API_KEY_PREFIX)) return this.authenticateApiKey(credential);
     const claims = this.signer.verify(credential);
     if (!claims) throw new ParleyError('unauthorized', 'access token is not valid');
-    if (claims.exp * 1000 <= Date.now()) throw new ParleyError('token_expired', 'access token has expired; refresh it');
+    if (claims.exp * 1000 <= Date.now())
+      throw new ParleyError('token_expired', 'access token has expired; refresh it');
     const row = await this.db
       .selectFrom('auth_sessions')
       .innerJoin('users', 'users.id', 'auth_sessions.user_id')
-      .select(['auth_sessions.revoked_at', 'auth_sessions.expires_at', 'users.enabled', 'users.role', 'users.address', 'users.tenant_id'])
+      .select([
+        'auth_sessions.revoked_at',
+        'auth_sessions.expires_at',
+        'users.enabled',
+        'users.role',
+        'users.address',
+        'users.tenant_id',
+      ])
       .where('auth_sessions.id', '=', claims.sid)
       .where('users.id', '=', claims.sub)
       .executeTakeFirst();
-    if (!row || row.revoked_at !== null || row.expires_at <= Date.now()) throw new ParleyError('session_revoked', 'this session has ended; sign in again');
+    if (!row || row.revoked_at !== null || row.expires_at <= Date.now())
+      throw new ParleyError('session_revoked', 'this session has ended; sign in again');
     if (row.enabled !== 1) throw new ParleyError('user_disabled', 'this account is disabled');
-    return { kind: 'user', id: claims.sub, address: row.address, tenantId: row.tenant_id, role: row.role, sessionId: claims.sid };
+    return {
+      kind: 'user',
+      id: claims.sub,
+      address: row.address,
+      tenantId: row.tenant_id,
+      role: row.role,
+      sessionId: claims.sid,
+    };
   }
 
   /** Is this session still live (for connections re-checking)? */
@@ -162,30 +219,72 @@ export class AuthService {
     const now = Date.now();
     await this.db
       .insertInto('api_keys')
-      .values({ id, tenant_id: tenantId, name, role, prefix, secret_hash: sha256(secret), created_by: createdBy, created_at: now, last_used_at: null, revoked_at: null })
+      .values({
+        id,
+        tenant_id: tenantId,
+        name,
+        role,
+        prefix,
+        secret_hash: sha256(secret),
+        created_by: createdBy,
+        created_at: now,
+        last_used_at: null,
+        revoked_at: null,
+      })
       .execute();
     return { id, name, role, prefix, createdAt: iso(now), lastUsedAt: null, secret };
   }
 
   async listApiKeys(tenantId: string) {
-    const rows = await this.db.selectFrom('api_keys').selectAll().where('tenant_id', '=', tenantId).where('revoked_at', 'is', null).orderBy('created_at').execute();
-    return rows.map((r) => ({ id: r.id, name: r.name, role: r.role, prefix: r.prefix, createdAt: iso(r.created_at), lastUsedAt: r.last_used_at ? iso(r.last_used_at) : null }));
+    const rows = await this.db
+      .selectFrom('api_keys')
+      .selectAll()
+      .where('tenant_id', '=', tenantId)
+      .where('revoked_at', 'is', null)
+      .orderBy('created_at')
+      .execute();
+    return rows.map((r) => ({
+      id: r.id,
+      name: r.name,
+      role: r.role,
+      prefix: r.prefix,
+      createdAt: iso(r.created_at),
+      lastUsedAt: r.last_used_at ? iso(r.last_used_at) : null,
+    }));
   }
 
   /** Revokes a key of this tenant; false when the tenant has no such key. */
   async revokeApiKey(tenantId: string, keyId: string): Promise<boolean> {
-    const r = await this.db.updateTable('api_keys').set({ revoked_at: Date.now() }).where('id', '=', keyId).where('tenant_id', '=', tenantId).where('revoked_at', 'is', null).executeTakeFirst();
+    const r = await this.db
+      .updateTable('api_keys')
+      .set({ revoked_at: Date.now() })
+      .where('id', '=', keyId)
+      .where('tenant_id', '=', tenantId)
+      .where('revoked_at', 'is', null)
+      .executeTakeFirst();
     return Number(r.numUpdatedRows) === 1;
   }
 
   private async authenticateApiKey(secret: string): Promise<Principal> {
     const prefix = secret.split('.')[0]!;
-    const row = await this.db.selectFrom('api_keys').selectAll().where('prefix', '=', prefix).executeTakeFirst();
-    if (!row || row.revoked_at !== null || row.secret_hash !== sha256(secret)) throw new ParleyError('unauthorized', 'API key is not valid');
+    const row = await this.db
+      .selectFrom('api_keys')
+      .selectAll()
+      .where('prefix', '=', prefix)
+      .executeTakeFirst();
+    if (!row || row.revoked_at !== null || row.secret_hash !== sha256(secret))
+      throw new ParleyError('unauthorized', 'API key is not valid');
     const now = Date.now();
     if (!row.last_used_at || now - row.last_used_at > 60_000) {
       await this.db.updateTable('api_keys').set({ last_used_at: now }).where('id', '=', row.id).execute();
     }
-    return { kind: 'api_key', id: row.id, address: null, tenantId: row.tenant_id, role: row.role, sessionId: null };
+    return {
+      kind: 'api_key',
+      id: row.id,
+      address: null,
+      tenantId: row.tenant_id,
+      role: row.role,
+      sessionId: null,
+    };
   }
 }

@@ -1,6 +1,17 @@
 /** Sign-in, refresh, sign-out, the signed-in user, and the tenant's API keys. */
 import { z } from 'zod';
-import { ApiKey, CreateApiKeyRequest, CreateApiKeyResponse, Id, LoginRequest, LoginResponse, LogoutRequest, ParleyError, RefreshRequest, User } from '@parley/protocol';
+import {
+  ApiKey,
+  CreateApiKeyRequest,
+  CreateApiKeyResponse,
+  Id,
+  LoginRequest,
+  LoginResponse,
+  LogoutRequest,
+  ParleyError,
+  RefreshRequest,
+  User,
+} from '@parley/protocol';
 import { defineRoute, type AnyRoute } from '../http/route.ts';
 import type { AuthService } from './auth-service.ts';
 import { toUser, type Directory } from '../directory/directory.ts';
@@ -75,7 +86,12 @@ export function authRoutes(auth: AuthService, directory: Directory, audit: Audit
       status: 201,
       handler: async ({ scope, body, actor }) => {
         const key = await auth.createApiKey(scope.tenantId, body.name, body.role, actor.id);
-        await audit.record(actor, { tenantId: scope.tenantId, action: 'api_key.create', target: key.id, detail: { name: key.name, role: key.role } });
+        await audit.record(actor, {
+          tenantId: scope.tenantId,
+          action: 'api_key.create',
+          target: key.id,
+          detail: { name: key.name, role: key.role },
+        });
         return key;
       },
     }),
@@ -90,8 +106,13 @@ export function authRoutes(auth: AuthService, directory: Directory, audit: Audit
       response: z.void(),
       status: 204,
       handler: async ({ scope, params, actor }) => {
-        if (!(await auth.revokeApiKey(scope.tenantId, params.keyId))) throw new ParleyError('not_found', 'no such API key');
-        await audit.record(actor, { tenantId: scope.tenantId, action: 'api_key.revoke', target: params.keyId });
+        if (!(await auth.revokeApiKey(scope.tenantId, params.keyId)))
+          throw new ParleyError('not_found', 'no such API key');
+        await audit.record(actor, {
+          tenantId: scope.tenantId,
+          action: 'api_key.revoke',
+          target: params.keyId,
+        });
       },
     }),
   ];

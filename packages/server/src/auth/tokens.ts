@@ -31,7 +31,11 @@ export class TokenSigner {
       .values({ key: 'token_signing_key', value: fresh })
       .onConflict((oc) => oc.column('key').doNothing())
       .execute();
-    const row = await db.selectFrom('settings').select('value').where('key', '=', 'token_signing_key').executeTakeFirstOrThrow();
+    const row = await db
+      .selectFrom('settings')
+      .select('value')
+      .where('key', '=', 'token_signing_key')
+      .executeTakeFirstOrThrow();
     return new TokenSigner(Buffer.from(row.value, 'base64url'));
   }
 
@@ -50,7 +54,13 @@ export class TokenSigner {
     if (mac.length !== expected.length || !timingSafeEqual(mac, expected)) return null;
     try {
       const c = JSON.parse(Buffer.from(body, 'base64url').toString('utf8')) as AccessClaims;
-      if (typeof c.sub !== 'string' || typeof c.tid !== 'string' || typeof c.sid !== 'string' || typeof c.exp !== 'number') return null;
+      if (
+        typeof c.sub !== 'string' ||
+        typeof c.tid !== 'string' ||
+        typeof c.sid !== 'string' ||
+        typeof c.exp !== 'number'
+      )
+        return null;
       return c;
     } catch {
       return null;

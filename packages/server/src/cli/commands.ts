@@ -16,9 +16,18 @@ export interface TenantArgs {
   timeZone?: string;
 }
 
-const check = <T>(schema: { safeParse(v: unknown): { success: true; data: T } | { success: false; error: { issues: Array<{ message: string }> } } }, value: unknown, flag: string): T => {
+const check = <T>(
+  schema: {
+    safeParse(
+      v: unknown,
+    ): { success: true; data: T } | { success: false; error: { issues: Array<{ message: string }> } };
+  },
+  value: unknown,
+  flag: string,
+): T => {
   const r = schema.safeParse(value);
-  if (!r.success) throw new ParleyError('validation_failed', `${flag}: ${r.error.issues[0]!.message}`, { field: flag });
+  if (!r.success)
+    throw new ParleyError('validation_failed', `${flag}: ${r.error.issues[0]!.message}`, { field: flag });
   return r.data;
 };
 
@@ -39,15 +48,30 @@ export class AdminCommands {
       country: check(CountryCode, a.country ?? 'US', '--country'),
       timeZone: check(TimeZone, a.timeZone ?? 'UTC', '--time-zone'),
     });
-    await this.audit.record(this.actor, { tenantId: tenant.id, action: 'tenant.create', target: tenant.id, detail: { name: tenant.name } });
+    await this.audit.record(this.actor, {
+      tenantId: tenant.id,
+      action: 'tenant.create',
+      target: tenant.id,
+      detail: { name: tenant.name },
+    });
     return tenant;
   }
 
-  async addUser(a: { tenant: string; address: string; name: string; password: string; role?: string; title?: string; department?: string }) {
+  async addUser(a: {
+    tenant: string;
+    address: string;
+    name: string;
+    password: string;
+    role?: string;
+    title?: string;
+    department?: string;
+  }) {
     const tenant = await this.directory.findTenantByDomain(check(Domain, a.tenant, '--tenant'));
-    if (!tenant) throw new ParleyError('not_found', `no tenant has the domain ${a.tenant}`, { field: '--tenant' });
+    if (!tenant)
+      throw new ParleyError('not_found', `no tenant has the domain ${a.tenant}`, { field: '--tenant' });
     const role = a.role ?? 'user';
-    if (role !== 'user' && role !== 'admin') throw new ParleyError('validation_failed', '--role: must be user or admin', { field: '--role' });
+    if (role !== 'user' && role !== 'admin')
+      throw new ParleyError('validation_failed', '--role: must be user or admin', { field: '--role' });
     const user = await this.directory.createUser(trustedScope(tenant.id), {
       address: check(Address, a.address, '--address'),
       displayName: check(DisplayText(200), a.name, '--name'),
@@ -56,7 +80,12 @@ export class AdminCommands {
       department: a.department ?? null,
       role,
     });
-    await this.audit.record(this.actor, { tenantId: tenant.id, action: 'user.create', target: user.id, detail: { address: user.address, role } });
+    await this.audit.record(this.actor, {
+      tenantId: tenant.id,
+      action: 'user.create',
+      target: user.id,
+      detail: { address: user.address, role },
+    });
     return user;
   }
 
@@ -69,7 +98,12 @@ export class AdminCommands {
       passwordHash: await hashPassword(check(Password, a.password, '--password')),
       role: 'operator',
     });
-    await this.audit.record(this.actor, { tenantId: null, action: 'operator.create', target: user.id, detail: { address } });
+    await this.audit.record(this.actor, {
+      tenantId: null,
+      action: 'operator.create',
+      target: user.id,
+      detail: { address },
+    });
     return user;
   }
 

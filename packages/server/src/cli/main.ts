@@ -16,7 +16,6 @@ import { ParleyError } from '@parley/protocol';
 import { ConfigError, loadConfig } from '../config.ts';
 import { openStorage } from '../storage/db.ts';
 import { migrate } from '../storage/migrator.ts';
-import { createApp } from '../app.ts';
 import { AdminCommands } from './commands.ts';
 
 export const usage = `usage: parley <command> [options]
@@ -37,7 +36,12 @@ class UsageError extends Error {}
 const specs = {
   serve: { demo: { type: 'boolean' } },
   migrate: {},
-  'tenant create': { name: { type: 'string' }, domain: { type: 'string' }, country: { type: 'string' }, 'time-zone': { type: 'string' } },
+  'tenant create': {
+    name: { type: 'string' },
+    domain: { type: 'string' },
+    country: { type: 'string' },
+    'time-zone': { type: 'string' },
+  },
   'user add': {
     tenant: { type: 'string' },
     address: { type: 'string' },
@@ -61,8 +65,10 @@ function required(values: Values, ...names: string[]): void {
 
 function parse(argv: string[]): { command: CommandName; values: Values; json: boolean } {
   const words = argv.filter((a) => !a.startsWith('-')).slice(0, 2);
-  const command = ([words.join(' '), words[0]] as string[]).find((c) => c in specs) as CommandName | undefined;
-  if (!command) throw new UsageError(argv.length ? `unknown command: ${words.join(' ') || argv[0]}` : 'no command given');
+  const command = ([words.join(' '), words[0]] as string[]).find((c) => c in specs) as
+    CommandName | undefined;
+  if (!command)
+    throw new UsageError(argv.length ? `unknown command: ${words.join(' ') || argv[0]}` : 'no command given');
   const rest = argv.slice(argv.indexOf(command.split(' ').at(-1)!) + 1);
   try {
     const { values, positionals } = parseArgs({
@@ -107,17 +113,28 @@ async function run(argv: string[]): Promise<number> {
     const admin = new AdminCommands(storage);
     switch (command) {
       case 'migrate':
-        print(json, report, report.applied.length ? `applied: ${report.applied.join(', ')}` : `up to date (${report.current})`);
+        print(
+          json,
+          report,
+          report.applied.length ? `applied: ${report.applied.join(', ')}` : `up to date (${report.current})`,
+        );
         break;
       case 'tenant create': {
         required(values, 'name', 'domain');
-        const t = await admin.createTenant({ name: values.name as string, domain: values.domain as string, country: values.country as string | undefined, timeZone: values['time-zone'] as string | undefined });
+        const t = await admin.createTenant({
+          name: values.name as string,
+          domain: values.domain as string,
+          country: values.country as string | undefined,
+          timeZone: values['time-zone'] as string | undefined,
+        });
         print(json, t, `tenant ${t.name} (${t.domains.join(', ')}) created: ${t.id}`);
         break;
       }
       case 'user add': {
         required(values, 'tenant', 'address', 'name', 'password');
-        const u = await admin.addUser(values as { tenant: string; address: string; name: string; password: string; role?: string });
+        const u = await admin.addUser(
+          values as { tenant: string; address: string; name: string; password: string; role?: string },
+        );
         print(json, u, `user ${u.address} (${u.role}) created: ${u.id}`);
         break;
       }
@@ -153,17 +170,24 @@ async function run(argv: string[]): Promise<number> {
 function demoText(d: Awaited<ReturnType<AdminCommands['demo']>>): string {
   return [
     `demo tenant: ${d.tenant.name} (${d.tenant.domain})`,
-    ...d.users.map((u) => `  sign in as ${u.address} / ${u.password}${u.role === 'admin' ? '  (tenant admin)' : ''}`),
+    ...d.users.map(
+      (u) => `  sign in as ${u.address} / ${u.password}${u.role === 'admin' ? '  (tenant admin)' : ''}`,
+    ),
     `operator: ${d.operator.address} / ${d.operator.password}`,
   ].join('\n');
 }
 
 async function serve(config: ReturnType<typeof loadConfig>, demo: boolean): Promise<number> {
+  // Loaded only here: the admin commands start faster without the HTTP and realtime stack.
+  const { createApp } = await import('../app.ts');
   const app = await createApp(config);
   let demoData;
   if (demo) demoData = await new AdminCommands(app.storage).demo();
   await app.listen();
-  const lines = [`Parley ${app.storage.engine === 'sqlite' ? `on SQLite in ${config.dataDir}` : 'on PostgreSQL'} is listening.`, `Open ${config.publicUrl}`];
+  const lines = [
+    `Parley ${app.storage.engine === 'sqlite' ? `on SQLite in ${config.dataDir}` : 'on PostgreSQL'} is listening.`,
+    `Open ${config.publicUrl}`,
+  ];
   if (demoData) lines.push(demoText(demoData));
   process.stdout.write(`${lines.join('\n')}\n`);
   const stop = (signal: string) => {

@@ -61,7 +61,12 @@ export class Directory {
   constructor(private readonly db: Kysely<Database>) {}
 
   private async tenantOut(t: Selectable<TenantsTable>, db: Kysely<Database> = this.db): Promise<Tenant> {
-    const domains = await db.selectFrom('domains').select('domain').where('tenant_id', '=', t.id).orderBy('domain').execute();
+    const domains = await db
+      .selectFrom('domains')
+      .select('domain')
+      .where('tenant_id', '=', t.id)
+      .orderBy('domain')
+      .execute();
     return {
       id: t.id,
       name: t.name,
@@ -87,12 +92,16 @@ export class Directory {
             created_at: Date.now(),
           })
           .execute();
-        for (const domain of new Set(input.domains)) await tx.insertInto('domains').values({ domain, tenant_id: id }).execute();
+        for (const domain of new Set(input.domains))
+          await tx.insertInto('domains').values({ domain, tenant_id: id }).execute();
         const row = await tx.selectFrom('tenants').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
         return this.tenantOut(row, tx);
       });
     } catch (err) {
-      if (isUniqueViolation(err)) throw new ParleyError('duplicate_domain', 'a domain is already in use by a tenant', { field: 'domains' });
+      if (isUniqueViolation(err))
+        throw new ParleyError('duplicate_domain', 'a domain is already in use by a tenant', {
+          field: 'domains',
+        });
       throw err;
     }
   }
@@ -101,7 +110,8 @@ export class Directory {
     try {
       await this.db.insertInto('domains').values({ domain, tenant_id: tenantId }).execute();
     } catch (err) {
-      if (isUniqueViolation(err)) throw new ParleyError('duplicate_domain', `domain ${domain} is already in use`, { field: 'domain' });
+      if (isUniqueViolation(err))
+        throw new ParleyError('duplicate_domain', `domain ${domain} is already in use`, { field: 'domain' });
       throw err;
     }
     return (await this.getTenant(tenantId))!;
@@ -113,16 +123,25 @@ export class Directory {
   }
 
   async listTenants(): Promise<Tenant[]> {
-    const rows = await this.db.selectFrom('tenants').selectAll().where('is_operator', '=', 0).orderBy('name').execute();
+    const rows = await this.db
+      .selectFrom('tenants')
+      .selectAll()
+      .where('is_operator', '=', 0)
+      .orderBy('name')
+      .execute();
     return Promise.all(rows.map((r) => this.tenantOut(r)));
   }
 
-  async updateTenant(tenantId: string, patch: { name?: string; country?: string; timeZone?: string }): Promise<Tenant | null> {
+  async updateTenant(
+    tenantId: string,
+    patch: { name?: string; country?: string; timeZone?: string },
+  ): Promise<Tenant | null> {
     const values: Partial<TenantsTable> = {};
     if (patch.name !== undefined) values.name = patch.name;
     if (patch.country !== undefined) values.country = patch.country;
     if (patch.timeZone !== undefined) values.time_zone = patch.timeZone;
-    if (Object.keys(values).length) await this.db.updateTable('tenants').set(values).where('id', '=', tenantId).execute();
+    if (Object.keys(values).length)
+      await this.db.updateTable('tenants').set(values).where('id', '=', tenantId).execute();
     return this.getTenant(tenantId);
   }
 
@@ -139,8 +158,19 @@ export class Directory {
 
   /** The operator's own organisation, created on first use. */
   async operatorTenant(domain: string): Promise<Tenant> {
-    const row = await this.db.selectFrom('tenants').selectAll().where('is_operator', '=', 1).executeTakeFirst();
-    if (!row) return this.createTenant({ name: 'Operator', domains: [domain], country: 'US', timeZone: 'UTC', isOperator: true });
+    const row = await this.db
+      .selectFrom('tenants')
+      .selectAll()
+      .where('is_operator', '=', 1)
+      .executeTakeFirst();
+    if (!row)
+      return this.createTenant({
+        name: 'Operator',
+        domains: [domain],
+        country: 'US',
+        timeZone: 'UTC',
+        isOperator: true,
+      });
     const tenant = await this.tenantOut(row);
     if (!tenant.domains.includes(domain)) return this.addDomain(tenant.id, domain);
     return tenant;
@@ -154,7 +184,11 @@ export class Directory {
       .where('domain', '=', domain)
       .executeTakeFirst();
     if (!owner || owner.tenant_id !== scope.tenantId) {
-      throw new ParleyError('validation_failed', `address must be in one of the tenant's domains, not ${domain}`, { field: 'address' });
+      throw new ParleyError(
+        'validation_failed',
+        `address must be in one of the tenant's domains, not ${domain}`,
+        { field: 'address' },
+      );
     }
     const now = Date.now();
     const row = {
@@ -174,7 +208,8 @@ export class Directory {
     try {
       await this.db.insertInto('users').values(row).execute();
     } catch (err) {
-      if (isUniqueViolation(err)) throw new ParleyError('duplicate_address', `${input.address} is already taken`, { field: 'address' });
+      if (isUniqueViolation(err))
+        throw new ParleyError('duplicate_address', `${input.address} is already taken`, { field: 'address' });
       throw err;
     }
     return toUser(row);
@@ -192,12 +227,20 @@ export class Directory {
 
   /** Unscoped: for sign-in only. */
   async findUserRecordByAddress(address: string): Promise<UserRecord | null> {
-    return (await this.db.selectFrom('users').selectAll().where('address', '=', address.toLowerCase()).executeTakeFirst()) ?? null;
+    return (
+      (await this.db
+        .selectFrom('users')
+        .selectAll()
+        .where('address', '=', address.toLowerCase())
+        .executeTakeFirst()) ?? null
+    );
   }
 
   /** Unscoped: for the auth guard, which has the user id from a verified token. */
   async findUserRecordById(userId: string): Promise<UserRecord | null> {
-    return (await this.db.selectFrom('users').selectAll().where('id', '=', userId).executeTakeFirst()) ?? null;
+    return (
+      (await this.db.selectFrom('users').selectAll().where('id', '=', userId).executeTakeFirst()) ?? null
+    );
   }
 
   /**
@@ -223,14 +266,20 @@ export class Directory {
     const after = decodeCursor(cursor);
     if (after) {
       q = q.where((eb) =>
-        eb.or([eb('search_name', '>', after[0]), eb.and([eb('search_name', '=', after[0]), eb('id', '>', after[1])])]),
+        eb.or([
+          eb('search_name', '>', after[0]),
+          eb.and([eb('search_name', '=', after[0]), eb('id', '>', after[1])]),
+        ]),
       );
     }
     const rows = await q.execute();
     const more = rows.length > limit;
     const page = rows.slice(0, limit);
     const last = page.at(-1);
-    return { items: page.map(toUser), nextCursor: more && last ? encodeCursor([last.search_name, last.id]) : null };
+    return {
+      items: page.map(toUser),
+      nextCursor: more && last ? encodeCursor([last.search_name, last.id]) : null,
+    };
   }
 
   async updateUser(scope: TenantScope, userId: string, patch: UserPatch): Promise<User | null> {
@@ -244,7 +293,12 @@ export class Directory {
     if (patch.role !== undefined) values.role = patch.role;
     if (patch.enabled !== undefined) values.enabled = patch.enabled ? 1 : 0;
     if (patch.passwordHash !== undefined) values.password_hash = patch.passwordHash;
-    await this.db.updateTable('users').set(values).where('id', '=', userId).where('tenant_id', '=', scope.tenantId).execute();
+    await this.db
+      .updateTable('users')
+      .set(values)
+      .where('id', '=', userId)
+      .where('tenant_id', '=', scope.tenantId)
+      .execute();
     return this.getUser(scope, userId);
   }
 }
@@ -257,7 +311,8 @@ function decodeCursor(c: string | undefined): [string, string] | null {
   if (!c) return null;
   try {
     const v: unknown = JSON.parse(Buffer.from(c, 'base64url').toString('utf8'));
-    if (Array.isArray(v) && v.length === 2 && typeof v[0] === 'string' && typeof v[1] === 'string') return [v[0], v[1]];
+    if (Array.isArray(v) && v.length === 2 && typeof v[0] === 'string' && typeof v[1] === 'string')
+      return [v[0], v[1]];
   } catch {
     // fall through
   }

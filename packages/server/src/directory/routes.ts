@@ -80,7 +80,12 @@ export function directoryRoutes({ directory, audit, auth }: DirectoryRouteDeps):
           role: body.role,
           passwordHash: await hashPassword(body.password),
         });
-        await audit.record(actor, { tenantId: scope.tenantId, action: 'user.create', target: user.id, detail: { address: user.address, role: user.role } });
+        await audit.record(actor, {
+          tenantId: scope.tenantId,
+          action: 'user.create',
+          target: user.id,
+          detail: { address: user.address, role: user.role },
+        });
         return user;
       },
     }),
@@ -98,13 +103,23 @@ export function directoryRoutes({ directory, audit, auth }: DirectoryRouteDeps):
       handler: async ({ scope, params, body, actor }) => {
         const before = await directory.getUser(scope, params.userId);
         if (!before) throw new ParleyError('not_found', 'no such user');
-        if (body.enabled === false && params.userId === actor.id) throw new ParleyError('conflict', 'you cannot disable yourself');
+        if (body.enabled === false && params.userId === actor.id)
+          throw new ParleyError('conflict', 'you cannot disable yourself');
         const { password, ...rest } = body;
-        const user = (await directory.updateUser(scope, params.userId, { ...rest, ...(password ? { passwordHash: await hashPassword(password) } : {}) }))!;
+        const user = (await directory.updateUser(scope, params.userId, {
+          ...rest,
+          ...(password ? { passwordHash: await hashPassword(password) } : {}),
+        }))!;
         // Disabling or a new password ends every session and open connection of that user now.
-        if ((body.enabled === false && before.enabled) || password) await auth.revokeUser(scope.tenantId, user.id);
+        if ((body.enabled === false && before.enabled) || password)
+          await auth.revokeUser(scope.tenantId, user.id);
         const changed = Object.keys(body).map((k) => (k === 'password' ? 'password' : k));
-        await audit.record(actor, { tenantId: scope.tenantId, action: body.enabled === false ? 'user.disable' : 'user.update', target: user.id, detail: { changed } });
+        await audit.record(actor, {
+          tenantId: scope.tenantId,
+          action: body.enabled === false ? 'user.disable' : 'user.update',
+          target: user.id,
+          detail: { changed },
+        });
         return user;
       },
     }),

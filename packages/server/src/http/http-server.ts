@@ -3,7 +3,12 @@
  * authenticates, checks the role, scopes to the tenant, validates input and output with the route's
  * schemas, and turns every failure into `{"error":{"code","message"}}`.
  */
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+} from 'fastify';
 import { z } from 'zod';
 import type { Logger } from 'pino';
 import { ParleyError, type ErrorCode } from '@parley/protocol';
@@ -41,11 +46,20 @@ export function bearer(req: FastifyRequest): string | null {
 function validation(where: string, error: z.ZodError): ParleyError {
   const issue = error.issues[0]!;
   const field = [where, ...issue.path.map(String)].filter(Boolean).join('.');
-  const msg = issue.code === 'unrecognized_keys' ? `unknown field ${issue.keys.map((k) => `${field ? field + '.' : ''}${k}`).join(', ')}` : `${field}: ${issue.message}`;
-  return new ParleyError('validation_failed', msg, { field: issue.code === 'unrecognized_keys' ? `${field ? field + '.' : ''}${issue.keys[0]}` : field });
+  const msg =
+    issue.code === 'unrecognized_keys'
+      ? `unknown field ${issue.keys.map((k) => `${field ? field + '.' : ''}${k}`).join(', ')}`
+      : `${field}: ${issue.message}`;
+  return new ParleyError('validation_failed', msg, {
+    field: issue.code === 'unrecognized_keys' ? `${field ? field + '.' : ''}${issue.keys[0]}` : field,
+  });
 }
 
-function parse<S extends z.ZodType>(schema: S | undefined, value: unknown, where: string): z.output<S> | undefined {
+function parse<S extends z.ZodType>(
+  schema: S | undefined,
+  value: unknown,
+  where: string,
+): z.output<S> | undefined {
   if (!schema) return undefined;
   const r = schema.safeParse(value ?? (where === 'body' ? undefined : {}));
   if (!r.success) throw validation(where, r.error);
@@ -66,12 +80,17 @@ export function buildHttp(routes: AnyRoute[], auth: AuthService, opts: HttpOptio
     const mapped = err.code ? fastifyCodes[err.code] : undefined;
     if (mapped) return sendError(reply, new ParleyError(mapped, err.message));
     if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500) {
-      return sendError(reply, new ParleyError(err.statusCode === 413 ? 'payload_too_large' : 'bad_request', err.message));
+      return sendError(
+        reply,
+        new ParleyError(err.statusCode === 413 ? 'payload_too_large' : 'bad_request', err.message),
+      );
     }
     req.log.error({ err }, 'request failed');
     return sendError(reply, new ParleyError('internal', 'internal error'));
   });
-  app.setNotFoundHandler((req, reply) => sendError(reply, new ParleyError('not_found', `no route ${req.method} ${req.url.split('?')[0]}`)));
+  app.setNotFoundHandler((req, reply) =>
+    sendError(reply, new ParleyError('not_found', `no route ${req.method} ${req.url.split('?')[0]}`)),
+  );
 
   for (const route of routes) {
     app.route({
@@ -81,14 +100,22 @@ export function buildHttp(routes: AnyRoute[], auth: AuthService, opts: HttpOptio
         let principal: Principal | null = null;
         if (route.access !== 'public') {
           const credential = bearer(req);
-          if (!credential) throw new ParleyError('unauthorized', 'sign in first: send Authorization: Bearer <access token>');
+          if (!credential)
+            throw new ParleyError('unauthorized', 'sign in first: send Authorization: Bearer <access token>');
           principal = await auth.authenticate(credential);
-          if (!hasRole(principal, route.access)) throw new ParleyError('forbidden', `this needs the ${route.access} role`);
+          if (!hasRole(principal, route.access))
+            throw new ParleyError('forbidden', `this needs the ${route.access} role`);
         }
         const params = parse(route.params, req.params, 'params');
         const query = parse(route.query, req.query, 'query');
         const body = route.body ? parse(route.body, req.body, 'body') : undefined;
-        if (!route.body && req.body !== undefined && req.body !== null && req.method !== 'GET' && req.method !== 'DELETE') {
+        if (
+          !route.body &&
+          req.body !== undefined &&
+          req.body !== null &&
+          req.method !== 'GET' &&
+          req.method !== 'DELETE'
+        ) {
           if (typeof req.body !== 'object' || Object.keys(req.body as object).length > 0) {
             throw new ParleyError('validation_failed', 'this request takes no body', { field: 'body' });
           }
@@ -101,7 +128,11 @@ export function buildHttp(routes: AnyRoute[], auth: AuthService, opts: HttpOptio
           body,
           principal,
           scope,
-          actor: { id: principal?.id ?? null, address: principal?.address ?? (principal ? `api-key:${principal.id}` : null), sourceAddress: req.ip },
+          actor: {
+            id: principal?.id ?? null,
+            address: principal?.address ?? (principal ? `api-key:${principal.id}` : null),
+            sourceAddress: req.ip,
+          },
           client: { sourceAddress: req.ip, userAgent: req.headers['user-agent'] ?? null },
           reply,
         });

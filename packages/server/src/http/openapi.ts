@@ -18,7 +18,12 @@ export function openApiDocument(routes: AnyRoute[], version: string) {
       if (!schema) continue;
       const js = jsonSchema(schema, 'input') as { properties?: Record<string, unknown>; required?: string[] };
       for (const [name, s] of Object.entries(js.properties ?? {})) {
-        parameters.push({ name, in: where, required: where === 'path' || (js.required ?? []).includes(name), schema: s });
+        parameters.push({
+          name,
+          in: where,
+          required: where === 'path' || (js.required ?? []).includes(name),
+          schema: s,
+        });
       }
     }
     const status = String(r.status ?? 200);
@@ -29,10 +34,31 @@ export function openApiDocument(routes: AnyRoute[], version: string) {
       'x-parley-access': r.access,
       ...(r.access === 'public' ? { security: [] } : {}),
       parameters,
-      ...(r.body ? { requestBody: { required: true, content: { 'application/json': { schema: jsonSchema(r.body, 'input'), ...(r.example ? { example: r.example } : {}) } } } } : {}),
+      ...(r.body
+        ? {
+            requestBody: {
+              required: true,
+              content: {
+                'application/json': {
+                  schema: jsonSchema(r.body, 'input'),
+                  ...(r.example ? { example: r.example } : {}),
+                },
+              },
+            },
+          }
+        : {}),
       responses: {
-        [status]: status === '204' ? { description: 'No content' } : { description: 'OK', content: { 'application/json': { schema: jsonSchema(r.response, 'output') } } },
-        default: { description: 'Error', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } },
+        [status]:
+          status === '204'
+            ? { description: 'No content' }
+            : {
+                description: 'OK',
+                content: { 'application/json': { schema: jsonSchema(r.response, 'output') } },
+              },
+        default: {
+          description: 'Error',
+          content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
+        },
       },
     };
   }
@@ -41,7 +67,13 @@ export function openApiDocument(routes: AnyRoute[], version: string) {
     info: { title: 'Parley API', version },
     paths,
     components: {
-      securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'An access token, or a tenant API key (pk_…)' } },
+      securitySchemes: {
+        bearer: {
+          type: 'http',
+          scheme: 'bearer',
+          description: 'An access token, or a tenant API key (pk_…)',
+        },
+      },
       schemas: {
         Error: {
           type: 'object',
@@ -50,7 +82,11 @@ export function openApiDocument(routes: AnyRoute[], version: string) {
             error: {
               type: 'object',
               required: ['code', 'message'],
-              properties: { code: { type: 'string', enum: Object.keys(ErrorCodes) }, message: { type: 'string' }, field: { type: 'string' } },
+              properties: {
+                code: { type: 'string', enum: Object.keys(ErrorCodes) },
+                message: { type: 'string' },
+                field: { type: 'string' },
+              },
             },
           },
         },

@@ -1,6 +1,18 @@
 /** The operator console's API: tenants, their domains and first users, the platform audit log. */
 import { z } from 'zod';
-import { AddDomainRequest, AuditEntry, AuditQuery, CreateTenantRequest, CreateUserRequest, Id, Page, ParleyError, Tenant, UpdateTenantRequest, User } from '@parley/protocol';
+import {
+  AddDomainRequest,
+  AuditEntry,
+  AuditQuery,
+  CreateTenantRequest,
+  CreateUserRequest,
+  Id,
+  Page,
+  ParleyError,
+  Tenant,
+  UpdateTenantRequest,
+  User,
+} from '@parley/protocol';
 import { defineRoute, type AnyRoute } from '../http/route.ts';
 import type { Directory } from '../directory/directory.ts';
 import { trustedScope } from '../directory/scope.ts';
@@ -36,7 +48,12 @@ export function operatorRoutes(directory: Directory, audit: AuditLog): AnyRoute[
       status: 201,
       handler: async ({ body, actor }) => {
         const t = await directory.createTenant(body);
-        await audit.record(actor, { tenantId: t.id, action: 'tenant.create', target: t.id, detail: { name: t.name, domains: t.domains } });
+        await audit.record(actor, {
+          tenantId: t.id,
+          action: 'tenant.create',
+          target: t.id,
+          detail: { name: t.name, domains: t.domains },
+        });
         return t;
       },
     }),
@@ -62,7 +79,12 @@ export function operatorRoutes(directory: Directory, audit: AuditLog): AnyRoute[
       handler: async ({ params, body, actor }) => {
         await tenantOr404(params.tenantId);
         const t = (await directory.updateTenant(params.tenantId, body))!;
-        await audit.record(actor, { tenantId: t.id, action: 'tenant.update', target: t.id, detail: { changed: Object.keys(body) } });
+        await audit.record(actor, {
+          tenantId: t.id,
+          action: 'tenant.update',
+          target: t.id,
+          detail: { changed: Object.keys(body) },
+        });
         return t;
       },
     }),
@@ -79,7 +101,12 @@ export function operatorRoutes(directory: Directory, audit: AuditLog): AnyRoute[
       handler: async ({ params, body, actor }) => {
         await tenantOr404(params.tenantId);
         const t = await directory.addDomain(params.tenantId, body.domain);
-        await audit.record(actor, { tenantId: t.id, action: 'tenant.domain.add', target: t.id, detail: { domain: body.domain } });
+        await audit.record(actor, {
+          tenantId: t.id,
+          action: 'tenant.domain.add',
+          target: t.id,
+          detail: { domain: body.domain },
+        });
         return t;
       },
     }),
@@ -87,7 +114,7 @@ export function operatorRoutes(directory: Directory, audit: AuditLog): AnyRoute[
       method: 'POST',
       url: '/api/operator/tenants/:tenantId/users',
       tag: 'operator',
-      summary: "Add a user to a tenant (typically its first admin)",
+      summary: 'Add a user to a tenant (typically its first admin)',
       access: 'operator',
       params: TenantParams,
       body: CreateUserRequest,
@@ -103,7 +130,12 @@ export function operatorRoutes(directory: Directory, audit: AuditLog): AnyRoute[
           role: body.role,
           passwordHash: await hashPassword(body.password),
         });
-        await audit.record(actor, { tenantId: params.tenantId, action: 'user.create', target: user.id, detail: { address: user.address, role: user.role } });
+        await audit.record(actor, {
+          tenantId: params.tenantId,
+          action: 'user.create',
+          target: user.id,
+          detail: { address: user.address, role: user.role },
+        });
         return user;
       },
     }),

@@ -4,7 +4,11 @@ import { Health } from '@parley/protocol';
 import { defineRoute, type AnyRoute } from '../http/route.ts';
 import type { Storage } from '../storage/db.ts';
 
-export function systemRoutes(storage: Pick<Storage, 'engine' | 'ping'>, version: string, openapi: () => unknown): AnyRoute[] {
+export function systemRoutes(
+  storage: Pick<Storage, 'engine' | 'ping'>,
+  version: string,
+  openapi: () => unknown,
+): AnyRoute[] {
   return [
     defineRoute({
       method: 'GET',
@@ -16,7 +20,11 @@ export function systemRoutes(storage: Pick<Storage, 'engine' | 'ping'>, version:
       handler: async ({ reply }) => {
         const ok = await storage.ping();
         if (!ok) reply.status(503);
-        return { status: ok ? ('ok' as const) : ('degraded' as const), version, database: { engine: storage.engine, ok } };
+        return {
+          status: ok ? ('ok' as const) : ('degraded' as const),
+          version,
+          database: { engine: storage.engine, ok },
+        };
       },
     }),
     defineRoute({

@@ -7,7 +7,9 @@ import { makeTenant, startServer, PASSWORD } from '../helpers/server.ts';
 test('close(): in-flight sign-ins complete, open sockets get 1001, then nothing is served', async () => {
   const s = await startServer('sqlite');
   const t = await makeTenant(s, 'shut');
-  const ws = new WebSocket(`${s.url.replace('http', 'ws')}/api/realtime`, { headers: { authorization: `Bearer ${t.user.token}` } });
+  const ws = new WebSocket(`${s.url.replace('http', 'ws')}/api/realtime`, {
+    headers: { authorization: `Bearer ${t.user.token}` },
+  });
   await new Promise((res, rej) => {
     ws.once('open', res);
     ws.once('error', rej);
@@ -22,11 +24,16 @@ test('close(): in-flight sign-ins complete, open sockets get 1001, then nothing 
     if (++started === 4) allStarted();
     return login(...args);
   };
-  const inFlight = Array.from({ length: 4 }, () => s.http.post('/api/auth/login', { address: t.user.address, password: PASSWORD }));
+  const inFlight = Array.from({ length: 4 }, () =>
+    s.http.post('/api/auth/login', { address: t.user.address, password: PASSWORD }),
+  );
   await handling;
   const closing = s.close();
   const results = await Promise.all(inFlight);
-  assert.deepEqual(results.map((r) => r.status), [200, 200, 200, 200]);
+  assert.deepEqual(
+    results.map((r) => r.status),
+    [200, 200, 200, 200],
+  );
   assert.equal(await wsClosed, 1001);
   await closing;
   await assert.rejects(s.http.get('/api/health'), /ECONNREFUSED/);

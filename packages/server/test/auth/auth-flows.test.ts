@@ -1,7 +1,15 @@
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import WebSocket from 'ws';
-import { engines, makeTenant, makeUser, startServer, PASSWORD, type TestServer, type TenantFixture } from '../helpers/server.ts';
+import {
+  engines,
+  makeTenant,
+  makeUser,
+  startServer,
+  PASSWORD,
+  type TestServer,
+  type TenantFixture,
+} from '../helpers/server.ts';
 import { code } from '../helpers/http.ts';
 
 for (const engine of engines) {
@@ -17,7 +25,12 @@ for (const engine of engines) {
     test('sign in answers tokens and the user; /api/me returns them', async () => {
       const r = await s.http.post('/api/auth/login', { address: t.user.address, password: PASSWORD });
       assert.equal(r.status, 200);
-      const body = r.json as { accessToken: string; refreshToken: string; expiresIn: number; user: { address: string; tenantId: string } };
+      const body = r.json as {
+        accessToken: string;
+        refreshToken: string;
+        expiresIn: number;
+        user: { address: string; tenantId: string };
+      };
       assert.equal(body.user.address, t.user.address);
       assert.equal(body.user.tenantId, t.id);
       assert.ok(body.expiresIn > 0);
@@ -28,18 +41,36 @@ for (const engine of engines) {
     });
 
     test('the address is case-insensitive; a wrong password is 401 invalid_credentials', async () => {
-      const ok = await s.http.post('/api/auth/login', { address: t.user.address.toUpperCase(), password: PASSWORD });
+      const ok = await s.http.post('/api/auth/login', {
+        address: t.user.address.toUpperCase(),
+        password: PASSWORD,
+      });
       assert.equal(ok.status, 200);
-      const bad = await s.http.post('/api/auth/login', { address: t.user.address, password: 'wrong password' }, { from: '127.0.0.9' });
+      const bad = await s.http.post(
+        '/api/auth/login',
+        { address: t.user.address, password: 'wrong password' },
+        { from: '127.0.0.9' },
+      );
       assert.equal(bad.status, 401);
       assert.equal(code(bad), 'invalid_credentials');
-      const nobody = await s.http.post('/api/auth/login', { address: `nobody@${t.domain}`, password: PASSWORD }, { from: '127.0.0.9' });
-      assert.equal(code(nobody), 'invalid_credentials', 'an unknown account looks the same as a wrong password');
+      const nobody = await s.http.post(
+        '/api/auth/login',
+        { address: `nobody@${t.domain}`, password: PASSWORD },
+        { from: '127.0.0.9' },
+      );
+      assert.equal(
+        code(nobody),
+        'invalid_credentials',
+        'an unknown account looks the same as a wrong password',
+      );
     });
 
     test('no token, a forged token and an expired token are refused', async () => {
       assert.equal(code(await s.http.get('/api/me')), 'unauthorized');
-      assert.equal(code(await s.http.get('/api/me', { token: `${t.user.token.split('.')[0]}.AAAA` })), 'unauthorized');
+      assert.equal(
+        code(await s.http.get('/api/me', { token: `${t.user.token.split('.')[0]}.AAAA` })),
+        'unauthorized',
+      );
       const short = await startServer(engine, { accessTokenTtl: 1 });
       try {
         const tt = await makeTenant(short, 'ttl');
@@ -53,7 +84,8 @@ for (const engine of engines) {
     });
 
     test('refresh rotates: new tokens work, the old refresh token is refused', async () => {
-      const login = (await s.http.post('/api/auth/login', { address: t.user.address, password: PASSWORD })).json as { refreshToken: string };
+      const login = (await s.http.post('/api/auth/login', { address: t.user.address, password: PASSWORD }))
+        .json as { refreshToken: string };
       const r1 = await s.http.post('/api/auth/refresh', { refreshToken: login.refreshToken });
       assert.equal(r1.status, 200);
       const fresh = r1.json as { accessToken: string; refreshToken: string };
@@ -65,21 +97,28 @@ for (const engine of engines) {
     });
 
     test('sign-out revokes the access token and the refresh token at once', async () => {
-      const login = (await s.http.post('/api/auth/login', { address: t.user.address, password: PASSWORD })).json as { accessToken: string; refreshToken: string };
+      const login = (await s.http.post('/api/auth/login', { address: t.user.address, password: PASSWORD }))
+        .json as { accessToken: string; refreshToken: string };
       const out = await s.http.post('/api/auth/logout', undefined, { token: login.accessToken });
       assert.equal(out.status, 204);
       const me = await s.http.get('/api/me', { token: login.accessToken });
       assert.equal(me.status, 401);
       assert.equal(code(me), 'session_revoked');
-      assert.equal((await s.http.post('/api/auth/refresh', { refreshToken: login.refreshToken })).status, 401);
+      assert.equal(
+        (await s.http.post('/api/auth/refresh', { refreshToken: login.refreshToken })).status,
+        401,
+      );
       // Other sessions of the same user are untouched.
       assert.equal((await s.http.get('/api/me', { token: t.user.token })).status, 200);
     });
 
     test('disabling a user cuts their open connection, access token and refresh session at once', async () => {
       const victim = await makeUser(s, t.id, `victim@${t.domain}`);
-      const login = (await s.http.post('/api/auth/login', { address: victim.address, password: PASSWORD })).json as { refreshToken: string };
-      const ws = new WebSocket(`${s.url.replace('http', 'ws')}/api/realtime`, { headers: { authorization: `Bearer ${victim.token}` } });
+      const login = (await s.http.post('/api/auth/login', { address: victim.address, password: PASSWORD }))
+        .json as { refreshToken: string };
+      const ws = new WebSocket(`${s.url.replace('http', 'ws')}/api/realtime`, {
+        headers: { authorization: `Bearer ${victim.token}` },
+      });
       await new Promise((res, rej) => {
         ws.once('open', res);
         ws.once('error', rej);
@@ -90,59 +129,124 @@ for (const engine of engines) {
       assert.equal((r.json as { enabled: boolean }).enabled, false);
       assert.equal(await closed, 4003);
       assert.equal((await s.http.get('/api/me', { token: victim.token })).status, 401);
-      assert.equal((await s.http.post('/api/auth/refresh', { refreshToken: login.refreshToken })).status, 401);
-      const relogin = await s.http.post('/api/auth/login', { address: victim.address, password: PASSWORD }, { from: '127.0.0.8' });
+      assert.equal(
+        (await s.http.post('/api/auth/refresh', { refreshToken: login.refreshToken })).status,
+        401,
+      );
+      const relogin = await s.http.post(
+        '/api/auth/login',
+        { address: victim.address, password: PASSWORD },
+        { from: '127.0.0.8' },
+      );
       assert.equal(relogin.status, 401);
       // A new connection is refused at the upgrade.
       const ws2 = new WebSocket(`${s.url.replace('http', 'ws')}/api/realtime?access_token=${victim.token}`);
-      const status = await new Promise<number>((res) => ws2.once('unexpected-response', (_req, resp) => res(resp.statusCode ?? 0)));
+      const status = await new Promise<number>((res) =>
+        ws2.once('unexpected-response', (_req, resp) => res(resp.statusCode ?? 0)),
+      );
       assert.equal(status, 401);
     });
 
     test('throttling per account: after the limit even the right password waits, from any address', async () => {
       const target = await makeUser(s, t.id, `throttled@${t.domain}`);
       for (let i = 0; i < 3; i++) {
-        const r = await s.http.post('/api/auth/login', { address: target.address, password: 'nope nope' }, { from: `127.0.1.${i + 1}` });
+        const r = await s.http.post(
+          '/api/auth/login',
+          { address: target.address, password: 'nope nope' },
+          { from: `127.0.1.${i + 1}` },
+        );
         assert.equal(r.status, 401);
       }
-      const blocked = await s.http.post('/api/auth/login', { address: target.address, password: PASSWORD }, { from: '127.0.1.50' });
+      const blocked = await s.http.post(
+        '/api/auth/login',
+        { address: target.address, password: PASSWORD },
+        { from: '127.0.1.50' },
+      );
       assert.equal(blocked.status, 429);
       assert.equal(code(blocked), 'rate_limited');
       assert.ok(Number(blocked.headers['retry-after']) >= 1);
       // Another account is not affected.
-      assert.equal((await s.http.post('/api/auth/login', { address: t.user.address, password: PASSWORD }, { from: '127.0.1.50' })).status, 200);
+      assert.equal(
+        (
+          await s.http.post(
+            '/api/auth/login',
+            { address: t.user.address, password: PASSWORD },
+            { from: '127.0.1.50' },
+          )
+        ).status,
+        200,
+      );
     });
 
     test('throttling per source address: one address guessing many accounts is stopped, others are not', async () => {
       for (let i = 0; i < 5; i++) {
-        const r = await s.http.post('/api/auth/login', { address: `guess${i}@${t.domain}`, password: 'nope nope' }, { from: '127.0.0.2' });
+        const r = await s.http.post(
+          '/api/auth/login',
+          { address: `guess${i}@${t.domain}`, password: 'nope nope' },
+          { from: '127.0.0.2' },
+        );
         assert.equal(r.status, 401);
       }
-      const blocked = await s.http.post('/api/auth/login', { address: t.admin.address, password: PASSWORD }, { from: '127.0.0.2' });
+      const blocked = await s.http.post(
+        '/api/auth/login',
+        { address: t.admin.address, password: PASSWORD },
+        { from: '127.0.0.2' },
+      );
       assert.equal(blocked.status, 429);
       assert.ok(Number(blocked.headers['retry-after']) >= 1);
-      const other = await s.http.post('/api/auth/login', { address: t.admin.address, password: PASSWORD }, { from: '127.0.0.3' });
+      const other = await s.http.post(
+        '/api/auth/login',
+        { address: t.admin.address, password: PASSWORD },
+        { from: '127.0.0.3' },
+      );
       assert.equal(other.status, 200);
     });
 
     test('API keys: an admin creates one, it acts within the tenant with its role, revoking stops it', async () => {
-      const created = await s.http.post('/api/api-keys', { name: 'crm sync', role: 'user' }, { token: t.admin.token });
+      const created = await s.http.post(
+        '/api/api-keys',
+        { name: 'crm sync', role: 'user' },
+        { token: t.admin.token },
+      );
       assert.equal(created.status, 201);
       const key = created.json as { id: string; secret: string };
       const list = await s.http.get('/api/users', { token: key.secret });
       assert.equal(list.status, 200);
       const addresses = (list.json as { items: Array<{ address: string }> }).items.map((u) => u.address);
       assert.ok(addresses.includes(t.user.address));
-      assert.equal((await s.http.post('/api/users', { address: `x@${t.domain}`, displayName: 'X', password: PASSWORD }, { token: key.secret })).status, 403);
+      assert.equal(
+        (
+          await s.http.post(
+            '/api/users',
+            { address: `x@${t.domain}`, displayName: 'X', password: PASSWORD },
+            { token: key.secret },
+          )
+        ).status,
+        403,
+      );
       assert.equal((await s.http.get('/api/api-keys', { token: t.user.token })).status, 403);
-      const listed = (await s.http.get('/api/api-keys', { token: t.admin.token })).json as { items: Array<{ id: string; secret?: string }> };
-      assert.ok(listed.items.some((k) => k.id === key.id && k.secret === undefined), 'the secret is shown only once');
+      const listed = (await s.http.get('/api/api-keys', { token: t.admin.token })).json as {
+        items: Array<{ id: string; secret?: string }>;
+      };
+      assert.ok(
+        listed.items.some((k) => k.id === key.id && k.secret === undefined),
+        'the secret is shown only once',
+      );
       assert.equal((await s.http.delete(`/api/api-keys/${key.id}`, { token: t.admin.token })).status, 204);
       assert.equal((await s.http.get('/api/users', { token: key.secret })).status, 401);
     });
 
     test('roles: a user cannot administer; an admin cannot reach operator routes', async () => {
-      assert.equal((await s.http.post('/api/users', { address: `y@${t.domain}`, displayName: 'Y', password: PASSWORD }, { token: t.user.token })).status, 403);
+      assert.equal(
+        (
+          await s.http.post(
+            '/api/users',
+            { address: `y@${t.domain}`, displayName: 'Y', password: PASSWORD },
+            { token: t.user.token },
+          )
+        ).status,
+        403,
+      );
       assert.equal((await s.http.get('/api/operator/tenants', { token: t.admin.token })).status, 403);
       assert.equal((await s.http.get('/api/audit', { token: t.user.token })).status, 403);
     });

@@ -17,7 +17,11 @@ test('bad values stop the start with a message naming each variable', () => {
   assert.throws(
     () => loadConfig({ PARLEY_PORT: '70000', PARLEY_DATABASE_URL: 'mysql://x', PARLEY_LOG_LEVEL: 'loud' }),
     (e: unknown) =>
-      e instanceof ConfigError && e.problems.length === 3 && /PARLEY_PORT/.test(e.message) && /PARLEY_DATABASE_URL/.test(e.message) && /PARLEY_LOG_LEVEL/.test(e.message),
+      e instanceof ConfigError &&
+      e.problems.length === 3 &&
+      /PARLEY_PORT/.test(e.message) &&
+      /PARLEY_DATABASE_URL/.test(e.message) &&
+      /PARLEY_LOG_LEVEL/.test(e.message),
   );
 });
 

@@ -36,7 +36,12 @@ for (const engine of ['sqlite', 'postgres'] as Engine[]) {
     });
 
     test('tenants: create with domains, find by domain (case-insensitive), duplicate domain refused', async () => {
-      const t = await dir.createTenant({ name: 'Fabrikam', domains: ['fabrikam.example', 'fab.example'], country: 'DE', timeZone: 'Europe/Berlin' });
+      const t = await dir.createTenant({
+        name: 'Fabrikam',
+        domains: ['fabrikam.example', 'fab.example'],
+        country: 'DE',
+        timeZone: 'Europe/Berlin',
+      });
       assert.deepEqual(t.domains, ['fab.example', 'fabrikam.example']);
       assert.equal((await dir.findTenantByDomain('FAB.example'))?.id, t.id);
       assert.equal(await dir.findTenantByDomain('nobody.example'), null);
@@ -49,14 +54,41 @@ for (const engine of ['sqlite', 'postgres'] as Engine[]) {
     });
 
     test('search: name prefix, later word, address prefix; paged in name order; tenant-scoped', async () => {
-      const t = await dir.createTenant({ name: 'Search', domains: ['search.example'], country: 'GB', timeZone: 'UTC' });
-      const other = await dir.createTenant({ name: 'Other', domains: ['other-search.example'], country: 'GB', timeZone: 'UTC' });
+      const t = await dir.createTenant({
+        name: 'Search',
+        domains: ['search.example'],
+        country: 'GB',
+        timeZone: 'UTC',
+      });
+      const other = await dir.createTenant({
+        name: 'Other',
+        domains: ['other-search.example'],
+        country: 'GB',
+        timeZone: 'UTC',
+      });
       const scope = trustedScope(t.id);
       const names = ['Anna Smith', 'Andrew Jones', 'anne-marie Duval', 'Bob Smithers', 'Zed Andersson'];
-      for (const [i, n] of names.entries()) await dir.createUser(scope, { address: `u${i}@search.example`, displayName: n, passwordHash: null, role: 'user' });
-      await dir.createUser(trustedScope(other.id), { address: 'ann@other-search.example', displayName: 'Ann Other', passwordHash: null, role: 'user' });
-      const names_ = async (q?: string) => (await dir.searchUsers(scope, q, 50)).items.map((u) => u.displayName);
-      assert.deepEqual(await names_('an'), ['Andrew Jones', 'Anna Smith', 'anne-marie Duval', 'Zed Andersson']);
+      for (const [i, n] of names.entries())
+        await dir.createUser(scope, {
+          address: `u${i}@search.example`,
+          displayName: n,
+          passwordHash: null,
+          role: 'user',
+        });
+      await dir.createUser(trustedScope(other.id), {
+        address: 'ann@other-search.example',
+        displayName: 'Ann Other',
+        passwordHash: null,
+        role: 'user',
+      });
+      const names_ = async (q?: string) =>
+        (await dir.searchUsers(scope, q, 50)).items.map((u) => u.displayName);
+      assert.deepEqual(await names_('an'), [
+        'Andrew Jones',
+        'Anna Smith',
+        'anne-marie Duval',
+        'Zed Andersson',
+      ]);
       assert.deepEqual(await names_('SMITH'), ['Anna Smith', 'Bob Smithers']);
       assert.deepEqual(await names_('u3@'), ['Bob Smithers']);
       assert.equal((await names_()).length, 5);
@@ -68,19 +100,45 @@ for (const engine of ['sqlite', 'postgres'] as Engine[]) {
         seen.push(...page.items.map((u) => u.displayName));
         cursor = page.nextCursor ?? undefined;
       } while (cursor);
-      assert.deepEqual(seen, [...names].sort((a, b) => a.toLowerCase().localeCompare(b.toLowerCase())));
-      await assert.rejects(dir.searchUsers(scope, undefined, 2, 'garbage!'), (e: unknown) => e instanceof ParleyError && e.code === 'validation_failed');
+      assert.deepEqual(
+        seen,
+        [...names].sort((a, b) => a.toLowerCase().localeCompare(b.toLowerCase())),
+      );
+      await assert.rejects(
+        dir.searchUsers(scope, undefined, 2, 'garbage!'),
+        (e: unknown) => e instanceof ParleyError && e.code === 'validation_failed',
+      );
     });
 
     test("users: scoped reads and writes cannot reach another tenant's user", async () => {
-      const a = await dir.createTenant({ name: 'A', domains: ['wall-a.example'], country: 'GB', timeZone: 'UTC' });
-      const b = await dir.createTenant({ name: 'B', domains: ['wall-b.example'], country: 'GB', timeZone: 'UTC' });
-      const ub = await dir.createUser(trustedScope(b.id), { address: 'x@wall-b.example', displayName: 'X', passwordHash: null, role: 'user' });
+      const a = await dir.createTenant({
+        name: 'A',
+        domains: ['wall-a.example'],
+        country: 'GB',
+        timeZone: 'UTC',
+      });
+      const b = await dir.createTenant({
+        name: 'B',
+        domains: ['wall-b.example'],
+        country: 'GB',
+        timeZone: 'UTC',
+      });
+      const ub = await dir.createUser(trustedScope(b.id), {
+        address: 'x@wall-b.example',
+        displayName: 'X',
+        passwordHash: null,
+        role: 'user',
+      });
       assert.equal(await dir.getUser(trustedScope(a.id), ub.id), null);
       assert.equal(await dir.updateUser(trustedScope(a.id), ub.id, { displayName: 'Hacked' }), null);
       assert.equal((await dir.getUser(trustedScope(b.id), ub.id))?.displayName, 'X');
       await assert.rejects(
-        dir.createUser(trustedScope(a.id), { address: 'y@wall-b.example', displayName: 'Y', passwordHash: null, role: 'user' }),
+        dir.createUser(trustedScope(a.id), {
+          address: 'y@wall-b.example',
+          displayName: 'Y',
+          passwordHash: null,
+          role: 'user',
+        }),
         (e: unknown) => e instanceof ParleyError && e.code === 'validation_failed',
       );
     });

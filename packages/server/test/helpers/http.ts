@@ -34,7 +34,15 @@ export class Http {
     if (o.token) headers.authorization = `Bearer ${o.token}`;
     return new Promise((resolve, reject) => {
       const req = http.request(
-        { method, hostname: url.hostname, port: url.port, path: url.pathname + url.search, headers, localAddress: o.from, agent: false },
+        {
+          method,
+          hostname: url.hostname,
+          port: url.port,
+          path: url.pathname + url.search,
+          headers,
+          localAddress: o.from,
+          agent: false,
+        },
         (res) => {
           const chunks: Buffer[] = [];
           res.on('data', (c: Buffer) => chunks.push(c));
@@ -63,4 +71,5 @@ export class Http {
 }
 
 /** The error code of an error response. */
-export const code = (r: HttpResult): string | undefined => (r.json as { error?: { code?: string } } | undefined)?.error?.code;
+export const code = (r: HttpResult): string | undefined =>
+  (r.json as { error?: { code?: string } } | undefined)?.error?.code;

@@ -7,7 +7,8 @@ import pg from 'pg';
 
 export function pgBaseUrl(): string {
   const url = process.env.PARLEY_TEST_PG_URL;
-  if (!url) throw new Error('PARLEY_TEST_PG_URL is not set: run the tests with `npm test`, which starts PostgreSQL');
+  if (!url)
+    throw new Error('PARLEY_TEST_PG_URL is not set: run the tests with `npm test`, which starts PostgreSQL');
   return url;
 }
 

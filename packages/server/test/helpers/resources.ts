@@ -15,5 +15,6 @@ export const resourceFactories: Record<string, ResourceFactory> = {
   user: async (s, t) => (await makeUser(s, t.id, `wall${++n}@${t.domain}`)).id,
   api_key: async (s, t) => (await s.app.auth.createApiKey(t.id, `wall key ${++n}`, 'user', null)).id,
   // Owned by the tenant's plain user (contact groups are per user; the wall tests act as that user).
-  contact_group: async (s, t) => (await s.app.contacts.createGroup(trustedScope(t.id), t.user.id, `wall group ${++n}`)).id,
+  contact_group: async (s, t) =>
+    (await s.app.contacts.createGroup(trustedScope(t.id), t.user.id, `wall group ${++n}`)).id,
 };

@@ -29,7 +29,10 @@ export type Overrides = Partial<Record<keyof Config, unknown>>;
 export async function startServer(engine: Engine = 'sqlite', overrides: Overrides = {}): Promise<TestServer> {
   const dataDir = mkdtempSync(join(tmpdir(), 'parley-test-'));
   const pgdb = engine === 'postgres' ? await createPgDatabase() : undefined;
-  const config = loadConfig({}, { port: 0, host: '127.0.0.1', dataDir, logLevel: 'silent', databaseUrl: pgdb?.url, ...overrides });
+  const config = loadConfig(
+    {},
+    { port: 0, host: '127.0.0.1', dataDir, logLevel: 'silent', databaseUrl: pgdb?.url, ...overrides },
+  );
   const app = await createApp(config);
   await app.listen();
   const url = `http://127.0.0.1:${app.config.port}`;
@@ -62,13 +65,24 @@ let cachedHash: Promise<string> | undefined;
 /** A tenant with an admin and a user, both signed in. */
 export async function makeTenant(s: TestServer, label = 'org'): Promise<TenantFixture> {
   const domain = `${label}${++seq}-${process.pid}.example`;
-  const t = await s.app.directory.createTenant({ name: `${label} ${seq}`, domains: [domain], country: 'GB', timeZone: 'Europe/London' });
+  const t = await s.app.directory.createTenant({
+    name: `${label} ${seq}`,
+    domains: [domain],
+    country: 'GB',
+    timeZone: 'Europe/London',
+  });
   const admin = await makeUser(s, t.id, `admin@${domain}`, 'admin');
   const user = await makeUser(s, t.id, `user@${domain}`, 'user');
   return { id: t.id, domain, admin, user };
 }
 
-export async function makeUser(s: TestServer, tenantId: string, address: string, role: 'user' | 'admin' = 'user', displayName?: string) {
+export async function makeUser(
+  s: TestServer,
+  tenantId: string,
+  address: string,
+  role: 'user' | 'admin' = 'user',
+  displayName?: string,
+) {
   cachedHash ??= hashPassword(PASSWORD);
   const u = await s.app.directory.createUser(trustedScope(tenantId), {
     address,
@@ -85,7 +99,12 @@ export async function makeUser(s: TestServer, tenantId: string, address: string,
 export async function makeOperator(s: TestServer, address = `root${++seq}@ops.example`): Promise<string> {
   const op = await s.app.directory.operatorTenant(address.split('@')[1]!);
   cachedHash ??= hashPassword(PASSWORD);
-  await s.app.directory.createUser(trustedScope(op.id), { address, displayName: 'Root', passwordHash: await cachedHash, role: 'operator' });
+  await s.app.directory.createUser(trustedScope(op.id), {
+    address,
+    displayName: 'Root',
+    passwordHash: await cachedHash,
+    role: 'operator',
+  });
   const login = await s.http.post('/api/auth/login', { address, password: PASSWORD });
   return (login.json as { accessToken: string }).accessToken;
 }

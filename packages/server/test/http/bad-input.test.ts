@@ -4,7 +4,15 @@
  */
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { engines, makeOperator, makeTenant, startServer, PASSWORD, type TestServer, type TenantFixture } from '../helpers/server.ts';
+import {
+  engines,
+  makeOperator,
+  makeTenant,
+  startServer,
+  PASSWORD,
+  type TestServer,
+  type TenantFixture,
+} from '../helpers/server.ts';
 import { code } from '../helpers/http.ts';
 
 for (const engine of engines) {
@@ -48,25 +56,44 @@ for (const engine of engines) {
     });
 
     test('unknown fields are refused, not ignored', async () => {
-      const r = await s.http.post('/api/auth/login', { address: t.user.address, password: PASSWORD, admin: true });
+      const r = await s.http.post('/api/auth/login', {
+        address: t.user.address,
+        password: PASSWORD,
+        admin: true,
+      });
       assert.equal(r.status, 400);
       assert.equal((r.json as { error: { field: string } }).error.field, 'body.admin');
-      const p = await s.http.patch(`/api/users/${t.user.id}`, { role: 'admin', tenantId: 'other' }, { token: t.admin.token });
+      const p = await s.http.patch(
+        `/api/users/${t.user.id}`,
+        { role: 'admin', tenantId: 'other' },
+        { token: t.admin.token },
+      );
       assert.equal(p.status, 400);
-      const after = (await s.http.get(`/api/users/${t.user.id}`, { token: t.admin.token })).json as { role: string };
+      const after = (await s.http.get(`/api/users/${t.user.id}`, { token: t.admin.token })).json as {
+        role: string;
+      };
       assert.equal(after.role, 'user', 'a refused request changed nothing');
-      assert.equal(code(await s.http.get('/api/users?sort=evil', { token: t.user.token })), 'validation_failed');
+      assert.equal(
+        code(await s.http.get('/api/users?sort=evil', { token: t.user.token })),
+        'validation_failed',
+      );
     });
 
     test('an oversize body is 413 payload_too_large and the server keeps serving', async () => {
-      const r = await s.http.post('/api/auth/login', { address: t.user.address, password: 'x'.repeat(10_000) });
+      const r = await s.http.post('/api/auth/login', {
+        address: t.user.address,
+        password: 'x'.repeat(10_000),
+      });
       assert.equal(r.status, 413);
       assert.equal(code(r), 'payload_too_large');
       await alive();
     });
 
     test('a wrong content type is 415, an unknown route is 404, both coded', async () => {
-      const r = await s.http.post('/api/auth/login', undefined, { raw: 'address=a', contentType: 'application/x-www-form-urlencoded' });
+      const r = await s.http.post('/api/auth/login', undefined, {
+        raw: 'address=a',
+        contentType: 'application/x-www-form-urlencoded',
+      });
       assert.equal(r.status, 415);
       assert.equal(code(r), 'unsupported_media_type');
       const nf = await s.http.get('/api/nothing-here');
@@ -75,16 +102,29 @@ for (const engine of engines) {
     });
 
     test('SQL-ish and unicode edge strings are stored and searched literally', async () => {
-      const names = ["Robert'); DROP TABLE users;--", 'Zoë Ñandú 🎉', '100% _match_ \\ back', '\u202eevil RTL', 'أحمد'];
+      const names = [
+        "Robert'); DROP TABLE users;--",
+        'Zoë Ñandú 🎉',
+        '100% _match_ \\ back',
+        '\u202eevil RTL',
+        'أحمد',
+      ];
       const ids: string[] = [];
       for (const [i, displayName] of names.entries()) {
-        const r = await s.http.post('/api/users', { address: `edge${i}@${t.domain}`, displayName, password: PASSWORD }, { token: t.admin.token });
+        const r = await s.http.post(
+          '/api/users',
+          { address: `edge${i}@${t.domain}`, displayName, password: PASSWORD },
+          { token: t.admin.token },
+        );
         assert.equal(r.status, 201, `${displayName}: ${r.text}`);
         assert.equal((r.json as { displayName: string }).displayName, displayName);
         ids.push((r.json as { id: string }).id);
       }
       const q = async (query: string) =>
-        ((await s.http.get(`/api/users?query=${encodeURIComponent(query)}`, { token: t.user.token })).json as { items: Array<{ displayName: string }> }).items.map((u) => u.displayName);
+        (
+          (await s.http.get(`/api/users?query=${encodeURIComponent(query)}`, { token: t.user.token }))
+            .json as { items: Array<{ displayName: string }> }
+        ).items.map((u) => u.displayName);
       assert.deepEqual(await q("Robert'); DROP"), [names[0]]);
       assert.deepEqual(await q('zoë'), [names[1]]);
       assert.deepEqual(await q('100%'), [names[2]], 'a % in the query is literal, not a wildcard');
@@ -92,12 +132,30 @@ for (const engine of engines) {
       assert.deepEqual(await q('_match'), [names[2]], 'a later word of the name matches by prefix');
       assert.deepEqual(await q('أحمد'), [names[4]]);
       // Control characters and empty names are refused.
-      const ctl = await s.http.post('/api/users', { address: `ctl@${t.domain}`, displayName: 'bell\u0007', password: PASSWORD }, { token: t.admin.token });
+      const ctl = await s.http.post(
+        '/api/users',
+        { address: `ctl@${t.domain}`, displayName: 'bell\u0007', password: PASSWORD },
+        { token: t.admin.token },
+      );
       assert.equal(ctl.status, 400);
-      const blank = await s.http.post('/api/users', { address: `blank@${t.domain}`, displayName: '   ', password: PASSWORD }, { token: t.admin.token });
+      const blank = await s.http.post(
+        '/api/users',
+        { address: `blank@${t.domain}`, displayName: '   ', password: PASSWORD },
+        { token: t.admin.token },
+      );
       assert.equal(blank.status, 400);
-      for (const address of ["o'brien@x'.example", 'a b@example.com', 'ünï@bad.example', '@nolocal.example', `${'a'.repeat(70)}@${t.domain}`]) {
-        const r = await s.http.post('/api/users', { address, displayName: 'Bad', password: PASSWORD }, { token: t.admin.token });
+      for (const address of [
+        "o'brien@x'.example",
+        'a b@example.com',
+        'ünï@bad.example',
+        '@nolocal.example',
+        `${'a'.repeat(70)}@${t.domain}`,
+      ]) {
+        const r = await s.http.post(
+          '/api/users',
+          { address, displayName: 'Bad', password: PASSWORD },
+          { token: t.admin.token },
+        );
         assert.equal(r.status, 400, address);
         assert.equal(code(r), 'validation_failed');
       }
@@ -105,22 +163,42 @@ for (const engine of engines) {
     });
 
     test('duplicates are 409 with their code; a failed multi-row create leaves nothing behind', async () => {
-      const dup = await s.http.post('/api/users', { address: t.user.address, displayName: 'Dup', password: PASSWORD }, { token: t.admin.token });
+      const dup = await s.http.post(
+        '/api/users',
+        { address: t.user.address, displayName: 'Dup', password: PASSWORD },
+        { token: t.admin.token },
+      );
       assert.equal(dup.status, 409);
       assert.equal(code(dup), 'duplicate_address');
-      const before = (await s.http.get('/api/operator/tenants', { token: operator })).json as { items: unknown[] };
+      const before = (await s.http.get('/api/operator/tenants', { token: operator })).json as {
+        items: unknown[];
+      };
       // The second domain belongs to another tenant: the whole tenant must not be created.
-      const r = await s.http.post('/api/operator/tenants', { name: 'Half', domains: ['half-new.example', t.domain] }, { token: operator });
+      const r = await s.http.post(
+        '/api/operator/tenants',
+        { name: 'Half', domains: ['half-new.example', t.domain] },
+        { token: operator },
+      );
       assert.equal(r.status, 409);
       assert.equal(code(r), 'duplicate_domain');
-      const after = (await s.http.get('/api/operator/tenants', { token: operator })).json as { items: unknown[] };
+      const after = (await s.http.get('/api/operator/tenants', { token: operator })).json as {
+        items: unknown[];
+      };
       assert.equal(after.items.length, before.items.length);
-      const again = await s.http.post('/api/operator/tenants', { name: 'Whole', domains: ['half-new.example'] }, { token: operator });
+      const again = await s.http.post(
+        '/api/operator/tenants',
+        { name: 'Whole', domains: ['half-new.example'] },
+        { token: operator },
+      );
       assert.equal(again.status, 201, 'the first domain was not left claimed by the failed create');
     });
 
     test('a user address outside the tenant domains is refused', async () => {
-      const r = await s.http.post('/api/users', { address: 'mallory@elsewhere.example', displayName: 'M', password: PASSWORD }, { token: t.admin.token });
+      const r = await s.http.post(
+        '/api/users',
+        { address: 'mallory@elsewhere.example', displayName: 'M', password: PASSWORD },
+        { token: t.admin.token },
+      );
       assert.equal(r.status, 400);
       assert.equal((r.json as { error: { field: string } }).error.field, 'address');
     });
