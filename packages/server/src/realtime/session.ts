@@ -149,7 +149,10 @@ export class RealtimeSession implements Watcher, FloodState {
     }
     const size = Array.isArray(data) ? data.reduce((n, b) => n + b.length, 0) : data instanceof ArrayBuffer ? data.byteLength : data.length;
     if (size > this.ctx.limits.maxFrameBytes) {
-      return this.sendError(new ParleyError('payload_too_large', `frames are limited to ${this.ctx.limits.maxFrameBytes} bytes`));
+      // Not parsed, but answered: the request id is looked for near the start, where clients put it.
+      const head = (Array.isArray(data) ? data[0]! : Buffer.from(data as Buffer)).subarray(0, 64).toString('latin1');
+      const id = /"id"\s*:\s*(\d{1,15})\b/.exec(head)?.[1];
+      return this.sendError(new ParleyError('payload_too_large', `frames are limited to ${this.ctx.limits.maxFrameBytes} bytes`), id === undefined ? undefined : Number(id));
     }
     if (isBinary) return this.sendError(new ParleyError('unsupported_media_type', 'frames are JSON text'));
     let raw: unknown;
@@ -166,12 +169,28 @@ export class RealtimeSession implements Watcher, FloodState {
       return this.sendError(new ParleyError('validation_failed', `${field || 'frame'}: ${issue.message}`, field ? { field } : {}), id);
     }
     const frame = parsed.data;
-    const run = () => this.handle(frame).catch((err: unknown) => this.failed(err, frame.id));
-    // One frame at a time, in order; the queue exists only while something is pending.
-    const next = this.queue ? this.queue.then(run) : run();
-    this.queue = next;
-    void next.then(() => {
-      if (this.queue === next) this.queue = null;
+    // One frame at a time, in order. Most requests finish synchronously; the queue exists only while an
+    // asynchronous one (hello, subscribe) is pending.
+    if (this.queue) this.track(this.queue.then(() => this.run(frame)));
+    else {
+      const pending = this.run(frame);
+      if (pending) this.track(pending);
+    }
+  }
+
+  private run(frame: ClientFrame): Promise<void> | undefined {
+    try {
+      return this.handle(frame)?.catch((err: unknown) => this.failed(err, frame.id));
+    } catch (err) {
+      this.failed(err, frame.id);
+      return undefined;
+    }
+  }
+
+  private track(p: Promise<void>): void {
+    this.queue = p;
+    void p.then(() => {
+      if (this.queue === p) this.queue = null;
     });
   }
 
@@ -185,23 +204,29 @@ export class RealtimeSession implements Watcher, FloodState {
     this.send({ t: 'result', re, data });
   }
 
-  private async handle(f: ClientFrame): Promise<void> {
+  /** Answers one request; returns a promise only when it has to wait (hello, subscribe). */
+  private handle(f: ClientFrame): Promise<void> | undefined {
     if (this.state === 'closed') return;
     if (f.t === 'hello') return this.hello(f);
     if (this.state === 'connecting') throw new ParleyError('hello_required', 'send hello first');
     switch (f.t) {
       case 'ping':
-        return this.send({ t: 'pong', re: f.id });
+        this.send({ t: 'pong', re: f.id });
+        break;
       case 'presence.publish':
-        return this.reply<'presence.publish'>(f.id, this.ctx.presence.publish(this.tenantId, this.userId, this.deviceKey!, f.state));
+        this.reply<'presence.publish'>(f.id, this.ctx.presence.publish(this.tenantId, this.userId, this.deviceKey!, f.state));
+        break;
       case 'presence.set':
-        return this.reply<'presence.set'>(f.id, this.ctx.presence.set(this.tenantId, this.userId, f.settings));
+        this.reply<'presence.set'>(f.id, this.ctx.presence.set(this.tenantId, this.userId, f.settings));
+        break;
       case 'presence.subscribe':
-        return this.reply<'presence.subscribe'>(f.id, await this.subscribe(f.userIds));
+        return this.subscribe(f.userIds).then((r) => this.reply<'presence.subscribe'>(f.id, r));
       case 'presence.unsubscribe':
         this.unsubscribe(f.userIds);
-        return this.reply<'presence.unsubscribe'>(f.id, {});
+        this.reply<'presence.unsubscribe'>(f.id, {});
+        break;
     }
+    return undefined;
   }
 
   // --- hello and resume ---
