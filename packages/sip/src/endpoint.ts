@@ -229,7 +229,7 @@ export class SipEndpoint extends TypedEmitter<EndpointEvents> implements Transpo
       this.maxTxPerSource !== Infinity &&
       req.method !== 'ACK' &&
       this.layer.serverCountFor(source.address) >= this.maxTxPerSource &&
-      !this.layer.matchesExisting(req)
+      !this.layer.matchesExisting(req, source)
     ) {
       this.stats.overloaded++;
       this.emit('rejected', 'too many transactions from this source', source, 503);

@@ -103,14 +103,14 @@ export class TransactionLayer {
    * Whether a request would be absorbed by or matched to an existing transaction, so that
    * admission limits apply to new transactions only.
    */
-  matchesExisting(req: SipRequest): boolean {
-    return this.server.has(serverKey(req, req.method));
+  matchesExisting(req: SipRequest, source: Peer): boolean {
+    return this.server.has(serverKey(req, req.method, source));
   }
 
   /** Processes a validated request from the transport (section 17.2.3). */
   receiveRequest(req: SipRequest, source: Peer): void {
     const method = req.method;
-    const key = serverKey(req, method);
+    const key = serverKey(req, method, source);
     const existing = this.server.get(key);
     if (existing) {
       existing.receiveRequest(req);
@@ -122,7 +122,7 @@ export class TransactionLayer {
     }
     if (method === 'CANCEL') {
       const tx = this.track(new NonInviteServerTransaction(this.ctx, key, req, source), source);
-      const invite = this.server.get(serverKey(req, 'INVITE'));
+      const invite = this.server.get(serverKey(req, 'INVITE', source));
       if (invite instanceof InviteServerTransaction && invite.state === 'proceeding') {
         tx.respond(createResponse(req, 200));
         invite.cancelled(req);

@@ -139,11 +139,16 @@ export function clientKey(branch: string, cseqMethod: string): string {
  * Key of a server transaction (section 17.2.3): branch, sent-by and method, with ACK mapped to
  * INVITE; for requests without the magic cookie (RFC 2543), a key built from Call-ID, CSeq
  * number, From tag and the top Via.
+ *
+ * Stricter than section 17.2.3 on purpose: the key also holds the transport source. A genuine
+ * retransmission comes from where the request came from; a request that merely repeats another
+ * peer's branch (a collision, or a spoof meant to have a response resent elsewhere) is new.
  */
-export function serverKey(msg: SipMessage, method: string): string {
+export function serverKey(msg: SipMessage, method: string, source?: Peer): string {
   const via = msg.topVia;
   const m = method === 'ACK' ? 'INVITE' : method;
   const branch = via.branch;
-  if (branch !== undefined && branch.startsWith(MAGIC_COOKIE)) return branch + '|' + via.sentBy + '|' + m;
-  return '2543|' + msg.callId + '|' + msg.cseq.seq + '|' + (msg.from.tag ?? '') + '|' + via.toString() + '|' + m;
+  const from = source ? `${source.protocol}:${source.address}:${source.port}|` : '';
+  if (branch !== undefined && branch.startsWith(MAGIC_COOKIE)) return from + branch + '|' + via.sentBy + '|' + m;
+  return from + '2543|' + msg.callId + '|' + msg.cseq.seq + '|' + (msg.from.tag ?? '') + '|' + via.toString() + '|' + m;
 }

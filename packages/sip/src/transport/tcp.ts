@@ -26,6 +26,9 @@ export interface TcpTransportOptions {
   onError?(err: unknown): void;
 }
 
+/** Time between a fatal framing error and closing the connection. */
+const FATAL_GRACE_MS = 500;
+
 interface Connection {
   id: number;
   socket: Socket;
@@ -125,8 +128,11 @@ export class TcpTransport implements Transport {
         else if (ev.kind === 'ping') conn.socket.write('\r\n');
         else {
           this.opts.receiver.onParseError(ev.error, conn.peer, this, true);
-          conn.socket.end();
-          conn.socket.setTimeout(1000, () => conn.socket.destroy());
+          // Framing is lost: read nothing more, let answers to the messages before this one
+          // (possibly still being worked on) go out, then close (RFC 4475 section 3.1.2.3).
+          conn.socket.pause();
+          setTimeout(() => conn.socket.end(), FATAL_GRACE_MS).unref();
+          setTimeout(() => conn.socket.destroy(), FATAL_GRACE_MS + 1000).unref();
         }
       } catch (e) {
         this.opts.onError(e);
