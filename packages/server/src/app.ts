@@ -30,6 +30,7 @@ import { ContactStore } from './contacts/contact-store.ts';
 import { contactRoutes } from './contacts/routes.ts';
 import { createLogger } from './log.ts';
 import { version } from './version.ts';
+import { startSipListener, type SipListener } from './sip/listener.ts';
 
 export interface App {
   config: Config;
@@ -47,6 +48,8 @@ export interface App {
   http: FastifyInstance;
   /** The route table (the tenant-wall tests are generated from it). */
   routes: AnyRoute[];
+  /** The SIP listener (UDP and TCP), once `listen()` has started it. */
+  readonly sip: SipListener | undefined;
   /** Starts serving; resolves to the URL the server answers on. */
   listen(): Promise<string>;
   close(): Promise<void>;
@@ -113,6 +116,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   });
 
   let closing: Promise<void> | undefined;
+  let sip: SipListener | undefined;
   return {
     config,
     log,
@@ -128,8 +132,25 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     realtime,
     http,
     routes,
+    get sip() {
+      return sip;
+    },
     async listen() {
       const address = await http.listen({ port: config.port, host: config.host });
+      sip = await startSipListener({
+        address: config.host,
+        port: config.sipPort,
+        advertisedAddress: config.sipAddress,
+        log: log.child({ module: 'sip' }),
+        isLocalDomain: async (domain) => (await directory.findTenantByDomain(domain)) !== null,
+        limits: {
+          messagesPerSecond: config.sipRate,
+          burst: config.sipBurst,
+          transactions: config.sipMaxTransactions,
+          tcpIdleMs: config.sipTcpIdleMs,
+          tcpConnectionsPerSource: config.sipTcpPerSource,
+        },
+      });
       const port = (http.server.address() as { port: number }).port;
       config.port = port;
       if (config.publicUrl.endsWith(':0')) config.publicUrl = config.publicUrl.replace(/:0$/, `:${port}`);
@@ -137,6 +158,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     },
     close() {
       closing ??= (async () => {
+        await sip?.close();
         realtime.close();
         await gateway.close();
         presence.close();

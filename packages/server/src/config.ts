@@ -69,6 +69,21 @@ export const settings = {
   },
   eventRetention: { env: 'PARLEY_EVENT_RETENTION', schema: int(7 * 86400, 60), doc: "Seconds a user's durable events are kept" },
   shutdownGrace: { env: 'PARLEY_SHUTDOWN_GRACE', schema: int(10, 0), doc: 'Seconds to finish in-flight work on SIGTERM' },
+  sipPort: { env: 'PARLEY_SIP_PORT', schema: int(5060, 0, 65535), doc: 'SIP port, UDP and TCP (0: any free port)' },
+  sipAddress: {
+    env: 'PARLEY_SIP_ADDRESS',
+    schema: z.string().min(1).default('127.0.0.1'),
+    doc: 'Address advertised in SIP Via, Contact and SDP (configured, never learned from an interface)',
+  },
+  sipRate: { env: 'PARLEY_SIP_RATE', schema: int(200, 1), doc: 'SIP messages per second one source address may send, sustained' },
+  sipBurst: { env: 'PARLEY_SIP_BURST', schema: int(400, 1), doc: 'SIP messages one source address may send in a burst' },
+  sipMaxTransactions: {
+    env: 'PARLEY_SIP_MAX_TRANSACTIONS',
+    schema: int(200, 1),
+    doc: 'Live SIP server transactions per source address (more get 503)',
+  },
+  sipTcpIdleMs: { env: 'PARLEY_SIP_TCP_IDLE_MS', schema: int(60_000, 100), doc: 'Idle SIP TCP connections are closed after this, ms' },
+  sipTcpPerSource: { env: 'PARLEY_SIP_TCP_PER_SOURCE', schema: int(50, 1), doc: 'SIP TCP connections per source address' },
 } as const;
 
 type Settings = typeof settings;

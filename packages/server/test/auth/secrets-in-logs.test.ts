@@ -21,7 +21,7 @@ test('a full sign-in, refresh, API-key and failed-request cycle logs no secret',
     },
   });
   const dataDir = mkdtempSync(join(tmpdir(), 'parley-logs-'));
-  const app = await createApp(loadConfig({}, { port: 0, dataDir, logLevel: 'trace' }), {
+  const app = await createApp(loadConfig({}, { port: 0, sipPort: 0, dataDir, logLevel: 'trace' }), {
     logger: createLogger('trace', sink),
   });
   try {

@@ -1,0 +1,159 @@
+/**
+ * The SIP listener: Parley's SIP edge on UDP and TCP (PARLEY_SIP_PORT), built on @parley/sip.
+ *
+ * Parley is a user agent server, registrar and back-to-back user agent, never a proxy. Until the
+ * registrar and calls exist it answers as RFC 3261 section 8.2 gives a UAS that does not serve the
+ * target: OPTIONS gets 200 with Allow/Accept/Supported (section 11.2); a Request-URI outside every
+ * tenant's domains gets 404; methods it does not implement get 405 (known) or 501 (unknown) with
+ * Allow; INVITE to a tenant domain gets 480 (no calls yet); BYE outside a dialog gets 481.
+ *
+ * Safety: responses go to the source address and port of the request (as rport does), never to a
+ * host name from a message; malformed messages get 400 when a response can be formed and are dropped
+ * otherwise; per-source message rate and transaction limits bound what any peer can cost.
+ */
+import type { Logger } from 'pino';
+import {
+  createResponse,
+  isSipUri,
+  screenRequest,
+  SipEndpoint,
+  type ServerTransaction,
+  type SipRequest,
+  type UasPolicy,
+} from '@parley/sip';
+
+/** Methods the listener implements today (listed in Allow). */
+export const SIP_ALLOW = ['INVITE', 'ACK', 'CANCEL', 'BYE', 'OPTIONS'] as const;
+
+export interface SipListenerLimits {
+  /** Messages per second per source address (sustained). */
+  messagesPerSecond: number;
+  /** Messages a source may send in a burst. */
+  burst: number;
+  /** Live server transactions per source address (beyond: 503). */
+  transactions: number;
+  /** Idle TCP connections are closed after this many milliseconds. */
+  tcpIdleMs: number;
+  /** TCP connections per source address. */
+  tcpConnectionsPerSource: number;
+}
+
+export interface SipListenerOptions {
+  /** Address to bind. */
+  address: string;
+  /** UDP and TCP port; 0 picks a free UDP port and then the same port for TCP when possible. */
+  port: number;
+  /** Address written into Via, Contact and SDP: configured, never learned from an interface. */
+  advertisedAddress: string;
+  log: Logger;
+  /** Whether a domain belongs to a tenant. */
+  isLocalDomain(domain: string): Promise<boolean>;
+  limits: SipListenerLimits;
+}
+
+export interface SipListener {
+  readonly udpPort: number;
+  readonly tcpPort: number;
+  readonly endpoint: SipEndpoint;
+  close(): Promise<void>;
+}
+
+export async function startSipListener(opts: SipListenerOptions): Promise<SipListener> {
+  const { log } = opts;
+  const allow = SIP_ALLOW.join(', ');
+  const ownHosts = new Set([opts.advertisedAddress.toLowerCase(), opts.address.toLowerCase()]);
+
+  const policy: UasPolicy = {
+    allow: [...SIP_ALLOW],
+    supported: [],
+    accept: ['application/sdp'],
+    async isLocalTarget(req: SipRequest) {
+      const uri = req.uri;
+      if (!isSipUri(uri)) return false;
+      const host = uri.host.toLowerCase();
+      return ownHosts.has(host) || (await opts.isLocalDomain(host));
+    },
+  };
+
+  async function handle(tx: ServerTransaction): Promise<void> {
+    const req = tx.request;
+    const rejection = await screenRequest(req, policy);
+    if (rejection) {
+      tx.respond(createResponse(req, rejection.status, { headers: rejection.headers }));
+      return;
+    }
+    switch (req.method) {
+      case 'OPTIONS':
+        tx.respond(
+          createResponse(req, 200, {
+            headers: [
+              ['Allow', allow],
+              ['Accept', 'application/sdp'],
+              ['Accept-Encoding', 'identity'],
+              ['Supported', ''],
+            ],
+          }),
+        );
+        return;
+      case 'BYE':
+        tx.respond(createResponse(req, 481));
+        return;
+      case 'INVITE':
+        tx.respond(createResponse(req, 480, { headers: [['Allow', allow]] }));
+        return;
+      default:
+        tx.respond(createResponse(req, 405, { headers: [['Allow', allow]] }));
+    }
+  }
+
+  const endpoint: SipEndpoint = new SipEndpoint({
+    advertisedAddress: opts.advertisedAddress,
+    limits: {
+      messagesPerSecondPerSource: opts.limits.messagesPerSecond,
+      messageBurstPerSource: opts.limits.burst,
+      serverTransactionsPerSource: opts.limits.transactions,
+    },
+    user: {
+      onRequest(tx) {
+        handle(tx).catch((err: unknown) => {
+          log.error({ err }, 'sip request handler failed');
+          if (tx.state === 'trying' || tx.state === 'proceeding') tx.respond(createResponse(tx.request, 500));
+        });
+      },
+      // No dialogs yet: ACKs for 2xx and stray responses have nothing to attach to.
+      onAck() {},
+      onStrayResponse() {},
+    },
+  });
+  endpoint.on('error', (err) => log.warn({ err }, 'sip transport error'));
+  endpoint.onListenerError = (err) => log.error({ err }, 'sip listener bug');
+  endpoint.on('rejected', (reason, source, status) =>
+    log.debug({ source: `${source.protocol}:${source.address}:${source.port}`, reason, status }, 'sip message rejected'),
+  );
+
+  const udp = await endpoint.listenUdp(opts.address, opts.port);
+  const tcpOptions = {
+    idleTimeoutMs: opts.limits.tcpIdleMs,
+    maxConnectionsPerAddress: opts.limits.tcpConnectionsPerSource,
+  };
+  let tcp;
+  try {
+    tcp = await endpoint.listenTcp(opts.address, udp.localPort, tcpOptions);
+  } catch (err) {
+    if (opts.port !== 0) {
+      await endpoint.close();
+      throw err;
+    }
+    tcp = await endpoint.listenTcp(opts.address, 0, tcpOptions);
+  }
+  log.info(
+    { udp: udp.localPort, tcp: tcp.localPort, address: opts.address, advertised: opts.advertisedAddress },
+    'sip listening',
+  );
+  return {
+    udpPort: udp.localPort,
+    tcpPort: tcp.localPort,
+    endpoint,
+    close: () => endpoint.close(),
+  };
+}

@@ -1,0 +1,169 @@
+/**
+ * The running server's SIP listener answers every RFC 4475 torture message over UDP and over TCP as
+ * the RFC says for a UAS (or drops it), and answers OPTIONS afterwards.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createSocket } from 'node:dgram';
+import { connect } from 'node:net';
+import { readFileSync } from 'node:fs';
+import { parseMessage, SipResponse, StreamFramer } from '@parley/sip';
+import { startServer, type TestServer } from './helpers/server.ts';
+
+const DIR = new URL('../../../../shared/interop/rfc4475/', import.meta.url);
+const files = readFileSync(new URL('manifest.tsv', DIR), 'utf8')
+  .trim()
+  .split('\n')
+  .slice(1)
+  .map((l) => l.split('\t')[0]!);
+
+type Want = number | number[] | 'drop';
+/** UDP answer per file (example.com is a tenant domain; the other domains are not). */
+const UDP: Record<string, Want> = {
+  'wsinv.dat': 404, 'intmeth.dat': 501, 'esc01.dat': 404, 'escnull.dat': 405, 'esc02.dat': 501,
+  'lwsdisp.dat': 200, 'longreq.dat': 480, 'dblreq.dat': 405, 'semiuri.dat': 200, 'transports.dat': 200,
+  'mpart01.dat': 405, 'unreason.dat': 'drop', 'noreason.dat': 'drop', 'badinv01.dat': 400, 'clerr.dat': 400,
+  'ncl.dat': 400, 'scalar02.dat': 400, 'scalarlg.dat': 'drop', 'quotbal.dat': 400, 'ltgtruri.dat': 400,
+  'lwsruri.dat': 400, 'lwsstart.dat': 400, 'trws.dat': 400, 'escruri.dat': 400, 'baddate.dat': 480,
+  'regbadct.dat': 400, 'badaspec.dat': 400, 'baddn.dat': 400, 'badvers.dat': 505, 'mismatch01.dat': 400,
+  'mismatch02.dat': 501, 'bigcode.dat': 'drop', 'badbranch.dat': 400, 'insuf.dat': 400, 'unkscm.dat': 416,
+  'novelsc.dat': 416, 'unksm2.dat': 405, 'bext01.dat': 420, 'invut.dat': 415, 'regaut01.dat': 405,
+  'multi01.dat': 400, 'mcl01.dat': 400, 'bcast.dat': 'drop', 'zeromf.dat': 200, 'cparam01.dat': 405,
+  'cparam02.dat': 405, 'regescrt.dat': 405, 'sdp01.dat': 406, 'inv2543.dat': 480,
+};
+/**
+ * Over TCP, framing differs (RFC 4475 sections 3.1.2.2, 3.1.2.3, 3.3.9 and 3.1.1.8): a short body
+ * or a missing blank line waits for more data until the idle timeout closes the connection, and a
+ * missing Content-Length cannot be framed (400, then close).
+ */
+const TCP: Record<string, Want> = {
+  ...UDP,
+  'clerr.dat': 'drop',
+  'baddn.dat': 'drop',
+  'inv2543.dat': 400,
+  // On a stream the octets after the REGISTER are the next message, an INVITE (480); the bytes
+  // after it cannot be framed, so the connection is closed after both answers.
+  'dblreq.dat': [405, 480],
+};
+
+interface Answer {
+  responses: SipResponse[];
+  closed: boolean;
+}
+
+function overUdp(port: number, data: Buffer, waitMs: number): Promise<Answer> {
+  return new Promise((resolve) => {
+    const s = createSocket('udp4');
+    const responses: SipResponse[] = [];
+    s.on('message', (m) => responses.push(parseMessage(m) as SipResponse));
+    s.bind(0, '127.0.0.1', () => s.send(data, port, '127.0.0.1'));
+    setTimeout(() => s.close(() => resolve({ responses, closed: false })), waitMs);
+  });
+}
+
+function overTcp(port: number, data: Buffer, waitMs: number): Promise<Answer> {
+  return new Promise((resolve) => {
+    const responses: SipResponse[] = [];
+    const framer = new StreamFramer();
+    let closed = false;
+    const sock = connect({ port, host: '127.0.0.1' }, () => sock.write(data));
+    sock.on('data', (c) => {
+      for (const ev of framer.push(c)) if (ev.kind === 'message') responses.push(ev.message as SipResponse);
+    });
+    sock.on('error', () => {});
+    sock.on('close', () => {
+      closed = true;
+    });
+    setTimeout(() => {
+      sock.destroy();
+      resolve({ responses, closed });
+    }, waitMs);
+  });
+}
+
+function checkHeaders(file: string, r: SipResponse): void {
+  if (r.status === 405 || r.status === 501) assert.match(r.get('allow') ?? '', /OPTIONS/, `${file}: Allow`);
+  if (r.status === 420) assert.equal(r.get('unsupported'), 'nothingSupportsThis, nothingSupportsThisEither');
+  if (r.status === 415) assert.equal(r.get('accept'), 'application/sdp');
+  assert.ok(r.get('call-id') !== undefined || r.status === 400, `${file}: Call-ID copied`);
+}
+
+async function server(): Promise<TestServer> {
+  const s = await startServer('sqlite', { sipTcpIdleMs: 800 });
+  await s.app.directory.createTenant({ name: 'Example', domains: ['example.com'], country: 'GB', timeZone: 'Europe/London' });
+  return s;
+}
+
+/** Distinct statuses: a non-2xx to INVITE is retransmitted over UDP until an ACK (Timer G). */
+const statuses = (a: Answer): number[] => [...new Set(a.responses.map((r) => r.status))];
+
+describe('SIP listener and the RFC 4475 torture messages', () => {
+  // Two servers: the same torture message over TCP would otherwise match the UDP one's live
+  // transaction (same branch and sent-by) and be absorbed as a retransmission, as RFC 3261 says.
+  let s: TestServer;
+  let s2: TestServer;
+  before(async () => {
+    [s, s2] = await Promise.all([server(), server()]);
+  });
+  after(async () => {
+    await Promise.all([s.close(), s2.close()]);
+  });
+
+  test('all 49 over UDP', async () => {
+    const sip = s.app.sip!;
+    const answers = await Promise.all(
+      files.map((f) => overUdp(sip.udpPort, readFileSync(new URL(f, DIR)), 700).then((a) => [f, a] as const)),
+    );
+    for (const [f, a] of answers) {
+      const want = UDP[f];
+      assert.ok(want !== undefined, `${f} has an expectation`);
+      if (want === 'drop') assert.equal(a.responses.length, 0, `${f}: dropped`);
+      else {
+        assert.deepEqual(statuses(a), [want], `${f}: ${want}`);
+        checkHeaders(f, a.responses[0]!);
+      }
+    }
+  });
+
+  test('all 49 over TCP', async () => {
+    const sip = s2.app.sip!;
+    const answers = await Promise.all(
+      files.map((f) => overTcp(sip.tcpPort, readFileSync(new URL(f, DIR)), 1500).then((a) => [f, a] as const)),
+    );
+    if (process.env.SIP_DEBUG) for (const [f, a] of answers) console.log(f, a.responses.map((r) => r.status), a.closed);
+    for (const [f, a] of answers) {
+      const want = TCP[f]!;
+      if (want === 'drop') assert.equal(a.responses.length, 0, `${f}: no answer`);
+      else {
+        assert.deepEqual(a.responses.map((r) => r.status), Array.isArray(want) ? want : [want], `${f}: ${want}`);
+        checkHeaders(f, a.responses[0]!);
+      }
+    }
+    // Unframeable streams are closed: after the 400 for a bad Content-Length, or by the idle timer.
+    for (const f of ['ncl.dat', 'mcl01.dat', 'inv2543.dat', 'clerr.dat', 'baddn.dat', 'dblreq.dat']) {
+      assert.equal(answers.find(([x]) => x === f)![1].closed, true, `${f}: connection closed`);
+    }
+  });
+
+  test('afterwards, OPTIONS gets 200 with Allow, Accept and Supported over UDP and TCP', async () => {
+    const sip = s.app.sip!;
+    const options = (transport: string) =>
+      Buffer.from(
+        `OPTIONS sip:example.com SIP/2.0\r\nVia: SIP/2.0/${transport} client.invalid:9;rport;branch=z9hG4bK-opt-${transport}\r\n` +
+          'Max-Forwards: 70\r\nFrom: <sip:probe@example.org>;tag=p1\r\nTo: <sip:example.com>\r\n' +
+          `Call-ID: options-${transport}@127.0.0.1\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n`,
+      );
+    for (const a of [await overUdp(sip.udpPort, options('UDP'), 500), await overTcp(sip.tcpPort, options('TCP'), 500)]) {
+      assert.equal(a.responses.length, 1);
+      const r = a.responses[0]!;
+      assert.equal(r.status, 200);
+      assert.equal(r.get('allow'), 'INVITE, ACK, CANCEL, BYE, OPTIONS');
+      assert.equal(r.get('accept'), 'application/sdp');
+      assert.ok(r.has('supported'));
+      assert.ok(r.to.tag, 'a To tag on the final response');
+      // received and rport (RFC 3581): the response went back to the source, whatever the Via said.
+      assert.equal(r.topVia.received, '127.0.0.1');
+      assert.ok(Number(r.topVia.rport) > 9);
+    }
+  });
+});
