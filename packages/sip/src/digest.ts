@@ -24,7 +24,7 @@ export function parseDigestParams(value: string): Record<string, string> | undef
   const m = /^\s*Digest\s+/i.exec(value);
   if (!m) return undefined;
   const out: Record<string, string> = {};
-  const re = /\s*([A-Za-z0-9_-]+)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^\s,]*))\s*(?:,|$)/gy;
+  const re = /\s*([A-Za-z0-9_-]+)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^\s,"]*))\s*(?:,|$)/gy;
   re.lastIndex = m[0].length;
   let guard = 0;
   while (re.lastIndex < value.length && guard++ < 64) {

@@ -8,8 +8,12 @@ type Listener<A extends unknown[]> = (...args: A) => void;
 
 export class TypedEmitter<E extends EventMap> {
   private listeners: { [K in keyof E]?: Array<Listener<E[K]>> } | undefined;
-  /** Called with errors thrown by listeners; defaults to reporting them asynchronously. */
-  onListenerError: (err: unknown) => void = (err) => queueMicrotask(() => { throw err; });
+  /** Called with errors thrown by listeners; by default they are rethrown asynchronously. */
+  onListenerError(err: unknown): void {
+    queueMicrotask(() => {
+      throw err;
+    });
+  }
 
   on<K extends keyof E>(event: K, fn: Listener<E[K]>): this {
     this.listeners ??= {};

@@ -48,7 +48,8 @@ export abstract class Transaction<S extends string = string, E extends EventMap 
   protected readonly ctx: TransactionContext;
   protected readonly reliable: boolean;
   private _state: S;
-  private handles: Map<string, TimerHandle> | undefined;
+  /** Running timers by name (a few at most per transaction). */
+  private handles: Record<string, TimerHandle | undefined> | undefined;
 
   protected constructor(ctx: TransactionContext, key: string, request: SipRequest, peer: Peer, initial: S) {
     super();
@@ -88,33 +89,34 @@ export abstract class Transaction<S extends string = string, E extends EventMap 
 
   protected startTimer(name: string, ms: number, fn: () => void): void {
     this.stopTimer(name);
-    this.handles ??= new Map();
-    this.handles.set(
-      name,
-      this.ctx.clock.setTimer(ms, () => {
-        this.handles?.delete(name);
-        fn();
-      }),
-    );
+    const handles = (this.handles ??= {});
+    handles[name] = this.ctx.clock.setTimer(ms, () => {
+      handles[name] = undefined;
+      fn();
+    });
   }
 
   protected stopTimer(name: string): void {
-    const h = this.handles?.get(name);
+    const h = this.handles?.[name];
     if (h !== undefined) {
       this.ctx.clock.clearTimer(h);
-      this.handles!.delete(name);
+      this.handles![name] = undefined;
     }
   }
 
   /** Names of running timers (for tests and diagnostics). */
   get runningTimers(): string[] {
-    return this.handles ? [...this.handles.keys()] : [];
+    return this.handles ? Object.keys(this.handles).filter((k) => this.handles![k] !== undefined) : [];
   }
 
   private clearAllTimers(): void {
-    if (!this.handles) return;
-    for (const h of this.handles.values()) this.ctx.clock.clearTimer(h);
-    this.handles.clear();
+    const handles = this.handles;
+    if (!handles) return;
+    for (const k in handles) {
+      const h = handles[k];
+      if (h !== undefined) this.ctx.clock.clearTimer(h);
+      handles[k] = undefined;
+    }
   }
 
   /** Sends bytes to the peer; a failure terminates the transaction as a transport error. */

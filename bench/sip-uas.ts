@@ -1,0 +1,117 @@
+/**
+ * bench/sip-uas: SIPp's built-in uac against the example UAS of @parley/sip, stepping up the call
+ * rate to find the highest clean rate (no retransmissions, < 0.1% failed calls) and the UAS CPU
+ * per call; then SIPp uac against SIPp's own uas, the ceiling of this harness, and the ratio.
+ * The UAS runs in its own process, so SIPp and the UAS each get a core of a 2-core machine.
+ *
+ * Run: node --import tsx bench/sip-uas.ts [seconds-per-step=8] [rates=500,1000,...]
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { cpus } from 'node:os';
+import { readFileSync } from 'node:fs';
+import { freePort, runSipp, startSipp } from '../packages/sip/test/sipp-harness.ts';
+
+const IP = '127.0.0.1';
+const seconds = Number(process.argv[2] ?? 8);
+const rates = (process.argv[3] ?? '500,1000,1500,2000,2500,3000,3500,4000,4500').split(',').map(Number);
+const CLK_TCK = 100;
+
+function cpuSeconds(pid: number): number {
+  const f = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = f.slice(f.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / CLK_TCK; // utime + stime
+}
+
+interface Step {
+  rate: number;
+  ok: number;
+  failed: number;
+  retrans: number;
+  achieved: number;
+  cpuMsPerCall: number | undefined;
+  clean: boolean;
+}
+
+async function step(target: number, rate: number, pid: number | undefined): Promise<Step> {
+  const calls = rate * seconds;
+  const cpu0 = pid ? cpuSeconds(pid) : 0;
+  const t0 = performance.now();
+  const r = await runSipp(
+    ['-sn', 'uac', '-i', IP, '-p', String(await freePort()), '-r', String(rate), '-m', String(calls), '-timeout', String(seconds * 4 + 30), '-max_socket', '50000', `${IP}:${target}`],
+    (seconds * 4 + 60) * 1000,
+  );
+  const wall = (performance.now() - t0) / 1000;
+  const cpu = pid ? cpuSeconds(pid) - cpu0 : 0;
+  const ok = Number(r.stats['SuccessfulCall(C)'] ?? 0);
+  const failed = Number(r.stats['FailedCall(C)'] ?? calls);
+  const retrans = Number(r.stats['Retransmissions(C)'] ?? 0);
+  const elapsed = r.stats['ElapsedTime(C)'] ?? '';
+  const [h, m, s] = elapsed.split(':').map(Number);
+  const sippSeconds = (h ?? 0) * 3600 + (m ?? 0) * 60 + (s ?? wall);
+  return {
+    rate,
+    ok,
+    failed,
+    retrans,
+    achieved: ok / Math.max(1, sippSeconds),
+    cpuMsPerCall: pid && ok > 0 ? (cpu * 1000) / ok : undefined,
+    clean: ok + failed > 0 && retrans === 0 && failed / Math.max(1, ok + failed) < 0.001 && ok >= calls * 0.999,
+  };
+}
+
+function line(label: string, s: Step): string {
+  return (
+    `${label} ${String(s.rate).padStart(5)}/s: ${String(s.ok).padStart(6)} ok, ${String(s.failed).padStart(4)} failed, ` +
+    `${String(s.retrans).padStart(5)} retransmissions, ~${Math.round(s.achieved)} calls/s` +
+    (s.cpuMsPerCall !== undefined ? `, UAS CPU ${(s.cpuMsPerCall * 1000).toFixed(0)} us/call` : '') +
+    (s.clean ? '  clean' : '  NOT clean')
+  );
+}
+
+async function sweep(label: string, target: number, pid: number | undefined): Promise<Step | undefined> {
+  let best: Step | undefined;
+  let dirty = 0;
+  for (const rate of rates) {
+    const s = await step(target, rate, pid);
+    console.log(line(label, s));
+    if (s.clean) {
+      best = s;
+      dirty = 0;
+    } else if (++dirty >= 2) break;
+    await new Promise((r) => setTimeout(r, 2000)); // let transactions drain between steps
+  }
+  return best;
+}
+
+async function waitListening(child: ChildProcess): Promise<void> {
+  await new Promise<void>((resolve, reject) => {
+    child.stdout!.on('data', (d: Buffer) => d.toString().includes('example UAS on') && resolve());
+    child.on('exit', (c) => reject(new Error(`UAS exited with ${c}`)));
+  });
+}
+
+console.log(`sip-uas: SIPp ${seconds} s per step; cpu: ${cpus()[0]?.model ?? 'unknown'} (${cpus().length} cpus), node ${process.version}`);
+
+// 1. SIPp uac -> example UAS
+const uasPort = await freePort();
+const uas = spawn(process.execPath, ['--import', 'tsx', new URL('../packages/sip/examples/uas.ts', import.meta.url).pathname, String(uasPort), IP], {
+  stdio: ['ignore', 'pipe', 'inherit'],
+});
+await waitListening(uas);
+const ours = await sweep('example UAS', uasPort, uas.pid);
+uas.kill('SIGTERM');
+
+// 2. SIPp uac -> SIPp uas: the ceiling of the harness
+const ceilingPort = await freePort();
+const sippUas = startSipp(['-sn', 'uas', '-i', IP, '-p', String(ceilingPort), '-max_socket', '50000'], 3_600_000);
+await new Promise((r) => setTimeout(r, 1000));
+const ceiling = await sweep('SIPp uas   ', ceilingPort, sippUas.child.pid);
+sippUas.child.kill('SIGKILL');
+await sippUas.done;
+
+console.log('');
+console.log(`highest clean rate, example UAS: ${ours ? `${ours.rate} calls/s (UAS CPU ${(ours.cpuMsPerCall! * 1000).toFixed(0)} us per call)` : 'none'}`);
+console.log(`highest clean rate, SIPp uas (harness ceiling): ${ceiling ? `${ceiling.rate} calls/s` : 'none'}`);
+if (ours && ceiling) console.log(`ratio: ${((ours.rate / ceiling.rate) * 100).toFixed(0)}% of the ceiling`);
+console.log(`target >= 2,000 clean calls/s: ${ours && ours.rate >= 2000 ? 'met' : 'NOT met'}`);
+process.exit(0);
