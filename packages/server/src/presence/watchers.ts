@@ -1,15 +1,16 @@
 /**
  * Watcher sets: for each watched user, the local connections watching them. A presence change is pushed
- * only to that user's watchers (never broadcast to a tenant), and serialized once per change, not once
- * per watcher: every watcher gets the same bytes.
+ * only to that user's watchers (never broadcast to a tenant), and serialized and framed once per change,
+ * not once per watcher: every watcher gets the same bytes.
  */
 import type { Presence } from '@parley/protocol';
+import { jsonFrame } from '../realtime/wire-frame.ts';
 
 /** What the fan-out needs from a connection. */
 export interface Watcher {
   readonly tenantId: string;
-  /** Sends an already-serialized text frame. */
-  sendFrame(frame: Buffer): void;
+  /** Writes a complete, already-framed WebSocket message (the same bytes for every watcher). */
+  sendWire(wire: Buffer): void;
 }
 
 interface Entry<W> {
@@ -49,12 +50,12 @@ export class WatcherSets<W extends Watcher = Watcher> {
   push(tenantId: string, presence: Presence): number {
     const e = this.byUser.get(presence.userId);
     if (!e) return 0;
-    const frame = Buffer.from(JSON.stringify({ t: 'presence', presence }));
+    const wire = jsonFrame({ t: 'presence', presence });
     let n = 0;
     for (const w of e.members) {
       // Subscriptions are checked at subscribe time; this is the wall's second layer.
       if (w.tenantId !== tenantId) continue;
-      w.sendFrame(frame);
+      w.sendWire(wire);
       n++;
     }
     return n;

@@ -28,6 +28,8 @@ export interface RealtimeConnection {
   readonly id: number;
   readonly principal: Principal;
   readonly socket: WebSocket;
+  /** The upgraded TCP stream under `socket`, for writing pre-framed pushes (see wire-frame.ts). */
+  readonly stream: Duplex;
 }
 
 export interface GatewayOptions {
@@ -97,11 +99,11 @@ export class RealtimeGateway {
       return;
     }
     socket.on('error', () => {});
-    this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws, principal));
+    this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws, socket, principal));
   }
 
-  private accept(socket: WebSocket, principal: Principal): void {
-    const conn: RealtimeConnection = { id: this.nextId++, principal, socket };
+  private accept(socket: WebSocket, stream: Duplex, principal: Principal): void {
+    const conn: RealtimeConnection = { id: this.nextId++, principal, socket, stream };
     this.all.add(conn);
     let set = this.byUser.get(principal.id);
     if (!set) this.byUser.set(principal.id, (set = new Set()));

@@ -16,6 +16,7 @@ import type { PresenceService } from '../presence/presence-service.ts';
 import type { UserTenants } from '../presence/user-tenants.ts';
 import { WatcherSets } from '../presence/watchers.ts';
 import { RealtimeSession, type SessionContext, type SessionLimits } from './session.ts';
+import { jsonFrame } from './wire-frame.ts';
 
 export interface HubDeps {
   gateway: Pick<RealtimeGateway, 'onConnection'>;
@@ -88,8 +89,8 @@ export class RealtimeHub {
   private deliver(userId: string, tenantId: string, e: { event: Parameters<RealtimeSession['deliver']>[0] }): void {
     const set = this.byUser.get(userId);
     if (!set) return;
-    const frame = Buffer.from(JSON.stringify({ t: 'event', event: e.event }));
-    for (const s of set) if (s.tenantId === tenantId) s.deliver(e.event, frame);
+    const wire = jsonFrame({ t: 'event', event: e.event });
+    for (const s of set) if (s.tenantId === tenantId) s.deliver(e.event, wire);
   }
 
   private sweep(): void {

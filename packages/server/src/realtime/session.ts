@@ -32,6 +32,7 @@ import type { PresenceService } from '../presence/presence-service.ts';
 import type { WatcherSets, Watcher } from '../presence/watchers.ts';
 import type { UserTenants } from '../presence/user-tenants.ts';
 import { admit, type FloodLimits, type FloodState } from './flood-gate.ts';
+import { jsonFrame } from './wire-frame.ts';
 
 export type SessionState = 'connecting' | 'resuming' | 'open' | 'closed';
 
@@ -108,7 +109,21 @@ export class RealtimeSession implements Watcher, FloodState {
 
   // --- sending ---
 
-  /** Sends an already-serialized text frame (presence fan-out, events). */
+  /** Writes a complete WebSocket frame built once for many recipients (presence fan-out, events). */
+  sendWire(wire: Buffer): void {
+    const ws = this.conn.socket;
+    if (this.state === 'closed' || ws.readyState !== 1) return;
+    const stream = this.conn.stream;
+    if (stream.writableLength > this.ctx.limits.maxBufferedBytes) {
+      this.ctx.log.warn({ conn: this.conn.id, user: this.userId }, 'realtime: slow consumer dropped');
+      ws.terminate();
+      return;
+    }
+    // Safe beside ws's own writes: without compression its sender writes synchronously, frame by frame.
+    stream.write(wire);
+  }
+
+  /** Sends a text frame through ws (answers, errors). */
   sendFrame(frame: Buffer | string): void {
     const ws = this.conn.socket;
     if (this.state === 'closed' || ws.readyState !== 1) return;
@@ -273,24 +288,24 @@ export class RealtimeSession implements Watcher, FloodState {
     while (this.state === 'resuming' && this.lastSeq < this.targetSeq) {
       const batch = await this.ctx.events.after(this.userId, this.lastSeq, REPLAY_BATCH);
       if (this.state !== 'resuming') return;
-      for (const e of batch) this.sendEvent(e, JSON.stringify({ t: 'event', event: e }));
+      for (const e of batch) this.sendEvent(e, jsonFrame({ t: 'event', event: e }));
       if (batch.length === 0) break; // published but not visible yet: the next live event retries
     }
     if (this.state === 'resuming') this.to('open');
   }
 
-  private sendEvent(e: DurableEvent, frame: string | Buffer): void {
+  private sendEvent(e: DurableEvent, wire: Buffer): void {
     if (e.seq <= this.lastSeq) return;
     this.lastSeq = e.seq;
-    this.sendFrame(frame);
+    this.sendWire(wire);
   }
 
-  /** A durable event of this user was appended (on any node); `frame` is its serialized push. */
-  deliver(e: DurableEvent, frame: Buffer): void {
+  /** A durable event of this user was appended (on any node); `wire` is its framed push. */
+  deliver(e: DurableEvent, wire: Buffer): void {
     if (e.seq > this.targetSeq) this.targetSeq = e.seq;
     if (this.state !== 'open') return; // connecting: hello reads the head; resuming: the replay picks it up
     if (e.seq <= this.lastSeq) return;
-    if (e.seq === this.lastSeq + 1) return this.sendEvent(e, frame);
+    if (e.seq === this.lastSeq + 1) return this.sendEvent(e, wire);
     // A gap (appends for one user committed out of publish order): fill it from the log.
     this.to('resuming');
     this.replay().catch((err: unknown) => {

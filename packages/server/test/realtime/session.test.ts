@@ -6,10 +6,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { WebSocket } from 'ws';
+import type { Duplex } from 'node:stream';
 import pino from 'pino';
 import type { DurableEvent } from '@parley/protocol';
 import { RealtimeSession, type SessionContext } from '../../src/realtime/session.ts';
 import { WatcherSets } from '../../src/presence/watchers.ts';
+import { jsonFrame } from '../../src/realtime/wire-frame.ts';
 import type { RealtimeConnection } from '../../src/realtime/gateway.ts';
 
 const ev = (seq: number): DurableEvent => ({ seq, kind: 'notice', at: new Date(0).toISOString(), data: { text: `n${seq}` } });
@@ -26,8 +28,14 @@ function harness(initial: number) {
     terminate: () => {},
     ping: () => {},
   };
+  const stream = {
+    writableLength: 0,
+    // A pushed frame: 2- or 4-byte header (these payloads are under 64 KiB), then the JSON.
+    write: (wire: Buffer) => sent.push(JSON.parse(wire.subarray(wire[1]! === 126 ? 4 : 2).toString()) as (typeof sent)[number]),
+  };
   const conn = {
     id: 7,
+    stream: stream as unknown as Duplex,
     principal: { kind: 'user', id: 'usr_a', address: 'a@x.example', tenantId: 'ten_a', role: 'user', sessionId: 'ses_a' },
     socket: socket as unknown as WebSocket,
   } as RealtimeConnection;
@@ -86,7 +94,7 @@ test('an event appended and published while the replay reads the log is sent onc
   await h.settle();
   assert.equal(h.session.state, 'resuming');
   const late = h.append(); // committed after the replay's read started
-  h.session.deliver(late, Buffer.from(JSON.stringify({ t: 'event', event: late })));
+  h.session.deliver(late, jsonFrame({ t: 'event', event: late }));
   h.open();
   await h.settle();
   assert.deepEqual(h.seqs(), [3, 4, 5, 6]);
@@ -101,9 +109,9 @@ test('events published out of order on an open session are filled from the log; 
   assert.equal(h.session.state, 'open');
   const e3 = h.append();
   const e4 = h.append();
-  h.session.deliver(e4, Buffer.from(JSON.stringify({ t: 'event', event: e4 })));
+  h.session.deliver(e4, jsonFrame({ t: 'event', event: e4 }));
   await h.settle();
-  h.session.deliver(e3, Buffer.from(JSON.stringify({ t: 'event', event: e3 })));
+  h.session.deliver(e3, jsonFrame({ t: 'event', event: e3 }));
   await h.settle();
   assert.deepEqual(h.seqs(), [3, 4]);
   assert.equal(h.session.state, 'open');
@@ -115,7 +123,7 @@ test('a fresh hello (no resume) starts from the head; live events follow in orde
   await h.settle();
   for (let i = 0; i < 3; i++) {
     const e = h.append();
-    h.session.deliver(e, Buffer.from(JSON.stringify({ t: 'event', event: e })));
+    h.session.deliver(e, jsonFrame({ t: 'event', event: e }));
   }
   await h.settle();
   assert.deepEqual(h.seqs(), [5, 6, 7]);
