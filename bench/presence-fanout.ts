@@ -1,0 +1,231 @@
+/**
+ * bench/presence-fanout: one user watched by 1,000 WebSocket clients. The publisher changes its status
+ * note (carrying a timestamp) at increasing rates; each change is pushed to every watcher. Reports, per
+ * rate, publish-to-receipt p50/p99 and deliveries per second, and the highest sustained rate (every
+ * push delivered, p99 under 100 ms). In the same run, a bare `ws` server broadcasting the same frames to
+ * the same clients is the ceiling; the ratio compares the two.
+ *
+ * The Parley server and the bare server run in this process; the watchers in child processes (spread so
+ * receiving does not limit the measurement more than it must). Clocks of the children are aligned with
+ * this process over IPC before each phase.
+ *
+ * Run: node --import tsx bench/presence-fanout.ts [watchers=1000] [children=2] [seconds-per-step=3]
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import { cpus, tmpdir } from 'node:os';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { WebSocketServer, WebSocket } from 'ws';
+import { createApp } from '../packages/server/src/app.ts';
+import { loadConfig } from '../packages/server/src/config.ts';
+import { trustedScope } from '../packages/server/src/directory/scope.ts';
+import { hashPassword } from '../packages/server/src/auth/passwords.ts';
+
+const WATCHERS = Number(process.argv[2] ?? 1000);
+const CHILDREN = Number(process.argv[3] ?? 2);
+const STEP_SECONDS = Number(process.argv[4] ?? 3);
+const RATES = process.env.BENCH_RATES ? process.env.BENCH_RATES.split(',').map(Number) : [10, 25, 50, 75, 100, 150, 200, 300, 400, 600, 800];
+const PHASES = (process.env.BENCH_PHASES ?? 'parley,bare').split(',');
+const now = () => performance.timeOrigin + performance.now();
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+interface Phase {
+  name: string;
+  url: string;
+  tokens: string[];
+  watch: string;
+  /** Sends one change stamped with `ts`. */
+  publish(ts: number): void;
+  close(): Promise<void>;
+}
+
+interface Step {
+  rate: number;
+  expected: number;
+  delivered: number;
+  perSecond: number;
+  p50: number;
+  p99: number;
+  max: number;
+  sustained: boolean;
+}
+
+// --- children ---
+
+function child(): ChildProcess {
+  return fork(new URL('./presence-fanout-client.ts', import.meta.url), [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+}
+
+function ask<T>(c: ChildProcess, msg: object, key: string): Promise<T> {
+  return new Promise((resolve) => {
+    const on = (m: Record<string, unknown>) => {
+      if (key in m) {
+        c.off('message', on);
+        resolve(m as T);
+      }
+    };
+    c.on('message', on);
+    c.send(msg);
+  });
+}
+
+/** The child's clock minus ours (ms), from the best of several IPC round trips. */
+async function clockOffset(c: ChildProcess): Promise<number> {
+  let best = { rtt: Infinity, offset: 0 };
+  for (let i = 0; i < 20; i++) {
+    const t0 = now();
+    const r = await ask<{ clock: { parent: number; child: number } }>(c, { cmd: 'clock', t: t0 }, 'clock');
+    const t1 = now();
+    if (t1 - t0 < best.rtt) best = { rtt: t1 - t0, offset: r.clock.child - (t0 + t1) / 2 };
+  }
+  return best.offset;
+}
+
+const pct = (sorted: Float64Array, p: number) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))]! : NaN);
+
+async function runPhase(p: Phase): Promise<Step[]> {
+  const kids = Array.from({ length: CHILDREN }, child);
+  const per = Math.ceil(WATCHERS / CHILDREN);
+  await Promise.all(
+    kids.map((k, i) => ask(k, { cmd: 'open', mode: p.name === 'bare ws' ? 'bare' : 'parley', url: p.url, tokens: p.tokens, watch: p.watch, count: Math.min(per, WATCHERS - i * per) }, 'ready')),
+  );
+  const offsets = await Promise.all(kids.map(clockOffset));
+  const steps: Step[] = [];
+  // Warm-up (JIT, buffers), not reported.
+  await drive(p, 50, 1);
+  await sleep(300);
+  await Promise.all(kids.map((k) => ask(k, { cmd: 'collect' }, 'received')));
+  for (const rate of RATES) {
+    const { sent, elapsed } = await drive(p, rate, STEP_SECONDS);
+    await sleep(500);
+    const results = await Promise.all(kids.map((k) => ask<{ received: number; latencies: number[] }>(k, { cmd: 'collect' }, 'received')));
+    const lat = new Float64Array(results.reduce((n, r) => n + r.latencies.length, 0));
+    let j = 0;
+    results.forEach((r, i) => r.latencies.forEach((x) => (lat[j++] = x - offsets[i]!)));
+    lat.sort();
+    const delivered = results.reduce((n, r) => n + r.received, 0);
+    const expected = sent * WATCHERS;
+    const step: Step = {
+      rate,
+      expected,
+      delivered,
+      // Over the time the step really took: a publisher held up by a busy server takes longer.
+      perSecond: Math.round(delivered / Math.max(STEP_SECONDS, elapsed)),
+      p50: pct(lat, 50),
+      p99: pct(lat, 99),
+      max: lat.length ? lat[lat.length - 1]! : NaN,
+      sustained: delivered >= expected * 0.999 && pct(lat, 99) <= 100 && elapsed <= STEP_SECONDS * 1.05,
+    };
+    steps.push(step);
+    console.log(
+      `  ${p.name.padEnd(8)} ${String(rate).padStart(4)} changes/s  target ${String(rate * WATCHERS).padStart(7)}/s  delivered ${String(step.perSecond).padStart(7)}/s  p50 ${step.p50.toFixed(2).padStart(7)} ms  p99 ${step.p99.toFixed(2).padStart(7)} ms  max ${step.max.toFixed(1).padStart(7)} ms  ${step.sustained ? 'sustained' : 'NOT sustained'}${elapsed > STEP_SECONDS * 1.05 ? ` (publishing took ${elapsed.toFixed(1)} s)` : ''}`,
+    );
+    if (!step.sustained) break;
+  }
+  kids.forEach((k) => k.send({ cmd: 'close' }));
+  await p.close();
+  return steps;
+}
+
+/**
+ * Publishes `rate` changes per second for `seconds` (open loop: each change is stamped with the instant
+ * it was due, so a server that falls behind shows it in the latencies instead of hiding it); resolves
+ * to the number sent and the time it really took.
+ */
+async function drive(p: Phase, rate: number, seconds: number): Promise<{ sent: number; elapsed: number }> {
+  const start = now();
+  let sent = 0;
+  const total = Math.round(rate * seconds);
+  while (sent < total) {
+    const due = Math.min(total, Math.floor(((now() - start) / 1000) * rate) + 1);
+    while (sent < due) {
+      p.publish(start + (sent * 1000) / rate);
+      sent++;
+    }
+    await sleep(Math.max(1, Math.min(10, 1000 / rate / 2)));
+  }
+  return { sent, elapsed: (now() - start) / 1000 };
+}
+
+// --- the two servers ---
+
+async function parleyPhase(): Promise<Phase> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'parley-bench-'));
+  const config = loadConfig({}, { port: 0, host: '127.0.0.1', dataDir, logLevel: 'silent', realtimeRate: 1_000_000, realtimeBurst: 1_000_000 });
+  const app = await createApp(config);
+  await app.listen();
+  const base = `http://127.0.0.1:${app.config.port}`;
+  const tenant = await app.directory.createTenant({ name: 'Bench', domains: ['bench.example'], country: 'GB', timeZone: 'UTC' });
+  const hash = await hashPassword('bench password 1');
+  const login = async (address: string) => {
+    await app.directory.createUser(trustedScope(tenant.id), { address, displayName: address, passwordHash: hash, role: 'user' });
+    const r = await fetch(`${base}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ address, password: 'bench password 1' }) });
+    const j = (await r.json()) as { accessToken: string; user: { id: string } };
+    return { token: j.accessToken, id: j.user.id };
+  };
+  const publisher = await login('publisher@bench.example');
+  const watchers = await Promise.all(Array.from({ length: 20 }, (_, i) => login(`watcher${i}@bench.example`)));
+  const ws = new WebSocket(`ws://127.0.0.1:${app.config.port}/api/realtime`, { headers: { authorization: `Bearer ${publisher.token}` } });
+  await new Promise((r) => ws.once('open', r));
+  ws.send(JSON.stringify({ t: 'hello', id: 0, v: 1 }));
+  await new Promise((r) => ws.once('message', r));
+  let id = 1;
+  return {
+    name: 'parley',
+    url: `ws://127.0.0.1:${app.config.port}/api/realtime`,
+    tokens: watchers.map((w) => w.token),
+    watch: publisher.id,
+    publish: (ts) => ws.send(JSON.stringify({ t: 'presence.set', id: id++, settings: { note: { text: `bench:${ts}` } } })),
+    async close() {
+      ws.terminate();
+      await app.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+async function barePhase(): Promise<Phase> {
+  const wss = new WebSocketServer({ port: 0, host: '127.0.0.1' });
+  await new Promise((r) => wss.once('listening', r));
+  const clients = new Set<WebSocket>();
+  wss.on('connection', (ws) => {
+    clients.add(ws);
+    ws.on('close', () => clients.delete(ws));
+  });
+  const port = (wss.address() as { port: number }).port;
+  return {
+    name: 'bare ws',
+    url: `ws://127.0.0.1:${port}/`,
+    tokens: [''],
+    watch: '',
+    // The same frame Parley pushes, serialized once per change, sent to every client.
+    publish(ts) {
+      const frame = Buffer.from(
+        JSON.stringify({
+          t: 'presence',
+          presence: { userId: 'usr_0123456789abcdefghijkl', availability: 'available', activity: 'none', manualUntil: null, note: { text: `bench:${ts}`, until: null }, outOfOffice: null, since: new Date().toISOString() },
+        }),
+      );
+      for (const c of clients) c.send(frame, { binary: false });
+    },
+    close: () => new Promise<void>((r) => wss.close(() => r())),
+  };
+}
+
+// --- report ---
+
+const best = (steps: Step[]) => steps.filter((s) => s.sustained).reduce((m, s) => Math.max(m, s.perSecond), 0);
+
+console.log(`bench/presence-fanout: ${WATCHERS} watchers of one user, ${CHILDREN} client processes, ${STEP_SECONDS} s per step`);
+console.log(`machine: ${cpus()[0]?.model ?? '?'} x${cpus().length}, Node ${process.version}`);
+const parley = PHASES.includes('parley') ? await runPhase(await parleyPhase()) : [];
+const bare = PHASES.includes('bare') ? await runPhase(await barePhase()) : [];
+const p = best(parley);
+const b = best(bare);
+const at50k = parley.find((s) => s.rate * WATCHERS === 50_000);
+console.log('');
+console.log(`parley: highest sustained ${p} deliveries/s`);
+console.log(`bare ws ceiling: highest sustained ${b} deliveries/s`);
+console.log(`ratio: ${b ? ((100 * p) / b).toFixed(0) : '?'}% of the ceiling (target >= 50%)`);
+if (at50k) console.log(`at 50,000 deliveries/s: p50 ${at50k.p50.toFixed(2)} ms, p99 ${at50k.p99.toFixed(2)} ms (target p99 <= 50 ms) ${at50k.p99 <= 50 && at50k.sustained ? 'MET' : 'MISSED'}`);
+process.exit(0);
