@@ -36,7 +36,7 @@ import { perMinuteCost, secondsAffordable, type Micros } from './money.ts';
 import type { RateDeck, RateRow } from './rate-deck.ts';
 import { rateWithRow, type PoolKey, type RatedCall } from './rating.ts';
 import type { Reservation } from './reservation.ts';
-import { newId } from '../ids.ts';
+import { billingId as newId } from './ids.ts';
 
 /** Where credit control finds decks (narrow: the deck catalogue). */
 export interface DeckSource {

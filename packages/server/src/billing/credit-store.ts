@@ -29,8 +29,8 @@ export interface PoolState {
 /** A plan as credit control sees it. */
 export interface PlanGrant {
   id: string;
-  services: string[];
-  allowedClasses: DestinationClass[];
+  services: readonly string[];
+  allowedClasses: readonly DestinationClass[];
   sellDeckId: string | null;
 }
 
@@ -50,6 +50,7 @@ export type OpenDecision = { refuse: RefusalCode; message: string } | { reservat
 export interface ReservationSnapshot {
   reservation: Reservation;
   account: AccountState;
+  /** The reservation's pool now (read for `extend`; null for `close`, which needs only what is held). */
   pool: PoolState | null;
 }
 export type ExtendDecision =

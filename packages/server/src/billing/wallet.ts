@@ -3,7 +3,7 @@
  * debit it through credit control (commit), never directly. The balance never goes below what running
  * calls hold, so it never goes below zero.
  */
-import { newId } from '../ids.ts';
+import { billingId as newId } from './ids.ts';
 import type { CreditStore, LedgerEntry, WalletView } from './credit-store.ts';
 import { BillingError } from './errors.ts';
 import type { Micros } from './money.ts';

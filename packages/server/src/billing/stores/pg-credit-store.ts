@@ -165,7 +165,7 @@ export class PgCreditStore implements CreditStore {
   ): Promise<{ reservation: Reservation; decision: CloseDecision }> {
     return this.tx(async (c) => {
       const { reservation, account } = await this.lockReservation(c, reservationId);
-      const d = decide({ reservation, account, pool: await this.readPool(c, reservation.tenantId, reservation.pool) });
+      const d = decide({ reservation, account, pool: null });
       assertTransition(reservation.id, reservation.state, d.state);
       const t = reservation.tenantId;
       const out = await c.query<{ balance_micros: number }>(

@@ -87,11 +87,23 @@ export interface PlanRow {
   sell_deck_id: string | null;
 }
 
+/** Parsed JSON lists by their text: plans are few and read on every authorisation. */
+const lists = new Map<string, readonly string[]>();
+function list(text: string): readonly string[] {
+  let v = lists.get(text);
+  if (!v) {
+    if (lists.size > 10_000) lists.clear();
+    v = Object.freeze(JSON.parse(text) as string[]);
+    lists.set(text, v);
+  }
+  return v;
+}
+
 export function toPlanGrant(p: PlanRow): PlanGrant {
   return {
     id: p.id,
-    services: JSON.parse(p.services) as string[],
-    allowedClasses: JSON.parse(p.allowed_classes) as DestinationClass[],
+    services: list(p.services),
+    allowedClasses: list(p.allowed_classes) as readonly DestinationClass[],
     sellDeckId: p.sell_deck_id,
   };
 }

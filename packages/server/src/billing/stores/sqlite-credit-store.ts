@@ -33,31 +33,53 @@ import {
   toPlanGrant,
   toReservation,
   type LedgerRow,
-  type PlanRow,
   type ReservationRow,
 } from './rows.ts';
 
-const q = () => '?';
+/** Most operations committed together. */
+const MAX_GROUP = 256;
 
 export class SqliteCreditStore implements CreditStore {
   private readonly s;
 
   constructor(private readonly db: SQLite.Database) {
+    this.savepoint = db.transaction((fn: () => unknown) => fn());
+    this.group = db.transaction((batch: SqliteCreditStore['queue'], out: Array<{ ok: boolean; v: unknown }>) => {
+      if (batch.length === 1) {
+        // Alone in its transaction: a throw rolls the whole transaction back, no savepoint needed.
+        out.push({ ok: true, v: batch[0].fn() });
+        return;
+      }
+      for (const op of batch) {
+        try {
+          out.push({ ok: true, v: this.savepoint(op.fn) });
+        } catch (err) {
+          out.push({ ok: false, v: err });
+        }
+      }
+    });
     const p = (sql: string) => db.prepare(sql);
     this.s = {
       tenant: p(
         'select t.id, t.country, t.time_zone, a.premium_enabled, a.sell_deck_id from tenants t left join billing_accounts a on a.tenant_id = t.id where t.id = ?',
       ),
-      user: p('select enabled from users where id = ? and tenant_id = ?'),
-      plans: p(
-        'select p.id, p.services, p.allowed_classes, p.sell_deck_id from billing_assignments a join billing_plans p on p.id = a.plan_id where a.user_id = ? and a.tenant_id = ? order by a.assigned_at, p.id',
+      context: p(
+        `select t.id, t.country, t.time_zone, a.premium_enabled, a.sell_deck_id, u.enabled, p.id as plan_id, p.services, p.allowed_classes, p.sell_deck_id as plan_deck
+           from tenants t join users u on u.id = ? and u.tenant_id = t.id
+           left join billing_accounts a on a.tenant_id = t.id
+           left join billing_assignments s on s.user_id = u.id and s.tenant_id = t.id
+           left join billing_plans p on p.id = s.plan_id
+          where t.id = ? order by s.assigned_at, p.id`,
       ),
       account: p('select balance_micros, held_micros from billing_accounts where tenant_id = ?'),
       ensureAccount: p(
         'insert into billing_accounts (tenant_id, balance_micros, held_micros, premium_enabled, sell_deck_id, updated_at) values (?, 0, 0, 0, null, ?) on conflict do nothing',
       ),
-      included: p(INCLUDED_SQL(q)),
-      pool: p('select used_minutes, held_minutes from billing_pools where tenant_id = ? and country = ? and class = ? and period = ?'),
+      pool: p(
+        `select (${INCLUDED_SQL((n) => ['@t', '@c', '@k'][n - 1])}) as included,
+                (select used_minutes from billing_pools where tenant_id = @t and country = @c and class = @k and period = @p) as used,
+                (select held_minutes from billing_pools where tenant_id = @t and country = @c and class = @k and period = @p) as held`,
+      ),
       poolHold: p(
         'insert into billing_pools (tenant_id, country, class, period, used_minutes, held_minutes) values (?, ?, ?, ?, 0, ?) on conflict (tenant_id, country, class, period) do update set held_minutes = held_minutes + excluded.held_minutes',
       ),
@@ -90,26 +112,67 @@ export class SqliteCreditStore implements CreditStore {
     };
   }
 
-  /** Runs `fn` in a BEGIN IMMEDIATE transaction, waiting while a kysely transaction holds the connection. */
-  private async tx<T>(fn: () => T): Promise<T> {
+  /**
+   * Runs `fn` in a transaction and resolves once it is committed. Operations arriving in the same turn
+   * of the event loop share one BEGIN IMMEDIATE ... COMMIT (group commit: each in its own savepoint, so
+   * one that throws rolls back alone). A promise resolves only after its group's COMMIT, so a resolved
+   * operation survives kill -9. Waits while a kysely transaction is open on the shared connection
+   * (ours would otherwise run inside it).
+   */
+  private tx<T>(fn: () => T): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.queue.push({ fn, resolve: resolve as (v: unknown) => void, reject });
+      if (!this.scheduled) {
+        this.scheduled = true;
+        setImmediate(() => void this.flush());
+      }
+    });
+  }
+
+  private readonly queue: Array<{ fn: () => unknown; resolve: (v: unknown) => void; reject: (e: unknown) => void }> = [];
+  private scheduled = false;
+  private readonly savepoint: (fn: () => unknown) => unknown;
+  private readonly group: SQLite.Transaction<(batch: SqliteCreditStore['queue'], out: Array<{ ok: boolean; v: unknown }>) => void>;
+
+  private async flush(): Promise<void> {
     for (let spins = 0; this.db.inTransaction; spins++) {
-      if (spins > 100_000) throw new Error('the SQLite connection stayed inside a transaction for too long');
+      if (spins > 1_000_000) break;
       await new Promise((r) => setImmediate(r));
     }
-    return this.db.transaction(fn).immediate();
+    const batch = this.queue.splice(0, MAX_GROUP);
+    if (this.queue.length) setImmediate(() => void this.flush());
+    else this.scheduled = false;
+    const out: Array<{ ok: boolean; v: unknown }> = [];
+    try {
+      this.group.immediate(batch, out);
+    } catch (err) {
+      if (batch.length === 1) batch[0].reject(err);
+      else for (const op of batch) op.reject(err);
+      return;
+    }
+    batch.forEach((op, i) => (out[i].ok ? op.resolve(out[i].v) : op.reject(out[i].v)));
   }
 
   async callContext(tenantId: string, userId: string): Promise<CallContext | null> {
-    const t = this.s.tenant.get(tenantId) as
-      | { id: string; country: string; time_zone: string; premium_enabled: number | null; sell_deck_id: string | null }
-      | undefined;
-    if (!t) return null;
-    const u = this.s.user.get(userId, tenantId) as { enabled: number } | undefined;
-    if (!u || u.enabled !== 1) return null;
-    const plans = (this.s.plans.all(userId, tenantId) as PlanRow[]).map(toPlanGrant);
+    const rows = this.s.context.all(userId, tenantId) as Array<{
+      id: string;
+      country: string;
+      time_zone: string;
+      premium_enabled: number | null;
+      sell_deck_id: string | null;
+      enabled: number;
+      plan_id: string | null;
+      services: string;
+      allowed_classes: string;
+      plan_deck: string | null;
+    }>;
+    const t = rows[0];
+    if (!t || t.enabled !== 1) return null;
     return {
       tenant: { id: t.id, country: t.country, timeZone: t.time_zone, premiumEnabled: t.premium_enabled === 1, sellDeckId: t.sell_deck_id },
-      plans,
+      plans: rows
+        .filter((r) => r.plan_id !== null)
+        .map((r) => toPlanGrant({ id: r.plan_id as string, services: r.services, allowed_classes: r.allowed_classes, sell_deck_id: r.plan_deck })),
     };
   }
 
@@ -124,9 +187,8 @@ export class SqliteCreditStore implements CreditStore {
 
   private readPool(tenantId: string, key: PoolKey | null): PoolState | null {
     if (!key) return null;
-    const inc = this.s.included.get(tenantId, key.country, key.cls) as { included: number };
-    const row = this.s.pool.get(tenantId, key.country, key.cls, key.period) as { used_minutes: number; held_minutes: number } | undefined;
-    return { includedMinutes: inc.included, usedMinutes: row?.used_minutes ?? 0, heldMinutes: row?.held_minutes ?? 0 };
+    const r = this.s.pool.get({ t: tenantId, c: key.country, k: key.cls, p: key.period }) as { included: number; used: number | null; held: number | null };
+    return { includedMinutes: r.included, usedMinutes: r.used ?? 0, heldMinutes: r.held ?? 0 };
   }
 
   private getReservation(id: string): Reservation {
@@ -175,15 +237,11 @@ export class SqliteCreditStore implements CreditStore {
     return this.tx(() => {
       const reservation = this.getReservation(reservationId);
       const account = this.lockAccount(reservation.tenantId, Date.now());
-      const d = decide({ reservation, account, pool: this.readPool(reservation.tenantId, reservation.pool) });
+      const d = decide({ reservation, account, pool: null });
       assertTransition(reservation.id, reservation.state, d.state);
       const t = reservation.tenantId;
-      const out = this.s.accountClose.get(d.charge, reservation.heldCredits, d.at, t) as { balance_micros: number };
-      const k = reservation.pool;
-      if (k && reservation.heldPoolMinutes) this.s.poolClose.run(d.drawMinutes, reservation.heldPoolMinutes, t, k.country, k.cls, k.period);
-      this.s.closeReservation.run(d.state, d.at, d.callId, reservationId);
-      if (d.charge > 0 && d.ledgerId) this.s.insertLedger.get(d.ledgerId, t, 'call', -d.charge, out.balance_micros, d.callId ?? reservationId, null, d.at);
       if (d.rated) {
+        // First write, so a duplicate call id fails before anything else is written.
         const r = d.rated;
         try {
           this.s.insertRated.run(r.callId, t, r.userId, reservationId, r.startedAt, r.cls, r.billableSeconds, r.pool?.minutes ?? 0, r.amount, JSON.stringify(r), d.at);
@@ -192,6 +250,11 @@ export class SqliteCreditStore implements CreditStore {
           throw err;
         }
       }
+      const out = this.s.accountClose.get(d.charge, reservation.heldCredits, d.at, t) as { balance_micros: number };
+      const k = reservation.pool;
+      if (k && reservation.heldPoolMinutes) this.s.poolClose.run(d.drawMinutes, reservation.heldPoolMinutes, t, k.country, k.cls, k.period);
+      this.s.closeReservation.run(d.state, d.at, d.callId, reservationId);
+      if (d.charge > 0 && d.ledgerId) this.s.insertLedger.get(d.ledgerId, t, 'call', -d.charge, out.balance_micros, d.callId ?? reservationId, null, d.at);
       return { reservation, decision: d };
     });
   }
