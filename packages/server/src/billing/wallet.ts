@@ -18,13 +18,13 @@ export class Wallet {
   ) {}
 
   /** Adds credit. `reference` is the payment's id in the payment system, if any. */
-  topUp(tenantId: string, amount: Micros, opts: { reference?: string; note?: string } = {}): Promise<LedgerEntry> {
+  async topUp(tenantId: string, amount: Micros, opts: { reference?: string; note?: string } = {}): Promise<LedgerEntry> {
     if (!Number.isSafeInteger(amount) || amount <= 0 || amount > MAX_TOP_UP) throw new BillingError('invalid_amount', 'a top-up must be a positive amount');
     return this.store.credit(tenantId, { id: newId('led'), kind: 'top_up', amount, reference: opts.reference ?? null, note: opts.note ?? null, at: this.now() });
   }
 
   /** An operator's correction, positive or negative; refused if it would dip into held credit. */
-  adjust(tenantId: string, amount: Micros, note: string): Promise<LedgerEntry> {
+  async adjust(tenantId: string, amount: Micros, note: string): Promise<LedgerEntry> {
     if (!Number.isSafeInteger(amount) || amount === 0 || Math.abs(amount) > MAX_TOP_UP) throw new BillingError('invalid_amount', 'an adjustment must be a non-zero amount');
     if (!note) throw new BillingError('validation_failed', 'an adjustment needs a note');
     return this.store.credit(tenantId, { id: newId('led'), kind: 'adjustment', amount, reference: null, note, at: this.now() });
