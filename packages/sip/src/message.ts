@@ -170,6 +170,20 @@ export abstract class SipMessage {
     return v;
   }
 
+  /**
+   * Frees what a finished transaction no longer needs: the body, every header except those a
+   * response copies (Via, From, To, Call-ID, CSeq) and the parsed-value caches. Transactions call
+   * this once they have a final response, so the thousands they keep alive for their timers stay
+   * small for the garbage collector.
+   */
+  compact(): void {
+    this.headers = this.headers.filter(
+      (h) => h.name === 'via' || h.name === 'from' || h.name === 'to' || h.name === 'call-id' || h.name === 'cseq',
+    );
+    this.body = EMPTY;
+    this._via = this._from = this._to = this._cseq = this._contact = undefined;
+  }
+
   /** Rewrites the top Via value (other values on the same line are kept). */
   replaceTopVia(via: Via): void {
     const h = this.headers.find((f) => f.name === 'via');

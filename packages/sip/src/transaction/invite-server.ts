@@ -98,10 +98,14 @@ export class InviteServerTransaction extends Transaction<InviteServerState, Invi
     this.stopTimer('TU');
     const { T1 } = this.ctx.timers;
     if (s < 300) {
+      // The TU retransmits the 2xx itself (section 13.3.1.4); nothing to keep but the key.
+      this.lastResponse = undefined;
+      this.request.compact();
       this.transition('accepted');
       this.startTimer('L', 64 * T1, () => this.transition('terminated'));
       return true;
     }
+    this.request.compact();
     this.transition('completed');
     if (!this.reliable) {
       this.timerG = T1;

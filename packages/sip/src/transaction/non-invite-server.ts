@@ -68,6 +68,7 @@ export class NonInviteServerTransaction extends Transaction<NonInviteServerState
     }
     this.finalStatus = res.status;
     this.stopTimer('TU');
+    this.request.compact();
     this.transition('completed');
     this.startTimer('J', this.reliable ? 0 : 64 * this.ctx.timers.T1, () => this.transition('terminated'));
     return true;
