@@ -86,6 +86,9 @@ export type Authorisation =
       heldCredits: Micros;
     };
 
+/** A successful preview: the first slice `authorise` would reserve, but nothing is held. */
+export type AuthorisationPreview = Omit<Extract<Authorisation, { emergency: false }>, 'reservationId'> & { reservationId: null };
+
 export type Extension =
   | { ok: true; grantedSeconds: number; heldPoolMinutes: number; heldCredits: Micros }
   /** Refused: the call must end when `grantedSeconds` (unchanged) run out. */
@@ -128,6 +131,19 @@ export class CreditControl {
 
   /** Refuses (coded) or reserves the first slice of a call. */
   async authorise(req: AuthoriseRequest): Promise<Authorisation> {
+    // With reserve = true a success always carries its reservation.
+    return (await this.evaluate(req, true)) as Authorisation;
+  }
+
+  /**
+   * What `authorise` would answer now, reserving nothing: for the admin's "can this user call that
+   * number, and for how long" and for tests. A success carries `reservationId: null`.
+   */
+  async preview(req: AuthoriseRequest): Promise<Authorisation | AuthorisationPreview> {
+    return this.evaluate(req, false);
+  }
+
+  private async evaluate(req: AuthoriseRequest, reserve: boolean): Promise<Authorisation | AuthorisationPreview> {
     const now = this.now();
     const digits = normaliseDestination(req.destination);
     if (digits === null) throw new BillingError('invalid_destination', `"${req.destination}" is not an E.164 number or a short code`);
@@ -146,6 +162,7 @@ export class CreditControl {
 
     const poolKey: PoolKey = { country: req.callerCountry ?? ctx.tenant.country, cls: row.cls, period: this.clock.at(now, ctx.tenant.timeZone).key };
     let maxSeconds = 0;
+    let preview = null as { grantedSeconds: number; heldPoolMinutes: number; heldCredits: Micros } | null;
     const decision = await this.store.open(req.tenantId, poolKey, (s): OpenDecision => {
       const poolFree = freeMinutes(s.pool);
       const limit = this.cap(affordableSeconds(row, poolFree, s.account.balance - s.account.held), row);
@@ -153,6 +170,10 @@ export class CreditControl {
       const granted = this.nextGrant(0, limit, row);
       if (granted === 0) return { refuse: 'insufficient_funds', message: 'no minutes and not enough credit for the first increment' };
       const minutes = Math.min(poolFree, Math.ceil(granted / 60));
+      if (!reserve) {
+        preview = { grantedSeconds: granted, heldPoolMinutes: minutes, heldCredits: creditsFor(row, granted, minutes) };
+        return { refuse: 'insufficient_funds', message: 'preview: nothing reserved' };
+      }
       const reservation: Reservation = {
         id: newId('rsv'),
         tenantId: req.tenantId,
@@ -174,6 +195,17 @@ export class CreditControl {
       };
       return { reservation };
     });
+    const quote = {
+      maxSeconds,
+      cls: row.cls,
+      matchedPrefix: row.prefix,
+      deck: { id: version.deckId, version: version.version },
+      ratePerMinute: row.ratePerMinute,
+      connectionFee: row.connectionFee,
+      firstIncrement: row.firstIncrement,
+      nextIncrement: row.nextIncrement,
+    };
+    if (preview) return { ok: true, emergency: false, reservationId: null, ...quote, ...preview };
     if ('refuse' in decision) return refuse(decision.refuse, decision.message);
     const r = decision.reservation;
     return {

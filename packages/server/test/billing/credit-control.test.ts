@@ -104,6 +104,16 @@ for (const engine of ENGINES) {
       await w.billing.credit.release(d.reservationId);
     });
 
+    test('a preview answers like authorise and holds nothing', async () => {
+      await setCredit(1_000_000);
+      const p = await w.billing.credit.preview({ tenantId: 't1', userId: 'u-payg', destination: US });
+      assert.ok(p.ok && !p.emergency);
+      assert.deepEqual([p.reservationId, p.maxSeconds, p.grantedSeconds, p.heldCredits], [null, 2700, 300, 200_000]);
+      assert.equal((await w.billing.wallet.view('t1')).held, 0);
+      const refused = await w.billing.credit.preview({ tenantId: 't1', userId: 'u-dom', destination: US });
+      assert.ok(!refused.ok && refused.code === 'class_not_allowed');
+    });
+
     test('slices are reserved and renewed; the call ends when the next slice is refused', async () => {
       await setCredit(1_000_000);
       const a = granted(await w.billing.credit.authorise({ tenantId: 't1', userId: 'u-payg', destination: US }));
