@@ -28,6 +28,26 @@ export const ErrorCodes = {
   rate_limited: 429,
   internal: 500,
   unavailable: 503,
+  /** Billing: the user holds no calling licence. */
+  no_licence: 403,
+  /** Billing: no plan of the user allows this destination class. */
+  class_not_allowed: 403,
+  /** Billing: premium-rate destinations are blocked for the tenant. */
+  premium_blocked: 403,
+  /** Billing: no rate deck prices this destination. */
+  no_rate: 404,
+  /** Billing: no minutes and not enough credit. */
+  insufficient_funds: 402,
+  /** Billing: a rate deck file was refused whole (the message lists rows). */
+  deck_invalid: 400,
+  /** Billing: an amount is not a valid decimal of at most 6 places. */
+  invalid_amount: 400,
+  /** Billing: not an E.164 number or a short code. */
+  invalid_destination: 400,
+  /** Billing: every seat of the plan is assigned. */
+  seats_exhausted: 409,
+  /** Billing: the reservation is already committed, released or expired. */
+  reservation_closed: 409,
 } as const;
 
 export type ErrorCode = keyof typeof ErrorCodes;
