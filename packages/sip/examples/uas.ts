@@ -152,6 +152,11 @@ export async function startExampleUas(opts: ExampleUasOptions): Promise<ExampleU
       return;
     }
     if (!(await authorized(tx))) return;
+    if (req.contact.length === 0) {
+      // An INVITE must carry a Contact (RFC 3261 section 8.1.1.8): without one there is no dialog.
+      tx.respond(createResponse(req, 400, { reason: 'Missing Contact' }));
+      return;
+    }
     if (dialogs.size >= maxDialogs) {
       tx.respond(createResponse(req, 503, { headers: [['Retry-After', 5]] }));
       return;

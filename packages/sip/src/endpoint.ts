@@ -8,7 +8,7 @@
  *    when a response can be formed, everything else unparseable is dropped;
  * 3. validation of the core headers (validate.ts): 400 statelessly;
  * 4. `received`/`rport` stamped on the top Via (RFC 3581);
- * 5. per-source limit on live server transactions (503 with Retry-After);
+ * 5. limits on live server transactions, per source and in all (503 with Retry-After);
  * 6. the transaction layer, which passes new requests, 2xx ACKs and stray responses up.
  * Responses always go to the source address and port of the request.
  */
@@ -49,6 +49,8 @@ export interface EndpointLimits {
   messageBurstPerSource?: number;
   /** Live server transactions per source address; beyond it new requests get 503. */
   serverTransactionsPerSource?: number;
+  /** Live server transactions in all; beyond it new requests get 503. Default 200,000. */
+  serverTransactions?: number;
   /** Parser limits. */
   parse?: ParseLimits;
 }
@@ -88,6 +90,7 @@ export class SipEndpoint extends TypedEmitter<EndpointEvents> implements Transpo
   private readonly user: EndpointUser;
   private readonly limiter: SourceRateLimiter | undefined;
   private readonly maxTxPerSource: number;
+  private readonly maxTx: number;
   private readonly parseLimits: ParseLimits | undefined;
   private closed = false;
 
@@ -102,6 +105,7 @@ export class SipEndpoint extends TypedEmitter<EndpointEvents> implements Transpo
         ? new SourceRateLimiter(clock, lim.messagesPerSecondPerSource, lim.messageBurstPerSource ?? 2 * lim.messagesPerSecondPerSource)
         : undefined;
     this.maxTxPerSource = lim.serverTransactionsPerSource ?? Infinity;
+    this.maxTx = lim.serverTransactions ?? 200_000;
     this.parseLimits = lim.parse;
     this.layer = new TransactionLayer({
       clock,
@@ -226,9 +230,9 @@ export class SipEndpoint extends TypedEmitter<EndpointEvents> implements Transpo
     }
     stampVia(req, source);
     if (
-      this.maxTxPerSource !== Infinity &&
       req.method !== 'ACK' &&
-      this.layer.serverCountFor(source.address) >= this.maxTxPerSource &&
+      (this.layer.serverCount >= this.maxTx ||
+        (this.maxTxPerSource !== Infinity && this.layer.serverCountFor(source.address) >= this.maxTxPerSource)) &&
       !this.layer.matchesExisting(req, source)
     ) {
       this.stats.overloaded++;

@@ -150,7 +150,8 @@ export function serverKey(msg: SipMessage, method: string, source?: Peer): strin
   const via = msg.topVia;
   const m = method === 'ACK' ? 'INVITE' : method;
   const branch = via.branch;
-  const from = source ? `${source.protocol}:${source.address}:${source.port}|` : '';
+  // Over streams a client may reconnect from another port (e.g. to send CANCEL): match by address.
+  const from = source ? (source.protocol === 'UDP' ? `UDP:${source.address}:${source.port}|` : `${source.protocol}:${source.address}|`) : '';
   if (branch !== undefined && branch.startsWith(MAGIC_COOKIE)) return from + branch + '|' + via.sentBy + '|' + m;
   return from + '2543|' + msg.callId + '|' + msg.cseq.seq + '|' + (msg.from.tag ?? '') + '|' + via.toString() + '|' + m;
 }
