@@ -45,6 +45,8 @@ export interface ClientEvents extends Record<string, unknown[]> {
   event: [DurableEvent];
   /** After each (re)connection: whether missed events were replayed ('resumed') or must be refetched ('expired'). */
   welcome: [Welcome];
+  /** Durable events in (after, upTo] were not replayed (resume expired): fetch them with `eventsAfter`. */
+  gap: [{ after: number; upTo: number }];
   error: [ParleyError];
 }
 
@@ -85,6 +87,7 @@ export class ParleyClient extends TypedEmitter<ClientEvents> {
     this.link.on('event', (e) => this.emit('event', e));
     this.link.on('state', (s) => this.emit('state', s));
     this.link.on('welcome', (w) => this.emit('welcome', w));
+    this.link.on('gap', (g) => this.emit('gap', g));
     this.link.on('error', (e) => this.emit('error', e));
   }
 

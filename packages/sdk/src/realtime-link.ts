@@ -58,6 +58,11 @@ export interface LinkEvents extends Record<string, unknown[]> {
   welcome: [Welcome];
   presence: [Presence];
   event: [DurableEvent];
+  /**
+   * The resume was refused (too long away, or too much missed): durable events after `after` up to
+   * `upTo` were not replayed. Fetch them from the REST API (`ParleyClient.eventsAfter`).
+   */
+  gap: [{ after: number; upTo: number }];
   /** Errors not tied to a request: throttling notices, terminal connection failures. */
   error: [ParleyError];
 }
@@ -227,6 +232,9 @@ export class RealtimeLink extends TypedEmitter<LinkEvents> {
       });
       if (this.socket !== ws) return;
       // Nothing to replay: continue from the server's head (history comes from the REST API).
+      if (welcome.resume === 'expired' && this.lastSeq !== null && this.lastSeq < welcome.lastSeq) {
+        this.emit('gap', { after: this.lastSeq, upTo: welcome.lastSeq });
+      }
       if (welcome.resume !== 'resumed' || this.lastSeq === null) this.lastSeq = welcome.lastSeq;
       this.welcomed = true;
       this.greeted = ws;

@@ -3,9 +3,10 @@
  * durable events to a user's sessions, fans presence changes out to watcher sets, and runs the one
  * heartbeat sweep for all connections (no timer per connection).
  *
- * Heartbeat: clients ping every `heartbeatMs` (the SDK does); any frame counts as liveness. A connection
- * silent for one interval gets a WebSocket ping (browsers answer it without script); silent for two, it
- * is dropped. A connection that has not said hello within one interval is closed.
+ * Heartbeat: clients ping every `heartbeatMs` (the SDK does); any frame counts as liveness. The sweep
+ * runs every half interval: a connection silent for one interval gets a WebSocket ping (browsers answer
+ * it without script), so it has at least half an interval to answer before it has been silent for two,
+ * when it is dropped. A connection that has not said hello within one interval is closed.
  */
 import type { Logger } from 'pino';
 import { RealtimeCloseCodes } from '@parley/protocol';
@@ -51,7 +52,7 @@ export class RealtimeHub {
     deps.gateway.onConnection((c) => this.accept(c));
     deps.presence.onChange((tenantId, _userId, presence) => this.watchers.push(tenantId, presence));
     this.unsubscribe.push(deps.bus.subscribe('user.event', (e) => this.deliver(e.userId, e.tenantId, e)));
-    const beat = setInterval(() => this.sweep(), deps.limits.heartbeatMs);
+    const beat = setInterval(() => this.sweep(), deps.limits.heartbeatMs / 2);
     beat.unref();
     const prune = setInterval(() => {
       deps.events.prune(Date.now() - deps.eventRetention * 1000).catch((err: unknown) => deps.log.warn({ err }, 'event log prune failed'));
@@ -100,7 +101,7 @@ export class RealtimeHub {
       const silent = now - s.lastSeen;
       if (s.state === 'connecting' && now - s.openedAt > hb) s.socket.close(RealtimeCloseCodes.policy, 'no hello');
       else if (silent > 2 * hb) s.socket.terminate();
-      else if (silent > hb) s.socket.ping();
+      else if (silent >= hb) s.socket.ping();
     }
   }
 

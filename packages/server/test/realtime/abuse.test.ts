@@ -107,7 +107,9 @@ describe('realtime abuse', () => {
     await alive();
   });
 
-  test('a socket that never says hello is closed; one that goes silent is dropped', async () => {
+  test('a socket that never says hello is closed; one that goes silent is dropped; an idle one that answers pings stays', async () => {
+    const idle = await rawSocket(s, t.user.token);
+    idle.ws.send(JSON.stringify({ t: 'hello', id: 1, v: 1 }));
     const { closed } = await rawSocket(s, t.user.token);
     assert.equal(await closed, 1008);
     // autoPong off: this client neither sends frames nor answers the server's pings.
@@ -118,6 +120,10 @@ describe('realtime abuse', () => {
     const started = Date.now();
     assert.equal(await gone, 1006);
     assert.ok(Date.now() - started >= 300, 'not before the heartbeat timeout');
+    // Sends nothing after hello, but its WebSocket layer answers the server's pings, as browsers do.
+    await new Promise((r) => setTimeout(r, 1000));
+    assert.equal(idle.ws.readyState, WebSocket.OPEN);
+    idle.ws.close();
   });
 
   test('no token, a bad token, a revoked session: refused at the upgrade or cut, with codes', async () => {

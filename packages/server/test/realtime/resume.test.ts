@@ -135,6 +135,8 @@ describe('resume limits', () => {
 
   test('too many missed events: the resume is refused as expired and the REST API serves the history', async () => {
     const c = makeClient(s, t.user);
+    const gaps: Array<{ after: number; upTo: number }> = [];
+    c.client.on('gap', (g) => gaps.push(g));
     await c.client.connect();
     await notice(s, t.admin, t.user.id, 'seen');
     await c.waitEvents(1);
@@ -147,7 +149,8 @@ describe('resume limits', () => {
     assert.equal(w.lastSeq, 6);
     await sleep(100);
     assert.equal(c.events.length, 1, 'nothing replayed over the socket');
-    const page = await c.client.eventsAfter(1);
+    assert.deepEqual(gaps, [{ after: 1, upTo: 6 }]);
+    const page = await c.client.eventsAfter(gaps[0]!.after);
     assert.deepEqual(page.events.map((e) => e.seq), [2, 3, 4, 5, 6]);
     assert.equal(page.lastSeq, 6);
     // Live delivery continues from the head.
