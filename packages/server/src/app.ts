@@ -28,6 +28,8 @@ import { PresenceService } from './presence/presence-service.ts';
 import { UserTenants } from './presence/user-tenants.ts';
 import { ContactStore } from './contacts/contact-store.ts';
 import { contactRoutes } from './contacts/routes.ts';
+import { createBilling, type Billing } from './billing/billing.ts';
+import { operatorBillingRoutes, tenantBillingRoutes } from './billing/routes.ts';
 import { createLogger } from './log.ts';
 import { version } from './version.ts';
 import { startSipListener, type SipListener } from './sip/listener.ts';
@@ -44,6 +46,8 @@ export interface App {
   presence: PresenceService;
   events: EventLog;
   contacts: ContactStore;
+  /** Plans, licences, decks, wallet and credit control. */
+  billing: Billing;
   realtime: RealtimeHub;
   http: FastifyInstance;
   /** The route table (the tenant-wall tests are generated from it). */
@@ -76,6 +80,9 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const events = new EventLog(storage.db, bus);
   const presence = new PresenceService(bus, { graceMs: config.presenceGraceMs }, (err) => log.error({ err }, 'presence listener failed'));
   const contacts = new ContactStore(storage.db);
+  const billing = createBilling(storage);
+  // Releases reservations of calls that vanished without commit (see CreditControl.expireDue).
+  const stopBillingSweeper = billing.credit.startSweeper(30_000, (err) => log.error({ err }, 'billing expiry sweep failed'));
 
   const routes: AnyRoute[] = [];
   let openapi: unknown;
@@ -86,6 +93,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     ...operatorRoutes(directory, audit),
     ...contactRoutes({ contacts, events }),
     ...realtimeRoutes({ events, directory, presence }),
+    ...operatorBillingRoutes(billing, audit),
+    ...tenantBillingRoutes(billing, audit),
   );
   const http = buildHttp(routes, auth, { bodyLimit: config.bodyLimit, logger: log });
   const gateway = new RealtimeGateway(auth, bus, log, {
@@ -129,6 +138,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     presence,
     events,
     contacts,
+    billing,
     realtime,
     http,
     routes,
@@ -165,6 +175,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
         const grace = setTimeout(() => http.server.closeAllConnections(), config.shutdownGrace * 1000);
         await http.close();
         clearTimeout(grace);
+        stopBillingSweeper();
         await storage.close();
       })();
       return closing;

@@ -187,8 +187,10 @@ export class PlanCatalog {
     if (Number(r.numDeletedRows) === 0) throw new BillingError('not_found', `user ${userId} holds no seat of plan ${planId}`);
   }
 
-  /** The plans assigned to a user, oldest assignment first. */
+  /** The plans assigned to a user, oldest assignment first; `not_found` for a user of another tenant. */
   async userPlans(tenantId: string, userId: string): Promise<Array<{ planId: string; assignedAt: number }>> {
+    const user = await this.db.selectFrom('users').select('id').where('id', '=', userId).where('tenant_id', '=', tenantId).executeTakeFirst();
+    if (!user) throw new BillingError('not_found', `no user ${userId} in this tenant`);
     const rows = await this.db
       .selectFrom('billing_assignments')
       .select(['plan_id', 'assigned_at'])
