@@ -296,11 +296,10 @@ export abstract class SipMessage {
   /** The message as bytes, ready for a transport. */
   serialize(): Buffer {
     const head = this.headText();
-    if (this.body.length === 0) return Buffer.from(head, 'utf8');
     const n = Buffer.byteLength(head, 'utf8');
-    const out = Buffer.allocUnsafe(n + this.body.length);
+    const out = slab(n + this.body.length);
     out.write(head, 0, 'utf8');
-    this.body.copy(out, n);
+    if (this.body.length > 0) this.body.copy(out, n);
     return out;
   }
 
@@ -310,6 +309,24 @@ export abstract class SipMessage {
 }
 
 const EMPTY = Buffer.alloc(0);
+
+/**
+ * Serialized messages are carved from 64 KiB slabs: one allocation per hundred or so messages
+ * instead of one per message, without touching the process-wide Buffer.poolSize.
+ */
+const SLAB_SIZE = 64 * 1024;
+let slabBuf = Buffer.allocUnsafe(SLAB_SIZE);
+let slabPos = 0;
+function slab(size: number): Buffer {
+  if (size > SLAB_SIZE / 4) return Buffer.allocUnsafe(size);
+  if (slabPos + size > SLAB_SIZE) {
+    slabBuf = Buffer.allocUnsafe(SLAB_SIZE);
+    slabPos = 0;
+  }
+  const out = slabBuf.subarray(slabPos, slabPos + size);
+  slabPos = (slabPos + size + 7) & ~7;
+  return out;
+}
 
 function missing(h: string): SipParseError {
   return new SipParseError('SIP_MISSING_HEADER', `missing ${h}`, { header: h });

@@ -64,35 +64,31 @@ export interface AudioEndpoint {
   direction?: 'sendrecv' | 'sendonly' | 'recvonly' | 'inactive';
 }
 
+/**
+ * Writes a one-session SDP with the given media lines directly (RFC 4566 section 5 field order).
+ * Faster than a generic writer on the per-call path; the output parses back through sdp-transform.
+ */
+function formatSdp(address: string, sessionId: number, sessionVersion: number, media: string[]): string {
+  const ip = address.includes(':') ? 'IP6' : 'IP4';
+  return (
+    `v=0\r\no=- ${sessionId} ${sessionVersion} IN ${ip} ${address}\r\ns=-\r\nc=IN ${ip} ${address}\r\nt=0 0\r\n` +
+    media.join('')
+  );
+}
+
+function audioMedia(port: number, protocol: string, codecs: Codec[], direction: string): string {
+  let m = `m=audio ${port} ${protocol} ${codecs.map((c) => c.payload).join(' ')}\r\n`;
+  for (const c of codecs) m += `a=rtpmap:${c.payload} ${c.name}/${c.rate}${c.channels ? '/' + c.channels : ''}\r\n`;
+  for (const c of codecs) if (c.fmtp) m += `a=fmtp:${c.payload} ${c.fmtp}\r\n`;
+  return m + `a=${direction}\r\n`;
+}
+
 /** An SDP offer with one audio stream (RFC 3264 section 5). */
 export function createAudioOffer(ep: AudioEndpoint): string {
   const id = ep.sessionId ?? Math.floor(Date.now() / 1000);
-  const desc: SessionDescription = {
-    version: 0,
-    origin: {
-      username: '-',
-      sessionId: id,
-      sessionVersion: ep.sessionVersion ?? id,
-      netType: 'IN',
-      ipVer: ep.address.includes(':') ? 6 : 4,
-      address: ep.address,
-    },
-    name: '-',
-    connection: { version: ep.address.includes(':') ? 6 : 4, ip: ep.address },
-    timing: { start: 0, stop: 0 },
-    media: [
-      {
-        type: 'audio',
-        port: ep.port,
-        protocol: 'RTP/AVP',
-        payloads: ep.codecs.map((c) => c.payload).join(' '),
-        rtp: ep.codecs.map((c) => ({ payload: c.payload, codec: c.name, rate: c.rate })),
-        fmtp: ep.codecs.filter((c) => c.fmtp).map((c) => ({ payload: c.payload, config: c.fmtp! })),
-        direction: ep.direction ?? 'sendrecv',
-      },
-    ],
-  };
-  return writeSdp(desc);
+  return formatSdp(ep.address, id, ep.sessionVersion ?? id, [
+    audioMedia(ep.port, 'RTP/AVP', ep.codecs, ep.direction ?? 'sendrecv'),
+  ]);
 }
 
 /** The negotiated result of an answer. */
@@ -121,43 +117,19 @@ export function answerAudioOffer(offerText: string, local: AudioEndpoint): Audio
   const wanted = new Set(local.codecs.map((c) => `${c.name.toLowerCase()}/${c.rate}`));
   let chosen: Codec[] | undefined;
   let remote: AudioAnswer['remote'] | undefined;
-  const media: MediaDescription[] = offer.media.map((m) => {
-    const take =
-      chosen === undefined && m.type === 'audio' && m.port !== 0 && /^RTP\/AVP$/i.test(m.protocol);
+  const media: string[] = offer.media.map((m) => {
+    const take = chosen === undefined && m.type === 'audio' && m.port !== 0 && /^RTP\/AVP$/i.test(m.protocol);
     const common = take ? codecsOf(m).filter((c) => wanted.has(`${c.name.toLowerCase()}/${c.rate}`)) : [];
     if (take && common.some((c) => c.name.toLowerCase() !== 'telephone-event')) {
       chosen = common;
-      const ip = m.connection?.ip ?? offer.connection?.ip ?? '';
-      remote = { address: ip, port: m.port };
+      remote = { address: m.connection?.ip ?? offer.connection?.ip ?? '', port: m.port };
       const dir = (m.direction ?? offer.direction ?? 'sendrecv') as keyof typeof OPPOSITE;
-      return {
-        type: 'audio',
-        port: local.port,
-        protocol: m.protocol,
-        payloads: common.map((c) => c.payload).join(' '),
-        rtp: common.map((c) => ({ payload: c.payload, codec: c.name, rate: c.rate })),
-        fmtp: common.filter((c) => c.fmtp).map((c) => ({ payload: c.payload, config: c.fmtp! })),
-        direction: OPPOSITE[dir] ?? 'sendrecv',
-      };
+      return audioMedia(local.port, m.protocol, common, OPPOSITE[dir] ?? 'sendrecv');
     }
-    return { type: m.type, port: 0, protocol: m.protocol, payloads: String(m.payloads ?? '0'), rtp: [], fmtp: [] };
+    // Rejected stream (RFC 3264 section 6): port 0, the offered formats repeated.
+    return `m=${m.type} 0 ${m.protocol} ${String(m.payloads ?? '0')}\r\n`;
   });
   if (!chosen || !remote) return undefined;
   const id = local.sessionId ?? Math.floor(Date.now() / 1000);
-  const answer: SessionDescription = {
-    version: 0,
-    origin: {
-      username: '-',
-      sessionId: id,
-      sessionVersion: local.sessionVersion ?? id,
-      netType: 'IN',
-      ipVer: local.address.includes(':') ? 6 : 4,
-      address: local.address,
-    },
-    name: '-',
-    connection: { version: local.address.includes(':') ? 6 : 4, ip: local.address },
-    timing: { start: 0, stop: 0 },
-    media,
-  };
-  return { sdp: writeSdp(answer), codecs: chosen, remote };
+  return { sdp: formatSdp(local.address, id, local.sessionVersion ?? id, media), codecs: chosen, remote };
 }
