@@ -25,7 +25,9 @@ const flag = (name: string) => args.indexOf(name);
 const PAIRS = Number(args.find((a) => /^\d+$/.test(a)) ?? 200_000);
 const pgUrl = flag('--pg') >= 0 ? args[flag('--pg') + 1] : undefined;
 const TENANTS = 100;
-const CONCURRENCY = (flag('--concurrency') >= 0 ? args[flag('--concurrency') + 1] : '1,8,32').split(',').map(Number);
+const CONCURRENCY = (flag('--concurrency') >= 0 ? args[flag('--concurrency') + 1] : '1,8,32')
+  .split(',')
+  .map(Number);
 let callSeq = 0;
 
 const DECK = [
@@ -53,10 +55,33 @@ async function setup(storage: Storage): Promise<void> {
   const now = Date.now();
   for (let t = 0; t < TENANTS; t++) {
     const tid = `bt${t}`;
-    await storage.db.insertInto('tenants').values({ id: tid, name: tid, country: 'GB', time_zone: 'Europe/London', is_operator: 0, created_at: now }).execute();
+    await storage.db
+      .insertInto('tenants')
+      .values({
+        id: tid,
+        name: tid,
+        country: 'GB',
+        time_zone: 'Europe/London',
+        is_operator: 0,
+        created_at: now,
+      })
+      .execute();
     await storage.db
       .insertInto('users')
-      .values({ id: `${tid}-u`, tenant_id: tid, address: `u@${tid}.example`, display_name: 'u', search_name: 'u', title: null, department: null, role: 'user', enabled: 1, password_hash: null, created_at: now, updated_at: now })
+      .values({
+        id: `${tid}-u`,
+        tenant_id: tid,
+        address: `u@${tid}.example`,
+        display_name: 'u',
+        search_name: 'u',
+        title: null,
+        department: null,
+        role: 'user',
+        enabled: 1,
+        password_hash: null,
+        created_at: now,
+        updated_at: now,
+      })
       .execute();
     await billing.plans.setSeats(tid, plan.id, 1000);
     await billing.plans.assign(tid, `${tid}-u`, plan.id);
@@ -68,7 +93,11 @@ async function setup(storage: Storage): Promise<void> {
  * Runs `pairs` authorise + commit pairs from `concurrency` simultaneous call loops (each loop one call
  * at a time, as a trunk's calls arrive independently); returns pair latencies in ns.
  */
-async function run(storage: Storage, pairs: number, concurrency: number): Promise<{ seconds: number; lat: Float64Array; refused: number }> {
+async function run(
+  storage: Storage,
+  pairs: number,
+  concurrency: number,
+): Promise<{ seconds: number; lat: Float64Array; refused: number }> {
   const billing = createBilling(storage);
   const lat = new Float64Array(pairs);
   let refused = 0;
@@ -105,15 +134,21 @@ async function check(storage: Storage): Promise<string[]> {
   const problems: string[] = [];
   const accounts = await storage.db.selectFrom('billing_accounts').selectAll().execute();
   for (const a of accounts) {
-    const ledger = await storage.db.selectFrom('billing_ledger').select((eb) => eb.fn.sum<number>('amount_micros').as('s')).where('tenant_id', '=', a.tenant_id).executeTakeFirstOrThrow();
+    const ledger = await storage.db
+      .selectFrom('billing_ledger')
+      .select((eb) => eb.fn.sum<number>('amount_micros').as('s'))
+      .where('tenant_id', '=', a.tenant_id)
+      .executeTakeFirstOrThrow();
     const held = await storage.db
       .selectFrom('billing_reservations')
       .select((eb) => eb.fn.sum<number>('held_credit_micros').as('s'))
       .where('tenant_id', '=', a.tenant_id)
       .where('state', '=', 'held')
       .executeTakeFirstOrThrow();
-    if (Number(ledger.s ?? 0) !== Number(a.balance_micros)) problems.push(`${a.tenant_id}: balance ${a.balance_micros} but ledger sums to ${ledger.s}`);
-    if (Number(held.s ?? 0) !== Number(a.held_micros)) problems.push(`${a.tenant_id}: held ${a.held_micros} but reservations hold ${held.s}`);
+    if (Number(ledger.s ?? 0) !== Number(a.balance_micros))
+      problems.push(`${a.tenant_id}: balance ${a.balance_micros} but ledger sums to ${ledger.s}`);
+    if (Number(held.s ?? 0) !== Number(a.held_micros))
+      problems.push(`${a.tenant_id}: held ${a.held_micros} but reservations hold ${held.s}`);
     if (Number(a.balance_micros) < 0) problems.push(`${a.tenant_id}: negative balance`);
   }
   return problems;
@@ -128,7 +163,9 @@ function baseline(dir: string, pairs: number): number {
   const db = new SQLite(join(dir, 'baseline.db'));
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');
-  db.exec('create table a (id text primary key, bal integer not null); create table l (seq integer primary key autoincrement, id text unique, t text, amt integer, at integer)');
+  db.exec(
+    'create table a (id text primary key, bal integer not null); create table l (seq integer primary key autoincrement, id text unique, t text, amt integer, at integer)',
+  );
   const ins0 = db.prepare('insert into a values (?, 0)');
   for (let i = 0; i < TENANTS; i++) ins0.run(`t${i}`);
   const sel = db.prepare('select bal from a where id = ?');
@@ -150,7 +187,8 @@ function baseline(dir: string, pairs: number): number {
   return pairs / seconds;
 }
 
-const pct = (sorted: Float64Array, p: number) => sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))] / 1e6;
+const pct = (sorted: Float64Array, p: number) =>
+  sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))] / 1e6;
 
 if (flag('--child') >= 0) {
   // The kill-check child: run until killed.
@@ -161,16 +199,31 @@ if (flag('--child') >= 0) {
   const setupStorage = openStorage({ dataDir: dir });
   await setup(setupStorage);
   await setupStorage.close();
-  const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--child', dir], { stdio: 'inherit' });
+  const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--child', dir], {
+    stdio: 'inherit',
+  });
   await new Promise((r) => setTimeout(r, 4000));
   child.kill('SIGKILL');
   await new Promise((r) => child.on('exit', r));
   const storage = openStorage({ dataDir: dir });
-  const committed = await storage.db.selectFrom('billing_rated_calls').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
-  const open = await storage.db.selectFrom('billing_reservations').select((eb) => eb.fn.countAll<number>().as('n')).where('state', '=', 'held').executeTakeFirstOrThrow();
+  const committed = await storage.db
+    .selectFrom('billing_rated_calls')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .executeTakeFirstOrThrow();
+  const open = await storage.db
+    .selectFrom('billing_reservations')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .where('state', '=', 'held')
+    .executeTakeFirstOrThrow();
   const problems = await check(storage);
-  console.log(`kill -9 after 4 s: ${committed.n} calls committed survived, ${open.n} reservation(s) left held (released later by expiry)`);
-  console.log(problems.length ? `INCONSISTENT:\n  ${problems.join('\n  ')}` : 'every wallet balances against its ledger and held reservations');
+  console.log(
+    `kill -9 after 4 s: ${committed.n} calls committed survived, ${open.n} reservation(s) left held (released later by expiry)`,
+  );
+  console.log(
+    problems.length
+      ? `INCONSISTENT:\n  ${problems.join('\n  ')}`
+      : 'every wallet balances against its ledger and held reservations',
+  );
   await storage.close();
   rmSync(dir, { recursive: true, force: true });
   if (problems.length) process.exit(1);
@@ -200,8 +253,12 @@ if (flag('--child') >= 0) {
     storage.engine === 'sqlite'
       ? `SQLite WAL, synchronous=NORMAL, ${checkpointer ? 'checkpoints in a worker thread' : 'checkpoints inline (SQLite default)'}`
       : 'PostgreSQL (pg pool)';
-  console.log(`bench/credit-control on ${cpus()[0]?.model ?? 'unknown CPU'}, Node ${process.version}, ${mode}`);
-  console.log(`${TENANTS} tenants, 4 destinations, 2 committed transactions per pair (authorise; commit with ledger entry and rated call)`);
+  console.log(
+    `bench/credit-control on ${cpus()[0]?.model ?? 'unknown CPU'}, Node ${process.version}, ${mode}`,
+  );
+  console.log(
+    `${TENANTS} tenants, 4 destinations, 2 committed transactions per pair (authorise; commit with ledger entry and rated call)`,
+  );
   for (const concurrency of CONCURRENCY) {
     await run(storage, Math.min(10_000, PAIRS), concurrency); // warm-up
     const { seconds, lat, refused } = await run(storage, PAIRS, concurrency);
@@ -214,10 +271,18 @@ if (flag('--child') >= 0) {
   console.log('targets: >= 10,000 pairs/s, p99 <= 2 ms');
   if (storage.engine === 'sqlite') {
     const ref = baseline(dir, 20_000);
-    console.log(`machine reference now (raw better-sqlite3, 2 minimal transactions per pair, same disk): ${Math.round(ref).toLocaleString('en-US')} pairs/s; load average ${loadavg().map((x) => x.toFixed(1)).join(' ')} on ${cpus().length} CPUs`);
+    console.log(
+      `machine reference now (raw better-sqlite3, 2 minimal transactions per pair, same disk): ${Math.round(ref).toLocaleString('en-US')} pairs/s; load average ${loadavg()
+        .map((x) => x.toFixed(1))
+        .join(' ')} on ${cpus().length} CPUs`,
+    );
   }
   const problems = await check(storage);
-  console.log(problems.length ? `INCONSISTENT: ${problems.slice(0, 5).join('; ')}` : 'wallets balance against ledgers and held reservations');
+  console.log(
+    problems.length
+      ? `INCONSISTENT: ${problems.slice(0, 5).join('; ')}`
+      : 'wallets balance against ledgers and held reservations',
+  );
   await checkpointer?.stop();
   await storage.close();
   if (dropDb) await dropDb();

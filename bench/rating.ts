@@ -9,7 +9,10 @@
  */
 import { cpus } from 'node:os';
 import type { CallRecord } from '../packages/server/src/billing/call-record.ts';
-import { DESTINATION_CLASSES, type DestinationClass } from '../packages/server/src/billing/destination-class.ts';
+import {
+  DESTINATION_CLASSES,
+  type DestinationClass,
+} from '../packages/server/src/billing/destination-class.ts';
 import { MemoryRater, type MemoryTenant } from '../packages/server/src/billing/memory-rater.ts';
 import { DeckVersion, RateDeck, type RateRow } from '../packages/server/src/billing/rate-deck.ts';
 
@@ -54,12 +57,20 @@ const deck = new RateDeck('bench', 'bench', 'sell');
 const t0 = Date.UTC(2026, 0, 1);
 const buildStart = process.hrtime.bigint();
 deck.addVersion(new DeckVersion('bench', 1, 0, rows));
-deck.addVersion(new DeckVersion('bench', 2, t0 + 20 * 86_400_000, rows.map((r) => ({ ...r, ratePerMinute: r.ratePerMinute + 1 }))));
+deck.addVersion(
+  new DeckVersion(
+    'bench',
+    2,
+    t0 + 20 * 86_400_000,
+    rows.map((r) => ({ ...r, ratePerMinute: r.ratePerMinute + 1 })),
+  ),
+);
 const buildMs = Number(process.hrtime.bigint() - buildStart) / 1e6;
 
 const tenants = new Map<string, MemoryTenant>();
 const zones = ['Europe/London', 'America/New_York', 'Asia/Tokyo', 'Australia/Sydney'];
-for (let i = 0; i < 100; i++) tenants.set(`t${i}`, { country: 'GB', timeZone: zones[i % zones.length], sellDeck: deck });
+for (let i = 0; i < 100; i++)
+  tenants.set(`t${i}`, { country: 'GB', timeZone: zones[i % zones.length], sellDeck: deck });
 
 // Records: destinations extend a random deck prefix to a full number; two months of start instants.
 const records: CallRecord[] = new Array(RECORDS);
@@ -113,7 +124,11 @@ const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
 
 console.log(`bench/rating on ${cpus()[0]?.model ?? 'unknown CPU'} (one core), Node ${process.version}`);
 console.log(`deck: ${PREFIXES} prefixes x 2 versions, index built in ${buildMs.toFixed(0)} ms`);
-console.log(`records: ${RECORDS} (20% inbound, 10% unanswered), 100 tenants in 4 time zones, pool minutes drawn per round: ${poolMinutes}`);
+console.log(
+  `records: ${RECORDS} (20% inbound, 10% unanswered), 100 tenants in 4 time zones, pool minutes drawn per round: ${poolMinutes}`,
+);
 console.log(`rounds (records/s): ${rates.map(fmt).join(', ')}`);
-console.log(`records rated per second: best ${fmt(sorted[sorted.length - 1])}, median ${fmt(sorted[Math.floor(sorted.length / 2)])} (target >= 500,000)`);
+console.log(
+  `records rated per second: best ${fmt(sorted[sorted.length - 1])}, median ${fmt(sorted[Math.floor(sorted.length / 2)])} (target >= 500,000)`,
+);
 console.log(`total charged per round: ${amount} micro-units`);

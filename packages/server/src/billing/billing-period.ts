@@ -35,7 +35,10 @@ function formatter(timeZone: string): Intl.DateTimeFormat {
 }
 
 /** Local wall-clock fields of instant `t` in `timeZone`. */
-function localFields(t: number, timeZone: string): { y: number; mo: number; d: number; h: number; mi: number; s: number } {
+function localFields(
+  t: number,
+  timeZone: string,
+): { y: number; mo: number; d: number; h: number; mi: number; s: number } {
   const out = { y: 0, mo: 0, d: 0, h: 0, mi: 0, s: 0 };
   for (const p of formatter(timeZone).formatToParts(t)) {
     if (p.type === 'year') out.y = Number(p.value);
@@ -52,7 +55,7 @@ function localFields(t: number, timeZone: string): { y: number; mo: number; d: n
 function offsetAt(t: number, timeZone: string): number {
   const f = localFields(t, timeZone);
   const asUtc = Date.UTC(f.y, f.mo - 1, f.d, f.h, f.mi, f.s);
-  return asUtc - (t - (t % 1000 + 1000) % 1000);
+  return asUtc - (t - (((t % 1000) + 1000) % 1000));
 }
 
 /** The instant of local midnight starting day 1 of month `mo` (1-12) of year `y` in `timeZone`. */

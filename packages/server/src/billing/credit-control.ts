@@ -28,7 +28,14 @@
  */
 import type { CallRecord } from './call-record.ts';
 import { PeriodClock } from './billing-period.ts';
-import type { CallContext, CloseDecision, CreditStore, ExtendDecision, OpenDecision, PoolState } from './credit-store.ts';
+import type {
+  CallContext,
+  CloseDecision,
+  CreditStore,
+  ExtendDecision,
+  OpenDecision,
+  PoolState,
+} from './credit-store.ts';
 import { isEmergencyShortCode, normaliseDestination, type DestinationClass } from './destination-class.ts';
 import { BillingError, type RefusalCode } from './errors.ts';
 import { boundaryAtOrBelow } from './increments.ts';
@@ -66,7 +73,14 @@ export interface AuthoriseRequest {
 
 export type Authorisation =
   | { ok: false; code: RefusalCode; message: string }
-  | { ok: true; emergency: true; reservationId: null; grantedSeconds: null; maxSeconds: null; cls: 'emergency' }
+  | {
+      ok: true;
+      emergency: true;
+      reservationId: null;
+      grantedSeconds: null;
+      maxSeconds: null;
+      cls: 'emergency';
+    }
   | {
       ok: true;
       emergency: false;
@@ -87,7 +101,9 @@ export type Authorisation =
     };
 
 /** A successful preview: the first slice `authorise` would reserve, but nothing is held. */
-export type AuthorisationPreview = Omit<Extract<Authorisation, { emergency: false }>, 'reservationId'> & { reservationId: null };
+export type AuthorisationPreview = Omit<Extract<Authorisation, { emergency: false }>, 'reservationId'> & {
+  reservationId: null;
+};
 
 export type Extension =
   | { ok: true; grantedSeconds: number; heldPoolMinutes: number; heldCredits: Micros }
@@ -126,7 +142,8 @@ export class CreditControl {
     this.maxCall = opts.maxCallSeconds ?? 4 * 3600;
     this.grace = opts.graceSeconds ?? 180;
     this.now = opts.now ?? Date.now;
-    if (!(this.slice >= 1 && this.maxCall >= 1 && this.grace >= 0)) throw new RangeError('invalid credit-control options');
+    if (!(this.slice >= 1 && this.maxCall >= 1 && this.grace >= 0))
+      throw new RangeError('invalid credit-control options');
   }
 
   /** Refuses (coded) or reserves the first slice of a call. */
@@ -143,10 +160,17 @@ export class CreditControl {
     return this.evaluate(req, false);
   }
 
-  private async evaluate(req: AuthoriseRequest, reserve: boolean): Promise<Authorisation | AuthorisationPreview> {
+  private async evaluate(
+    req: AuthoriseRequest,
+    reserve: boolean,
+  ): Promise<Authorisation | AuthorisationPreview> {
     const now = this.now();
     const digits = normaliseDestination(req.destination);
-    if (digits === null) throw new BillingError('invalid_destination', `"${req.destination}" is not an E.164 number or a short code`);
+    if (digits === null)
+      throw new BillingError(
+        'invalid_destination',
+        `"${req.destination}" is not an E.164 number or a short code`,
+      );
     if (isEmergencyShortCode(digits)) return emergency();
     const ctx = await this.store.callContext(req.tenantId, req.userId);
     if (!ctx) throw new BillingError('not_found', `no enabled user ${req.userId} in tenant ${req.tenantId}`);
@@ -157,10 +181,16 @@ export class CreditControl {
     const calling = ctx.plans.filter((p) => p.services.includes('calling'));
     if (calling.length === 0) return refuse('no_licence', 'the user holds no calling licence');
     if (!row || !version) return refuse('no_rate', `no rate for ${req.destination}`);
-    if (!calling.some((p) => p.allowedClasses.includes(row.cls))) return refuse('class_not_allowed', `the user's plans do not allow ${row.cls} calls`);
-    if (row.cls === 'premium' && !ctx.tenant.premiumEnabled) return refuse('premium_blocked', 'premium-rate destinations are blocked for this tenant');
+    if (!calling.some((p) => p.allowedClasses.includes(row.cls)))
+      return refuse('class_not_allowed', `the user's plans do not allow ${row.cls} calls`);
+    if (row.cls === 'premium' && !ctx.tenant.premiumEnabled)
+      return refuse('premium_blocked', 'premium-rate destinations are blocked for this tenant');
 
-    const poolKey: PoolKey = { country: req.callerCountry ?? ctx.tenant.country, cls: row.cls, period: this.clock.at(now, ctx.tenant.timeZone).key };
+    const poolKey: PoolKey = {
+      country: req.callerCountry ?? ctx.tenant.country,
+      cls: row.cls,
+      period: this.clock.at(now, ctx.tenant.timeZone).key,
+    };
     let maxSeconds = 0;
     let preview = null as { grantedSeconds: number; heldPoolMinutes: number; heldCredits: Micros } | null;
     const decision = await this.store.open(req.tenantId, poolKey, (s): OpenDecision => {
@@ -168,10 +198,18 @@ export class CreditControl {
       const limit = this.cap(affordableSeconds(row, poolFree, s.account.balance - s.account.held), row);
       maxSeconds = limit;
       const granted = this.nextGrant(0, limit, row);
-      if (granted === 0) return { refuse: 'insufficient_funds', message: 'no minutes and not enough credit for the first increment' };
+      if (granted === 0)
+        return {
+          refuse: 'insufficient_funds',
+          message: 'no minutes and not enough credit for the first increment',
+        };
       const minutes = Math.min(poolFree, Math.ceil(granted / 60));
       if (!reserve) {
-        preview = { grantedSeconds: granted, heldPoolMinutes: minutes, heldCredits: creditsFor(row, granted, minutes) };
+        preview = {
+          grantedSeconds: granted,
+          heldPoolMinutes: minutes,
+          heldCredits: creditsFor(row, granted, minutes),
+        };
         return { refuse: 'insufficient_funds', message: 'preview: nothing reserved' };
       }
       const reservation: Reservation = {
@@ -234,21 +272,39 @@ export class CreditControl {
     const now = this.now();
     const { reservation: before, decision } = await this.store.extend(reservationId, (s): ExtendDecision => {
       const r = s.reservation;
-      if (r.state !== 'held') throw new BillingError('reservation_closed', `reservation ${r.id} is ${r.state}`);
+      if (r.state !== 'held')
+        throw new BillingError('reservation_closed', `reservation ${r.id} is ${r.state}`);
       const poolTotal = r.heldPoolMinutes + (r.pool ? freeMinutes(s.pool) : 0);
-      const limit = this.cap(affordableSeconds(r.rate, poolTotal, r.heldCredits + s.account.balance - s.account.held), r.rate);
+      const limit = this.cap(
+        affordableSeconds(r.rate, poolTotal, r.heldCredits + s.account.balance - s.account.held),
+        r.rate,
+      );
       const granted = this.nextGrant(r.grantedSeconds, limit, r.rate);
-      if (granted <= r.grantedSeconds) return { refuse: 'insufficient_funds', message: 'no minutes and no credit for another slice: end the call at its grant' };
+      if (granted <= r.grantedSeconds)
+        return {
+          refuse: 'insufficient_funds',
+          message: 'no minutes and no credit for another slice: end the call at its grant',
+        };
       const minutes = Math.max(r.heldPoolMinutes, Math.min(poolTotal, Math.ceil(granted / 60)));
       const credits = Math.max(r.heldCredits, creditsFor(r.rate, granted, minutes));
       return {
         grantedSeconds: granted,
         addPoolMinutes: minutes - r.heldPoolMinutes,
         addCredits: credits - r.heldCredits,
-        expiresAt: Math.max(r.expiresAt, r.createdAt + (granted + this.grace) * 1000, now + this.grace * 1000),
+        expiresAt: Math.max(
+          r.expiresAt,
+          r.createdAt + (granted + this.grace) * 1000,
+          now + this.grace * 1000,
+        ),
       };
     });
-    if ('refuse' in decision) return { ok: false, code: decision.refuse, message: decision.message, grantedSeconds: before.grantedSeconds };
+    if ('refuse' in decision)
+      return {
+        ok: false,
+        code: decision.refuse,
+        message: decision.message,
+        grantedSeconds: before.grantedSeconds,
+      };
     return {
       ok: true,
       grantedSeconds: decision.grantedSeconds,
@@ -265,13 +321,33 @@ export class CreditControl {
     const now = this.now();
     const { decision } = await this.store.close(reservationId, (s): CloseDecision => {
       const r = s.reservation;
-      if (r.state !== 'held') throw new BillingError('reservation_closed', `reservation ${r.id} is ${r.state}`);
-      if (record.tenantId !== r.tenantId) throw new BillingError('conflict', 'the record belongs to another tenant than the reservation');
-      const pools = r.pool && r.heldPoolMinutes > 0 ? { poolFor: () => ({ key: r.pool as PoolKey, minutesAvailable: r.heldPoolMinutes }) } : null;
-      const rated = rateWithRow(record, r.rate, { id: r.deckId, version: r.deckVersion, effectiveFrom: r.deckEffectiveFrom }, pools, r.grantedSeconds);
-      if (rated.amount > r.heldCredits) throw new Error(`bug: call ${record.id} costs ${rated.amount} but holds ${r.heldCredits}`);
+      if (r.state !== 'held')
+        throw new BillingError('reservation_closed', `reservation ${r.id} is ${r.state}`);
+      if (record.tenantId !== r.tenantId)
+        throw new BillingError('conflict', 'the record belongs to another tenant than the reservation');
+      const pools =
+        r.pool && r.heldPoolMinutes > 0
+          ? { poolFor: () => ({ key: r.pool as PoolKey, minutesAvailable: r.heldPoolMinutes }) }
+          : null;
+      const rated = rateWithRow(
+        record,
+        r.rate,
+        { id: r.deckId, version: r.deckVersion, effectiveFrom: r.deckEffectiveFrom },
+        pools,
+        r.grantedSeconds,
+      );
+      if (rated.amount > r.heldCredits)
+        throw new Error(`bug: call ${record.id} costs ${rated.amount} but holds ${r.heldCredits}`);
       const draw = rated.pool?.minutes ?? 0;
-      return { state: 'committed', at: now, charge: rated.amount, drawMinutes: draw, callId: record.id, rated, ledgerId: rated.amount > 0 ? newId('led') : null };
+      return {
+        state: 'committed',
+        at: now,
+        charge: rated.amount,
+        drawMinutes: draw,
+        callId: record.id,
+        rated,
+        ledgerId: rated.amount > 0 ? newId('led') : null,
+      };
     });
     return decision.rated as RatedCall;
   }
@@ -280,8 +356,20 @@ export class CreditControl {
   async release(reservationId: string): Promise<void> {
     const now = this.now();
     await this.store.close(reservationId, (s): CloseDecision => {
-      if (s.reservation.state !== 'held') throw new BillingError('reservation_closed', `reservation ${reservationId} is ${s.reservation.state}`);
-      return { state: 'released', at: now, charge: 0, drawMinutes: 0, callId: null, rated: null, ledgerId: null };
+      if (s.reservation.state !== 'held')
+        throw new BillingError(
+          'reservation_closed',
+          `reservation ${reservationId} is ${s.reservation.state}`,
+        );
+      return {
+        state: 'released',
+        at: now,
+        charge: 0,
+        drawMinutes: 0,
+        callId: null,
+        rated: null,
+        ledgerId: null,
+      };
     });
   }
 
@@ -292,8 +380,17 @@ export class CreditControl {
     for (const id of await this.store.dueReservations(now, limit)) {
       try {
         await this.store.close(id, (s): CloseDecision => {
-          if (s.reservation.state !== 'held' || s.reservation.expiresAt > now) throw new BillingError('reservation_closed', 'no longer due');
-          return { state: 'expired', at: now, charge: 0, drawMinutes: 0, callId: null, rated: null, ledgerId: null };
+          if (s.reservation.state !== 'held' || s.reservation.expiresAt > now)
+            throw new BillingError('reservation_closed', 'no longer due');
+          return {
+            state: 'expired',
+            at: now,
+            charge: 0,
+            drawMinutes: 0,
+            callId: null,
+            rated: null,
+            ledgerId: null,
+          };
         });
         n++;
       } catch (err) {
@@ -353,5 +450,12 @@ function refuse(code: RefusalCode, message: string): Authorisation {
 }
 
 function emergency(): Authorisation {
-  return { ok: true, emergency: true, reservationId: null, grantedSeconds: null, maxSeconds: null, cls: 'emergency' };
+  return {
+    ok: true,
+    emergency: true,
+    reservationId: null,
+    grantedSeconds: null,
+    maxSeconds: null,
+    cls: 'emergency',
+  };
 }

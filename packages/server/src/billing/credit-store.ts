@@ -36,7 +36,13 @@ export interface PlanGrant {
 
 /** Facts about a caller read before the transaction (they are not money). */
 export interface CallContext {
-  tenant: { id: string; country: string; timeZone: string; premiumEnabled: boolean; sellDeckId: string | null };
+  tenant: {
+    id: string;
+    country: string;
+    timeZone: string;
+    premiumEnabled: boolean;
+    sellDeckId: string | null;
+  };
   /** The user's assigned plans, oldest assignment first. */
   plans: PlanGrant[];
 }
@@ -95,20 +101,44 @@ export interface CreditStore {
   /** The tenant's facts and the user's plans; null when the user is not in the tenant. */
   callContext(tenantId: string, userId: string): Promise<CallContext | null>;
   /** Locks the account, reads the pool (if any), decides, and inserts the reservation with its holds. */
-  open(tenantId: string, pool: PoolKey | null, decide: (s: OpenSnapshot) => OpenDecision): Promise<OpenDecision>;
+  open(
+    tenantId: string,
+    pool: PoolKey | null,
+    decide: (s: OpenSnapshot) => OpenDecision,
+  ): Promise<OpenDecision>;
   /** Locks the reservation's account, decides the next slice and adds its holds. */
-  extend(reservationId: string, decide: (s: ReservationSnapshot) => ExtendDecision): Promise<{ reservation: Reservation; decision: ExtendDecision }>;
+  extend(
+    reservationId: string,
+    decide: (s: ReservationSnapshot) => ExtendDecision,
+  ): Promise<{ reservation: Reservation; decision: ExtendDecision }>;
   /** Locks, decides and closes a reservation: charges, draws, releases the rest, records the rated call. */
-  close(reservationId: string, decide: (s: ReservationSnapshot) => CloseDecision): Promise<{ reservation: Reservation; decision: CloseDecision }>;
+  close(
+    reservationId: string,
+    decide: (s: ReservationSnapshot) => CloseDecision,
+  ): Promise<{ reservation: Reservation; decision: CloseDecision }>;
   /** Ids of held reservations whose expiry is at or before `now`. */
   dueReservations(now: number, limit: number): Promise<string[]>;
   reservation(id: string): Promise<Reservation | null>;
 
   /** Adds `amount` (negative for a debit adjustment) to the balance; refuses to go below the holds. */
-  credit(tenantId: string, entry: { id: string; kind: 'top_up' | 'adjustment'; amount: Micros; reference: string | null; note: string | null; at: number }): Promise<LedgerEntry>;
+  credit(
+    tenantId: string,
+    entry: {
+      id: string;
+      kind: 'top_up' | 'adjustment';
+      amount: Micros;
+      reference: string | null;
+      note: string | null;
+      at: number;
+    },
+  ): Promise<LedgerEntry>;
   wallet(tenantId: string): Promise<WalletView>;
   ledger(tenantId: string, opts: { limit: number; beforeSeq?: number }): Promise<LedgerEntry[]>;
-  setAccountOptions(tenantId: string, opts: { premiumEnabled?: boolean; sellDeckId?: string | null }, at: number): Promise<void>;
+  setAccountOptions(
+    tenantId: string,
+    opts: { premiumEnabled?: boolean; sellDeckId?: string | null },
+    at: number,
+  ): Promise<void>;
   /** A pool's state for display; null when the tenant has no inclusion for it. */
   poolState(tenantId: string, key: PoolKey): Promise<PoolState | null>;
 }

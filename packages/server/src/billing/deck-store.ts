@@ -48,9 +48,13 @@ export class DeckStore implements DeckSource {
   }
 
   async createCarrier(name: string): Promise<Carrier> {
-    if (!name || name.length > 120) throw new BillingError('validation_failed', 'name must be 1 to 120 characters');
+    if (!name || name.length > 120)
+      throw new BillingError('validation_failed', 'name must be 1 to 120 characters');
     const c = { id: newId('car'), name, createdAt: this.now() };
-    await this.db.insertInto('billing_carriers').values({ id: c.id, name: c.name, created_at: c.createdAt }).execute();
+    await this.db
+      .insertInto('billing_carriers')
+      .values({ id: c.id, name: c.name, created_at: c.createdAt })
+      .execute();
     return c;
   }
 
@@ -61,21 +65,40 @@ export class DeckStore implements DeckSource {
 
   /** Creates an empty deck: a sell deck, or a cost deck of a carrier. */
   async createDeck(input: { name: string; kind: DeckKind; carrierId?: string | null }): Promise<DeckInfo> {
-    if (!input.name || input.name.length > 120) throw new BillingError('validation_failed', 'name must be 1 to 120 characters');
+    if (!input.name || input.name.length > 120)
+      throw new BillingError('validation_failed', 'name must be 1 to 120 characters');
     const carrierId = input.carrierId ?? null;
     if (input.kind === 'cost') {
       if (!carrierId) throw new BillingError('validation_failed', 'a cost deck needs its carrier');
-      const c = await this.db.selectFrom('billing_carriers').select('id').where('id', '=', carrierId).executeTakeFirst();
+      const c = await this.db
+        .selectFrom('billing_carriers')
+        .select('id')
+        .where('id', '=', carrierId)
+        .executeTakeFirst();
       if (!c) throw new BillingError('not_found', `no carrier ${carrierId}`);
     } else if (carrierId) throw new BillingError('validation_failed', 'a sell deck has no carrier');
-    const d: DeckInfo = { id: newId('deck'), name: input.name, kind: input.kind, carrierId, createdAt: this.now(), versions: [] };
-    await this.db.insertInto('billing_decks').values({ id: d.id, name: d.name, kind: d.kind, carrier_id: carrierId, created_at: d.createdAt }).execute();
+    const d: DeckInfo = {
+      id: newId('deck'),
+      name: input.name,
+      kind: input.kind,
+      carrierId,
+      createdAt: this.now(),
+      versions: [],
+    };
+    await this.db
+      .insertInto('billing_decks')
+      .values({ id: d.id, name: d.name, kind: d.kind, carrier_id: carrierId, created_at: d.createdAt })
+      .execute();
     return d;
   }
 
   async listDecks(): Promise<DeckInfo[]> {
     const decks = await this.db.selectFrom('billing_decks').selectAll().orderBy('name').execute();
-    const versions = await this.db.selectFrom('billing_deck_versions').selectAll().orderBy('version').execute();
+    const versions = await this.db
+      .selectFrom('billing_deck_versions')
+      .selectAll()
+      .orderBy('version')
+      .execute();
     return decks.map((d) => ({
       id: d.id,
       name: d.name,
@@ -84,7 +107,12 @@ export class DeckStore implements DeckSource {
       createdAt: Number(d.created_at),
       versions: versions
         .filter((v) => v.deck_id === d.id)
-        .map((v) => ({ version: v.version, effectiveFrom: Number(v.effective_from), importedAt: Number(v.imported_at), rowCount: v.row_count })),
+        .map((v) => ({
+          version: v.version,
+          effectiveFrom: Number(v.effective_from),
+          importedAt: Number(v.imported_at),
+          rowCount: v.row_count,
+        })),
     }));
   }
 
@@ -96,9 +124,18 @@ export class DeckStore implements DeckSource {
    * Imports `csv` as the deck's next version, in force from `effectiveFrom` (epoch ms). Throws
    * `deck_invalid` (with row numbers) and stores nothing when the file has any problem.
    */
-  async importVersion(deckId: string, csv: string, effectiveFrom: number): Promise<{ version: number; rows: number }> {
-    if (!Number.isSafeInteger(effectiveFrom) || effectiveFrom < 0) throw new BillingError('validation_failed', 'effectiveFrom must be an instant');
-    const deck = await this.db.selectFrom('billing_decks').select('id').where('id', '=', deckId).executeTakeFirst();
+  async importVersion(
+    deckId: string,
+    csv: string,
+    effectiveFrom: number,
+  ): Promise<{ version: number; rows: number }> {
+    if (!Number.isSafeInteger(effectiveFrom) || effectiveFrom < 0)
+      throw new BillingError('validation_failed', 'effectiveFrom must be an instant');
+    const deck = await this.db
+      .selectFrom('billing_decks')
+      .select('id')
+      .where('id', '=', deckId)
+      .executeTakeFirst();
     if (!deck) throw new BillingError('not_found', `no deck ${deckId}`);
     const rows = parseRateDeckCsv(csv);
     const at = this.now();
@@ -109,7 +146,16 @@ export class DeckStore implements DeckSource {
         .where('deck_id', '=', deckId)
         .executeTakeFirst();
       const v = Number(last?.v ?? 0) + 1;
-      await tx.insertInto('billing_deck_versions').values({ deck_id: deckId, version: v, effective_from: effectiveFrom, imported_at: at, row_count: rows.length }).execute();
+      await tx
+        .insertInto('billing_deck_versions')
+        .values({
+          deck_id: deckId,
+          version: v,
+          effective_from: effectiveFrom,
+          imported_at: at,
+          row_count: rows.length,
+        })
+        .execute();
       for (let i = 0; i < rows.length; i += BATCH) {
         await tx
           .insertInto('billing_deck_rates')
@@ -151,14 +197,18 @@ export class DeckStore implements DeckSource {
       .selectFrom('billing_deck_versions')
       .select((eb) => [eb.fn.countAll<number>().as('n'), eb.fn.max<number>('imported_at').as('m')])
       .executeTakeFirstOrThrow();
-    const decksGen = await this.db.selectFrom('billing_decks').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+    const decksGen = await this.db
+      .selectFrom('billing_decks')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .executeTakeFirstOrThrow();
     const g = `${gen.n}:${gen.m}:${decksGen.n}`;
     if (g === this.generation) {
       this.checkedAt = this.now();
       return;
     }
     const decks = await this.db.selectFrom('billing_decks').selectAll().execute();
-    for (const d of decks) if (!this.cache.has(d.id)) this.cache.set(d.id, new RateDeck(d.id, d.name, d.kind, d.carrier_id));
+    for (const d of decks)
+      if (!this.cache.has(d.id)) this.cache.set(d.id, new RateDeck(d.id, d.name, d.kind, d.carrier_id));
     const versions = await this.db.selectFrom('billing_deck_versions').selectAll().execute();
     for (const v of versions) {
       const deck = this.cache.get(v.deck_id);

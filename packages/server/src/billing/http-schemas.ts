@@ -9,9 +9,15 @@ import { DESTINATION_CLASSES } from './destination-class.ts';
 import { SERVICES } from './plans.ts';
 
 /** A non-negative decimal amount with at most 6 decimals. */
-export const Amount = z.string().trim().regex(/^\d{1,12}(\.\d{1,6})?$/, 'must be a decimal amount such as 12.50 (at most 6 decimals)');
+export const Amount = z
+  .string()
+  .trim()
+  .regex(/^\d{1,12}(\.\d{1,6})?$/, 'must be a decimal amount such as 12.50 (at most 6 decimals)');
 /** A signed decimal amount (adjustments). */
-export const SignedAmount = z.string().trim().regex(/^-?\d{1,12}(\.\d{1,6})?$/, 'must be a decimal amount such as -3.20');
+export const SignedAmount = z
+  .string()
+  .trim()
+  .regex(/^-?\d{1,12}(\.\d{1,6})?$/, 'must be a decimal amount such as -3.20');
 export const DestinationClass = z.enum(DESTINATION_CLASSES);
 export const Service = z.enum(SERVICES);
 
@@ -52,7 +58,14 @@ export const Deck = z.object({
   kind: z.enum(['sell', 'cost']),
   carrierId: z.string().nullable(),
   createdAt: z.string(),
-  versions: z.array(z.object({ version: z.number().int(), effectiveFrom: z.string(), importedAt: z.string(), rowCount: z.number().int() })),
+  versions: z.array(
+    z.object({
+      version: z.number().int(),
+      effectiveFrom: z.string(),
+      importedAt: z.string(),
+      rowCount: z.number().int(),
+    }),
+  ),
 });
 export const CreateDeckRequest = z.strictObject({
   name: z.string().trim().min(1).max(120),
@@ -65,18 +78,32 @@ export const ImportDeckRequest = z.strictObject({
   /** ISO 8601 instant from which this version replaces the previous one. */
   effectiveFrom: z.iso.datetime({ offset: true }),
 });
-export const ImportDeckResponse = z.object({ deckId: z.string(), version: z.number().int(), rows: z.number().int() });
+export const ImportDeckResponse = z.object({
+  deckId: z.string(),
+  version: z.number().int(),
+  rows: z.number().int(),
+});
 
 export const TenantAccountRequest = z.strictObject({
   sellDeckId: Id.nullable().optional(),
   premiumEnabled: z.boolean().optional(),
 });
-export const AdjustmentRequest = z.strictObject({ amount: SignedAmount, note: z.string().trim().min(1).max(500) });
+export const AdjustmentRequest = z.strictObject({
+  amount: SignedAmount,
+  note: z.string().trim().min(1).max(500),
+});
 
-export const Licence = z.object({ planId: z.string(), planName: z.string(), seats: z.number().int(), assigned: z.number().int() });
+export const Licence = z.object({
+  planId: z.string(),
+  planName: z.string(),
+  seats: z.number().int(),
+  assigned: z.number().int(),
+});
 export const SetSeatsRequest = z.strictObject({ planId: Id, seats: z.number().int().min(0).max(1_000_000) });
 export const AssignmentRequest = z.strictObject({ userId: Id, planId: Id });
-export const UserPlans = z.object({ items: z.array(z.object({ planId: z.string(), assignedAt: z.string() })) });
+export const UserPlans = z.object({
+  items: z.array(z.object({ planId: z.string(), assignedAt: z.string() })),
+});
 
 export const Wallet = z.object({
   balance: z.string(),

@@ -29,7 +29,10 @@ export class MemoryRater implements PoolSource {
   private readonly clock = new PeriodClock();
   private readonly state = new Map<string, TenantPools>();
   /** Reused answer of `poolFor` (see PoolSource). */
-  private readonly scratch: { key: PoolKey; minutesAvailable: number } = { key: { country: '', cls: 'domestic', period: '' }, minutesAvailable: 0 };
+  private readonly scratch: { key: PoolKey; minutesAvailable: number } = {
+    key: { country: '', cls: 'domestic', period: '' },
+    minutesAvailable: 0,
+  };
   private lastLeft: Int32Array | null = null;
 
   constructor(tenants: ReadonlyMap<string, MemoryTenant>) {

@@ -29,7 +29,9 @@ const DECIMAL = /^([+-])?(\d+)(?:\.(\d*))?$|^([+-])?\.(\d+)$/;
  * More than six decimals would need sub-micro precision, so it is refused rather than rounded.
  * Returns a coded error message instead of throwing so the deck importer can collect every problem.
  */
-export function parseDecimalMicros(text: string): { ok: true; value: Micros } | { ok: false; reason: string } {
+export function parseDecimalMicros(
+  text: string,
+): { ok: true; value: Micros } | { ok: false; reason: string } {
   const s = text.trim();
   const m = DECIMAL.exec(s);
   if (!m) return { ok: false, reason: `"${text}" is not a decimal number` };
@@ -87,8 +89,30 @@ export function secondsAffordable(ratePerMinute: Micros, budget: Micros): number
 
 /** ISO 4217 currencies whose minor unit is not two decimals (the common exceptions). */
 const MINOR_DIGITS: Record<string, number> = {
-  BHD: 3, BIF: 0, CLP: 0, DJF: 0, GNF: 0, IQD: 3, ISK: 0, JOD: 3, JPY: 0, KMF: 0, KRW: 0, KWD: 3, LYD: 3,
-  OMR: 3, PYG: 0, RWF: 0, TND: 3, UGX: 0, UYI: 0, VND: 0, VUV: 0, XAF: 0, XOF: 0, XPF: 0,
+  BHD: 3,
+  BIF: 0,
+  CLP: 0,
+  DJF: 0,
+  GNF: 0,
+  IQD: 3,
+  ISK: 0,
+  JOD: 3,
+  JPY: 0,
+  KMF: 0,
+  KRW: 0,
+  KWD: 3,
+  LYD: 3,
+  OMR: 3,
+  PYG: 0,
+  RWF: 0,
+  TND: 3,
+  UGX: 0,
+  UYI: 0,
+  VND: 0,
+  VUV: 0,
+  XAF: 0,
+  XOF: 0,
+  XPF: 0,
 };
 
 /** Decimal places of a currency's minor unit (2 unless listed otherwise). */

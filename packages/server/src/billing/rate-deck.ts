@@ -63,7 +63,8 @@ export function parseRateDeckCsv(text: string): RateRow[] {
   const add = (p: RowProblem) => {
     if (problems.length < MAX_PROBLEMS) problems.push(p);
   };
-  if (records.length === 0) throw new BillingError('deck_invalid', 'the file is empty', [{ row: 1, message: 'no header row' }]);
+  if (records.length === 0)
+    throw new BillingError('deck_invalid', 'the file is empty', [{ row: 1, message: 'no header row' }]);
   const header = records[0].fields.map((h) => h.trim().toLowerCase());
   const col: Record<string, number> = {};
   for (const name of DECK_COLUMNS) {
@@ -72,7 +73,8 @@ export function parseRateDeckCsv(text: string): RateRow[] {
     col[name] = at;
   }
   if (problems.length) throw invalid(problems);
-  if (records.length - 1 > MAX_ROWS) throw invalid([{ row: records[0].line, message: `more than ${MAX_ROWS} rows` }]);
+  if (records.length - 1 > MAX_ROWS)
+    throw invalid([{ row: records[0].line, message: `more than ${MAX_ROWS} rows` }]);
 
   const rows: RateRow[] = [];
   const seen = new Map<string, number>();
@@ -96,7 +98,11 @@ export function parseRateDeckCsv(text: string): RateRow[] {
     const destination = get('destination');
     if (destination.length > 200) fail('destination', 'destination name is longer than 200 characters');
     const cls = get('class').toLowerCase();
-    if (!isDestinationClass(cls)) fail('class', `unknown class "${get('class')}" (domestic, mobile, international, toll-free, premium, emergency)`);
+    if (!isDestinationClass(cls))
+      fail(
+        'class',
+        `unknown class "${get('class')}" (domestic, mobile, international, toll-free, premium, emergency)`,
+      );
     const price = (name: string): Micros => {
       const p = parseDecimalMicros(get(name));
       if (!p.ok) {
@@ -119,7 +125,16 @@ export function parseRateDeckCsv(text: string): RateRow[] {
     };
     const firstIncrement = increment('first_increment');
     const nextIncrement = increment('next_increment');
-    if (ok) rows.push({ prefix, destination, cls: cls as DestinationClass, ratePerMinute, connectionFee, firstIncrement, nextIncrement });
+    if (ok)
+      rows.push({
+        prefix,
+        destination,
+        cls: cls as DestinationClass,
+        ratePerMinute,
+        connectionFee,
+        firstIncrement,
+        nextIncrement,
+      });
   }
   if (problems.length) throw invalid(problems);
   if (rows.length === 0) throw invalid([{ row: records[0].line, message: 'the deck has no rates' }]);
@@ -127,7 +142,9 @@ export function parseRateDeckCsv(text: string): RateRow[] {
 }
 
 function invalid(problems: RowProblem[]): BillingError {
-  const first = problems.slice(0, 3).map((p) => `row ${p.row}${p.column ? ` (${p.column})` : ''}: ${p.message}`);
+  const first = problems
+    .slice(0, 3)
+    .map((p) => `row ${p.row}${p.column ? ` (${p.column})` : ''}: ${p.message}`);
   const more = problems.length > 3 ? ` and ${problems.length - 3} more` : '';
   return new BillingError('deck_invalid', `the deck was not imported: ${first.join('; ')}${more}`, problems);
 }
@@ -158,7 +175,8 @@ export class DeckVersion {
     this.index = new PrefixIndex(rows.length);
     this.classCodes = new Uint8Array(rows.length);
     rows.forEach((row, i) => {
-      if (this.index.insert(row.prefix, i) >= 0) throw new BillingError('deck_invalid', `duplicate prefix ${row.prefix}`);
+      if (this.index.insert(row.prefix, i) >= 0)
+        throw new BillingError('deck_invalid', `duplicate prefix ${row.prefix}`);
       this.classCodes[i] = CLASS_CODE[row.cls];
     });
   }

@@ -80,14 +80,28 @@ export interface Charge {
 export function charge(row: RateRow, duration: number, poolMinutes: number): Charge {
   const billable = billableSeconds(duration, row.firstIncrement, row.nextIncrement);
   if (billable === 0 || row.cls === 'emergency') {
-    return { billableSeconds: billable, poolMinutes: 0, poolSeconds: 0, creditSeconds: 0, connectionFeeCharged: false, amount: 0 };
+    return {
+      billableSeconds: billable,
+      poolMinutes: 0,
+      poolSeconds: 0,
+      creditSeconds: 0,
+      connectionFeeCharged: false,
+      amount: 0,
+    };
   }
   const minutes = poolMinutes > 0 ? Math.min(poolMinutes, Math.ceil(billable / 60)) : 0;
   const poolSeconds = Math.min(billable, minutes * 60);
   const creditSeconds = billable - poolSeconds;
   const paid = creditSeconds > 0;
   const amount = paid ? row.connectionFee + perMinuteCost(row.ratePerMinute, creditSeconds) : 0;
-  return { billableSeconds: billable, poolMinutes: minutes, poolSeconds, creditSeconds, connectionFeeCharged: paid && row.connectionFee > 0, amount };
+  return {
+    billableSeconds: billable,
+    poolMinutes: minutes,
+    poolSeconds,
+    creditSeconds,
+    connectionFeeCharged: paid && row.connectionFee > 0,
+    amount,
+  };
 }
 
 /** Where rating finds pool balances. */
@@ -115,7 +129,14 @@ export function rateCall(record: CallRecord, input: RatingInput): RatedCall {
   const version = input.version;
   const row = digits !== null && version ? version.match(digits) : null;
   const emergency = digits !== null && isEmergencyShortCode(digits);
-  return rateWithRow(record, row, version && row ? version.info : null, input.pools, input.grantedSeconds, emergency);
+  return rateWithRow(
+    record,
+    row,
+    version && row ? version.info : null,
+    input.pools,
+    input.grantedSeconds,
+    emergency,
+  );
 }
 
 /**
@@ -151,7 +172,8 @@ export function rateWithRow(
       charged = grantedSeconds;
       overrun = duration - grantedSeconds;
     }
-    if (charged === 0 && overrun === undefined) reason = record.answeredAt === null ? 'unanswered' : 'zero_duration';
+    if (charged === 0 && overrun === undefined)
+      reason = record.answeredAt === null ? 'unanswered' : 'zero_duration';
     else {
       const source = pools ? pools.poolFor(record, row.cls) : null;
       const c = charge(row, charged, source ? source.minutesAvailable : 0);
@@ -161,9 +183,22 @@ export function rateWithRow(
       amount = c.amount;
       if (c.poolMinutes > 0 && source) {
         const k = source.key;
-        pool = { country: k.country, cls: k.cls, period: k.period, minutes: c.poolMinutes, seconds: c.poolSeconds };
+        pool = {
+          country: k.country,
+          cls: k.cls,
+          period: k.period,
+          minutes: c.poolMinutes,
+          seconds: c.poolSeconds,
+        };
       }
-      reason = c.poolMinutes > 0 && c.creditSeconds > 0 ? 'pool_and_credits' : c.poolMinutes > 0 ? 'pool' : c.amount > 0 ? 'credits' : 'free_rate';
+      reason =
+        c.poolMinutes > 0 && c.creditSeconds > 0
+          ? 'pool_and_credits'
+          : c.poolMinutes > 0
+            ? 'pool'
+            : c.amount > 0
+              ? 'credits'
+              : 'free_rate';
     }
   }
   return {

@@ -28,7 +28,8 @@ const TRANSITIONS: Record<ReservationState, readonly ReservationState[]> = {
 
 /** Throws `reservation_closed` unless `from -> to` is a legal move. */
 export function assertTransition(id: string, from: ReservationState, to: ReservationState): void {
-  if (!TRANSITIONS[from].includes(to)) throw new BillingError('reservation_closed', `reservation ${id} is ${from}; it cannot become ${to}`);
+  if (!TRANSITIONS[from].includes(to))
+    throw new BillingError('reservation_closed', `reservation ${id} is ${from}; it cannot become ${to}`);
 }
 
 export interface Reservation {

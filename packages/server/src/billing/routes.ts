@@ -24,7 +24,14 @@ async function api<T>(p: Promise<T>): Promise<T> {
   } catch (err) {
     if (err instanceof BillingError) {
       const detail = err.problems?.length
-        ? `${err.message}${err.problems.length > 3 ? `; all problems: ${err.problems.slice(0, 50).map((x) => `row ${x.row}${x.column ? ` (${x.column})` : ''}: ${x.message}`).join('; ')}` : ''}`
+        ? `${err.message}${
+            err.problems.length > 3
+              ? `; all problems: ${err.problems
+                  .slice(0, 50)
+                  .map((x) => `row ${x.row}${x.column ? ` (${x.column})` : ''}: ${x.message}`)
+                  .join('; ')}`
+              : ''
+          }`
         : err.message;
       throw new ParleyError(err.code as ErrorCode, detail);
     }
@@ -51,7 +58,12 @@ const deckOut = (d: DeckInfo): z.input<typeof S.Deck> => ({
   kind: d.kind,
   carrierId: d.carrierId,
   createdAt: iso(d.createdAt),
-  versions: d.versions.map((v) => ({ version: v.version, effectiveFrom: iso(v.effectiveFrom), importedAt: iso(v.importedAt), rowCount: v.rowCount })),
+  versions: d.versions.map((v) => ({
+    version: v.version,
+    effectiveFrom: iso(v.effectiveFrom),
+    importedAt: iso(v.importedAt),
+    rowCount: v.rowCount,
+  })),
 });
 
 const walletOut = (w: WalletView): z.input<typeof S.Wallet> => ({
@@ -91,7 +103,9 @@ export function operatorBillingRoutes(billing: Billing, audit: AuditLog): AnyRou
       summary: 'Every plan, archived ones included',
       access: 'operator',
       response: z.object({ items: z.array(S.Plan) }),
-      handler: async () => ({ items: (await billing.plans.listPlans({ includeArchived: true })).map(planOut) }),
+      handler: async () => ({
+        items: (await billing.plans.listPlans({ includeArchived: true })).map(planOut),
+      }),
     }),
     defineRoute({
       method: 'POST',
@@ -117,10 +131,19 @@ export function operatorBillingRoutes(billing: Billing, audit: AuditLog): AnyRou
             services: body.services,
             allowedClasses: body.allowedClasses,
             sellDeckId: body.sellDeckId ?? null,
-            includedMinutes: body.includedMinutes.map((m) => ({ country: m.country, cls: m.class, minutes: m.minutes })),
+            includedMinutes: body.includedMinutes.map((m) => ({
+              country: m.country,
+              cls: m.class,
+              minutes: m.minutes,
+            })),
           }),
         );
-        await audit.record(actor, { tenantId: null, action: 'billing.plan.create', target: plan.id, detail: { name: plan.name } });
+        await audit.record(actor, {
+          tenantId: null,
+          action: 'billing.plan.create',
+          target: plan.id,
+          detail: { name: plan.name },
+        });
         return planOut(plan);
       },
     }),
@@ -145,7 +168,13 @@ export function operatorBillingRoutes(billing: Billing, audit: AuditLog): AnyRou
       summary: 'Carriers (whose cost decks price our outbound minutes)',
       access: 'operator',
       response: z.object({ items: z.array(S.Carrier) }),
-      handler: async () => ({ items: (await billing.decks.listCarriers()).map((c) => ({ id: c.id, name: c.name, createdAt: iso(c.createdAt) })) }),
+      handler: async () => ({
+        items: (await billing.decks.listCarriers()).map((c) => ({
+          id: c.id,
+          name: c.name,
+          createdAt: iso(c.createdAt),
+        })),
+      }),
     }),
     defineRoute({
       method: 'POST',
@@ -159,7 +188,12 @@ export function operatorBillingRoutes(billing: Billing, audit: AuditLog): AnyRou
       status: 201,
       handler: async ({ body, actor }) => {
         const c = await api(billing.decks.createCarrier(body.name));
-        await audit.record(actor, { tenantId: null, action: 'billing.carrier.create', target: c.id, detail: { name: c.name } });
+        await audit.record(actor, {
+          tenantId: null,
+          action: 'billing.carrier.create',
+          target: c.id,
+          detail: { name: c.name },
+        });
         return { id: c.id, name: c.name, createdAt: iso(c.createdAt) };
       },
     }),
@@ -183,8 +217,15 @@ export function operatorBillingRoutes(billing: Billing, audit: AuditLog): AnyRou
       response: S.Deck,
       status: 201,
       handler: async ({ body, actor }) => {
-        const d = await api(billing.decks.createDeck({ name: body.name, kind: body.kind, carrierId: body.carrierId ?? null }));
-        await audit.record(actor, { tenantId: null, action: 'billing.deck.create', target: d.id, detail: { name: d.name, kind: d.kind } });
+        const d = await api(
+          billing.decks.createDeck({ name: body.name, kind: body.kind, carrierId: body.carrierId ?? null }),
+        );
+        await audit.record(actor, {
+          tenantId: null,
+          action: 'billing.deck.create',
+          target: d.id,
+          detail: { name: d.name, kind: d.kind },
+        });
         return deckOut(d);
       },
     }),
@@ -192,7 +233,8 @@ export function operatorBillingRoutes(billing: Billing, audit: AuditLog): AnyRou
       method: 'POST',
       url: '/api/operator/billing/decks/:deckId/versions',
       tag: 'billing',
-      summary: 'Import a CSV as the next version of a deck, in force from effectiveFrom; a bad file is refused whole (deck_invalid, with rows)',
+      summary:
+        'Import a CSV as the next version of a deck, in force from effectiveFrom; a bad file is refused whole (deck_invalid, with rows)',
       access: 'operator',
       params: DeckParams,
       body: S.ImportDeckRequest,
@@ -203,8 +245,15 @@ export function operatorBillingRoutes(billing: Billing, audit: AuditLog): AnyRou
       response: S.ImportDeckResponse,
       status: 201,
       handler: async ({ params, body, actor }) => {
-        const r = await api(billing.decks.importVersion(params.deckId, body.csv, Date.parse(body.effectiveFrom)));
-        await audit.record(actor, { tenantId: null, action: 'billing.deck.import', target: params.deckId, detail: { version: r.version, rows: r.rows } });
+        const r = await api(
+          billing.decks.importVersion(params.deckId, body.csv, Date.parse(body.effectiveFrom)),
+        );
+        await audit.record(actor, {
+          tenantId: null,
+          action: 'billing.deck.import',
+          target: params.deckId,
+          detail: { version: r.version, rows: r.rows },
+        });
         return { deckId: params.deckId, ...r };
       },
     }),
@@ -232,10 +281,16 @@ export function operatorBillingRoutes(billing: Billing, audit: AuditLog): AnyRou
         await api(billing.wallet.view(params.tenantId));
         if (body.sellDeckId) {
           const deck = await billing.decks.getDeck(body.sellDeckId);
-          if (!deck || deck.kind !== 'sell') throw new ParleyError('validation_failed', 'no such sell deck', { field: 'sellDeckId' });
+          if (!deck || deck.kind !== 'sell')
+            throw new ParleyError('validation_failed', 'no such sell deck', { field: 'sellDeckId' });
         }
         await api(billing.store.setAccountOptions(params.tenantId, body, Date.now()));
-        await audit.record(actor, { tenantId: params.tenantId, action: 'billing.account.update', target: params.tenantId, detail: body });
+        await audit.record(actor, {
+          tenantId: params.tenantId,
+          action: 'billing.account.update',
+          target: params.tenantId,
+          detail: body,
+        });
         return walletOut(await billing.wallet.view(params.tenantId));
       },
     }),
@@ -253,7 +308,12 @@ export function operatorBillingRoutes(billing: Billing, audit: AuditLog): AnyRou
       handler: async ({ params, body, actor }) => {
         await api(billing.wallet.view(params.tenantId));
         const e = await api(billing.wallet.adjust(params.tenantId, signedMicros(body.amount), body.note));
-        await audit.record(actor, { tenantId: params.tenantId, action: 'billing.adjustment', target: e.id, detail: { amount: body.amount } });
+        await audit.record(actor, {
+          tenantId: params.tenantId,
+          action: 'billing.adjustment',
+          target: e.id,
+          detail: { amount: body.amount },
+        });
         return ledgerOut(e);
       },
     }),
@@ -292,7 +352,12 @@ export function tenantBillingRoutes(billing: Billing, audit: AuditLog): AnyRoute
       response: S.Licence,
       handler: async ({ scope, body, actor }) => {
         const l = await api(billing.plans.setSeats(scope.tenantId, body.planId, body.seats));
-        await audit.record(actor, { tenantId: scope.tenantId, action: 'billing.licence.seats', target: body.planId, detail: { seats: body.seats } });
+        await audit.record(actor, {
+          tenantId: scope.tenantId,
+          action: 'billing.licence.seats',
+          target: body.planId,
+          detail: { seats: body.seats },
+        });
         return l;
       },
     }),
@@ -308,7 +373,12 @@ export function tenantBillingRoutes(billing: Billing, audit: AuditLog): AnyRoute
       status: 204,
       handler: async ({ scope, body, actor }) => {
         await api(billing.plans.assign(scope.tenantId, body.userId, body.planId));
-        await audit.record(actor, { tenantId: scope.tenantId, action: 'billing.assign', target: body.userId, detail: { planId: body.planId } });
+        await audit.record(actor, {
+          tenantId: scope.tenantId,
+          action: 'billing.assign',
+          target: body.userId,
+          detail: { planId: body.planId },
+        });
       },
     }),
     defineRoute({
@@ -323,7 +393,12 @@ export function tenantBillingRoutes(billing: Billing, audit: AuditLog): AnyRoute
       status: 204,
       handler: async ({ scope, body, actor }) => {
         await api(billing.plans.unassign(scope.tenantId, body.userId, body.planId));
-        await audit.record(actor, { tenantId: scope.tenantId, action: 'billing.unassign', target: body.userId, detail: { planId: body.planId } });
+        await audit.record(actor, {
+          tenantId: scope.tenantId,
+          action: 'billing.unassign',
+          target: body.userId,
+          detail: { planId: body.planId },
+        });
       },
     }),
     defineRoute({
@@ -336,7 +411,10 @@ export function tenantBillingRoutes(billing: Billing, audit: AuditLog): AnyRoute
       resources: { userId: 'user' },
       response: S.UserPlans,
       handler: async ({ scope, params }) => ({
-        items: (await api(billing.plans.userPlans(scope.tenantId, params.userId))).map((p) => ({ planId: p.planId, assignedAt: iso(p.assignedAt) })),
+        items: (await api(billing.plans.userPlans(scope.tenantId, params.userId))).map((p) => ({
+          planId: p.planId,
+          assignedAt: iso(p.assignedAt),
+        })),
       }),
     }),
     defineRoute({
@@ -356,7 +434,11 @@ export function tenantBillingRoutes(billing: Billing, audit: AuditLog): AnyRoute
       access: 'admin',
       query: S.LedgerQuery,
       response: z.object({ items: z.array(S.LedgerEntry) }),
-      handler: async ({ scope, query }) => ({ items: (await billing.wallet.ledger(scope.tenantId, { limit: query.limit, beforeSeq: query.before })).map(ledgerOut) }),
+      handler: async ({ scope, query }) => ({
+        items: (
+          await billing.wallet.ledger(scope.tenantId, { limit: query.limit, beforeSeq: query.before })
+        ).map(ledgerOut),
+      }),
     }),
     defineRoute({
       method: 'POST',
@@ -369,8 +451,18 @@ export function tenantBillingRoutes(billing: Billing, audit: AuditLog): AnyRoute
       response: S.LedgerEntry,
       status: 201,
       handler: async ({ scope, body, actor }) => {
-        const e = await api(billing.wallet.topUp(scope.tenantId, decimalToMicros(body.amount), { reference: body.reference, note: body.note }));
-        await audit.record(actor, { tenantId: scope.tenantId, action: 'billing.top_up', target: e.id, detail: { amount: body.amount } });
+        const e = await api(
+          billing.wallet.topUp(scope.tenantId, decimalToMicros(body.amount), {
+            reference: body.reference,
+            note: body.note,
+          }),
+        );
+        await audit.record(actor, {
+          tenantId: scope.tenantId,
+          action: 'billing.top_up',
+          target: e.id,
+          detail: { amount: body.amount },
+        });
         return ledgerOut(e);
       },
     }),
@@ -384,8 +476,19 @@ export function tenantBillingRoutes(billing: Billing, audit: AuditLog): AnyRoute
       example: { premiumEnabled: false },
       response: S.Wallet,
       handler: async ({ scope, body, actor }) => {
-        await api(billing.store.setAccountOptions(scope.tenantId, { premiumEnabled: body.premiumEnabled }, Date.now()));
-        await audit.record(actor, { tenantId: scope.tenantId, action: 'billing.settings', target: scope.tenantId, detail: body });
+        await api(
+          billing.store.setAccountOptions(
+            scope.tenantId,
+            { premiumEnabled: body.premiumEnabled },
+            Date.now(),
+          ),
+        );
+        await audit.record(actor, {
+          tenantId: scope.tenantId,
+          action: 'billing.settings',
+          target: scope.tenantId,
+          detail: body,
+        });
         return walletOut(await billing.wallet.view(scope.tenantId));
       },
     }),
@@ -399,7 +502,14 @@ export function tenantBillingRoutes(billing: Billing, audit: AuditLog): AnyRoute
       example: { userId: 'usr_example', destination: '+442071234567' },
       response: S.PreviewResponse,
       handler: async ({ scope, body }) => {
-        const p = await api(billing.credit.preview({ tenantId: scope.tenantId, userId: body.userId, destination: body.destination, callerCountry: body.callerCountry }));
+        const p = await api(
+          billing.credit.preview({
+            tenantId: scope.tenantId,
+            userId: body.userId,
+            destination: body.destination,
+            callerCountry: body.callerCountry,
+          }),
+        );
         if (!p.ok) return { ok: false as const, code: p.code, message: p.message };
         if (p.emergency) return { ok: true as const, emergency: true as const };
         return {

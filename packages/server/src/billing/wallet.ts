@@ -18,16 +18,36 @@ export class Wallet {
   ) {}
 
   /** Adds credit. `reference` is the payment's id in the payment system, if any. */
-  async topUp(tenantId: string, amount: Micros, opts: { reference?: string; note?: string } = {}): Promise<LedgerEntry> {
-    if (!Number.isSafeInteger(amount) || amount <= 0 || amount > MAX_TOP_UP) throw new BillingError('invalid_amount', 'a top-up must be a positive amount');
-    return this.store.credit(tenantId, { id: newId('led'), kind: 'top_up', amount, reference: opts.reference ?? null, note: opts.note ?? null, at: this.now() });
+  async topUp(
+    tenantId: string,
+    amount: Micros,
+    opts: { reference?: string; note?: string } = {},
+  ): Promise<LedgerEntry> {
+    if (!Number.isSafeInteger(amount) || amount <= 0 || amount > MAX_TOP_UP)
+      throw new BillingError('invalid_amount', 'a top-up must be a positive amount');
+    return this.store.credit(tenantId, {
+      id: newId('led'),
+      kind: 'top_up',
+      amount,
+      reference: opts.reference ?? null,
+      note: opts.note ?? null,
+      at: this.now(),
+    });
   }
 
   /** An operator's correction, positive or negative; refused if it would dip into held credit. */
   async adjust(tenantId: string, amount: Micros, note: string): Promise<LedgerEntry> {
-    if (!Number.isSafeInteger(amount) || amount === 0 || Math.abs(amount) > MAX_TOP_UP) throw new BillingError('invalid_amount', 'an adjustment must be a non-zero amount');
+    if (!Number.isSafeInteger(amount) || amount === 0 || Math.abs(amount) > MAX_TOP_UP)
+      throw new BillingError('invalid_amount', 'an adjustment must be a non-zero amount');
     if (!note) throw new BillingError('validation_failed', 'an adjustment needs a note');
-    return this.store.credit(tenantId, { id: newId('led'), kind: 'adjustment', amount, reference: null, note, at: this.now() });
+    return this.store.credit(tenantId, {
+      id: newId('led'),
+      kind: 'adjustment',
+      amount,
+      reference: null,
+      note,
+      at: this.now(),
+    });
   }
 
   view(tenantId: string): Promise<WalletView> {
@@ -35,6 +55,9 @@ export class Wallet {
   }
 
   ledger(tenantId: string, opts: { limit?: number; beforeSeq?: number } = {}): Promise<LedgerEntry[]> {
-    return this.store.ledger(tenantId, { limit: Math.min(Math.max(opts.limit ?? 50, 1), 500), beforeSeq: opts.beforeSeq });
+    return this.store.ledger(tenantId, {
+      limit: Math.min(Math.max(opts.limit ?? 50, 1), 500),
+      beforeSeq: opts.beforeSeq,
+    });
   }
 }

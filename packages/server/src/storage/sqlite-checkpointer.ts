@@ -32,12 +32,19 @@ export interface Checkpointer {
   stop(): Promise<void>;
 }
 
-export function startSqliteCheckpointer(sqlite: SQLite.Database, opts: { intervalMs?: number; backstopPages?: number } = {}): Checkpointer {
+export function startSqliteCheckpointer(
+  sqlite: SQLite.Database,
+  opts: { intervalMs?: number; backstopPages?: number } = {},
+): Checkpointer {
   if (sqlite.memory) return { stop: async () => {} };
   sqlite.pragma(`wal_autocheckpoint = ${opts.backstopPages ?? 20_000}`);
   const worker = new Worker(WORKER, {
     eval: true,
-    workerData: { file: sqlite.name, module: createRequire(import.meta.url).resolve('better-sqlite3'), intervalMs: opts.intervalMs ?? 100 },
+    workerData: {
+      file: sqlite.name,
+      module: createRequire(import.meta.url).resolve('better-sqlite3'),
+      intervalMs: opts.intervalMs ?? 100,
+    },
   });
   worker.unref();
   return {

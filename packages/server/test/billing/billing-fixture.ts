@@ -18,11 +18,25 @@ export interface World {
  * class but premium, no minutes), u-prem (premium allowed), u-none (a plan without calling), u-bare
  * (no plan at all).
  */
-export async function world(engine: Engine, opts: { sliceSeconds?: number; poolSize?: number } = {}): Promise<World> {
+export async function world(
+  engine: Engine,
+  opts: { sliceSeconds?: number; poolSize?: number } = {},
+): Promise<World> {
   const t = await openTestStorage(engine, opts.poolSize);
   const clock = { now: Date.UTC(2026, 10, 10, 12, 0, 0) };
-  const billing = createBilling(t.storage, { now: () => clock.now, sliceSeconds: opts.sliceSeconds ?? 300, graceSeconds: 60, deckRefreshMs: 0 });
-  await seedTenant(t.storage, { id: 't1', country: 'GB', timeZone: 'Europe/London' }, ['u-dom', 'u-payg', 'u-prem', 'u-none', 'u-bare']);
+  const billing = createBilling(t.storage, {
+    now: () => clock.now,
+    sliceSeconds: opts.sliceSeconds ?? 300,
+    graceSeconds: 60,
+    deckRefreshMs: 0,
+  });
+  await seedTenant(t.storage, { id: 't1', country: 'GB', timeZone: 'Europe/London' }, [
+    'u-dom',
+    'u-payg',
+    'u-prem',
+    'u-none',
+    'u-bare',
+  ]);
   const deck = await billing.decks.createDeck({ name: 'GB retail', kind: 'sell' });
   await billing.decks.importVersion(deck.id, GB_DECK_V1, 0);
   const domestic = await billing.plans.createPlan({
@@ -47,7 +61,12 @@ export async function world(engine: Engine, opts: { sliceSeconds?: number; poolS
     allowedClasses: ['domestic', 'mobile', 'international', 'toll-free', 'premium', 'emergency'],
     sellDeckId: deck.id,
   });
-  const noCalling = await billing.plans.createPlan({ name: 'Meetings only', pricePerUserMonth: 1_000_000, services: ['meetings'], allowedClasses: [] });
+  const noCalling = await billing.plans.createPlan({
+    name: 'Meetings only',
+    pricePerUserMonth: 1_000_000,
+    services: ['meetings'],
+    allowedClasses: [],
+  });
   for (const [plan, user] of [
     [domestic, 'u-dom'],
     [payg, 'u-payg'],

@@ -33,9 +33,17 @@ for (const engine of ENGINES) {
         );
         return true;
       });
-      const versions = await w.t.storage.db.selectFrom('billing_deck_versions').selectAll().where('deck_id', '=', w.deckId).execute();
+      const versions = await w.t.storage.db
+        .selectFrom('billing_deck_versions')
+        .selectAll()
+        .where('deck_id', '=', w.deckId)
+        .execute();
       assert.equal(versions.length, 1);
-      const rates = await w.t.storage.db.selectFrom('billing_deck_rates').select('prefix').where('deck_id', '=', w.deckId).execute();
+      const rates = await w.t.storage.db
+        .selectFrom('billing_deck_rates')
+        .select('prefix')
+        .where('deck_id', '=', w.deckId)
+        .execute();
       assert.equal(rates.length, 8);
     });
 
@@ -60,9 +68,16 @@ for (const engine of ENGINES) {
     });
 
     test('cost decks belong to a carrier', async () => {
-      await assert.rejects(w.billing.decks.createDeck({ name: 'x', kind: 'cost' }), code('validation_failed'));
+      await assert.rejects(
+        w.billing.decks.createDeck({ name: 'x', kind: 'cost' }),
+        code('validation_failed'),
+      );
       const carrier = await w.billing.decks.createCarrier('Carrier One');
-      const deck = await w.billing.decks.createDeck({ name: 'Carrier One GB', kind: 'cost', carrierId: carrier.id });
+      const deck = await w.billing.decks.createDeck({
+        name: 'Carrier One GB',
+        kind: 'cost',
+        carrierId: carrier.id,
+      });
       assert.equal(deck.carrierId, carrier.id);
       assert.equal((await w.billing.decks.listCarriers()).length, 1);
     });
@@ -86,19 +101,49 @@ for (const engine of ENGINES) {
     });
 
     test('plans are validated', async () => {
-      const base = { name: 'x', pricePerUserMonth: 1, services: ['calling'], allowedClasses: ['domestic' as const] };
-      await assert.rejects(w.billing.plans.createPlan({ ...base, services: ['teleportation'] }), code('validation_failed'));
-      await assert.rejects(w.billing.plans.createPlan({ ...base, includedMinutes: [{ country: 'gb', cls: 'domestic', minutes: 1 }] }), code('validation_failed'));
-      await assert.rejects(w.billing.plans.createPlan({ ...base, sellDeckId: 'deck_none' }), code('validation_failed'));
-      const p = await w.billing.plans.createPlan({ ...base, includedMinutes: [{ country: 'GB', cls: 'domestic', minutes: 3000 }, { country: 'IE', cls: 'domestic', minutes: 3000 }] });
-      assert.deepEqual((await w.billing.plans.getPlan(p.id))?.includedMinutes.map((m) => m.country), ['GB', 'IE']);
+      const base = {
+        name: 'x',
+        pricePerUserMonth: 1,
+        services: ['calling'],
+        allowedClasses: ['domestic' as const],
+      };
+      await assert.rejects(
+        w.billing.plans.createPlan({ ...base, services: ['teleportation'] }),
+        code('validation_failed'),
+      );
+      await assert.rejects(
+        w.billing.plans.createPlan({
+          ...base,
+          includedMinutes: [{ country: 'gb', cls: 'domestic', minutes: 1 }],
+        }),
+        code('validation_failed'),
+      );
+      await assert.rejects(
+        w.billing.plans.createPlan({ ...base, sellDeckId: 'deck_none' }),
+        code('validation_failed'),
+      );
+      const p = await w.billing.plans.createPlan({
+        ...base,
+        includedMinutes: [
+          { country: 'GB', cls: 'domestic', minutes: 3000 },
+          { country: 'IE', cls: 'domestic', minutes: 3000 },
+        ],
+      });
+      assert.deepEqual(
+        (await w.billing.plans.getPlan(p.id))?.includedMinutes.map((m) => m.country),
+        ['GB', 'IE'],
+      );
     });
 
     test('top-ups and adjustments are ledgered; an adjustment may not dip into held credit', async () => {
       const t = await w.billing.wallet.topUp('t1', 5_000_000, { reference: 'pay_1', note: 'card' });
       assert.equal(t.balanceAfter, 5_000_000);
       await assert.rejects(w.billing.wallet.topUp('t1', 0), code('invalid_amount'));
-      const a = await w.billing.credit.authorise({ tenantId: 't1', userId: 'u-payg', destination: '+12125550100' });
+      const a = await w.billing.credit.authorise({
+        tenantId: 't1',
+        userId: 'u-payg',
+        destination: '+12125550100',
+      });
       assert.ok(a.ok && !a.emergency);
       await assert.rejects(w.billing.wallet.adjust('t1', -4_900_000, 'refund'), code('insufficient_funds'));
       const adj = await w.billing.wallet.adjust('t1', -1_000_000, 'refund');

@@ -19,13 +19,20 @@ process.stdout.write('ready\n');
 const rl = createInterface({ input: process.stdin });
 for await (const line of rl) if (line.trim() === 'go') break;
 rl.close();
-const results = await Promise.all(Array.from({ length: Number(countText) }, () => billing.credit.authorise({ tenantId, userId, destination })));
+const results = await Promise.all(
+  Array.from({ length: Number(countText) }, () =>
+    billing.credit.authorise({ tenantId, userId, destination }),
+  ),
+);
 const granted: number[] = [];
 const refused: string[] = [];
 for (const r of results) {
   if (r.ok && !r.emergency) {
     granted.push(r.grantedSeconds);
-    await billing.credit.commit(r.reservationId, call(destination, r.grantedSeconds + 45, { tenantId, userId }));
+    await billing.credit.commit(
+      r.reservationId,
+      call(destination, r.grantedSeconds + 45, { tenantId, userId }),
+    );
   } else if (!r.ok) refused.push(r.code);
 }
 process.stdout.write(`${JSON.stringify({ granted, refused })}\n`);

@@ -13,7 +13,9 @@ import { world } from './billing-fixture.ts';
 const worker = fileURLToPath(new URL('./concurrency-worker.ts', import.meta.url));
 
 function start(args: string[]) {
-  const child = spawn(process.execPath, ['--import', 'tsx', worker, ...args], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', worker, ...args], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
   let out = '';
   const ready = new Promise<void>((resolve, reject) => {
     child.stdout.on('data', (d: Buffer) => {

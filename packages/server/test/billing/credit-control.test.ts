@@ -39,7 +39,8 @@ for (const engine of ENGINES) {
     }
 
     test('coded refusals: no licence, class not allowed, premium blocked, no rate', async () => {
-      const auth = (userId: string, destination: string) => w.billing.credit.authorise({ tenantId: 't1', userId, destination });
+      const auth = (userId: string, destination: string) =>
+        w.billing.credit.authorise({ tenantId: 't1', userId, destination });
       await setCredit(10_000_000);
       assert.deepEqual(pick(await auth('u-bare', UK_FIXED)), 'no_licence');
       assert.deepEqual(pick(await auth('u-none', UK_FIXED)), 'no_licence');
@@ -52,25 +53,44 @@ for (const engine of ENGINES) {
       assert.equal(p.cls, 'premium');
       await w.billing.credit.release(p.reservationId);
       await w.billing.store.setAccountOptions('t1', { premiumEnabled: false }, w.clock.now);
-      await assert.rejects(auth('u-payg', 'not a number'), (e: unknown) => e instanceof BillingError && e.code === 'invalid_destination');
+      await assert.rejects(
+        auth('u-payg', 'not a number'),
+        (e: unknown) => e instanceof BillingError && e.code === 'invalid_destination',
+      );
     });
 
     test('emergency calls pass without licence, credit or reservation', async () => {
       await setCredit(0);
       const a = await w.billing.credit.authorise({ tenantId: 't1', userId: 'u-bare', destination: '112' });
-      assert.deepEqual(a, { ok: true, emergency: true, reservationId: null, grantedSeconds: null, maxSeconds: null, cls: 'emergency' });
+      assert.deepEqual(a, {
+        ok: true,
+        emergency: true,
+        reservationId: null,
+        grantedSeconds: null,
+        maxSeconds: null,
+        cls: 'emergency',
+      });
       // A deck's emergency row counts too (u-payg has a deck through its plan).
-      const b = await w.billing.credit.authorise({ tenantId: 't1', userId: 'u-payg', destination: '+4499912' });
+      const b = await w.billing.credit.authorise({
+        tenantId: 't1',
+        userId: 'u-payg',
+        destination: '+4499912',
+      });
       assert.ok(b.ok && b.emergency);
     });
 
     test('no minutes and no credit for the first increment (with its connection fee) is refused', async () => {
       // 30/6 at 0.06/min + 0.05 fee: 0.07 leaves 0.02 = 20 s < the 30 s first increment.
       await setCredit(70_000);
-      assert.equal(pick(await w.billing.credit.authorise({ tenantId: 't1', userId: 'u-payg', destination: UK_MOBILE })), 'insufficient_funds');
+      assert.equal(
+        pick(await w.billing.credit.authorise({ tenantId: 't1', userId: 'u-payg', destination: UK_MOBILE })),
+        'insufficient_funds',
+      );
       // 0.08 leaves 0.03 = exactly 30 s.
       await setCredit(80_000);
-      const a = granted(await w.billing.credit.authorise({ tenantId: 't1', userId: 'u-payg', destination: UK_MOBILE }));
+      const a = granted(
+        await w.billing.credit.authorise({ tenantId: 't1', userId: 'u-payg', destination: UK_MOBILE }),
+      );
       assert.equal(a.maxSeconds, 30);
       assert.equal(a.grantedSeconds, 30);
       assert.equal(a.heldCredits, 80_000);
@@ -80,18 +100,24 @@ for (const engine of ENGINES) {
     test('the longest duration for a given credit and rate', async () => {
       // 1/1 at 0.02/min, fee 0.10, credit 1.00: 0.90 buys 2,700 s.
       await setCredit(1_000_000);
-      const a = granted(await w.billing.credit.authorise({ tenantId: 't1', userId: 'u-payg', destination: US }));
+      const a = granted(
+        await w.billing.credit.authorise({ tenantId: 't1', userId: 'u-payg', destination: US }),
+      );
       assert.equal(a.maxSeconds, 2700);
       assert.equal(a.grantedSeconds, 300);
       assert.equal(a.heldCredits, 100_000 + 100_000);
       await w.billing.credit.release(a.reservationId);
       // 30/6 at 0.06/min, fee 0.05: 0.95 buys 950 s; the last boundary is 30 + 153 x 6 = 948 s.
-      const b = granted(await w.billing.credit.authorise({ tenantId: 't1', userId: 'u-payg', destination: UK_MOBILE }));
+      const b = granted(
+        await w.billing.credit.authorise({ tenantId: 't1', userId: 'u-payg', destination: UK_MOBILE }),
+      );
       assert.equal(b.maxSeconds, 948);
       await w.billing.credit.release(b.reservationId);
       // Pool first: 10 domestic minutes (600 s) + 0.15 after the fee at 0.01/min (900 s) = 1,500 s.
       await setCredit(200_000);
-      const c = granted(await w.billing.credit.authorise({ tenantId: 't1', userId: 'u-dom', destination: UK_FIXED }));
+      const c = granted(
+        await w.billing.credit.authorise({ tenantId: 't1', userId: 'u-dom', destination: UK_FIXED }),
+      );
       assert.equal(c.maxSeconds, 1500);
       assert.equal(c.grantedSeconds, 300);
       assert.equal(c.heldPoolMinutes, 5);
@@ -99,7 +125,9 @@ for (const engine of ENGINES) {
       await w.billing.credit.release(c.reservationId);
       // Less than a slice left: the first slice is what is left (0.15 - 0.10 fee = 150 s).
       await setCredit(150_000);
-      const d = granted(await w.billing.credit.authorise({ tenantId: 't1', userId: 'u-payg', destination: US }));
+      const d = granted(
+        await w.billing.credit.authorise({ tenantId: 't1', userId: 'u-payg', destination: US }),
+      );
       assert.equal(d.grantedSeconds, 150);
       await w.billing.credit.release(d.reservationId);
     });
@@ -108,7 +136,10 @@ for (const engine of ENGINES) {
       await setCredit(1_000_000);
       const p = await w.billing.credit.preview({ tenantId: 't1', userId: 'u-payg', destination: US });
       assert.ok(p.ok && !p.emergency);
-      assert.deepEqual([p.reservationId, p.maxSeconds, p.grantedSeconds, p.heldCredits], [null, 2700, 300, 200_000]);
+      assert.deepEqual(
+        [p.reservationId, p.maxSeconds, p.grantedSeconds, p.heldCredits],
+        [null, 2700, 300, 200_000],
+      );
       assert.equal((await w.billing.wallet.view('t1')).held, 0);
       const refused = await w.billing.credit.preview({ tenantId: 't1', userId: 'u-dom', destination: US });
       assert.ok(!refused.ok && refused.code === 'class_not_allowed');
@@ -116,7 +147,9 @@ for (const engine of ENGINES) {
 
     test('slices are reserved and renewed; the call ends when the next slice is refused', async () => {
       await setCredit(1_000_000);
-      const a = granted(await w.billing.credit.authorise({ tenantId: 't1', userId: 'u-payg', destination: US }));
+      const a = granted(
+        await w.billing.credit.authorise({ tenantId: 't1', userId: 'u-payg', destination: US }),
+      );
       const grants = [a.grantedSeconds];
       for (;;) {
         const e = await w.billing.credit.extend(a.reservationId);
@@ -133,7 +166,10 @@ for (const engine of ENGINES) {
       assert.equal(held.held, 1_000_000);
       assert.equal(held.available, 0);
       // The call is cut at its grant: 2,700 s, charged 0.10 + 0.90; the balance is exactly zero.
-      const rated = await w.billing.credit.commit(a.reservationId, call(US, 2700.4, { tenantId: 't1', userId: 'u-payg', startedAt: w.clock.now }));
+      const rated = await w.billing.credit.commit(
+        a.reservationId,
+        call(US, 2700.4, { tenantId: 't1', userId: 'u-payg', startedAt: w.clock.now }),
+      );
       assert.equal(rated.amount, 1_000_000);
       const v = await w.billing.wallet.view('t1');
       assert.deepEqual([v.balance, v.held], [0, 0]);
@@ -141,7 +177,9 @@ for (const engine of ENGINES) {
 
     test('commit charges the real duration and releases the rest; the ledger and rated call keep why', async () => {
       await setCredit(1_000_000);
-      const a = granted(await w.billing.credit.authorise({ tenantId: 't1', userId: 'u-payg', destination: US }));
+      const a = granted(
+        await w.billing.credit.authorise({ tenantId: 't1', userId: 'u-payg', destination: US }),
+      );
       const record = call(US, 61, { tenantId: 't1', userId: 'u-payg', startedAt: w.clock.now });
       const rated = await w.billing.credit.commit(a.reservationId, record);
       // 0.10 + 61 s x 0.02 / 60 = 100,000 + 20,334
@@ -154,16 +192,28 @@ for (const engine of ENGINES) {
       assert.equal(last.kind, 'call');
       assert.equal(last.amount, -120_334);
       assert.equal(last.reference, record.id);
-      const stored = await w.t.storage.db.selectFrom('billing_rated_calls').selectAll().where('call_id', '=', record.id).executeTakeFirstOrThrow();
+      const stored = await w.t.storage.db
+        .selectFrom('billing_rated_calls')
+        .selectAll()
+        .where('call_id', '=', record.id)
+        .executeTakeFirstOrThrow();
       assert.equal(Number(stored.amount_micros), 120_334);
       assert.equal(JSON.parse(stored.explanation).reason, 'credits');
-      await assert.rejects(w.billing.credit.commit(a.reservationId, record), (e: unknown) => e instanceof BillingError && e.code === 'reservation_closed');
+      await assert.rejects(
+        w.billing.credit.commit(a.reservationId, record),
+        (e: unknown) => e instanceof BillingError && e.code === 'reservation_closed',
+      );
     });
 
     test('a zero-second answered call costs nothing, fee included', async () => {
       await setCredit(1_000_000);
-      const a = granted(await w.billing.credit.authorise({ tenantId: 't1', userId: 'u-payg', destination: US }));
-      const rated = await w.billing.credit.commit(a.reservationId, call(US, 0.5, { tenantId: 't1', userId: 'u-payg' }));
+      const a = granted(
+        await w.billing.credit.authorise({ tenantId: 't1', userId: 'u-payg', destination: US }),
+      );
+      const rated = await w.billing.credit.commit(
+        a.reservationId,
+        call(US, 0.5, { tenantId: 't1', userId: 'u-payg' }),
+      );
       assert.equal(rated.amount, 0);
       assert.equal(rated.reason, 'zero_duration');
       assert.equal((await w.billing.wallet.view('t1')).balance, 1_000_000);
@@ -172,15 +222,33 @@ for (const engine of ENGINES) {
     test('pool minutes are held per call, drawn in whole minutes at commit, the rest released', async () => {
       await setCredit(0);
       const month = '2026-11';
-      const a = granted(await w.billing.credit.authorise({ tenantId: 't1', userId: 'u-dom', destination: UK_FIXED }));
-      const b = granted(await w.billing.credit.authorise({ tenantId: 't1', userId: 'u-dom', destination: UK_FIXED }));
+      const a = granted(
+        await w.billing.credit.authorise({ tenantId: 't1', userId: 'u-dom', destination: UK_FIXED }),
+      );
+      const b = granted(
+        await w.billing.credit.authorise({ tenantId: 't1', userId: 'u-dom', destination: UK_FIXED }),
+      );
       assert.deepEqual([a.heldPoolMinutes, b.heldPoolMinutes], [5, 5]);
-      assert.equal(pick(await w.billing.credit.authorise({ tenantId: 't1', userId: 'u-dom', destination: UK_FIXED })), 'insufficient_funds');
-      const rated = await w.billing.credit.commit(a.reservationId, call(UK_FIXED, 61, { tenantId: 't1', userId: 'u-dom' }));
-      assert.deepEqual(rated.pool, { country: 'GB', cls: 'domestic', period: month, minutes: 2, seconds: 120 });
+      assert.equal(
+        pick(await w.billing.credit.authorise({ tenantId: 't1', userId: 'u-dom', destination: UK_FIXED })),
+        'insufficient_funds',
+      );
+      const rated = await w.billing.credit.commit(
+        a.reservationId,
+        call(UK_FIXED, 61, { tenantId: 't1', userId: 'u-dom' }),
+      );
+      assert.deepEqual(rated.pool, {
+        country: 'GB',
+        cls: 'domestic',
+        period: month,
+        minutes: 2,
+        seconds: 120,
+      });
       assert.equal(rated.amount, 0);
       assert.equal(rated.connectionFeeCharged, false);
-      const c = granted(await w.billing.credit.authorise({ tenantId: 't1', userId: 'u-dom', destination: UK_FIXED }));
+      const c = granted(
+        await w.billing.credit.authorise({ tenantId: 't1', userId: 'u-dom', destination: UK_FIXED }),
+      );
       assert.equal(c.grantedSeconds, 180);
       const pool = await w.billing.store.poolState('t1', { country: 'GB', cls: 'domestic', period: month });
       assert.deepEqual(pool, { includedMinutes: 10, usedMinutes: 2, heldMinutes: 8 });
@@ -190,7 +258,9 @@ for (const engine of ENGINES) {
 
     test("a vanished call's reservation is released by the timeout", async () => {
       await setCredit(1_000_000);
-      const a = granted(await w.billing.credit.authorise({ tenantId: 't1', userId: 'u-payg', destination: US }));
+      const a = granted(
+        await w.billing.credit.authorise({ tenantId: 't1', userId: 'u-payg', destination: US }),
+      );
       assert.equal((await w.billing.wallet.view('t1')).held, 200_000);
       // Not yet: the grant (300 s) plus grace (60 s) has not passed.
       w.clock.now += 359_000;
@@ -200,19 +270,31 @@ for (const engine of ENGINES) {
       const v = await w.billing.wallet.view('t1');
       assert.deepEqual([v.balance, v.held], [1_000_000, 0]);
       assert.equal((await w.billing.store.reservation(a.reservationId))?.state, 'expired');
-      await assert.rejects(w.billing.credit.extend(a.reservationId), (e: unknown) => e instanceof BillingError && e.code === 'reservation_closed');
+      await assert.rejects(
+        w.billing.credit.extend(a.reservationId),
+        (e: unknown) => e instanceof BillingError && e.code === 'reservation_closed',
+      );
     });
 
     test('20 concurrent authorisations never overspend: the slice rule decides how many pass', async () => {
       // Each first slice on US is 300 s = 0.10 fee + 0.10; 0.75 covers three, then 0.15 = 150 s, then nothing.
       await setCredit(750_000);
       const all = await Promise.all(
-        Array.from({ length: 20 }, () => w.billing.credit.authorise({ tenantId: 't1', userId: 'u-payg', destination: US })),
+        Array.from({ length: 20 }, () =>
+          w.billing.credit.authorise({ tenantId: 't1', userId: 'u-payg', destination: US }),
+        ),
       );
       const ok = all.filter((a) => a.ok).map(granted);
-      assert.deepEqual(ok.map((a) => a.grantedSeconds).sort((x, y) => x - y), [150, 300, 300, 300]);
+      assert.deepEqual(
+        ok.map((a) => a.grantedSeconds).sort((x, y) => x - y),
+        [150, 300, 300, 300],
+      );
       assert.ok(all.filter((a) => !a.ok).every((a) => !a.ok && a.code === 'insufficient_funds'));
-      for (const a of ok) await w.billing.credit.commit(a.reservationId, call(US, a.grantedSeconds + 30, { tenantId: 't1', userId: 'u-payg' }));
+      for (const a of ok)
+        await w.billing.credit.commit(
+          a.reservationId,
+          call(US, a.grantedSeconds + 30, { tenantId: 't1', userId: 'u-payg' }),
+        );
       const v = await w.billing.wallet.view('t1');
       assert.deepEqual([v.balance, v.held], [0, 0]);
     });

@@ -15,7 +15,10 @@ export const GB_DECK_V1 = [
 ].join('\n');
 
 /** Version 2: domestic doubles. */
-export const GB_DECK_V2 = GB_DECK_V1.replace('44,United Kingdom fixed,domestic,0.0100', '44,United Kingdom fixed,domestic,0.0200');
+export const GB_DECK_V2 = GB_DECK_V1.replace(
+  '44,United Kingdom fixed,domestic,0.0100',
+  '44,United Kingdom fixed,domestic,0.0200',
+);
 
 /** An outbound call answered at `startedAt` lasting `seconds` (fractional allowed). */
 export function call(destination: string, seconds: number, opts: Partial<CallRecord> = {}): CallRecord {

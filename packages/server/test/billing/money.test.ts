@@ -1,6 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { formatMicros, parseDecimalMicros, perMinuteCost, secondsAffordable, toMinorUnits } from '../../src/billing/money.ts';
+import {
+  formatMicros,
+  parseDecimalMicros,
+  perMinuteCost,
+  secondsAffordable,
+  toMinorUnits,
+} from '../../src/billing/money.ts';
 
 test('decimal text parses to micro-units without floating point', () => {
   const ok = (t: string) => {
@@ -32,7 +38,12 @@ test('per-minute cost rounds up to a whole micro-unit and its inverse agrees', (
   assert.equal(perMinuteCost(20_000, 61), 20_334);
   assert.equal(perMinuteCost(60_000, 60), 60_000);
   assert.equal(perMinuteCost(0, 600), 0);
-  for (const [rate, budget] of [[20_000, 100_000], [7, 1], [60_000, 59_999], [1_500_000, 10_000_000]]) {
+  for (const [rate, budget] of [
+    [20_000, 100_000],
+    [7, 1],
+    [60_000, 59_999],
+    [1_500_000, 10_000_000],
+  ]) {
     const s = secondsAffordable(rate, budget);
     assert.ok(perMinuteCost(rate, s) <= budget);
     assert.ok(perMinuteCost(rate, s + 1) > budget);

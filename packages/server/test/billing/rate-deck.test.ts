@@ -19,13 +19,25 @@ function problemsOf(csv: string) {
 }
 
 test('a valid deck parses, "+" prefixes and quoted names included', () => {
-  const rows = parseRateDeckCsv(`\ufeff${HEADER}\r\n+44,"United Kingdom, fixed",Domestic,0.01,0,60,60\r\n\r\n33,France,international,0.045,0,30,6\r\n`);
+  const rows = parseRateDeckCsv(
+    `\ufeff${HEADER}\r\n+44,"United Kingdom, fixed",Domestic,0.01,0,60,60\r\n\r\n33,France,international,0.045,0,30,6\r\n`,
+  );
   assert.equal(rows.length, 2);
-  assert.deepEqual(rows[0], { prefix: '44', destination: 'United Kingdom, fixed', cls: 'domestic', ratePerMinute: 10_000, connectionFee: 0, firstIncrement: 60, nextIncrement: 60 });
+  assert.deepEqual(rows[0], {
+    prefix: '44',
+    destination: 'United Kingdom, fixed',
+    cls: 'domestic',
+    ratePerMinute: 10_000,
+    connectionFee: 0,
+    firstIncrement: 60,
+    nextIncrement: 60,
+  });
 });
 
 test('columns may come in any order; extra columns are ignored', () => {
-  const rows = parseRateDeckCsv('class,prefix,next_increment,first_increment,connection_fee,rate_per_minute,destination,notes\nmobile,447,6,30,0.05,0.06,UK mobile,x\n');
+  const rows = parseRateDeckCsv(
+    'class,prefix,next_increment,first_increment,connection_fee,rate_per_minute,destination,notes\nmobile,447,6,30,0.05,0.06,UK mobile,x\n',
+  );
   assert.equal(rows[0].prefix, '447');
   assert.equal(rows[0].nextIncrement, 6);
 });

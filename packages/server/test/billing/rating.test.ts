@@ -20,7 +20,8 @@ deck.addVersion(v2);
 /** A pool source offering `minutes` for class `cls` only. */
 function pool(cls: string, minutes: number): PoolSource {
   return {
-    poolFor: (_r, c) => (c === cls ? { key: { country: 'GB', cls: c, period: '2026-11' }, minutesAvailable: minutes } : null),
+    poolFor: (_r, c) =>
+      c === cls ? { key: { country: 'GB', cls: c, period: '2026-11' }, minutesAvailable: minutes } : null,
   };
 }
 
@@ -35,40 +36,159 @@ test('billable seconds: first increment, then whole next increments', () => {
   assert.equal(billableSeconds(61, 1, 1), 61);
 });
 
-const cases: Array<{ name: string; dest: string; seconds: number; pools?: PoolSource; at?: number; answered?: boolean; expect: Record<string, unknown> }> = [
+const cases: Array<{
+  name: string;
+  dest: string;
+  seconds: number;
+  pools?: PoolSource;
+  at?: number;
+  answered?: boolean;
+  expect: Record<string, unknown>;
+}> = [
   // 61 s on 60/60 -> 120 s = 2 min x 10,000 = 20,000 + fee 50,000
-  { name: '60/60 domestic', dest: '+442071234567', seconds: 61, expect: { billableSeconds: 120, amount: 70_000, matchedPrefix: '44', connectionFeeCharged: true, reason: 'credits' } },
+  {
+    name: '60/60 domestic',
+    dest: '+442071234567',
+    seconds: 61,
+    expect: {
+      billableSeconds: 120,
+      amount: 70_000,
+      matchedPrefix: '44',
+      connectionFeeCharged: true,
+      reason: 'credits',
+    },
+  },
   // 31 s on 30/6 -> 36 s x 60,000 / 60 = 36,000 + fee 50,000
-  { name: '30/6 mobile', dest: '+447700900123', seconds: 31, expect: { billableSeconds: 36, amount: 86_000, matchedPrefix: '447' } },
+  {
+    name: '30/6 mobile',
+    dest: '+447700900123',
+    seconds: 31,
+    expect: { billableSeconds: 36, amount: 86_000, matchedPrefix: '447' },
+  },
   // 10 s on 30/6 -> the first increment, 30 s = 30,000 + 50,000
-  { name: '30/6 shorter than the first increment', dest: '+447700900123', seconds: 10, expect: { billableSeconds: 30, amount: 80_000 } },
+  {
+    name: '30/6 shorter than the first increment',
+    dest: '+447700900123',
+    seconds: 10,
+    expect: { billableSeconds: 30, amount: 80_000 },
+  },
   // 61 s on 1/1 at 20,000/min -> 1,220,000 / 60 = 20,333.33 -> rounded up 20,334 + fee 100,000
-  { name: '1/1 international, rounding up to a whole micro-unit', dest: '+12125550100', seconds: 61, expect: { billableSeconds: 61, amount: 120_334 } },
+  {
+    name: '1/1 international, rounding up to a whole micro-unit',
+    dest: '+12125550100',
+    seconds: 61,
+    expect: { billableSeconds: 61, amount: 120_334 },
+  },
   // 4479 (1/1, no fee) beats 447 (30/6, fee): 45 s x 30,000 / 60 = 22,500
-  { name: 'longer prefix with its own increments and no fee wins', dest: '+447912345678', seconds: 45, expect: { billableSeconds: 45, amount: 22_500, matchedPrefix: '4479', connectionFeeCharged: false, firstIncrement: 1 } },
+  {
+    name: 'longer prefix with its own increments and no fee wins',
+    dest: '+447912345678',
+    seconds: 45,
+    expect: {
+      billableSeconds: 45,
+      amount: 22_500,
+      matchedPrefix: '4479',
+      connectionFeeCharged: false,
+      firstIncrement: 1,
+    },
+  },
   // 150 s on 60/60 -> 180 s; pool has 2 min (120 s); credits pay 60 s = 10,000 + fee 50,000
   {
     name: 'split between pool and credits (fee charged once)',
     dest: '+442071234567',
     seconds: 150,
     pools: pool('domestic', 2),
-    expect: { billableSeconds: 180, creditSeconds: 60, amount: 60_000, connectionFeeCharged: true, reason: 'pool_and_credits' },
+    expect: {
+      billableSeconds: 180,
+      creditSeconds: 60,
+      amount: 60_000,
+      connectionFeeCharged: true,
+      reason: 'pool_and_credits',
+    },
   },
   // 150 s -> 180 s -> 3 pool minutes; no fee on a call wholly in the pool
-  { name: 'wholly in the pool: no fee', dest: '+442071234567', seconds: 150, pools: pool('domestic', 10), expect: { billableSeconds: 180, creditSeconds: 0, amount: 0, connectionFeeCharged: false, reason: 'pool' } },
+  {
+    name: 'wholly in the pool: no fee',
+    dest: '+442071234567',
+    seconds: 150,
+    pools: pool('domestic', 10),
+    expect: {
+      billableSeconds: 180,
+      creditSeconds: 0,
+      amount: 0,
+      connectionFeeCharged: false,
+      reason: 'pool',
+    },
+  },
   // 61 s on 1/1 with 1 pool minute: pool draws 1 min (60 s), credits 1 s = 20,000/60 -> 334 + fee 100,000 (the pool is for international)
-  { name: 'pool covering all but one second', dest: '+12125550100', seconds: 61, pools: pool('international', 1), expect: { creditSeconds: 1, amount: 100_334 } },
+  {
+    name: 'pool covering all but one second',
+    dest: '+12125550100',
+    seconds: 61,
+    pools: pool('international', 1),
+    expect: { creditSeconds: 1, amount: 100_334 },
+  },
   // answered, lasted 0.4 s -> 0 whole seconds -> free, no fee
-  { name: 'zero-second answered call is free', dest: '+442071234567', seconds: 0.4, expect: { durationSeconds: 0, billableSeconds: 0, amount: 0, reason: 'zero_duration', connectionFeeCharged: false } },
-  { name: 'unanswered call is free', dest: '+442071234567', seconds: 30, answered: false, expect: { amount: 0, reason: 'unanswered' } },
-  { name: 'emergency short code is free', dest: '112', seconds: 600, expect: { amount: 0, cls: 'emergency', reason: 'emergency' } },
-  { name: 'emergency deck row is free and draws nothing', dest: '+4499912', seconds: 600, pools: pool('emergency', 10), expect: { amount: 0, cls: 'emergency', pool: null } },
-  { name: 'toll-free at rate 0 costs nothing', dest: '+448001234567', seconds: 300, expect: { billableSeconds: 300, amount: 0, cls: 'toll-free', reason: 'free_rate' } },
+  {
+    name: 'zero-second answered call is free',
+    dest: '+442071234567',
+    seconds: 0.4,
+    expect: {
+      durationSeconds: 0,
+      billableSeconds: 0,
+      amount: 0,
+      reason: 'zero_duration',
+      connectionFeeCharged: false,
+    },
+  },
+  {
+    name: 'unanswered call is free',
+    dest: '+442071234567',
+    seconds: 30,
+    answered: false,
+    expect: { amount: 0, reason: 'unanswered' },
+  },
+  {
+    name: 'emergency short code is free',
+    dest: '112',
+    seconds: 600,
+    expect: { amount: 0, cls: 'emergency', reason: 'emergency' },
+  },
+  {
+    name: 'emergency deck row is free and draws nothing',
+    dest: '+4499912',
+    seconds: 600,
+    pools: pool('emergency', 10),
+    expect: { amount: 0, cls: 'emergency', pool: null },
+  },
+  {
+    name: 'toll-free at rate 0 costs nothing',
+    dest: '+448001234567',
+    seconds: 300,
+    expect: { billableSeconds: 300, amount: 0, cls: 'toll-free', reason: 'free_rate' },
+  },
   // started 30 s before v2 took effect: v1 (10,000/min): 2 min = 20,000 + 50,000
-  { name: 'a deck version taking effect during a call: the start decides (v1)', dest: '+442071234567', seconds: 120, at: T - 30_000, expect: { amount: 70_000, deck: { id: 'gb', version: 1, effectiveFrom: 0 } } },
+  {
+    name: 'a deck version taking effect during a call: the start decides (v1)',
+    dest: '+442071234567',
+    seconds: 120,
+    at: T - 30_000,
+    expect: { amount: 70_000, deck: { id: 'gb', version: 1, effectiveFrom: 0 } },
+  },
   // started 1 s after: v2 (20,000/min): 40,000 + 50,000
-  { name: 'a call started after the new version uses it (v2)', dest: '+442071234567', seconds: 120, at: T + 1000, expect: { amount: 90_000, deck: { id: 'gb', version: 2, effectiveFrom: T } } },
-  { name: 'no matching prefix', dest: '+81312345678', seconds: 60, expect: { amount: 0, reason: 'no_rate', matchedPrefix: null } },
+  {
+    name: 'a call started after the new version uses it (v2)',
+    dest: '+442071234567',
+    seconds: 120,
+    at: T + 1000,
+    expect: { amount: 90_000, deck: { id: 'gb', version: 2, effectiveFrom: T } },
+  },
+  {
+    name: 'no matching prefix',
+    dest: '+81312345678',
+    seconds: 60,
+    expect: { amount: 0, reason: 'no_rate', matchedPrefix: null },
+  },
 ];
 
 for (const c of cases) {
@@ -76,7 +196,8 @@ for (const c of cases) {
     const startedAt = c.at ?? T - 3_600_000;
     const r = call(c.dest, c.seconds, { startedAt, answeredAt: c.answered === false ? null : startedAt });
     const rated = rateCall(r, { version: deck.versionAt(startedAt), pools: c.pools ?? null });
-    for (const [k, v] of Object.entries(c.expect)) assert.deepEqual(rated[k as keyof typeof rated], v, `${k}`);
+    for (const [k, v] of Object.entries(c.expect))
+      assert.deepEqual(rated[k as keyof typeof rated], v, `${k}`);
   });
 }
 
@@ -97,7 +218,9 @@ test('rating: a call past its credit-control grant is charged for the grant only
 });
 
 test('pools renew each calendar month in the tenant time zone', () => {
-  const rater = new MemoryRater(new Map([['t1', { country: 'US', timeZone: 'America/Los_Angeles', sellDeck: deck }]]));
+  const rater = new MemoryRater(
+    new Map([['t1', { country: 'US', timeZone: 'America/Los_Angeles', sellDeck: deck }]]),
+  );
   rater.include('t1', 'US', 'domestic', 1);
   // 31 Jan 23:30 in Los Angeles = 1 Feb 07:30 UTC: still January's pool.
   const jan = Date.UTC(2026, 1, 1, 7, 30);

@@ -22,7 +22,8 @@ export interface TestStorage {
 
 export function pgServerUrl(): string {
   const url = process.env.PARLEY_TEST_PG_URL;
-  if (!url) throw new Error('PARLEY_TEST_PG_URL is not set: run the tests with `npm test` (it starts PostgreSQL)');
+  if (!url)
+    throw new Error('PARLEY_TEST_PG_URL is not set: run the tests with `npm test` (it starts PostgreSQL)');
   return url;
 }
 
@@ -73,7 +74,14 @@ export async function seedTenant(
   const now = Date.now();
   await storage.db
     .insertInto('tenants')
-    .values({ id: tenant.id, name: tenant.id, country: tenant.country, time_zone: tenant.timeZone, is_operator: 0, created_at: now })
+    .values({
+      id: tenant.id,
+      name: tenant.id,
+      country: tenant.country,
+      time_zone: tenant.timeZone,
+      is_operator: 0,
+      created_at: now,
+    })
     .execute();
   for (const id of userIds) {
     await storage.db

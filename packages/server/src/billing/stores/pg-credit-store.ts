@@ -37,7 +37,9 @@ import {
 
 const dollar = (n: number) => `$${n}`;
 const INCLUDED = INCLUDED_SQL(dollar);
-const INSERT_RESERVATION = `insert into billing_reservations (${RESERVATION_COLUMNS}) values (${RESERVATION_COLUMNS.split(',')
+const INSERT_RESERVATION = `insert into billing_reservations (${RESERVATION_COLUMNS}) values (${RESERVATION_COLUMNS.split(
+  ',',
+)
   .map((_, i) => `$${i + 1}`)
   .join(', ')})`;
 
@@ -62,7 +64,14 @@ export class PgCreditStore implements CreditStore {
   }
 
   async callContext(tenantId: string, userId: string): Promise<CallContext | null> {
-    const t = await this.pool.query<{ id: string; country: string; time_zone: string; premium_enabled: number | null; sell_deck_id: string | null; enabled: number | null }>(
+    const t = await this.pool.query<{
+      id: string;
+      country: string;
+      time_zone: string;
+      premium_enabled: number | null;
+      sell_deck_id: string | null;
+      enabled: number | null;
+    }>(
       `select t.id, t.country, t.time_zone, a.premium_enabled, a.sell_deck_id, u.enabled
          from tenants t left join billing_accounts a on a.tenant_id = t.id left join users u on u.id = $2 and u.tenant_id = t.id
         where t.id = $1`,
@@ -75,7 +84,13 @@ export class PgCreditStore implements CreditStore {
       [userId, tenantId],
     );
     return {
-      tenant: { id: row.id, country: row.country, timeZone: row.time_zone, premiumEnabled: row.premium_enabled === 1, sellDeckId: row.sell_deck_id },
+      tenant: {
+        id: row.id,
+        country: row.country,
+        timeZone: row.time_zone,
+        premiumEnabled: row.premium_enabled === 1,
+        sellDeckId: row.sell_deck_id,
+      },
       plans: plans.rows.map(toPlanGrant),
     };
   }
@@ -100,7 +115,11 @@ export class PgCreditStore implements CreditStore {
       'select used_minutes, held_minutes from billing_pools where tenant_id = $1 and country = $2 and class = $3 and period = $4',
       [tenantId, key.country, key.cls, key.period],
     );
-    return { includedMinutes: Number(inc.rows[0].included), usedMinutes: row.rows[0]?.used_minutes ?? 0, heldMinutes: row.rows[0]?.held_minutes ?? 0 };
+    return {
+      includedMinutes: Number(inc.rows[0].included),
+      usedMinutes: row.rows[0]?.used_minutes ?? 0,
+      heldMinutes: row.rows[0]?.held_minutes ?? 0,
+    };
   }
 
   private async poolHold(c: pg.PoolClient, tenantId: string, k: PoolKey, minutes: number): Promise<void> {
@@ -112,26 +131,40 @@ export class PgCreditStore implements CreditStore {
   }
 
   private async getReservation(c: pg.PoolClient | pg.Pool, id: string): Promise<Reservation> {
-    const r = await c.query<ReservationRow>(`select ${RESERVATION_COLUMNS} from billing_reservations where id = $1`, [id]);
+    const r = await c.query<ReservationRow>(
+      `select ${RESERVATION_COLUMNS} from billing_reservations where id = $1`,
+      [id],
+    );
     if (!r.rows[0]) throw new BillingError('not_found', `no reservation ${id}`);
     return toReservation(r.rows[0]);
   }
 
   /** Locks the reservation's tenant account first, then reads the reservation (the lock order everywhere). */
-  private async lockReservation(c: pg.PoolClient, id: string): Promise<{ reservation: Reservation; account: AccountState }> {
+  private async lockReservation(
+    c: pg.PoolClient,
+    id: string,
+  ): Promise<{ reservation: Reservation; account: AccountState }> {
     const peek = await this.getReservation(c, id);
     const account = await this.lockAccount(c, peek.tenantId, Date.now());
     return { reservation: await this.getReservation(c, id), account };
   }
 
-  open(tenantId: string, pool: PoolKey | null, decide: (s: OpenSnapshot) => OpenDecision): Promise<OpenDecision> {
+  open(
+    tenantId: string,
+    pool: PoolKey | null,
+    decide: (s: OpenSnapshot) => OpenDecision,
+  ): Promise<OpenDecision> {
     return this.tx(async (c) => {
       const account = await this.lockAccount(c, tenantId, Date.now());
       const d = decide({ account, pool: await this.readPool(c, tenantId, pool) });
       if ('reservation' in d) {
         const r = d.reservation;
         await c.query(INSERT_RESERVATION, reservationParams(r));
-        if (r.heldCredits) await c.query('update billing_accounts set held_micros = held_micros + $1, updated_at = $2 where tenant_id = $3', [r.heldCredits, r.createdAt, tenantId]);
+        if (r.heldCredits)
+          await c.query(
+            'update billing_accounts set held_micros = held_micros + $1, updated_at = $2 where tenant_id = $3',
+            [r.heldCredits, r.createdAt, tenantId],
+          );
         if (r.heldPoolMinutes && r.pool) await this.poolHold(c, tenantId, r.pool, r.heldPoolMinutes);
       }
       return d;
@@ -144,16 +177,30 @@ export class PgCreditStore implements CreditStore {
   ): Promise<{ reservation: Reservation; decision: ExtendDecision }> {
     return this.tx(async (c) => {
       const { reservation, account } = await this.lockReservation(c, reservationId);
-      const decision = decide({ reservation, account, pool: await this.readPool(c, reservation.tenantId, reservation.pool) });
+      const decision = decide({
+        reservation,
+        account,
+        pool: await this.readPool(c, reservation.tenantId, reservation.pool),
+      });
       if ('grantedSeconds' in decision) {
         assertTransition(reservation.id, reservation.state, 'held');
         await c.query(
           'update billing_reservations set granted_seconds = $1, held_pool_minutes = held_pool_minutes + $2, held_credit_micros = held_credit_micros + $3, expires_at = $4 where id = $5',
-          [decision.grantedSeconds, decision.addPoolMinutes, decision.addCredits, decision.expiresAt, reservationId],
+          [
+            decision.grantedSeconds,
+            decision.addPoolMinutes,
+            decision.addCredits,
+            decision.expiresAt,
+            reservationId,
+          ],
         );
         if (decision.addCredits)
-          await c.query('update billing_accounts set held_micros = held_micros + $1, updated_at = $2 where tenant_id = $3', [decision.addCredits, Date.now(), reservation.tenantId]);
-        if (decision.addPoolMinutes && reservation.pool) await this.poolHold(c, reservation.tenantId, reservation.pool, decision.addPoolMinutes);
+          await c.query(
+            'update billing_accounts set held_micros = held_micros + $1, updated_at = $2 where tenant_id = $3',
+            [decision.addCredits, Date.now(), reservation.tenantId],
+          );
+        if (decision.addPoolMinutes && reservation.pool)
+          await this.poolHold(c, reservation.tenantId, reservation.pool, decision.addPoolMinutes);
       }
       return { reservation, decision };
     });
@@ -178,17 +225,41 @@ export class PgCreditStore implements CreditStore {
           'update billing_pools set used_minutes = used_minutes + $1, held_minutes = held_minutes - $2 where tenant_id = $3 and country = $4 and class = $5 and period = $6',
           [d.drawMinutes, reservation.heldPoolMinutes, t, k.country, k.cls, k.period],
         );
-      await c.query('update billing_reservations set state = $1, closed_at = $2, call_id = coalesce($3, call_id) where id = $4', [d.state, d.at, d.callId, reservationId]);
+      await c.query(
+        'update billing_reservations set state = $1, closed_at = $2, call_id = coalesce($3, call_id) where id = $4',
+        [d.state, d.at, d.callId, reservationId],
+      );
       if (d.charge > 0 && d.ledgerId)
         await c.query(
           'insert into billing_ledger (id, tenant_id, kind, amount_micros, balance_after_micros, reference, note, at) values ($1, $2, $3, $4, $5, $6, $7, $8)',
-          [d.ledgerId, t, 'call', -d.charge, out.rows[0].balance_micros, d.callId ?? reservationId, null, d.at],
+          [
+            d.ledgerId,
+            t,
+            'call',
+            -d.charge,
+            out.rows[0].balance_micros,
+            d.callId ?? reservationId,
+            null,
+            d.at,
+          ],
         );
       if (d.rated) {
         const r = d.rated;
         await c.query(
           'insert into billing_rated_calls (call_id, tenant_id, user_id, reservation_id, started_at, class, billable_seconds, pool_minutes, amount_micros, explanation, rated_at) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)',
-          [r.callId, t, r.userId, reservationId, r.startedAt, r.cls, r.billableSeconds, r.pool?.minutes ?? 0, r.amount, JSON.stringify(r), d.at],
+          [
+            r.callId,
+            t,
+            r.userId,
+            reservationId,
+            r.startedAt,
+            r.cls,
+            r.billableSeconds,
+            r.pool?.minutes ?? 0,
+            r.amount,
+            JSON.stringify(r),
+            d.at,
+          ],
         );
       }
       return { reservation, decision: d };
@@ -204,17 +275,31 @@ export class PgCreditStore implements CreditStore {
   }
 
   async reservation(id: string): Promise<Reservation | null> {
-    const r = await this.pool.query<ReservationRow>(`select ${RESERVATION_COLUMNS} from billing_reservations where id = $1`, [id]);
+    const r = await this.pool.query<ReservationRow>(
+      `select ${RESERVATION_COLUMNS} from billing_reservations where id = $1`,
+      [id],
+    );
     return r.rows[0] ? toReservation(r.rows[0]) : null;
   }
 
   credit(
     tenantId: string,
-    e: { id: string; kind: 'top_up' | 'adjustment'; amount: number; reference: string | null; note: string | null; at: number },
+    e: {
+      id: string;
+      kind: 'top_up' | 'adjustment';
+      amount: number;
+      reference: string | null;
+      note: string | null;
+      at: number;
+    },
   ): Promise<LedgerEntry> {
     return this.tx(async (c) => {
       const a = await this.lockAccount(c, tenantId, e.at);
-      if (a.balance + e.amount < a.held) throw new BillingError('insufficient_funds', 'the adjustment would take the balance below what calls hold');
+      if (a.balance + e.amount < a.held)
+        throw new BillingError(
+          'insufficient_funds',
+          'the adjustment would take the balance below what calls hold',
+        );
       const out = await c.query<{ balance_micros: number }>(
         'update billing_accounts set balance_micros = balance_micros + $1, updated_at = $2 where tenant_id = $3 returning balance_micros',
         [e.amount, e.at, tenantId],
@@ -223,12 +308,27 @@ export class PgCreditStore implements CreditStore {
         'insert into billing_ledger (id, tenant_id, kind, amount_micros, balance_after_micros, reference, note, at) values ($1, $2, $3, $4, $5, $6, $7, $8) returning seq',
         [e.id, tenantId, e.kind, e.amount, out.rows[0].balance_micros, e.reference, e.note, e.at],
       );
-      return { seq: ins.rows[0].seq, id: e.id, tenantId, kind: e.kind, amount: e.amount, balanceAfter: out.rows[0].balance_micros, reference: e.reference, note: e.note, at: e.at };
+      return {
+        seq: ins.rows[0].seq,
+        id: e.id,
+        tenantId,
+        kind: e.kind,
+        amount: e.amount,
+        balanceAfter: out.rows[0].balance_micros,
+        reference: e.reference,
+        note: e.note,
+        at: e.at,
+      };
     });
   }
 
   async wallet(tenantId: string): Promise<WalletView> {
-    const r = await this.pool.query<{ balance_micros: number | null; held_micros: number | null; premium_enabled: number | null; sell_deck_id: string | null }>(
+    const r = await this.pool.query<{
+      balance_micros: number | null;
+      held_micros: number | null;
+      premium_enabled: number | null;
+      sell_deck_id: string | null;
+    }>(
       'select a.balance_micros, a.held_micros, a.premium_enabled, a.sell_deck_id from tenants t left join billing_accounts a on a.tenant_id = t.id where t.id = $1',
       [tenantId],
     );
@@ -236,24 +336,42 @@ export class PgCreditStore implements CreditStore {
     if (!a) throw new BillingError('not_found', `no tenant ${tenantId}`);
     const balance = a.balance_micros ?? 0;
     const held = a.held_micros ?? 0;
-    return { tenantId, balance, held, available: balance - held, premiumEnabled: a.premium_enabled === 1, sellDeckId: a.sell_deck_id };
+    return {
+      tenantId,
+      balance,
+      held,
+      available: balance - held,
+      premiumEnabled: a.premium_enabled === 1,
+      sellDeckId: a.sell_deck_id,
+    };
   }
 
   async ledger(tenantId: string, opts: { limit: number; beforeSeq?: number }): Promise<LedgerEntry[]> {
-    const r = await this.pool.query<LedgerRow>('select * from billing_ledger where tenant_id = $1 and seq < $2 order by seq desc limit $3', [
-      tenantId,
-      opts.beforeSeq ?? Number.MAX_SAFE_INTEGER,
-      opts.limit,
-    ]);
+    const r = await this.pool.query<LedgerRow>(
+      'select * from billing_ledger where tenant_id = $1 and seq < $2 order by seq desc limit $3',
+      [tenantId, opts.beforeSeq ?? Number.MAX_SAFE_INTEGER, opts.limit],
+    );
     return r.rows.map(toLedgerEntry);
   }
 
-  setAccountOptions(tenantId: string, opts: { premiumEnabled?: boolean; sellDeckId?: string | null }, at: number): Promise<void> {
+  setAccountOptions(
+    tenantId: string,
+    opts: { premiumEnabled?: boolean; sellDeckId?: string | null },
+    at: number,
+  ): Promise<void> {
     return this.tx(async (c) => {
       await this.lockAccount(c, tenantId, at);
       if (opts.premiumEnabled !== undefined)
-        await c.query('update billing_accounts set premium_enabled = $1, updated_at = $2 where tenant_id = $3', [opts.premiumEnabled ? 1 : 0, at, tenantId]);
-      if (opts.sellDeckId !== undefined) await c.query('update billing_accounts set sell_deck_id = $1, updated_at = $2 where tenant_id = $3', [opts.sellDeckId, at, tenantId]);
+        await c.query(
+          'update billing_accounts set premium_enabled = $1, updated_at = $2 where tenant_id = $3',
+          [opts.premiumEnabled ? 1 : 0, at, tenantId],
+        );
+      if (opts.sellDeckId !== undefined)
+        await c.query('update billing_accounts set sell_deck_id = $1, updated_at = $2 where tenant_id = $3', [
+          opts.sellDeckId,
+          at,
+          tenantId,
+        ]);
     });
   }
 

@@ -44,20 +44,22 @@ export class SqliteCreditStore implements CreditStore {
 
   constructor(private readonly db: SQLite.Database) {
     this.savepoint = db.transaction((fn: () => unknown) => fn());
-    this.group = db.transaction((batch: SqliteCreditStore['queue'], out: Array<{ ok: boolean; v: unknown }>) => {
-      if (batch.length === 1) {
-        // Alone in its transaction: a throw rolls the whole transaction back, no savepoint needed.
-        out.push({ ok: true, v: batch[0].fn() });
-        return;
-      }
-      for (const op of batch) {
-        try {
-          out.push({ ok: true, v: this.savepoint(op.fn) });
-        } catch (err) {
-          out.push({ ok: false, v: err });
+    this.group = db.transaction(
+      (batch: SqliteCreditStore['queue'], out: Array<{ ok: boolean; v: unknown }>) => {
+        if (batch.length === 1) {
+          // Alone in its transaction: a throw rolls the whole transaction back, no savepoint needed.
+          out.push({ ok: true, v: batch[0].fn() });
+          return;
         }
-      }
-    });
+        for (const op of batch) {
+          try {
+            out.push({ ok: true, v: this.savepoint(op.fn) });
+          } catch (err) {
+            out.push({ ok: false, v: err });
+          }
+        }
+      },
+    );
     const p = (sql: string) => db.prepare(sql);
     this.s = {
       tenant: p(
@@ -86,20 +88,30 @@ export class SqliteCreditStore implements CreditStore {
       poolClose: p(
         'update billing_pools set used_minutes = used_minutes + ?, held_minutes = held_minutes - ? where tenant_id = ? and country = ? and class = ? and period = ?',
       ),
-      accountHold: p('update billing_accounts set held_micros = held_micros + ?, updated_at = ? where tenant_id = ?'),
+      accountHold: p(
+        'update billing_accounts set held_micros = held_micros + ?, updated_at = ? where tenant_id = ?',
+      ),
       accountClose: p(
         'update billing_accounts set balance_micros = balance_micros - ?, held_micros = held_micros - ?, updated_at = ? where tenant_id = ? returning balance_micros',
       ),
       accountCredit: p(
         'update billing_accounts set balance_micros = balance_micros + ?, updated_at = ? where tenant_id = ? returning balance_micros',
       ),
-      insertReservation: p(`insert into billing_reservations (${RESERVATION_COLUMNS}) values (${RESERVATION_COLUMNS.split(',').map(() => '?').join(', ')})`),
+      insertReservation: p(
+        `insert into billing_reservations (${RESERVATION_COLUMNS}) values (${RESERVATION_COLUMNS.split(',')
+          .map(() => '?')
+          .join(', ')})`,
+      ),
       reservation: p(`select ${RESERVATION_COLUMNS} from billing_reservations where id = ?`),
       extendReservation: p(
         'update billing_reservations set granted_seconds = ?, held_pool_minutes = held_pool_minutes + ?, held_credit_micros = held_credit_micros + ?, expires_at = ? where id = ?',
       ),
-      closeReservation: p('update billing_reservations set state = ?, closed_at = ?, call_id = coalesce(?, call_id) where id = ?'),
-      due: p("select id from billing_reservations where state = 'held' and expires_at <= ? order by expires_at limit ?"),
+      closeReservation: p(
+        'update billing_reservations set state = ?, closed_at = ?, call_id = coalesce(?, call_id) where id = ?',
+      ),
+      due: p(
+        "select id from billing_reservations where state = 'held' and expires_at <= ? order by expires_at limit ?",
+      ),
       insertLedger: p(
         'insert into billing_ledger (id, tenant_id, kind, amount_micros, balance_after_micros, reference, note, at) values (?, ?, ?, ?, ?, ?, ?, ?) returning seq',
       ),
@@ -129,10 +141,16 @@ export class SqliteCreditStore implements CreditStore {
     });
   }
 
-  private readonly queue: Array<{ fn: () => unknown; resolve: (v: unknown) => void; reject: (e: unknown) => void }> = [];
+  private readonly queue: Array<{
+    fn: () => unknown;
+    resolve: (v: unknown) => void;
+    reject: (e: unknown) => void;
+  }> = [];
   private scheduled = false;
   private readonly savepoint: (fn: () => unknown) => unknown;
-  private readonly group: SQLite.Transaction<(batch: SqliteCreditStore['queue'], out: Array<{ ok: boolean; v: unknown }>) => void>;
+  private readonly group: SQLite.Transaction<
+    (batch: SqliteCreditStore['queue'], out: Array<{ ok: boolean; v: unknown }>) => void
+  >;
 
   private async flush(): Promise<void> {
     for (let spins = 0; this.db.inTransaction; spins++) {
@@ -169,10 +187,23 @@ export class SqliteCreditStore implements CreditStore {
     const t = rows[0];
     if (!t || t.enabled !== 1) return null;
     return {
-      tenant: { id: t.id, country: t.country, timeZone: t.time_zone, premiumEnabled: t.premium_enabled === 1, sellDeckId: t.sell_deck_id },
+      tenant: {
+        id: t.id,
+        country: t.country,
+        timeZone: t.time_zone,
+        premiumEnabled: t.premium_enabled === 1,
+        sellDeckId: t.sell_deck_id,
+      },
       plans: rows
         .filter((r) => r.plan_id !== null)
-        .map((r) => toPlanGrant({ id: r.plan_id as string, services: r.services, allowed_classes: r.allowed_classes, sell_deck_id: r.plan_deck })),
+        .map((r) =>
+          toPlanGrant({
+            id: r.plan_id as string,
+            services: r.services,
+            allowed_classes: r.allowed_classes,
+            sell_deck_id: r.plan_deck,
+          }),
+        ),
     };
   }
 
@@ -187,7 +218,11 @@ export class SqliteCreditStore implements CreditStore {
 
   private readPool(tenantId: string, key: PoolKey | null): PoolState | null {
     if (!key) return null;
-    const r = this.s.pool.get({ t: tenantId, c: key.country, k: key.cls, p: key.period }) as { included: number; used: number | null; held: number | null };
+    const r = this.s.pool.get({ t: tenantId, c: key.country, k: key.cls, p: key.period }) as {
+      included: number;
+      used: number | null;
+      held: number | null;
+    };
     return { includedMinutes: r.included, usedMinutes: r.used ?? 0, heldMinutes: r.held ?? 0 };
   }
 
@@ -197,7 +232,11 @@ export class SqliteCreditStore implements CreditStore {
     return toReservation(row);
   }
 
-  open(tenantId: string, pool: PoolKey | null, decide: (s: OpenSnapshot) => OpenDecision): Promise<OpenDecision> {
+  open(
+    tenantId: string,
+    pool: PoolKey | null,
+    decide: (s: OpenSnapshot) => OpenDecision,
+  ): Promise<OpenDecision> {
     return this.tx(() => {
       const account = this.lockAccount(tenantId, Date.now());
       const d = decide({ account, pool: this.readPool(tenantId, pool) });
@@ -205,7 +244,8 @@ export class SqliteCreditStore implements CreditStore {
         const r = d.reservation;
         this.s.insertReservation.run(...reservationParams(r));
         if (r.heldCredits) this.s.accountHold.run(r.heldCredits, r.createdAt, tenantId);
-        if (r.heldPoolMinutes && r.pool) this.s.poolHold.run(tenantId, r.pool.country, r.pool.cls, r.pool.period, r.heldPoolMinutes);
+        if (r.heldPoolMinutes && r.pool)
+          this.s.poolHold.run(tenantId, r.pool.country, r.pool.cls, r.pool.period, r.heldPoolMinutes);
       }
       return d;
     });
@@ -218,13 +258,25 @@ export class SqliteCreditStore implements CreditStore {
     return this.tx(() => {
       const reservation = this.getReservation(reservationId);
       const account = this.lockAccount(reservation.tenantId, Date.now());
-      const decision = decide({ reservation, account, pool: this.readPool(reservation.tenantId, reservation.pool) });
+      const decision = decide({
+        reservation,
+        account,
+        pool: this.readPool(reservation.tenantId, reservation.pool),
+      });
       if ('grantedSeconds' in decision) {
         assertTransition(reservation.id, reservation.state, 'held');
-        this.s.extendReservation.run(decision.grantedSeconds, decision.addPoolMinutes, decision.addCredits, decision.expiresAt, reservationId);
-        if (decision.addCredits) this.s.accountHold.run(decision.addCredits, Date.now(), reservation.tenantId);
+        this.s.extendReservation.run(
+          decision.grantedSeconds,
+          decision.addPoolMinutes,
+          decision.addCredits,
+          decision.expiresAt,
+          reservationId,
+        );
+        if (decision.addCredits)
+          this.s.accountHold.run(decision.addCredits, Date.now(), reservation.tenantId);
         const k = reservation.pool;
-        if (decision.addPoolMinutes && k) this.s.poolHold.run(reservation.tenantId, k.country, k.cls, k.period, decision.addPoolMinutes);
+        if (decision.addPoolMinutes && k)
+          this.s.poolHold.run(reservation.tenantId, k.country, k.cls, k.period, decision.addPoolMinutes);
       }
       return { reservation, decision };
     });
@@ -244,17 +296,42 @@ export class SqliteCreditStore implements CreditStore {
         // First write, so a duplicate call id fails before anything else is written.
         const r = d.rated;
         try {
-          this.s.insertRated.run(r.callId, t, r.userId, reservationId, r.startedAt, r.cls, r.billableSeconds, r.pool?.minutes ?? 0, r.amount, JSON.stringify(r), d.at);
+          this.s.insertRated.run(
+            r.callId,
+            t,
+            r.userId,
+            reservationId,
+            r.startedAt,
+            r.cls,
+            r.billableSeconds,
+            r.pool?.minutes ?? 0,
+            r.amount,
+            JSON.stringify(r),
+            d.at,
+          );
         } catch (err) {
           if (isUniqueViolation(err)) throw new BillingError('conflict', `call ${r.callId} is already rated`);
           throw err;
         }
       }
-      const out = this.s.accountClose.get(d.charge, reservation.heldCredits, d.at, t) as { balance_micros: number };
+      const out = this.s.accountClose.get(d.charge, reservation.heldCredits, d.at, t) as {
+        balance_micros: number;
+      };
       const k = reservation.pool;
-      if (k && reservation.heldPoolMinutes) this.s.poolClose.run(d.drawMinutes, reservation.heldPoolMinutes, t, k.country, k.cls, k.period);
+      if (k && reservation.heldPoolMinutes)
+        this.s.poolClose.run(d.drawMinutes, reservation.heldPoolMinutes, t, k.country, k.cls, k.period);
       this.s.closeReservation.run(d.state, d.at, d.callId, reservationId);
-      if (d.charge > 0 && d.ledgerId) this.s.insertLedger.get(d.ledgerId, t, 'call', -d.charge, out.balance_micros, d.callId ?? reservationId, null, d.at);
+      if (d.charge > 0 && d.ledgerId)
+        this.s.insertLedger.get(
+          d.ledgerId,
+          t,
+          'call',
+          -d.charge,
+          out.balance_micros,
+          d.callId ?? reservationId,
+          null,
+          d.at,
+        );
       return { reservation, decision: d };
     });
   }
@@ -270,21 +347,53 @@ export class SqliteCreditStore implements CreditStore {
 
   credit(
     tenantId: string,
-    e: { id: string; kind: 'top_up' | 'adjustment'; amount: number; reference: string | null; note: string | null; at: number },
+    e: {
+      id: string;
+      kind: 'top_up' | 'adjustment';
+      amount: number;
+      reference: string | null;
+      note: string | null;
+      at: number;
+    },
   ): Promise<LedgerEntry> {
     return this.tx(() => {
       const a = this.lockAccount(tenantId, e.at);
-      if (a.balance + e.amount < a.held) throw new BillingError('insufficient_funds', 'the adjustment would take the balance below what calls hold');
+      if (a.balance + e.amount < a.held)
+        throw new BillingError(
+          'insufficient_funds',
+          'the adjustment would take the balance below what calls hold',
+        );
       const out = this.s.accountCredit.get(e.amount, e.at, tenantId) as { balance_micros: number };
-      const { seq } = this.s.insertLedger.get(e.id, tenantId, e.kind, e.amount, out.balance_micros, e.reference, e.note, e.at) as { seq: number };
-      return { seq, id: e.id, tenantId, kind: e.kind, amount: e.amount, balanceAfter: out.balance_micros, reference: e.reference, note: e.note, at: e.at };
+      const { seq } = this.s.insertLedger.get(
+        e.id,
+        tenantId,
+        e.kind,
+        e.amount,
+        out.balance_micros,
+        e.reference,
+        e.note,
+        e.at,
+      ) as { seq: number };
+      return {
+        seq,
+        id: e.id,
+        tenantId,
+        kind: e.kind,
+        amount: e.amount,
+        balanceAfter: out.balance_micros,
+        reference: e.reference,
+        note: e.note,
+        at: e.at,
+      };
     });
   }
 
   async wallet(tenantId: string): Promise<WalletView> {
-    const t = this.s.tenant.get(tenantId) as { premium_enabled: number | null; sell_deck_id: string | null } | undefined;
+    const t = this.s.tenant.get(tenantId) as
+      { premium_enabled: number | null; sell_deck_id: string | null } | undefined;
     if (!t) throw new BillingError('not_found', `no tenant ${tenantId}`);
-    const a = (this.s.account.get(tenantId) as { balance_micros: number; held_micros: number } | undefined) ?? { balance_micros: 0, held_micros: 0 };
+    const a = (this.s.account.get(tenantId) as
+      { balance_micros: number; held_micros: number } | undefined) ?? { balance_micros: 0, held_micros: 0 };
     return {
       tenantId,
       balance: a.balance_micros,
@@ -296,10 +405,16 @@ export class SqliteCreditStore implements CreditStore {
   }
 
   async ledger(tenantId: string, opts: { limit: number; beforeSeq?: number }): Promise<LedgerEntry[]> {
-    return (this.s.ledger.all(tenantId, opts.beforeSeq ?? Number.MAX_SAFE_INTEGER, opts.limit) as LedgerRow[]).map(toLedgerEntry);
+    return (
+      this.s.ledger.all(tenantId, opts.beforeSeq ?? Number.MAX_SAFE_INTEGER, opts.limit) as LedgerRow[]
+    ).map(toLedgerEntry);
   }
 
-  setAccountOptions(tenantId: string, opts: { premiumEnabled?: boolean; sellDeckId?: string | null }, at: number): Promise<void> {
+  setAccountOptions(
+    tenantId: string,
+    opts: { premiumEnabled?: boolean; sellDeckId?: string | null },
+    at: number,
+  ): Promise<void> {
     return this.tx(() => {
       this.lockAccount(tenantId, at);
       if (opts.premiumEnabled !== undefined) this.s.setPremium.run(opts.premiumEnabled ? 1 : 0, at, tenantId);

@@ -43,7 +43,11 @@ export async function up(db: Kysely<unknown>, engine: MigrationEngine): Promise<
     .addColumn('assigned_at', 'bigint', (c) => c.notNull())
     .addPrimaryKeyConstraint('billing_assignments_pk', ['user_id', 'plan_id'])
     .execute();
-  await db.schema.createIndex('billing_assignments_tenant_plan').on('billing_assignments').columns(['tenant_id', 'plan_id']).execute();
+  await db.schema
+    .createIndex('billing_assignments_tenant_plan')
+    .on('billing_assignments')
+    .columns(['tenant_id', 'plan_id'])
+    .execute();
   await db.schema
     .createTable('billing_accounts')
     .addColumn('tenant_id', 'text', (c) => c.primaryKey().references('tenants.id').onDelete('cascade'))
@@ -52,7 +56,10 @@ export async function up(db: Kysely<unknown>, engine: MigrationEngine): Promise<
     .addColumn('premium_enabled', 'integer', (c) => c.notNull().defaultTo(0))
     .addColumn('sell_deck_id', 'text')
     .addColumn('updated_at', 'bigint', (c) => c.notNull())
-    .addCheckConstraint('billing_accounts_not_overspent', sql`held_micros >= 0 and balance_micros >= held_micros`)
+    .addCheckConstraint(
+      'billing_accounts_not_overspent',
+      sql`held_micros >= 0 and balance_micros >= held_micros`,
+    )
     .execute();
   await db.schema
     .createTable('billing_ledger')
@@ -66,7 +73,11 @@ export async function up(db: Kysely<unknown>, engine: MigrationEngine): Promise<
     .addColumn('note', 'text')
     .addColumn('at', 'bigint', (c) => c.notNull())
     .execute();
-  await db.schema.createIndex('billing_ledger_tenant').on('billing_ledger').columns(['tenant_id', 'seq']).execute();
+  await db.schema
+    .createIndex('billing_ledger_tenant')
+    .on('billing_ledger')
+    .columns(['tenant_id', 'seq'])
+    .execute();
   await db.schema
     .createTable('billing_pools')
     .addColumn('tenant_id', 'text', (c) => c.notNull())
@@ -135,7 +146,11 @@ export async function up(db: Kysely<unknown>, engine: MigrationEngine): Promise<
     .addColumn('expires_at', 'bigint', (c) => c.notNull())
     .addColumn('closed_at', 'bigint')
     .execute();
-  await db.schema.createIndex('billing_reservations_state_expiry').on('billing_reservations').columns(['state', 'expires_at']).execute();
+  await db.schema
+    .createIndex('billing_reservations_state_expiry')
+    .on('billing_reservations')
+    .columns(['state', 'expires_at'])
+    .execute();
   await db.schema
     .createTable('billing_rated_calls')
     .addColumn('call_id', 'text', (c) => c.primaryKey())
@@ -150,5 +165,9 @@ export async function up(db: Kysely<unknown>, engine: MigrationEngine): Promise<
     .addColumn('explanation', 'text', (c) => c.notNull())
     .addColumn('rated_at', 'bigint', (c) => c.notNull())
     .execute();
-  await db.schema.createIndex('billing_rated_calls_tenant').on('billing_rated_calls').columns(['tenant_id', 'started_at']).execute();
+  await db.schema
+    .createIndex('billing_rated_calls_tenant')
+    .on('billing_rated_calls')
+    .columns(['tenant_id', 'started_at'])
+    .execute();
 }
