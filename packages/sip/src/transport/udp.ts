@@ -6,6 +6,7 @@ import { createSocket, type Socket } from 'node:dgram';
 import { isIP } from 'node:net';
 import { DEFAULT_LIMITS, parseDatagram, type ParseLimits, SipMessageError } from '../parser.ts';
 import type { Peer, Transport, TransportReceiver } from './transport.ts';
+import { TransportError } from '../transaction/transaction.ts';
 
 export interface UdpTransportOptions {
   address: string;
@@ -77,7 +78,9 @@ export class UdpTransport implements Transport {
     return t;
   }
 
+  /** Sends to an IP address; a host name is refused rather than resolved. */
   send(data: Buffer, dest: Peer): void {
+    if (isIP(dest.address) === 0) throw new TransportError(`not an IP address: ${dest.address}`);
     this.socket.send(data, dest.port, dest.address);
   }
 
