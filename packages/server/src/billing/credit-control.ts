@@ -41,7 +41,7 @@ import { BillingError, type RefusalCode } from './errors.ts';
 import { boundaryAtOrBelow } from './increments.ts';
 import { perMinuteCost, secondsAffordable, type Micros } from './money.ts';
 import type { RateDeck, RateRow } from './rate-deck.ts';
-import { rateWithRow, type PoolKey, type RatedCall } from './rating.ts';
+import { rateCall, rateWithRow, type PoolKey, type RatedCall } from './rating.ts';
 import type { Reservation } from './reservation.ts';
 import { billingId as newId } from './ids.ts';
 
@@ -350,6 +350,50 @@ export class CreditControl {
       };
     });
     return decision.rated as RatedCall;
+  }
+
+  /**
+   * Records a call that went through no reservation: inbound calls, emergency calls, calls never
+   * answered. They cost nothing and draw nothing, but their rated record (with its reason) is kept for
+   * invoices and usage reports. A record that would cost something is refused with `conflict`: a
+   * charged call must have been authorised and is charged by `commit`.
+   */
+  async recordUnreserved(record: CallRecord): Promise<RatedCall> {
+    const digits = normaliseDestination(record.destination);
+    let rated: RatedCall;
+    if (
+      record.direction === 'inbound' ||
+      digits === null ||
+      isEmergencyShortCode(digits) ||
+      record.answeredAt === null
+    ) {
+      rated = rateWithRow(
+        record,
+        null,
+        null,
+        null,
+        undefined,
+        digits !== null && isEmergencyShortCode(digits),
+      );
+      if (record.direction === 'outbound' && record.answeredAt === null && !rated.cls)
+        rated.reason = 'unanswered';
+    } else {
+      const ctx = record.userId ? await this.store.callContext(record.tenantId, record.userId) : null;
+      const deck = ctx ? await this.sellDeck(ctx) : null;
+      const version = deck?.versionAt(record.startedAt) ?? null;
+      rated = rateCall(record, { version, pools: null });
+      if (
+        rated.amount > 0 ||
+        (rated.reason !== 'emergency' && rated.reason !== 'zero_duration' && rated.reason !== 'free_rate')
+      ) {
+        throw new BillingError(
+          'conflict',
+          `call ${record.id} is chargeable (${rated.reason}): it must be committed through its reservation`,
+        );
+      }
+    }
+    await this.store.saveUncharged(rated, this.now());
+    return rated;
   }
 
   /** Frees everything a call holds (it never connected, or was abandoned before answer). */

@@ -116,6 +116,8 @@ export interface CreditStore {
     reservationId: string,
     decide: (s: ReservationSnapshot) => CloseDecision,
   ): Promise<{ reservation: Reservation; decision: CloseDecision }>;
+  /** Stores a rated call that charges nothing and holds nothing (inbound, emergency, unanswered). */
+  saveUncharged(rated: RatedCall, at: number): Promise<void>;
   /** Ids of held reservations whose expiry is at or before `now`. */
   dueReservations(now: number, limit: number): Promise<string[]>;
   reservation(id: string): Promise<Reservation | null>;

@@ -132,6 +132,33 @@ for (const engine of ENGINES) {
       await w.billing.credit.release(d.reservationId);
     });
 
+    test('calls without a reservation (inbound, emergency, unanswered) are recorded free; chargeable ones are refused', async () => {
+      const inbound = call(UK_FIXED, 300, { tenantId: 't1', userId: 'u-dom', direction: 'inbound' });
+      assert.equal((await w.billing.credit.recordUnreserved(inbound)).reason, 'inbound');
+      const sos = await w.billing.credit.recordUnreserved(
+        call('112', 900, { tenantId: 't1', userId: 'u-bare' }),
+      );
+      assert.deepEqual([sos.reason, sos.amount], ['emergency', 0]);
+      const missed = await w.billing.credit.recordUnreserved(
+        call(US, 20, { tenantId: 't1', userId: 'u-payg', answeredAt: null }),
+      );
+      assert.equal(missed.reason, 'unanswered');
+      await assert.rejects(
+        w.billing.credit.recordUnreserved(call(US, 20, { tenantId: 't1', userId: 'u-payg' })),
+        (e: unknown) => e instanceof BillingError && e.code === 'conflict',
+      );
+      await assert.rejects(
+        w.billing.credit.recordUnreserved(inbound),
+        (e: unknown) => e instanceof BillingError && e.code === 'conflict',
+      );
+      const stored = await w.t.storage.db
+        .selectFrom('billing_rated_calls')
+        .select(['call_id', 'amount_micros'])
+        .where('call_id', '=', inbound.id)
+        .execute();
+      assert.equal(stored.length, 1);
+    });
+
     test('a preview answers like authorise and holds nothing', async () => {
       await setCredit(1_000_000);
       const p = await w.billing.credit.preview({ tenantId: 't1', userId: 'u-payg', destination: US });

@@ -21,7 +21,7 @@ import type {
   ReservationSnapshot,
   WalletView,
 } from '../credit-store.ts';
-import type { PoolKey } from '../rating.ts';
+import type { PoolKey, RatedCall } from '../rating.ts';
 import { assertTransition, type Reservation } from '../reservation.ts';
 import {
   INCLUDED_SQL,
@@ -264,6 +264,18 @@ export class PgCreditStore implements CreditStore {
       }
       return { reservation, decision: d };
     });
+  }
+
+  async saveUncharged(r: RatedCall, at: number): Promise<void> {
+    try {
+      await this.pool.query(
+        'insert into billing_rated_calls (call_id, tenant_id, user_id, reservation_id, started_at, class, billable_seconds, pool_minutes, amount_micros, explanation, rated_at) values ($1, $2, $3, null, $4, $5, $6, 0, 0, $7, $8)',
+        [r.callId, r.tenantId, r.userId, r.startedAt, r.cls, r.billableSeconds, JSON.stringify(r), at],
+      );
+    } catch (err) {
+      if (isUniqueViolation(err)) throw new BillingError('conflict', `call ${r.callId} is already rated`);
+      throw err;
+    }
   }
 
   async dueReservations(now: number, limit: number): Promise<string[]> {

@@ -23,7 +23,7 @@ import type {
   ReservationSnapshot,
   WalletView,
 } from '../credit-store.ts';
-import type { PoolKey } from '../rating.ts';
+import type { PoolKey, RatedCall } from '../rating.ts';
 import { assertTransition, type Reservation } from '../reservation.ts';
 import {
   INCLUDED_SQL,
@@ -333,6 +333,29 @@ export class SqliteCreditStore implements CreditStore {
           d.at,
         );
       return { reservation, decision: d };
+    });
+  }
+
+  saveUncharged(r: RatedCall, at: number): Promise<void> {
+    return this.tx(() => {
+      try {
+        this.s.insertRated.run(
+          r.callId,
+          r.tenantId,
+          r.userId,
+          null,
+          r.startedAt,
+          r.cls,
+          r.billableSeconds,
+          0,
+          0,
+          JSON.stringify(r),
+          at,
+        );
+      } catch (err) {
+        if (isUniqueViolation(err)) throw new BillingError('conflict', `call ${r.callId} is already rated`);
+        throw err;
+      }
     });
   }
 
