@@ -261,11 +261,15 @@ if (flag('--child') >= 0) {
   );
   for (const concurrency of CONCURRENCY) {
     await run(storage, Math.min(10_000, PAIRS), concurrency); // warm-up
+    const cpu0 = process.cpuUsage();
     const { seconds, lat, refused } = await run(storage, PAIRS, concurrency);
+    const cpu = process.cpuUsage(cpu0);
+    const cpuPerPair = (cpu.user + cpu.system) / PAIRS;
     const sorted = lat.slice().sort();
     console.log(
       `concurrency ${String(concurrency).padStart(3)}: ${PAIRS} pairs in ${seconds.toFixed(2)} s = ${Math.round(PAIRS / seconds).toLocaleString('en-US')} pairs/s; ` +
-        `pair latency p50 ${pct(sorted, 0.5).toFixed(3)} ms, p99 ${pct(sorted, 0.99).toFixed(3)} ms, max ${pct(sorted, 1).toFixed(3)} ms${refused ? `, ${refused} refused` : ''}`,
+        `pair latency p50 ${pct(sorted, 0.5).toFixed(3)} ms, p99 ${pct(sorted, 0.99).toFixed(3)} ms, max ${pct(sorted, 1).toFixed(3)} ms; ` +
+        `process CPU ${cpuPerPair.toFixed(0)} us per pair${refused ? `, ${refused} refused` : ''}`,
     );
   }
   console.log('targets: >= 10,000 pairs/s, p99 <= 2 ms');
