@@ -147,6 +147,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     },
     async listen() {
       const address = await http.listen({ port: config.port, host: config.host });
+      // A SIP port already taken must stop the start, not leave a half-started server running.
       sip = await startSipListener({
         address: config.host,
         port: config.sipPort,
@@ -160,6 +161,9 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
           tcpIdleMs: config.sipTcpIdleMs,
           tcpConnectionsPerSource: config.sipTcpPerSource,
         },
+      }).catch(async (err: unknown) => {
+        await http.close();
+        throw err;
       });
       const port = (http.server.address() as { port: number }).port;
       config.port = port;

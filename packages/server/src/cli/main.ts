@@ -182,8 +182,13 @@ async function serve(config: ReturnType<typeof loadConfig>, demo: boolean): Prom
   const { createApp } = await import('../app.ts');
   const app = await createApp(config);
   let demoData;
-  if (demo) demoData = await new AdminCommands(app.storage).demo();
-  await app.listen();
+  try {
+    if (demo) demoData = await new AdminCommands(app.storage).demo();
+    await app.listen();
+  } catch (err) {
+    await app.close();
+    throw err;
+  }
   const lines = [
     `Parley ${app.storage.engine === 'sqlite' ? `on SQLite in ${config.dataDir}` : 'on PostgreSQL'} is listening.`,
     `Open ${config.publicUrl}`,
@@ -215,7 +220,12 @@ run(process.argv.slice(2)).then(
       process.exitCode = 2;
       return;
     }
-    process.stderr.write(`parley: ${(err as Error).stack ?? String(err)}\n`);
+    const e = err as NodeJS.ErrnoException;
+    if (e.code === 'EADDRINUSE' || e.code === 'EACCES') {
+      process.stderr.write(`parley: cannot listen: ${e.message} (set PARLEY_PORT or PARLEY_SIP_PORT)\n`);
+    } else {
+      process.stderr.write(`parley: ${e.stack ?? String(err)}\n`);
+    }
     process.exitCode = 1;
   },
 );

@@ -167,7 +167,13 @@ describe('parley CLI', () => {
 
   test('a change made by the CLI while the server runs is seen at once; SIGTERM stops it cleanly', async () => {
     const server = spawn(process.execPath, [bin, 'serve'], {
-      env: { ...process.env, PARLEY_DATA_DIR: dataDir, PARLEY_PORT: '0', PARLEY_LOG_LEVEL: 'silent' },
+      env: {
+        ...process.env,
+        PARLEY_DATA_DIR: dataDir,
+        PARLEY_PORT: '0',
+        PARLEY_SIP_PORT: '0',
+        PARLEY_LOG_LEVEL: 'silent',
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     try {
@@ -210,6 +216,22 @@ describe('parley CLI', () => {
       assert.equal(await exited, 0);
     } finally {
       server.kill('SIGKILL');
+    }
+  });
+
+  test('serve with its SIP port taken exits 1 with a clear message instead of half-starting', async () => {
+    const dgram = await import('node:dgram');
+    const squatter = dgram.createSocket('udp4');
+    await new Promise<void>((r) => squatter.bind(0, '127.0.0.1', () => r()));
+    try {
+      const r = parley(dataDir, ['serve'], {
+        PARLEY_PORT: '0',
+        PARLEY_SIP_PORT: String(squatter.address().port),
+      });
+      assert.equal(r.status, 1);
+      assert.match(r.stderr, /cannot listen: .*EADDRINUSE/);
+    } finally {
+      squatter.close();
     }
   });
 });
