@@ -69,7 +69,7 @@ export function formatMicros(micros: Micros): string {
 export function perMinuteCost(ratePerMinute: Micros, seconds: number): Micros {
   if (seconds <= 0 || ratePerMinute === 0) return 0;
   const product = ratePerMinute * seconds;
-  if (Number.isSafeInteger(product)) return Math.floor((product + 59) / 60);
+  if (Number.isSafeInteger(product + 59)) return Math.floor((product + 59) / 60);
   const big = (BigInt(ratePerMinute) * BigInt(seconds) + 59n) / 60n;
   return assertMicros(Number(big), 'cost');
 }

@@ -59,3 +59,10 @@ test('invoice rounding to the minor unit is half away from zero, per currency', 
   assert.equal(toMinorUnits(1_500_000, 'JPY'), 2);
   assert.equal(toMinorUnits(1_234_500, 'KWD'), 1235);
 });
+
+test('large products leave the safe range through BigInt, exactly', () => {
+  // 1,000,000 units per minute for 4 hours: 1e12 x 14,400 = 1.44e16 micro-unit-seconds, past 2^53.
+  assert.equal(perMinuteCost(1_000_000_000_000, 14_400), 240_000_000_000_000);
+  // 999,999,999,999 x 14,401 = 14,400,999,999,985,599; / 60 = 240,016,666,666,426.65 -> rounded up
+  assert.equal(perMinuteCost(999_999_999_999, 14_401), 240_016_666_666_427);
+});
