@@ -158,4 +158,15 @@ describe('resume limits', () => {
     await c.waitEvents(2);
     assert.equal(c.events[1]!.seq, 7);
   });
+
+  test('pruned events are gone from the history but their numbers are never reused', async () => {
+    const u = await makeUser(s, t.id, `pruned@${t.domain}`);
+    await notice(s, t.admin, u.id, 'old');
+    await notice(s, t.admin, u.id, 'older');
+    assert.ok((await s.app.events.prune(Date.now() + 1)) >= 2);
+    assert.equal(await notice(s, t.admin, u.id, 'new'), 3);
+    const page = (await s.http.get('/api/me/events?after=0', { token: u.token })).json as { events: Array<{ seq: number }>; lastSeq: number };
+    assert.deepEqual(page.events.map((e) => e.seq), [3]);
+    assert.equal(page.lastSeq, 3);
+  });
 });

@@ -1,0 +1,62 @@
+/**
+ * The presence table as two nodes see it: two services sharing one bus (as two processes share Redis).
+ * A device on node A is aggregated on node B; A's grace decides when it leaves; expiries agree.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Presence } from '@parley/protocol';
+import { InProcessBus } from '../../src/bus/bus.ts';
+import { PresenceService } from '../../src/presence/presence-service.ts';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function nodes(graceMs: number) {
+  const bus = new InProcessBus((err) => {
+    throw err;
+  });
+  const a = new PresenceService(bus, { graceMs });
+  const b = new PresenceService(bus, { graceMs });
+  const seenOnB: Presence[] = [];
+  b.onChange((_t, _u, p) => seenOnB.push(p));
+  return { a, b, seenOnB, close: () => (a.close(), b.close()) };
+}
+
+test("a device connected to node A shows on node B; A's grace removes it; settings travel too", async () => {
+  const { a, b, seenOnB, close } = nodes(80);
+  a.deviceConnected('ten_1', 'usr_1', 'ses_1/laptop');
+  assert.equal(b.get('usr_1').availability, 'available');
+  a.publish('ten_1', 'usr_1', 'ses_1/laptop', { activity: 'in_a_call' });
+  assert.deepEqual([b.get('usr_1').availability, b.get('usr_1').activity], ['busy', 'in_a_call']);
+  a.set('ten_1', 'usr_1', { note: { text: 'On the road', until: null } });
+  assert.equal(b.get('usr_1').note?.text, 'On the road');
+
+  a.deviceDisconnected('ses_1/laptop', false);
+  await sleep(30);
+  assert.equal(b.get('usr_1').availability, 'busy', 'still there within the grace');
+  // The same device comes back within the grace: no change at all.
+  const before = seenOnB.length;
+  a.deviceConnected('ten_1', 'usr_1', 'ses_1/laptop');
+  await sleep(100);
+  assert.equal(seenOnB.length, before);
+  a.deviceDisconnected('ses_1/laptop', false);
+  await sleep(120);
+  assert.equal(b.get('usr_1').availability, 'offline');
+  assert.equal(b.get('usr_1').note?.text, 'On the road', 'the note outlives the devices');
+  a.set('ten_1', 'usr_1', { note: null });
+  assert.equal(a.size + b.size, 0, 'both tables forget the user');
+  close();
+});
+
+test('a manual state expires on every node at the same instant', async () => {
+  const { a, b, close } = nodes(0);
+  a.deviceConnected('ten_1', 'usr_2', 'ses_2/phone');
+  a.set('ten_1', 'usr_2', { manual: { availability: 'do_not_disturb', until: new Date(Date.now() + 60).toISOString() } });
+  assert.equal(a.get('usr_2').availability, 'do_not_disturb');
+  assert.equal(b.get('usr_2').availability, 'do_not_disturb');
+  await sleep(120);
+  assert.equal(a.get('usr_2').availability, 'available');
+  assert.equal(b.get('usr_2').availability, 'available');
+  a.deviceDisconnected('ses_2/phone', true);
+  assert.equal(b.get('usr_2').availability, 'offline');
+  close();
+});
