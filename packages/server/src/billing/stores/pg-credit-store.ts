@@ -43,6 +43,49 @@ const INSERT_RESERVATION = `insert into billing_reservations (${RESERVATION_COLU
   .map((_, i) => `$${i + 1}`)
   .join(', ')})`;
 
+/** A pool's size from the licences, and its use, in one round trip. */
+const POOL = `select (${INCLUDED}) as included,
+  (select used_minutes from billing_pools where tenant_id = $1 and country = $2 and class = $3 and period = $4) as used,
+  (select held_minutes from billing_pools where tenant_id = $1 and country = $2 and class = $3 and period = $4) as held`;
+
+/**
+ * A new reservation with its holds, in one statement (data-modifying CTEs all run). Parameters are the
+ * reservation's columns in RESERVATION_COLUMNS order: $2 tenant, $7-$9 pool key, $15 minutes, $16 credits,
+ * $17 created_at.
+ */
+const OPEN = `with r as (${INSERT_RESERVATION}),
+  a as (update billing_accounts set held_micros = held_micros + $16::bigint, updated_at = $17 where tenant_id = $2 and $16::bigint <> 0),
+  p as (insert into billing_pools (tenant_id, country, class, period, used_minutes, held_minutes)
+          select $2, $7, $8, $9, 0, $15::bigint where $15::bigint > 0 and $7::text is not null
+          on conflict (tenant_id, country, class, period) do update set held_minutes = billing_pools.held_minutes + excluded.held_minutes)
+  select 1`;
+
+/** The next slice's holds: $1 id, $2 granted, $3 minutes, $4 credits, $5 expiry, $6 tenant, $7 now, $8-$10 pool key. */
+const EXTEND = `with r as (update billing_reservations set granted_seconds = $2, held_pool_minutes = held_pool_minutes + $3::bigint,
+                 held_credit_micros = held_credit_micros + $4::bigint, expires_at = $5 where id = $1),
+  a as (update billing_accounts set held_micros = held_micros + $4::bigint, updated_at = $7 where tenant_id = $6 and $4::bigint <> 0),
+  p as (insert into billing_pools (tenant_id, country, class, period, used_minutes, held_minutes)
+          select $6, $8, $9, $10, 0, $3::bigint where $3::bigint > 0 and $8::text is not null
+          on conflict (tenant_id, country, class, period) do update set held_minutes = billing_pools.held_minutes + excluded.held_minutes)
+  select 1`;
+
+/**
+ * Closing a reservation in one statement: charge and release the account, draw and release the pool,
+ * end the reservation, write the ledger entry (when $13 is set) and the rated call (when $14 is set).
+ * $1 tenant, $2 charge, $3 held credits, $4 at, $5 drawn, $6 held minutes, $7-$9 pool key, $10 state,
+ * $11 call id, $12 reservation id, $13 ledger id, $14-$21 rated call.
+ */
+const CLOSE = `with a as (update billing_accounts set balance_micros = balance_micros - $2::bigint, held_micros = held_micros - $3::bigint,
+                 updated_at = $4 where tenant_id = $1 returning balance_micros),
+  p as (update billing_pools set used_minutes = used_minutes + $5::bigint, held_minutes = held_minutes - $6::bigint
+          where tenant_id = $1 and country = $7 and class = $8 and period = $9 and $6::bigint > 0),
+  r as (update billing_reservations set state = $10, closed_at = $4, call_id = coalesce($11, call_id) where id = $12),
+  l as (insert into billing_ledger (id, tenant_id, kind, amount_micros, balance_after_micros, reference, note, at)
+          select $13, $1, 'call', -$2::bigint, a.balance_micros, coalesce($11, $12), null, $4 from a where $13::text is not null),
+  c as (insert into billing_rated_calls (call_id, tenant_id, user_id, reservation_id, started_at, class, billable_seconds, pool_minutes, amount_micros, explanation, rated_at)
+          select $14, $1, $15, $12, $16, $17, $18, $19, $20, $21, $4 where $14::text is not null)
+  select balance_micros from a`;
+
 export class PgCreditStore implements CreditStore {
   constructor(private readonly pool: pg.Pool) {}
 
@@ -64,34 +107,47 @@ export class PgCreditStore implements CreditStore {
   }
 
   async callContext(tenantId: string, userId: string): Promise<CallContext | null> {
-    const t = await this.pool.query<{
+    const r = await this.pool.query<{
       id: string;
       country: string;
       time_zone: string;
       premium_enabled: number | null;
       sell_deck_id: string | null;
-      enabled: number | null;
+      enabled: number;
+      plan_id: string | null;
+      services: string;
+      allowed_classes: string;
+      plan_deck: string | null;
     }>(
-      `select t.id, t.country, t.time_zone, a.premium_enabled, a.sell_deck_id, u.enabled
-         from tenants t left join billing_accounts a on a.tenant_id = t.id left join users u on u.id = $2 and u.tenant_id = t.id
-        where t.id = $1`,
+      `select t.id, t.country, t.time_zone, a.premium_enabled, a.sell_deck_id, u.enabled,
+              p.id as plan_id, p.services, p.allowed_classes, p.sell_deck_id as plan_deck
+         from tenants t join users u on u.id = $2 and u.tenant_id = t.id
+         left join billing_accounts a on a.tenant_id = t.id
+         left join billing_assignments s on s.user_id = u.id and s.tenant_id = t.id
+         left join billing_plans p on p.id = s.plan_id
+        where t.id = $1 order by s.assigned_at, p.id`,
       [tenantId, userId],
     );
-    const row = t.rows[0];
-    if (!row || row.enabled !== 1) return null;
-    const plans = await this.pool.query<PlanRow>(
-      'select p.id, p.services, p.allowed_classes, p.sell_deck_id from billing_assignments a join billing_plans p on p.id = a.plan_id where a.user_id = $1 and a.tenant_id = $2 order by a.assigned_at, p.id',
-      [userId, tenantId],
-    );
+    const t = r.rows[0];
+    if (!t || t.enabled !== 1) return null;
     return {
       tenant: {
-        id: row.id,
-        country: row.country,
-        timeZone: row.time_zone,
-        premiumEnabled: row.premium_enabled === 1,
-        sellDeckId: row.sell_deck_id,
+        id: t.id,
+        country: t.country,
+        timeZone: t.time_zone,
+        premiumEnabled: t.premium_enabled === 1,
+        sellDeckId: t.sell_deck_id,
       },
-      plans: plans.rows.map(toPlanGrant),
+      plans: r.rows
+        .filter((x) => x.plan_id !== null)
+        .map((x) =>
+          toPlanGrant({
+            id: x.plan_id as string,
+            services: x.services,
+            allowed_classes: x.allowed_classes,
+            sell_deck_id: x.plan_deck,
+          }),
+        ),
     };
   }
 
@@ -110,24 +166,17 @@ export class PgCreditStore implements CreditStore {
 
   private async readPool(c: pg.PoolClient, tenantId: string, key: PoolKey | null): Promise<PoolState | null> {
     if (!key) return null;
-    const inc = await c.query<{ included: string | number }>(INCLUDED, [tenantId, key.country, key.cls]);
-    const row = await c.query<{ used_minutes: number; held_minutes: number }>(
-      'select used_minutes, held_minutes from billing_pools where tenant_id = $1 and country = $2 and class = $3 and period = $4',
-      [tenantId, key.country, key.cls, key.period],
-    );
+    const r = await c.query<{ included: string | number; used: number | null; held: number | null }>(POOL, [
+      tenantId,
+      key.country,
+      key.cls,
+      key.period,
+    ]);
     return {
-      includedMinutes: Number(inc.rows[0].included),
-      usedMinutes: row.rows[0]?.used_minutes ?? 0,
-      heldMinutes: row.rows[0]?.held_minutes ?? 0,
+      includedMinutes: Number(r.rows[0].included),
+      usedMinutes: r.rows[0].used ?? 0,
+      heldMinutes: r.rows[0].held ?? 0,
     };
-  }
-
-  private async poolHold(c: pg.PoolClient, tenantId: string, k: PoolKey, minutes: number): Promise<void> {
-    await c.query(
-      `insert into billing_pools (tenant_id, country, class, period, used_minutes, held_minutes) values ($1, $2, $3, $4, 0, $5)
-       on conflict (tenant_id, country, class, period) do update set held_minutes = billing_pools.held_minutes + excluded.held_minutes`,
-      [tenantId, k.country, k.cls, k.period, minutes],
-    );
   }
 
   private async getReservation(c: pg.PoolClient | pg.Pool, id: string): Promise<Reservation> {
@@ -139,14 +188,21 @@ export class PgCreditStore implements CreditStore {
     return toReservation(r.rows[0]);
   }
 
-  /** Locks the reservation's tenant account first, then reads the reservation (the lock order everywhere). */
+  /**
+   * Locks the reservation's tenant account first (the lock order everywhere), then reads the
+   * reservation as it is now that nobody else can change it.
+   */
   private async lockReservation(
     c: pg.PoolClient,
     id: string,
   ): Promise<{ reservation: Reservation; account: AccountState }> {
-    const peek = await this.getReservation(c, id);
-    const account = await this.lockAccount(c, peek.tenantId, Date.now());
-    return { reservation: await this.getReservation(c, id), account };
+    const a = await c.query<{ balance_micros: number; held_micros: number }>(
+      'select balance_micros, held_micros from billing_accounts where tenant_id = (select tenant_id from billing_reservations where id = $1) for update',
+      [id],
+    );
+    const reservation = await this.getReservation(c, id);
+    if (!a.rows[0]) throw new Error(`bug: reservation ${id} has no account`);
+    return { reservation, account: { balance: a.rows[0].balance_micros, held: a.rows[0].held_micros } };
   }
 
   open(
@@ -157,16 +213,7 @@ export class PgCreditStore implements CreditStore {
     return this.tx(async (c) => {
       const account = await this.lockAccount(c, tenantId, Date.now());
       const d = decide({ account, pool: await this.readPool(c, tenantId, pool) });
-      if ('reservation' in d) {
-        const r = d.reservation;
-        await c.query(INSERT_RESERVATION, reservationParams(r));
-        if (r.heldCredits)
-          await c.query(
-            'update billing_accounts set held_micros = held_micros + $1, updated_at = $2 where tenant_id = $3',
-            [r.heldCredits, r.createdAt, tenantId],
-          );
-        if (r.heldPoolMinutes && r.pool) await this.poolHold(c, tenantId, r.pool, r.heldPoolMinutes);
-      }
+      if ('reservation' in d) await c.query(OPEN, reservationParams(d.reservation));
       return d;
     });
   }
@@ -184,23 +231,19 @@ export class PgCreditStore implements CreditStore {
       });
       if ('grantedSeconds' in decision) {
         assertTransition(reservation.id, reservation.state, 'held');
-        await c.query(
-          'update billing_reservations set granted_seconds = $1, held_pool_minutes = held_pool_minutes + $2, held_credit_micros = held_credit_micros + $3, expires_at = $4 where id = $5',
-          [
-            decision.grantedSeconds,
-            decision.addPoolMinutes,
-            decision.addCredits,
-            decision.expiresAt,
-            reservationId,
-          ],
-        );
-        if (decision.addCredits)
-          await c.query(
-            'update billing_accounts set held_micros = held_micros + $1, updated_at = $2 where tenant_id = $3',
-            [decision.addCredits, Date.now(), reservation.tenantId],
-          );
-        if (decision.addPoolMinutes && reservation.pool)
-          await this.poolHold(c, reservation.tenantId, reservation.pool, decision.addPoolMinutes);
+        const k = reservation.pool;
+        await c.query(EXTEND, [
+          reservationId,
+          decision.grantedSeconds,
+          decision.addPoolMinutes,
+          decision.addCredits,
+          decision.expiresAt,
+          reservation.tenantId,
+          Date.now(),
+          k?.country ?? null,
+          k?.cls ?? null,
+          k?.period ?? null,
+        ]);
       }
       return { reservation, decision };
     });
@@ -214,54 +257,31 @@ export class PgCreditStore implements CreditStore {
       const { reservation, account } = await this.lockReservation(c, reservationId);
       const d = decide({ reservation, account, pool: null });
       assertTransition(reservation.id, reservation.state, d.state);
-      const t = reservation.tenantId;
-      const out = await c.query<{ balance_micros: number }>(
-        'update billing_accounts set balance_micros = balance_micros - $1, held_micros = held_micros - $2, updated_at = $3 where tenant_id = $4 returning balance_micros',
-        [d.charge, reservation.heldCredits, d.at, t],
-      );
       const k = reservation.pool;
-      if (k && reservation.heldPoolMinutes)
-        await c.query(
-          'update billing_pools set used_minutes = used_minutes + $1, held_minutes = held_minutes - $2 where tenant_id = $3 and country = $4 and class = $5 and period = $6',
-          [d.drawMinutes, reservation.heldPoolMinutes, t, k.country, k.cls, k.period],
-        );
-      await c.query(
-        'update billing_reservations set state = $1, closed_at = $2, call_id = coalesce($3, call_id) where id = $4',
-        [d.state, d.at, d.callId, reservationId],
-      );
-      if (d.charge > 0 && d.ledgerId)
-        await c.query(
-          'insert into billing_ledger (id, tenant_id, kind, amount_micros, balance_after_micros, reference, note, at) values ($1, $2, $3, $4, $5, $6, $7, $8)',
-          [
-            d.ledgerId,
-            t,
-            'call',
-            -d.charge,
-            out.rows[0].balance_micros,
-            d.callId ?? reservationId,
-            null,
-            d.at,
-          ],
-        );
-      if (d.rated) {
-        const r = d.rated;
-        await c.query(
-          'insert into billing_rated_calls (call_id, tenant_id, user_id, reservation_id, started_at, class, billable_seconds, pool_minutes, amount_micros, explanation, rated_at) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)',
-          [
-            r.callId,
-            t,
-            r.userId,
-            reservationId,
-            r.startedAt,
-            r.cls,
-            r.billableSeconds,
-            r.pool?.minutes ?? 0,
-            r.amount,
-            JSON.stringify(r),
-            d.at,
-          ],
-        );
-      }
+      const r = d.rated;
+      await c.query(CLOSE, [
+        reservation.tenantId,
+        d.charge,
+        reservation.heldCredits,
+        d.at,
+        d.drawMinutes,
+        reservation.heldPoolMinutes,
+        k?.country ?? null,
+        k?.cls ?? null,
+        k?.period ?? null,
+        d.state,
+        d.callId,
+        reservationId,
+        d.charge > 0 ? d.ledgerId : null,
+        r ? r.callId : null,
+        r?.userId ?? null,
+        r?.startedAt ?? null,
+        r?.cls ?? null,
+        r?.billableSeconds ?? null,
+        r?.pool?.minutes ?? 0,
+        r?.amount ?? null,
+        r ? JSON.stringify(r) : null,
+      ]);
       return { reservation, decision: d };
     });
   }
