@@ -77,7 +77,11 @@ export class ParleyClient extends TypedEmitter<ClientEvents> {
       socketFactory: () => this.socketFactory(),
       token: () => this.freshToken(),
       diagnose: () => this.diagnose(),
-      onReady: (w, reconnect) => this.presence.restore(w.userId, reconnect),
+      // A refused re-subscription (a limit lowered meanwhile) must not make the link reconnect forever.
+      onReady: (w, reconnect) =>
+        this.presence.restore(w.userId, reconnect).catch((err: unknown) => {
+          if (err instanceof ParleyError && err.code !== 'unavailable') this.emit('error', err);
+        }),
       device: { id: opts.device?.id ?? randomId(), kind: opts.device?.kind ?? 'other' },
       backoff: opts.backoff ?? defaultBackoff,
       requestTimeoutMs: opts.requestTimeoutMs ?? 15_000,
