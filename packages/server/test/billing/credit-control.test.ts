@@ -159,6 +159,43 @@ for (const engine of ENGINES) {
       assert.equal(stored.length, 1);
     });
 
+    test("pools renew at the month's turn in the tenant's time zone", async () => {
+      await setCredit(0);
+      const saved = w.clock.now;
+      try {
+        // 31 Jul 23:55 in London (22:55 UTC, summer time): July's pool (10 minutes) pays a 10-minute call.
+        w.clock.now = Date.UTC(2027, 6, 31, 22, 55);
+        const nov = granted(
+          await w.billing.credit.authorise({ tenantId: 't1', userId: 'u-dom', destination: UK_FIXED }),
+        );
+        await w.billing.credit.extend(nov.reservationId);
+        const rated = await w.billing.credit.commit(
+          nov.reservationId,
+          call(UK_FIXED, 600, { tenantId: 't1', userId: 'u-dom', startedAt: w.clock.now }),
+        );
+        assert.deepEqual([rated.pool?.period, rated.pool?.minutes], ['2027-07', 10]);
+        assert.equal(
+          pick(await w.billing.credit.authorise({ tenantId: 't1', userId: 'u-dom', destination: UK_FIXED })),
+          'insufficient_funds',
+        );
+        // 1 Aug 00:00:01 in London, still 31 July in UTC: August's pool is whole again.
+        w.clock.now = Date.UTC(2027, 6, 31, 23, 0, 1);
+        const dec = granted(
+          await w.billing.credit.authorise({ tenantId: 't1', userId: 'u-dom', destination: UK_FIXED }),
+        );
+        assert.equal(dec.maxSeconds, 600);
+        await w.billing.credit.release(dec.reservationId);
+        const nz = await w.billing.store.poolState('t1', {
+          country: 'GB',
+          cls: 'domestic',
+          period: '2026-12',
+        });
+        assert.deepEqual(nz, { includedMinutes: 10, usedMinutes: 0, heldMinutes: 0 });
+      } finally {
+        w.clock.now = saved;
+      }
+    });
+
     test('a preview answers like authorise and holds nothing', async () => {
       await setCredit(1_000_000);
       const p = await w.billing.credit.preview({ tenantId: 't1', userId: 'u-payg', destination: US });
