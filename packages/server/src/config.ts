@@ -52,7 +52,7 @@ export const settings = {
   realtimeResumeWindow: {
     env: 'PARLEY_REALTIME_RESUME_WINDOW',
     schema: int(600, 0),
-    doc: 'Seconds after which a reconnecting client can no longer resume (it refetches history instead)',
+    doc: 'How old (seconds) the first missed durable event may be for a reconnecting client to resume; older, it refetches history',
   },
   realtimeResumeMaxEvents: { env: 'PARLEY_REALTIME_RESUME_MAX_EVENTS', schema: int(2000, 1), doc: 'Most durable events replayed on one resume' },
   realtimeMaxFrame: {

@@ -250,6 +250,16 @@ export class RealtimeSession implements Watcher, FloodState {
     if (this.state !== 'connecting') throw new ParleyError('conflict', 'hello was already done on this connection');
     if (f.v !== PROTOCOL_VERSION) throw new ParleyError('unsupported_version', `this server speaks protocol version ${PROTOCOL_VERSION}`, { field: 'v' });
     this.to('resuming');
+    try {
+      await this.welcome(f);
+    } catch (err) {
+      // A half-done hello (the log unreadable) leaves nothing usable: the client reconnects and resumes.
+      this.socket.close(1011, 'internal error');
+      throw err;
+    }
+  }
+
+  private async welcome(f: Extract<ClientFrame, { t: 'hello' }>): Promise<void> {
     const { limits } = this.ctx;
     // The device key is per session: one signed-in client reconnecting with its device id replaces itself.
     this.deviceKey = `${this.conn.principal.sessionId}/${f.device?.id ?? `c${this.conn.id}`}`;

@@ -140,3 +140,16 @@ test('a session closed during the replay sends nothing more and releases its wat
   assert.deepEqual(h.seqs(), []);
   assert.equal(h.session.state, 'closed');
 });
+
+test('a hello that cannot read the event log is answered with a coded error and the socket is closed', async () => {
+  const h = harness(0);
+  const closed: number[] = [];
+  (h.session.conn.socket as unknown as { close: (c: number) => void }).close = (c) => closed.push(c);
+  (h.session as unknown as { ctx: SessionContext }).ctx.events.head = async () => {
+    throw new Error('database is gone');
+  };
+  h.frame({ t: 'hello', id: 1, v: 1 });
+  await h.settle();
+  assert.deepEqual(closed, [1011]);
+  assert.deepEqual(h.sent.map((f) => [f.t, f.code]), [['error', 'internal']]);
+});
