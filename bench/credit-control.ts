@@ -22,7 +22,7 @@ import { startSqliteCheckpointer } from '../packages/server/src/storage/sqlite-c
 
 const args = process.argv.slice(2);
 const flag = (name: string) => args.indexOf(name);
-const PAIRS = Number(args.find((a) => /^\d+$/.test(a)) ?? 200_000);
+const PAIRS = Number(args.find((a) => /^\d+$/.test(a)) ?? 100_000);
 const pgUrl = flag('--pg') >= 0 ? args[flag('--pg') + 1] : undefined;
 const TENANTS = 100;
 const CONCURRENCY = (flag('--concurrency') >= 0 ? args[flag('--concurrency') + 1] : '1,8,32')
