@@ -82,7 +82,9 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const contacts = new ContactStore(storage.db);
   const billing = createBilling(storage);
   // Releases reservations of calls that vanished without commit (see CreditControl.expireDue).
-  const stopBillingSweeper = billing.credit.startSweeper(30_000, (err) => log.error({ err }, 'billing expiry sweep failed'));
+  const stopBillingSweeper = billing.credit.startSweeper(30_000, (err) =>
+    log.error({ err }, 'billing expiry sweep failed'),
+  );
 
   const routes: AnyRoute[] = [];
   let openapi: unknown;
