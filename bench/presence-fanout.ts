@@ -9,9 +9,10 @@
  * receiving does not limit the measurement more than it must). Clocks of the children are aligned with
  * this process over IPC before each phase.
  *
- * Run: node --import tsx bench/presence-fanout.ts [watchers=1000] [children=2] [seconds-per-step=3]
+ * Run: node --import tsx bench/presence-fanout.ts [watchers=1000] [client-processes=1] [seconds-per-step=3]
+ *   (BENCH_RATES=10,20 picks the rates, BENCH_REPEATS the repeats, BENCH_PHASES=parley or bare one server)
  */
-import { fork, type ChildProcess } from 'node:child_process';
+import { fork, spawn, type ChildProcess } from 'node:child_process';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -22,7 +23,7 @@ import { trustedScope } from '../packages/server/src/directory/scope.ts';
 import { hashPassword } from '../packages/server/src/auth/passwords.ts';
 
 const WATCHERS = Number(process.argv[2] ?? 1000);
-const CHILDREN = Number(process.argv[3] ?? 2);
+const CHILDREN = Number(process.argv[3] ?? 1);
 const STEP_SECONDS = Number(process.argv[4] ?? 3);
 const RATES = process.env.BENCH_RATES ? process.env.BENCH_RATES.split(',').map(Number) : [10, 20, 30, 40, 50, 60, 80, 100, 150, 200];
 const PHASES = (process.env.BENCH_PHASES ?? 'parley,bare').split(',');
@@ -52,8 +53,17 @@ interface Step {
 
 // --- children ---
 
+/**
+ * A watcher process. With BENCH_PIN=1 (and `taskset` present) the watchers run on the last CPU, and
+ * this process should be started on the others (`taskset -c 0 node ...`), so the two do not preempt
+ * each other.
+ */
 function child(): ChildProcess {
-  return fork(new URL('./presence-fanout-client.ts', import.meta.url), [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const file = new URL('./presence-fanout-client.ts', import.meta.url).pathname;
+  if (process.env.BENCH_PIN) {
+    return spawn('taskset', ['-c', String(cpus().length - 1), process.execPath, '--import', 'tsx', file], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  }
+  return fork(file, [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
 }
 
 function ask<T>(c: ChildProcess, msg: object, key: string): Promise<T> {
