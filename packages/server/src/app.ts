@@ -26,6 +26,7 @@ import { EventLog } from './realtime/event-log.ts';
 import { realtimeRoutes } from './realtime/routes.ts';
 import { PresenceService } from './presence/presence-service.ts';
 import { UserTenants } from './presence/user-tenants.ts';
+import { PresenceSettingsStore } from './presence/presence-settings-store.ts';
 import { ContactStore } from './contacts/contact-store.ts';
 import { contactRoutes } from './contacts/routes.ts';
 import { createBilling, type Billing } from './billing/billing.ts';
@@ -78,7 +79,16 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const auth = new AuthService(storage.db, directory, await TokenSigner.load(storage.db), bus, config);
 
   const events = new EventLog(storage.db, bus);
-  const presence = new PresenceService(bus, { graceMs: config.presenceGraceMs }, (err) => log.error({ err }, 'presence listener failed'));
+  const presenceSettings = new PresenceSettingsStore(storage.db);
+  const presence = new PresenceService(
+    bus,
+    {
+      graceMs: config.presenceGraceMs,
+      persist: (tenantId, userId, s) => void presenceSettings.save(tenantId, userId, s).catch((err: unknown) => log.error({ err, userId }, 'saving presence settings failed')),
+    },
+    (err) => log.error({ err }, 'presence listener failed'),
+  );
+  presence.load(await presenceSettings.loadAll());
   const contacts = new ContactStore(storage.db);
   const billing = createBilling(storage);
   // Releases reservations of calls that vanished without commit (see CreditControl.expireDue).
@@ -178,6 +188,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
         realtime.close();
         await gateway.close();
         presence.close();
+        await presenceSettings.flush();
         const grace = setTimeout(() => http.server.closeAllConnections(), config.shutdownGrace * 1000);
         await http.close();
         clearTimeout(grace);

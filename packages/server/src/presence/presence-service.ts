@@ -40,6 +40,8 @@ interface LocalDevice {
 export interface PresenceOptions {
   graceMs: number;
   now?: () => number;
+  /** Called after a user changes their own settings on this node (to persist them). */
+  persist?: (tenantId: string, userId: string, settings: UserPresenceSettings) => void;
 }
 
 const MAX_TIMER = 2 ** 31 - 1;
@@ -130,7 +132,17 @@ export class PresenceService {
     if (patch.note !== undefined) s.note = patch.note && { text: patch.note.text, until: ms(patch.note.until) };
     if (patch.outOfOffice !== undefined) s.outOfOffice = patch.outOfOffice && { message: patch.outOfOffice.message, until: ms(patch.outOfOffice.until) };
     this.bus.publish('presence.settings', { tenantId, userId, settings: s });
+    this.opts.persist?.(tenantId, userId, s);
     return this.get(userId);
+  }
+
+  /** Loads persisted settings at start (no change events: nobody watches yet). */
+  load(entries: Iterable<{ tenantId: string; userId: string; settings: UserPresenceSettings }>): void {
+    for (const { tenantId, userId, settings } of entries) {
+      const e = this.entry(tenantId, userId);
+      e.settings = settings;
+      this.recompute(userId, e);
+    }
   }
 
   // --- applying bus events (every node) ---

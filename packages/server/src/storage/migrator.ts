@@ -8,6 +8,7 @@ import type { Engine, Storage } from './db.ts';
 import * as m001 from './migrations/001_core.ts';
 import * as m002 from './migrations/002_billing.ts';
 import * as m003 from './migrations/003_realtime_contacts.ts';
+import * as m004 from './migrations/004_presence_settings.ts';
 
 export type MigrationEngine = Engine;
 type Up = (db: Kysely<unknown>, engine: Engine) => Promise<void>;
@@ -17,6 +18,7 @@ const migrations: Array<[string, { up: Up }]> = [
   ['001_core', m001],
   ['002_billing', m002],
   ['003_realtime_contacts', m003],
+  ['004_presence_settings', m004],
 ];
 
 /** An auto-incrementing integer primary key on either engine. */

@@ -8,6 +8,7 @@ import type { Generated } from 'kysely';
 import type { BillingTables } from '../billing/tables.ts';
 import type { EventLogTables } from '../realtime/event-tables.ts';
 import type { ContactTables } from '../contacts/contact-tables.ts';
+import type { PresenceTables } from '../presence/presence-tables.ts';
 
 export interface SettingsTable {
   key: string;
@@ -95,4 +96,4 @@ export interface CoreTables {
 }
 
 /** Every table. Later domains extend this with their own table maps. */
-export interface Database extends CoreTables, BillingTables, EventLogTables, ContactTables {}
+export interface Database extends CoreTables, BillingTables, EventLogTables, ContactTables, PresenceTables {}
