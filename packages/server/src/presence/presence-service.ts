@@ -1,6 +1,8 @@
 /**
- * The presence table: every known user's devices and settings, in memory (presence is ephemeral), and
- * their aggregated presence.
+ * The presence table: every known user's devices and settings, in memory, and their aggregated presence.
+ * Device states are ephemeral (devices publish again when they reconnect); a user's own settings are
+ * also written through `persist` and loaded at start, so a status note or out-of-office message
+ * survives a restart.
  *
  * Changes travel through the bus, even inside one process: a local call (a device connects, publishes,
  * leaves; a user sets a status) publishes `presence.device` or `presence.settings`, and every node's
