@@ -68,7 +68,7 @@ export class ParleyClient extends TypedEmitter<ClientEvents> {
     super();
     const fetchFn = opts.fetch ?? (globalThis.fetch as unknown as FetchLike | undefined);
     if (!fetchFn) throw new ParleyError('unavailable', 'no fetch: pass one in the options');
-    this.rest = new RestClient(opts.baseUrl, fetchFn, () => this.accessToken);
+    this.rest = new RestClient(opts.baseUrl, fetchFn, () => (this.accessToken ? this.freshToken() : Promise.resolve(null)));
     this.contacts = new ContactsApi(this.rest);
     const wsUrl = new URL('/api/realtime', opts.baseUrl);
     wsUrl.protocol = wsUrl.protocol === 'https:' ? 'wss:' : 'ws:';

@@ -13,12 +13,13 @@ export class RestClient {
   constructor(
     readonly baseUrl: string,
     private readonly fetchFn: FetchLike,
-    private readonly token: () => string | null,
+    /** The access token to send, refreshed first when it is about to expire; null when signed out. */
+    private readonly token: () => Promise<string | null>,
   ) {}
 
   async request<T>(method: string, path: string, body?: unknown, opts: { auth?: boolean } = {}): Promise<T> {
     const headers: Record<string, string> = { accept: 'application/json' };
-    const token = opts.auth === false ? null : this.token();
+    const token = opts.auth === false ? null : await this.token();
     if (token) headers.authorization = `Bearer ${token}`;
     if (body !== undefined) headers['content-type'] = 'application/json';
     let res: Awaited<ReturnType<FetchLike>>;
