@@ -51,6 +51,16 @@ export const Presence = z.object({
 });
 export type Presence = z.infer<typeof Presence>;
 
+/**
+ * A user's view of their own presence: what others see, plus the manual state behind it (others see
+ * "Offline" for Appear offline; the user needs to know it is their own choice).
+ */
+export const OwnPresence = z.object({
+  presence: Presence,
+  manual: z.object({ availability: ManualAvailability, until: z.string().nullable() }).nullable(),
+});
+export type OwnPresence = z.infer<typeof OwnPresence>;
+
 /** Device state published by one connection. Omitted fields keep their value. */
 export const PresencePublish = z.strictObject({
   availability: DeviceAvailability.optional(),

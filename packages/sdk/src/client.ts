@@ -86,7 +86,7 @@ export class ParleyClient extends TypedEmitter<ClientEvents> {
       backoff: opts.backoff ?? defaultBackoff,
       requestTimeoutMs: opts.requestTimeoutMs ?? 15_000,
     });
-    this.presence = new PresenceApi(this.link, (p) => this.emit('presence', p));
+    this.presence = new PresenceApi(this.link, (p) => this.emit('presence', p), this.rest);
     this.link.on('presence', (p) => this.presence.received(p));
     this.link.on('event', (e) => this.emit('event', e));
     this.link.on('state', (s) => this.emit('state', s));

@@ -3,8 +3,9 @@
  * It remembers what it published and whom it watches, so after a reconnection it publishes again and
  * re-subscribes, receiving a fresh snapshot (presence is never replayed, only re-sent).
  */
-import type { Presence, PresencePublish, PresenceSet, RefusedSubscription } from '@parley/protocol';
+import type { OwnPresence, Presence, PresencePublish, PresenceSet, RefusedSubscription } from '@parley/protocol';
 import type { RealtimeLink } from './realtime-link.ts';
+import type { RestClient } from './rest-client.ts';
 
 /** The server takes at most this many ids per subscribe frame. */
 const CHUNK = 500;
@@ -17,7 +18,13 @@ export class PresenceApi {
   constructor(
     private readonly link: Pick<RealtimeLink, 'request'>,
     private readonly notify: (p: Presence) => void,
+    private readonly rest: Pick<RestClient, 'request'>,
   ) {}
+
+  /** Your own presence and the manual state behind it (say, Appear offline, which others see as Offline). */
+  mine(): Promise<OwnPresence> {
+    return this.rest.request('GET', '/api/me/presence');
+  }
 
   /** The last known presence of a watched user (or of yourself). */
   get(userId: string): Presence | undefined {

@@ -19,7 +19,7 @@ import type { Presence } from '@parley/protocol';
 import type { Bus } from '../bus/bus.ts';
 import { aggregate } from './aggregate.ts';
 import { emptySettings, initialDeviceState, settingsEmpty, type DevicePresenceState, type UserPresenceSettings } from './presence-state.ts';
-import type { PresencePublish, PresenceSet } from '@parley/protocol';
+import type { ManualAvailability, PresencePublish, PresenceSet } from '@parley/protocol';
 
 export type PresenceListener = (tenantId: string, userId: string, presence: Presence) => void;
 
@@ -76,6 +76,13 @@ export class PresenceService {
   /** The user's current presence (Offline when nothing is known). */
   get(userId: string): Presence {
     return this.users.get(userId)?.presence ?? offline(userId);
+  }
+
+  /** The manual state a user has set (in force now), or null. */
+  manualOf(userId: string): { availability: ManualAvailability; until: string | null } | null {
+    const m = this.users.get(userId)?.settings.manual;
+    if (!m || (m.until !== null && m.until <= this.now())) return null;
+    return { availability: m.availability, until: isoOrNull(m.until) };
   }
 
   /** Number of users with an entry (for tests and metrics). */

@@ -3,7 +3,7 @@
  * has passed), an administrator's notice to a user, and one user's presence for clients without a socket.
  */
 import { z } from 'zod';
-import { EventsPage, EventsQuery, Id, ParleyError, Presence, SendNoticeRequest, SendNoticeResponse } from '@parley/protocol';
+import { EventsPage, EventsQuery, Id, OwnPresence, ParleyError, Presence, SendNoticeRequest, SendNoticeResponse } from '@parley/protocol';
 import { defineRoute, type AnyRoute } from '../http/route.ts';
 import type { EventLog } from './event-log.ts';
 import type { Directory } from '../directory/directory.ts';
@@ -12,7 +12,7 @@ import type { PresenceService } from '../presence/presence-service.ts';
 export interface RealtimeRouteDeps {
   events: Pick<EventLog, 'append' | 'after' | 'head'>;
   directory: Pick<Directory, 'getUser'>;
-  presence: Pick<PresenceService, 'get'>;
+  presence: Pick<PresenceService, 'get' | 'manualOf'>;
 }
 
 const UserParams = z.strictObject({ userId: Id });
@@ -49,6 +49,18 @@ export function realtimeRoutes({ events, directory, presence }: RealtimeRouteDep
         if (!(await directory.getUser(scope, params.userId))) throw new ParleyError('not_found', 'no such user');
         const e = await events.append(scope, params.userId, 'notice', { text: body.text, from: actor.address });
         return { seq: e.seq };
+      },
+    }),
+    defineRoute({
+      method: 'GET',
+      url: '/api/me/presence',
+      tag: 'realtime',
+      summary: 'Your own presence as others see it, and the manual state behind it',
+      access: 'user',
+      response: OwnPresence,
+      handler: async ({ principal }) => {
+        if (principal?.kind !== 'user') throw new ParleyError('forbidden', 'presence belongs to signed-in users');
+        return { presence: presence.get(principal.id), manual: presence.manualOf(principal.id) };
       },
     }),
     defineRoute({

@@ -132,6 +132,23 @@ describe('presence', () => {
     assert.equal(((await s.http.get(`/api/presence/${u.id}`, { token: a.user.token })).json as { availability: string }).availability, 'busy');
   });
 
+  test('appear offline: watchers see Offline, the user sees their own choice', async () => {
+    const u = await makeUser(s, a.id, `hidden@${a.domain}`);
+    const me = makeClient(s, u);
+    await me.client.connect();
+    const watcher = makeClient(s, a.admin);
+    await watcher.client.connect();
+    const snap = await watcher.client.presence.subscribe([u.id]);
+    assert.equal(snap.presences[0]!.availability, 'available');
+    await me.client.presence.set({ manual: { availability: 'appear_offline', until: null } });
+    const hidden = await watcher.waitPresence((p) => p.userId === u.id && p.availability === 'offline');
+    const mine = await me.client.presence.mine();
+    assert.equal(mine.presence.availability, 'offline');
+    assert.deepEqual(mine.manual, { availability: 'appear_offline', until: null });
+    await me.client.presence.set({ manual: null });
+    await watcher.waitPresence((p) => p.userId === u.id && p.availability === 'available' && watcher.presences.indexOf(p) > watcher.presences.indexOf(hidden));
+  });
+
   test('after unsubscribing, changes stop', async () => {
     const u = await makeUser(s, a.id, `unsub@${a.domain}`);
     const subject = makeClient(s, u);
