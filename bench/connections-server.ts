@@ -7,6 +7,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { writeHeapSnapshot } from 'node:v8';
 import { WebSocketServer } from 'ws';
 import { createApp, type App } from '../packages/server/src/app.ts';
 import { loadConfig } from '../packages/server/src/config.ts';
@@ -71,13 +72,17 @@ process.on('message', async (c: Command) => {
   switch (c.cmd) {
     case 'start': {
       const r = c.mode === 'parley' ? await startParley(c.users) : await startBare();
-      process.send!({ started: { ...r, baseline: await settledMemory() } });
+      const baseline = await settledMemory();
+      if (process.env.BENCH_HEAP_SNAPSHOT) writeHeapSnapshot(`${process.env.BENCH_HEAP_SNAPSHOT}.start-${c.mode}.heapsnapshot`);
+      process.send!({ started: { ...r, baseline } });
       break;
     }
     case 'measure': {
       const mem = await settledMemory();
       const connections = app ? app.realtime.size : bareCount;
       const watched = app ? app.realtime.watchers.size : 0;
+      // BENCH_HEAP_SNAPSHOT=file: also write a heap snapshot, to see where the memory goes.
+      if (process.env.BENCH_HEAP_SNAPSHOT) writeHeapSnapshot(`${process.env.BENCH_HEAP_SNAPSHOT}.${c.cmd}-${app ? 'parley' : 'bare'}.heapsnapshot`);
       process.send!({ measured: { mem, connections, watched } });
       break;
     }
