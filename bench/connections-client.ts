@@ -5,20 +5,33 @@
  */
 import WebSocket from 'ws';
 
-type Command = { cmd: 'open'; mode: 'parley' | 'bare'; url: string; tokens: string[]; userIds: string[]; count: number; subs: number; localAddress: string } | { cmd: 'close' };
+type Command =
+  | {
+      cmd: 'open';
+      mode: 'parley' | 'bare';
+      url: string;
+      tokens: string[];
+      userIds: string[];
+      count: number;
+      subs: number;
+      localAddress: string;
+    }
+  | { cmd: 'close' };
 
 const sockets: WebSocket[] = [];
 
 function open(c: Extract<Command, { cmd: 'open' }>, i: number): Promise<boolean> {
   return new Promise((resolve) => {
-    const headers: Record<string, string> = c.mode === 'parley' ? { authorization: `Bearer ${c.tokens[i % c.tokens.length]}` } : {};
+    const headers: Record<string, string> =
+      c.mode === 'parley' ? { authorization: `Bearer ${c.tokens[i % c.tokens.length]}` } : {};
     const ws = new WebSocket(c.url, { headers, localAddress: c.localAddress, perMessageDeflate: false });
     ws.once('error', () => resolve(false));
     ws.once('open', () => {
       sockets.push(ws);
       if (c.mode === 'bare') return resolve(true);
       const watch = new Set<string>();
-      for (let k = 0; watch.size < Math.min(c.subs, c.userIds.length); k++) watch.add(c.userIds[(i * 7919 + k * 104_729) % c.userIds.length]!);
+      for (let k = 0; watch.size < Math.min(c.subs, c.userIds.length); k++)
+        watch.add(c.userIds[(i * 7919 + k * 104_729) % c.userIds.length]!);
       ws.send(JSON.stringify({ t: 'hello', id: 1, v: 1, device: { kind: 'bot' } }));
       ws.send(JSON.stringify({ t: 'presence.subscribe', id: 2, userIds: [...watch] }));
       const onMessage = (data: WebSocket.RawData) => {

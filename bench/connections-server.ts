@@ -14,7 +14,8 @@ import { loadConfig } from '../packages/server/src/config.ts';
 import { trustedScope } from '../packages/server/src/directory/scope.ts';
 import { hashPassword } from '../packages/server/src/auth/passwords.ts';
 
-type Command = { cmd: 'start'; mode: 'parley' | 'bare'; users: number } | { cmd: 'measure' } | { cmd: 'stop' };
+type Command =
+  { cmd: 'start'; mode: 'parley' | 'bare'; users: number } | { cmd: 'measure' } | { cmd: 'stop' };
 
 const gc = (globalThis as { gc?: () => void }).gc;
 if (!gc) throw new Error('run with --expose-gc');
@@ -36,9 +37,19 @@ let dataDir = '';
 async function startParley(users: number) {
   dataDir = mkdtempSync(join(tmpdir(), 'parley-bench-conn-'));
   // Heartbeats every 25 s as in production; the flood gate at its defaults.
-  app = await createApp(loadConfig({}, { port: 0, host: '127.0.0.1', dataDir, logLevel: 'silent', loginMaxPerAddress: 1_000_000 }));
+  app = await createApp(
+    loadConfig(
+      {},
+      { port: 0, host: '127.0.0.1', dataDir, logLevel: 'silent', loginMaxPerAddress: 1_000_000 },
+    ),
+  );
   await app.listen();
-  const tenant = await app.directory.createTenant({ name: 'Bench', domains: ['conn.example'], country: 'GB', timeZone: 'UTC' });
+  const tenant = await app.directory.createTenant({
+    name: 'Bench',
+    domains: ['conn.example'],
+    country: 'GB',
+    timeZone: 'UTC',
+  });
   const hash = await hashPassword('bench password 1');
   const tokens: string[] = [];
   const userIds: string[] = [];
@@ -46,8 +57,16 @@ async function startParley(users: number) {
     const batch = await Promise.all(
       Array.from({ length: Math.min(16, users - i) }, async (_, k) => {
         const address = `u${i + k}@conn.example`;
-        await app!.directory.createUser(trustedScope(tenant.id), { address, displayName: `User ${i + k}`, passwordHash: hash, role: 'user' });
-        return app!.auth.login(address, 'bench password 1', { sourceAddress: '127.0.0.1', userAgent: 'bench' });
+        await app!.directory.createUser(trustedScope(tenant.id), {
+          address,
+          displayName: `User ${i + k}`,
+          passwordHash: hash,
+          role: 'user',
+        });
+        return app!.auth.login(address, 'bench password 1', {
+          sourceAddress: '127.0.0.1',
+          userAgent: 'bench',
+        });
       }),
     );
     for (const r of batch) {
@@ -73,7 +92,8 @@ process.on('message', async (c: Command) => {
     case 'start': {
       const r = c.mode === 'parley' ? await startParley(c.users) : await startBare();
       const baseline = await settledMemory();
-      if (process.env.BENCH_HEAP_SNAPSHOT) writeHeapSnapshot(`${process.env.BENCH_HEAP_SNAPSHOT}.start-${c.mode}.heapsnapshot`);
+      if (process.env.BENCH_HEAP_SNAPSHOT)
+        writeHeapSnapshot(`${process.env.BENCH_HEAP_SNAPSHOT}.start-${c.mode}.heapsnapshot`);
       process.send!({ started: { ...r, baseline } });
       break;
     }
@@ -82,7 +102,10 @@ process.on('message', async (c: Command) => {
       const connections = app ? app.realtime.size : bareCount;
       const watched = app ? app.realtime.watchers.size : 0;
       // BENCH_HEAP_SNAPSHOT=file: also write a heap snapshot, to see where the memory goes.
-      if (process.env.BENCH_HEAP_SNAPSHOT) writeHeapSnapshot(`${process.env.BENCH_HEAP_SNAPSHOT}.${c.cmd}-${app ? 'parley' : 'bare'}.heapsnapshot`);
+      if (process.env.BENCH_HEAP_SNAPSHOT)
+        writeHeapSnapshot(
+          `${process.env.BENCH_HEAP_SNAPSHOT}.${c.cmd}-${app ? 'parley' : 'bare'}.heapsnapshot`,
+        );
       process.send!({ measured: { mem, connections, watched } });
       break;
     }

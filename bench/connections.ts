@@ -41,32 +41,68 @@ interface Result {
 }
 
 async function run(mode: 'parley' | 'bare'): Promise<Result> {
-  const server = fork(new URL('./connections-server.ts', import.meta.url), [], { execArgv: ['--import', 'tsx', '--expose-gc'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const server = fork(new URL('./connections-server.ts', import.meta.url), [], {
+    execArgv: ['--import', 'tsx', '--expose-gc'],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
   const t0 = Date.now();
-  const started = await ask<{ port: number; tokens: string[]; userIds: string[]; baseline: NodeJS.MemoryUsage }>(server, { cmd: 'start', mode, users: USERS }, 'started');
-  console.log(`  ${mode}: server ready in ${((Date.now() - t0) / 1000).toFixed(1)} s (${started.tokens.length} users signed in); baseline rss ${mb(started.baseline.rss)} MB, heap ${mb(started.baseline.heapUsed)} MB`);
-  const url = mode === 'parley' ? `ws://127.0.0.1:${started.port}/api/realtime` : `ws://127.0.0.1:${started.port}/`;
-  const clients = Array.from({ length: PROCS }, () => fork(new URL('./connections-client.ts', import.meta.url), [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }));
+  const started = await ask<{
+    port: number;
+    tokens: string[];
+    userIds: string[];
+    baseline: NodeJS.MemoryUsage;
+  }>(server, { cmd: 'start', mode, users: USERS }, 'started');
+  console.log(
+    `  ${mode}: server ready in ${((Date.now() - t0) / 1000).toFixed(1)} s (${started.tokens.length} users signed in); baseline rss ${mb(started.baseline.rss)} MB, heap ${mb(started.baseline.heapUsed)} MB`,
+  );
+  const url =
+    mode === 'parley' ? `ws://127.0.0.1:${started.port}/api/realtime` : `ws://127.0.0.1:${started.port}/`;
+  const clients = Array.from({ length: PROCS }, () =>
+    fork(new URL('./connections-client.ts', import.meta.url), [], {
+      execArgv: ['--import', 'tsx'],
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    }),
+  );
   const per = Math.ceil(N / PROCS);
   const t1 = Date.now();
   const opened = await Promise.all(
     clients.map((c, i) =>
       ask<{ ok: number; failed: number }>(
         c,
-        { cmd: 'open', mode, url, tokens: started.tokens, userIds: started.userIds, count: Math.min(per, N - i * per), subs: SUBS, localAddress: `127.0.0.${2 + i}` },
+        {
+          cmd: 'open',
+          mode,
+          url,
+          tokens: started.tokens,
+          userIds: started.userIds,
+          count: Math.min(per, N - i * per),
+          subs: SUBS,
+          localAddress: `127.0.0.${2 + i}`,
+        },
         'opened',
       ),
     ),
   );
   const ok = opened.reduce((n, o) => n + o.ok, 0);
   const failed = opened.reduce((n, o) => n + o.failed, 0);
-  console.log(`  ${mode}: ${ok} connections open${mode === 'parley' ? ` and subscribed to ${SUBS} users each` : ''} in ${((Date.now() - t1) / 1000).toFixed(1)} s (${failed} failed)`);
+  console.log(
+    `  ${mode}: ${ok} connections open${mode === 'parley' ? ` and subscribed to ${SUBS} users each` : ''} in ${((Date.now() - t1) / 1000).toFixed(1)} s (${failed} failed)`,
+  );
   await new Promise((r) => setTimeout(r, 3000));
-  const m = await ask<{ mem: NodeJS.MemoryUsage; connections: number; watched: number }>(server, { cmd: 'measure' }, 'measured');
+  const m = await ask<{ mem: NodeJS.MemoryUsage; connections: number; watched: number }>(
+    server,
+    { cmd: 'measure' },
+    'measured',
+  );
   const b = started.baseline;
   const rss = m.mem.rss - b.rss;
   const heap = m.mem.heapUsed + m.mem.external - (b.heapUsed + b.external);
-  const result = { mode, connections: m.connections, rssPer: rss / m.connections, heapPer: heap / m.connections };
+  const result = {
+    mode,
+    connections: m.connections,
+    rssPer: rss / m.connections,
+    heapPer: heap / m.connections,
+  };
   console.log(
     `  ${mode}: server holds ${m.connections} connections${mode === 'parley' ? ` (${m.watched} users watched)` : ''}: rss +${mb(rss)} MB = ${kb(result.rssPer)} kB per connection; heap+external +${mb(heap)} MB = ${kb(result.heapPer)} kB per connection`,
   );
@@ -76,13 +112,18 @@ async function run(mode: 'parley' | 'bare'): Promise<Result> {
   return result;
 }
 
-console.log(`bench/connections: ${N} idle connections over ${PROCS} client processes (127.0.0.2-${1 + PROCS}), ${SUBS} presence subscriptions each, ${USERS} users`);
+console.log(
+  `bench/connections: ${N} idle connections over ${PROCS} client processes (127.0.0.2-${1 + PROCS}), ${SUBS} presence subscriptions each, ${USERS} users`,
+);
 console.log(`machine: ${cpus()[0]?.model ?? '?'} x${cpus().length}, Node ${process.version}`);
 const results: Result[] = [];
 for (const mode of MODES) results.push(await run(mode));
 const p = results.find((r) => r.mode === 'parley');
 const b = results.find((r) => r.mode === 'bare');
 console.log('');
-if (p) console.log(`parley: ${p.connections} connections at ${kb(p.rssPer)} kB each (rss; target <= 12 kB) ${p.rssPer <= 12 * 1024 && p.connections >= N ? 'MET' : 'MISSED'}`);
+if (p)
+  console.log(
+    `parley: ${p.connections} connections at ${kb(p.rssPer)} kB each (rss; target <= 12 kB) ${p.rssPer <= 12 * 1024 && p.connections >= N ? 'MET' : 'MISSED'}`,
+  );
 if (b) console.log(`bare ws: ${b.connections} connections at ${kb(b.rssPer)} kB each (rss)`);
 process.exit(0);

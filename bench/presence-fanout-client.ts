@@ -32,7 +32,10 @@ function onMessage(data: WebSocket.RawData): void {
 function open(c: Extract<Command, { cmd: 'open' }>, i: number): Promise<void> {
   return new Promise((resolve, reject) => {
     const token = c.tokens[i % c.tokens.length]!;
-    const ws = new WebSocket(c.url, c.mode === 'parley' ? { headers: { authorization: `Bearer ${token}` } } : {});
+    const ws = new WebSocket(
+      c.url,
+      c.mode === 'parley' ? { headers: { authorization: `Bearer ${token}` } } : {},
+    );
     sockets.push(ws);
     ws.once('error', reject);
     ws.once('open', () => {

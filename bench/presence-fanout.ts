@@ -25,7 +25,9 @@ import { hashPassword } from '../packages/server/src/auth/passwords.ts';
 const WATCHERS = Number(process.argv[2] ?? 1000);
 const CHILDREN = Number(process.argv[3] ?? 1);
 const STEP_SECONDS = Number(process.argv[4] ?? 3);
-const RATES = process.env.BENCH_RATES ? process.env.BENCH_RATES.split(',').map(Number) : [10, 20, 30, 40, 50, 60, 80, 100, 150, 200];
+const RATES = process.env.BENCH_RATES
+  ? process.env.BENCH_RATES.split(',').map(Number)
+  : [10, 20, 30, 40, 50, 60, 80, 100, 150, 200];
 const PHASES = (process.env.BENCH_PHASES ?? 'parley,bare').split(',');
 const now = () => performance.timeOrigin + performance.now();
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -61,7 +63,9 @@ interface Step {
 function child(): ChildProcess {
   const file = new URL('./presence-fanout-client.ts', import.meta.url).pathname;
   if (process.env.BENCH_PIN) {
-    return spawn('taskset', ['-c', String(cpus().length - 1), process.execPath, '--import', 'tsx', file], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    return spawn('taskset', ['-c', String(cpus().length - 1), process.execPath, '--import', 'tsx', file], {
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
   }
   return fork(file, [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
 }
@@ -91,7 +95,8 @@ async function clockOffset(c: ChildProcess): Promise<number> {
   return best.offset;
 }
 
-const pct = (sorted: Float64Array, p: number) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))]! : NaN);
+const pct = (sorted: Float64Array, p: number) =>
+  sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))]! : NaN;
 
 /** A server under test with its watcher processes, clock offsets known. */
 interface Rig {
@@ -104,7 +109,20 @@ async function rig(p: Phase): Promise<Rig> {
   const kids = Array.from({ length: CHILDREN }, child);
   const per = Math.ceil(WATCHERS / CHILDREN);
   await Promise.all(
-    kids.map((k, i) => ask(k, { cmd: 'open', mode: p.name === 'bare ws' ? 'bare' : 'parley', url: p.url, tokens: p.tokens, watch: p.watch, count: Math.min(per, WATCHERS - i * per) }, 'ready')),
+    kids.map((k, i) =>
+      ask(
+        k,
+        {
+          cmd: 'open',
+          mode: p.name === 'bare ws' ? 'bare' : 'parley',
+          url: p.url,
+          tokens: p.tokens,
+          watch: p.watch,
+          count: Math.min(per, WATCHERS - i * per),
+        },
+        'ready',
+      ),
+    ),
   );
   const offsets = await Promise.all(kids.map(clockOffset));
   // Warm-up (JIT, buffers), not reported.
@@ -122,7 +140,9 @@ async function rig(p: Phase): Promise<Rig> {
 async function step({ phase: p, kids, offsets }: Rig, rate: number): Promise<Step> {
   const { sent, elapsed } = await drive(p, rate, STEP_SECONDS);
   await sleep(500);
-  const results = await Promise.all(kids.map((k) => ask<{ received: number; latencies: number[] }>(k, { cmd: 'collect' }, 'received')));
+  const results = await Promise.all(
+    kids.map((k) => ask<{ received: number; latencies: number[] }>(k, { cmd: 'collect' }, 'received')),
+  );
   const lat = new Float64Array(results.reduce((n, r) => n + r.latencies.length, 0));
   let j = 0;
   results.forEach((r, i) => r.latencies.forEach((x) => (lat[j++] = x - offsets[i]!)));
@@ -175,21 +195,49 @@ async function drive(p: Phase, rate: number, seconds: number): Promise<{ sent: n
 
 async function parleyPhase(): Promise<Phase> {
   const dataDir = mkdtempSync(join(tmpdir(), 'parley-bench-'));
-  const config = loadConfig({}, { port: 0, host: '127.0.0.1', dataDir, logLevel: 'silent', realtimeRate: 1_000_000, realtimeBurst: 1_000_000 });
+  const config = loadConfig(
+    {},
+    {
+      port: 0,
+      host: '127.0.0.1',
+      dataDir,
+      logLevel: 'silent',
+      realtimeRate: 1_000_000,
+      realtimeBurst: 1_000_000,
+    },
+  );
   const app = await createApp(config);
   await app.listen();
   const base = `http://127.0.0.1:${app.config.port}`;
-  const tenant = await app.directory.createTenant({ name: 'Bench', domains: ['bench.example'], country: 'GB', timeZone: 'UTC' });
+  const tenant = await app.directory.createTenant({
+    name: 'Bench',
+    domains: ['bench.example'],
+    country: 'GB',
+    timeZone: 'UTC',
+  });
   const hash = await hashPassword('bench password 1');
   const login = async (address: string) => {
-    await app.directory.createUser(trustedScope(tenant.id), { address, displayName: address, passwordHash: hash, role: 'user' });
-    const r = await fetch(`${base}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ address, password: 'bench password 1' }) });
+    await app.directory.createUser(trustedScope(tenant.id), {
+      address,
+      displayName: address,
+      passwordHash: hash,
+      role: 'user',
+    });
+    const r = await fetch(`${base}/api/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ address, password: 'bench password 1' }),
+    });
     const j = (await r.json()) as { accessToken: string; user: { id: string } };
     return { token: j.accessToken, id: j.user.id };
   };
   const publisher = await login('publisher@bench.example');
-  const watchers = await Promise.all(Array.from({ length: 20 }, (_, i) => login(`watcher${i}@bench.example`)));
-  const ws = new WebSocket(`ws://127.0.0.1:${app.config.port}/api/realtime`, { headers: { authorization: `Bearer ${publisher.token}` } });
+  const watchers = await Promise.all(
+    Array.from({ length: 20 }, (_, i) => login(`watcher${i}@bench.example`)),
+  );
+  const ws = new WebSocket(`ws://127.0.0.1:${app.config.port}/api/realtime`, {
+    headers: { authorization: `Bearer ${publisher.token}` },
+  });
   await new Promise((r) => ws.once('open', r));
   ws.send(JSON.stringify({ t: 'hello', id: 0, v: 1 }));
   await new Promise((r) => ws.once('message', r));
@@ -199,7 +247,8 @@ async function parleyPhase(): Promise<Phase> {
     url: `ws://127.0.0.1:${app.config.port}/api/realtime`,
     tokens: watchers.map((w) => w.token),
     watch: publisher.id,
-    publish: (ts) => ws.send(JSON.stringify({ t: 'presence.set', id: id++, settings: { note: { text: `bench:${ts}` } } })),
+    publish: (ts) =>
+      ws.send(JSON.stringify({ t: 'presence.set', id: id++, settings: { note: { text: `bench:${ts}` } } })),
     async close() {
       ws.terminate();
       await app.close();
@@ -227,7 +276,15 @@ async function barePhase(): Promise<Phase> {
       const frame = Buffer.from(
         JSON.stringify({
           t: 'presence',
-          presence: { userId: 'usr_0123456789abcdefghijkl', availability: 'available', activity: 'none', manualUntil: null, note: { text: `bench:${ts}`, until: null }, outOfOffice: null, since: new Date().toISOString() },
+          presence: {
+            userId: 'usr_0123456789abcdefghijkl',
+            availability: 'available',
+            activity: 'none',
+            manualUntil: null,
+            note: { text: `bench:${ts}`, until: null },
+            outOfOffice: null,
+            since: new Date().toISOString(),
+          },
         }),
       );
       for (const c of clients) c.send(frame, { binary: false });
@@ -238,11 +295,18 @@ async function barePhase(): Promise<Phase> {
 
 // --- run: the two servers side by side, steps alternating, so both see the same machine ---
 
-const best = (steps: Step[]) => steps.filter((s) => s.sustained).reduce((m, s) => Math.max(m, s.perSecond), 0);
+const best = (steps: Step[]) =>
+  steps.filter((s) => s.sustained).reduce((m, s) => Math.max(m, s.perSecond), 0);
 const REPEATS = Number(process.env.BENCH_REPEATS ?? 2);
 
-console.log(`bench/presence-fanout: ${WATCHERS} watchers of one user, ${CHILDREN} client processes per server, ${STEP_SECONDS} s per step, each step ${REPEATS}x alternating`);
-console.log(`machine: ${cpus()[0]?.model ?? '?'} x${cpus().length}, Node ${process.version}, load average at start ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
+console.log(
+  `bench/presence-fanout: ${WATCHERS} watchers of one user, ${CHILDREN} client processes per server, ${STEP_SECONDS} s per step, each step ${REPEATS}x alternating`,
+);
+console.log(
+  `machine: ${cpus()[0]?.model ?? '?'} x${cpus().length}, Node ${process.version}, load average at start ${loadavg()
+    .map((x) => x.toFixed(2))
+    .join(' ')}`,
+);
 const rigs: Record<string, Rig> = {};
 if (PHASES.includes('parley')) rigs.parley = await rig(await parleyPhase());
 if (PHASES.includes('bare')) rigs.bare = await rig(await barePhase());
@@ -250,7 +314,9 @@ const steps: Record<string, Step[]> = { parley: [], bare: [] };
 let previous = 0;
 for (const rate of RATES) {
   // A server goes on to the next rate while it sustained the previous one in at least one repeat.
-  const alive = Object.keys(rigs).filter((k) => previous === 0 || steps[k]!.some((s) => s.rate === previous && s.sustained));
+  const alive = Object.keys(rigs).filter(
+    (k) => previous === 0 || steps[k]!.some((s) => s.rate === previous && s.sustained),
+  );
   if (alive.length === 0) break;
   for (let r = 0; r < REPEATS; r++) for (const k of alive) steps[k]!.push(await step(rigs[k]!, rate));
   previous = rate;
@@ -263,6 +329,13 @@ console.log('');
 console.log(`parley: highest sustained ${p} deliveries/s`);
 console.log(`bare ws ceiling: highest sustained ${b} deliveries/s`);
 console.log(`ratio: ${b ? ((100 * p) / b).toFixed(0) : '?'}% of the ceiling (target >= 50%)`);
-if (at50k) console.log(`parley at 50,000 deliveries/s (best of ${REPEATS}): p50 ${at50k.p50.toFixed(2)} ms, p99 ${at50k.p99.toFixed(2)} ms (target p99 <= 50 ms) ${at50k.p99 <= 50 && at50k.sustained ? 'MET' : 'MISSED'}`);
-console.log(`load average at end ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
+if (at50k)
+  console.log(
+    `parley at 50,000 deliveries/s (best of ${REPEATS}): p50 ${at50k.p50.toFixed(2)} ms, p99 ${at50k.p99.toFixed(2)} ms (target p99 <= 50 ms) ${at50k.p99 <= 50 && at50k.sustained ? 'MET' : 'MISSED'}`,
+  );
+console.log(
+  `load average at end ${loadavg()
+    .map((x) => x.toFixed(2))
+    .join(' ')}`,
+);
 process.exit(0);

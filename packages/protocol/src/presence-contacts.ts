@@ -28,8 +28,17 @@ export const ContactList = z.object({ groups: z.array(ContactGroup), contacts: z
 export type ContactList = z.infer<typeof ContactList>;
 
 /** Add a contact or change one. Omitted fields keep their value (or default when adding). */
-export const PutContactRequest = z.strictObject({ groupId: Id.nullable().optional(), favourite: z.boolean().optional() });
+export const PutContactRequest = z.strictObject({
+  groupId: Id.nullable().optional(),
+  favourite: z.boolean().optional(),
+});
 export type PutContactRequest = z.infer<typeof PutContactRequest>;
 
-export const CreateContactGroupRequest = z.strictObject({ name: DisplayText(100), position: z.number().int().min(0).max(10_000).optional() });
-export const UpdateContactGroupRequest = z.strictObject({ name: DisplayText(100).optional(), position: z.number().int().min(0).max(10_000).optional() });
+export const CreateContactGroupRequest = z.strictObject({
+  name: DisplayText(100),
+  position: z.number().int().min(0).max(10_000).optional(),
+});
+export const UpdateContactGroupRequest = z.strictObject({
+  name: DisplayText(100).optional(),
+  position: z.number().int().min(0).max(10_000).optional(),
+});

@@ -10,11 +10,25 @@ import { DisplayText, Id } from './api.ts';
  * A user's aggregated availability as watchers see it, from most to least "do not bother me":
  * do_not_disturb > busy > be_right_back > away > available > offline.
  */
-export const Availability = z.enum(['do_not_disturb', 'busy', 'be_right_back', 'away', 'available', 'offline']);
+export const Availability = z.enum([
+  'do_not_disturb',
+  'busy',
+  'be_right_back',
+  'away',
+  'available',
+  'offline',
+]);
 export type Availability = z.infer<typeof Availability>;
 
 /** What a user may choose by hand. `appear_offline` shows the user Offline to everyone else. */
-export const ManualAvailability = z.enum(['available', 'busy', 'do_not_disturb', 'be_right_back', 'away', 'appear_offline']);
+export const ManualAvailability = z.enum([
+  'available',
+  'busy',
+  'do_not_disturb',
+  'be_right_back',
+  'away',
+  'appear_offline',
+]);
 export type ManualAvailability = z.infer<typeof ManualAvailability>;
 
 /** What a device reports on its own (its automatic state); idle is reported separately. */
@@ -72,7 +86,10 @@ export type PresencePublish = z.infer<typeof PresencePublish>;
 
 /** User-level settings, shared by all of a user's devices. Omitted: unchanged; null: cleared. */
 export const PresenceSet = z.strictObject({
-  manual: z.strictObject({ availability: ManualAvailability, until: Expiry.nullable().default(null) }).nullable().optional(),
+  manual: z
+    .strictObject({ availability: ManualAvailability, until: Expiry.nullable().default(null) })
+    .nullable()
+    .optional(),
   note: StatusNote.nullable().optional(),
   outOfOffice: OutOfOffice.nullable().optional(),
 });

@@ -53,7 +53,10 @@ const RequestId = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
 /** A device's self-description, sent once in hello. */
 export const DeviceInfo = z.strictObject({
   /** Client-generated, stable across reconnects of one client instance: a reconnect replaces its old device. */
-  id: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/).optional(),
+  id: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,64}$/)
+    .optional(),
   kind: z.enum(['web', 'desktop', 'mobile', 'bot', 'other']).default('other'),
 });
 export type DeviceInfo = z.infer<typeof DeviceInfo>;
@@ -69,13 +72,36 @@ export const Hello = z.strictObject({
 
 export const Ping = z.strictObject({ t: z.literal('ping'), id: RequestId });
 
-export const PublishPresence = z.strictObject({ t: z.literal('presence.publish'), id: RequestId, state: PresencePublish });
-export const SetPresence = z.strictObject({ t: z.literal('presence.set'), id: RequestId, settings: PresenceSet });
-export const Subscribe = z.strictObject({ t: z.literal('presence.subscribe'), id: RequestId, userIds: UserIdList });
-export const Unsubscribe = z.strictObject({ t: z.literal('presence.unsubscribe'), id: RequestId, userIds: UserIdList });
+export const PublishPresence = z.strictObject({
+  t: z.literal('presence.publish'),
+  id: RequestId,
+  state: PresencePublish,
+});
+export const SetPresence = z.strictObject({
+  t: z.literal('presence.set'),
+  id: RequestId,
+  settings: PresenceSet,
+});
+export const Subscribe = z.strictObject({
+  t: z.literal('presence.subscribe'),
+  id: RequestId,
+  userIds: UserIdList,
+});
+export const Unsubscribe = z.strictObject({
+  t: z.literal('presence.unsubscribe'),
+  id: RequestId,
+  userIds: UserIdList,
+});
 
 /** Every frame a client may send. */
-export const ClientFrame = z.discriminatedUnion('t', [Hello, Ping, PublishPresence, SetPresence, Subscribe, Unsubscribe]);
+export const ClientFrame = z.discriminatedUnion('t', [
+  Hello,
+  Ping,
+  PublishPresence,
+  SetPresence,
+  Subscribe,
+  Unsubscribe,
+]);
 export type ClientFrame = z.infer<typeof ClientFrame>;
 export type ClientFrameType = ClientFrame['t'];
 
@@ -90,11 +116,18 @@ export const Welcome = z.object({
   resume: z.enum(['resumed', 'fresh', 'expired']),
   /** The user's highest durable event seq at the moment of hello. */
   lastSeq: z.number().int(),
-  limits: z.object({ maxFrameBytes: z.number().int(), maxSubscriptions: z.number().int(), messagesPerSecond: z.number() }),
+  limits: z.object({
+    maxFrameBytes: z.number().int(),
+    maxSubscriptions: z.number().int(),
+    messagesPerSecond: z.number(),
+  }),
 });
 export type Welcome = z.infer<typeof Welcome>;
 
-export const SubscribeResult = z.object({ presences: z.array(Presence), refused: z.array(RefusedSubscription) });
+export const SubscribeResult = z.object({
+  presences: z.array(Presence),
+  refused: z.array(RefusedSubscription),
+});
 export type SubscribeResult = z.infer<typeof SubscribeResult>;
 
 /** What each request type answers with. */
@@ -121,7 +154,11 @@ export interface DurableEventData {
   /** A notice for the user from an administrator or the system. */
   notice: { text: string; from: string | null };
   /** The user's contact list changed (on another device, or by an administrator). */
-  'contacts.changed': { change: 'added' | 'updated' | 'removed' | 'groups'; userId?: string; groupId?: string };
+  'contacts.changed': {
+    change: 'added' | 'updated' | 'removed' | 'groups';
+    userId?: string;
+    groupId?: string;
+  };
 }
 
 export const ResultFrame = z.object({ t: z.literal('result'), re: z.number().int(), data: z.unknown() });
@@ -139,7 +176,13 @@ export const EventFrame = z.object({ t: z.literal('event'), event: DurableEvent 
 export const PongFrame = z.object({ t: z.literal('pong'), re: z.number().int() });
 
 /** Every frame the server may send. Clients ignore types they do not know (forward compatibility). */
-export const ServerFrame = z.discriminatedUnion('t', [ResultFrame, ErrorFrame, PresenceFrame, EventFrame, PongFrame]);
+export const ServerFrame = z.discriminatedUnion('t', [
+  ResultFrame,
+  ErrorFrame,
+  PresenceFrame,
+  EventFrame,
+  PongFrame,
+]);
 export type ServerFrame = z.infer<typeof ServerFrame>;
 
 /** REST: a page of a user's durable events (for clients whose resume expired). */

@@ -13,7 +13,14 @@
  * await client.presence.set({ manual: { availability: 'busy', until: inOneHour } });
  * ```
  */
-import { ParleyError, type DurableEvent, type LoginResponse, type Presence, type User, type Welcome } from '@parley/protocol';
+import {
+  ParleyError,
+  type DurableEvent,
+  type LoginResponse,
+  type Presence,
+  type User,
+  type Welcome,
+} from '@parley/protocol';
 import { TypedEmitter } from './typed-emitter.ts';
 import { RestClient, type FetchLike } from './rest-client.ts';
 import { RealtimeLink, type ConnectionState, type SocketFactory, type SocketLike } from './realtime-link.ts';
@@ -68,7 +75,9 @@ export class ParleyClient extends TypedEmitter<ClientEvents> {
     super();
     const fetchFn = opts.fetch ?? (globalThis.fetch as unknown as FetchLike | undefined);
     if (!fetchFn) throw new ParleyError('unavailable', 'no fetch: pass one in the options');
-    this.rest = new RestClient(opts.baseUrl, fetchFn, () => (this.accessToken ? this.freshToken() : Promise.resolve(null)));
+    this.rest = new RestClient(opts.baseUrl, fetchFn, () =>
+      this.accessToken ? this.freshToken() : Promise.resolve(null),
+    );
     this.contacts = new ContactsApi(this.rest);
     const wsUrl = new URL('/api/realtime', opts.baseUrl);
     wsUrl.protocol = wsUrl.protocol === 'https:' ? 'wss:' : 'ws:';
@@ -112,7 +121,12 @@ export class ParleyClient extends TypedEmitter<ClientEvents> {
   // --- sign-in ---
 
   async signIn(address: string, password: string): Promise<User> {
-    const r = await this.rest.request<LoginResponse>('POST', '/api/auth/login', { address, password }, { auth: false });
+    const r = await this.rest.request<LoginResponse>(
+      'POST',
+      '/api/auth/login',
+      { address, password },
+      { auth: false },
+    );
     this.useTokens(r);
     return r.user;
   }
@@ -130,7 +144,12 @@ export class ParleyClient extends TypedEmitter<ClientEvents> {
     this.refreshing ??= (async () => {
       try {
         if (!this.refreshToken) throw new ParleyError('unauthorized', 'no refresh token: sign in again');
-        const r = await this.rest.request<LoginResponse>('POST', '/api/auth/refresh', { refreshToken: this.refreshToken }, { auth: false });
+        const r = await this.rest.request<LoginResponse>(
+          'POST',
+          '/api/auth/refresh',
+          { refreshToken: this.refreshToken },
+          { auth: false },
+        );
         this.useTokens(r);
       } finally {
         this.refreshing = null;
@@ -209,11 +228,17 @@ async function makeSocketFactory(o: ParleyClientOptions): Promise<SocketFactory>
   // Browsers cannot set headers on a WebSocket: the token goes in the query string.
   if (Ctor) return (url, token) => new Ctor(`${url}?access_token=${encodeURIComponent(token)}`) as SocketLike;
   const name = 'ws'; // a variable, so browser bundlers do not try to include the Node package
-  const mod = (await import(/* @vite-ignore */ name)) as { default: new (url: string, opts: { headers: Record<string, string> }) => unknown };
-  return (url, token) => new mod.default(url, { headers: { authorization: `Bearer ${token}` } }) as SocketLike;
+  const mod = (await import(/* @vite-ignore */ name)) as {
+    default: new (url: string, opts: { headers: Record<string, string> }) => unknown;
+  };
+  return (url, token) =>
+    new mod.default(url, { headers: { authorization: `Bearer ${token}` } }) as SocketLike;
 }
 
 function randomId(): string {
   const c = (globalThis as { crypto?: { randomUUID?: () => string } }).crypto;
-  return (c?.randomUUID?.() ?? `${Date.now().toString(36)}${Math.random().toString(36).slice(2)}`).replace(/[^A-Za-z0-9_-]/g, '');
+  return (c?.randomUUID?.() ?? `${Date.now().toString(36)}${Math.random().toString(36).slice(2)}`).replace(
+    /[^A-Za-z0-9_-]/g,
+    '',
+  );
 }

@@ -19,7 +19,11 @@ export class ContactsApi {
   }
 
   createGroup(name: string, position?: number): Promise<ContactGroup> {
-    return this.rest.request('POST', '/api/contact-groups', position === undefined ? { name } : { name, position });
+    return this.rest.request(
+      'POST',
+      '/api/contact-groups',
+      position === undefined ? { name } : { name, position },
+    );
   }
 
   updateGroup(groupId: string, change: { name?: string; position?: number }): Promise<ContactGroup> {

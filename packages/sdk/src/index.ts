@@ -1,5 +1,10 @@
 /** The Parley client SDK, for browsers and Node. */
-export { ParleyClient, type ParleyClientOptions, type ClientEvents, type WebSocketConstructor } from './client.ts';
+export {
+  ParleyClient,
+  type ParleyClientOptions,
+  type ClientEvents,
+  type WebSocketConstructor,
+} from './client.ts';
 export { RealtimeLink, type ConnectionState, type SocketFactory, type SocketLike } from './realtime-link.ts';
 export { PresenceApi } from './presence-api.ts';
 export { ContactsApi } from './contacts-api.ts';

@@ -3,7 +3,13 @@
  * It remembers what it published and whom it watches, so after a reconnection it publishes again and
  * re-subscribes, receiving a fresh snapshot (presence is never replayed, only re-sent).
  */
-import type { OwnPresence, Presence, PresencePublish, PresenceSet, RefusedSubscription } from '@parley/protocol';
+import type {
+  OwnPresence,
+  Presence,
+  PresencePublish,
+  PresenceSet,
+  RefusedSubscription,
+} from '@parley/protocol';
 import type { RealtimeLink } from './realtime-link.ts';
 import type { RestClient } from './rest-client.ts';
 
@@ -51,7 +57,9 @@ export class PresenceApi {
    * Watches users: resolves to their current presence, and every later change arrives as a `presence`
    * event. Refused ids (other tenants' or unknown users: `not_found`) are returned, not watched.
    */
-  async subscribe(userIds: readonly string[]): Promise<{ presences: Presence[]; refused: RefusedSubscription[] }> {
+  async subscribe(
+    userIds: readonly string[],
+  ): Promise<{ presences: Presence[]; refused: RefusedSubscription[] }> {
     const presences: Presence[] = [];
     const refused: RefusedSubscription[] = [];
     for (let i = 0; i < userIds.length; i += CHUNK) {
@@ -70,7 +78,8 @@ export class PresenceApi {
       this.watched.delete(id);
       this.cache.delete(id);
     }
-    for (let i = 0; i < userIds.length; i += CHUNK) await this.link.request({ t: 'presence.unsubscribe', userIds: userIds.slice(i, i + CHUNK) });
+    for (let i = 0; i < userIds.length; i += CHUNK)
+      await this.link.request({ t: 'presence.unsubscribe', userIds: userIds.slice(i, i + CHUNK) });
   }
 
   /** A pushed change. */
@@ -81,7 +90,8 @@ export class PresenceApi {
 
   /** After a (re)connection: publish again and take a fresh snapshot of everyone watched. */
   async restore(selfId: string, reconnect: boolean): Promise<void> {
-    if (reconnect && Object.keys(this.published).length) await this.link.request({ t: 'presence.publish', state: this.published });
+    if (reconnect && Object.keys(this.published).length)
+      await this.link.request({ t: 'presence.publish', state: this.published });
     const ids = [...new Set([selfId, ...this.watched])];
     for (let i = 0; i < ids.length; i += CHUNK) {
       const r = await this.link.request({ t: 'presence.subscribe', userIds: ids.slice(i, i + CHUNK) });

@@ -124,7 +124,8 @@ export class RealtimeLink extends TypedEmitter<LinkEvents> {
   }
 
   private to(next: ConnectionState): void {
-    if (!transitions[this._state].includes(next)) throw new Error(`realtime link: illegal transition ${this._state} -> ${next}`);
+    if (!transitions[this._state].includes(next))
+      throw new Error(`realtime link: illegal transition ${this._state} -> ${next}`);
     const changed = this._state !== next;
     this._state = next;
     if (changed) this.emit('state', next);
@@ -132,7 +133,8 @@ export class RealtimeLink extends TypedEmitter<LinkEvents> {
 
   /** Connects (retrying with backoff); resolves at the first welcome, rejects on a terminal error. */
   connect(): Promise<Welcome> {
-    if (this._state !== 'closed') return Promise.reject(new ParleyError('conflict', `already ${this._state}`));
+    if (this._state !== 'closed')
+      return Promise.reject(new ParleyError('conflict', `already ${this._state}`));
     this.to('connecting');
     const p = new Promise<Welcome>((resolve, reject) => (this.waiter = { resolve, reject }));
     void this.open();
@@ -255,7 +257,16 @@ export class RealtimeLink extends TypedEmitter<LinkEvents> {
   }
 
   private onFrame(text: string): void {
-    let f: { t?: unknown; re?: unknown; data?: unknown; code?: string; message?: string; field?: string; presence?: Presence; event?: DurableEvent };
+    let f: {
+      t?: unknown;
+      re?: unknown;
+      data?: unknown;
+      code?: string;
+      message?: string;
+      field?: string;
+      presence?: Presence;
+      event?: DurableEvent;
+    };
     try {
       f = JSON.parse(text) as typeof f;
     } catch {
@@ -300,7 +311,8 @@ export class RealtimeLink extends TypedEmitter<LinkEvents> {
     if (this.heartbeat) clearInterval(this.heartbeat);
     this.heartbeat = setInterval(() => {
       if (this.socket !== ws) return;
-      if (Date.now() - this.lastHeard > 2 * everyMs) return this.lost(ws, RealtimeCloseCodes.heartbeatTimeout);
+      if (Date.now() - this.lastHeard > 2 * everyMs)
+        return this.lost(ws, RealtimeCloseCodes.heartbeatTimeout);
       this.request({ t: 'ping' }).catch(() => {});
     }, everyMs);
     (this.heartbeat as { unref?: () => void }).unref?.();
@@ -321,7 +333,9 @@ export class RealtimeLink extends TypedEmitter<LinkEvents> {
     this.stopTimers();
     this.failPending(new ParleyError('unavailable', 'connection lost'));
     if (terminalCloses.has(code)) {
-      return this.terminal(new ParleyError('session_revoked', 'the server ended this session; sign in again'));
+      return this.terminal(
+        new ParleyError('session_revoked', 'the server ended this session; sign in again'),
+      );
     }
     this.scheduleRetry();
   }

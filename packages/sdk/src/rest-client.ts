@@ -4,7 +4,10 @@
  */
 import { ErrorCodes, ParleyError, type ErrorCode } from '@parley/protocol';
 
-export type FetchLike = (url: string, init: { method: string; headers: Record<string, string>; body?: string }) => Promise<{
+export type FetchLike = (
+  url: string,
+  init: { method: string; headers: Record<string, string>; body?: string },
+) => Promise<{
   status: number;
   text(): Promise<string>;
 }>;
@@ -24,7 +27,11 @@ export class RestClient {
     if (body !== undefined) headers['content-type'] = 'application/json';
     let res: Awaited<ReturnType<FetchLike>>;
     try {
-      res = await this.fetchFn(new URL(path, this.baseUrl).toString(), { method, headers, ...(body !== undefined ? { body: JSON.stringify(body) } : {}) });
+      res = await this.fetchFn(new URL(path, this.baseUrl).toString(), {
+        method,
+        headers,
+        ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+      });
     } catch (err) {
       throw new ParleyError('unavailable', `cannot reach the server: ${(err as Error).message}`);
     }
@@ -46,5 +53,9 @@ export class RestClient {
 /** A coded error from a code string the server sent (unknown codes become `internal`, keeping the text). */
 export function toError(code: string | undefined, message: string, field?: string): ParleyError {
   const known = code !== undefined && Object.hasOwn(ErrorCodes, code);
-  return new ParleyError((known ? code : 'internal') as ErrorCode, known ? message : `${code ?? 'error'}: ${message}`, field ? { field } : {});
+  return new ParleyError(
+    (known ? code : 'internal') as ErrorCode,
+    known ? message : `${code ?? 'error'}: ${message}`,
+    field ? { field } : {},
+  );
 }

@@ -38,13 +38,29 @@ export class ContactStore {
       .execute();
     return {
       groups: groups.map(groupOut),
-      contacts: rows.map((r) => ({ userId: r.id, groupId: r.group_id, favourite: r.favourite === 1, addedAt: iso(r.added_at), user: toUser(r) })),
+      contacts: rows.map((r) => ({
+        userId: r.id,
+        groupId: r.group_id,
+        favourite: r.favourite === 1,
+        addedAt: iso(r.added_at),
+        user: toUser(r),
+      })),
     };
   }
 
   /** Adds `contactId` to the owner's list, or changes it. */
-  async put(scope: TenantScope, ownerId: string, contactId: string, patch: { groupId?: string | null; favourite?: boolean }): Promise<{ contact: Contact; added: boolean }> {
-    const user = await this.db.selectFrom('users').selectAll().where('id', '=', contactId).where('tenant_id', '=', scope.tenantId).executeTakeFirst();
+  async put(
+    scope: TenantScope,
+    ownerId: string,
+    contactId: string,
+    patch: { groupId?: string | null; favourite?: boolean },
+  ): Promise<{ contact: Contact; added: boolean }> {
+    const user = await this.db
+      .selectFrom('users')
+      .selectAll()
+      .where('id', '=', contactId)
+      .where('tenant_id', '=', scope.tenantId)
+      .executeTakeFirst();
     if (!user) throw new ParleyError('not_found', 'no such user');
     if (patch.groupId) await this.requireGroup(scope, ownerId, patch.groupId);
     const existing = await this.db
@@ -58,24 +74,68 @@ export class ContactStore {
       const values: { group_id?: string | null; favourite?: number } = {};
       if (patch.groupId !== undefined) values.group_id = patch.groupId;
       if (patch.favourite !== undefined) values.favourite = patch.favourite ? 1 : 0;
-      if (Object.keys(values).length) await this.db.updateTable('contacts').set(values).where('owner_id', '=', ownerId).where('contact_id', '=', contactId).execute();
+      if (Object.keys(values).length)
+        await this.db
+          .updateTable('contacts')
+          .set(values)
+          .where('owner_id', '=', ownerId)
+          .where('contact_id', '=', contactId)
+          .execute();
       const row = { ...existing, ...values };
-      return { added: false, contact: { userId: contactId, groupId: row.group_id, favourite: row.favourite === 1, addedAt: iso(row.created_at), user: toUser(user) } };
+      return {
+        added: false,
+        contact: {
+          userId: contactId,
+          groupId: row.group_id,
+          favourite: row.favourite === 1,
+          addedAt: iso(row.created_at),
+          user: toUser(user),
+        },
+      };
     }
-    const count = await this.db.selectFrom('contacts').select((eb) => eb.fn.countAll<number>().as('n')).where('owner_id', '=', ownerId).executeTakeFirstOrThrow();
-    if (Number(count.n) >= CONTACT_LIMITS.contacts) throw new ParleyError('limit_exceeded', `a contact list holds at most ${CONTACT_LIMITS.contacts} people`);
+    const count = await this.db
+      .selectFrom('contacts')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('owner_id', '=', ownerId)
+      .executeTakeFirstOrThrow();
+    if (Number(count.n) >= CONTACT_LIMITS.contacts)
+      throw new ParleyError(
+        'limit_exceeded',
+        `a contact list holds at most ${CONTACT_LIMITS.contacts} people`,
+      );
     const now = Date.now();
     await this.db
       .insertInto('contacts')
-      .values({ owner_id: ownerId, contact_id: contactId, tenant_id: scope.tenantId, group_id: patch.groupId ?? null, favourite: patch.favourite ? 1 : 0, created_at: now })
+      .values({
+        owner_id: ownerId,
+        contact_id: contactId,
+        tenant_id: scope.tenantId,
+        group_id: patch.groupId ?? null,
+        favourite: patch.favourite ? 1 : 0,
+        created_at: now,
+      })
       .onConflict((oc) => oc.columns(['owner_id', 'contact_id']).doNothing())
       .execute();
-    return { added: true, contact: { userId: contactId, groupId: patch.groupId ?? null, favourite: !!patch.favourite, addedAt: iso(now), user: toUser(user) } };
+    return {
+      added: true,
+      contact: {
+        userId: contactId,
+        groupId: patch.groupId ?? null,
+        favourite: !!patch.favourite,
+        addedAt: iso(now),
+        user: toUser(user),
+      },
+    };
   }
 
   /** Removes a contact; false when it was not on the list (not an error: removing is idempotent). */
   async remove(scope: TenantScope, ownerId: string, contactId: string): Promise<boolean> {
-    const user = await this.db.selectFrom('users').select('id').where('id', '=', contactId).where('tenant_id', '=', scope.tenantId).executeTakeFirst();
+    const user = await this.db
+      .selectFrom('users')
+      .select('id')
+      .where('id', '=', contactId)
+      .where('tenant_id', '=', scope.tenantId)
+      .executeTakeFirst();
     if (!user) throw new ParleyError('not_found', 'no such user');
     const r = await this.db
       .deleteFrom('contacts')
@@ -86,9 +146,20 @@ export class ContactStore {
     return Number(r.numDeletedRows) > 0;
   }
 
-  async createGroup(scope: TenantScope, ownerId: string, name: string, position?: number): Promise<ContactGroup> {
-    const groups = await this.db.selectFrom('contact_groups').select(['position']).where('owner_id', '=', ownerId).where('tenant_id', '=', scope.tenantId).execute();
-    if (groups.length >= CONTACT_LIMITS.groups) throw new ParleyError('limit_exceeded', `at most ${CONTACT_LIMITS.groups} contact groups`);
+  async createGroup(
+    scope: TenantScope,
+    ownerId: string,
+    name: string,
+    position?: number,
+  ): Promise<ContactGroup> {
+    const groups = await this.db
+      .selectFrom('contact_groups')
+      .select(['position'])
+      .where('owner_id', '=', ownerId)
+      .where('tenant_id', '=', scope.tenantId)
+      .execute();
+    if (groups.length >= CONTACT_LIMITS.groups)
+      throw new ParleyError('limit_exceeded', `at most ${CONTACT_LIMITS.groups} contact groups`);
     const row = {
       id: newId('cgr'),
       tenant_id: scope.tenantId,
@@ -101,12 +172,18 @@ export class ContactStore {
     return groupOut(row);
   }
 
-  async updateGroup(scope: TenantScope, ownerId: string, groupId: string, patch: { name?: string; position?: number }): Promise<ContactGroup> {
+  async updateGroup(
+    scope: TenantScope,
+    ownerId: string,
+    groupId: string,
+    patch: { name?: string; position?: number },
+  ): Promise<ContactGroup> {
     await this.requireGroup(scope, ownerId, groupId);
     const values: { name?: string; position?: number } = {};
     if (patch.name !== undefined) values.name = patch.name;
     if (patch.position !== undefined) values.position = patch.position;
-    if (Object.keys(values).length) await this.db.updateTable('contact_groups').set(values).where('id', '=', groupId).execute();
+    if (Object.keys(values).length)
+      await this.db.updateTable('contact_groups').set(values).where('id', '=', groupId).execute();
     return groupOut(await this.requireGroup(scope, ownerId, groupId));
   }
 
@@ -114,7 +191,12 @@ export class ContactStore {
   async deleteGroup(scope: TenantScope, ownerId: string, groupId: string): Promise<void> {
     await this.requireGroup(scope, ownerId, groupId);
     await this.db.transaction().execute(async (tx) => {
-      await tx.updateTable('contacts').set({ group_id: null }).where('owner_id', '=', ownerId).where('group_id', '=', groupId).execute();
+      await tx
+        .updateTable('contacts')
+        .set({ group_id: null })
+        .where('owner_id', '=', ownerId)
+        .where('group_id', '=', groupId)
+        .execute();
       await tx.deleteFrom('contact_groups').where('id', '=', groupId).execute();
     });
   }

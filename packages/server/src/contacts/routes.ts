@@ -27,7 +27,8 @@ const GroupParams = z.strictObject({ groupId: Id });
 
 /** Contact lists belong to users: an API key has none. */
 function owner(ctx: Pick<RouteContext<unknown, unknown, unknown>, 'principal'>): string {
-  if (ctx.principal?.kind !== 'user') throw new ParleyError('forbidden', 'contact lists belong to signed-in users');
+  if (ctx.principal?.kind !== 'user')
+    throw new ParleyError('forbidden', 'contact lists belong to signed-in users');
   return ctx.principal.id;
 }
 
@@ -56,7 +57,10 @@ export function contactRoutes({ contacts, events }: ContactRouteDeps): AnyRoute[
       handler: async (ctx) => {
         const me = owner(ctx);
         const { contact, added } = await contacts.put(ctx.scope, me, ctx.params.userId, ctx.body);
-        await events.append(ctx.scope, me, 'contacts.changed', { change: added ? 'added' : 'updated', userId: contact.userId });
+        await events.append(ctx.scope, me, 'contacts.changed', {
+          change: added ? 'added' : 'updated',
+          userId: contact.userId,
+        });
         return contact;
       },
     }),
@@ -73,7 +77,10 @@ export function contactRoutes({ contacts, events }: ContactRouteDeps): AnyRoute[
       handler: async (ctx) => {
         const me = owner(ctx);
         if (await contacts.remove(ctx.scope, me, ctx.params.userId)) {
-          await events.append(ctx.scope, me, 'contacts.changed', { change: 'removed', userId: ctx.params.userId });
+          await events.append(ctx.scope, me, 'contacts.changed', {
+            change: 'removed',
+            userId: ctx.params.userId,
+          });
         }
       },
     }),
@@ -125,7 +132,10 @@ export function contactRoutes({ contacts, events }: ContactRouteDeps): AnyRoute[
       handler: async (ctx) => {
         const me = owner(ctx);
         await contacts.deleteGroup(ctx.scope, me, ctx.params.groupId);
-        await events.append(ctx.scope, me, 'contacts.changed', { change: 'groups', groupId: ctx.params.groupId });
+        await events.append(ctx.scope, me, 'contacts.changed', {
+          change: 'groups',
+          groupId: ctx.params.groupId,
+        });
       },
     }),
   ];

@@ -42,7 +42,8 @@ const activityAvailability: Record<Activity, Availability | null> = {
   presenting: 'do_not_disturb',
 };
 
-const higher = (a: Availability, b: Availability): Availability => (availabilityRank[b] > availabilityRank[a] ? b : a);
+const higher = (a: Availability, b: Availability): Availability =>
+  availabilityRank[b] > availabilityRank[a] ? b : a;
 
 export interface Aggregate {
   availability: Availability;
@@ -55,14 +56,20 @@ export interface Aggregate {
   nextExpiry: number | null;
 }
 
-const live = <T extends { until: number | null }>(x: T | null, now: number): T | null => (x && (x.until === null || x.until > now) ? x : null);
+const live = <T extends { until: number | null }>(x: T | null, now: number): T | null =>
+  x && (x.until === null || x.until > now) ? x : null;
 
-export function aggregate(devices: Iterable<DevicePresenceState>, settings: UserPresenceSettings, now: number): Aggregate {
+export function aggregate(
+  devices: Iterable<DevicePresenceState>,
+  settings: UserPresenceSettings,
+  now: number,
+): Aggregate {
   const manual = live(settings.manual, now);
   const note = live(settings.note, now);
   const outOfOffice = live(settings.outOfOffice, now);
   let nextExpiry: number | null = null;
-  for (const x of [manual, note, outOfOffice]) if (x?.until != null && (nextExpiry === null || x.until < nextExpiry)) nextExpiry = x.until;
+  for (const x of [manual, note, outOfOffice])
+    if (x?.until != null && (nextExpiry === null || x.until < nextExpiry)) nextExpiry = x.until;
 
   let count = 0;
   let activity: Activity = 'none';
@@ -94,9 +101,17 @@ export function aggregate(devices: Iterable<DevicePresenceState>, settings: User
     availability = higher(manual.availability, fromActivity);
   } else {
     let devicesAvail = active;
-    if (!anyActive) devicesAvail = higher(devicesAvail, 'away'); // every device idle
+    if (!anyActive)
+      devicesAvail = higher(devicesAvail, 'away'); // every device idle
     else if (devicesAvail === 'offline') devicesAvail = 'available';
     availability = higher(devicesAvail, fromActivity);
   }
-  return { availability, activity, manualUntil: count > 0 && manual ? manual.until : null, note, outOfOffice, nextExpiry };
+  return {
+    availability,
+    activity,
+    manualUntil: count > 0 && manual ? manual.until : null,
+    note,
+    outOfOffice,
+    nextExpiry,
+  };
 }

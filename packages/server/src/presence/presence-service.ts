@@ -18,7 +18,13 @@
 import type { Presence } from '@parley/protocol';
 import type { Bus } from '../bus/bus.ts';
 import { aggregate } from './aggregate.ts';
-import { emptySettings, initialDeviceState, settingsEmpty, type DevicePresenceState, type UserPresenceSettings } from './presence-state.ts';
+import {
+  emptySettings,
+  initialDeviceState,
+  settingsEmpty,
+  type DevicePresenceState,
+  type UserPresenceSettings,
+} from './presence-state.ts';
 import type { ManualAvailability, PresencePublish, PresenceSet } from '@parley/protocol';
 
 export type PresenceListener = (tenantId: string, userId: string, presence: Presence) => void;
@@ -137,9 +143,15 @@ export class PresenceService {
   set(tenantId: string, userId: string, patch: PresenceSet): Presence {
     const s = { ...(this.users.get(userId)?.settings ?? emptySettings()) };
     const ms = (iso: string | null) => (iso === null ? null : Date.parse(iso));
-    if (patch.manual !== undefined) s.manual = patch.manual && { availability: patch.manual.availability, until: ms(patch.manual.until) };
-    if (patch.note !== undefined) s.note = patch.note && { text: patch.note.text, until: ms(patch.note.until) };
-    if (patch.outOfOffice !== undefined) s.outOfOffice = patch.outOfOffice && { message: patch.outOfOffice.message, until: ms(patch.outOfOffice.until) };
+    if (patch.manual !== undefined)
+      s.manual = patch.manual && { availability: patch.manual.availability, until: ms(patch.manual.until) };
+    if (patch.note !== undefined)
+      s.note = patch.note && { text: patch.note.text, until: ms(patch.note.until) };
+    if (patch.outOfOffice !== undefined)
+      s.outOfOffice = patch.outOfOffice && {
+        message: patch.outOfOffice.message,
+        until: ms(patch.outOfOffice.until),
+      };
     this.bus.publish('presence.settings', { tenantId, userId, settings: s });
     this.opts.persist?.(tenantId, userId, s);
     return this.get(userId);
@@ -159,13 +171,24 @@ export class PresenceService {
   private entry(tenantId: string, userId: string): UserEntry {
     let e = this.users.get(userId);
     if (!e) {
-      e = { tenantId, devices: new Map(), settings: emptySettings(), presence: offline(userId), expiryTimer: null };
+      e = {
+        tenantId,
+        devices: new Map(),
+        settings: emptySettings(),
+        presence: offline(userId),
+        expiryTimer: null,
+      };
       this.users.set(userId, e);
     }
     return e;
   }
 
-  private applyDevice(tenantId: string, userId: string, deviceKey: string, state: DevicePresenceState | null): void {
+  private applyDevice(
+    tenantId: string,
+    userId: string,
+    deviceKey: string,
+    state: DevicePresenceState | null,
+  ): void {
     if (state === null && !this.users.has(userId)) return;
     const e = this.entry(tenantId, userId);
     if (state) e.devices.set(deviceKey, state);
@@ -187,7 +210,10 @@ export class PresenceService {
     if (e.expiryTimer) clearTimeout(e.expiryTimer);
     e.expiryTimer = null;
     if (a.nextExpiry !== null) {
-      e.expiryTimer = setTimeout(() => this.recompute(userId, e), Math.min(MAX_TIMER, Math.max(0, a.nextExpiry - now) + 1));
+      e.expiryTimer = setTimeout(
+        () => this.recompute(userId, e),
+        Math.min(MAX_TIMER, Math.max(0, a.nextExpiry - now) + 1),
+      );
       e.expiryTimer.unref();
     }
     const prev = e.presence;
@@ -231,7 +257,15 @@ function pruneExpired<T extends { until: number | null }>(x: T | null, now: numb
 }
 
 function offline(userId: string): Presence {
-  return { userId, availability: 'offline', activity: 'none', manualUntil: null, note: null, outOfOffice: null, since: new Date(0).toISOString() };
+  return {
+    userId,
+    availability: 'offline',
+    activity: 'none',
+    manualUntil: null,
+    note: null,
+    outOfOffice: null,
+    since: new Date(0).toISOString(),
+  };
 }
 
 function samePresence(a: Presence, b: Presence): boolean {

@@ -36,18 +36,26 @@ export class PresenceSettingsStore {
       await this.db.deleteFrom('presence_settings').where('user_id', '=', userId).execute();
       return;
     }
-    const row = { user_id: userId, tenant_id: tenantId, settings: JSON.stringify(settings), updated_at: Date.now() };
+    const row = {
+      user_id: userId,
+      tenant_id: tenantId,
+      settings: JSON.stringify(settings),
+      updated_at: Date.now(),
+    };
     await this.db
       .insertInto('presence_settings')
       .values(row)
-      .onConflict((oc) => oc.column('user_id').doUpdateSet({ settings: row.settings, updated_at: row.updated_at }))
+      .onConflict((oc) =>
+        oc.column('user_id').doUpdateSet({ settings: row.settings, updated_at: row.updated_at }),
+      )
       .execute();
   }
 
   /** Every stored setting not yet expired at `now`. */
   async loadAll(now = Date.now()): Promise<StoredSettings[]> {
     const rows = await this.db.selectFrom('presence_settings').selectAll().execute();
-    const live = <T extends { until: number | null }>(x: T | null) => (x && (x.until === null || x.until > now) ? x : null);
+    const live = <T extends { until: number | null }>(x: T | null) =>
+      x && (x.until === null || x.until > now) ? x : null;
     const out: StoredSettings[] = [];
     for (const r of rows) {
       const s = JSON.parse(r.settings) as UserPresenceSettings;

@@ -12,7 +12,11 @@ export interface DevicePresenceState {
   idle: boolean;
 }
 
-export const initialDeviceState = (): DevicePresenceState => ({ availability: 'available', activity: 'none', idle: false });
+export const initialDeviceState = (): DevicePresenceState => ({
+  availability: 'available',
+  activity: 'none',
+  idle: false,
+});
 
 /** A user's own settings, shared by their devices. Each may expire. */
 export interface UserPresenceSettings {

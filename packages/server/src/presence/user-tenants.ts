@@ -23,7 +23,11 @@ export class UserTenants {
       else missing.push(id);
     }
     for (let i = 0; i < missing.length; i += 500) {
-      const rows = await this.db.selectFrom('users').select(['id', 'tenant_id']).where('id', 'in', missing.slice(i, i + 500)).execute();
+      const rows = await this.db
+        .selectFrom('users')
+        .select(['id', 'tenant_id'])
+        .where('id', 'in', missing.slice(i, i + 500))
+        .execute();
       for (const r of rows) {
         out.set(r.id, r.tenant_id);
         if (this.cache.size >= this.maxCached) this.cache.clear();

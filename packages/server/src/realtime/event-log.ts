@@ -19,7 +19,12 @@ export class EventLog {
   ) {}
 
   /** Appends an event for `userId` (who must be in `scope`'s tenant) and publishes it after commit. */
-  async append<K extends keyof DurableEventData>(scope: TenantScope, userId: string, kind: K, data: DurableEventData[K]): Promise<DurableEvent> {
+  async append<K extends keyof DurableEventData>(
+    scope: TenantScope,
+    userId: string,
+    kind: K,
+    data: DurableEventData[K],
+  ): Promise<DurableEvent> {
     const at = Date.now();
     const seq = await this.db.transaction().execute(async (tx) => {
       const head = await tx
@@ -35,14 +40,23 @@ export class EventLog {
         .execute();
       return s;
     });
-    const event: DurableEvent = { seq, kind, at: new Date(at).toISOString(), data: data as Record<string, unknown> };
+    const event: DurableEvent = {
+      seq,
+      kind,
+      at: new Date(at).toISOString(),
+      data: data as Record<string, unknown>,
+    };
     this.bus.publish('user.event', { tenantId: scope.tenantId, userId, event });
     return event;
   }
 
   /** The user's highest seq (0: no events yet). */
   async head(userId: string): Promise<number> {
-    const row = await this.db.selectFrom('user_event_heads').select('seq').where('user_id', '=', userId).executeTakeFirst();
+    const row = await this.db
+      .selectFrom('user_event_heads')
+      .select('seq')
+      .where('user_id', '=', userId)
+      .executeTakeFirst();
     return row ? Number(row.seq) : 0;
   }
 
@@ -56,12 +70,22 @@ export class EventLog {
       .orderBy('seq')
       .limit(limit)
       .execute();
-    return rows.map((r) => ({ seq: Number(r.seq), kind: r.kind, at: new Date(Number(r.at)).toISOString(), data: JSON.parse(r.data) as Record<string, unknown> }));
+    return rows.map((r) => ({
+      seq: Number(r.seq),
+      kind: r.kind,
+      at: new Date(Number(r.at)).toISOString(),
+      data: JSON.parse(r.data) as Record<string, unknown>,
+    }));
   }
 
   /** When the event `seq` of the user was appended (ms), or null if it does not exist (pruned). */
   async appendedAt(userId: string, seq: number): Promise<number | null> {
-    const row = await this.db.selectFrom('user_events').select('at').where('user_id', '=', userId).where('seq', '=', seq).executeTakeFirst();
+    const row = await this.db
+      .selectFrom('user_events')
+      .select('at')
+      .where('user_id', '=', userId)
+      .where('seq', '=', seq)
+      .executeTakeFirst();
     return row ? Number(row.at) : null;
   }
 

@@ -55,7 +55,9 @@ export class RealtimeHub {
     const beat = setInterval(() => this.sweep(), deps.limits.heartbeatMs / 2);
     beat.unref();
     const prune = setInterval(() => {
-      deps.events.prune(Date.now() - deps.eventRetention * 1000).catch((err: unknown) => deps.log.warn({ err }, 'event log prune failed'));
+      deps.events
+        .prune(Date.now() - deps.eventRetention * 1000)
+        .catch((err: unknown) => deps.log.warn({ err }, 'event log prune failed'));
     }, 3_600_000);
     prune.unref();
     this.timers.push(beat, prune);
@@ -87,7 +89,11 @@ export class RealtimeHub {
     });
   }
 
-  private deliver(userId: string, tenantId: string, e: { event: Parameters<RealtimeSession['deliver']>[0] }): void {
+  private deliver(
+    userId: string,
+    tenantId: string,
+    e: { event: Parameters<RealtimeSession['deliver']>[0] },
+  ): void {
     const set = this.byUser.get(userId);
     if (!set) return;
     const wire = jsonFrame({ t: 'event', event: e.event });
@@ -99,7 +105,8 @@ export class RealtimeHub {
     const hb = this.deps.limits.heartbeatMs;
     for (const s of this.all) {
       const silent = now - s.lastSeen;
-      if (s.state === 'connecting' && now - s.openedAt > hb) s.socket.close(RealtimeCloseCodes.policy, 'no hello');
+      if (s.state === 'connecting' && now - s.openedAt > hb)
+        s.socket.close(RealtimeCloseCodes.policy, 'no hello');
       else if (silent > 2 * hb) s.socket.terminate();
       else if (silent >= hb) s.socket.ping();
     }

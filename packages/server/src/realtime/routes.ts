@@ -3,7 +3,16 @@
  * has passed), an administrator's notice to a user, and one user's presence for clients without a socket.
  */
 import { z } from 'zod';
-import { EventsPage, EventsQuery, Id, OwnPresence, ParleyError, Presence, SendNoticeRequest, SendNoticeResponse } from '@parley/protocol';
+import {
+  EventsPage,
+  EventsQuery,
+  Id,
+  OwnPresence,
+  ParleyError,
+  Presence,
+  SendNoticeRequest,
+  SendNoticeResponse,
+} from '@parley/protocol';
 import { defineRoute, type AnyRoute } from '../http/route.ts';
 import type { EventLog } from './event-log.ts';
 import type { Directory } from '../directory/directory.ts';
@@ -28,8 +37,12 @@ export function realtimeRoutes({ events, directory, presence }: RealtimeRouteDep
       query: EventsQuery,
       response: EventsPage,
       handler: async ({ principal, query }) => {
-        if (principal?.kind !== 'user') throw new ParleyError('forbidden', 'events belong to signed-in users');
-        const [list, lastSeq] = await Promise.all([events.after(principal.id, query.after, query.limit), events.head(principal.id)]);
+        if (principal?.kind !== 'user')
+          throw new ParleyError('forbidden', 'events belong to signed-in users');
+        const [list, lastSeq] = await Promise.all([
+          events.after(principal.id, query.after, query.limit),
+          events.head(principal.id),
+        ]);
         return { events: list, lastSeq };
       },
     }),
@@ -46,8 +59,12 @@ export function realtimeRoutes({ events, directory, presence }: RealtimeRouteDep
       response: SendNoticeResponse,
       status: 201,
       handler: async ({ scope, params, body, actor }) => {
-        if (!(await directory.getUser(scope, params.userId))) throw new ParleyError('not_found', 'no such user');
-        const e = await events.append(scope, params.userId, 'notice', { text: body.text, from: actor.address });
+        if (!(await directory.getUser(scope, params.userId)))
+          throw new ParleyError('not_found', 'no such user');
+        const e = await events.append(scope, params.userId, 'notice', {
+          text: body.text,
+          from: actor.address,
+        });
         return { seq: e.seq };
       },
     }),
@@ -59,7 +76,8 @@ export function realtimeRoutes({ events, directory, presence }: RealtimeRouteDep
       access: 'user',
       response: OwnPresence,
       handler: async ({ principal }) => {
-        if (principal?.kind !== 'user') throw new ParleyError('forbidden', 'presence belongs to signed-in users');
+        if (principal?.kind !== 'user')
+          throw new ParleyError('forbidden', 'presence belongs to signed-in users');
         return { presence: presence.get(principal.id), manual: presence.manualOf(principal.id) };
       },
     }),
@@ -73,7 +91,8 @@ export function realtimeRoutes({ events, directory, presence }: RealtimeRouteDep
       resources: { userId: 'user' },
       response: Presence,
       handler: async ({ scope, params }) => {
-        if (!(await directory.getUser(scope, params.userId))) throw new ParleyError('not_found', 'no such user');
+        if (!(await directory.getUser(scope, params.userId)))
+          throw new ParleyError('not_found', 'no such user');
         return presence.get(params.userId);
       },
     }),

@@ -65,7 +65,11 @@ export interface SessionContext {
 }
 
 /** Close codes after which the device leaves at once, without the reconnect grace. */
-const deliberate = new Set<number>([RealtimeCloseCodes.normal, RealtimeCloseCodes.sessionRevoked, RealtimeCloseCodes.unauthorized]);
+const deliberate = new Set<number>([
+  RealtimeCloseCodes.normal,
+  RealtimeCloseCodes.sessionRevoked,
+  RealtimeCloseCodes.unauthorized,
+]);
 
 const REPLAY_BATCH = 200;
 
@@ -99,7 +103,8 @@ export class RealtimeSession implements Watcher, FloodState {
   }
 
   private to(next: SessionState): void {
-    if (!transitions[this.state].includes(next)) throw new Error(`realtime session: illegal transition ${this.state} -> ${next}`);
+    if (!transitions[this.state].includes(next))
+      throw new Error(`realtime session: illegal transition ${this.state} -> ${next}`);
     this.state = next;
   }
 
@@ -140,7 +145,13 @@ export class RealtimeSession implements Watcher, FloodState {
   }
 
   private sendError(err: ParleyError, re?: number): void {
-    this.send({ t: 'error', ...(re !== undefined ? { re } : {}), code: err.code, message: err.message, ...(err.field ? { field: err.field } : {}) });
+    this.send({
+      t: 'error',
+      ...(re !== undefined ? { re } : {}),
+      code: err.code,
+      message: err.message,
+      ...(err.field ? { field: err.field } : {}),
+    });
   }
 
   // --- receiving ---
@@ -158,16 +169,28 @@ export class RealtimeSession implements Watcher, FloodState {
         this.sendError(new ParleyError('rate_limited', 'too many frames; slow down', { retryAfter: 1 }));
         return;
       case 'disconnect':
-        this.ctx.log.info({ conn: this.conn.id, user: this.userId }, 'realtime: flooding client disconnected');
+        this.ctx.log.info(
+          { conn: this.conn.id, user: this.userId },
+          'realtime: flooding client disconnected',
+        );
         this.socket.close(RealtimeCloseCodes.flooding, 'flooding');
         return;
     }
-    const size = Array.isArray(data) ? data.reduce((n, b) => n + b.length, 0) : data instanceof ArrayBuffer ? data.byteLength : data.length;
+    const size = Array.isArray(data)
+      ? data.reduce((n, b) => n + b.length, 0)
+      : data instanceof ArrayBuffer
+        ? data.byteLength
+        : data.length;
     if (size > this.ctx.limits.maxFrameBytes) {
       // Not parsed, but answered: the request id is looked for near the start, where clients put it.
-      const head = (Array.isArray(data) ? data[0]! : Buffer.from(data as Buffer)).subarray(0, 64).toString('latin1');
+      const head = (Array.isArray(data) ? data[0]! : Buffer.from(data as Buffer))
+        .subarray(0, 64)
+        .toString('latin1');
       const id = /"id"\s*:\s*(\d{1,15})\b/.exec(head)?.[1];
-      return this.sendError(new ParleyError('payload_too_large', `frames are limited to ${this.ctx.limits.maxFrameBytes} bytes`), id === undefined ? undefined : Number(id));
+      return this.sendError(
+        new ParleyError('payload_too_large', `frames are limited to ${this.ctx.limits.maxFrameBytes} bytes`),
+        id === undefined ? undefined : Number(id),
+      );
     }
     if (isBinary) return this.sendError(new ParleyError('unsupported_media_type', 'frames are JSON text'));
     let raw: unknown;
@@ -176,12 +199,18 @@ export class RealtimeSession implements Watcher, FloodState {
     } catch {
       return this.sendError(new ParleyError('malformed_json', 'frame is not JSON'));
     }
-    const id = typeof raw === 'object' && raw !== null && 'id' in raw && Number.isSafeInteger(raw.id) ? (raw.id as number) : undefined;
+    const id =
+      typeof raw === 'object' && raw !== null && 'id' in raw && Number.isSafeInteger(raw.id)
+        ? (raw.id as number)
+        : undefined;
     const parsed = ClientFrame.safeParse(raw);
     if (!parsed.success) {
       const issue = parsed.error.issues[0]!;
       const field = issue.path.map(String).join('.');
-      return this.sendError(new ParleyError('validation_failed', `${field || 'frame'}: ${issue.message}`, field ? { field } : {}), id);
+      return this.sendError(
+        new ParleyError('validation_failed', `${field || 'frame'}: ${issue.message}`, field ? { field } : {}),
+        id,
+      );
     }
     const frame = parsed.data;
     // One frame at a time, in order. Most requests finish synchronously; the queue exists only while an
@@ -229,7 +258,10 @@ export class RealtimeSession implements Watcher, FloodState {
         this.send({ t: 'pong', re: f.id });
         break;
       case 'presence.publish':
-        this.reply<'presence.publish'>(f.id, this.ctx.presence.publish(this.tenantId, this.userId, this.deviceKey!, f.state));
+        this.reply<'presence.publish'>(
+          f.id,
+          this.ctx.presence.publish(this.tenantId, this.userId, this.deviceKey!, f.state),
+        );
         break;
       case 'presence.set':
         this.reply<'presence.set'>(f.id, this.ctx.presence.set(this.tenantId, this.userId, f.settings));
@@ -247,8 +279,14 @@ export class RealtimeSession implements Watcher, FloodState {
   // --- hello and resume ---
 
   private async hello(f: Extract<ClientFrame, { t: 'hello' }>): Promise<void> {
-    if (this.state !== 'connecting') throw new ParleyError('conflict', 'hello was already done on this connection');
-    if (f.v !== PROTOCOL_VERSION) throw new ParleyError('unsupported_version', `this server speaks protocol version ${PROTOCOL_VERSION}`, { field: 'v' });
+    if (this.state !== 'connecting')
+      throw new ParleyError('conflict', 'hello was already done on this connection');
+    if (f.v !== PROTOCOL_VERSION)
+      throw new ParleyError(
+        'unsupported_version',
+        `this server speaks protocol version ${PROTOCOL_VERSION}`,
+        { field: 'v' },
+      );
     this.to('resuming');
     try {
       await this.welcome(f);
@@ -286,7 +324,11 @@ export class RealtimeSession implements Watcher, FloodState {
       heartbeatMs: limits.heartbeatMs,
       resume,
       lastSeq: head,
-      limits: { maxFrameBytes: limits.maxFrameBytes, maxSubscriptions: limits.maxSubscriptions, messagesPerSecond: limits.rate },
+      limits: {
+        maxFrameBytes: limits.maxFrameBytes,
+        maxSubscriptions: limits.maxSubscriptions,
+        messagesPerSecond: limits.rate,
+      },
     });
     // Everyone watches themselves (their own avatar), outside the subscription limit.
     this.ctx.watchers.add(this.userId, this);
@@ -330,7 +372,11 @@ export class RealtimeSession implements Watcher, FloodState {
     const wanted = [...new Set(userIds)];
     const fresh = wanted.filter((id) => !this.subs?.has(id));
     if ((this.subs?.size ?? 0) + fresh.length > this.ctx.limits.maxSubscriptions) {
-      throw new ParleyError('limit_exceeded', `a connection may watch at most ${this.ctx.limits.maxSubscriptions} users`, { field: 'userIds' });
+      throw new ParleyError(
+        'limit_exceeded',
+        `a connection may watch at most ${this.ctx.limits.maxSubscriptions} users`,
+        { field: 'userIds' },
+      );
     }
     const tenants = await this.ctx.userTenants.resolve(fresh);
     if (this.state === 'closed') return { presences: [], refused: [] };

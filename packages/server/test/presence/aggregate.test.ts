@@ -2,17 +2,36 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { aggregate } from '../../src/presence/aggregate.ts';
-import { emptySettings, type DevicePresenceState, type UserPresenceSettings } from '../../src/presence/presence-state.ts';
+import {
+  emptySettings,
+  type DevicePresenceState,
+  type UserPresenceSettings,
+} from '../../src/presence/presence-state.ts';
 
-const dev = (x: Partial<DevicePresenceState> = {}): DevicePresenceState => ({ availability: 'available', activity: 'none', idle: false, ...x });
-const settings = (x: Partial<UserPresenceSettings> = {}): UserPresenceSettings => ({ ...emptySettings(), ...x });
+const dev = (x: Partial<DevicePresenceState> = {}): DevicePresenceState => ({
+  availability: 'available',
+  activity: 'none',
+  idle: false,
+  ...x,
+});
+const settings = (x: Partial<UserPresenceSettings> = {}): UserPresenceSettings => ({
+  ...emptySettings(),
+  ...x,
+});
 const NOW = 1_000_000;
-const avail = (devices: DevicePresenceState[], s = settings(), now = NOW) => aggregate(devices, s, now).availability;
+const avail = (devices: DevicePresenceState[], s = settings(), now = NOW) =>
+  aggregate(devices, s, now).availability;
 
 test('the highest priority across devices wins: DND > Busy > BRB > Away > Available', () => {
-  assert.equal(avail([dev(), dev({ availability: 'do_not_disturb' }), dev({ availability: 'busy' })]), 'do_not_disturb');
+  assert.equal(
+    avail([dev(), dev({ availability: 'do_not_disturb' }), dev({ availability: 'busy' })]),
+    'do_not_disturb',
+  );
   assert.equal(avail([dev({ availability: 'be_right_back' }), dev({ availability: 'busy' })]), 'busy');
-  assert.equal(avail([dev({ availability: 'away' }), dev({ availability: 'be_right_back' })]), 'be_right_back');
+  assert.equal(
+    avail([dev({ availability: 'away' }), dev({ availability: 'be_right_back' })]),
+    'be_right_back',
+  );
   assert.equal(avail([dev(), dev({ availability: 'away' })]), 'away');
   assert.equal(avail([dev()]), 'available');
 });
@@ -25,7 +44,11 @@ test('no devices is Offline, even with a manual state', () => {
 test('activities imply availability: in a call is Busy, presenting is Do not disturb; the highest activity shows', () => {
   const a = aggregate([dev({ activity: 'in_a_call' }), dev()], emptySettings(), NOW);
   assert.deepEqual([a.availability, a.activity], ['busy', 'in_a_call']);
-  const b = aggregate([dev({ activity: 'in_a_call' }), dev({ activity: 'presenting' })], emptySettings(), NOW);
+  const b = aggregate(
+    [dev({ activity: 'in_a_call' }), dev({ activity: 'presenting' })],
+    emptySettings(),
+    NOW,
+  );
   assert.deepEqual([b.availability, b.activity], ['do_not_disturb', 'presenting']);
 });
 
@@ -39,7 +62,8 @@ test('idle makes a device Away, unless another device is active', () => {
 });
 
 test('a manual state replaces the devices (idle included) but activities above it still show', () => {
-  const manual = (availability: 'available' | 'busy' | 'do_not_disturb' | 'away') => settings({ manual: { availability, until: null } });
+  const manual = (availability: 'available' | 'busy' | 'do_not_disturb' | 'away') =>
+    settings({ manual: { availability, until: null } });
   assert.equal(avail([dev({ idle: true })], manual('available')), 'available');
   assert.equal(avail([dev({ availability: 'do_not_disturb' })], manual('away')), 'away');
   assert.equal(avail([dev({ activity: 'in_a_call' })], manual('available')), 'busy');

@@ -44,7 +44,10 @@ describe('contacts', () => {
     const again = new ParleyClient({ baseUrl: s.url });
     again.useTokens({ accessToken: a.user.token });
     const list = await again.contacts.list();
-    assert.deepEqual(list.groups.map((g) => g.name), ['Project Falcon', 'Suppliers']);
+    assert.deepEqual(
+      list.groups.map((g) => g.name),
+      ['Project Falcon', 'Suppliers'],
+    );
     assert.deepEqual(
       list.contacts.map((c) => [c.user.displayName, c.groupId, c.favourite]),
       [
@@ -57,7 +60,10 @@ describe('contacts', () => {
     assert.equal(after.groups.length, 1);
     assert.equal(after.contacts.find((c) => c.userId === carol.id)?.groupId, null);
     await again.contacts.remove(carol.id);
-    assert.deepEqual((await again.contacts.list()).contacts.map((c) => c.userId), [bob.id]);
+    assert.deepEqual(
+      (await again.contacts.list()).contacts.map((c) => c.userId),
+      [bob.id],
+    );
   });
 
   test("another tenant's user cannot be a contact; another user's group cannot be used", async () => {

@@ -26,22 +26,28 @@ test('status note, out-of-office message and manual state are kept across a rest
     await s.app.close();
 
     s = await startServer('sqlite', { dataDir });
-    const offline = (await s.http.get(`/api/presence/${t.user.id}`, { token: t.admin.token })).json as Presence;
+    const offline = (await s.http.get(`/api/presence/${t.user.id}`, { token: t.admin.token }))
+      .json as Presence;
     assert.equal(offline.availability, 'offline', 'no device yet');
     assert.equal(offline.outOfOffice?.message, 'On leave until the 12th');
     assert.equal(offline.note, null);
     const again = makeClient(s, t.user);
     await again.client.connect();
-    const online = await waitFor(() => {
-      const p = again.client.presence.get(t.user.id);
-      return p?.availability === 'busy' ? p : undefined;
-    }, 2000, 'busy again');
+    const online = await waitFor(
+      () => {
+        const p = again.client.presence.get(t.user.id);
+        return p?.availability === 'busy' ? p : undefined;
+      },
+      2000,
+      'busy again',
+    );
     assert.equal(online.manualUntil, inAnHour);
     await again.client.presence.set({ manual: null, outOfOffice: null });
     closeClients();
     await s.app.close();
     s = await startServer('sqlite', { dataDir });
-    const cleared = (await s.http.get(`/api/presence/${t.user.id}`, { token: t.admin.token })).json as Presence;
+    const cleared = (await s.http.get(`/api/presence/${t.user.id}`, { token: t.admin.token }))
+      .json as Presence;
     assert.deepEqual([cleared.outOfOffice, cleared.manualUntil], [null, null]);
   } finally {
     closeClients();

@@ -50,7 +50,9 @@ test("a device connected to node A shows on node B; A's grace removes it; settin
 test('a manual state expires on every node at the same instant', async () => {
   const { a, b, close } = nodes(0);
   a.deviceConnected('ten_1', 'usr_2', 'ses_2/phone');
-  a.set('ten_1', 'usr_2', { manual: { availability: 'do_not_disturb', until: new Date(Date.now() + 60).toISOString() } });
+  a.set('ten_1', 'usr_2', {
+    manual: { availability: 'do_not_disturb', until: new Date(Date.now() + 60).toISOString() },
+  });
   assert.equal(a.get('usr_2').availability, 'do_not_disturb');
   assert.equal(b.get('usr_2').availability, 'do_not_disturb');
   await sleep(120);

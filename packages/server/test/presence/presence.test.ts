@@ -30,14 +30,25 @@ describe('presence', () => {
     assert.equal(snap.presences[0]!.availability, 'available');
     assert.deepEqual(snap.refused, []);
 
-    await alice.client.presence.set({ manual: { availability: 'busy', until: null }, note: { text: 'Writing the report', until: null } });
+    await alice.client.presence.set({
+      manual: { availability: 'busy', until: null },
+      note: { text: 'Writing the report', until: null },
+    });
     const busy = await watcher.waitPresence((p) => p.userId === a.user.id && p.availability === 'busy');
     assert.equal(busy.note?.text, 'Writing the report');
-    await alice.client.presence.set({ manual: null, note: null, outOfOffice: { message: 'On leave until Monday', until: null } });
-    const back = await watcher.waitPresence((p) => p.userId === a.user.id && p.availability === 'available' && p.outOfOffice !== null);
+    await alice.client.presence.set({
+      manual: null,
+      note: null,
+      outOfOffice: { message: 'On leave until Monday', until: null },
+    });
+    const back = await watcher.waitPresence(
+      (p) => p.userId === a.user.id && p.availability === 'available' && p.outOfOffice !== null,
+    );
     assert.equal(back.note, null);
     // Your own devices see your own presence too.
-    await alice.waitPresence((p) => p.userId === a.user.id && p.outOfOffice?.message === 'On leave until Monday');
+    await alice.waitPresence(
+      (p) => p.userId === a.user.id && p.outOfOffice?.message === 'On leave until Monday',
+    );
     await alice.client.presence.set({ outOfOffice: null });
   });
 
@@ -57,12 +68,16 @@ describe('presence', () => {
     await phone.client.presence.publish({ idle: true });
     await laptop.client.presence.publish({ activity: 'none' });
     // The phone is idle, the laptop active: Available, not Away.
-    await watcher.waitPresence((p) => p.userId === u.id && p.availability === 'available' && p.activity === 'none');
+    await watcher.waitPresence(
+      (p) => p.userId === u.id && p.availability === 'available' && p.activity === 'none',
+    );
     await laptop.client.presence.publish({ idle: true });
     await watcher.waitPresence((p) => p.userId === u.id && p.availability === 'away');
     laptop.client.disconnect(); // deliberate: no grace
     await phone.client.presence.publish({ idle: false });
-    await watcher.waitPresence((p) => p.userId === u.id && p.availability === 'available' && p.since > dnd.since);
+    await watcher.waitPresence(
+      (p) => p.userId === u.id && p.availability === 'available' && p.since > dnd.since,
+    );
     phone.client.disconnect();
     await watcher.waitPresence((p) => p.userId === u.id && p.availability === 'offline');
   });
@@ -79,7 +94,10 @@ describe('presence', () => {
     assert.equal(set.availability, 'do_not_disturb');
     assert.equal(set.manualUntil, until);
     await watcher.waitPresence((p) => p.userId === u.id && p.availability === 'do_not_disturb');
-    const after = await watcher.waitPresence((p) => p.userId === u.id && p.availability === 'available', 2000);
+    const after = await watcher.waitPresence(
+      (p) => p.userId === u.id && p.availability === 'available',
+      2000,
+    );
     assert.equal(after.manualUntil, null);
   });
 
@@ -119,7 +137,10 @@ describe('presence', () => {
     await watcher.client.presence.subscribe([u.id]);
     const refused = await foreign.client.presence.subscribe([u.id, b.admin.id]);
     assert.deepEqual(refused.refused, [{ userId: u.id, code: 'not_found' }]);
-    assert.deepEqual(refused.presences.map((p) => p.userId), [b.admin.id]);
+    assert.deepEqual(
+      refused.presences.map((p) => p.userId),
+      [b.admin.id],
+    );
 
     await subject.client.presence.publish({ availability: 'busy' });
     await watcher.waitPresence((p) => p.userId === u.id && p.availability === 'busy');
@@ -129,7 +150,11 @@ describe('presence', () => {
     assert.ok(foreign.presences.every((p) => p.userId === b.user.id || p.userId === b.admin.id));
     // The REST view has the same wall.
     assert.equal((await s.http.get(`/api/presence/${u.id}`, { token: b.user.token })).status, 404);
-    assert.equal(((await s.http.get(`/api/presence/${u.id}`, { token: a.user.token })).json as { availability: string }).availability, 'busy');
+    assert.equal(
+      ((await s.http.get(`/api/presence/${u.id}`, { token: a.user.token })).json as { availability: string })
+        .availability,
+      'busy',
+    );
   });
 
   test('appear offline: watchers see Offline, the user sees their own choice', async () => {
@@ -146,7 +171,12 @@ describe('presence', () => {
     assert.equal(mine.presence.availability, 'offline');
     assert.deepEqual(mine.manual, { availability: 'appear_offline', until: null });
     await me.client.presence.set({ manual: null });
-    await watcher.waitPresence((p) => p.userId === u.id && p.availability === 'available' && watcher.presences.indexOf(p) > watcher.presences.indexOf(hidden));
+    await watcher.waitPresence(
+      (p) =>
+        p.userId === u.id &&
+        p.availability === 'available' &&
+        watcher.presences.indexOf(p) > watcher.presences.indexOf(hidden),
+    );
   });
 
   test('after unsubscribing, changes stop', async () => {

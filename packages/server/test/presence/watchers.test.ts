@@ -4,7 +4,15 @@ import assert from 'node:assert/strict';
 import { WatcherSets, type Watcher } from '../../src/presence/watchers.ts';
 import type { Presence } from '@parley/protocol';
 
-const presence = (userId: string): Presence => ({ userId, availability: 'busy', activity: 'none', manualUntil: null, note: null, outOfOffice: null, since: '2026-01-01T00:00:00.000Z' });
+const presence = (userId: string): Presence => ({
+  userId,
+  availability: 'busy',
+  activity: 'none',
+  manualUntil: null,
+  note: null,
+  outOfOffice: null,
+  since: '2026-01-01T00:00:00.000Z',
+});
 
 function watcher(tenantId: string): Watcher & { got: Buffer[] } {
   const got: Buffer[] = [];
@@ -23,7 +31,7 @@ test('a push reaches only the watchers of that user, all with the same bytes', (
   assert.match(a.got[0]!.subarray(2).toString(), /"t":"presence".*"userId":"usr_x"/);
 });
 
-test("a watcher of another tenant never gets the push, even if it got into the set", () => {
+test('a watcher of another tenant never gets the push, even if it got into the set', () => {
   const sets = new WatcherSets();
   const own = watcher('t1');
   const foreign = watcher('t2');

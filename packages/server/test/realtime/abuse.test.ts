@@ -35,7 +35,8 @@ describe('realtime abuse', () => {
     c.client.disconnect();
   }
 
-  const errorFor = (frames: Array<Record<string, unknown>>, i: number) => waitFor(() => frames.filter((f) => f.t === 'error')[i], 2000, `error #${i}`);
+  const errorFor = (frames: Array<Record<string, unknown>>, i: number) =>
+    waitFor(() => frames.filter((f) => f.t === 'error')[i], 2000, `error #${i}`);
 
   test('malformed, binary, unknown and invalid frames each get a coded error; the connection stays usable', async () => {
     const { ws, frames } = await rawSocket(s, t.user.token);
@@ -74,7 +75,11 @@ describe('realtime abuse', () => {
     const tooBig = await errorFor(frames, 0);
     assert.deepEqual([tooBig.code, tooBig.re], ['payload_too_large', 1]);
     ws.send(JSON.stringify({ t: 'hello', id: 2, v: 1 }));
-    await waitFor(() => frames.find((f) => f.t === 'result' && f.re === 2), 2000, 'welcome after the refusal');
+    await waitFor(
+      () => frames.find((f) => f.t === 'result' && f.re === 2),
+      2000,
+      'welcome after the refusal',
+    );
     ws.send('x'.repeat(MAX_FRAME * 16 + 1));
     assert.equal(await closed, 1009);
     await alive();
@@ -84,7 +89,8 @@ describe('realtime abuse', () => {
     const { ws, frames, closed } = await rawSocket(s, t.user.token);
     ws.send(JSON.stringify({ t: 'hello', id: 0, v: 1 }));
     await waitFor(() => frames.find((f) => f.t === 'result' && f.re === 0), 2000, 'welcome');
-    for (let i = 1; i <= 400 && ws.readyState === WebSocket.OPEN; i++) ws.send(JSON.stringify({ t: 'ping', id: i }));
+    for (let i = 1; i <= 400 && ws.readyState === WebSocket.OPEN; i++)
+      ws.send(JSON.stringify({ t: 'ping', id: i }));
     assert.equal(await closed, 4029);
     const errors = frames.filter((f) => f.t === 'error');
     assert.equal(errors[0]?.code, 'rate_limited');
@@ -99,9 +105,13 @@ describe('realtime abuse', () => {
     await c.client.connect();
     const ids = Array.from({ length: 501 }, (_, i) => `u${i}`);
     // Straight through the link: the SDK's own subscribe would split the list into frames of 500.
-    await assert.rejects(c.client['link'].request({ t: 'presence.subscribe', userIds: ids }), { code: 'validation_failed' });
+    await assert.rejects(c.client['link'].request({ t: 'presence.subscribe', userIds: ids }), {
+      code: 'validation_failed',
+    });
     await assert.rejects(c.client.presence.subscribe(ids.slice(0, 60)), { code: 'limit_exceeded' });
-    const users = await Promise.all(Array.from({ length: 3 }, (_, i) => makeUser(s, t.id, `sub${i}@${t.domain}`)));
+    const users = await Promise.all(
+      Array.from({ length: 3 }, (_, i) => makeUser(s, t.id, `sub${i}@${t.domain}`)),
+    );
     const ok = await c.client.presence.subscribe(users.map((u) => u.id));
     assert.equal(ok.presences.length, 3);
     await alive();
@@ -113,7 +123,10 @@ describe('realtime abuse', () => {
     const { closed } = await rawSocket(s, t.user.token);
     assert.equal(await closed, 1008);
     // autoPong off: this client neither sends frames nor answers the server's pings.
-    const ws = new WebSocket(`ws://127.0.0.1:${s.app.config.port}/api/realtime`, { headers: { authorization: `Bearer ${t.user.token}` }, autoPong: false });
+    const ws = new WebSocket(`ws://127.0.0.1:${s.app.config.port}/api/realtime`, {
+      headers: { authorization: `Bearer ${t.user.token}` },
+      autoPong: false,
+    });
     const gone = new Promise<number>((r) => ws.on('close', (code) => r(code)));
     await new Promise((r) => ws.once('open', r));
     ws.send(JSON.stringify({ t: 'hello', id: 1, v: 1 }));

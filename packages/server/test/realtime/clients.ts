@@ -45,8 +45,10 @@ export function makeClient(s: TestServer, user: { token: string }, deviceId?: st
     errors: [],
     network,
     waitPresence: (pred, timeoutMs = 3000) => waitFor(() => tc.presences.find(pred), timeoutMs, 'presence'),
-    waitEvents: (count, timeoutMs = 3000) => waitFor(() => (tc.events.length >= count ? tc.events : undefined), timeoutMs, `${count} events`),
-    waitWelcome: (count, timeoutMs = 3000) => waitFor(() => tc.welcomes[count - 1], timeoutMs, `welcome #${count}`),
+    waitEvents: (count, timeoutMs = 3000) =>
+      waitFor(() => (tc.events.length >= count ? tc.events : undefined), timeoutMs, `${count} events`),
+    waitWelcome: (count, timeoutMs = 3000) =>
+      waitFor(() => tc.welcomes[count - 1], timeoutMs, `welcome #${count}`),
   };
   client.on('presence', (p) => tc.presences.push(p));
   client.on('event', (e) => tc.events.push(e));
@@ -75,8 +77,13 @@ export async function waitFor<T>(get: () => T | undefined, timeoutMs: number, wh
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** A raw WebSocket to the realtime endpoint with a frame log, for tests of malformed input. */
-export async function rawSocket(s: TestServer, token: string): Promise<{ ws: WebSocket; frames: Array<Record<string, unknown>>; closed: Promise<number> }> {
-  const ws = new WebSocket(`ws://127.0.0.1:${s.app.config.port}/api/realtime`, { headers: { authorization: `Bearer ${token}` } });
+export async function rawSocket(
+  s: TestServer,
+  token: string,
+): Promise<{ ws: WebSocket; frames: Array<Record<string, unknown>>; closed: Promise<number> }> {
+  const ws = new WebSocket(`ws://127.0.0.1:${s.app.config.port}/api/realtime`, {
+    headers: { authorization: `Bearer ${token}` },
+  });
   const frames: Array<Record<string, unknown>> = [];
   ws.on('message', (d) => frames.push(JSON.parse(d.toString()) as Record<string, unknown>));
   const closed = new Promise<number>((r) => ws.on('close', (code) => r(code)));

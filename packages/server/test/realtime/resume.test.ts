@@ -5,7 +5,14 @@
  */
 import { describe, test, before, after, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
-import { engines, makeTenant, makeUser, startServer, type TestServer, type TenantFixture } from '../helpers/server.ts';
+import {
+  engines,
+  makeTenant,
+  makeUser,
+  startServer,
+  type TestServer,
+  type TenantFixture,
+} from '../helpers/server.ts';
 import { closeClients, makeClient, sleep, waitFor } from './clients.ts';
 
 const notice = (s: TestServer, admin: { token: string }, userId: string, text: string) =>
@@ -46,7 +53,12 @@ for (const engine of engines) {
       c.client.simulateNetworkDrop();
       await waitFor(() => (c.client.state === 'resuming' ? true : undefined), 2000, 'resuming');
       for (const text of ['three', 'four', 'five']) await notice(s, t.admin, u.id, text);
-      const put = await s.http.request('PUT', `/api/contacts/${friend.id}`, { favourite: true }, { token: u.token });
+      const put = await s.http.request(
+        'PUT',
+        `/api/contacts/${friend.id}`,
+        { favourite: true },
+        { token: u.token },
+      );
       assert.equal(put.status, 200, put.text);
       await friendClient.client.presence.set({ manual: { availability: 'be_right_back', until: null } });
       assert.equal(c.client.presence.get(friend.id)?.availability, 'available'); // stale while away
@@ -84,7 +96,9 @@ for (const engine of engines) {
         sent += 5;
         c.network.up = true;
         // Keep appending while the reconnection and replay happen.
-        const during = Promise.all(Array.from({ length: 10 }, (_, i) => notice(s, t.admin, u.id, `during ${round}.${i}`)));
+        const during = Promise.all(
+          Array.from({ length: 10 }, (_, i) => notice(s, t.admin, u.id, `during ${round}.${i}`)),
+        );
         await during;
         sent += 10;
         await c.waitEvents(sent, 5000);
@@ -105,8 +119,14 @@ for (const engine of engines) {
       await d1.waitEvents(8);
       await d2.waitEvents(8);
       await sleep(50);
-      assert.deepEqual(d1.events.map((e) => e.seq), [1, 2, 3, 4, 5, 6, 7, 8]);
-      assert.deepEqual(d2.events.map((e) => e.seq), [1, 2, 3, 4, 5, 6, 7, 8]);
+      assert.deepEqual(
+        d1.events.map((e) => e.seq),
+        [1, 2, 3, 4, 5, 6, 7, 8],
+      );
+      assert.deepEqual(
+        d2.events.map((e) => e.seq),
+        [1, 2, 3, 4, 5, 6, 7, 8],
+      );
     });
 
     test("another user's events never reach this user", async () => {
@@ -118,7 +138,10 @@ for (const engine of engines) {
       await notice(s, t.admin, u.id, 'for you');
       await c.waitEvents(1);
       await sleep(50);
-      assert.deepEqual(c.events.map((e) => e.data.text), ['for you']);
+      assert.deepEqual(
+        c.events.map((e) => e.data.text),
+        ['for you'],
+      );
     });
   });
 }
@@ -151,7 +174,10 @@ describe('resume limits', () => {
     assert.equal(c.events.length, 1, 'nothing replayed over the socket');
     assert.deepEqual(gaps, [{ after: 1, upTo: 6 }]);
     const page = await c.client.eventsAfter(gaps[0]!.after);
-    assert.deepEqual(page.events.map((e) => e.seq), [2, 3, 4, 5, 6]);
+    assert.deepEqual(
+      page.events.map((e) => e.seq),
+      [2, 3, 4, 5, 6],
+    );
     assert.equal(page.lastSeq, 6);
     // Live delivery continues from the head.
     await notice(s, t.admin, t.user.id, 'after');
@@ -165,8 +191,14 @@ describe('resume limits', () => {
     await notice(s, t.admin, u.id, 'older');
     assert.ok((await s.app.events.prune(Date.now() + 1)) >= 2);
     assert.equal(await notice(s, t.admin, u.id, 'new'), 3);
-    const page = (await s.http.get('/api/me/events?after=0', { token: u.token })).json as { events: Array<{ seq: number }>; lastSeq: number };
-    assert.deepEqual(page.events.map((e) => e.seq), [3]);
+    const page = (await s.http.get('/api/me/events?after=0', { token: u.token })).json as {
+      events: Array<{ seq: number }>;
+      lastSeq: number;
+    };
+    assert.deepEqual(
+      page.events.map((e) => e.seq),
+      [3],
+    );
     assert.equal(page.lastSeq, 3);
   });
 });

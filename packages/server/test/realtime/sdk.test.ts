@@ -5,7 +5,14 @@
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { ParleyClient, type ConnectionState } from '@parley/sdk';
-import { makeTenant, makeUser, PASSWORD, startServer, type TestServer, type TenantFixture } from '../helpers/server.ts';
+import {
+  makeTenant,
+  makeUser,
+  PASSWORD,
+  startServer,
+  type TestServer,
+  type TenantFixture,
+} from '../helpers/server.ts';
 import { sleep, waitFor } from './clients.ts';
 
 describe('SDK', () => {
@@ -18,7 +25,8 @@ describe('SDK', () => {
   });
   after(() => s.close());
 
-  const client = () => new ParleyClient({ baseUrl: s.url, backoff: { baseMs: 20, maxMs: 100 }, device: { kind: 'bot' } });
+  const client = () =>
+    new ParleyClient({ baseUrl: s.url, backoff: { baseMs: 20, maxMs: 100 }, device: { kind: 'bot' } });
 
   test('sign-in failures and use before sign-in are coded errors', async () => {
     const c = client();
@@ -37,7 +45,11 @@ describe('SDK', () => {
     assert.equal(w.userId, u.id);
     await sleep(1200); // the access token has expired
     c.simulateNetworkDrop();
-    await waitFor(() => (states.filter((x) => x === 'open').length === 2 ? true : undefined), 3000, 'second open');
+    await waitFor(
+      () => (states.filter((x) => x === 'open').length === 2 ? true : undefined),
+      3000,
+      'second open',
+    );
     assert.deepEqual(states, ['connecting', 'open', 'resuming', 'open']);
     // REST calls refresh an expired token too.
     await sleep(1200);

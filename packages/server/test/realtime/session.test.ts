@@ -14,11 +14,22 @@ import { WatcherSets } from '../../src/presence/watchers.ts';
 import { jsonFrame } from '../../src/realtime/wire-frame.ts';
 import type { RealtimeConnection } from '../../src/realtime/gateway.ts';
 
-const ev = (seq: number): DurableEvent => ({ seq, kind: 'notice', at: new Date(0).toISOString(), data: { text: `n${seq}` } });
+const ev = (seq: number): DurableEvent => ({
+  seq,
+  kind: 'notice',
+  at: new Date(0).toISOString(),
+  data: { text: `n${seq}` },
+});
 
 function harness(initial: number) {
   const log: DurableEvent[] = Array.from({ length: initial }, (_, i) => ev(i + 1));
-  const sent: Array<{ t: string; re?: number; event?: DurableEvent; data?: { resume?: string }; code?: string }> = [];
+  const sent: Array<{
+    t: string;
+    re?: number;
+    event?: DurableEvent;
+    data?: { resume?: string };
+    code?: string;
+  }> = [];
   let gate: Promise<void> | null = null;
   const socket = {
     readyState: 1,
@@ -31,12 +42,20 @@ function harness(initial: number) {
   const stream = {
     writableLength: 0,
     // A pushed frame: 2- or 4-byte header (these payloads are under 64 KiB), then the JSON.
-    write: (wire: Buffer) => sent.push(JSON.parse(wire.subarray(wire[1]! === 126 ? 4 : 2).toString()) as (typeof sent)[number]),
+    write: (wire: Buffer) =>
+      sent.push(JSON.parse(wire.subarray(wire[1]! === 126 ? 4 : 2).toString()) as (typeof sent)[number]),
   };
   const conn = {
     id: 7,
     stream: stream as unknown as Duplex,
-    principal: { kind: 'user', id: 'usr_a', address: 'a@x.example', tenantId: 'ten_a', role: 'user', sessionId: 'ses_a' },
+    principal: {
+      kind: 'user',
+      id: 'usr_a',
+      address: 'a@x.example',
+      tenantId: 'ten_a',
+      role: 'user',
+      sessionId: 'ses_a',
+    },
     socket: socket as unknown as WebSocket,
   } as RealtimeConnection;
   const ctx: SessionContext = {
@@ -49,7 +68,15 @@ function harness(initial: number) {
       set: () => {
         throw new Error('unused');
       },
-      get: (userId) => ({ userId, availability: 'offline', activity: 'none', manualUntil: null, note: null, outOfOffice: null, since: '' }),
+      get: (userId) => ({
+        userId,
+        availability: 'offline',
+        activity: 'none',
+        manualUntil: null,
+        note: null,
+        outOfOffice: null,
+        since: '',
+      }),
     },
     watchers: new WatcherSets<RealtimeSession>(),
     userTenants: { resolve: async () => new Map() },
@@ -63,7 +90,16 @@ function harness(initial: number) {
         return snapshot;
       },
     },
-    limits: { maxFrameBytes: 65536, maxSubscriptions: 100, heartbeatMs: 10_000, resumeWindowMs: 60_000, resumeMaxEvents: 1000, rate: 1000, burst: 1000, maxBufferedBytes: 1 << 22 },
+    limits: {
+      maxFrameBytes: 65536,
+      maxSubscriptions: 100,
+      heartbeatMs: 10_000,
+      resumeWindowMs: 60_000,
+      resumeMaxEvents: 1000,
+      rate: 1000,
+      burst: 1000,
+      maxBufferedBytes: 1 << 22,
+    },
     log: pino({ level: 'silent' }),
     now: Date.now,
   };
@@ -151,5 +187,8 @@ test('a hello that cannot read the event log is answered with a coded error and 
   h.frame({ t: 'hello', id: 1, v: 1 });
   await h.settle();
   assert.deepEqual(closed, [1011]);
-  assert.deepEqual(h.sent.map((f) => [f.t, f.code]), [['error', 'internal']]);
+  assert.deepEqual(
+    h.sent.map((f) => [f.t, f.code]),
+    [['error', 'internal']],
+  );
 });

@@ -5,7 +5,12 @@ import * as ws from 'ws';
 import { textFrame } from '../../src/realtime/wire-frame.ts';
 
 // ws's frame parser (the one its clients use); exported by its ESM entry, though not in its type definitions.
-const { Receiver } = ws as unknown as { Receiver: new (o: { isServer: boolean; maxPayload: number }) => NodeJS.EventEmitter & { write(b: Buffer): void } };
+const { Receiver } = ws as unknown as {
+  Receiver: new (o: {
+    isServer: boolean;
+    maxPayload: number;
+  }) => NodeJS.EventEmitter & { write(b: Buffer): void };
+};
 
 test('text frames of 0, 125, 126, 65,535, 65,536 and 200,000 bytes decode to their payload', () => {
   for (const n of [0, 125, 126, 65_535, 65_536, 200_000]) {

@@ -29,7 +29,11 @@ export async function up(db: Kysely<unknown>, _engine: MigrationEngine): Promise
     .addColumn('position', 'integer', (c) => c.notNull())
     .addColumn('created_at', 'bigint', (c) => c.notNull())
     .execute();
-  await db.schema.createIndex('contact_groups_owner').on('contact_groups').columns(['owner_id', 'position']).execute();
+  await db.schema
+    .createIndex('contact_groups_owner')
+    .on('contact_groups')
+    .columns(['owner_id', 'position'])
+    .execute();
   await db.schema
     .createTable('contacts')
     .addColumn('owner_id', 'text', (c) => c.notNull().references('users.id').onDelete('cascade'))
