@@ -170,20 +170,6 @@ export abstract class SipMessage {
     return v;
   }
 
-  /**
-   * Frees what a finished transaction no longer needs: the body, every header except those a
-   * response copies (Via, From, To, Call-ID, CSeq) and the parsed-value caches. Transactions call
-   * this once they have a final response, so the thousands they keep alive for their timers stay
-   * small for the garbage collector.
-   */
-  compact(): void {
-    this.headers = this.headers.filter(
-      (h) => h.name === 'via' || h.name === 'from' || h.name === 'to' || h.name === 'call-id' || h.name === 'cseq',
-    );
-    this.body = EMPTY;
-    this._via = this._from = this._to = this._cseq = this._contact = undefined;
-  }
-
   /** Rewrites the top Via value (other values on the same line are kept). */
   replaceTopVia(via: Via): void {
     const h = this.headers.find((f) => f.name === 'via');
@@ -311,6 +297,14 @@ export abstract class SipMessage {
 const EMPTY = Buffer.alloc(0);
 
 /**
+ * A flat copy of `s` that shares no storage with the string it was sliced or concatenated from
+ * (V8 keeps the parent of a sliced string, and every part of a concatenation, alive).
+ */
+export function detach(s: string): string {
+  return s.length === 0 ? s : Buffer.from(s, 'utf8').toString('utf8');
+}
+
+/**
  * Serialized messages are carved from 64 KiB slabs: one allocation per hundred or so messages
  * instead of one per message, without touching the process-wide Buffer.poolSize.
  */
@@ -358,6 +352,19 @@ export class SipRequest extends SipMessage {
   }
   startLine(): string {
     return `${this.method} ${this.uriText} SIP/2.0`;
+  }
+  /**
+   * A small copy for a finished transaction to keep instead of the full request: method,
+   * Request-URI, Call-ID and CSeq only, in strings that share nothing with the received text. The
+   * many transactions alive for their timers (J, L, ...) then cost little to the garbage collector.
+   */
+  skeleton(): SipRequest {
+    const kept: HeaderField[] = [];
+    for (const h of this.headers) {
+      const n = h.name;
+      if (n === 'call-id' || n === 'cseq') kept.push({ name: n, rawName: displayHeaderName(n), value: detach(h.value) });
+    }
+    return new SipRequest(detach(this.method), detach(this.uriText), kept);
   }
 }
 

@@ -37,15 +37,18 @@ export interface ClientTransactionUser {
   onTerminated?(): void;
 }
 
+/** Allowed moves, shared by every instance (a per-instance table would cost memory per transaction). */
+const TRANSITIONS: Readonly<Record<InviteClientState, readonly InviteClientState[]>> = {
+  calling: ['proceeding', 'completed', 'accepted', 'terminated'],
+  proceeding: ['completed', 'accepted', 'terminated'],
+  completed: ['terminated'],
+  accepted: ['terminated'],
+  terminated: [],
+};
+
 export class InviteClientTransaction extends Transaction<InviteClientState> {
   readonly kind = 'ict';
-  protected readonly transitions = {
-    calling: ['proceeding', 'completed', 'accepted', 'terminated'],
-    proceeding: ['completed', 'accepted', 'terminated'],
-    completed: ['terminated'],
-    accepted: ['terminated'],
-    terminated: [],
-  } as const;
+  protected readonly transitions = TRANSITIONS;
   private readonly tu: ClientTransactionUser;
   private readonly data: Buffer;
   private ack: Buffer | undefined;

@@ -40,16 +40,23 @@ export type InviteServerEvents = {
   terminated: [];
 };
 
+/** Allowed moves, shared by every instance (a per-instance table would cost memory per transaction). */
+const TRANSITIONS: Readonly<Record<InviteServerState, readonly InviteServerState[]>> = {
+  proceeding: ['completed', 'accepted', 'terminated'],
+  completed: ['confirmed', 'terminated'],
+  confirmed: ['terminated'],
+  accepted: ['terminated'],
+  terminated: [],
+};
+
 export class InviteServerTransaction extends Transaction<InviteServerState, InviteServerEvents> {
   readonly kind = 'ist';
-  protected readonly transitions = {
-    proceeding: ['completed', 'accepted', 'terminated'],
-    completed: ['confirmed', 'terminated'],
-    confirmed: ['terminated'],
-    accepted: ['terminated'],
-    terminated: [],
-  } as const;
-  private lastResponse: Buffer | undefined;
+  protected readonly transitions = TRANSITIONS;
+  /**
+   * The last response sent, for retransmissions; kept as a one-byte string, a single cheap object
+   * for the garbage collector, rather than a slice pinning a shared buffer.
+   */
+  private lastResponse: string | undefined;
   private timerG = 0;
   /** The final status sent, if any. */
   finalStatus: number | undefined;
@@ -90,7 +97,8 @@ export class InviteServerTransaction extends Transaction<InviteServerState, Invi
     }
     if (this.state !== 'proceeding') return false;
     this.stopTimer('trying');
-    this.lastResponse = data;
+    // 2xx retransmissions belong to the TU (section 13.3.1.4): only 1xx and 3xx-6xx are kept.
+    this.lastResponse = s < 200 || s >= 300 ? data.toString('latin1') : undefined;
     this.transmit(data);
     if (this.state !== 'proceeding') return true; // transport error
     if (s < 200) return true;
@@ -98,14 +106,12 @@ export class InviteServerTransaction extends Transaction<InviteServerState, Invi
     this.stopTimer('TU');
     const { T1 } = this.ctx.timers;
     if (s < 300) {
-      // The TU retransmits the 2xx itself (section 13.3.1.4); nothing to keep but the key.
-      this.lastResponse = undefined;
-      this.request.compact();
+      this.releaseRequest();
       this.transition('accepted');
       this.startTimer('L', 64 * T1, () => this.transition('terminated'));
       return true;
     }
-    this.request.compact();
+    this.releaseRequest();
     this.transition('completed');
     if (!this.reliable) {
       this.timerG = T1;
@@ -121,7 +127,7 @@ export class InviteServerTransaction extends Transaction<InviteServerState, Invi
 
   private fireG(): void {
     if (this.state !== 'completed' || !this.lastResponse) return;
-    this.transmit(this.lastResponse);
+    this.transmit(Buffer.from(this.lastResponse, 'latin1'));
     this.timerG = Math.min(2 * this.timerG, this.ctx.timers.T2);
     this.startTimer('G', this.timerG, () => this.fireG());
   }
@@ -140,7 +146,7 @@ export class InviteServerTransaction extends Transaction<InviteServerState, Invi
     }
     // INVITE retransmission
     if ((this.state === 'proceeding' || this.state === 'completed') && this.lastResponse) {
-      this.transmit(this.lastResponse);
+      this.transmit(Buffer.from(this.lastResponse, 'latin1'));
     }
   }
 

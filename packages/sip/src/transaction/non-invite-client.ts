@@ -26,14 +26,17 @@ import { Transaction, TransportError, type TransactionContext } from './transact
 
 export type NonInviteClientState = 'trying' | 'proceeding' | 'completed' | 'terminated';
 
+/** Allowed moves, shared by every instance (a per-instance table would cost memory per transaction). */
+const TRANSITIONS: Readonly<Record<NonInviteClientState, readonly NonInviteClientState[]>> = {
+  trying: ['proceeding', 'completed', 'terminated'],
+  proceeding: ['completed', 'terminated'],
+  completed: ['terminated'],
+  terminated: [],
+};
+
 export class NonInviteClientTransaction extends Transaction<NonInviteClientState> {
   readonly kind = 'nict';
-  protected readonly transitions = {
-    trying: ['proceeding', 'completed', 'terminated'],
-    proceeding: ['completed', 'terminated'],
-    completed: ['terminated'],
-    terminated: [],
-  } as const;
+  protected readonly transitions = TRANSITIONS;
   private readonly tu: ClientTransactionUser;
   private readonly data: Buffer;
   private timerE = 0;

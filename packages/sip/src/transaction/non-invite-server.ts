@@ -35,15 +35,22 @@ export type NonInviteServerEvents = {
   terminated: [];
 };
 
+/** Allowed moves, shared by every instance (a per-instance table would cost memory per transaction). */
+const TRANSITIONS: Readonly<Record<NonInviteServerState, readonly NonInviteServerState[]>> = {
+  trying: ['proceeding', 'completed', 'terminated'],
+  proceeding: ['completed', 'terminated'],
+  completed: ['terminated'],
+  terminated: [],
+};
+
 export class NonInviteServerTransaction extends Transaction<NonInviteServerState, NonInviteServerEvents> {
   readonly kind = 'nist';
-  protected readonly transitions = {
-    trying: ['proceeding', 'completed', 'terminated'],
-    proceeding: ['completed', 'terminated'],
-    completed: ['terminated'],
-    terminated: [],
-  } as const;
-  private lastResponse: Buffer | undefined;
+  protected readonly transitions = TRANSITIONS;
+  /**
+   * The last response sent, for retransmissions; kept as a one-byte string, a single cheap object
+   * for the garbage collector, rather than a slice pinning a shared buffer.
+   */
+  private lastResponse: string | undefined;
   finalStatus: number | undefined;
 
   constructor(ctx: TransactionContext, key: string, request: SipRequest, peer: Peer) {
@@ -59,7 +66,7 @@ export class NonInviteServerTransaction extends Transaction<NonInviteServerState
   respond(res: SipResponse): boolean {
     if (this.state !== 'trying' && this.state !== 'proceeding') return false;
     const data = res.serialize();
-    this.lastResponse = data;
+    this.lastResponse = data.toString('latin1');
     this.transmit(data);
     if (this.stateIs('terminated')) return true;
     if (res.status < 200) {
@@ -68,7 +75,7 @@ export class NonInviteServerTransaction extends Transaction<NonInviteServerState
     }
     this.finalStatus = res.status;
     this.stopTimer('TU');
-    this.request.compact();
+    this.releaseRequest();
     this.transition('completed');
     this.startTimer('J', this.reliable ? 0 : 64 * this.ctx.timers.T1, () => this.transition('terminated'));
     return true;
@@ -77,7 +84,7 @@ export class NonInviteServerTransaction extends Transaction<NonInviteServerState
   /** A retransmission of the request (section 17.2.2). */
   receiveRequest(_req: SipRequest): void {
     if ((this.state === 'proceeding' || this.state === 'completed') && this.lastResponse) {
-      this.transmit(this.lastResponse);
+      this.transmit(Buffer.from(this.lastResponse, 'latin1'));
     }
   }
 

@@ -4,7 +4,7 @@
  */
 import type { Clock, TimerHandle } from '../clock.ts';
 import { SipStateError } from '../errors.ts';
-import type { SipMessage, SipRequest } from '../message.ts';
+import { detach, type SipMessage, type SipRequest } from '../message.ts';
 import type { Peer } from '../transport/transport.ts';
 import { MAGIC_COOKIE } from '../via.ts';
 import { type EventMap, TypedEmitter } from '../typed-emitter.ts';
@@ -43,7 +43,7 @@ export class TransportError extends Error {
 export abstract class Transaction<S extends string = string, E extends EventMap = EventMap> extends TypedEmitter<E> {
   abstract readonly kind: 'ict' | 'nict' | 'ist' | 'nist';
   readonly key: string;
-  readonly request: SipRequest;
+  private _request: SipRequest;
   readonly peer: Peer;
   protected readonly ctx: TransactionContext;
   protected readonly reliable: boolean;
@@ -55,10 +55,23 @@ export abstract class Transaction<S extends string = string, E extends EventMap 
     super();
     this.ctx = ctx;
     this.key = key;
-    this.request = request;
+    this._request = request;
     this.peer = peer;
     this.reliable = peer.protocol !== 'UDP';
     this._state = initial;
+  }
+
+  /**
+   * The request that created the transaction. Once a server transaction has sent its final
+   * response this is a skeleton (method, Request-URI, Call-ID, CSeq): see {@link SipRequest.skeleton}.
+   */
+  get request(): SipRequest {
+    return this._request;
+  }
+
+  /** Keeps only a skeleton of the request from now on. */
+  protected releaseRequest(): void {
+    this._request = this._request.skeleton();
   }
 
   get state(): S {
@@ -152,6 +165,8 @@ export function serverKey(msg: SipMessage, method: string, source?: Peer): strin
   const branch = via.branch;
   // Over streams a client may reconnect from another port (e.g. to send CANCEL): match by address.
   const from = source ? (source.protocol === 'UDP' ? `UDP:${source.address}:${source.port}|` : `${source.protocol}:${source.address}|`) : '';
-  if (branch !== undefined && branch.startsWith(MAGIC_COOKIE)) return from + branch + '|' + via.sentBy + '|' + m;
-  return from + '2543|' + msg.callId + '|' + msg.cseq.seq + '|' + (msg.from.tag ?? '') + '|' + via.toString() + '|' + m;
+  // Keys live as long as their transactions: make them flat copies, not trees of slices of the
+  // received text (which would keep every request's text alive).
+  if (branch !== undefined && branch.startsWith(MAGIC_COOKIE)) return detach(from + branch + '|' + via.sentBy + '|' + m);
+  return detach(from + '2543|' + msg.callId + '|' + msg.cseq.seq + '|' + (msg.from.tag ?? '') + '|' + via.toString() + '|' + m);
 }
