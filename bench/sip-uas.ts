@@ -69,15 +69,20 @@ function line(label: string, s: Step): string {
 }
 
 async function sweep(label: string, target: number, pid: number | undefined): Promise<Step | undefined> {
+  // Warm-up (JIT, socket buffers), not reported.
+  await runSipp(['-sn', 'uac', '-i', IP, '-p', String(await freePort()), '-r', '500', '-m', '1500', '-timeout', '30', `${IP}:${target}`], 60_000);
+  await new Promise((r) => setTimeout(r, 1000));
   let best: Step | undefined;
   let dirty = 0;
   for (const rate of rates) {
     const s = await step(target, rate, pid);
     console.log(line(label, s));
-    if (s.clean) {
-      best = s;
-      dirty = 0;
-    } else if (++dirty >= 2) break;
+    // A few retransmissions can be noise on a shared machine: keep climbing until the rate is
+    // clearly beyond reach (failures, >1% retransmissions or the rate not achieved) twice in a row.
+    const overloaded = s.failed > s.ok * 0.001 || s.retrans > s.ok * 0.01 || s.achieved < s.rate * 0.9;
+    if (s.clean) best = s;
+    if (!overloaded) dirty = 0;
+    else if (++dirty >= 2) break;
     await new Promise((r) => setTimeout(r, 2000)); // let transactions drain between steps
   }
   return best;
