@@ -163,8 +163,9 @@ export function serverKey(msg: SipMessage, method: string, source?: Peer): strin
   const via = msg.topVia;
   const m = method === 'ACK' ? 'INVITE' : method;
   const branch = via.branch;
-  // Over streams a client may reconnect from another port (e.g. to send CANCEL): match by address.
-  const from = source ? (source.protocol === 'UDP' ? `UDP:${source.address}:${source.port}|` : `${source.protocol}:${source.address}|`) : '';
+  // Address and port for every transport: over a stream that is the connection, on which a client
+  // sends its CANCEL and ACK (RFC 3261 section 18.1.1); two clients behind one address stay apart.
+  const from = source ? `${source.protocol}:${source.address}:${source.port}|` : '';
   // Keys live as long as their transactions: make them flat copies, not trees of slices of the
   // received text (which would keep every request's text alive).
   if (branch !== undefined && branch.startsWith(MAGIC_COOKIE)) return detach(from + branch + '|' + via.sentBy + '|' + m);
