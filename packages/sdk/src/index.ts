@@ -8,6 +8,7 @@ export {
 export { RealtimeLink, type ConnectionState, type SocketFactory, type SocketLike } from './realtime-link.ts';
 export { PresenceApi } from './presence-api.ts';
 export { ContactsApi } from './contacts-api.ts';
+export { IdleMonitor, activityEvents, type ActivitySource } from './idle-monitor.ts';
 export { RestClient, type FetchLike } from './rest-client.ts';
 export { backoffDelay, defaultBackoff, type BackoffOptions } from './backoff.ts';
 export { TypedEmitter } from './typed-emitter.ts';

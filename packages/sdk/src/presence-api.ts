@@ -12,6 +12,7 @@ import type {
 } from '@parley/protocol';
 import type { RealtimeLink } from './realtime-link.ts';
 import type { RestClient } from './rest-client.ts';
+import { IdleMonitor, type ActivitySource } from './idle-monitor.ts';
 
 /** The server takes at most this many ids per subscribe frame. */
 const CHUNK = 500;
@@ -26,6 +27,20 @@ export class PresenceApi {
     private readonly notify: (p: Presence) => void,
     private readonly rest: Pick<RestClient, 'request'>,
   ) {}
+
+  /**
+   * Reports this device idle after `afterMs` without input on `source` (default: the browser's document,
+   * 5 minutes), and active again at the next input. Returns a function that stops watching.
+   */
+  trackIdle(source?: ActivitySource, afterMs = 5 * 60_000): () => void {
+    const target = source ?? (globalThis as { document?: ActivitySource }).document;
+    if (!target) throw new Error('trackIdle: no document here; pass an EventTarget fed with activity events');
+    const monitor = new IdleMonitor(target, afterMs, (idle) => {
+      // Remembered even when offline: published again on reconnecting.
+      this.publish({ idle }).catch(() => {});
+    });
+    return () => monitor.stop();
+  }
 
   /** Your own presence and the manual state behind it (say, Appear offline, which others see as Offline). */
   mine(): Promise<OwnPresence> {

@@ -82,6 +82,23 @@ describe('presence', () => {
     await watcher.waitPresence((p) => p.userId === u.id && p.availability === 'offline');
   });
 
+  test("the SDK's idle tracking reports a device idle without input (Away) and active at the next input", async () => {
+    const u = await makeUser(s, a.id, `idler@${a.domain}`);
+    const c = makeClient(s, u);
+    await c.client.connect();
+    const watcher = makeClient(s, a.admin);
+    await watcher.client.connect();
+    await watcher.client.presence.subscribe([u.id]);
+    const input = new EventTarget();
+    const stop = c.client.presence.trackIdle(input, 150);
+    const away = await watcher.waitPresence((p) => p.userId === u.id && p.availability === 'away');
+    input.dispatchEvent(new Event('keydown'));
+    await watcher.waitPresence(
+      (p) => p.userId === u.id && p.availability === 'available' && p.since > away.since,
+    );
+    stop();
+  });
+
   test('a manual state with an expiry ends by itself ("Busy for a moment")', async () => {
     const u = await makeUser(s, a.id, `expiry@${a.domain}`);
     const c = makeClient(s, u);
