@@ -25,29 +25,55 @@ export class EventLog {
     kind: K,
     data: DurableEventData[K],
   ): Promise<DurableEvent> {
+    return (await this.appendToMany(scope, [userId], kind, data)).get(userId)!;
+  }
+
+  /**
+   * Appends the same event to several users' logs in one transaction (a chat message to every member
+   * of a conversation): all or none. Each user gets it under their own next seq. Heads are locked in id
+   * order, so two such appends over overlapping members cannot deadlock.
+   */
+  async appendToMany<K extends keyof DurableEventData>(
+    scope: TenantScope,
+    userIds: readonly string[],
+    kind: K,
+    data: DurableEventData[K],
+  ): Promise<Map<string, DurableEvent>> {
     const at = Date.now();
-    const seq = await this.db.transaction().execute(async (tx) => {
-      const head = await tx
-        .insertInto('user_event_heads')
-        .values({ user_id: userId, tenant_id: scope.tenantId, seq: 1 })
-        .onConflict((oc) => oc.column('user_id').doUpdateSet({ seq: sql<number>`user_event_heads.seq + 1` }))
-        .returning('seq')
-        .executeTakeFirstOrThrow();
-      const s = Number(head.seq);
-      await tx
-        .insertInto('user_events')
-        .values({ user_id: userId, seq: s, tenant_id: scope.tenantId, kind, data: JSON.stringify(data), at })
-        .execute();
-      return s;
+    const json = JSON.stringify(data);
+    const ids = [...new Set(userIds)].sort();
+    const seqs = await this.db.transaction().execute(async (tx) => {
+      const out: Array<[string, number]> = [];
+      for (const userId of ids) {
+        const head = await tx
+          .insertInto('user_event_heads')
+          .values({ user_id: userId, tenant_id: scope.tenantId, seq: 1 })
+          .onConflict((oc) =>
+            oc.column('user_id').doUpdateSet({ seq: sql<number>`user_event_heads.seq + 1` }),
+          )
+          .returning('seq')
+          .executeTakeFirstOrThrow();
+        const seq = Number(head.seq);
+        await tx
+          .insertInto('user_events')
+          .values({ user_id: userId, seq, tenant_id: scope.tenantId, kind, data: json, at })
+          .execute();
+        out.push([userId, seq]);
+      }
+      return out;
     });
-    const event: DurableEvent = {
-      seq,
-      kind,
-      at: new Date(at).toISOString(),
-      data: data as Record<string, unknown>,
-    };
-    this.bus.publish('user.event', { tenantId: scope.tenantId, userId, event });
-    return event;
+    const events = new Map<string, DurableEvent>();
+    for (const [userId, seq] of seqs) {
+      const event: DurableEvent = {
+        seq,
+        kind,
+        at: new Date(at).toISOString(),
+        data: data as Record<string, unknown>,
+      };
+      events.set(userId, event);
+      this.bus.publish('user.event', { tenantId: scope.tenantId, userId, event });
+    }
+    return events;
   }
 
   /** The user's highest seq (0: no events yet). */

@@ -14,6 +14,7 @@ import {
   type TenantFixture,
 } from '../helpers/server.ts';
 import { closeClients, makeClient, sleep, waitFor } from './clients.ts';
+import { trustedScope } from '../../src/directory/scope.ts';
 
 const notice = (s: TestServer, admin: { token: string }, userId: string, text: string) =>
   s.http.post(`/api/users/${userId}/notices`, { text }, { token: admin.token }).then((r) => {
@@ -127,6 +128,26 @@ for (const engine of engines) {
         d2.events.map((e) => e.seq),
         [1, 2, 3, 4, 5, 6, 7, 8],
       );
+    });
+
+    test('one event appended to several users lands in each log under their own next seq, and reaches each', async () => {
+      const users = await Promise.all([1, 2, 3].map((i) => makeUser(s, t.id, `member${i}@${t.domain}`)));
+      const clients = users.map((u) => makeClient(s, u));
+      await Promise.all(clients.map((c) => c.client.connect()));
+      await notice(s, t.admin, users[1]!.id, 'only for member 2');
+      const ids = users.map((u) => u.id);
+      const events = await s.app.events.appendToMany(trustedScope(t.id), ids, 'notice', {
+        text: 'to all',
+        from: null,
+      });
+      assert.deepEqual(
+        ids.map((id) => events.get(id)!.seq),
+        [1, 2, 1],
+      );
+      for (const [i, c] of clients.entries()) {
+        const got = await c.waitEvents(i === 1 ? 2 : 1);
+        assert.equal(got.at(-1)!.data.text, 'to all');
+      }
     });
 
     test("another user's events never reach this user", async () => {
