@@ -53,8 +53,12 @@ rates.sort((a, b) => a - b);
 const best = rates[rates.length - 1]!;
 const median = rates[Math.floor(rates.length / 2)]!;
 const fmt = (r: number): string => Math.round(r).toLocaleString('en-US');
-console.log(`sip-parse: ${INVITE.length}-byte INVITE, parse + core headers + serialize, ${rounds} one-second rounds`);
+console.log(
+  `sip-parse: ${INVITE.length}-byte INVITE, parse + core headers + serialize, ${rounds} one-second rounds`,
+);
 console.log(`cpu: ${cpus()[0]?.model ?? 'unknown'} (${cpus().length} cpus), node ${process.version}`);
-console.log(`median ${fmt(median)}/s (${(1e6 / median).toFixed(2)} us each), best ${fmt(best)}/s, worst ${fmt(rates[0]!)}/s`);
+console.log(
+  `median ${fmt(median)}/s (${(1e6 / median).toFixed(2)} us each), best ${fmt(best)}/s, worst ${fmt(rates[0]!)}/s`,
+);
 console.log(`target >= 150,000/s: ${median >= 150_000 ? 'met' : 'NOT met'} (median)`);
 if (sink === 0) console.log('');

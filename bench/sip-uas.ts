@@ -37,7 +37,23 @@ async function step(target: number, rate: number, pid: number | undefined): Prom
   const cpu0 = pid ? cpuSeconds(pid) : 0;
   const t0 = performance.now();
   const r = await runSipp(
-    ['-sn', 'uac', '-i', IP, '-p', String(await freePort()), '-r', String(rate), '-m', String(calls), '-timeout', String(seconds * 4 + 30), '-max_socket', '50000', `${IP}:${target}`],
+    [
+      '-sn',
+      'uac',
+      '-i',
+      IP,
+      '-p',
+      String(await freePort()),
+      '-r',
+      String(rate),
+      '-m',
+      String(calls),
+      '-timeout',
+      String(seconds * 4 + 30),
+      '-max_socket',
+      '50000',
+      `${IP}:${target}`,
+    ],
     (seconds * 4 + 60) * 1000,
   );
   const wall = (performance.now() - t0) / 1000;
@@ -55,7 +71,8 @@ async function step(target: number, rate: number, pid: number | undefined): Prom
     retrans,
     achieved: ok / Math.max(1, sippSeconds),
     cpuMsPerCall: pid && ok > 0 ? (cpu * 1000) / ok : undefined,
-    clean: ok + failed > 0 && retrans === 0 && failed / Math.max(1, ok + failed) < 0.001 && ok >= calls * 0.999,
+    clean:
+      ok + failed > 0 && retrans === 0 && failed / Math.max(1, ok + failed) < 0.001 && ok >= calls * 0.999,
   };
 }
 
@@ -70,7 +87,24 @@ function line(label: string, s: Step): string {
 
 async function sweep(label: string, target: number, pid: number | undefined): Promise<Step | undefined> {
   // Warm-up (JIT, socket buffers), not reported.
-  await runSipp(['-sn', 'uac', '-i', IP, '-p', String(await freePort()), '-r', '500', '-m', '1500', '-timeout', '30', `${IP}:${target}`], 60_000);
+  await runSipp(
+    [
+      '-sn',
+      'uac',
+      '-i',
+      IP,
+      '-p',
+      String(await freePort()),
+      '-r',
+      '500',
+      '-m',
+      '1500',
+      '-timeout',
+      '30',
+      `${IP}:${target}`,
+    ],
+    60_000,
+  );
   await new Promise((r) => setTimeout(r, 1000));
   let best: Step | undefined;
   let dirty = 0;
@@ -95,28 +129,47 @@ async function waitListening(child: ChildProcess): Promise<void> {
   });
 }
 
-console.log(`sip-uas: SIPp ${seconds} s per step; cpu: ${cpus()[0]?.model ?? 'unknown'} (${cpus().length} cpus), node ${process.version}`);
+console.log(
+  `sip-uas: SIPp ${seconds} s per step; cpu: ${cpus()[0]?.model ?? 'unknown'} (${cpus().length} cpus), node ${process.version}`,
+);
 
 // 1. SIPp uac -> example UAS
 const uasPort = await freePort();
-const uas = spawn(process.execPath, ['--import', 'tsx', new URL('../packages/sip/examples/uas.ts', import.meta.url).pathname, String(uasPort), IP], {
-  stdio: ['ignore', 'pipe', 'inherit'],
-});
+const uas = spawn(
+  process.execPath,
+  [
+    '--import',
+    'tsx',
+    new URL('../packages/sip/examples/uas.ts', import.meta.url).pathname,
+    String(uasPort),
+    IP,
+  ],
+  {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  },
+);
 await waitListening(uas);
 const ours = await sweep('example UAS', uasPort, uas.pid);
 uas.kill('SIGTERM');
 
 // 2. SIPp uac -> SIPp uas: the ceiling of the harness
 const ceilingPort = await freePort();
-const sippUas = startSipp(['-sn', 'uas', '-i', IP, '-p', String(ceilingPort), '-max_socket', '50000'], 3_600_000);
+const sippUas = startSipp(
+  ['-sn', 'uas', '-i', IP, '-p', String(ceilingPort), '-max_socket', '50000'],
+  3_600_000,
+);
 await new Promise((r) => setTimeout(r, 1000));
 const ceiling = await sweep('SIPp uas   ', ceilingPort, sippUas.child.pid);
 sippUas.child.kill('SIGKILL');
 await sippUas.done;
 
 console.log('');
-console.log(`highest clean rate, example UAS: ${ours ? `${ours.rate} calls/s (UAS CPU ${(ours.cpuMsPerCall! * 1000).toFixed(0)} us per call)` : 'none'}`);
-console.log(`highest clean rate, SIPp uas (harness ceiling): ${ceiling ? `${ceiling.rate} calls/s` : 'none'}`);
+console.log(
+  `highest clean rate, example UAS: ${ours ? `${ours.rate} calls/s (UAS CPU ${(ours.cpuMsPerCall! * 1000).toFixed(0)} us per call)` : 'none'}`,
+);
+console.log(
+  `highest clean rate, SIPp uas (harness ceiling): ${ceiling ? `${ceiling.rate} calls/s` : 'none'}`,
+);
 if (ours && ceiling) console.log(`ratio: ${((ours.rate / ceiling.rate) * 100).toFixed(0)}% of the ceiling`);
 console.log(`target >= 2,000 clean calls/s: ${ours && ours.rate >= 2000 ? 'met' : 'NOT met'}`);
 process.exit(0);

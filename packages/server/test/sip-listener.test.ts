@@ -20,16 +20,55 @@ const files = readFileSync(new URL('manifest.tsv', DIR), 'utf8')
 type Want = number | number[] | 'drop';
 /** UDP answer per file (example.com is a tenant domain; the other domains are not). */
 const UDP: Record<string, Want> = {
-  'wsinv.dat': 404, 'intmeth.dat': 501, 'esc01.dat': 404, 'escnull.dat': 405, 'esc02.dat': 501,
-  'lwsdisp.dat': 200, 'longreq.dat': 480, 'dblreq.dat': 405, 'semiuri.dat': 200, 'transports.dat': 200,
-  'mpart01.dat': 405, 'unreason.dat': 'drop', 'noreason.dat': 'drop', 'badinv01.dat': 400, 'clerr.dat': 400,
-  'ncl.dat': 400, 'scalar02.dat': 400, 'scalarlg.dat': 'drop', 'quotbal.dat': 400, 'ltgtruri.dat': 400,
-  'lwsruri.dat': 400, 'lwsstart.dat': 400, 'trws.dat': 400, 'escruri.dat': 400, 'baddate.dat': 480,
-  'regbadct.dat': 400, 'badaspec.dat': 400, 'baddn.dat': 400, 'badvers.dat': 505, 'mismatch01.dat': 400,
-  'mismatch02.dat': 501, 'bigcode.dat': 'drop', 'badbranch.dat': 400, 'insuf.dat': 400, 'unkscm.dat': 416,
-  'novelsc.dat': 416, 'unksm2.dat': 405, 'bext01.dat': 420, 'invut.dat': 415, 'regaut01.dat': 405,
-  'multi01.dat': 400, 'mcl01.dat': 400, 'bcast.dat': 'drop', 'zeromf.dat': 200, 'cparam01.dat': 405,
-  'cparam02.dat': 405, 'regescrt.dat': 405, 'sdp01.dat': 406, 'inv2543.dat': 480,
+  'wsinv.dat': 404,
+  'intmeth.dat': 501,
+  'esc01.dat': 404,
+  'escnull.dat': 405,
+  'esc02.dat': 501,
+  'lwsdisp.dat': 200,
+  'longreq.dat': 480,
+  'dblreq.dat': 405,
+  'semiuri.dat': 200,
+  'transports.dat': 200,
+  'mpart01.dat': 405,
+  'unreason.dat': 'drop',
+  'noreason.dat': 'drop',
+  'badinv01.dat': 400,
+  'clerr.dat': 400,
+  'ncl.dat': 400,
+  'scalar02.dat': 400,
+  'scalarlg.dat': 'drop',
+  'quotbal.dat': 400,
+  'ltgtruri.dat': 400,
+  'lwsruri.dat': 400,
+  'lwsstart.dat': 400,
+  'trws.dat': 400,
+  'escruri.dat': 400,
+  'baddate.dat': 480,
+  'regbadct.dat': 400,
+  'badaspec.dat': 400,
+  'baddn.dat': 400,
+  'badvers.dat': 505,
+  'mismatch01.dat': 400,
+  'mismatch02.dat': 501,
+  'bigcode.dat': 'drop',
+  'badbranch.dat': 400,
+  'insuf.dat': 400,
+  'unkscm.dat': 416,
+  'novelsc.dat': 416,
+  'unksm2.dat': 405,
+  'bext01.dat': 420,
+  'invut.dat': 415,
+  'regaut01.dat': 405,
+  'multi01.dat': 400,
+  'mcl01.dat': 400,
+  'bcast.dat': 'drop',
+  'zeromf.dat': 200,
+  'cparam01.dat': 405,
+  'cparam02.dat': 405,
+  'regescrt.dat': 405,
+  'sdp01.dat': 406,
+  'inv2543.dat': 480,
 };
 /**
  * Over TCP, framing differs (RFC 4475 sections 3.1.2.2, 3.1.2.3, 3.3.9 and 3.1.1.8): a short body
@@ -90,7 +129,12 @@ function checkHeaders(file: string, r: SipResponse): void {
 
 async function server(): Promise<TestServer> {
   const s = await startServer('sqlite', { sipTcpIdleMs: 800 });
-  await s.app.directory.createTenant({ name: 'Example', domains: ['example.com'], country: 'GB', timeZone: 'Europe/London' });
+  await s.app.directory.createTenant({
+    name: 'Example',
+    domains: ['example.com'],
+    country: 'GB',
+    timeZone: 'Europe/London',
+  });
   return s;
 }
 
@@ -128,14 +172,26 @@ describe('SIP listener and the RFC 4475 torture messages', () => {
   test('all 49 over TCP', async () => {
     const sip = s2.app.sip!;
     const answers = await Promise.all(
-      files.map((f) => overTcp(sip.tcpPort, readFileSync(new URL(f, DIR)), 1500).then((a) => [f, a] as const)),
+      files.map((f) =>
+        overTcp(sip.tcpPort, readFileSync(new URL(f, DIR)), 1500).then((a) => [f, a] as const),
+      ),
     );
-    if (process.env.SIP_DEBUG) for (const [f, a] of answers) console.log(f, a.responses.map((r) => r.status), a.closed);
+    if (process.env.SIP_DEBUG)
+      for (const [f, a] of answers)
+        console.log(
+          f,
+          a.responses.map((r) => r.status),
+          a.closed,
+        );
     for (const [f, a] of answers) {
       const want = TCP[f]!;
       if (want === 'drop') assert.equal(a.responses.length, 0, `${f}: no answer`);
       else {
-        assert.deepEqual(a.responses.map((r) => r.status), Array.isArray(want) ? want : [want], `${f}: ${want}`);
+        assert.deepEqual(
+          a.responses.map((r) => r.status),
+          Array.isArray(want) ? want : [want],
+          `${f}: ${want}`,
+        );
         checkHeaders(f, a.responses[0]!);
       }
     }
@@ -153,7 +209,10 @@ describe('SIP listener and the RFC 4475 torture messages', () => {
           'Max-Forwards: 70\r\nFrom: <sip:probe@example.org>;tag=p1\r\nTo: <sip:example.com>\r\n' +
           `Call-ID: options-${transport}@127.0.0.1\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n`,
       );
-    for (const a of [await overUdp(sip.udpPort, options('UDP'), 500), await overTcp(sip.tcpPort, options('TCP'), 500)]) {
+    for (const a of [
+      await overUdp(sip.udpPort, options('UDP'), 500),
+      await overTcp(sip.tcpPort, options('TCP'), 500),
+    ]) {
       assert.equal(a.responses.length, 1);
       const r = a.responses[0]!;
       assert.equal(r.status, 200);

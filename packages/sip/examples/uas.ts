@@ -44,7 +44,14 @@ export interface ExampleUas {
   endpoint: SipEndpoint;
   udpPort: number;
   tcpPort: number | undefined;
-  stats: { invites: number; answered: number; acked: number; byes: number; noAck: number; challenged: number };
+  stats: {
+    invites: number;
+    answered: number;
+    acked: number;
+    byes: number;
+    noAck: number;
+    challenged: number;
+  };
   dialogs(): number;
   close(): Promise<void>;
 }
@@ -80,7 +87,9 @@ export async function startExampleUas(opts: ExampleUasOptions): Promise<ExampleU
         });
       },
       onAck: (ack) => {
-        const d = dialogs.get(dialogKey({ callId: ack.callId, localTag: ack.to.tag ?? '', remoteTag: ack.from.tag ?? '' }));
+        const d = dialogs.get(
+          dialogKey({ callId: ack.callId, localTag: ack.to.tag ?? '', remoteTag: ack.from.tag ?? '' }),
+        );
         if (d?.ackWait) {
           d.ackWait.ackReceived();
           d.ackWait = undefined;
@@ -92,12 +101,16 @@ export async function startExampleUas(opts: ExampleUasOptions): Promise<ExampleU
 
   async function authorized(tx: ServerTransaction): Promise<boolean> {
     if (!digest) return true;
-    const verdict = await digest.verify(tx.request, async (u) => (u in users ? { password: users[u]! } : undefined));
+    const verdict = await digest.verify(tx.request, async (u) =>
+      u in users ? { password: users[u]! } : undefined,
+    );
     if (verdict.ok) return true;
     stats.challenged++;
     tx.respond(
       createResponse(tx.request, 401, {
-        headers: digest.challenge(verdict.reason === 'stale').map((c) => ['WWW-Authenticate', c] as [string, string]),
+        headers: digest
+          .challenge(verdict.reason === 'stale')
+          .map((c) => ['WWW-Authenticate', c] as [string, string]),
       }),
     );
     return false;
@@ -114,7 +127,11 @@ export async function startExampleUas(opts: ExampleUasOptions): Promise<ExampleU
       case 'OPTIONS':
         tx.respond(
           createResponse(req, 200, {
-            headers: [['Allow', ALLOW.join(', ')], ['Accept', 'application/sdp'], ['Supported', '']],
+            headers: [
+              ['Allow', ALLOW.join(', ')],
+              ['Accept', 'application/sdp'],
+              ['Supported', ''],
+            ],
           }),
         );
         return;
@@ -147,7 +164,9 @@ export async function startExampleUas(opts: ExampleUasOptions): Promise<ExampleU
     stats.invites++;
     if (req.to.tag !== undefined) {
       // No re-INVITE support in this example: 481 unless the dialog exists, then keep media as is.
-      const existing = dialogs.get(dialogKey({ callId: req.callId, localTag: req.to.tag, remoteTag: req.from.tag ?? '' }));
+      const existing = dialogs.get(
+        dialogKey({ callId: req.callId, localTag: req.to.tag, remoteTag: req.from.tag ?? '' }),
+      );
       tx.respond(createResponse(req, existing ? 488 : 481));
       return;
     }
@@ -181,7 +200,10 @@ export async function startExampleUas(opts: ExampleUasOptions): Promise<ExampleU
     dialogs.set(dialog.key, entry);
     const ok = createResponse(req, 200, {
       toTag: tag,
-      headers: [['Contact', contact], ['Allow', ALLOW.join(', ')]],
+      headers: [
+        ['Contact', contact],
+        ['Allow', ALLOW.join(', ')],
+      ],
       body,
       contentType: body ? 'application/sdp' : undefined,
     });
@@ -218,7 +240,10 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const address = process.argv[3] ?? '127.0.0.1';
   const uas = await startExampleUas({ address, port, tcp: true });
   console.log(`example UAS on ${address}:${uas.udpPort} (UDP) and ${uas.tcpPort} (TCP)`);
-  const report = setInterval(() => console.log(JSON.stringify({ ...uas.stats, dialogs: uas.dialogs() })), 5000);
+  const report = setInterval(
+    () => console.log(JSON.stringify({ ...uas.stats, dialogs: uas.dialogs() })),
+    5000,
+  );
   process.on('SIGINT', () => {
     clearInterval(report);
     void uas.close().then(() => process.exit(0));

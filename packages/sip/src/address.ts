@@ -34,7 +34,8 @@ export class NameAddr {
 
   /** Always writes the name-addr form (angle brackets), which is valid for every URI. */
   toString(): string {
-    const dn = this.displayName !== undefined && this.displayName.length > 0 ? quote(this.displayName) + ' ' : '';
+    const dn =
+      this.displayName !== undefined && this.displayName.length > 0 ? quote(this.displayName) + ' ' : '';
     return dn + '<' + this.uri.toString() + '>' + this.params.toString();
   }
 }
@@ -101,4 +102,3 @@ function wrap(text: string, header: string): Uri {
     throw e;
   }
 }
-

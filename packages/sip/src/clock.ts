@@ -78,7 +78,8 @@ export class FakeClock implements Clock {
       this.timers = this.timers.filter((t) => !t.cancelled);
       let next: FakeTimer | undefined;
       for (const t of this.timers) {
-        if (t.at <= end && (next === undefined || t.at < next.at || (t.at === next.at && t.seq < next.seq))) next = t;
+        if (t.at <= end && (next === undefined || t.at < next.at || (t.at === next.at && t.seq < next.seq)))
+          next = t;
       }
       if (!next) break;
       this.time = next.at;

@@ -162,7 +162,13 @@ export class Dialog {
    */
   createRequest(
     method: string,
-    opts: { cseq?: number; contact?: string; headers?: Array<[string, HeaderValue]>; body?: Buffer; contentType?: string } = {},
+    opts: {
+      cseq?: number;
+      contact?: string;
+      headers?: Array<[string, HeaderValue]>;
+      body?: Buffer;
+      contentType?: string;
+    } = {},
   ): SipRequest {
     if (this._state === 'terminated' && method !== 'ACK') {
       throw new SipStateError('SIP_INVALID_ARGUMENT', `dialog ${this.key} is terminated`);
@@ -170,7 +176,8 @@ export class Dialog {
     let seq: number;
     if (opts.cseq !== undefined) seq = opts.cseq;
     else {
-      this.localSeq = this.localSeq === undefined ? Math.floor(Math.random() * 0x7fff) + 1 : this.localSeq + 1;
+      this.localSeq =
+        this.localSeq === undefined ? Math.floor(Math.random() * 0x7fff) + 1 : this.localSeq + 1;
       seq = this.localSeq;
     }
     let requestUri = this.remoteTarget.toString();
@@ -212,4 +219,3 @@ function stripForRequestUri(u: Uri): string {
   c.params = c.params.filter(([k]) => k.toLowerCase() !== 'method');
   return c.toString();
 }
-

@@ -16,7 +16,9 @@ import type { SipRequest } from './message.ts';
 export type DigestAlgorithm = 'MD5' | 'SHA-256';
 
 function hash(alg: DigestAlgorithm, s: string): string {
-  return createHash(alg === 'MD5' ? 'md5' : 'sha256').update(s, 'utf8').digest('hex');
+  return createHash(alg === 'MD5' ? 'md5' : 'sha256')
+    .update(s, 'utf8')
+    .digest('hex');
 }
 
 /** Parses `Digest a=b, c="d"` (RFC 7235 auth-param list). Returns undefined for other schemes. */
@@ -64,7 +66,12 @@ export function digestResponse(p: {
 }
 
 /** H(username:realm:password), what a server may store instead of passwords. */
-export function digestHa1(algorithm: DigestAlgorithm, username: string, realm: string, password: string): string {
+export function digestHa1(
+  algorithm: DigestAlgorithm,
+  username: string,
+  realm: string,
+  password: string,
+): string {
   return hash(algorithm, `${username}:${realm}:${password}`);
 }
 
@@ -106,8 +113,17 @@ export function answerChallenge(
   clientCounts.set(c.nonce, n);
   const nc = n.toString(16).padStart(8, '0');
   const response = digestResponse({
-    algorithm, sess, username: creds.username, realm: c.realm, password: creds.password, method, uri,
-    nonce: c.nonce, qop, nc, cnonce,
+    algorithm,
+    sess,
+    username: creds.username,
+    realm: c.realm,
+    password: creds.password,
+    method,
+    uri,
+    nonce: c.nonce,
+    qop,
+    nc,
+    cnonce,
   });
   let out = `Digest username=${q(creds.username)}, realm=${q(c.realm)}, nonce=${q(c.nonce)}, uri=${q(uri)}, response=${q(response)}, algorithm=${algRaw}`;
   if (qop) out += `, qop=${qop}, nc=${nc}, cnonce=${q(cnonce)}`;
@@ -191,7 +207,8 @@ export class DigestServer {
   challenge(stale = false): string[] {
     const nonce = this.newNonce();
     return this.algorithms.map(
-      (a) => `Digest realm=${q(this.realm)}, nonce=${q(nonce)}, algorithm=${a}, qop="auth"${stale ? ', stale=true' : ''}`,
+      (a) =>
+        `Digest realm=${q(this.realm)}, nonce=${q(nonce)}, algorithm=${a}, qop="auth"${stale ? ', stale=true' : ''}`,
     );
   }
 
@@ -229,8 +246,16 @@ export class DigestServer {
     const ha1 = 'password' in secret ? undefined : secret.ha1[algorithm];
     if (!('password' in secret) && ha1 === undefined) return { ok: false, reason: 'unknown-user' };
     const expected = digestResponse({
-      algorithm, username, realm: this.realm, method: req.method, uri, nonce, qop: 'auth', nc: p.nc,
-      cnonce: p.cnonce, ...('password' in secret ? { password: secret.password } : { ha1 }),
+      algorithm,
+      username,
+      realm: this.realm,
+      method: req.method,
+      uri,
+      nonce,
+      qop: 'auth',
+      nc: p.nc,
+      cnonce: p.cnonce,
+      ...('password' in secret ? { password: secret.password } : { ha1 }),
     });
     const a = Buffer.from(expected);
     const b = Buffer.from(response.toLowerCase());

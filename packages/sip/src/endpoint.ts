@@ -102,7 +102,11 @@ export class SipEndpoint extends TypedEmitter<EndpointEvents> implements Transpo
     const lim = opts.limits ?? {};
     this.limiter =
       lim.messagesPerSecondPerSource !== undefined
-        ? new SourceRateLimiter(clock, lim.messagesPerSecondPerSource, lim.messageBurstPerSource ?? 2 * lim.messagesPerSecondPerSource)
+        ? new SourceRateLimiter(
+            clock,
+            lim.messagesPerSecondPerSource,
+            lim.messageBurstPerSource ?? 2 * lim.messagesPerSecondPerSource,
+          )
         : undefined;
     this.maxTxPerSource = lim.serverTransactionsPerSource ?? Infinity;
     this.maxTx = lim.serverTransactions ?? 200_000;
@@ -232,7 +236,8 @@ export class SipEndpoint extends TypedEmitter<EndpointEvents> implements Transpo
     if (
       req.method !== 'ACK' &&
       (this.layer.serverCount >= this.maxTx ||
-        (this.maxTxPerSource !== Infinity && this.layer.serverCountFor(source.address) >= this.maxTxPerSource)) &&
+        (this.maxTxPerSource !== Infinity &&
+          this.layer.serverCountFor(source.address) >= this.maxTxPerSource)) &&
       !this.layer.matchesExisting(req, source)
     ) {
       this.stats.overloaded++;

@@ -251,7 +251,9 @@ export abstract class SipMessage {
     for (const h of this.headers) {
       if (h.name !== n) continue;
       if (found !== undefined && found !== h.value) {
-        throw new SipParseError('SIP_DUPLICATE_HEADER', `${display} appears more than once`, { header: display });
+        throw new SipParseError('SIP_DUPLICATE_HEADER', `${display} appears more than once`, {
+          header: display,
+        });
       }
       found = h.value;
     }
@@ -362,7 +364,8 @@ export class SipRequest extends SipMessage {
     const kept: HeaderField[] = [];
     for (const h of this.headers) {
       const n = h.name;
-      if (n === 'call-id' || n === 'cseq') kept.push({ name: n, rawName: displayHeaderName(n), value: detach(h.value) });
+      if (n === 'call-id' || n === 'cseq')
+        kept.push({ name: n, rawName: displayHeaderName(n), value: detach(h.value) });
     }
     return new SipRequest(detach(this.method), detach(this.uriText), kept);
   }

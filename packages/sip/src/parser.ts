@@ -100,7 +100,8 @@ export function parseHead(text: string, limits: ParseLimits = DEFAULT_LIMITS): M
       continue;
     }
     let nameEnd = colon;
-    while (nameEnd > pos && (text.charCodeAt(nameEnd - 1) === 32 || text.charCodeAt(nameEnd - 1) === 9)) nameEnd--;
+    while (nameEnd > pos && (text.charCodeAt(nameEnd - 1) === 32 || text.charCodeAt(nameEnd - 1) === 9))
+      nameEnd--;
     const rawName = text.slice(pos, nameEnd);
     let ok = rawName.length > 0;
     for (let i = 0; ok && i < rawName.length; i++) ok = isTokenChar(rawName.charCodeAt(i));
@@ -126,15 +127,27 @@ export function parseHead(text: string, limits: ParseLimits = DEFAULT_LIMITS): M
     if (h.name !== 'content-length') continue;
     const n = digits(h.value);
     if (n < 0) {
-      throw new SipMessageError(fail('SIP_CONTENT_LENGTH', 'bad Content-Length'), { isRequest, method, headers });
+      throw new SipMessageError(fail('SIP_CONTENT_LENGTH', 'bad Content-Length'), {
+        isRequest,
+        method,
+        headers,
+      });
     }
     if (contentLength !== undefined && contentLength !== n) {
-      throw new SipMessageError(fail('SIP_CONTENT_LENGTH', 'conflicting Content-Length values'), { isRequest, method, headers });
+      throw new SipMessageError(fail('SIP_CONTENT_LENGTH', 'conflicting Content-Length values'), {
+        isRequest,
+        method,
+        headers,
+      });
     }
     contentLength = n;
   }
   if (contentLength !== undefined && contentLength > limits.maxBodyBytes) {
-    throw new SipMessageError(fail('SIP_BODY_TOO_LARGE', 'body too large', 413), { isRequest, method, headers });
+    throw new SipMessageError(fail('SIP_BODY_TOO_LARGE', 'body too large', 413), {
+      isRequest,
+      method,
+      headers,
+    });
   }
 
   let message: SipMessage;
@@ -225,7 +238,8 @@ export function parseDatagram(buf: Buffer, limits: ParseLimits = DEFAULT_LIMITS)
   }
   if (length < 0) length = 0;
   // Copy the body out so the (possibly large) datagram buffer is not retained.
-  head.message.body = length === 0 ? head.message.body : Buffer.from(buf.subarray(bodyStart, bodyStart + length));
+  head.message.body =
+    length === 0 ? head.message.body : Buffer.from(buf.subarray(bodyStart, bodyStart + length));
   return head.message;
 }
 
@@ -235,6 +249,9 @@ export function parseMessage(input: string | Buffer, limits?: ParseLimits): SipM
 }
 
 export function partialOf(m: SipMessage): PartialMessage {
-  return { isRequest: m.isRequest, method: m instanceof SipRequest ? m.method : undefined, headers: m.headers };
+  return {
+    isRequest: m.isRequest,
+    method: m instanceof SipRequest ? m.method : undefined,
+    headers: m.headers,
+  };
 }
-

@@ -78,7 +78,8 @@ function formatSdp(address: string, sessionId: number, sessionVersion: number, m
 
 function audioMedia(port: number, protocol: string, codecs: Codec[], direction: string): string {
   let m = `m=audio ${port} ${protocol} ${codecs.map((c) => c.payload).join(' ')}\r\n`;
-  for (const c of codecs) m += `a=rtpmap:${c.payload} ${c.name}/${c.rate}${c.channels ? '/' + c.channels : ''}\r\n`;
+  for (const c of codecs)
+    m += `a=rtpmap:${c.payload} ${c.name}/${c.rate}${c.channels ? '/' + c.channels : ''}\r\n`;
   for (const c of codecs) if (c.fmtp) m += `a=fmtp:${c.payload} ${c.fmtp}\r\n`;
   return m + `a=${direction}\r\n`;
 }
@@ -100,7 +101,12 @@ export interface AudioAnswer {
   remote: { address: string; port: number };
 }
 
-const OPPOSITE = { sendrecv: 'sendrecv', sendonly: 'recvonly', recvonly: 'sendonly', inactive: 'inactive' } as const;
+const OPPOSITE = {
+  sendrecv: 'sendrecv',
+  sendonly: 'recvonly',
+  recvonly: 'sendonly',
+  inactive: 'inactive',
+} as const;
 
 /**
  * Answers an offer (RFC 3264 section 6): the first audio stream gets the codecs both sides

@@ -50,12 +50,16 @@ export class StreamFramer {
       const headEnd = this.buf.indexOf(CRLFCRLF);
       if (headEnd < 0) {
         if (this.buf.length > this.limits.maxHeadBytes) {
-          out.push(this.fatal(new SipParseError('SIP_HEADERS_TOO_LARGE', 'header section too large'), undefined));
+          out.push(
+            this.fatal(new SipParseError('SIP_HEADERS_TOO_LARGE', 'header section too large'), undefined),
+          );
         }
         break;
       }
       if (headEnd > this.limits.maxHeadBytes) {
-        out.push(this.fatal(new SipParseError('SIP_HEADERS_TOO_LARGE', 'header section too large'), undefined));
+        out.push(
+          this.fatal(new SipParseError('SIP_HEADERS_TOO_LARGE', 'header section too large'), undefined),
+        );
         break;
       }
       let head;

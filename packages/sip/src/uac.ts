@@ -33,7 +33,12 @@ export function peerFromUri(uri: Uri, protocol: TransportProtocol = 'UDP'): Peer
 }
 
 function copyForRetry(req: SipRequest, header: string, value: string): SipRequest {
-  const r = new SipRequest(req.method, req.uriText, req.headers.filter((h) => h.name !== 'via'), req.body);
+  const r = new SipRequest(
+    req.method,
+    req.uriText,
+    req.headers.filter((h) => h.name !== 'via'),
+    req.body,
+  );
   const cseq = req.cseq;
   r.set('CSeq', `${cseq.seq + 1} ${cseq.method}`);
   r.remove(header).append(header, value);

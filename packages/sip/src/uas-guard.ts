@@ -51,7 +51,9 @@ export async function screenRequest(req: SipRequest, policy: UasPolicy): Promise
   }
   if (req.method === 'INVITE' && req.has('accept')) {
     const accepted = req.values('accept').map((a) => a.split(';')[0]!.trim().toLowerCase());
-    const ok = accepted.some((a) => a === '' || a === '*/*' || a === 'application/*' || a === 'application/sdp');
+    const ok = accepted.some(
+      (a) => a === '' || a === '*/*' || a === 'application/*' || a === 'application/sdp',
+    );
     if (!ok) {
       return {
         status: 406,

@@ -143,7 +143,8 @@ export class SipUri {
     }
     s += this.host;
     if (this.port !== undefined) s += ':' + this.port;
-    for (const [k, v] of this.params) s += ';' + escape(k, PARAM) + (v === null ? '' : '=' + escape(v, PARAM));
+    for (const [k, v] of this.params)
+      s += ';' + escape(k, PARAM) + (v === null ? '' : '=' + escape(v, PARAM));
     if (this.headers.length > 0) {
       s += '?' + this.headers.map(([k, v]) => escape(k, HEADER) + '=' + escape(v, HEADER)).join('&');
     }
@@ -188,7 +189,8 @@ function parseHostPort(s: string): [string, number | undefined] {
     rest = colon < 0 ? '' : s.slice(colon);
     for (let i = 0; i < host.length; i++) {
       const c = host.charCodeAt(i);
-      const ok = (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 45 || c === 46;
+      const ok =
+        (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 45 || c === 46;
       if (!ok) throw uriError(`character ${JSON.stringify(host[i])} in host`);
     }
     if (host.length === 0) throw uriError('empty host');
@@ -219,7 +221,8 @@ export function parseUri(s: string): Uri {
     for (let i = 0; i < rest.length; i++) {
       const c = rest.charCodeAt(i);
       // absoluteURI characters: no controls, white space, quotes or angle brackets
-      if (c <= 32 || c === 34 || c === 60 || c === 62 || c === 127) throw uriError('bad character in absolute URI');
+      if (c <= 32 || c === 34 || c === 60 || c === 62 || c === 127)
+        throw uriError('bad character in absolute URI');
     }
     if (rest.length === 0) throw uriError('empty absolute URI');
     return new OtherUri(scheme, rest);

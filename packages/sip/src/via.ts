@@ -83,7 +83,8 @@ export function parseVia(s: string): Via {
     const start = i;
     while (i < s.length) {
       const c = s.charCodeAt(i);
-      if (!((c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 45 || c === 46)) break;
+      if (!((c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 45 || c === 46))
+        break;
       i++;
     }
     if (i === start) throw bad(H, 'host expected');

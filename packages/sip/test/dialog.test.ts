@@ -1,7 +1,14 @@
 /** Dialogs (RFC 3261 section 12): creation on both sides, route sets, in-dialog requests. */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createResponse, Dialog, parseMessage, type SipRequest, type SipResponse, isSipUri } from '../src/index.ts';
+import {
+  createResponse,
+  Dialog,
+  parseMessage,
+  type SipRequest,
+  type SipResponse,
+  isSipUri,
+} from '../src/index.ts';
 
 const INVITE = parseMessage(
   'INVITE sip:bob@biloxi.example.com SIP/2.0\r\n' +
@@ -30,7 +37,12 @@ describe('UAS side (12.1.1)', () => {
 
   test('in-dialog requests must have growing CSeq (12.2.2); INVITE refreshes the target', () => {
     const d = Dialog.fromRequest(INVITE, 't');
-    const reinvite = parseMessage(INVITE.serialize().toString().replace('CSeq: 314159', 'CSeq: 314160').replace('<sip:alice@192.0.2.4>', '<sip:alice@192.0.2.99>')) as SipRequest;
+    const reinvite = parseMessage(
+      INVITE.serialize()
+        .toString()
+        .replace('CSeq: 314159', 'CSeq: 314160')
+        .replace('<sip:alice@192.0.2.4>', '<sip:alice@192.0.2.99>'),
+    ) as SipRequest;
     assert.equal(d.receiveRequest(reinvite), true);
     assert.equal(d.remoteTarget.toString(), 'sip:alice@192.0.2.99');
     assert.equal(d.receiveRequest(reinvite), false, 'same CSeq again is out of order');
@@ -39,7 +51,10 @@ describe('UAS side (12.1.1)', () => {
 
 describe('UAC side (12.1.2)', () => {
   const ok = (): SipResponse => {
-    const r = createResponse(INVITE, 200, { toTag: 'b-tag', headers: [['Contact', '<sip:bob@192.0.2.10:5070>']] });
+    const r = createResponse(INVITE, 200, {
+      toTag: 'b-tag',
+      headers: [['Contact', '<sip:bob@192.0.2.10:5070>']],
+    });
     r.append('Record-Route', '<sip:p2.example.com;lr>, <sip:p1.example.com;lr>');
     return parseMessage(r.serialize()) as SipResponse;
   };

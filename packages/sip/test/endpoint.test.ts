@@ -35,7 +35,10 @@ function uas(net: MemoryNetwork, clock: FakeClock, limits?: EndpointLimits) {
         if (tx instanceof InviteServerTransaction) {
           const tag = newTag();
           const d = Dialog.fromRequest(req, tag);
-          const ok = createResponse(req, 200, { toTag: tag, headers: [['Contact', `<sip:b@${B.address}:${B.port}>`]] });
+          const ok = createResponse(req, 200, {
+            toTag: tag,
+            headers: [['Contact', `<sip:b@${B.address}:${B.port}>`]],
+          });
           dialogs.set(d.key, new AckWait(clock, tx, ok, ep.layer.timers, () => {}));
         } else if (req.method !== 'ACK') tx.respond(createResponse(req, 200));
       },
@@ -49,7 +52,11 @@ function uas(net: MemoryNetwork, clock: FakeClock, limits?: EndpointLimits) {
 }
 
 function uac(net: MemoryNetwork, clock: FakeClock) {
-  const ep = new SipEndpoint({ advertisedAddress: A.address, clock, user: { onRequest: (tx) => tx.respond(createResponse(tx.request, 501)) } });
+  const ep = new SipEndpoint({
+    advertisedAddress: A.address,
+    clock,
+    user: { onRequest: (tx) => tx.respond(createResponse(tx.request, 501)) },
+  });
   ep.addTransport(net.bind(A.address, A.port, ep));
   return ep;
 }
@@ -59,7 +66,10 @@ async function settle<T>(clock: FakeClock, p: Promise<T>, maxMs = 120_000): Prom
   let done = false;
   let value: T | undefined;
   let error: unknown;
-  p.then((v) => ((done = true), (value = v)), (e) => ((done = true), (error = e)));
+  p.then(
+    (v) => ((done = true), (value = v)),
+    (e) => ((done = true), (error = e)),
+  );
   for (let t = 0; t < maxMs && !done; t += 10) {
     for (let i = 0; i < 20; i++) await Promise.resolve();
     clock.advance(10);
@@ -97,7 +107,10 @@ describe('receive pipeline', () => {
     p.send(OPTIONS('z9hG4bK2').replace('SIP/2.0\r\nVia', 'SIP/3.0\r\nVia'));
     p.send('SIP/2.0 999 Nope\r\nVia: SIP/2.0/UDP 10.0.0.2;branch=z9hG4bKx\r\n\r\n');
     await flush();
-    assert.deepEqual(p.got.map((r) => r.status), [400, 505]);
+    assert.deepEqual(
+      p.got.map((r) => r.status),
+      [400, 505],
+    );
     assert.equal(ep.stats.invalid + ep.stats.parseErrors, 3);
   });
 
@@ -137,7 +150,10 @@ describe('receive pipeline', () => {
     const p = probe(net, A);
     for (let i = 0; i < 5; i++) p.send(OPTIONS(`z9hG4bKt${i}`));
     await flush();
-    assert.deepEqual(p.got.map((r) => r.status), [503, 503]);
+    assert.deepEqual(
+      p.got.map((r) => r.status),
+      [503, 503],
+    );
     assert.equal(p.got[0]!.get('retry-after'), '5');
     clock.advance(32_000); // the silent TU's transactions end
     p.send(OPTIONS('z9hG4bKt9'));
@@ -152,7 +168,15 @@ describe('calls between two endpoints', () => {
     const clock = new FakeClock();
     const server = uas(net, clock);
     const client = uac(net, clock);
-    const call = await settle(clock, invite(client, { target: 'sip:b@10.0.0.2', from: 'sip:a@10.0.0.1', contact: 'sip:a@10.0.0.1:5060', dest: B }));
+    const call = await settle(
+      clock,
+      invite(client, {
+        target: 'sip:b@10.0.0.2',
+        from: 'sip:a@10.0.0.1',
+        contact: 'sip:a@10.0.0.1:5060',
+        dest: B,
+      }),
+    );
     assert.equal(call.response.status, 200);
     const bye = await settle(clock, call.bye());
     assert.equal(bye.status, 200);
@@ -171,7 +195,15 @@ describe('calls between two endpoints', () => {
     const client = uac(net, clock);
     let ok = 0;
     for (let i = 0; i < 20; i++) {
-      const call = await settle(clock, invite(client, { target: 'sip:b@10.0.0.2', from: 'sip:a@10.0.0.1', contact: 'sip:a@10.0.0.1:5060', dest: B }));
+      const call = await settle(
+        clock,
+        invite(client, {
+          target: 'sip:b@10.0.0.2',
+          from: 'sip:a@10.0.0.1',
+          contact: 'sip:a@10.0.0.1:5060',
+          dest: B,
+        }),
+      );
       if ((await settle(clock, call.bye())).status === 200) ok++;
     }
     assert.equal(ok, 20);
@@ -186,7 +218,15 @@ describe('calls between two endpoints', () => {
     const clock = new FakeClock();
     uas(net, clock);
     const client = uac(net, clock);
-    const call = await settle(clock, invite(client, { target: 'sip:b@10.0.0.2', from: 'sip:a@10.0.0.1', contact: 'sip:a@10.0.0.1:5060', dest: B }));
+    const call = await settle(
+      clock,
+      invite(client, {
+        target: 'sip:b@10.0.0.2',
+        from: 'sip:a@10.0.0.1',
+        contact: 'sip:a@10.0.0.1:5060',
+        dest: B,
+      }),
+    );
     for (let t = 0; t < 4000; t += 10) {
       clock.advance(10);
       await flush();

@@ -33,7 +33,26 @@ export function prng(seed: number): () => number {
   };
 }
 
-const INTERESTING = ['\r\n', ' ', ';', ',', ':', '<', '>', '"', '\\', '%', '=', '@', '\0', '\r\n ', '\r\n\r\n', '9999999999999', '-1', 'z9hG4bK'];
+const INTERESTING = [
+  '\r\n',
+  ' ',
+  ';',
+  ',',
+  ':',
+  '<',
+  '>',
+  '"',
+  '\\',
+  '%',
+  '=',
+  '@',
+  '\0',
+  '\r\n ',
+  '\r\n\r\n',
+  '9999999999999',
+  '-1',
+  'z9hG4bK',
+];
 
 /** One mutant of `input`. */
 export function mutate(input: Buffer, rnd: () => number): Buffer {

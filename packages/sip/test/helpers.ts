@@ -6,7 +6,10 @@ export const TCP_PEER: Peer = { protocol: 'TCP', address: '127.0.0.1', port: 599
 
 let n = 0;
 /** A request as a UAC would send it, with a fresh branch unless one is given. */
-export function request(method: string, opts: { branch?: string; cseqMethod?: string; body?: string; transport?: string } = {}): SipRequest {
+export function request(
+  method: string,
+  opts: { branch?: string; cseqMethod?: string; body?: string; transport?: string } = {},
+): SipRequest {
   n++;
   const branch = opts.branch ?? `z9hG4bK-test-${n}`;
   const body = opts.body ?? '';

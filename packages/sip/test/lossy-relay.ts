@@ -11,7 +11,11 @@ export interface LossyRelay {
   close(): Promise<void>;
 }
 
-export async function startLossyRelay(opts: { server: { address: string; port: number }; lossRate: number; seed?: number }): Promise<LossyRelay> {
+export async function startLossyRelay(opts: {
+  server: { address: string; port: number };
+  lossRate: number;
+  seed?: number;
+}): Promise<LossyRelay> {
   let seed = opts.seed ?? 12345;
   const random = (): number => {
     // xorshift32: repeatable loss pattern

@@ -39,7 +39,8 @@ async function outcome(bytes: Buffer): Promise<{ result: number | 'drop' | 'acce
     const res = createErrorResponse(e.partial, e.status);
     return { result: res ? res.status : 'drop' };
   }
-  if (msg instanceof SipResponse) return { result: checkResponse(msg) === undefined ? 'accept' : 'drop', msg };
+  if (msg instanceof SipResponse)
+    return { result: checkResponse(msg) === undefined ? 'accept' : 'drop', msg };
   const req = msg as SipRequest;
   const problem = checkRequest(req);
   if (problem) return { result: createResponse(req, problem.status).status, msg };
@@ -55,87 +56,129 @@ const uri = (m: SipMessage | undefined): SipUri => {
 
 /** Expected outcome per file, with value checks for the messages that parse. */
 const EXPECT: Record<string, [number | 'drop' | 'accept', ((m: SipMessage) => void)?]> = {
-  'wsinv.dat': ['accept', (m) => {
-    assert.equal(m.via.length, 3);
-    assert.equal(m.via[1]!.transport, 'TCP');
-    assert.equal(m.via[2]!.branch, 'z9hG4bK30239');
-    assert.equal(m.maxForwards, 68);
-    assert.deepEqual(m.cseq, { seq: 9, method: 'INVITE' });
-    assert.equal(m.get('content-length'), '150');
-    assert.equal(m.body.length, 150);
-    assert.equal(m.get('UnknownHeaderWithUnusualValue'), ';;,,;;,;');
-    assert.equal(m.get('NewFangledHeader'), 'newfangled value continued newfangled value');
-    assert.equal(m.to.tag, '1918181833n');
-    assert.equal(m.from.displayName, 'J Rosenberg \\"');
-    assert.equal(m.from.tag, '98asjd8');
-    assert.equal(m.get('subject'), '');
-    const c = m.contact[0]!;
-    assert.equal(c.displayName, 'Quoted string ""');
-    assert.equal(c.params.get('newparam'), 'newvalue');
-    assert.equal(c.params.get('secondparam'), null);
-    assert.equal(c.params.get('q'), '0.33');
-    assert.equal(uri(m).param('unknownparam'), null);
-  }],
-  'intmeth.dat': [501, (m) => {
-    assert.equal((m as SipRequest).method, "!interesting-Method0123456789_*+`.%indeed'~");
-    assert.equal(uri(m).user, "1_unusual.URI~(to-be!sure)&isn't+it$/crazy?,/;;*");
-    assert.equal(uri(m).password, "&it+has=1,weird!*pas$wo~d_too.(doesn't-it)");
-    assert.equal(m.to.displayName, 'BEL:\x07 NUL:\x00 DEL:\x7f');
-    assert.equal(m.from.displayName, "token1~` token2'+_ token3*%!.-");
-    assert.equal(m.from.tag, "_token~1'+`*%!-.");
-    assert.equal(m.callId, 'intmeth.word%ZK-!.*_+\'@word`~)(><:\\/"][?}{');
-  }],
-  'esc01.dat': ['accept', (m) => {
-    assert.equal(uri(m).user, 'sips:user@example.com');
-    assert.equal((m.to.uri as SipUri).user, 'user');
-    assert.equal((m.from.uri as SipUri).user, 'I have spaces');
-    const c = m.contact[0]!.uri as SipUri;
-    assert.equal(c.user, 'caller');
-    assert.equal(c.param('lr'), null);
-    assert.equal(c.param('name'), 'value%41');
-  }],
-  'escnull.dat': [405, (m) => {
-    assert.equal((m.to.uri as SipUri).user, 'null-\0-null');
-    assert.deepEqual(m.contact.map((c) => (c.uri as SipUri).user), ['\0', '\0\0']);
-  }],
-  'esc02.dat': [501, (m) => {
-    assert.equal((m as SipRequest).method, 'RE%47IST%45R');
-    assert.equal(m.to.displayName, '%Z%45');
-    assert.equal(m.contact.length, 2);
-    assert.equal(m.get('C%6Fntact'), '<sip:alias2@host2.example.com>');
-  }],
+  'wsinv.dat': [
+    'accept',
+    (m) => {
+      assert.equal(m.via.length, 3);
+      assert.equal(m.via[1]!.transport, 'TCP');
+      assert.equal(m.via[2]!.branch, 'z9hG4bK30239');
+      assert.equal(m.maxForwards, 68);
+      assert.deepEqual(m.cseq, { seq: 9, method: 'INVITE' });
+      assert.equal(m.get('content-length'), '150');
+      assert.equal(m.body.length, 150);
+      assert.equal(m.get('UnknownHeaderWithUnusualValue'), ';;,,;;,;');
+      assert.equal(m.get('NewFangledHeader'), 'newfangled value continued newfangled value');
+      assert.equal(m.to.tag, '1918181833n');
+      assert.equal(m.from.displayName, 'J Rosenberg \\"');
+      assert.equal(m.from.tag, '98asjd8');
+      assert.equal(m.get('subject'), '');
+      const c = m.contact[0]!;
+      assert.equal(c.displayName, 'Quoted string ""');
+      assert.equal(c.params.get('newparam'), 'newvalue');
+      assert.equal(c.params.get('secondparam'), null);
+      assert.equal(c.params.get('q'), '0.33');
+      assert.equal(uri(m).param('unknownparam'), null);
+    },
+  ],
+  'intmeth.dat': [
+    501,
+    (m) => {
+      assert.equal((m as SipRequest).method, "!interesting-Method0123456789_*+`.%indeed'~");
+      assert.equal(uri(m).user, "1_unusual.URI~(to-be!sure)&isn't+it$/crazy?,/;;*");
+      assert.equal(uri(m).password, "&it+has=1,weird!*pas$wo~d_too.(doesn't-it)");
+      assert.equal(m.to.displayName, 'BEL:\x07 NUL:\x00 DEL:\x7f');
+      assert.equal(m.from.displayName, "token1~` token2'+_ token3*%!.-");
+      assert.equal(m.from.tag, "_token~1'+`*%!-.");
+      assert.equal(m.callId, 'intmeth.word%ZK-!.*_+\'@word`~)(><:\\/"][?}{');
+    },
+  ],
+  'esc01.dat': [
+    'accept',
+    (m) => {
+      assert.equal(uri(m).user, 'sips:user@example.com');
+      assert.equal((m.to.uri as SipUri).user, 'user');
+      assert.equal((m.from.uri as SipUri).user, 'I have spaces');
+      const c = m.contact[0]!.uri as SipUri;
+      assert.equal(c.user, 'caller');
+      assert.equal(c.param('lr'), null);
+      assert.equal(c.param('name'), 'value%41');
+    },
+  ],
+  'escnull.dat': [
+    405,
+    (m) => {
+      assert.equal((m.to.uri as SipUri).user, 'null-\0-null');
+      assert.deepEqual(
+        m.contact.map((c) => (c.uri as SipUri).user),
+        ['\0', '\0\0'],
+      );
+    },
+  ],
+  'esc02.dat': [
+    501,
+    (m) => {
+      assert.equal((m as SipRequest).method, 'RE%47IST%45R');
+      assert.equal(m.to.displayName, '%Z%45');
+      assert.equal(m.contact.length, 2);
+      assert.equal(m.get('C%6Fntact'), '<sip:alias2@host2.example.com>');
+    },
+  ],
   'lwsdisp.dat': ['accept', (m) => assert.equal(m.from.displayName, 'caller')],
-  'longreq.dat': ['accept', (m) => {
-    assert.equal(m.via.length, 34);
-    assert.equal(m.body.length, 150);
-    assert.ok(m.to.displayName!.includes('extremeextreme'));
-    assert.ok(m.callId.length > 100);
-  }],
-  'dblreq.dat': [405, (m) => {
-    assert.equal((m as SipRequest).method, 'REGISTER');
-    assert.equal(m.body.length, 0);
-  }],
-  'semiuri.dat': ['accept', (m) => {
-    assert.equal(uri(m).user, 'user;par=u@example.net');
-    assert.equal(uri(m).host, 'example.com');
-    assert.equal(uri(m).params.length, 0);
-  }],
-  'transports.dat': ['accept', (m) => {
-    assert.deepEqual(m.via.map((v) => v.transport), ['UDP', 'SCTP', 'TLS', 'UNKNOWN', 'TCP']);
-  }],
-  'mpart01.dat': [405, (m) => {
-    assert.equal(m.body.length, 553);
-    assert.equal(m.contentType, 'multipart/mixed');
-  }],
-  'unreason.dat': ['accept', (m) => {
-    assert.equal((m as SipResponse).status, 200);
-    assert.ok((m as SipResponse).reason.startsWith('= 2**3 * 5**2 '));
-    assert.ok(/[^\x00-\x7f]/.test((m as SipResponse).reason));
-  }],
-  'noreason.dat': ['accept', (m) => {
-    assert.equal((m as SipResponse).status, 100);
-    assert.equal((m as SipResponse).reason, '');
-  }],
+  'longreq.dat': [
+    'accept',
+    (m) => {
+      assert.equal(m.via.length, 34);
+      assert.equal(m.body.length, 150);
+      assert.ok(m.to.displayName!.includes('extremeextreme'));
+      assert.ok(m.callId.length > 100);
+    },
+  ],
+  'dblreq.dat': [
+    405,
+    (m) => {
+      assert.equal((m as SipRequest).method, 'REGISTER');
+      assert.equal(m.body.length, 0);
+    },
+  ],
+  'semiuri.dat': [
+    'accept',
+    (m) => {
+      assert.equal(uri(m).user, 'user;par=u@example.net');
+      assert.equal(uri(m).host, 'example.com');
+      assert.equal(uri(m).params.length, 0);
+    },
+  ],
+  'transports.dat': [
+    'accept',
+    (m) => {
+      assert.deepEqual(
+        m.via.map((v) => v.transport),
+        ['UDP', 'SCTP', 'TLS', 'UNKNOWN', 'TCP'],
+      );
+    },
+  ],
+  'mpart01.dat': [
+    405,
+    (m) => {
+      assert.equal(m.body.length, 553);
+      assert.equal(m.contentType, 'multipart/mixed');
+    },
+  ],
+  'unreason.dat': [
+    'accept',
+    (m) => {
+      assert.equal((m as SipResponse).status, 200);
+      assert.ok((m as SipResponse).reason.startsWith('= 2**3 * 5**2 '));
+      assert.ok(/[^\x00-\x7f]/.test((m as SipResponse).reason));
+    },
+  ],
+  'noreason.dat': [
+    'accept',
+    (m) => {
+      assert.equal((m as SipResponse).status, 100);
+      assert.equal((m as SipResponse).reason, '');
+    },
+  ],
   'badinv01.dat': [400],
   'clerr.dat': [400],
   'ncl.dat': [400],
@@ -167,25 +210,37 @@ const EXPECT: Record<string, [number | 'drop' | 'accept', ((m: SipMessage) => vo
   'mcl01.dat': [400],
   'bcast.dat': ['drop'],
   'zeromf.dat': ['accept', (m) => assert.equal(m.maxForwards, 0)],
-  'cparam01.dat': [405, (m) => {
-    const c = m.contact[0]!;
-    assert.equal((c.uri as SipUri).params.length, 0);
-    assert.equal(c.params.get('unknownparam'), null);
-  }],
-  'cparam02.dat': [405, (m) => {
-    const c = m.contact[0]!;
-    assert.equal((c.uri as SipUri).param('unknownparam'), null);
-    assert.equal(c.params.list.length, 0);
-  }],
-  'regescrt.dat': [405, (m) => {
-    assert.deepEqual((m.contact[0]!.uri as SipUri).headers, [['Route', '<sip:sip.example.com>']]);
-  }],
+  'cparam01.dat': [
+    405,
+    (m) => {
+      const c = m.contact[0]!;
+      assert.equal((c.uri as SipUri).params.length, 0);
+      assert.equal(c.params.get('unknownparam'), null);
+    },
+  ],
+  'cparam02.dat': [
+    405,
+    (m) => {
+      const c = m.contact[0]!;
+      assert.equal((c.uri as SipUri).param('unknownparam'), null);
+      assert.equal(c.params.list.length, 0);
+    },
+  ],
+  'regescrt.dat': [
+    405,
+    (m) => {
+      assert.deepEqual((m.contact[0]!.uri as SipUri).headers, [['Route', '<sip:sip.example.com>']]);
+    },
+  ],
   'sdp01.dat': [406],
-  'inv2543.dat': ['accept', (m) => {
-    assert.equal(m.topVia.branch, undefined);
-    assert.equal(m.from.tag, undefined);
-    assert.ok(m.body.toString().startsWith('v=0'));
-  }],
+  'inv2543.dat': [
+    'accept',
+    (m) => {
+      assert.equal(m.topVia.branch, undefined);
+      assert.equal(m.from.tag, undefined);
+      assert.ok(m.body.toString().startsWith('v=0'));
+    },
+  ],
 };
 
 describe('RFC 4475 torture messages', () => {
@@ -222,7 +277,8 @@ describe('RFC 4475 torture messages', () => {
       assert.equal(events.length, 1);
       const ev = events[0]!;
       assert.equal(ev.kind, 'fatal');
-      if (ev.kind === 'fatal') assert.equal(createErrorResponse(ev.error.partial, ev.error.status)?.status, 400);
+      if (ev.kind === 'fatal')
+        assert.equal(createErrorResponse(ev.error.partial, ev.error.status)?.status, 400);
     }
   });
 

@@ -9,8 +9,15 @@ const OFFER =
   'm=video 51372 RTP/AVP 31\r\n';
 
 test('the answer keeps the offerer payload order, answers the direction and rejects the video stream', () => {
-  const a = answerAudioOffer(OFFER, { address: '198.51.100.7', port: 30000, codecs: [PCMU, PCMA, TELEPHONE_EVENT] })!;
-  assert.deepEqual(a.codecs.map((c) => c.name), ['PCMA', 'PCMU', 'telephone-event']);
+  const a = answerAudioOffer(OFFER, {
+    address: '198.51.100.7',
+    port: 30000,
+    codecs: [PCMU, PCMA, TELEPHONE_EVENT],
+  })!;
+  assert.deepEqual(
+    a.codecs.map((c) => c.name),
+    ['PCMA', 'PCMU', 'telephone-event'],
+  );
   assert.deepEqual(a.remote, { address: '192.0.2.1', port: 49170 });
   const sdp = parseSdp(a.sdp);
   assert.equal(sdp.connection?.ip, '198.51.100.7');
@@ -21,15 +28,26 @@ test('the answer keeps the offerer payload order, answers the direction and reje
 });
 
 test('no common codec, or garbage: no answer (the UAS sends 488)', () => {
-  assert.equal(answerAudioOffer(OFFER.replace('8 0 96 101', '96'), { address: '1.2.3.4', port: 1, codecs: [PCMU] }), undefined);
+  assert.equal(
+    answerAudioOffer(OFFER.replace('8 0 96 101', '96'), { address: '1.2.3.4', port: 1, codecs: [PCMU] }),
+    undefined,
+  );
   assert.equal(answerAudioOffer('not sdp', { address: '1.2.3.4', port: 1, codecs: [PCMU] }), undefined);
 });
 
 test('an offer round-trips through the answerer', () => {
-  const offer = createAudioOffer({ address: '127.0.0.1', port: 40000, codecs: [PCMU, TELEPHONE_EVENT], sessionId: 1 });
+  const offer = createAudioOffer({
+    address: '127.0.0.1',
+    port: 40000,
+    codecs: [PCMU, TELEPHONE_EVENT],
+    sessionId: 1,
+  });
   assert.match(offer, /m=audio 40000 RTP\/AVP 0 101/);
   assert.match(offer, /a=fmtp:101 0-16/);
   const a = answerAudioOffer(offer, { address: '127.0.0.2', port: 40002, codecs: [PCMU] })!;
-  assert.deepEqual(a.codecs.map((c) => c.payload), [0]);
+  assert.deepEqual(
+    a.codecs.map((c) => c.payload),
+    [0],
+  );
   assert.deepEqual(a.remote, { address: '127.0.0.1', port: 40000 });
 });

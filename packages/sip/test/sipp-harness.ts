@@ -74,7 +74,11 @@ export function readStats(file: string): Record<string, string> {
 }
 
 function readErrors(dir: string, errFile: string): string {
-  const files = existsSync(errFile) ? [errFile] : readdirSync(dir).filter((f) => f.includes('error')).map((f) => join(dir, f));
+  const files = existsSync(errFile)
+    ? [errFile]
+    : readdirSync(dir)
+        .filter((f) => f.includes('error'))
+        .map((f) => join(dir, f));
   return files.map((f) => readFileSync(f, 'utf8').slice(0, 4000)).join('\n');
 }
 

@@ -34,7 +34,21 @@ describe('SIPp against the example UAS', () => {
   test('sipp -sn uac over UDP: 200 calls at 100/s, all complete', async () => {
     const u = await uas();
     const r = await runSipp(
-      ['-sn', 'uac', '-i', IP, '-p', String(await freePort()), '-m', '200', '-r', '100', '-timeout', '30', `${IP}:${u.udpPort}`],
+      [
+        '-sn',
+        'uac',
+        '-i',
+        IP,
+        '-p',
+        String(await freePort()),
+        '-m',
+        '200',
+        '-r',
+        '100',
+        '-timeout',
+        '30',
+        `${IP}:${u.udpPort}`,
+      ],
       40_000,
     );
     assert.equal(r.code, 0, r.errors);
@@ -49,7 +63,23 @@ describe('SIPp against the example UAS', () => {
   test('sipp -sn uac over TCP (-t t1): 50 calls, all complete', async () => {
     const u = await uas();
     const r = await runSipp(
-      ['-sn', 'uac', '-t', 't1', '-i', IP, '-p', String(await freePort()), '-m', '50', '-r', '50', '-timeout', '30', `${IP}:${u.tcpPort}`],
+      [
+        '-sn',
+        'uac',
+        '-t',
+        't1',
+        '-i',
+        IP,
+        '-p',
+        String(await freePort()),
+        '-m',
+        '50',
+        '-r',
+        '50',
+        '-timeout',
+        '30',
+        `${IP}:${u.tcpPort}`,
+      ],
       40_000,
     );
     assert.equal(r.code, 0, r.errors);
@@ -59,10 +89,28 @@ describe('SIPp against the example UAS', () => {
 
   test('lossy UDP (10% of datagrams dropped each way): retransmissions complete every call', async () => {
     const u = await uas();
-    const relay = await startLossyRelay({ server: { address: IP, port: u.udpPort }, lossRate: 0.1, seed: 4475 });
+    const relay = await startLossyRelay({
+      server: { address: IP, port: u.udpPort },
+      lossRate: 0.1,
+      seed: 4475,
+    });
     open.push(relay);
     const r = await runSipp(
-      ['-sn', 'uac', '-i', IP, '-p', String(await freePort()), '-m', '60', '-r', '20', '-timeout', '90', `${IP}:${relay.port}`],
+      [
+        '-sn',
+        'uac',
+        '-i',
+        IP,
+        '-p',
+        String(await freePort()),
+        '-m',
+        '60',
+        '-r',
+        '20',
+        '-timeout',
+        '90',
+        `${IP}:${relay.port}`,
+      ],
       100_000,
     );
     assert.equal(r.code, 0, r.errors);
@@ -74,9 +122,25 @@ describe('SIPp against the example UAS', () => {
   });
 
   test('SIPp answers our digest challenge ([authentication], MD5, qop=auth)', async () => {
-    const u = await uas({ digest: { realm: 'parley.test', users: { alice: 'wonderland' }, algorithms: ['MD5'] } });
+    const u = await uas({
+      digest: { realm: 'parley.test', users: { alice: 'wonderland' }, algorithms: ['MD5'] },
+    });
     const r = await runSipp(
-      ['-sf', `${SCENARIOS}uac-auth.xml`, '-i', IP, '-p', String(await freePort()), '-m', '10', '-r', '10', '-timeout', '30', `${IP}:${u.udpPort}`],
+      [
+        '-sf',
+        `${SCENARIOS}uac-auth.xml`,
+        '-i',
+        IP,
+        '-p',
+        String(await freePort()),
+        '-m',
+        '10',
+        '-r',
+        '10',
+        '-timeout',
+        '30',
+        `${IP}:${u.udpPort}`,
+      ],
       40_000,
     );
     assert.equal(r.code, 0, r.errors);
@@ -88,7 +152,23 @@ describe('SIPp against the example UAS', () => {
   test('a wrong password is challenged again and never answered with 200', async () => {
     const u = await uas({ digest: { realm: 'parley.test', users: { alice: 'other' }, algorithms: ['MD5'] } });
     const r = await runSipp(
-      ['-sf', `${SCENARIOS}uac-auth.xml`, '-i', IP, '-p', String(await freePort()), '-m', '2', '-r', '10', '-timeout', '5', '-recv_timeout', '2000', `${IP}:${u.udpPort}`],
+      [
+        '-sf',
+        `${SCENARIOS}uac-auth.xml`,
+        '-i',
+        IP,
+        '-p',
+        String(await freePort()),
+        '-m',
+        '2',
+        '-r',
+        '10',
+        '-timeout',
+        '5',
+        '-recv_timeout',
+        '2000',
+        `${IP}:${u.udpPort}`,
+      ],
       20_000,
     );
     assert.notEqual(r.code, 0);
@@ -109,7 +189,10 @@ describe('this stack as a UAC against SIPp', () => {
 
   test('INVITE, 200, ACK, BYE against sipp -sn uas (10 calls)', async () => {
     const port = await freePort();
-    const sipp = startSipp(['-sn', 'uas', '-i', IP, '-p', String(port), '-m', '10', '-timeout', '30'], 40_000);
+    const sipp = startSipp(
+      ['-sn', 'uas', '-i', IP, '-p', String(port), '-m', '10', '-timeout', '30'],
+      40_000,
+    );
     await new Promise((r) => setTimeout(r, 500));
     const ep = await endpoint();
     const local = ep.transport('UDP')!.localPort;
@@ -133,7 +216,10 @@ describe('this stack as a UAC against SIPp', () => {
 
   test('digest client against SIPp <verifyauth> (5 calls)', async () => {
     const port = await freePort();
-    const sipp = startSipp(['-sf', `${SCENARIOS}uas-verifyauth.xml`, '-i', IP, '-p', String(port), '-m', '5', '-timeout', '30'], 40_000);
+    const sipp = startSipp(
+      ['-sf', `${SCENARIOS}uas-verifyauth.xml`, '-i', IP, '-p', String(port), '-m', '5', '-timeout', '30'],
+      40_000,
+    );
     await new Promise((r) => setTimeout(r, 500));
     const ep = await endpoint();
     const local = ep.transport('UDP')!.localPort;

@@ -65,7 +65,10 @@ describe('TCP transport', () => {
       if (i % 70 === 0) await wait(1);
     }
     await until(() => c.got.length === 3);
-    assert.deepEqual(c.got.map((r) => r.get('call-id')), ['tcp-1', 'tcp-2', 'tcp-3']);
+    assert.deepEqual(
+      c.got.map((r) => r.get('call-id')),
+      ['tcp-1', 'tcp-2', 'tcp-3'],
+    );
     c.sock.destroy();
   });
 
@@ -92,7 +95,10 @@ describe('TCP transport', () => {
     await c.ready;
     c.sock.write(options(4).replace('Content-Length: 4\r\n', ''));
     await until(() => c.closed);
-    assert.deepEqual(c.got.map((r) => r.status), [400]);
+    assert.deepEqual(
+      c.got.map((r) => r.status),
+      [400],
+    );
   });
 
   test('an endless header section is cut off at the limit, not buffered forever', async () => {

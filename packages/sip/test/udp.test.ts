@@ -10,14 +10,18 @@ after(async () => {
 });
 
 test('garbage, keep-alives and a valid OPTIONS on one socket: only the OPTIONS is answered', async () => {
-  const ep = new SipEndpoint({ advertisedAddress: '127.0.0.1', user: { onRequest: (tx) => tx.respond(createResponse(tx.request, 200)) } });
+  const ep = new SipEndpoint({
+    advertisedAddress: '127.0.0.1',
+    user: { onRequest: (tx) => tx.respond(createResponse(tx.request, 200)) },
+  });
   open.push(ep);
   const udp = await ep.listenUdp('127.0.0.1', 0);
   const s = createSocket('udp4');
   const got: string[] = [];
   s.on('message', (m) => got.push(m.toString().split('\r\n')[0]!));
   await new Promise<void>((r) => s.bind(0, '127.0.0.1', () => r()));
-  const send = (d: Buffer | string) => s.send(typeof d === 'string' ? Buffer.from(d) : d, udp.localPort, '127.0.0.1');
+  const send = (d: Buffer | string) =>
+    s.send(typeof d === 'string' ? Buffer.from(d) : d, udp.localPort, '127.0.0.1');
   send('\r\n\r\n');
   send(Buffer.from([0, 1, 2, 255, 254, 13, 10]));
   send('SIP/2.0 200 OK\r\n\r\n');
@@ -40,5 +44,8 @@ test('a destination that is a host name is refused, not resolved', async () => {
   const ep = new SipEndpoint({ advertisedAddress: '127.0.0.1', user: { onRequest() {} } });
   open.push(ep);
   const udp = await ep.listenUdp('127.0.0.1', 0);
-  assert.throws(() => udp.send(Buffer.from('x'), { protocol: 'UDP', address: 'localhost', port: 9 }), TransportError);
+  assert.throws(
+    () => udp.send(Buffer.from('x'), { protocol: 'UDP', address: 'localhost', port: 9 }),
+    TransportError,
+  );
 });

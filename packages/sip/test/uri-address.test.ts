@@ -1,11 +1,21 @@
 /** URIs and name-addr values (RFC 3261 sections 19.1 and 20.10): parsing, escaping, serialization. */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseNameAddr, parseUri, parseVia, SipParseError, SipUri, isSipUri, parseMessage } from '../src/index.ts';
+import {
+  parseNameAddr,
+  parseUri,
+  parseVia,
+  SipParseError,
+  SipUri,
+  isSipUri,
+  parseMessage,
+} from '../src/index.ts';
 
 describe('SIP URI', () => {
   test('all components, IPv6, case of scheme', () => {
-    const u = parseUri('SIPS:alice:secret@[2001:db8::1]:5061;transport=tcp;lr?subject=hi%20there&priority=urgent');
+    const u = parseUri(
+      'SIPS:alice:secret@[2001:db8::1]:5061;transport=tcp;lr?subject=hi%20there&priority=urgent',
+    );
     assert.ok(isSipUri(u));
     assert.equal(u.scheme, 'sips');
     assert.equal(u.user, 'alice');
@@ -14,8 +24,14 @@ describe('SIP URI', () => {
     assert.equal(u.port, 5061);
     assert.equal(u.param('transport'), 'tcp');
     assert.equal(u.param('lr'), null);
-    assert.deepEqual(u.headers, [['subject', 'hi there'], ['priority', 'urgent']]);
-    assert.equal(u.toString(), 'sips:alice:secret@[2001:db8::1]:5061;transport=tcp;lr?subject=hi%20there&priority=urgent');
+    assert.deepEqual(u.headers, [
+      ['subject', 'hi there'],
+      ['priority', 'urgent'],
+    ]);
+    assert.equal(
+      u.toString(),
+      'sips:alice:secret@[2001:db8::1]:5061;transport=tcp;lr?subject=hi%20there&priority=urgent',
+    );
   });
 
   test('escapes decode once and re-escape minimally', () => {
@@ -27,7 +43,17 @@ describe('SIP URI', () => {
   });
 
   test('rejects what the grammar does not allow', () => {
-    for (const bad of ['sip:', 'sip:user@', 'sip:a b@c', 'sip:host:99999', 'sip:host:x', 'sip:a@b%zz', '1sip:x', 'sip:[::1', 'sip:ho st']) {
+    for (const bad of [
+      'sip:',
+      'sip:user@',
+      'sip:a b@c',
+      'sip:host:99999',
+      'sip:host:x',
+      'sip:a@b%zz',
+      '1sip:x',
+      'sip:[::1',
+      'sip:ho st',
+    ]) {
       assert.throws(() => parseUri(bad), SipParseError, bad);
     }
   });
@@ -53,15 +79,29 @@ describe('name-addr and addr-spec', () => {
   });
 
   test('malformed values are coded 400 errors', () => {
-    for (const bad of ['"unterminated <sip:a@b>', '<sip:a@b', 'Bell, Alexander <sip:a@b>', '< sip:a@b >', 'sip:a@b?x=y', '<sip:a@b>;;', '<sip:a@b> junk']) {
-      assert.throws(() => parseNameAddr(bad, 'To'), (e: unknown) => e instanceof SipParseError && e.status === 400, bad);
+    for (const bad of [
+      '"unterminated <sip:a@b>',
+      '<sip:a@b',
+      'Bell, Alexander <sip:a@b>',
+      '< sip:a@b >',
+      'sip:a@b?x=y',
+      '<sip:a@b>;;',
+      '<sip:a@b> junk',
+    ]) {
+      assert.throws(
+        () => parseNameAddr(bad, 'To'),
+        (e: unknown) => e instanceof SipParseError && e.status === 400,
+        bad,
+      );
     }
   });
 });
 
 describe('Via', () => {
   test('LWS around separators, IPv6 sent-by, rport and received', () => {
-    const v = parseVia('SIP / 2.0 / tcp [2001:db8::9] : 5070 ; branch = z9hG4bK1 ; rport ; received=2001:db8::8');
+    const v = parseVia(
+      'SIP / 2.0 / tcp [2001:db8::9] : 5070 ; branch = z9hG4bK1 ; rport ; received=2001:db8::8',
+    );
     assert.equal(v.transport, 'TCP');
     assert.equal(v.host, '[2001:db8::9]');
     assert.equal(v.port, 5070);
@@ -72,7 +112,13 @@ describe('Via', () => {
   });
 
   test('rejects garbage', () => {
-    for (const bad of ['SIP/2.0/UDP', 'SIP/2.0 UDP host', 'SIP/2.0/UDP host;', 'SIP/2.0/UDP host:123456', 'SIP/2.0/UDP host;rport=x']) {
+    for (const bad of [
+      'SIP/2.0/UDP',
+      'SIP/2.0 UDP host',
+      'SIP/2.0/UDP host;',
+      'SIP/2.0/UDP host:123456',
+      'SIP/2.0/UDP host;rport=x',
+    ]) {
       assert.throws(() => parseVia(bad), SipParseError, bad);
     }
   });
@@ -90,7 +136,10 @@ describe('message model', () => {
     m.set('Subject', 'hi').append('Supported', 'path').remove('supported');
     m.body = Buffer.from('hello, world');
     const text = m.serialize().toString();
-    assert.match(text, /^MESSAGE sip:a@b SIP\/2.0\r\nVia: SIP\/2.0\/UDP h1;branch=z9hG4bK1, SIP\/2.0\/UDP h2;branch=z9hG4bK2\r\nFrom:/);
+    assert.match(
+      text,
+      /^MESSAGE sip:a@b SIP\/2.0\r\nVia: SIP\/2.0\/UDP h1;branch=z9hG4bK1, SIP\/2.0\/UDP h2;branch=z9hG4bK2\r\nFrom:/,
+    );
     assert.match(text, /Subject: hi\r\n/);
     assert.doesNotMatch(text, /Supported/);
     assert.match(text, /\r\nContent-Length: 12\r\n/);
@@ -99,10 +148,19 @@ describe('message model', () => {
 
   test('limits: too many headers, too long a line, too large a body', () => {
     const many = 'OPTIONS sip:a@b SIP/2.0\r\n' + 'X: y\r\n'.repeat(200) + '\r\n';
-    assert.throws(() => parseMessage(many), (e: SipParseError) => e.code === 'SIP_TOO_MANY_HEADERS');
+    assert.throws(
+      () => parseMessage(many),
+      (e: SipParseError) => e.code === 'SIP_TOO_MANY_HEADERS',
+    );
     const long = 'OPTIONS sip:a@b SIP/2.0\r\nX: ' + 'y'.repeat(9000) + '\r\n\r\n';
-    assert.throws(() => parseMessage(long), (e: SipParseError) => e.code === 'SIP_LINE_TOO_LONG');
+    assert.throws(
+      () => parseMessage(long),
+      (e: SipParseError) => e.code === 'SIP_LINE_TOO_LONG',
+    );
     const big = 'OPTIONS sip:a@b SIP/2.0\r\nContent-Length: 100000\r\n\r\n';
-    assert.throws(() => parseMessage(big), (e: SipParseError) => e.code === 'SIP_BODY_TOO_LARGE');
+    assert.throws(
+      () => parseMessage(big),
+      (e: SipParseError) => e.code === 'SIP_BODY_TOO_LARGE',
+    );
   });
 });

@@ -128,7 +128,10 @@ export async function startSipListener(opts: SipListenerOptions): Promise<SipLis
   endpoint.on('error', (err) => log.warn({ err }, 'sip transport error'));
   endpoint.onListenerError = (err) => log.error({ err }, 'sip listener bug');
   endpoint.on('rejected', (reason, source, status) =>
-    log.debug({ source: `${source.protocol}:${source.address}:${source.port}`, reason, status }, 'sip message rejected'),
+    log.debug(
+      { source: `${source.protocol}:${source.address}:${source.port}`, reason, status },
+      'sip message rejected',
+    ),
   );
 
   const udp = await endpoint.listenUdp(opts.address, opts.port);

@@ -56,7 +56,13 @@ export class InviteClientTransaction extends Transaction<InviteClientState> {
   /** A CANCEL requested before any provisional response (section 9.1: wait for one). */
   pendingCancel: (() => void) | undefined;
 
-  constructor(ctx: TransactionContext, key: string, request: SipRequest, peer: Peer, tu: ClientTransactionUser) {
+  constructor(
+    ctx: TransactionContext,
+    key: string,
+    request: SipRequest,
+    peer: Peer,
+    tu: ClientTransactionUser,
+  ) {
     super(ctx, key, request, peer, 'calling');
     this.tu = tu;
     this.data = request.serialize();

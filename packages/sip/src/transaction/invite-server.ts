@@ -78,7 +78,8 @@ export class InviteServerTransaction extends Transaction<InviteServerState, Invi
     if (tryingDelayMs >= 0) {
       // Section 17.2.1: 100 Trying unless the TU answers within 200 ms.
       this.startTimer('trying', tryingDelayMs, () => {
-        if (this.state === 'proceeding' && this.lastResponse === undefined) this.respond(createResponse(request, 100));
+        if (this.state === 'proceeding' && this.lastResponse === undefined)
+          this.respond(createResponse(request, 100));
       });
     }
   }

@@ -41,7 +41,13 @@ export class NonInviteClientTransaction extends Transaction<NonInviteClientState
   private readonly data: Buffer;
   private timerE = 0;
 
-  constructor(ctx: TransactionContext, key: string, request: SipRequest, peer: Peer, tu: ClientTransactionUser) {
+  constructor(
+    ctx: TransactionContext,
+    key: string,
+    request: SipRequest,
+    peer: Peer,
+    tu: ClientTransactionUser,
+  ) {
     super(ctx, key, request, peer, 'trying');
     this.tu = tu;
     this.data = request.serialize();

@@ -133,7 +133,14 @@ export class TransactionLayer {
     }
     const tx =
       method === 'INVITE'
-        ? new InviteServerTransaction(this.ctx, key, req, source, this.tryingDelayMs, this.maxInviteProceedingMs)
+        ? new InviteServerTransaction(
+            this.ctx,
+            key,
+            req,
+            source,
+            this.tryingDelayMs,
+            this.maxInviteProceedingMs,
+          )
         : new NonInviteServerTransaction(this.ctx, key, req, source);
     this.track(tx, source);
     this.user.onRequest(tx);
@@ -158,7 +165,8 @@ export class TransactionLayer {
    * an RFC 3261 branch; the layer never resolves names, `dest` is an address.
    */
   sendRequest(req: SipRequest, dest: Peer, tu: ClientTransactionUser): ClientTransaction {
-    if (req.method === 'ACK') throw new SipStateError('SIP_INVALID_ARGUMENT', 'ACK is sent without a transaction');
+    if (req.method === 'ACK')
+      throw new SipStateError('SIP_INVALID_ARGUMENT', 'ACK is sent without a transaction');
     const branch = req.topVia.branch;
     if (branch === undefined || !branch.startsWith(MAGIC_COOKIE)) {
       throw new SipStateError('SIP_INVALID_ARGUMENT', 'request needs a Via branch with the magic cookie');
@@ -204,7 +212,8 @@ export class TransactionLayer {
   /** Drops every transaction without sending anything (shutdown). */
   close(): void {
     for (const tx of [...this.server.values(), ...this.client.values()]) {
-      if (tx.state !== 'terminated') (tx as unknown as { transition(s: string): void }).transition('terminated');
+      if (tx.state !== 'terminated')
+        (tx as unknown as { transition(s: string): void }).transition('terminated');
     }
     this.server.clear();
     this.client.clear();

@@ -40,7 +40,10 @@ export class TransportError extends Error {
  * Base of all transactions. Subclasses declare their transition table; {@link transition} throws
  * on a move the table does not allow, which would be a bug in the stack.
  */
-export abstract class Transaction<S extends string = string, E extends EventMap = EventMap> extends TypedEmitter<E> {
+export abstract class Transaction<
+  S extends string = string,
+  E extends EventMap = EventMap,
+> extends TypedEmitter<E> {
   abstract readonly kind: 'ict' | 'nict' | 'ist' | 'nist';
   readonly key: string;
   private _request: SipRequest;
@@ -168,6 +171,19 @@ export function serverKey(msg: SipMessage, method: string, source?: Peer): strin
   const from = source ? `${source.protocol}:${source.address}:${source.port}|` : '';
   // Keys live as long as their transactions: make them flat copies, not trees of slices of the
   // received text (which would keep every request's text alive).
-  if (branch !== undefined && branch.startsWith(MAGIC_COOKIE)) return detach(from + branch + '|' + via.sentBy + '|' + m);
-  return detach(from + '2543|' + msg.callId + '|' + msg.cseq.seq + '|' + (msg.from.tag ?? '') + '|' + via.toString() + '|' + m);
+  if (branch !== undefined && branch.startsWith(MAGIC_COOKIE))
+    return detach(from + branch + '|' + via.sentBy + '|' + m);
+  return detach(
+    from +
+      '2543|' +
+      msg.callId +
+      '|' +
+      msg.cseq.seq +
+      '|' +
+      (msg.from.tag ?? '') +
+      '|' +
+      via.toString() +
+      '|' +
+      m,
+  );
 }

@@ -13,7 +13,12 @@ export class MemoryNetwork {
   /** Every datagram sent, for assertions. */
   readonly log: Array<{ from: Peer; to: Peer; data: Buffer }> = [];
 
-  bind(address: string, port: number, receiver: TransportReceiver, protocol: TransportProtocol = 'UDP'): MemoryTransport {
+  bind(
+    address: string,
+    port: number,
+    receiver: TransportReceiver,
+    protocol: TransportProtocol = 'UDP',
+  ): MemoryTransport {
     const t = new MemoryTransport(this, address, port, protocol, receiver);
     this.nodes.set(`${protocol}:${address}:${port}`, t);
     return t;

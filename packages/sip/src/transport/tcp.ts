@@ -162,7 +162,8 @@ export class TcpTransport implements Transport {
   }
 
   private open(dest: Peer): Promise<Connection> {
-    if (isIP(dest.address) === 0) return Promise.reject(new TransportError('TCP destination must be an IP address'));
+    if (isIP(dest.address) === 0)
+      return Promise.reject(new TransportError('TCP destination must be an IP address'));
     if (this.connections.size >= this.opts.maxConnections) {
       return Promise.reject(new TransportError('too many connections'));
     }
