@@ -8,6 +8,7 @@ import {
   EventsQuery,
   Id,
   OwnPresence,
+  PresenceSet,
   ParleyError,
   Presence,
   SendNoticeRequest,
@@ -21,7 +22,7 @@ import type { PresenceService } from '../presence/presence-service.ts';
 export interface RealtimeRouteDeps {
   events: Pick<EventLog, 'append' | 'after' | 'head'>;
   directory: Pick<Directory, 'getUser'>;
-  presence: Pick<PresenceService, 'get' | 'manualOf'>;
+  presence: Pick<PresenceService, 'get' | 'manualOf' | 'set'>;
 }
 
 const UserParams = z.strictObject({ userId: Id });
@@ -79,6 +80,26 @@ export function realtimeRoutes({ events, directory, presence }: RealtimeRouteDep
         if (principal?.kind !== 'user')
           throw new ParleyError('forbidden', 'presence belongs to signed-in users');
         return { presence: presence.get(principal.id), manual: presence.manualOf(principal.id) };
+      },
+    }),
+    defineRoute({
+      method: 'PUT',
+      url: '/api/me/presence',
+      tag: 'realtime',
+      summary:
+        'Set your manual state, status note or out-of-office message (omitted: unchanged; null: cleared)',
+      access: 'user',
+      body: PresenceSet,
+      example: {
+        manual: { availability: 'busy', until: '2030-01-01T17:00:00Z' },
+        note: { text: 'Quarter close' },
+      },
+      response: OwnPresence,
+      handler: async ({ principal, body }) => {
+        if (principal?.kind !== 'user')
+          throw new ParleyError('forbidden', 'presence belongs to signed-in users');
+        const p = presence.set(principal.tenantId, principal.id, body);
+        return { presence: p, manual: presence.manualOf(principal.id) };
       },
     }),
     defineRoute({

@@ -42,7 +42,22 @@ test('status note, out-of-office message and manual state are kept across a rest
       'busy again',
     );
     assert.equal(online.manualUntil, inAnHour);
-    await again.client.presence.set({ manual: null, outOfOffice: null });
+    // Without a socket, over REST (a calendar integration, a bot).
+    const put = await s.http.request(
+      'PUT',
+      '/api/me/presence',
+      { manual: null, outOfOffice: null },
+      { token: t.user.token },
+    );
+    assert.equal(put.status, 200, put.text);
+    assert.equal((put.json as { presence: Presence }).presence.availability, 'available');
+    const bad = await s.http.request(
+      'PUT',
+      '/api/me/presence',
+      { manual: { availability: 'asleep' } },
+      { token: t.user.token },
+    );
+    assert.equal(bad.status, 400);
     closeClients();
     await s.app.close();
     s = await startServer('sqlite', { dataDir });
