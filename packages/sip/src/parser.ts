@@ -115,7 +115,11 @@ export function parseHead(text: string, limits: ParseLimits = DEFAULT_LIMITS): M
       error ??= fail('SIP_TOO_MANY_HEADERS', 'too many header fields');
       break;
     }
-    current = { name: normalizeHeaderName(rawName), rawName, value: text.slice(colon + 1, end).trim() };
+    let vs = colon + 1;
+    let ve = end;
+    while (vs < ve && (text.charCodeAt(vs) === 32 || text.charCodeAt(vs) === 9)) vs++;
+    while (ve > vs && (text.charCodeAt(ve - 1) === 32 || text.charCodeAt(ve - 1) === 9)) ve--;
+    current = { name: normalizeHeaderName(rawName), rawName, value: text.slice(vs, ve) };
     headers.push(current);
     pos = end + 2;
   }
