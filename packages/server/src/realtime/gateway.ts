@@ -9,20 +9,13 @@ import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { Logger } from 'pino';
-import { ParleyError } from '@parley/protocol';
+import { ParleyError, RealtimeCloseCodes } from '@parley/protocol';
 import type { AuthService } from '../auth/auth-service.ts';
 import type { Principal } from '../auth/principal.ts';
 import type { Bus } from '../bus/bus.ts';
 
-/** WebSocket close codes (4000-4999 are the application's). */
-export const CloseCodes = {
-  goingAway: 1001,
-  policy: 1008,
-  tooBig: 1009,
-  unauthorized: 4001,
-  sessionRevoked: 4003,
-  flooding: 4029,
-} as const;
+/** WebSocket close codes (4000-4999 are the application's): the protocol package's, which clients read. */
+export const CloseCodes = RealtimeCloseCodes;
 
 export interface RealtimeConnection {
   readonly id: number;
