@@ -172,11 +172,34 @@ export class CreditControl {
         `"${req.destination}" is not an E.164 number or a short code`,
       );
     if (isEmergencyShortCode(digits)) return emergency();
-    const ctx = await this.store.callContext(req.tenantId, req.userId);
-    if (!ctx) throw new BillingError('not_found', `no enabled user ${req.userId} in tenant ${req.tenantId}`);
+    let ctx = await this.store.callContext(req.tenantId, req.userId);
+    for (;;) {
+      if (!ctx)
+        throw new BillingError('not_found', `no enabled user ${req.userId} in tenant ${req.tenantId}`);
+      const out = await this.evaluateWith(ctx, req, reserve, now, digits);
+      if (out !== STALE) return out;
+      // The context came from the store's cache and was not confirmed current by `open`: decide again
+      // on a fresh read (which `open` does not question, so this runs at most twice).
+      ctx = await this.store.callContext(req.tenantId, req.userId, true);
+    }
+  }
+
+  /**
+   * `evaluate` on one call context. With a cached context (it has a `stamp`), only an answer that went
+   * through `open` is final: any other is STALE, as is one `open` found stale.
+   */
+  private async evaluateWith(
+    ctx: CallContext,
+    req: AuthoriseRequest,
+    reserve: boolean,
+    now: number,
+    digits: string,
+  ): Promise<Authorisation | AuthorisationPreview | typeof STALE> {
+    const cached = ctx.stamp !== undefined;
     const deck = await this.sellDeck(ctx);
     const version = deck?.versionAt(now) ?? null;
     const row = version?.match(digits) ?? null;
+    if (cached && !allowed(ctx, row)) return STALE;
     if (row?.cls === 'emergency') return emergency();
     const calling = ctx.plans.filter((p) => p.services.includes('calling'));
     if (calling.length === 0) return refuse('no_licence', 'the user holds no calling licence');
@@ -193,57 +216,65 @@ export class CreditControl {
     };
     let maxSeconds = 0;
     let preview = null as { grantedSeconds: number; heldPoolMinutes: number; heldCredits: Micros } | null;
-    const decision = await this.store.open(req.tenantId, poolKey, (s): OpenDecision => {
-      const poolFree = freeMinutes(s.pool);
-      const limit = this.cap(affordableSeconds(row, poolFree, s.account.balance - s.account.held), row);
-      maxSeconds = limit;
-      const granted = this.nextGrant(0, limit, row);
-      if (granted === 0)
-        return {
-          refuse: 'insufficient_funds',
-          message: 'no minutes and not enough credit for the first increment',
-        };
-      const minutes = Math.min(poolFree, Math.ceil(granted / 60));
-      if (!reserve) {
-        preview = {
+    const decision = await this.store.open(
+      req.tenantId,
+      poolKey,
+      (s): OpenDecision => {
+        const poolFree = freeMinutes(s.pool);
+        const limit = this.cap(affordableSeconds(row, poolFree, s.account.balance - s.account.held), row);
+        maxSeconds = limit;
+        const granted = this.nextGrant(0, limit, row);
+        if (granted === 0)
+          return {
+            refuse: 'insufficient_funds',
+            message: 'no minutes and not enough credit for the first increment',
+          };
+        const minutes = Math.min(poolFree, Math.ceil(granted / 60));
+        if (!reserve) {
+          preview = {
+            grantedSeconds: granted,
+            heldPoolMinutes: minutes,
+            heldCredits: creditsFor(row, granted, minutes),
+          };
+          return { refuse: 'insufficient_funds', message: 'preview: nothing reserved' };
+        }
+        const reservation: Reservation = {
+          id: newId('rsv'),
+          tenantId: req.tenantId,
+          userId: req.userId,
+          callId: req.callId ?? null,
+          destination: req.destination,
+          state: 'held',
+          pool: minutes > 0 ? poolKey : null,
+          deckId: version.deckId,
+          deckVersion: version.version,
+          deckEffectiveFrom: version.effectiveFrom,
+          rate: row,
           grantedSeconds: granted,
           heldPoolMinutes: minutes,
           heldCredits: creditsFor(row, granted, minutes),
+          createdAt: now,
+          expiresAt: now + (granted + this.grace) * 1000,
+          closedAt: null,
         };
-        return { refuse: 'insufficient_funds', message: 'preview: nothing reserved' };
-      }
-      const reservation: Reservation = {
-        id: newId('rsv'),
-        tenantId: req.tenantId,
-        userId: req.userId,
-        callId: req.callId ?? null,
-        destination: req.destination,
-        state: 'held',
-        pool: minutes > 0 ? poolKey : null,
-        deckId: version.deckId,
-        deckVersion: version.version,
-        deckEffectiveFrom: version.effectiveFrom,
-        rate: row,
-        grantedSeconds: granted,
-        heldPoolMinutes: minutes,
-        heldCredits: creditsFor(row, granted, minutes),
-        createdAt: now,
-        expiresAt: now + (granted + this.grace) * 1000,
-        closedAt: null,
+        return { reservation };
+      },
+      ctx.stamp,
+    );
+    if ('stale' in decision) return STALE;
+    if (preview) {
+      const quote = {
+        maxSeconds,
+        cls: row.cls,
+        matchedPrefix: row.prefix,
+        deck: { id: version.deckId, version: version.version },
+        ratePerMinute: row.ratePerMinute,
+        connectionFee: row.connectionFee,
+        firstIncrement: row.firstIncrement,
+        nextIncrement: row.nextIncrement,
       };
-      return { reservation };
-    });
-    const quote = {
-      maxSeconds,
-      cls: row.cls,
-      matchedPrefix: row.prefix,
-      deck: { id: version.deckId, version: version.version },
-      ratePerMinute: row.ratePerMinute,
-      connectionFee: row.connectionFee,
-      firstIncrement: row.firstIncrement,
-      nextIncrement: row.nextIncrement,
-    };
-    if (preview) return { ok: true, emergency: false, reservationId: null, ...quote, ...preview };
+      return { ok: true, emergency: false, reservationId: null, ...quote, ...preview };
+    }
     if ('refuse' in decision) return refuse(decision.refuse, decision.message);
     const r = decision.reservation;
     return {
@@ -378,7 +409,7 @@ export class CreditControl {
       if (record.direction === 'outbound' && record.answeredAt === null && !rated.cls)
         rated.reason = 'unanswered';
     } else {
-      const ctx = record.userId ? await this.store.callContext(record.tenantId, record.userId) : null;
+      const ctx = record.userId ? await this.store.callContext(record.tenantId, record.userId, true) : null;
       const deck = ctx ? await this.sellDeck(ctx) : null;
       const version = deck?.versionAt(record.startedAt) ?? null;
       rated = rateCall(record, { version, pools: null });
@@ -483,6 +514,22 @@ export class CreditControl {
     if (t <= held) t = held === 0 ? row.firstIncrement : held + row.nextIncrement;
     return t <= limit ? t : held;
   }
+}
+
+/** `evaluateWith`'s answer when its cached context must be read again. */
+const STALE = Symbol('stale');
+
+/**
+ * Whether the call gets as far as `open` on this context: a deck row that is not emergency, a calling
+ * licence allowing its class, and premium enabled if premium. (Answers short of `open` are never
+ * given on a cached context.)
+ */
+function allowed(ctx: CallContext, row: RateRow | null): boolean {
+  if (!row || row.cls === 'emergency') return false;
+  if (row.cls === 'premium' && !ctx.tenant.premiumEnabled) return false;
+  for (const p of ctx.plans)
+    if (p.services.includes('calling') && p.allowedClasses.includes(row.cls)) return true;
+  return false;
 }
 
 function freeMinutes(p: PoolState | null): number {

@@ -45,6 +45,12 @@ export interface CallContext {
   };
   /** The user's assigned plans, oldest assignment first. */
   plans: PlanGrant[];
+  /**
+   * Set when the context came from the store's cache instead of a fresh read: pass it to `open`, which
+   * answers `{ stale: true }` (writing nothing) if anything changed in the database since, so that the
+   * caller reads the context afresh and decides again. Absent on a fresh read.
+   */
+  stamp?: number;
 }
 
 export interface OpenSnapshot {
@@ -52,12 +58,20 @@ export interface OpenSnapshot {
   pool: PoolState | null;
 }
 export type OpenDecision = { refuse: RefusalCode; message: string } | { reservation: Reservation };
+/** `open` with a cached context's stamp that is no longer current: nothing was decided or written. */
+export interface StaleContext {
+  stale: true;
+}
 
 export interface ReservationSnapshot {
   reservation: Reservation;
   account: AccountState;
-  /** The reservation's pool now (read for `extend`; null for `close`, which needs only what is held). */
+  /** The reservation's pool now. */
   pool: PoolState | null;
+}
+/** What closing a reservation needs: the reservation as it is now (holds included). */
+export interface CloseSnapshot {
+  reservation: Reservation;
 }
 export type ExtendDecision =
   | { refuse: RefusalCode; message: string }
@@ -98,14 +112,22 @@ export interface WalletView {
 }
 
 export interface CreditStore {
-  /** The tenant's facts and the user's plans; null when the user is not in the tenant. */
-  callContext(tenantId: string, userId: string): Promise<CallContext | null>;
-  /** Locks the account, reads the pool (if any), decides, and inserts the reservation with its holds. */
+  /**
+   * The tenant's facts and the user's plans; null when the user is not in the tenant. May answer from a
+   * cache (the answer then carries a `stamp`) unless `fresh` is set.
+   */
+  callContext(tenantId: string, userId: string, fresh?: boolean): Promise<CallContext | null>;
+  /**
+   * Locks the account, reads the pool (if any), decides, and inserts the reservation with its holds.
+   * With `stamp` (from a cached context) it first checks that nothing changed since the context was
+   * read, and answers `{ stale: true }` without deciding if something did.
+   */
   open(
     tenantId: string,
     pool: PoolKey | null,
     decide: (s: OpenSnapshot) => OpenDecision,
-  ): Promise<OpenDecision>;
+    stamp?: number,
+  ): Promise<OpenDecision | StaleContext>;
   /** Locks the reservation's account, decides the next slice and adds its holds. */
   extend(
     reservationId: string,
@@ -114,7 +136,7 @@ export interface CreditStore {
   /** Locks, decides and closes a reservation: charges, draws, releases the rest, records the rated call. */
   close(
     reservationId: string,
-    decide: (s: ReservationSnapshot) => CloseDecision,
+    decide: (s: CloseSnapshot) => CloseDecision,
   ): Promise<{ reservation: Reservation; decision: CloseDecision }>;
   /** Stores a rated call that charges nothing and holds nothing (inbound, emergency, unanswered). */
   saveUncharged(rated: RatedCall, at: number): Promise<void>;

@@ -12,6 +12,7 @@ import type {
   AccountState,
   CallContext,
   CloseDecision,
+  CloseSnapshot,
   CreditStore,
   ExtendDecision,
   LedgerEntry,
@@ -251,11 +252,11 @@ export class PgCreditStore implements CreditStore {
 
   close(
     reservationId: string,
-    decide: (s: ReservationSnapshot) => CloseDecision,
+    decide: (s: CloseSnapshot) => CloseDecision,
   ): Promise<{ reservation: Reservation; decision: CloseDecision }> {
     return this.tx(async (c) => {
-      const { reservation, account } = await this.lockReservation(c, reservationId);
-      const d = decide({ reservation, account, pool: null });
+      const { reservation } = await this.lockReservation(c, reservationId);
+      const d = decide({ reservation });
       assertTransition(reservation.id, reservation.state, d.state);
       const k = reservation.pool;
       const r = d.rated;

@@ -52,6 +52,20 @@ export function toReservation(r: ReservationRow): Reservation {
   };
 }
 
+/**
+ * The stored form of a quoted rate row. Rows are immutable objects of a deck version, quoted again and
+ * again, so the text is kept with the row instead of being built for every reservation.
+ */
+const rateTexts = new WeakMap<RateRow, { from: number; text: string }>();
+function rateText(rate: RateRow, deckEffectiveFrom: number): string {
+  let t = rateTexts.get(rate);
+  if (!t || t.from !== deckEffectiveFrom) {
+    t = { from: deckEffectiveFrom, text: JSON.stringify({ ...rate, deckEffectiveFrom }) };
+    rateTexts.set(rate, t);
+  }
+  return t.text;
+}
+
 /** Insert parameters in column order (see INSERT_RESERVATION_COLUMNS). */
 export function reservationParams(r: Reservation): unknown[] {
   return [
@@ -67,7 +81,7 @@ export function reservationParams(r: Reservation): unknown[] {
     r.deckId,
     r.deckVersion,
     r.rate.prefix,
-    JSON.stringify({ ...r.rate, deckEffectiveFrom: r.deckEffectiveFrom }),
+    rateText(r.rate, r.deckEffectiveFrom),
     r.grantedSeconds,
     r.heldPoolMinutes,
     r.heldCredits,

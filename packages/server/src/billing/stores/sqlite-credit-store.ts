@@ -6,6 +6,17 @@
  *
  * The handle is shared with kysely, whose transactions are asynchronous: while one of those is open on
  * the connection, our synchronous transactions wait (they would otherwise run inside it).
+ *
+ * The hot path (authorise + commit) is kept to few statements: call contexts (tenant facts, the user's
+ * plans) and pool sizes (licences x minutes) are cached in memory, and a reservation's fixed part (its
+ * quoted rate, pool, deck) is kept from `open` to `close`, so commit reads only its holds. The caches
+ * are dropped whenever the database may have changed other than through this store's own operations:
+ * every operation starts by comparing the connection's `total_changes()` with its value at the end of
+ * the previous operation (a write through kysely on the shared handle shows there), and `open` also
+ * compares `PRAGMA data_version` (a commit by another connection or process shows there). A cached
+ * context carries the generation it was read in; `open` refuses to decide on one that is no longer
+ * current (inside its transaction, so the check and the decision see the same database), and credit
+ * control then reads the context afresh.
  */
 import type SQLite from 'better-sqlite3';
 import { BillingError } from '../errors.ts';
@@ -14,6 +25,7 @@ import type {
   AccountState,
   CallContext,
   CloseDecision,
+  CloseSnapshot,
   CreditStore,
   ExtendDecision,
   LedgerEntry,
@@ -21,6 +33,7 @@ import type {
   OpenSnapshot,
   PoolState,
   ReservationSnapshot,
+  StaleContext,
   WalletView,
 } from '../credit-store.ts';
 import type { PoolKey, RatedCall } from '../rating.ts';
@@ -38,28 +51,61 @@ import {
 
 /** Most operations committed together. */
 const MAX_GROUP = 256;
+/** Most entries a cache holds before it starts over. */
+const MAX_CACHED = 50_000;
+const STALE: StaleContext = Object.freeze({ stale: true });
+
+type Op = {
+  fn: () => unknown;
+  /** Also look for commits by other connections (`open`: its caches must be current). */
+  others: boolean;
+  resolve: (v: unknown) => void;
+  reject: (e: unknown) => void;
+};
+type ContextRow = {
+  id: string;
+  country: string;
+  time_zone: string;
+  premium_enabled: number | null;
+  sell_deck_id: string | null;
+  enabled: number;
+  plan_id: string | null;
+  services: string;
+  allowed_classes: string;
+  plan_deck: string | null;
+};
 
 export class SqliteCreditStore implements CreditStore {
   private readonly s;
 
+  /** Cache generation: bumped (and the caches emptied) when the database may have changed under them. */
+  private gen = 0;
+  /** `total_changes()` at the end of this store's last operation. */
+  private ownChanges = -1;
+  /** `PRAGMA data_version` when `open` last looked. */
+  private dataVersion = -1;
+  private readonly contexts = new Map<string, CallContext>();
+  /** Included minutes by tenant, country and class. */
+  private readonly included = new Map<string, number>();
+  /** Reservations opened here and not yet closed (only their fixed part is trusted). */
+  private readonly opened = new Map<string, Reservation>();
+
   constructor(private readonly db: SQLite.Database) {
-    this.savepoint = db.transaction((fn: () => unknown) => fn());
-    this.group = db.transaction(
-      (batch: SqliteCreditStore['queue'], out: Array<{ ok: boolean; v: unknown }>) => {
-        if (batch.length === 1) {
-          // Alone in its transaction: a throw rolls the whole transaction back, no savepoint needed.
-          out.push({ ok: true, v: batch[0].fn() });
-          return;
+    this.savepoint = db.transaction((op: Op) => this.runOp(op));
+    this.group = db.transaction((batch: Op[], out: Array<{ ok: boolean; v: unknown }>) => {
+      if (batch.length === 1) {
+        // Alone in its transaction: a throw rolls the whole transaction back, no savepoint needed.
+        out.push({ ok: true, v: this.runOp(batch[0]) });
+        return;
+      }
+      for (const op of batch) {
+        try {
+          out.push({ ok: true, v: this.savepoint(op) });
+        } catch (err) {
+          out.push({ ok: false, v: err });
         }
-        for (const op of batch) {
-          try {
-            out.push({ ok: true, v: this.savepoint(op.fn) });
-          } catch (err) {
-            out.push({ ok: false, v: err });
-          }
-        }
-      },
-    );
+      }
+    });
     const p = (sql: string) => db.prepare(sql);
     this.s = {
       tenant: p(
@@ -73,7 +119,13 @@ export class SqliteCreditStore implements CreditStore {
            left join billing_plans p on p.id = s.plan_id
           where t.id = ? order by s.assigned_at, p.id`,
       ),
+      changes: p('select total_changes()').pluck(),
+      stamp: p('select total_changes(), (select data_version from pragma_data_version)').raw(),
       account: p('select balance_micros, held_micros from billing_accounts where tenant_id = ?'),
+      accountPool: p(
+        'select a.balance_micros, a.held_micros, p.used_minutes, p.held_minutes from billing_accounts a left join billing_pools p on p.tenant_id = a.tenant_id and p.country = ? and p.class = ? and p.period = ? where a.tenant_id = ?',
+      ).raw(),
+      included: p(INCLUDED_SQL(() => '?')).pluck(),
       ensureAccount: p(
         'insert into billing_accounts (tenant_id, balance_micros, held_micros, premium_enabled, sell_deck_id, updated_at) values (?, 0, 0, 0, null, ?) on conflict do nothing',
       ),
@@ -93,7 +145,7 @@ export class SqliteCreditStore implements CreditStore {
       ),
       accountClose: p(
         'update billing_accounts set balance_micros = balance_micros - ?, held_micros = held_micros - ?, updated_at = ? where tenant_id = ? returning balance_micros',
-      ),
+      ).pluck(),
       accountCredit: p(
         'update billing_accounts set balance_micros = balance_micros + ?, updated_at = ? where tenant_id = ? returning balance_micros',
       ),
@@ -103,6 +155,9 @@ export class SqliteCreditStore implements CreditStore {
           .join(', ')})`,
       ),
       reservation: p(`select ${RESERVATION_COLUMNS} from billing_reservations where id = ?`),
+      holds: p(
+        'select state, granted_seconds, held_pool_minutes, held_credit_micros, expires_at, call_id, closed_at from billing_reservations where id = ?',
+      ).raw(),
       extendReservation: p(
         'update billing_reservations set granted_seconds = ?, held_pool_minutes = held_pool_minutes + ?, held_credit_micros = held_credit_micros + ?, expires_at = ? where id = ?',
       ),
@@ -114,6 +169,9 @@ export class SqliteCreditStore implements CreditStore {
       ),
       insertLedger: p(
         'insert into billing_ledger (id, tenant_id, kind, amount_micros, balance_after_micros, reference, note, at) values (?, ?, ?, ?, ?, ?, ?, ?) returning seq',
+      ),
+      insertCallLedger: p(
+        'insert into billing_ledger (id, tenant_id, kind, amount_micros, balance_after_micros, reference, note, at) values (?, ?, ?, ?, ?, ?, ?, ?)',
       ),
       ledger: p('select * from billing_ledger where tenant_id = ? and seq < ? order by seq desc limit ?'),
       insertRated: p(
@@ -131,9 +189,9 @@ export class SqliteCreditStore implements CreditStore {
    * operation survives kill -9. Waits while a kysely transaction is open on the shared connection
    * (ours would otherwise run inside it).
    */
-  private tx<T>(fn: () => T): Promise<T> {
+  private tx<T>(fn: () => T, others = false): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      this.queue.push({ fn, resolve: resolve as (v: unknown) => void, reject });
+      this.queue.push({ fn, others, resolve: resolve as (v: unknown) => void, reject });
       if (!this.scheduled) {
         this.scheduled = true;
         setImmediate(() => void this.flush());
@@ -141,16 +199,34 @@ export class SqliteCreditStore implements CreditStore {
     });
   }
 
-  private readonly queue: Array<{
-    fn: () => unknown;
-    resolve: (v: unknown) => void;
-    reject: (e: unknown) => void;
-  }> = [];
+  private readonly queue: Op[] = [];
   private scheduled = false;
-  private readonly savepoint: (fn: () => unknown) => unknown;
-  private readonly group: SQLite.Transaction<
-    (batch: SqliteCreditStore['queue'], out: Array<{ ok: boolean; v: unknown }>) => void
-  >;
+  private readonly savepoint: (op: Op) => unknown;
+  private readonly group: SQLite.Transaction<(batch: Op[], out: Array<{ ok: boolean; v: unknown }>) => void>;
+
+  /**
+   * Runs one operation inside the open transaction: first drops the caches if the database changed
+   * since this store's last operation, then notes the change count the operation leaves (an operation
+   * that throws leaves none, so the next one drops the caches: harmless).
+   */
+  private runOp(op: Op): unknown {
+    if (op.others) {
+      const [changes, version] = this.s.stamp.get() as [number, number];
+      if (changes !== this.ownChanges || version !== this.dataVersion) {
+        this.dataVersion = version;
+        this.invalidate();
+      }
+    } else if ((this.s.changes.get() as number) !== this.ownChanges) this.invalidate();
+    const v = op.fn();
+    this.ownChanges = this.s.changes.get() as number;
+    return v;
+  }
+
+  private invalidate(): void {
+    this.gen++;
+    this.contexts.clear();
+    this.included.clear();
+  }
 
   private async flush(): Promise<void> {
     for (let spins = 0; this.db.inTransaction; spins++) {
@@ -171,19 +247,24 @@ export class SqliteCreditStore implements CreditStore {
     batch.forEach((op, i) => (out[i].ok ? op.resolve(out[i].v) : op.reject(out[i].v)));
   }
 
-  async callContext(tenantId: string, userId: string): Promise<CallContext | null> {
-    const rows = this.s.context.all(userId, tenantId) as Array<{
-      id: string;
-      country: string;
-      time_zone: string;
-      premium_enabled: number | null;
-      sell_deck_id: string | null;
-      enabled: number;
-      plan_id: string | null;
-      services: string;
-      allowed_classes: string;
-      plan_deck: string | null;
-    }>;
+  async callContext(tenantId: string, userId: string, fresh = false): Promise<CallContext | null> {
+    const key = `${tenantId}\u0000${userId}`;
+    if (!fresh) {
+      const cached = this.contexts.get(key);
+      if (cached && cached.stamp === this.gen) return cached;
+    }
+    // Read in this generation: a change made before the read and noticed only later drops it for nothing.
+    const gen = this.gen;
+    const ctx = this.readContext(tenantId, userId);
+    if (ctx) {
+      if (this.contexts.size >= MAX_CACHED) this.contexts.clear();
+      this.contexts.set(key, { ...ctx, stamp: gen });
+    }
+    return ctx;
+  }
+
+  private readContext(tenantId: string, userId: string): CallContext | null {
+    const rows = this.s.context.all(userId, tenantId) as ContextRow[];
     const t = rows[0];
     if (!t || t.enabled !== 1) return null;
     return {
@@ -232,23 +313,80 @@ export class SqliteCreditStore implements CreditStore {
     return toReservation(row);
   }
 
+  /**
+   * A reservation as it is now: its fixed part from `opened` when it was opened here, its state and
+   * holds (which `extend` and other processes change) always from the database.
+   */
+  private currentReservation(id: string): Reservation {
+    const fixed = this.opened.get(id);
+    if (!fixed) return this.getReservation(id);
+    const h = this.s.holds.get(id) as
+      [string, number, number, number, number, string | null, number | null] | undefined;
+    if (!h) throw new BillingError('not_found', `no reservation ${id}`);
+    return {
+      ...fixed,
+      state: h[0] as Reservation['state'],
+      grantedSeconds: h[1],
+      heldPoolMinutes: h[2],
+      heldCredits: h[3],
+      expiresAt: h[4],
+      callId: h[5],
+      closedAt: h[6],
+    };
+  }
+
+  /** Pool minutes the tenant's licences include (cached; `runOp` drops the cache on any change). */
+  private includedMinutes(tenantId: string, key: PoolKey): number {
+    const k = `${tenantId}\u0000${key.country}\u0000${key.cls}`;
+    let n = this.included.get(k);
+    if (n === undefined) {
+      n = this.s.included.get(tenantId, key.country, key.cls) as number;
+      if (this.included.size >= MAX_CACHED) this.included.clear();
+      this.included.set(k, n);
+    }
+    return n;
+  }
+
+  /** The account (created if missing) and the pool, in one statement when the account exists. */
+  private openSnapshot(tenantId: string, key: PoolKey | null): OpenSnapshot {
+    if (key) {
+      const a = this.s.accountPool.get(key.country, key.cls, key.period, tenantId) as
+        [number, number, number | null, number | null] | undefined;
+      if (a)
+        return {
+          account: { balance: a[0], held: a[1] },
+          pool: {
+            includedMinutes: this.includedMinutes(tenantId, key),
+            usedMinutes: a[2] ?? 0,
+            heldMinutes: a[3] ?? 0,
+          },
+        };
+    }
+    const account = this.lockAccount(tenantId, Date.now());
+    return { account, pool: this.readPool(tenantId, key) };
+  }
+
   open(
     tenantId: string,
     pool: PoolKey | null,
     decide: (s: OpenSnapshot) => OpenDecision,
-  ): Promise<OpenDecision> {
+    stamp?: number,
+  ): Promise<OpenDecision | StaleContext> {
     return this.tx(() => {
-      const account = this.lockAccount(tenantId, Date.now());
-      const d = decide({ account, pool: this.readPool(tenantId, pool) });
+      // runOp has just brought `gen` up to date with the database this transaction sees.
+      if (stamp !== undefined && stamp !== this.gen) return STALE;
+      const d = decide(this.openSnapshot(tenantId, pool));
       if ('reservation' in d) {
         const r = d.reservation;
-        this.s.insertReservation.run(...reservationParams(r));
+        this.s.insertReservation.run(reservationParams(r));
         if (r.heldCredits) this.s.accountHold.run(r.heldCredits, r.createdAt, tenantId);
         if (r.heldPoolMinutes && r.pool)
           this.s.poolHold.run(tenantId, r.pool.country, r.pool.cls, r.pool.period, r.heldPoolMinutes);
+        if (this.opened.size >= MAX_CACHED) this.opened.clear();
+        this.opened.set(r.id, r);
       }
       return d;
-    });
+    }, true);
   }
 
   extend(
@@ -256,7 +394,7 @@ export class SqliteCreditStore implements CreditStore {
     decide: (s: ReservationSnapshot) => ExtendDecision,
   ): Promise<{ reservation: Reservation; decision: ExtendDecision }> {
     return this.tx(() => {
-      const reservation = this.getReservation(reservationId);
+      const reservation = this.currentReservation(reservationId);
       const account = this.lockAccount(reservation.tenantId, Date.now());
       const decision = decide({
         reservation,
@@ -284,12 +422,12 @@ export class SqliteCreditStore implements CreditStore {
 
   close(
     reservationId: string,
-    decide: (s: ReservationSnapshot) => CloseDecision,
+    decide: (s: CloseSnapshot) => CloseDecision,
   ): Promise<{ reservation: Reservation; decision: CloseDecision }> {
     return this.tx(() => {
-      const reservation = this.getReservation(reservationId);
-      const account = this.lockAccount(reservation.tenantId, Date.now());
-      const d = decide({ reservation, account, pool: null });
+      // BEGIN IMMEDIATE already holds the database's write lock: no account read is needed to lock.
+      const reservation = this.currentReservation(reservationId);
+      const d = decide({ reservation });
       assertTransition(reservation.id, reservation.state, d.state);
       const t = reservation.tenantId;
       if (d.rated) {
@@ -314,24 +452,27 @@ export class SqliteCreditStore implements CreditStore {
           throw err;
         }
       }
-      const out = this.s.accountClose.get(d.charge, reservation.heldCredits, d.at, t) as {
-        balance_micros: number;
-      };
+      // A call wholly in the pool neither holds nor charges credits: its account is left untouched.
+      const balance =
+        d.charge || reservation.heldCredits
+          ? (this.s.accountClose.get(d.charge, reservation.heldCredits, d.at, t) as number)
+          : 0;
       const k = reservation.pool;
       if (k && reservation.heldPoolMinutes)
         this.s.poolClose.run(d.drawMinutes, reservation.heldPoolMinutes, t, k.country, k.cls, k.period);
       this.s.closeReservation.run(d.state, d.at, d.callId, reservationId);
       if (d.charge > 0 && d.ledgerId)
-        this.s.insertLedger.get(
+        this.s.insertCallLedger.run(
           d.ledgerId,
           t,
           'call',
           -d.charge,
-          out.balance_micros,
+          balance,
           d.callId ?? reservationId,
           null,
           d.at,
         );
+      this.opened.delete(reservationId);
       return { reservation, decision: d };
     });
   }
@@ -442,6 +583,8 @@ export class SqliteCreditStore implements CreditStore {
       this.lockAccount(tenantId, at);
       if (opts.premiumEnabled !== undefined) this.s.setPremium.run(opts.premiumEnabled ? 1 : 0, at, tenantId);
       if (opts.sellDeckId !== undefined) this.s.setDeck.run(opts.sellDeckId, at, tenantId);
+      // Cached call contexts hold both.
+      this.invalidate();
     });
   }
 
