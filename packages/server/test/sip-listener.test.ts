@@ -9,6 +9,7 @@ import { connect } from 'node:net';
 import { readFileSync } from 'node:fs';
 import { parseMessage, SipResponse, StreamFramer } from '@parley/sip';
 import { startServer, type TestServer } from './helpers/server.ts';
+import { ConfigError, loadConfig } from '../src/config.ts';
 
 const DIR = new URL('../../../../shared/interop/rfc4475/', import.meta.url);
 const files = readFileSync(new URL('manifest.tsv', DIR), 'utf8')
@@ -226,3 +227,53 @@ describe('SIP listener and the RFC 4475 torture messages', () => {
     }
   });
 });
+
+describe('SIP settings and per-source limits', () => {
+  test('PARLEY_SIP_* settings: defaults, values, and bad values stop the start', () => {
+    const d = loadConfig({});
+    assert.equal(d.sipPort, 5060);
+    assert.equal(d.sipAddress, '127.0.0.1');
+    const c = loadConfig({ PARLEY_SIP_PORT: '0', PARLEY_SIP_ADDRESS: '192.0.2.10', PARLEY_SIP_RATE: '50' });
+    assert.equal(c.sipPort, 0);
+    assert.equal(c.sipAddress, '192.0.2.10');
+    assert.equal(c.sipRate, 50);
+    assert.throws(
+      () => loadConfig({ PARLEY_SIP_PORT: '70000' }),
+      (e: unknown) => e instanceof ConfigError && /PARLEY_SIP_PORT/.test(e.message),
+    );
+  });
+
+  test('a source over its message rate is dropped while another source is still answered', async () => {
+    const s = await startServer('sqlite', { sipRate: 5, sipBurst: 5 });
+    try {
+      const port = s.app.sip!.udpPort;
+      const opts = (n: number) =>
+        Buffer.from(
+          `OPTIONS sip:127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:9;branch=z9hG4bK-rate-${n}\r\nMax-Forwards: 70\r\n` +
+            `From: <sip:probe@example.org>;tag=p${n}\r\nTo: <sip:127.0.0.1>\r\nCall-ID: rate-${n}\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n`,
+        );
+      const sock = createSocket('udp4');
+      const got: number[] = [];
+      sock.on('message', (m) => got.push((parseMessage(m) as SipResponse).status));
+      await new Promise<void>((r) => sock.bind(0, '127.0.0.1', () => r()));
+      for (let i = 0; i < 20; i++) sock.send(opts(i), port, '127.0.0.1');
+      const other = overUdpFrom('127.0.0.2', port, opts(100), 500);
+      await new Promise((r) => setTimeout(r, 500));
+      sock.close();
+      assert.deepEqual(got, [200, 200, 200, 200, 200]);
+      assert.deepEqual(statuses(await other), [200]);
+    } finally {
+      await s.close();
+    }
+  });
+});
+
+function overUdpFrom(address: string, port: number, data: Buffer, waitMs: number): Promise<Answer> {
+  return new Promise((resolve) => {
+    const s = createSocket('udp4');
+    const responses: SipResponse[] = [];
+    s.on('message', (m) => responses.push(parseMessage(m) as SipResponse));
+    s.bind(0, address, () => s.send(data, port, '127.0.0.1'));
+    setTimeout(() => s.close(() => resolve({ responses, closed: false })), waitMs);
+  });
+}
