@@ -26,6 +26,9 @@ export interface TcpTransportOptions {
   onError?(err: unknown): void;
 }
 
+/** Longest wait for an outgoing connection to be accepted. */
+const CONNECT_TIMEOUT_MS = 10_000;
+
 /** Time between a fatal framing error and closing the connection. */
 const FATAL_GRACE_MS = 500;
 
@@ -169,11 +172,19 @@ export class TcpTransport implements Transport {
     }
     return new Promise((resolve, reject) => {
       const socket = connect({ host: dest.address, port: dest.port, localAddress: this.localAddress });
+      // An unresponsive peer must not hold a connection attempt for the OS's minutes-long timeout.
+      const timer = setTimeout(() => {
+        socket.destroy();
+        reject(new TransportError('connect timeout'));
+      }, CONNECT_TIMEOUT_MS);
       socket.once('connect', () => {
-        socket.off('error', reject);
+        clearTimeout(timer);
         resolve(this.adopt(socket, { protocol: 'TCP', address: dest.address, port: dest.port }));
       });
-      socket.once('error', (e) => reject(new TransportError(e.message)));
+      socket.once('error', (e) => {
+        clearTimeout(timer);
+        reject(new TransportError(e.message));
+      });
     });
   }
 
