@@ -39,11 +39,12 @@ interface FakeTimer {
 /**
  * A manual clock: time moves only through {@link advance}, which runs due timers in time order
  * (and in creation order for equal times), including timers those callbacks schedule.
+ * Timers sit in a binary heap, so thousands of pending timers cost little.
  */
 export class FakeClock implements Clock {
   private time = 0;
   private seq = 0;
-  private timers: FakeTimer[] = [];
+  private heap: FakeTimer[] = [];
   private byHandle = new Map<TimerHandle, FakeTimer>();
 
   now(): number {
@@ -53,7 +54,7 @@ export class FakeClock implements Clock {
   setTimer(ms: number, fn: () => void): TimerHandle {
     const handle = { __timer: true } as TimerHandle;
     const t: FakeTimer = { at: this.time + Math.max(0, ms), seq: this.seq++, fn, handle, cancelled: false };
-    this.timers.push(t);
+    this.push(t);
     this.byHandle.set(handle, t);
     return handle;
   }
@@ -74,19 +75,50 @@ export class FakeClock implements Clock {
   /** Moves time forward by `ms`, running every timer that falls due. */
   advance(ms: number): void {
     const end = this.time + ms;
-    for (let guard = 0; guard < 1_000_000; guard++) {
-      this.timers = this.timers.filter((t) => !t.cancelled);
-      let next: FakeTimer | undefined;
-      for (const t of this.timers) {
-        if (t.at <= end && (next === undefined || t.at < next.at || (t.at === next.at && t.seq < next.seq)))
-          next = t;
-      }
-      if (!next) break;
+    for (;;) {
+      const next = this.heap[0];
+      if (!next || next.at > end) break;
+      this.pop();
+      if (next.cancelled) continue;
       this.time = next.at;
       next.cancelled = true;
       this.byHandle.delete(next.handle);
       next.fn();
     }
     this.time = end;
+  }
+
+  private less(a: FakeTimer, b: FakeTimer): boolean {
+    return a.at < b.at || (a.at === b.at && a.seq < b.seq);
+  }
+
+  private push(t: FakeTimer): void {
+    const h = this.heap;
+    h.push(t);
+    let i = h.length - 1;
+    while (i > 0) {
+      const p = (i - 1) >> 1;
+      if (!this.less(h[i]!, h[p]!)) break;
+      [h[i], h[p]] = [h[p]!, h[i]!];
+      i = p;
+    }
+  }
+
+  private pop(): void {
+    const h = this.heap;
+    const last = h.pop()!;
+    if (h.length === 0) return;
+    h[0] = last;
+    let i = 0;
+    for (;;) {
+      const l = 2 * i + 1;
+      const r = l + 1;
+      let m = i;
+      if (l < h.length && this.less(h[l]!, h[m]!)) m = l;
+      if (r < h.length && this.less(h[r]!, h[m]!)) m = r;
+      if (m === i) break;
+      [h[i], h[m]] = [h[m]!, h[i]!];
+      i = m;
+    }
   }
 }
