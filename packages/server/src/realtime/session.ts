@@ -1,6 +1,6 @@
 /**
  * One realtime connection's protocol session: reads frames, answers requests, pushes presence and
- * durable events. Kept small on purpose (a few numbers, a device key and a subscription set) because a
+ * durable events. Kept small on purpose (a few numbers, a device key and a subscription list) because a
  * server holds tens of thousands of them; everything shared lives in the `SessionContext`.
  *
  * ```
@@ -88,8 +88,11 @@ export class RealtimeSession implements Watcher, FloodState {
   /** Highest durable event seq known to exist (replay target). */
   private targetSeq = 0;
   private deviceKey: string | null = null;
-  /** Watched user ids (interned strings from the watcher sets); null until the first subscription. */
-  private subs: Set<string> | null = null;
+  /**
+   * Watched user ids, yourself excluded (interned strings from the watcher sets, so an entry costs one
+   * pointer); null until the first subscription. Membership is asked of the watcher sets.
+   */
+  private subs: string[] | null = null;
   private queue: Promise<void> | null = null;
 
   constructor(
@@ -368,22 +371,26 @@ export class RealtimeSession implements Watcher, FloodState {
 
   // --- presence subscriptions ---
 
+  /** Whether this session is in `userId`'s watcher set (yourself included: everyone watches themselves). */
+  private watching(userId: string): boolean {
+    return this.ctx.watchers.watchers(userId)?.has(this) ?? false;
+  }
+
   private async subscribe(userIds: string[]): Promise<SubscribeResult> {
     const wanted = [...new Set(userIds)];
-    const fresh = wanted.filter((id) => !this.subs?.has(id));
-    if ((this.subs?.size ?? 0) + fresh.length > this.ctx.limits.maxSubscriptions) {
-      throw new ParleyError(
-        'limit_exceeded',
-        `a connection may watch at most ${this.ctx.limits.maxSubscriptions} users`,
-        { field: 'userIds' },
-      );
+    const fresh = wanted.filter((id) => !this.watching(id));
+    const max = this.ctx.limits.maxSubscriptions;
+    if ((this.subs?.length ?? 0) + fresh.length > max) {
+      throw new ParleyError('limit_exceeded', `a connection may watch at most ${max} users`, {
+        field: 'userIds',
+      });
     }
     const tenants = await this.ctx.userTenants.resolve(fresh);
     if (this.state === 'closed') return { presences: [], refused: [] };
     const refused: SubscribeResult['refused'] = [];
     const presences: SubscribeResult['presences'] = [];
     for (const id of wanted) {
-      if (this.subs?.has(id)) {
+      if (this.watching(id)) {
         presences.push(this.ctx.presence.get(id));
         continue;
       }
@@ -392,12 +399,11 @@ export class RealtimeSession implements Watcher, FloodState {
         refused.push({ userId: id, code: 'not_found' });
         continue;
       }
-      if (this.subs && this.subs.size >= this.ctx.limits.maxSubscriptions) {
+      if ((this.subs?.length ?? 0) >= max) {
         refused.push({ userId: id, code: 'limit_exceeded' });
         continue;
       }
-      const key = id === this.userId ? this.userId : this.ctx.watchers.add(id, this);
-      (this.subs ??= new Set()).add(key);
+      (this.subs ??= []).push(this.ctx.watchers.add(id, this));
       presences.push(this.ctx.presence.get(id));
     }
     return { presences, refused };
@@ -406,8 +412,11 @@ export class RealtimeSession implements Watcher, FloodState {
   private unsubscribe(userIds: string[]): void {
     if (!this.subs) return;
     for (const id of userIds) {
-      if (!this.subs.delete(id)) continue;
-      if (id !== this.userId) this.ctx.watchers.remove(id, this);
+      const i = this.subs.indexOf(id);
+      if (i < 0) continue; // not watched, or yourself (always watched)
+      this.subs[i] = this.subs[this.subs.length - 1]!;
+      this.subs.pop();
+      this.ctx.watchers.remove(id, this);
     }
   }
 
@@ -417,7 +426,7 @@ export class RealtimeSession implements Watcher, FloodState {
   closed(code: number): void {
     if (this.state === 'closed') return;
     this.to('closed');
-    if (this.subs) for (const id of this.subs) if (id !== this.userId) this.ctx.watchers.remove(id, this);
+    if (this.subs) for (const id of this.subs) this.ctx.watchers.remove(id, this);
     this.subs = null;
     this.ctx.watchers.remove(this.userId, this);
     if (this.deviceKey) this.ctx.presence.deviceDisconnected(this.deviceKey, deliberate.has(code));
