@@ -366,12 +366,15 @@ export class SipRequest extends SipMessage {
    * many transactions alive for their timers (J, L, ...) then cost little to the garbage collector.
    */
   skeleton(): SipRequest {
-    const kept: HeaderField[] = [];
+    let callId: HeaderField | undefined;
+    let cseq: HeaderField | undefined;
     for (const h of this.headers) {
-      const n = h.name;
-      if (n === 'call-id' || n === 'cseq')
-        kept.push({ name: n, rawName: displayHeaderName(n), value: detach(h.value) });
+      if (h.name === 'call-id') callId ??= h;
+      else if (h.name === 'cseq') cseq ??= h;
     }
+    const kept: HeaderField[] = [];
+    if (callId) kept.push({ name: 'call-id', rawName: 'Call-ID', value: detach(callId.value) });
+    if (cseq) kept.push({ name: 'cseq', rawName: 'CSeq', value: detach(cseq.value) });
     return new SipRequest(detach(this.method), detach(this.uriText), kept);
   }
 }
