@@ -92,20 +92,33 @@ export function buildHttp(routes: AnyRoute[], auth: AuthService, opts: HttpOptio
     sendError(reply, new ParleyError('not_found', `no route ${req.method} ${req.url.split('?')[0]}`)),
   );
 
+  /** Authenticates a request and checks the route's role; null on public routes. */
+  const admit = async (req: FastifyRequest, route: AnyRoute): Promise<Principal | null> => {
+    if (route.access === 'public') return null;
+    const credential = bearer(req);
+    if (!credential)
+      throw new ParleyError('unauthorized', 'sign in first: send Authorization: Bearer <access token>');
+    const principal = await auth.authenticate(credential);
+    if (!hasRole(principal, route.access))
+      throw new ParleyError('forbidden', `this needs the ${route.access} role`);
+    return principal;
+  };
+  /** Principals admitted before their (large) body was read, for routes with their own body limit. */
+  const early = new WeakMap<FastifyRequest, Principal | null>();
+
   for (const route of routes) {
     app.route({
       method: route.method,
       url: route.url,
+      ...(route.bodyLimit !== undefined && {
+        bodyLimit: route.bodyLimit,
+        // Only a caller allowed on the route gets to send it megabytes.
+        onRequest: async (req: FastifyRequest) => {
+          early.set(req, await admit(req, route));
+        },
+      }),
       handler: async (req, reply) => {
-        let principal: Principal | null = null;
-        if (route.access !== 'public') {
-          const credential = bearer(req);
-          if (!credential)
-            throw new ParleyError('unauthorized', 'sign in first: send Authorization: Bearer <access token>');
-          principal = await auth.authenticate(credential);
-          if (!hasRole(principal, route.access))
-            throw new ParleyError('forbidden', `this needs the ${route.access} role`);
-        }
+        const principal = early.has(req) ? (early.get(req) ?? null) : await admit(req, route);
         const params = parse(route.params, req.params, 'params');
         const query = parse(route.query, req.query, 'query');
         const body = route.body ? parse(route.body, req.body, 'body') : undefined;

@@ -53,6 +53,11 @@ export interface RouteSpec<
   response: RS;
   /** Success status (default 200; 201 for creations, 204 with z.void()). */
   status?: number;
+  /**
+   * Largest request body for this route, bytes, when it must differ from the server's (PARLEY_BODY_LIMIT):
+   * a rate-deck import is megabytes. Such a route authenticates before its body is read.
+   */
+  bodyLimit?: number;
   /** For each `:param` in the url: the kind of tenant-owned resource it names ('user', 'api_key', ...). */
   resources?: Record<string, string>;
   /**
