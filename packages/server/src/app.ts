@@ -90,9 +90,14 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   );
   presence.load(await presenceSettings.loadAll());
   const contacts = new ContactStore(storage.db);
-  const billing = createBilling(storage);
+  const billing = createBilling(storage, {
+    sliceSeconds: config.billingSliceSeconds,
+    graceSeconds: config.billingReservationGrace,
+    maxCallSeconds: config.billingMaxCallSeconds,
+    deckRefreshMs: config.billingDeckRefreshMs,
+  });
   // Releases reservations of calls that vanished without commit (see CreditControl.expireDue).
-  const stopBillingSweeper = billing.credit.startSweeper(30_000, (err) =>
+  const stopBillingSweeper = billing.credit.startSweeper(config.billingSweepInterval * 1000, (err) =>
     log.error({ err }, 'billing expiry sweep failed'),
   );
 
@@ -105,7 +110,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     ...operatorRoutes(directory, audit),
     ...contactRoutes({ contacts, events }),
     ...realtimeRoutes({ events, directory, presence }),
-    ...operatorBillingRoutes(billing, audit),
+    ...operatorBillingRoutes(billing, audit, { deckMaxBytes: config.deckMaxBytes }),
     ...tenantBillingRoutes(billing, audit),
   );
   const http = buildHttp(routes, auth, { bodyLimit: config.bodyLimit, logger: log });

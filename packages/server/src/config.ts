@@ -84,6 +84,36 @@ export const settings = {
   },
   sipTcpIdleMs: { env: 'PARLEY_SIP_TCP_IDLE_MS', schema: int(60_000, 100), doc: 'Idle SIP TCP connections are closed after this, ms' },
   sipTcpPerSource: { env: 'PARLEY_SIP_TCP_PER_SOURCE', schema: int(50, 1), doc: 'SIP TCP connections per source address' },
+  billingSliceSeconds: {
+    env: 'PARLEY_BILLING_SLICE_SECONDS',
+    schema: int(300, 1),
+    doc: 'Seconds of call credit control reserves at a time (the call asks for the next slice before its grant runs out)',
+  },
+  billingReservationGrace: {
+    env: 'PARLEY_BILLING_RESERVATION_GRACE',
+    schema: int(180, 0),
+    doc: "Seconds after a call's grant would have run out before its uncommitted reservation expires and is released",
+  },
+  billingMaxCallSeconds: {
+    env: 'PARLEY_BILLING_MAX_CALL_SECONDS',
+    schema: int(4 * 3600, 1),
+    doc: 'Longest call credit control grants, seconds (caps free and wholly-included calls)',
+  },
+  billingSweepInterval: {
+    env: 'PARLEY_BILLING_SWEEP_INTERVAL',
+    schema: int(30, 1),
+    doc: 'Seconds between sweeps releasing expired credit-control reservations',
+  },
+  billingDeckRefreshMs: {
+    env: 'PARLEY_BILLING_DECK_REFRESH_MS',
+    schema: int(1000, 0),
+    doc: 'How often, ms, the rate-deck catalogue looks for versions imported by other processes',
+  },
+  deckMaxBytes: {
+    env: 'PARLEY_DECK_MAX_BYTES',
+    schema: int(32 * 1024 * 1024, 1024),
+    doc: 'Largest rate-deck import request body, bytes (the import route only; others keep PARLEY_BODY_LIMIT)',
+  },
 } as const;
 
 type Settings = typeof settings;

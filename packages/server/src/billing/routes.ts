@@ -94,7 +94,14 @@ const DeckParams = z.strictObject({ deckId: Id });
 const TenantParams = z.strictObject({ tenantId: Id });
 
 /** Operator routes: plans, carriers, decks, tenants' billing accounts. */
-export function operatorBillingRoutes(billing: Billing, audit: AuditLog): AnyRoute[] {
+export function operatorBillingRoutes(
+  billing: Billing,
+  audit: AuditLog,
+  opts: {
+    /** Largest deck-import body, bytes (PARLEY_DECK_MAX_BYTES); the server's body limit when absent. */
+    deckMaxBytes?: number;
+  } = {},
+): AnyRoute[] {
   return [
     defineRoute({
       method: 'GET',
@@ -238,6 +245,8 @@ export function operatorBillingRoutes(billing: Billing, audit: AuditLog): AnyRou
       access: 'operator',
       params: DeckParams,
       body: S.ImportDeckRequest,
+      // A deck of 50,000 prefixes is a few megabytes of CSV, above the server's default body limit.
+      bodyLimit: opts.deckMaxBytes,
       example: {
         csv: 'prefix,destination,class,rate_per_minute,connection_fee,first_increment,next_increment\n44,United Kingdom,domestic,0.01,0,60,60\n',
         effectiveFrom: '2026-12-01T00:00:00Z',
