@@ -36,7 +36,7 @@ export const RealtimeCloseCodes = {
   /** The client closed on purpose: its devices go offline without grace. */
   normal: 1000,
   goingAway: 1001,
-  /** Protocol violation (no hello in time, a second hello). */
+  /** Protocol violation (no hello within the heartbeat interval). */
   policy: 1008,
   /** A frame above the hard limit (smaller oversized frames get a coded error instead). */
   tooBig: 1009,
