@@ -104,8 +104,25 @@ for (const [short, long] of Object.entries(COMPACT)) {
   LOWER.set(short.toUpperCase(), long);
 }
 
+/**
+ * Canonical spellings by length, tried by plain comparison before any hashing: received names
+ * are fresh strings, and most are spelled exactly like this.
+ */
+const BY_LENGTH: Array<Array<[string, string]>> = [];
+for (const name of CANONICAL) (BY_LENGTH[name.length] ??= []).push([name, name.toLowerCase()]);
+for (const [short, long] of Object.entries(COMPACT)) {
+  (BY_LENGTH[1] ??= []).push([short, long], [short.toUpperCase(), long]);
+}
+
 /** The lower-case long form of a header name (`v` and `VIA` both give `via`). */
 export function normalizeHeaderName(name: string): string {
+  const candidates = BY_LENGTH[name.length];
+  if (candidates !== undefined) {
+    for (let i = 0; i < candidates.length; i++) {
+      const c = candidates[i]!;
+      if (c[0] === name) return c[1];
+    }
+  }
   const hit = LOWER.get(name);
   if (hit !== undefined) return hit;
   const lower = name.toLowerCase();

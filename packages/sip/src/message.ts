@@ -288,12 +288,7 @@ export abstract class SipMessage {
 
   /** The message as bytes, ready for a transport. */
   serialize(): Buffer {
-    const head = this.headText();
-    const n = Buffer.byteLength(head, 'utf8');
-    const out = slab(n + this.body.length);
-    out.write(head, 0, 'utf8');
-    if (this.body.length > 0) this.body.copy(out, n);
-    return out;
+    return writeToSlab(this.headText(), this.body);
   }
 
   toString(): string {
@@ -318,15 +313,28 @@ export function detach(s: string): string {
 const SLAB_SIZE = 64 * 1024;
 let slabBuf = Buffer.allocUnsafe(SLAB_SIZE);
 let slabPos = 0;
-function slab(size: number): Buffer {
-  if (size > SLAB_SIZE / 4) return Buffer.allocUnsafe(size);
-  if (slabPos + size > SLAB_SIZE) {
+
+/** Head text and body as one buffer, written straight into the slab (no separate length pass). */
+function writeToSlab(head: string, body: Buffer): Buffer {
+  // UTF-8 needs at most 3 bytes per UTF-16 code unit.
+  const room = head.length * 3 + body.length;
+  if (room > SLAB_SIZE / 4) {
+    const n = Buffer.byteLength(head, 'utf8');
+    const out = Buffer.allocUnsafe(n + body.length);
+    out.write(head, 0, 'utf8');
+    body.copy(out, n);
+    return out;
+  }
+  if (slabPos + room > SLAB_SIZE) {
     slabBuf = Buffer.allocUnsafe(SLAB_SIZE);
     slabPos = 0;
   }
-  const out = slabBuf.subarray(slabPos, slabPos + size);
-  slabPos = (slabPos + size + 7) & ~7;
-  return out;
+  const start = slabPos;
+  const n = slabBuf.write(head, start, 'utf8');
+  if (body.length > 0) body.copy(slabBuf, start + n);
+  const end = start + n + body.length;
+  slabPos = (end + 7) & ~7;
+  return slabBuf.subarray(start, end);
 }
 
 function missing(h: string): SipParseError {
