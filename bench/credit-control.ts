@@ -18,7 +18,6 @@ import { fileURLToPath } from 'node:url';
 import { createBilling } from '../packages/server/src/billing/billing.ts';
 import { openStorage, type Storage } from '../packages/server/src/storage/db.ts';
 import { migrate } from '../packages/server/src/storage/migrator.ts';
-import { startSqliteCheckpointer } from '../packages/server/src/storage/sqlite-checkpointer.ts';
 
 const args = process.argv.slice(2);
 const flag = (name: string) => args.indexOf(name);
@@ -191,8 +190,8 @@ const pct = (sorted: Float64Array, p: number) =>
   sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))] / 1e6;
 
 if (flag('--child') >= 0) {
-  // The kill-check child: run until killed.
-  const storage = openStorage({ dataDir: args[flag('--child') + 1] });
+  // The kill-check child: run until killed (with checkpoints in a worker thread, as the server runs).
+  const storage = openStorage({ dataDir: args[flag('--child') + 1], backgroundCheckpoints: true });
   await run(storage, 10_000_000, 16);
 } else if (flag('--kill-check') >= 0) {
   const dir = mkdtempSync(join(tmpdir(), 'parley-bench-cc-'));
@@ -245,13 +244,14 @@ if (flag('--child') >= 0) {
       await c.query(`drop database if exists ${name} with (force)`);
       await c.end();
     };
-  } else storage = openStorage({ dataDir: dir });
+  } else {
+    // As the server opens it: checkpoints in a worker thread (--inline-checkpoints: SQLite's default).
+    storage = openStorage({ dataDir: dir, backgroundCheckpoints: flag('--inline-checkpoints') < 0 });
+  }
   await setup(storage);
-  const useCheckpointer = storage.sqlite && flag('--inline-checkpoints') < 0;
-  const checkpointer = useCheckpointer && storage.sqlite ? startSqliteCheckpointer(storage.sqlite) : null;
   const mode =
     storage.engine === 'sqlite'
-      ? `SQLite WAL, synchronous=NORMAL, ${checkpointer ? 'checkpoints in a worker thread' : 'checkpoints inline (SQLite default)'}`
+      ? `SQLite WAL, synchronous=NORMAL, ${flag('--inline-checkpoints') < 0 ? 'checkpoints in a worker thread' : 'checkpoints inline (SQLite default)'}`
       : 'PostgreSQL (pg pool)';
   console.log(
     `bench/credit-control on ${cpus()[0]?.model ?? 'unknown CPU'}, Node ${process.version}, ${mode}`,
@@ -287,7 +287,6 @@ if (flag('--child') >= 0) {
       ? `INCONSISTENT: ${problems.slice(0, 5).join('; ')}`
       : 'wallets balance against ledgers and held reservations',
   );
-  await checkpointer?.stop();
   await storage.close();
   if (dropDb) await dropDb();
   rmSync(dir, { recursive: true, force: true });

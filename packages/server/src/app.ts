@@ -66,7 +66,14 @@ export interface AppOptions {
 
 export async function createApp(config: Config, options: AppOptions = {}): Promise<App> {
   const log = options.logger ?? createLogger(config.logLevel);
-  const storage = openStorage({ dataDir: config.dataDir, databaseUrl: config.databaseUrl });
+  const storage = openStorage({
+    dataDir: config.dataDir,
+    databaseUrl: config.databaseUrl,
+    // SQLite: WAL checkpoints in a worker thread, not in whichever request commits past 1,000 pages.
+    backgroundCheckpoints: {
+      onError: (err) => log.warn({ err }, 'WAL checkpointer (a worker that died leaves checkpoints inline)'),
+    },
+  });
   try {
     await migrate(storage);
   } catch (err) {

@@ -9,6 +9,11 @@ import SQLite from 'better-sqlite3';
 import pg from 'pg';
 import { Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely';
 import type { Database } from './schema.ts';
+import {
+  startSqliteCheckpointer,
+  type Checkpointer,
+  type CheckpointerOptions,
+} from './sqlite-checkpointer.ts';
 
 export type Engine = 'sqlite' | 'postgres';
 
@@ -34,6 +39,11 @@ export interface OpenOptions {
   dataDir: string;
   databaseUrl?: string;
   poolSize?: number;
+  /**
+   * SQLite: run WAL checkpoints in a worker thread instead of in whichever request commits past 1,000
+   * WAL pages (see sqlite-checkpointer.ts; durability is the same). The server sets it; `close` stops it.
+   */
+  backgroundCheckpoints?: boolean | CheckpointerOptions;
 }
 
 export function openStorage(opts: OpenOptions): Storage {
@@ -65,6 +75,18 @@ export function openStorage(opts: OpenOptions): Storage {
   sqlite.pragma('synchronous = NORMAL');
   sqlite.pragma('busy_timeout = 5000');
   sqlite.pragma('foreign_keys = ON');
+  let checkpointer: Checkpointer | null = null;
+  if (opts.backgroundCheckpoints) {
+    try {
+      checkpointer = startSqliteCheckpointer(
+        sqlite,
+        opts.backgroundCheckpoints === true ? {} : opts.backgroundCheckpoints,
+      );
+    } catch (err) {
+      sqlite.close();
+      throw err;
+    }
+  }
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
   return {
     db,
@@ -78,7 +100,11 @@ export function openStorage(opts: OpenOptions): Storage {
         return false;
       }
     },
-    close: () => db.destroy(),
+    // The worker's connection first, so the server's is the last and folds the WAL back on closing.
+    close: async () => {
+      await checkpointer?.stop();
+      await db.destroy();
+    },
   };
 }
 
