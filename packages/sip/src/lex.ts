@@ -107,7 +107,11 @@ export class Params {
     this.list = list;
   }
   get(name: string): string | null | undefined {
-    for (const [k, v] of this.list) if (k.length === name.length && k.toLowerCase() === name) return v;
+    const list = this.list;
+    for (let i = 0; i < list.length; i++) {
+      const k = list[i]![0];
+      if (k === name || (k.length === name.length && k.toLowerCase() === name)) return list[i]![1];
+    }
     return undefined;
   }
   has(name: string): boolean {

@@ -106,7 +106,7 @@ export class SipUri {
 
   /** The value of a uri-parameter (name compared case-insensitively); null for a bare name. */
   param(name: string): string | null | undefined {
-    for (const [k, v] of this.params) if (k.toLowerCase() === name) return v;
+    for (const [k, v] of this.params) if (k === name || k.toLowerCase() === name) return v;
     return undefined;
   }
 
@@ -214,8 +214,15 @@ function parseHostPort(s: string): [string, number | undefined] {
 export function parseUri(s: string): Uri {
   const colon = s.indexOf(':');
   if (colon <= 0) throw uriError('no scheme');
-  for (let i = 0; i < colon; i++) if (!isSchemeChar(s.charCodeAt(i), i === 0)) throw uriError('bad scheme');
-  const scheme = s.slice(0, colon).toLowerCase();
+  let scheme: string;
+  // sip and sips without allocating (the common case), any other scheme the long way
+  if ((s.charCodeAt(0) | 32) === 115 && (s.charCodeAt(1) | 32) === 105 && (s.charCodeAt(2) | 32) === 112) {
+    scheme = colon === 3 ? 'sip' : colon === 4 && (s.charCodeAt(3) | 32) === 115 ? 'sips' : '';
+  } else scheme = '';
+  if (scheme === '') {
+    for (let i = 0; i < colon; i++) if (!isSchemeChar(s.charCodeAt(i), i === 0)) throw uriError('bad scheme');
+    scheme = s.slice(0, colon).toLowerCase();
+  }
   if (scheme !== 'sip' && scheme !== 'sips') {
     const rest = s.slice(colon + 1);
     for (let i = 0; i < rest.length; i++) {

@@ -2,7 +2,7 @@
  * The Via header value (RFC 3261 sections 8.1.1.7, 18.2.1, 20.42) with the rport extension
  * (RFC 3581).
  */
-import { bad, Params, readParams, readToken, skipWs } from './lex.ts';
+import { bad, isTokenChar, Params, readParams, skipWs } from './lex.ts';
 
 /** The branch prefix that marks an RFC 3261 transaction identifier (section 8.1.1.7). */
 export const MAGIC_COOKIE = 'z9hG4bK';
@@ -61,14 +61,17 @@ export class Via {
 export function parseVia(s: string): Via {
   const H = 'Via';
   let i = skipWs(s, 0);
-  let protocol: string;
-  let version: string;
-  let transport: string;
-  [protocol, i] = readToken(s, skipWs(s, i), H);
-  i = expect(s, skipWs(s, i), 47);
-  [version, i] = readToken(s, skipWs(s, i), H);
-  i = expect(s, skipWs(s, i), 47);
-  [transport, i] = readToken(s, skipWs(s, i), H);
+  let j = tokenEnd(s, i);
+  const protocol = s.slice(i, j);
+  i = expect(s, skipWs(s, j), 47);
+  i = skipWs(s, i);
+  j = tokenEnd(s, i);
+  const version = s.slice(i, j);
+  i = expect(s, skipWs(s, j), 47);
+  i = skipWs(s, i);
+  j = tokenEnd(s, i);
+  const transport = s.slice(i, j);
+  i = j;
   const ws = i;
   i = skipWs(s, i);
   if (i === ws) throw bad(H, 'white space expected before sent-by');
@@ -91,7 +94,7 @@ export function parseVia(s: string): Via {
     host = s.slice(start, i);
   }
   let port: number | undefined;
-  let j = skipWs(s, i);
+  j = skipWs(s, i);
   if (s.charCodeAt(j) === 58) {
     j = skipWs(s, j + 1);
     const start = j;
@@ -108,6 +111,14 @@ export function parseVia(s: string): Via {
   const rport = params.get('rport');
   if (rport !== undefined && rport !== null && !/^\d{1,5}$/.test(rport)) throw bad(H, 'bad rport');
   return new Via({ protocol, version, transport, host, port, params });
+}
+
+/** End of a non-empty token at `i`. */
+function tokenEnd(s: string, i: number): number {
+  let j = i;
+  while (j < s.length && isTokenChar(s.charCodeAt(j))) j++;
+  if (j === i) throw bad('Via', `token expected at ${i}`);
+  return j;
 }
 
 function expect(s: string, i: number, code: number): number {
