@@ -7,7 +7,7 @@ import type { Storage } from '../storage/db.ts';
 import { Directory } from '../directory/directory.ts';
 import { AuditLog, systemActor } from '../audit/audit-log.ts';
 import { trustedScope } from '../directory/scope.ts';
-import { hashPassword } from '../auth/passwords.ts';
+import { enrolUser } from '../directory/enrol.ts';
 
 export interface TenantArgs {
   name: string;
@@ -72,39 +72,25 @@ export class AdminCommands {
     const role = a.role ?? 'user';
     if (role !== 'user' && role !== 'admin')
       throw new ParleyError('validation_failed', '--role: must be user or admin', { field: '--role' });
-    const user = await this.directory.createUser(trustedScope(tenant.id), {
+    return enrolUser({ directory: this.directory, audit: this.audit }, trustedScope(tenant.id), this.actor, {
       address: check(Address, a.address, '--address'),
       displayName: check(DisplayText(200), a.name, '--name'),
-      passwordHash: await hashPassword(check(Password, a.password, '--password')),
+      password: check(Password, a.password, '--password'),
       title: a.title ?? null,
       department: a.department ?? null,
       role,
     });
-    await this.audit.record(this.actor, {
-      tenantId: tenant.id,
-      action: 'user.create',
-      target: user.id,
-      detail: { address: user.address, role },
-    });
-    return user;
   }
 
   async addOperator(a: { address: string; password: string; name?: string }) {
     const address = check(Address, a.address, '--address');
     const tenant = await this.directory.operatorTenant(address.split('@')[1]!);
-    const user = await this.directory.createUser(trustedScope(tenant.id), {
+    return enrolUser({ directory: this.directory, audit: this.audit }, trustedScope(tenant.id), this.actor, {
       address,
       displayName: check(DisplayText(200), a.name ?? 'Operator', '--name'),
-      passwordHash: await hashPassword(check(Password, a.password, '--password')),
+      password: check(Password, a.password, '--password'),
       role: 'operator',
     });
-    await this.audit.record(this.actor, {
-      tenantId: null,
-      action: 'operator.create',
-      target: user.id,
-      detail: { address },
-    });
-    return user;
   }
 
   /** A demo tenant with a handful of users and an operator; running it again changes nothing. */

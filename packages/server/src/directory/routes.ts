@@ -15,6 +15,7 @@ import {
 import { defineRoute, type AnyRoute } from '../http/route.ts';
 import type { Directory } from './directory.ts';
 import type { AuditLog } from '../audit/audit-log.ts';
+import { enrolUser } from './enrol.ts';
 import type { AuthService } from '../auth/auth-service.ts';
 import { hashPassword } from '../auth/passwords.ts';
 
@@ -71,23 +72,7 @@ export function directoryRoutes({ directory, audit, auth }: DirectoryRouteDeps):
       body: CreateUserRequest,
       response: User,
       status: 201,
-      handler: async ({ scope, body, actor }) => {
-        const user = await directory.createUser(scope, {
-          address: body.address,
-          displayName: body.displayName,
-          title: body.title ?? null,
-          department: body.department ?? null,
-          role: body.role,
-          passwordHash: await hashPassword(body.password),
-        });
-        await audit.record(actor, {
-          tenantId: scope.tenantId,
-          action: 'user.create',
-          target: user.id,
-          detail: { address: user.address, role: user.role },
-        });
-        return user;
-      },
+      handler: ({ scope, body, actor }) => enrolUser({ directory, audit }, scope, actor, body),
     }),
     defineRoute({
       method: 'PATCH',

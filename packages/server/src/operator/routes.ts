@@ -17,7 +17,7 @@ import { defineRoute, type AnyRoute } from '../http/route.ts';
 import type { Directory } from '../directory/directory.ts';
 import { trustedScope } from '../directory/scope.ts';
 import type { AuditLog } from '../audit/audit-log.ts';
-import { hashPassword } from '../auth/passwords.ts';
+import { enrolUser } from '../directory/enrol.ts';
 
 const TenantParams = z.strictObject({ tenantId: Id });
 
@@ -122,21 +122,7 @@ export function operatorRoutes(directory: Directory, audit: AuditLog): AnyRoute[
       status: 201,
       handler: async ({ params, body, actor }) => {
         await tenantOr404(params.tenantId);
-        const user = await directory.createUser(trustedScope(params.tenantId), {
-          address: body.address,
-          displayName: body.displayName,
-          title: body.title ?? null,
-          department: body.department ?? null,
-          role: body.role,
-          passwordHash: await hashPassword(body.password),
-        });
-        await audit.record(actor, {
-          tenantId: params.tenantId,
-          action: 'user.create',
-          target: user.id,
-          detail: { address: user.address, role: user.role },
-        });
-        return user;
+        return enrolUser({ directory, audit }, trustedScope(params.tenantId), actor, body);
       },
     }),
     defineRoute({

@@ -1,0 +1,41 @@
+/**
+ * Adding a person to a tenant's directory, as every entry point does it (tenant admin, operator, CLI):
+ * hash the password, create the user in the tenant's scope, record who did it.
+ */
+import type { User } from '@parley/protocol';
+import type { Directory } from './directory.ts';
+import type { TenantScope } from './scope.ts';
+import type { Actor, AuditLog } from '../audit/audit-log.ts';
+import { hashPassword } from '../auth/passwords.ts';
+
+export interface Enrolment {
+  address: string;
+  displayName: string;
+  password: string;
+  role: User['role'];
+  title?: string | null;
+  department?: string | null;
+}
+
+export async function enrolUser(
+  deps: { directory: Directory; audit: AuditLog },
+  scope: TenantScope,
+  actor: Actor,
+  e: Enrolment,
+): Promise<User> {
+  const user = await deps.directory.createUser(scope, {
+    address: e.address,
+    displayName: e.displayName,
+    title: e.title ?? null,
+    department: e.department ?? null,
+    role: e.role,
+    passwordHash: await hashPassword(e.password),
+  });
+  await deps.audit.record(actor, {
+    tenantId: e.role === 'operator' ? null : scope.tenantId,
+    action: e.role === 'operator' ? 'operator.create' : 'user.create',
+    target: user.id,
+    detail: { address: user.address, role: user.role },
+  });
+  return user;
+}
