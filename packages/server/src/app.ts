@@ -178,6 +178,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
         advertisedAddress: config.sipAddress,
         log: log.child({ module: 'sip' }),
         isLocalDomain: async (domain) => (await directory.findTenantByDomain(domain)) !== null,
+        isKnownUser: async (address) => (await directory.findUserRecordByAddress(address))?.enabled === 1,
         limits: {
           messagesPerSecond: config.sipRate,
           burst: config.sipBurst,

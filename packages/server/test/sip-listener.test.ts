@@ -10,6 +10,7 @@ import { readFileSync } from 'node:fs';
 import { parseMessage, SipResponse, StreamFramer } from '@parley/sip';
 import { startServer, type TestServer } from './helpers/server.ts';
 import { ConfigError, loadConfig } from '../src/config.ts';
+import { trustedScope } from '../src/directory/scope.ts';
 
 const DIR = new URL('../../../../shared/interop/rfc4475/', import.meta.url);
 const files = readFileSync(new URL('manifest.tsv', DIR), 'utf8')
@@ -130,12 +131,21 @@ function checkHeaders(file: string, r: SipResponse): void {
 
 async function server(): Promise<TestServer> {
   const s = await startServer('sqlite', { sipTcpIdleMs: 800 });
-  await s.app.directory.createTenant({
+  const t = await s.app.directory.createTenant({
     name: 'Example',
     domains: ['example.com'],
     country: 'GB',
     timeZone: 'Europe/London',
   });
+  // The users the torture INVITEs call (they get 480: known, but no device yet).
+  for (const local of ['user', 'userb', 'joe']) {
+    await s.app.directory.createUser(trustedScope(t.id), {
+      address: `${local}@example.com`,
+      displayName: local,
+      passwordHash: null,
+      role: 'user',
+    });
+  }
   return s;
 }
 
@@ -224,6 +234,30 @@ describe('SIP listener and the RFC 4475 torture messages', () => {
       // received and rport (RFC 3581): the response went back to the source, whatever the Via said.
       assert.equal(r.topVia.received, '127.0.0.1');
       assert.ok(Number(r.topVia.rport) > 9);
+    }
+  });
+});
+
+describe('INVITE before calls exist', () => {
+  test("a tenant's user is temporarily unavailable (480); an unknown user or a disabled one is not found (404)", async () => {
+    const s = await server();
+    try {
+      const port = s.app.sip!.udpPort;
+      const invite = (target: string) =>
+        Buffer.from(
+          `INVITE sip:${target} SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:9;branch=z9hG4bK-inv-${target.replace(/[^a-z0-9]/gi, '')}\r\n` +
+            `Max-Forwards: 70\r\nFrom: <sip:caller@example.org>;tag=c1\r\nTo: <sip:${target}>\r\n` +
+            `Call-ID: inv-${target}\r\nCSeq: 1 INVITE\r\nContact: <sip:caller@127.0.0.1:9>\r\nContent-Length: 0\r\n\r\n`,
+        );
+      const status = async (target: string) => statuses(await overUdp(port, invite(target), 400));
+      assert.deepEqual(await status('user@example.com'), [480]);
+      assert.deepEqual(await status('nobody@example.com'), [404]);
+      assert.deepEqual(await status('user@not-a-tenant.example'), [404]);
+      const joe = await s.app.directory.findUserRecordByAddress('joe@example.com');
+      await s.app.directory.updateUser(trustedScope(joe!.tenant_id), joe!.id, { enabled: false });
+      assert.deepEqual(await status('joe@example.com'), [404]);
+    } finally {
+      await s.close();
     }
   });
 });

@@ -5,7 +5,8 @@
  * registrar and calls exist it answers as RFC 3261 section 8.2 gives a UAS that does not serve the
  * target: OPTIONS gets 200 with Allow/Accept/Supported (section 11.2); a Request-URI outside every
  * tenant's domains gets 404; methods it does not implement get 405 (known) or 501 (unknown) with
- * Allow; INVITE to a tenant domain gets 480 (no calls yet); BYE outside a dialog gets 481.
+ * Allow; INVITE to a tenant's user gets 480 (no calls yet) and to anyone else 404; BYE outside a
+ * dialog gets 481.
  *
  * Safety: responses go to the source address and port of the request (as rport does), never to a
  * host name from a message; malformed messages get 400 when a response can be formed and are dropped
@@ -48,6 +49,8 @@ export interface SipListenerOptions {
   log: Logger;
   /** Whether a domain belongs to a tenant. */
   isLocalDomain(domain: string): Promise<boolean>;
+  /** Whether `user@domain` is a user of a tenant (an INVITE to an unknown one gets 404). */
+  isKnownUser(address: string): Promise<boolean>;
   limits: SipListenerLimits;
 }
 
@@ -98,9 +101,17 @@ export async function startSipListener(opts: SipListenerOptions): Promise<SipLis
       case 'BYE':
         tx.respond(createResponse(req, 481));
         return;
-      case 'INVITE':
-        tx.respond(createResponse(req, 480, { headers: [['Allow', allow]] }));
+      case 'INVITE': {
+        // A user of a tenant with no reachable device yet: 480 Temporarily Unavailable; anyone else at
+        // a tenant's domain does not exist there: 404 (RFC 3261 section 21.4.5).
+        const uri = req.uri;
+        const known =
+          isSipUri(uri) &&
+          uri.user !== undefined &&
+          (await opts.isKnownUser(`${uri.user}@${uri.host}`.toLowerCase()));
+        tx.respond(createResponse(req, known ? 480 : 404, { headers: [['Allow', allow]] }));
         return;
+      }
       default:
         tx.respond(createResponse(req, 405, { headers: [['Allow', allow]] }));
     }
