@@ -91,7 +91,10 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     bus,
     {
       graceMs: config.presenceGraceMs,
-      persist: (tenantId, userId, s) => void presenceSettings.save(tenantId, userId, s).catch((err: unknown) => log.error({ err, userId }, 'saving presence settings failed')),
+      persist: (tenantId, userId, s) =>
+        void presenceSettings
+          .save(tenantId, userId, s)
+          .catch((err: unknown) => log.error({ err, userId }, 'saving presence settings failed')),
     },
     (err) => log.error({ err }, 'presence listener failed'),
   );

@@ -7,13 +7,26 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { z } from 'zod';
 
-const int = (def: number, min = 0, max = Number.MAX_SAFE_INTEGER) => z.coerce.number().int().min(min).max(max).default(def);
+const int = (def: number, min = 0, max = Number.MAX_SAFE_INTEGER) =>
+  z.coerce.number().int().min(min).max(max).default(def);
 
 /** Each setting: its environment name, its schema and default, and what it does (for the README table). */
 export const settings = {
-  port: { env: 'PARLEY_PORT', schema: int(8080, 0, 65535), doc: 'HTTP and WebSocket port (0: any free port)' },
-  host: { env: 'PARLEY_HOST', schema: z.string().min(1).default('127.0.0.1'), doc: 'Address the HTTP server binds to' },
-  dataDir: { env: 'PARLEY_DATA_DIR', schema: z.string().min(1).default('./data'), doc: 'Folder for the SQLite database and blobs' },
+  port: {
+    env: 'PARLEY_PORT',
+    schema: int(8080, 0, 65535),
+    doc: 'HTTP and WebSocket port (0: any free port)',
+  },
+  host: {
+    env: 'PARLEY_HOST',
+    schema: z.string().min(1).default('127.0.0.1'),
+    doc: 'Address the HTTP server binds to',
+  },
+  dataDir: {
+    env: 'PARLEY_DATA_DIR',
+    schema: z.string().min(1).default('./data'),
+    doc: 'Folder for the SQLite database and blobs',
+  },
   databaseUrl: {
     env: 'PARLEY_DATABASE_URL',
     schema: z
@@ -22,17 +35,41 @@ export const settings = {
       .optional(),
     doc: 'Absent: SQLite in the data folder; postgres://user@host:port/db: PostgreSQL',
   },
-  publicUrl: { env: 'PARLEY_PUBLIC_URL', schema: z.url().optional(), doc: 'URL users open (default http://HOST:PORT)' },
+  publicUrl: {
+    env: 'PARLEY_PUBLIC_URL',
+    schema: z.url().optional(),
+    doc: 'URL users open (default http://HOST:PORT)',
+  },
   logLevel: {
     env: 'PARLEY_LOG_LEVEL',
     schema: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     doc: 'Log level (pino)',
   },
-  bodyLimit: { env: 'PARLEY_BODY_LIMIT', schema: int(1_048_576, 1024), doc: 'Largest HTTP request body, bytes' },
-  accessTokenTtl: { env: 'PARLEY_ACCESS_TOKEN_TTL', schema: int(900, 1), doc: 'Access token lifetime, seconds' },
-  refreshTokenTtl: { env: 'PARLEY_REFRESH_TOKEN_TTL', schema: int(30 * 86400, 1), doc: 'Refresh session lifetime, seconds' },
-  loginMaxPerAccount: { env: 'PARLEY_LOGIN_MAX_PER_ACCOUNT', schema: int(5, 1), doc: 'Failed sign-ins per account per window' },
-  loginMaxPerAddress: { env: 'PARLEY_LOGIN_MAX_PER_ADDRESS', schema: int(20, 1), doc: 'Failed sign-ins per source address per window' },
+  bodyLimit: {
+    env: 'PARLEY_BODY_LIMIT',
+    schema: int(1_048_576, 1024),
+    doc: 'Largest HTTP request body, bytes',
+  },
+  accessTokenTtl: {
+    env: 'PARLEY_ACCESS_TOKEN_TTL',
+    schema: int(900, 1),
+    doc: 'Access token lifetime, seconds',
+  },
+  refreshTokenTtl: {
+    env: 'PARLEY_REFRESH_TOKEN_TTL',
+    schema: int(30 * 86400, 1),
+    doc: 'Refresh session lifetime, seconds',
+  },
+  loginMaxPerAccount: {
+    env: 'PARLEY_LOGIN_MAX_PER_ACCOUNT',
+    schema: int(5, 1),
+    doc: 'Failed sign-ins per account per window',
+  },
+  loginMaxPerAddress: {
+    env: 'PARLEY_LOGIN_MAX_PER_ADDRESS',
+    schema: int(20, 1),
+    doc: 'Failed sign-ins per source address per window',
+  },
   loginWindow: { env: 'PARLEY_LOGIN_WINDOW', schema: int(300, 1), doc: 'Sign-in throttle window, seconds' },
   sessionRecheck: {
     env: 'PARLEY_SESSION_RECHECK',
@@ -54,36 +91,76 @@ export const settings = {
     schema: int(600, 0),
     doc: 'How old (seconds) the first missed durable event may be for a reconnecting client to resume; older, it refetches history',
   },
-  realtimeResumeMaxEvents: { env: 'PARLEY_REALTIME_RESUME_MAX_EVENTS', schema: int(2000, 1), doc: 'Most durable events replayed on one resume' },
+  realtimeResumeMaxEvents: {
+    env: 'PARLEY_REALTIME_RESUME_MAX_EVENTS',
+    schema: int(2000, 1),
+    doc: 'Most durable events replayed on one resume',
+  },
   realtimeMaxFrame: {
     env: 'PARLEY_REALTIME_MAX_FRAME',
     schema: int(65_536, 1024),
     doc: 'Largest realtime frame, bytes (larger get a coded error; 16 times larger close the connection)',
   },
-  realtimeRate: { env: 'PARLEY_REALTIME_RATE', schema: int(20, 1), doc: 'Realtime frames per second a client may send, sustained' },
-  realtimeBurst: { env: 'PARLEY_REALTIME_BURST', schema: int(60, 1), doc: 'Realtime frames a client may send in a burst before it is throttled' },
+  realtimeRate: {
+    env: 'PARLEY_REALTIME_RATE',
+    schema: int(20, 1),
+    doc: 'Realtime frames per second a client may send, sustained',
+  },
+  realtimeBurst: {
+    env: 'PARLEY_REALTIME_BURST',
+    schema: int(60, 1),
+    doc: 'Realtime frames a client may send in a burst before it is throttled',
+  },
   realtimeMaxSubscriptions: {
     env: 'PARLEY_REALTIME_MAX_SUBSCRIPTIONS',
     schema: int(2000, 1),
     doc: 'Most users one realtime connection may watch',
   },
-  eventRetention: { env: 'PARLEY_EVENT_RETENTION', schema: int(7 * 86400, 60), doc: "Seconds a user's durable events are kept" },
-  shutdownGrace: { env: 'PARLEY_SHUTDOWN_GRACE', schema: int(10, 0), doc: 'Seconds to finish in-flight work on SIGTERM' },
-  sipPort: { env: 'PARLEY_SIP_PORT', schema: int(5060, 0, 65535), doc: 'SIP port, UDP and TCP (0: any free port)' },
+  eventRetention: {
+    env: 'PARLEY_EVENT_RETENTION',
+    schema: int(7 * 86400, 60),
+    doc: "Seconds a user's durable events are kept",
+  },
+  shutdownGrace: {
+    env: 'PARLEY_SHUTDOWN_GRACE',
+    schema: int(10, 0),
+    doc: 'Seconds to finish in-flight work on SIGTERM',
+  },
+  sipPort: {
+    env: 'PARLEY_SIP_PORT',
+    schema: int(5060, 0, 65535),
+    doc: 'SIP port, UDP and TCP (0: any free port)',
+  },
   sipAddress: {
     env: 'PARLEY_SIP_ADDRESS',
     schema: z.string().min(1).default('127.0.0.1'),
     doc: 'Address advertised in SIP Via, Contact and SDP (configured, never learned from an interface)',
   },
-  sipRate: { env: 'PARLEY_SIP_RATE', schema: int(200, 1), doc: 'SIP messages per second one source address may send, sustained' },
-  sipBurst: { env: 'PARLEY_SIP_BURST', schema: int(400, 1), doc: 'SIP messages one source address may send in a burst' },
+  sipRate: {
+    env: 'PARLEY_SIP_RATE',
+    schema: int(200, 1),
+    doc: 'SIP messages per second one source address may send, sustained',
+  },
+  sipBurst: {
+    env: 'PARLEY_SIP_BURST',
+    schema: int(400, 1),
+    doc: 'SIP messages one source address may send in a burst',
+  },
   sipMaxTransactions: {
     env: 'PARLEY_SIP_MAX_TRANSACTIONS',
     schema: int(200, 1),
     doc: 'Live SIP server transactions per source address (more get 503)',
   },
-  sipTcpIdleMs: { env: 'PARLEY_SIP_TCP_IDLE_MS', schema: int(60_000, 100), doc: 'Idle SIP TCP connections are closed after this, ms' },
-  sipTcpPerSource: { env: 'PARLEY_SIP_TCP_PER_SOURCE', schema: int(50, 1), doc: 'SIP TCP connections per source address' },
+  sipTcpIdleMs: {
+    env: 'PARLEY_SIP_TCP_IDLE_MS',
+    schema: int(60_000, 100),
+    doc: 'Idle SIP TCP connections are closed after this, ms',
+  },
+  sipTcpPerSource: {
+    env: 'PARLEY_SIP_TCP_PER_SOURCE',
+    schema: int(50, 1),
+    doc: 'SIP TCP connections per source address',
+  },
   billingSliceSeconds: {
     env: 'PARLEY_BILLING_SLICE_SECONDS',
     schema: int(300, 1),
@@ -117,7 +194,9 @@ export const settings = {
 } as const;
 
 type Settings = typeof settings;
-export type Config = { -readonly [K in keyof Settings]: z.output<Settings[K]['schema']> } & { publicUrl: string };
+export type Config = { -readonly [K in keyof Settings]: z.output<Settings[K]['schema']> } & {
+  publicUrl: string;
+};
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
@@ -130,23 +209,30 @@ export class ConfigError extends Error {
  * Reads the configuration. `overrides` (used by tests and the CLI) win over the environment, which wins
  * over the file.
  */
-export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Partial<Record<keyof Settings, unknown>> = {}): Config {
+export function loadConfig(
+  env: NodeJS.ProcessEnv = process.env,
+  overrides: Partial<Record<keyof Settings, unknown>> = {},
+): Config {
   let file: Record<string, unknown> = {};
   if (env.PARLEY_CONFIG_FILE) {
     try {
       file = JSON.parse(readFileSync(env.PARLEY_CONFIG_FILE, 'utf8')) as Record<string, unknown>;
     } catch (err) {
-      throw new ConfigError([`PARLEY_CONFIG_FILE: cannot read ${env.PARLEY_CONFIG_FILE}: ${(err as Error).message}`]);
+      throw new ConfigError([
+        `PARLEY_CONFIG_FILE: cannot read ${env.PARLEY_CONFIG_FILE}: ${(err as Error).message}`,
+      ]);
     }
   }
   const problems: string[] = [];
   const out: Record<string, unknown> = {};
   for (const [key, s] of Object.entries(settings)) {
-    const raw = key in overrides ? overrides[key as keyof Settings] : (env[s.env] ?? file[s.env] ?? file[key]);
+    const raw =
+      key in overrides ? overrides[key as keyof Settings] : (env[s.env] ?? file[s.env] ?? file[key]);
     const value = raw === '' ? undefined : raw;
     const r = (s.schema as z.ZodType).safeParse(value);
     if (r.success) out[key] = r.data;
-    else problems.push(`${s.env}=${JSON.stringify(value)}: ${r.error.issues.map((i) => i.message).join('; ')}`);
+    else
+      problems.push(`${s.env}=${JSON.stringify(value)}: ${r.error.issues.map((i) => i.message).join('; ')}`);
   }
   if (problems.length) throw new ConfigError(problems);
   const cfg = out as Config;

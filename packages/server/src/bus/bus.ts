@@ -15,7 +15,12 @@ export interface BusEvents {
    * A device's presence changed, appeared (state set) or left (state null). Every node applies these to
    * its presence table, so each can aggregate any user and push to its own watchers.
    */
-  'presence.device': { tenantId: string; userId: string; deviceKey: string; state: DevicePresenceState | null };
+  'presence.device': {
+    tenantId: string;
+    userId: string;
+    deviceKey: string;
+    state: DevicePresenceState | null;
+  };
   /** A user's own presence settings changed (manual availability, status note, out of office). */
   'presence.settings': { tenantId: string; userId: string; settings: UserPresenceSettings };
   /** A durable event was appended to a user's event log (after commit): deliver it to their connections. */

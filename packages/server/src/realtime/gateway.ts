@@ -48,8 +48,16 @@ export class RealtimeGateway {
   ) {
     this.wss = new WebSocketServer({ noServer: true, maxPayload: opts.maxPayload, clientTracking: false });
     this.unsubscribe.push(
-      bus.subscribe('user.disabled', (e) => this.closeWhere((c) => c.principal.id === e.userId, CloseCodes.sessionRevoked, 'user disabled')),
-      bus.subscribe('session.revoked', (e) => this.closeWhere((c) => c.principal.sessionId === e.sessionId, CloseCodes.sessionRevoked, 'session revoked')),
+      bus.subscribe('user.disabled', (e) =>
+        this.closeWhere((c) => c.principal.id === e.userId, CloseCodes.sessionRevoked, 'user disabled'),
+      ),
+      bus.subscribe('session.revoked', (e) =>
+        this.closeWhere(
+          (c) => c.principal.sessionId === e.sessionId,
+          CloseCodes.sessionRevoked,
+          'session revoked',
+        ),
+      ),
     );
   }
 
@@ -88,7 +96,9 @@ export class RealtimeGateway {
     } catch (err) {
       const e = err instanceof ParleyError ? err : new ParleyError('unauthorized', 'not authenticated');
       const body = JSON.stringify(e.toBody());
-      socket.end(`HTTP/1.1 ${e.status} ${e.status === 403 ? 'Forbidden' : 'Unauthorized'}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+      socket.end(
+        `HTTP/1.1 ${e.status} ${e.status === 403 ? 'Forbidden' : 'Unauthorized'}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+      );
       return;
     }
     socket.on('error', () => {});
@@ -127,7 +137,8 @@ export class RealtimeGateway {
     for (const c of this.all) if (c.principal.sessionId) sessions.add(c.principal.sessionId);
     for (const sid of sessions) {
       try {
-        if (!(await this.auth.sessionLive(sid))) this.closeWhere((c) => c.principal.sessionId === sid, CloseCodes.sessionRevoked, 'session ended');
+        if (!(await this.auth.sessionLive(sid)))
+          this.closeWhere((c) => c.principal.sessionId === sid, CloseCodes.sessionRevoked, 'session ended');
       } catch (err) {
         this.log.warn({ err }, 'session re-check failed');
         return;

@@ -31,7 +31,15 @@ export async function startServer(engine: Engine = 'sqlite', overrides: Override
   const pgdb = engine === 'postgres' ? await createPgDatabase() : undefined;
   const config = loadConfig(
     {},
-    { port: 0, sipPort: 0, host: '127.0.0.1', dataDir, logLevel: 'silent', databaseUrl: pgdb?.url, ...overrides },
+    {
+      port: 0,
+      sipPort: 0,
+      host: '127.0.0.1',
+      dataDir,
+      logLevel: 'silent',
+      databaseUrl: pgdb?.url,
+      ...overrides,
+    },
   );
   const app = await createApp(config);
   await app.listen();

@@ -38,7 +38,11 @@ export async function up(db: Kysely<unknown>, engine: MigrationEngine): Promise<
     .addColumn('created_at', 'bigint', (c) => c.notNull())
     .addColumn('updated_at', 'bigint', (c) => c.notNull())
     .execute();
-  await db.schema.createIndex('users_tenant_name').on('users').columns(['tenant_id', 'search_name', 'id']).execute();
+  await db.schema
+    .createIndex('users_tenant_name')
+    .on('users')
+    .columns(['tenant_id', 'search_name', 'id'])
+    .execute();
   await db.schema.createIndex('users_tenant_address').on('users').columns(['tenant_id', 'address']).execute();
   await db.schema
     .createTable('auth_sessions')
