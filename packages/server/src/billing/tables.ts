@@ -53,7 +53,11 @@ export interface BillingAccountsTable {
   updated_at: number;
 }
 
-/** Every movement of a wallet. */
+/**
+ * Every movement of a wallet. Append-only: never delete a row. On SQLite `seq` is a plain INTEGER
+ * PRIMARY KEY since migration 005 (max + 1, no AUTOINCREMENT), so deleting the newest entry would let
+ * its seq be handed out again.
+ */
 export interface BillingLedgerTable {
   seq: Generated<number>;
   id: string;

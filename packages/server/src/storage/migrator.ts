@@ -3,12 +3,19 @@
  * ./migrations with `up(db, engine)`; they are listed here in order, and applied once each, inside
  * kysely's migrator (which takes a lock so two processes starting together do not both apply one).
  */
-import { Migrator, type CreateTableBuilder, type Kysely, type Migration, type MigrationProvider } from 'kysely';
+import {
+  Migrator,
+  type CreateTableBuilder,
+  type Kysely,
+  type Migration,
+  type MigrationProvider,
+} from 'kysely';
 import type { Engine, Storage } from './db.ts';
 import * as m001 from './migrations/001_core.ts';
 import * as m002 from './migrations/002_billing.ts';
 import * as m003 from './migrations/003_realtime_contacts.ts';
 import * as m004 from './migrations/004_presence_settings.ts';
+import * as m005 from './migrations/005_credit_pages.ts';
 
 export type MigrationEngine = Engine;
 type Up = (db: Kysely<unknown>, engine: Engine) => Promise<void>;
@@ -19,6 +26,7 @@ const migrations: Array<[string, { up: Up }]> = [
   ['002_billing', m002],
   ['003_realtime_contacts', m003],
   ['004_presence_settings', m004],
+  ['005_credit_pages', m005],
 ];
 
 /** An auto-incrementing integer primary key on either engine. */
@@ -46,10 +54,12 @@ export interface MigrationReport {
   current: string | null;
 }
 
-export async function migrate(storage: Storage): Promise<MigrationReport> {
+/** Applies every pending migration, or (`to`, for tests) those up to and including the one named. */
+export async function migrate(storage: Storage, to?: string): Promise<MigrationReport> {
   const migrator = new Migrator({ db: storage.db, provider: new Provider(storage.engine) });
-  const { error, results } = await migrator.migrateToLatest();
+  const { error, results } =
+    to === undefined ? await migrator.migrateToLatest() : await migrator.migrateTo(to);
   if (error) throw error instanceof Error ? error : new Error(String(error));
   const applied = (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
-  return { applied, current: migrations.at(-1)?.[0] ?? null };
+  return { applied, current: to ?? migrations.at(-1)?.[0] ?? null };
 }
