@@ -1,30 +1,12 @@
 /** Row <-> domain mapping shared by the credit stores. */
+import type { BillingReservationsTable } from '../tables.ts';
 import type { DestinationClass } from '../destination-class.ts';
 import type { LedgerEntry, PlanGrant } from '../credit-store.ts';
 import type { RateRow } from '../rate-deck.ts';
 import type { Reservation, ReservationState } from '../reservation.ts';
 
-export interface ReservationRow {
-  id: string;
-  tenant_id: string;
-  user_id: string;
-  call_id: string | null;
-  destination: string;
-  state: string;
-  pool_country: string | null;
-  pool_class: string | null;
-  pool_period: string | null;
-  deck_id: string;
-  deck_version: number;
-  prefix: string;
-  rate: string;
-  granted_seconds: number;
-  held_pool_minutes: number;
-  held_credit_micros: number;
-  created_at: number;
-  expires_at: number;
-  closed_at: number | null;
-}
+/** A reservation row as both engines return it. */
+export type ReservationRow = BillingReservationsTable;
 
 export function toReservation(r: ReservationRow): Reservation {
   const { deckEffectiveFrom, ...rate } = JSON.parse(r.rate) as RateRow & { deckEffectiveFrom: number };
