@@ -1,7 +1,7 @@
-// Starts the real servers the tests need (PostgreSQL, later Redis) in a temporary folder on free
+// Starts the real servers the tests need (PostgreSQL today) in a temporary folder on free
 // loopback ports, and stops them afterwards. Fails loudly when a server's binaries are missing:
 // a test must never skip because a tool is absent (install it: see scripts/test-all.sh).
-import { spawnSync, spawn } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, chownSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -67,28 +67,4 @@ export async function startPostgres() {
       }
     },
   };
-}
-
-/** Starts a throwaway Redis server; resolves to { url, stop }. */
-export async function startRedis() {
-  if (!existsSync('/usr/bin/redis-server'))
-    throw new Error('redis-server is not installed: run scripts/test-all.sh');
-  const port = await freePort();
-  const child = spawn(
-    '/usr/bin/redis-server',
-    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
-    { stdio: 'ignore' },
-  );
-  for (let i = 0; i < 100; i++) {
-    const ok = await new Promise((res) => {
-      const c = net.connect(port, '127.0.0.1', () => {
-        c.end();
-        res(true);
-      });
-      c.on('error', () => res(false));
-    });
-    if (ok) break;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  return { url: `redis://127.0.0.1:${port}`, stop: () => child.kill('SIGKILL') };
 }
