@@ -1,7 +1,10 @@
 /**
  * Versioned migrations, run at start and by `parley migrate`. Each migration is a module under
- * ./migrations with `up(db, engine)`; they are listed here in order, and applied once each, inside
- * kysely's migrator (which takes a lock so two processes starting together do not both apply one).
+ * ./migrations with `up(db, engine)`; they are listed here in order, and applied once each, by
+ * kysely's migrator. On PostgreSQL it holds a lock table row, so two nodes starting together apply each
+ * migration once. On SQLite kysely takes no lock: two processes migrating the same new data folder at
+ * the same instant can collide, and the later one then fails its start on "table already exists"
+ * (nothing is applied twice; start it again). Migrations that rebuild a table do so in a transaction.
  */
 import {
   Migrator,
