@@ -10,6 +10,7 @@ import {
   AckWait,
   answerAudioOffer,
   createResponse,
+  optionsResponse,
   Dialog,
   dialogKey,
   DigestServer,
@@ -125,15 +126,7 @@ export async function startExampleUas(opts: ExampleUasOptions): Promise<ExampleU
     }
     switch (req.method) {
       case 'OPTIONS':
-        tx.respond(
-          createResponse(req, 200, {
-            headers: [
-              ['Allow', ALLOW.join(', ')],
-              ['Accept', 'application/sdp'],
-              ['Supported', ''],
-            ],
-          }),
-        );
+        tx.respond(optionsResponse(req, policy));
         return;
       case 'BYE':
         return bye(tx, req);

@@ -5,6 +5,7 @@
  * Policy only: the caller decides what is allowed and which targets are local.
  */
 import type { HeaderValue, SipRequest } from './message.ts';
+import { createResponse } from './response.ts';
 import { isSipUri } from './uri.ts';
 import { KNOWN_METHODS } from './validate.ts';
 
@@ -62,4 +63,19 @@ export async function screenRequest(req: SipRequest, policy: UasPolicy): Promise
     }
   }
   return undefined;
+}
+
+/**
+ * The 200 answer to OPTIONS (RFC 3261 section 11.2): what this UAS can do, from its policy. Accept-Encoding
+ * is `identity` because no content coding is implemented.
+ */
+export function optionsResponse(req: SipRequest, policy: Pick<UasPolicy, 'allow' | 'supported' | 'accept'>) {
+  return createResponse(req, 200, {
+    headers: [
+      ['Allow', policy.allow.join(', ')],
+      ['Accept', policy.accept.join(', ')],
+      ['Accept-Encoding', 'identity'],
+      ['Supported', policy.supported.join(', ')],
+    ],
+  });
 }

@@ -15,6 +15,7 @@
 import type { Logger } from 'pino';
 import {
   createResponse,
+  optionsResponse,
   isSipUri,
   screenRequest,
   SipEndpoint,
@@ -87,16 +88,7 @@ export async function startSipListener(opts: SipListenerOptions): Promise<SipLis
     }
     switch (req.method) {
       case 'OPTIONS':
-        tx.respond(
-          createResponse(req, 200, {
-            headers: [
-              ['Allow', allow],
-              ['Accept', 'application/sdp'],
-              ['Accept-Encoding', 'identity'],
-              ['Supported', ''],
-            ],
-          }),
-        );
+        tx.respond(optionsResponse(req, policy));
         return;
       case 'BYE':
         tx.respond(createResponse(req, 481));
