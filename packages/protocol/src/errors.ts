@@ -48,6 +48,8 @@ export const ErrorCodes = {
   seats_exhausted: 409,
   /** Billing: the reservation is already committed, released or expired. */
   reservation_closed: 409,
+  /** Billing: the credit would take the wallet past its largest balance (one billion units). */
+  balance_limit: 422,
 } as const;
 
 export type ErrorCode = keyof typeof ErrorCodes;

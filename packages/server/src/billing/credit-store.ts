@@ -9,8 +9,8 @@
  * balance can never go below zero. If `decide` throws, nothing is written.
  */
 import type { DestinationClass } from './destination-class.ts';
-import type { RefusalCode } from './errors.ts';
-import type { Micros } from './money.ts';
+import { BillingError, type RefusalCode } from './errors.ts';
+import { MAX_BALANCE, type Micros } from './money.ts';
 import type { PoolKey, RatedCall } from './rating.ts';
 import type { Reservation, ReservationState } from './reservation.ts';
 
@@ -165,4 +165,22 @@ export interface CreditStore {
   ): Promise<void>;
   /** A pool's state for display; null when the tenant has no inclusion for it. */
   poolState(tenantId: string, key: PoolKey): Promise<PoolState | null>;
+}
+
+/**
+ * The rule both stores apply to a top-up or adjustment inside their transaction, on the locked account:
+ * never below what running calls hold, never above the largest balance (so no view or sum ever leaves the
+ * safe integers).
+ */
+export function assertCreditFits(a: AccountState, amount: Micros): void {
+  if (a.balance + amount < a.held)
+    throw new BillingError(
+      'insufficient_funds',
+      'the adjustment would take the balance below what calls hold',
+    );
+  if (a.balance + amount > MAX_BALANCE)
+    throw new BillingError(
+      'balance_limit',
+      `the balance would pass ${MAX_BALANCE / 1_000_000} (the largest a wallet holds)`,
+    );
 }

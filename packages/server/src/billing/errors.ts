@@ -31,6 +31,7 @@ export const BillingErrorStatus = {
   seats_exhausted: 409,
   reservation_closed: 409,
   validation_failed: 400,
+  balance_limit: 422,
 } as const;
 
 export type BillingErrorCode = keyof typeof BillingErrorStatus;

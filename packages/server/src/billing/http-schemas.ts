@@ -8,16 +8,26 @@ import { CountryCode, Id } from '@parley/protocol';
 import { DESTINATION_CLASSES } from './destination-class.ts';
 import { SERVICES } from './plans.ts';
 
-/** A non-negative decimal amount with at most 6 decimals. */
+/**
+ * A non-negative decimal amount with at most 6 decimals and at most 7 whole digits: the per-request
+ * cap (MAX_REQUEST_AMOUNT, 9,999,999.999999) is enforced by the shape, so every accepted amount parses
+ * into safe micro-units.
+ */
 export const Amount = z
   .string()
   .trim()
-  .regex(/^\d{1,12}(\.\d{1,6})?$/, 'must be a decimal amount such as 12.50 (at most 6 decimals)');
-/** A signed decimal amount (adjustments). */
+  .regex(
+    /^\d{1,7}(\.\d{1,6})?$/,
+    'must be a decimal amount such as 12.50, at most 9999999.999999 (6 decimals)',
+  );
+/** A signed decimal amount (adjustments), capped like `Amount`. */
 export const SignedAmount = z
   .string()
   .trim()
-  .regex(/^-?\d{1,12}(\.\d{1,6})?$/, 'must be a decimal amount such as -3.20');
+  .regex(
+    /^-?\d{1,7}(\.\d{1,6})?$/,
+    'must be a decimal amount such as -3.20, at most 9999999.999999 either way (6 decimals)',
+  );
 export const DestinationClass = z.enum(DESTINATION_CLASSES);
 export const Service = z.enum(SERVICES);
 

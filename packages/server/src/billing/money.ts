@@ -16,6 +16,19 @@ export type Micros = number;
 
 export const MICROS_PER_UNIT = 1_000_000;
 
+/**
+ * Largest amount one request may move (a top-up, a top-up request, an adjustment either way):
+ * 9,999,999.999999 currency units. The HTTP schemas refuse more digits before anything is parsed.
+ */
+export const MAX_REQUEST_AMOUNT: Micros = 10_000_000 * MICROS_PER_UNIT - 1;
+
+/**
+ * Largest balance a wallet may hold: one billion currency units (10^15 micro-units). Every sum the
+ * billing path forms stays a safe integer below it (2^53 is about 9 x 10^15, so even a balance at the cap
+ * plus the largest request is exact), and the store refuses a credit that would pass it (`balance_limit`).
+ */
+export const MAX_BALANCE: Micros = 1_000_000_000 * MICROS_PER_UNIT;
+
 /** Throws (a bug, not an expected condition) when `n` is not a safe integer. */
 export function assertMicros(n: number, what = 'amount'): Micros {
   if (!Number.isSafeInteger(n)) throw new RangeError(`${what} ${n} is not a safe integer of micro-units`);

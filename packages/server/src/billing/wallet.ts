@@ -6,10 +6,7 @@
 import { billingId as newId } from './ids.ts';
 import type { CreditStore, LedgerEntry, WalletView } from './credit-store.ts';
 import { BillingError } from './errors.ts';
-import type { Micros } from './money.ts';
-
-/** Largest single top-up: ten million currency units. */
-const MAX_TOP_UP: Micros = 10_000_000 * 1_000_000;
+import { MAX_REQUEST_AMOUNT, type Micros } from './money.ts';
 
 export class Wallet {
   constructor(
@@ -23,8 +20,11 @@ export class Wallet {
     amount: Micros,
     opts: { reference?: string; note?: string } = {},
   ): Promise<LedgerEntry> {
-    if (!Number.isSafeInteger(amount) || amount <= 0 || amount > MAX_TOP_UP)
-      throw new BillingError('invalid_amount', 'a top-up must be a positive amount');
+    if (!Number.isSafeInteger(amount) || amount <= 0 || amount > MAX_REQUEST_AMOUNT)
+      throw new BillingError(
+        'invalid_amount',
+        'a top-up must be a positive amount of at most 9999999.999999',
+      );
     return this.store.credit(tenantId, {
       id: newId('led'),
       kind: 'top_up',
@@ -37,8 +37,11 @@ export class Wallet {
 
   /** An operator's correction, positive or negative; refused if it would dip into held credit. */
   async adjust(tenantId: string, amount: Micros, note: string): Promise<LedgerEntry> {
-    if (!Number.isSafeInteger(amount) || amount === 0 || Math.abs(amount) > MAX_TOP_UP)
-      throw new BillingError('invalid_amount', 'an adjustment must be a non-zero amount');
+    if (!Number.isSafeInteger(amount) || amount === 0 || Math.abs(amount) > MAX_REQUEST_AMOUNT)
+      throw new BillingError(
+        'invalid_amount',
+        'an adjustment must be a non-zero amount of at most 9999999.999999 either way',
+      );
     if (!note) throw new BillingError('validation_failed', 'an adjustment needs a note');
     return this.store.credit(tenantId, {
       id: newId('led'),

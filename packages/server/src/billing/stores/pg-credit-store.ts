@@ -22,6 +22,7 @@ import type {
   ReservationSnapshot,
   WalletView,
 } from '../credit-store.ts';
+import { assertCreditFits } from '../credit-store.ts';
 import type { PoolKey, RatedCall } from '../rating.ts';
 import { assertTransition, type Reservation } from '../reservation.ts';
 import {
@@ -328,11 +329,7 @@ export class PgCreditStore implements CreditStore {
   ): Promise<LedgerEntry> {
     return this.tx(async (c) => {
       const a = await this.lockAccount(c, tenantId, e.at);
-      if (a.balance + e.amount < a.held)
-        throw new BillingError(
-          'insufficient_funds',
-          'the adjustment would take the balance below what calls hold',
-        );
+      assertCreditFits(a, e.amount);
       const out = await c.query<{ balance_micros: number }>(
         'update billing_accounts set balance_micros = balance_micros + $1, updated_at = $2 where tenant_id = $3 returning balance_micros',
         [e.amount, e.at, tenantId],

@@ -36,6 +36,7 @@ import type {
   StaleContext,
   WalletView,
 } from '../credit-store.ts';
+import { assertCreditFits } from '../credit-store.ts';
 import type { PoolKey, RatedCall } from '../rating.ts';
 import { assertTransition, type Reservation } from '../reservation.ts';
 import {
@@ -522,11 +523,7 @@ export class SqliteCreditStore implements CreditStore {
   ): Promise<LedgerEntry> {
     return this.tx(() => {
       const a = this.lockAccount(tenantId, e.at);
-      if (a.balance + e.amount < a.held)
-        throw new BillingError(
-          'insufficient_funds',
-          'the adjustment would take the balance below what calls hold',
-        );
+      assertCreditFits(a, e.amount);
       const out = this.s.accountCredit.get(e.amount, e.at, tenantId) as { balance_micros: number };
       const { seq } = this.s.insertLedger.get(
         e.id,
