@@ -26,6 +26,8 @@ export const ErrorCodes = {
   hello_required: 400,
   unsupported_media_type: 415,
   rate_limited: 429,
+  /** Realtime: the user already holds as many connections as the server allows. */
+  too_many_connections: 429,
   internal: 500,
   unavailable: 503,
   /** Billing: the user holds no calling licence. */

@@ -129,6 +129,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     // Frames up to realtimeMaxFrame get a coded error from the session; far larger ones close the socket.
     maxPayload: config.realtimeMaxFrame * 16,
     sessionRecheckMs: config.sessionRecheck * 1000,
+    maxPerUser: config.realtimeMaxPerUser,
   });
   gateway.attach(http.server);
   const realtime = new RealtimeHub({
@@ -147,7 +148,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       resumeMaxEvents: config.realtimeResumeMaxEvents,
       rate: config.realtimeRate,
       burst: config.realtimeBurst,
-      maxBufferedBytes: 4 * 1024 * 1024,
+      maxBufferedBytes: config.realtimeMaxBuffered,
     },
   });
 

@@ -116,6 +116,16 @@ export const settings = {
     schema: int(2000, 1),
     doc: 'Most users one realtime connection may watch',
   },
+  realtimeMaxPerUser: {
+    env: 'PARLEY_REALTIME_MAX_PER_USER',
+    schema: int(32, 1),
+    doc: 'Realtime connections one user may hold open on this server (more are refused with 429 too_many_connections)',
+  },
+  realtimeMaxBuffered: {
+    env: 'PARLEY_REALTIME_MAX_BUFFERED',
+    schema: int(4 * 1024 * 1024, 1024),
+    doc: 'Unsent bytes one realtime connection may queue; a connection past this is a slow consumer and is dropped',
+  },
   eventRetention: {
     env: 'PARLEY_EVENT_RETENTION',
     schema: int(7 * 86400, 60),

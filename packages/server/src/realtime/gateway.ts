@@ -17,6 +17,12 @@ import type { Bus } from '../bus/bus.ts';
 /** WebSocket close codes (4000-4999 are the application's): the protocol package's, which clients read. */
 export const CloseCodes = RealtimeCloseCodes;
 
+const statusText: Record<number, string> = {
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  429: 'Too Many Requests',
+};
+
 export interface RealtimeConnection {
   readonly id: number;
   readonly principal: Principal;
@@ -29,11 +35,15 @@ export interface GatewayOptions {
   path: string;
   maxPayload: number;
   sessionRecheckMs: number;
+  /** Connections one user may hold on this server; the next upgrade is refused (429 too_many_connections). */
+  maxPerUser: number;
 }
 
 export class RealtimeGateway {
   private readonly wss: WebSocketServer;
   private readonly byUser = new Map<string, Set<RealtimeConnection>>();
+  /** Upgrades of each user between the cap check and `accept` (handleUpgrade may complete later). */
+  private readonly upgrading = new Map<string, number>();
   private readonly all = new Set<RealtimeConnection>();
   private readonly unsubscribe: Array<() => void> = [];
   private recheck: NodeJS.Timeout | undefined;
@@ -46,7 +56,14 @@ export class RealtimeGateway {
     private readonly log: Logger,
     private readonly opts: GatewayOptions,
   ) {
-    this.wss = new WebSocketServer({ noServer: true, maxPayload: opts.maxPayload, clientTracking: false });
+    this.wss = new WebSocketServer({
+      noServer: true,
+      maxPayload: opts.maxPayload,
+      clientTracking: false,
+      // Pinned off, not left to the default: pushes are pre-framed and written to the raw stream
+      // (wire-frame.ts), which is only valid while no extension transforms frames (RFC 7692 §6 sets RSV1).
+      perMessageDeflate: false,
+    });
     this.unsubscribe.push(
       bus.subscribe('user.disabled', (e) =>
         this.closeWhere((c) => c.principal.id === e.userId, CloseCodes.sessionRevoked, 'user disabled'),
@@ -93,16 +110,38 @@ export class RealtimeGateway {
       if (!token) throw new ParleyError('unauthorized', 'no access token');
       principal = await this.auth.authenticate(token);
       if (principal.kind !== 'user') throw new ParleyError('forbidden', 'realtime connections are for users');
+      const held = (this.byUser.get(principal.id)?.size ?? 0) + (this.upgrading.get(principal.id) ?? 0);
+      if (held >= this.opts.maxPerUser)
+        throw new ParleyError(
+          'too_many_connections',
+          `a user may hold at most ${this.opts.maxPerUser} realtime connections`,
+          { retryAfter: 5 },
+        );
     } catch (err) {
       const e = err instanceof ParleyError ? err : new ParleyError('unauthorized', 'not authenticated');
       const body = JSON.stringify(e.toBody());
       socket.end(
-        `HTTP/1.1 ${e.status} ${e.status === 403 ? 'Forbidden' : 'Unauthorized'}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+        `HTTP/1.1 ${e.status} ${statusText[e.status] ?? 'Unauthorized'}\r\nConnection: close\r\n` +
+          (e.retryAfter ? `Retry-After: ${e.retryAfter}\r\n` : '') +
+          `Content-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
       );
       return;
     }
     socket.on('error', () => {});
-    this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws, socket, principal));
+    const uid = principal.id;
+    this.upgrading.set(uid, (this.upgrading.get(uid) ?? 0) + 1);
+    const settled = () => {
+      const n = (this.upgrading.get(uid) ?? 1) - 1;
+      if (n > 0) this.upgrading.set(uid, n);
+      else this.upgrading.delete(uid);
+    };
+    // A handshake that fails (bad headers, the peer gone) never reaches the callback: release its slot.
+    socket.once('close', settled);
+    this.wss.handleUpgrade(req, socket, head, (ws) => {
+      socket.off('close', settled);
+      settled();
+      this.accept(ws, socket, principal);
+    });
   }
 
   private accept(socket: WebSocket, stream: Duplex, principal: Principal): void {
