@@ -49,8 +49,11 @@ export class TokenSigner {
     const dot = token.indexOf('.');
     if (dot <= 0 || token.length > 2048) return null;
     const body = token.slice(0, dot);
-    const mac = Buffer.from(token.slice(dot + 1), 'base64url');
-    const expected = Buffer.from(this.mac(body), 'base64url');
+    // The signature's text is compared, not its decoded bytes: base64url decoding ignores a trailing
+    // `=` and the spare low bits of the last character, so decoded bytes would accept several spellings
+    // of one signature (RFC 4648 section 3.5: such encodings are not canonical).
+    const mac = Buffer.from(token.slice(dot + 1), 'latin1');
+    const expected = Buffer.from(this.mac(body), 'latin1');
     if (mac.length !== expected.length || !timingSafeEqual(mac, expected)) return null;
     try {
       const c = JSON.parse(Buffer.from(body, 'base64url').toString('utf8')) as AccessClaims;
