@@ -12,7 +12,7 @@ import { WebSocketServer } from 'ws';
 import { createApp, type App } from '../packages/server/src/app.ts';
 import { loadConfig } from '../packages/server/src/config.ts';
 import { trustedScope } from '../packages/server/src/directory/scope.ts';
-import { hashPassword } from '../packages/server/src/auth/passwords.ts';
+import { hashPassword } from '../packages/server/src/credentials/passwords.ts';
 
 type Command =
   { cmd: 'start'; mode: 'parley' | 'bare'; users: number } | { cmd: 'measure' } | { cmd: 'stop' };

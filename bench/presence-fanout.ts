@@ -20,7 +20,7 @@ import { WebSocketServer, WebSocket } from 'ws';
 import { createApp } from '../packages/server/src/app.ts';
 import { loadConfig } from '../packages/server/src/config.ts';
 import { trustedScope } from '../packages/server/src/directory/scope.ts';
-import { hashPassword } from '../packages/server/src/auth/passwords.ts';
+import { hashPassword } from '../packages/server/src/credentials/passwords.ts';
 
 const WATCHERS = Number(process.argv[2] ?? 1000);
 const CHILDREN = Number(process.argv[3] ?? 1);

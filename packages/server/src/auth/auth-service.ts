@@ -12,15 +12,10 @@ import type { Config } from '../config.ts';
 import type { Bus } from '../bus/bus.ts';
 import { newId, iso } from '../ids.ts';
 import { toUser, type Directory } from '../directory/directory.ts';
-import { hashPassword, verifyPassword } from './passwords.ts';
+import { hashPassword, verifyPassword } from '../credentials/passwords.ts';
 import { TokenSigner, randomSecret, sha256 } from './tokens.ts';
 import { FailureThrottle } from './throttle.ts';
-import type { Principal } from './principal.ts';
-
-export interface ClientInfo {
-  sourceAddress: string | null;
-  userAgent: string | null;
-}
+import type { ClientInfo, Principal } from './principal.ts';
 
 const API_KEY_PREFIX = 'pk_';
 

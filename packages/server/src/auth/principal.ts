@@ -11,6 +11,12 @@ export interface Principal {
   sessionId: string | null;
 }
 
+/** Where a request came from, as the HTTP layer saw it (kept on sessions and in the audit log). */
+export interface ClientInfo {
+  sourceAddress: string | null;
+  userAgent: string | null;
+}
+
 const rank: Record<Role, number> = { user: 1, admin: 2, operator: 3 };
 
 /** Operators administer the platform, not tenants' own directories: `admin` routes are for tenant admins. */

@@ -6,7 +6,7 @@ import type { User } from '@parley/protocol';
 import type { Directory } from './directory.ts';
 import type { TenantScope } from './scope.ts';
 import type { Actor, AuditLog } from '../audit/audit-log.ts';
-import { hashPassword } from '../auth/passwords.ts';
+import { hashPassword } from '../credentials/passwords.ts';
 
 export interface Enrolment {
   address: string;

@@ -16,13 +16,20 @@ import { defineRoute, type AnyRoute } from '../http/route.ts';
 import type { Directory } from './directory.ts';
 import type { AuditLog } from '../audit/audit-log.ts';
 import { enrolUser } from './enrol.ts';
-import type { AuthService } from '../auth/auth-service.ts';
-import { hashPassword } from '../auth/passwords.ts';
+import { hashPassword } from '../credentials/passwords.ts';
+
+/**
+ * What the directory needs from sign-in: ending a user's sessions. Declared here, implemented by auth
+ * (AuthService), so the directory does not import the auth module that is built on top of it.
+ */
+export interface SessionRevoker {
+  revokeUser(tenantId: string, userId: string): Promise<void>;
+}
 
 export interface DirectoryRouteDeps {
   directory: Directory;
   audit: AuditLog;
-  auth: Pick<AuthService, 'revokeUser'>;
+  auth: SessionRevoker;
 }
 
 const UserParams = z.strictObject({ userId: Id });

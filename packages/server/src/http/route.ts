@@ -8,10 +8,9 @@
 import type { z } from 'zod';
 import type { FastifyReply } from 'fastify';
 import type { Role } from '@parley/protocol';
-import type { Principal } from '../auth/principal.ts';
+import type { ClientInfo, Principal } from '../auth/principal.ts';
 import type { TenantScope } from '../directory/scope.ts';
 import type { Actor } from '../audit/audit-log.ts';
-import type { ClientInfo } from '../auth/auth-service.ts';
 
 export type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 

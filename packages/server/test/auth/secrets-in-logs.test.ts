@@ -9,7 +9,7 @@ import { createApp } from '../../src/app.ts';
 import { loadConfig } from '../../src/config.ts';
 import { createLogger } from '../../src/log.ts';
 import { trustedScope } from '../../src/directory/scope.ts';
-import { hashPassword } from '../../src/auth/passwords.ts';
+import { hashPassword } from '../../src/credentials/passwords.ts';
 import { Http } from '../helpers/http.ts';
 
 test('a full sign-in, refresh, API-key and failed-request cycle logs no secret', async () => {

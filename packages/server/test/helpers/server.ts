@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { createApp, type App } from '../../src/app.ts';
 import { loadConfig, type Config } from '../../src/config.ts';
 import { trustedScope } from '../../src/directory/scope.ts';
-import { hashPassword } from '../../src/auth/passwords.ts';
+import { hashPassword } from '../../src/credentials/passwords.ts';
 import type { Engine } from '../../src/storage/db.ts';
 import { createPgDatabase } from './pg.ts';
 import { Http } from './http.ts';
