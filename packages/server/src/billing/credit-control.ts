@@ -34,6 +34,7 @@ import type {
   CreditStore,
   ExtendDecision,
   OpenDecision,
+  OpenSnapshot,
   PoolState,
 } from './credit-store.ts';
 import { isEmergencyShortCode, normaliseDestination, type DestinationClass } from './destination-class.ts';
@@ -154,7 +155,9 @@ export class CreditControl {
 
   /**
    * What `authorise` would answer now, reserving nothing: for the admin's "can this user call that
-   * number, and for how long" and for tests. A success carries `reservationId: null`.
+   * number, and for how long" and for tests. A success carries `reservationId: null`. Read-only: it
+   * takes no lock and writes nothing (a preview must never queue behind, or slow, the calls it
+   * describes), so two calls placed at once may each be granted less than their previews said.
    */
   async preview(req: AuthoriseRequest): Promise<Authorisation | AuthorisationPreview> {
     return this.evaluate(req, false);
@@ -172,7 +175,8 @@ export class CreditControl {
         `"${req.destination}" is not an E.164 number or a short code`,
       );
     if (isEmergencyShortCode(digits)) return emergency();
-    let ctx = await this.store.callContext(req.tenantId, req.userId);
+    // A preview reads the context afresh: it never goes through `open`, which confirms a cached one.
+    let ctx = await this.store.callContext(req.tenantId, req.userId, !reserve);
     for (;;) {
       if (!ctx)
         throw new BillingError('not_found', `no enabled user ${req.userId} in tenant ${req.tenantId}`);
@@ -214,30 +218,39 @@ export class CreditControl {
       cls: row.cls,
       period: this.clock.at(now, ctx.tenant.timeZone).key,
     };
+    const quote = {
+      cls: row.cls,
+      matchedPrefix: row.prefix,
+      deck: { id: version.deckId, version: version.version },
+      ratePerMinute: row.ratePerMinute,
+      connectionFee: row.connectionFee,
+      firstIncrement: row.firstIncrement,
+      nextIncrement: row.nextIncrement,
+    };
+    if (!reserve) {
+      // Read-only: no lock, no write, and the answer is what `authorise` would grant on this snapshot.
+      const slice = this.firstSlice(row, await this.store.peek(req.tenantId, poolKey));
+      if (!slice) return refuse('insufficient_funds', NO_FUNDS);
+      const { maxSeconds, grantedSeconds, heldPoolMinutes, heldCredits } = slice;
+      return {
+        ok: true,
+        emergency: false,
+        reservationId: null,
+        maxSeconds,
+        grantedSeconds,
+        heldPoolMinutes,
+        heldCredits,
+        ...quote,
+      };
+    }
     let maxSeconds = 0;
-    let preview = null as { grantedSeconds: number; heldPoolMinutes: number; heldCredits: Micros } | null;
     const decision = await this.store.open(
       req.tenantId,
       poolKey,
       (s): OpenDecision => {
-        const poolFree = freeMinutes(s.pool);
-        const limit = this.cap(affordableSeconds(row, poolFree, s.account.balance - s.account.held), row);
-        maxSeconds = limit;
-        const granted = this.nextGrant(0, limit, row);
-        if (granted === 0)
-          return {
-            refuse: 'insufficient_funds',
-            message: 'no minutes and not enough credit for the first increment',
-          };
-        const minutes = Math.min(poolFree, Math.ceil(granted / 60));
-        if (!reserve) {
-          preview = {
-            grantedSeconds: granted,
-            heldPoolMinutes: minutes,
-            heldCredits: creditsFor(row, granted, minutes),
-          };
-          return { refuse: 'insufficient_funds', message: 'preview: nothing reserved' };
-        }
+        const slice = this.firstSlice(row, s);
+        if (!slice) return { refuse: 'insufficient_funds', message: NO_FUNDS };
+        maxSeconds = slice.maxSeconds;
         const reservation: Reservation = {
           id: newId('rsv'),
           tenantId: req.tenantId,
@@ -245,16 +258,16 @@ export class CreditControl {
           callId: req.callId ?? null,
           destination: req.destination,
           state: 'held',
-          pool: minutes > 0 ? poolKey : null,
+          pool: slice.heldPoolMinutes > 0 ? poolKey : null,
           deckId: version.deckId,
           deckVersion: version.version,
           deckEffectiveFrom: version.effectiveFrom,
           rate: row,
-          grantedSeconds: granted,
-          heldPoolMinutes: minutes,
-          heldCredits: creditsFor(row, granted, minutes),
+          grantedSeconds: slice.grantedSeconds,
+          heldPoolMinutes: slice.heldPoolMinutes,
+          heldCredits: slice.heldCredits,
           createdAt: now,
-          expiresAt: now + (granted + this.grace) * 1000,
+          expiresAt: now + (slice.grantedSeconds + this.grace) * 1000,
           closedAt: null,
         };
         return { reservation };
@@ -262,19 +275,6 @@ export class CreditControl {
       ctx.stamp,
     );
     if ('stale' in decision) return STALE;
-    if (preview) {
-      const quote = {
-        maxSeconds,
-        cls: row.cls,
-        matchedPrefix: row.prefix,
-        deck: { id: version.deckId, version: version.version },
-        ratePerMinute: row.ratePerMinute,
-        connectionFee: row.connectionFee,
-        firstIncrement: row.firstIncrement,
-        nextIncrement: row.nextIncrement,
-      };
-      return { ok: true, emergency: false, reservationId: null, ...quote, ...preview };
-    }
     if ('refuse' in decision) return refuse(decision.refuse, decision.message);
     const r = decision.reservation;
     return {
@@ -283,15 +283,32 @@ export class CreditControl {
       reservationId: r.id,
       grantedSeconds: r.grantedSeconds,
       maxSeconds,
-      cls: row.cls,
-      matchedPrefix: row.prefix,
-      deck: { id: version.deckId, version: version.version },
-      ratePerMinute: row.ratePerMinute,
-      connectionFee: row.connectionFee,
-      firstIncrement: row.firstIncrement,
-      nextIncrement: row.nextIncrement,
       heldPoolMinutes: r.heldPoolMinutes,
       heldCredits: r.heldCredits,
+      ...quote,
+    };
+  }
+
+  /**
+   * The first slice a call on `row` gets from an account and pool: the longest duration allowed and the
+   * slice reserved of it, with its pool minutes and credits; null when not even the first increment is
+   * affordable. Pure, so `authorise` (inside the store's locked transaction) and `preview` (on a plain
+   * read) decide the same way.
+   */
+  private firstSlice(
+    row: RateRow,
+    s: OpenSnapshot,
+  ): { maxSeconds: number; grantedSeconds: number; heldPoolMinutes: number; heldCredits: Micros } | null {
+    const poolFree = freeMinutes(s.pool);
+    const maxSeconds = this.cap(affordableSeconds(row, poolFree, s.account.balance - s.account.held), row);
+    const grantedSeconds = this.nextGrant(0, maxSeconds, row);
+    if (grantedSeconds === 0) return null;
+    const heldPoolMinutes = Math.min(poolFree, Math.ceil(grantedSeconds / 60));
+    return {
+      maxSeconds,
+      grantedSeconds,
+      heldPoolMinutes,
+      heldCredits: creditsFor(row, grantedSeconds, heldPoolMinutes),
     };
   }
 
@@ -539,6 +556,8 @@ function freeMinutes(p: PoolState | null): number {
 function refuse(code: RefusalCode, message: string): Authorisation {
   return { ok: false, code, message };
 }
+
+const NO_FUNDS = 'no minutes and not enough credit for the first increment';
 
 function emergency(): Authorisation {
   return {

@@ -128,6 +128,11 @@ export interface CreditStore {
     decide: (s: OpenSnapshot) => OpenDecision,
     stamp?: number,
   ): Promise<OpenDecision | StaleContext>;
+  /**
+   * The account and pool as they are now, read without a lock or a write (an account never written
+   * reads as zero): what a preview decides on.
+   */
+  peek(tenantId: string, pool: PoolKey | null): Promise<OpenSnapshot>;
   /** Locks the reservation's account, decides the next slice and adds its holds. */
   extend(
     reservationId: string,

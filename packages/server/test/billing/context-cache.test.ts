@@ -7,14 +7,14 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import SQLite from 'better-sqlite3';
-import type { Authorisation, AuthorisationPreview } from '../../src/billing/credit-control.ts';
+import type { Authorisation } from '../../src/billing/credit-control.ts';
 import { ENGINES } from './storage-helper.ts';
 import { world, type World } from './billing-fixture.ts';
 
 const UK_FIXED = '+442071234567'; // domestic: u-dom's plan has 10 pool minutes per seat
 const US = '+12125550100'; // international
 
-const code = (a: Authorisation | AuthorisationPreview) => (a.ok ? 'ok' : a.code);
+const code = (a: Authorisation) => (a.ok ? 'ok' : a.code);
 
 for (const engine of ENGINES) {
   describe(`credit-control context cache on ${engine}`, () => {
@@ -27,8 +27,12 @@ for (const engine of ENGINES) {
     });
     const auth = (userId: string, destination: string) =>
       w.billing.credit.authorise({ tenantId: 't1', userId, destination });
-    const preview = (userId: string, destination: string) =>
-      w.billing.credit.preview({ tenantId: 't1', userId, destination });
+    /** What a call would get, through the cached path: authorised, then released at once. */
+    const preview = async (userId: string, destination: string) => {
+      const a = await auth(userId, destination);
+      if (a.ok && !a.emergency) await w.billing.credit.release(a.reservationId);
+      return a;
+    };
 
     test('an assignment removed or added through the catalogue shows at once', async () => {
       const a = await auth('u-dom', UK_FIXED);

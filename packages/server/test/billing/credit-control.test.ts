@@ -5,6 +5,8 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import SQLite from 'better-sqlite3';
+import pg from 'pg';
 import { BillingError } from '../../src/billing/errors.ts';
 import type { Authorisation } from '../../src/billing/credit-control.ts';
 import { ENGINES } from './storage-helper.ts';
@@ -14,6 +16,29 @@ import { call } from './fixtures.ts';
 const US = '+12125550100'; // 1/1, 0.02/min, fee 0.10
 const UK_MOBILE = '+447700900123'; // 30/6, 0.06/min, fee 0.05
 const UK_FIXED = '+442071234567'; // 60/60, 0.01/min, fee 0.05
+
+/**
+ * Takes the write lock on t1's account from another connection (SQLite: BEGIN IMMEDIATE on a second
+ * handle to the file; PostgreSQL: the account row FOR UPDATE); resolves to a function that lets go.
+ */
+async function holdWriteLock(w: World): Promise<() => Promise<void>> {
+  if (w.t.storage.engine === 'sqlite') {
+    const other = new SQLite(w.t.url.slice('sqlite:'.length));
+    other.prepare('begin immediate').run();
+    return async () => {
+      other.prepare('rollback').run();
+      other.close();
+    };
+  }
+  const c = new pg.Client({ connectionString: w.t.url });
+  await c.connect();
+  await c.query('begin');
+  await c.query("select * from billing_accounts where tenant_id = 't1' for update");
+  return async () => {
+    await c.query('rollback');
+    await c.end();
+  };
+}
 
 function granted(a: Authorisation): Extract<Authorisation, { emergency: false }> {
   assert.ok(a.ok, `refused: ${a.ok ? '' : a.code}`);
@@ -207,6 +232,29 @@ for (const engine of ENGINES) {
       assert.equal((await w.billing.wallet.view('t1')).held, 0);
       const refused = await w.billing.credit.preview({ tenantId: 't1', userId: 'u-dom', destination: US });
       assert.ok(!refused.ok && refused.code === 'class_not_allowed');
+    });
+
+    test('a preview is read-only: it answers while another writer holds the lock, and writes nothing', async () => {
+      await setCredit(1_000_000);
+      const release = await holdWriteLock(w);
+      try {
+        const p = await Promise.race([
+          w.billing.credit.preview({ tenantId: 't1', userId: 'u-payg', destination: US }),
+          new Promise<'blocked'>((r) => setTimeout(() => r('blocked'), 3000).unref()),
+        ]);
+        assert.notEqual(p, 'blocked', 'the preview waited for the write lock');
+        assert.ok(p !== 'blocked' && p.ok && !p.emergency);
+        // What authorise would grant, not a refusal.
+        assert.deepEqual([p.maxSeconds, p.grantedSeconds, p.heldCredits], [2700, 300, 200_000]);
+      } finally {
+        await release();
+      }
+      const before = await w.t.storage.db.selectFrom('billing_accounts').select('tenant_id').execute();
+      await w.billing.credit.preview({ tenantId: 't1', userId: 'u-payg', destination: US });
+      assert.deepEqual(
+        await w.t.storage.db.selectFrom('billing_accounts').select('tenant_id').execute(),
+        before,
+      );
     });
 
     test('slices are reserved and renewed; the call ends when the next slice is refused', async () => {

@@ -220,6 +220,22 @@ export class PgCreditStore implements CreditStore {
     });
   }
 
+  async peek(tenantId: string, pool: PoolKey | null): Promise<OpenSnapshot> {
+    const c = await this.pool.connect();
+    try {
+      const a = await c.query<{ balance_micros: number; held_micros: number }>(
+        'select balance_micros, held_micros from billing_accounts where tenant_id = $1',
+        [tenantId],
+      );
+      return {
+        account: { balance: a.rows[0]?.balance_micros ?? 0, held: a.rows[0]?.held_micros ?? 0 },
+        pool: await this.readPool(c, tenantId, pool),
+      };
+    } finally {
+      c.release();
+    }
+  }
+
   extend(
     reservationId: string,
     decide: (s: ReservationSnapshot) => ExtendDecision,

@@ -390,6 +390,14 @@ export class SqliteCreditStore implements CreditStore {
     }, true);
   }
 
+  async peek(tenantId: string, pool: PoolKey | null): Promise<OpenSnapshot> {
+    const a = this.s.account.get(tenantId) as { balance_micros: number; held_micros: number } | undefined;
+    return {
+      account: { balance: a?.balance_micros ?? 0, held: a?.held_micros ?? 0 },
+      pool: this.readPool(tenantId, pool),
+    };
+  }
+
   extend(
     reservationId: string,
     decide: (s: ReservationSnapshot) => ExtendDecision,
