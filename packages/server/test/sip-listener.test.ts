@@ -6,18 +6,14 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createSocket } from 'node:dgram';
 import { connect } from 'node:net';
-import { readFileSync } from 'node:fs';
 import { parseMessage, SipResponse, StreamFramer } from '@parley/sip';
 import { startServer, type TestServer } from './helpers/server.ts';
 import { ConfigError, loadConfig } from '../src/config.ts';
 import { trustedScope } from '../src/directory/scope.ts';
+import { loadTorture } from '../../sip/test/torture.ts';
 
-const DIR = new URL('../../../../shared/interop/rfc4475/', import.meta.url);
-const files = readFileSync(new URL('manifest.tsv', DIR), 'utf8')
-  .trim()
-  .split('\n')
-  .slice(1)
-  .map((l) => l.split('\t')[0]!);
+/** The RFC 4475 corpus from the sip package's fixtures (inside the repository). */
+const corpus = loadTorture();
 
 type Want = number | number[] | 'drop';
 /** UDP answer per file (example.com is a tenant domain; the other domains are not). */
@@ -167,7 +163,7 @@ describe('SIP listener and the RFC 4475 torture messages', () => {
   test('all 49 over UDP', async () => {
     const sip = s.app.sip!;
     const answers = await Promise.all(
-      files.map((f) => overUdp(sip.udpPort, readFileSync(new URL(f, DIR)), 700).then((a) => [f, a] as const)),
+      corpus.map((c) => overUdp(sip.udpPort, c.bytes, 700).then((a) => [c.file, a] as const)),
     );
     for (const [f, a] of answers) {
       const want = UDP[f];
@@ -183,9 +179,7 @@ describe('SIP listener and the RFC 4475 torture messages', () => {
   test('all 49 over TCP', async () => {
     const sip = s2.app.sip!;
     const answers = await Promise.all(
-      files.map((f) =>
-        overTcp(sip.tcpPort, readFileSync(new URL(f, DIR)), 1500).then((a) => [f, a] as const),
-      ),
+      corpus.map((c) => overTcp(sip.tcpPort, c.bytes, 1500).then((a) => [c.file, a] as const)),
     );
     if (process.env.SIP_DEBUG)
       for (const [f, a] of answers)

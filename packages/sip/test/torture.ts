@@ -1,7 +1,8 @@
-/** Loads the RFC 4475 torture messages and their manifest (shared by several tests). */
+/** Loads the RFC 4475 torture messages and their manifest (used by several tests and benchmarks). */
 import { readFileSync } from 'node:fs';
 
-export const TORTURE_DIR = new URL('../../../../shared/interop/rfc4475/', import.meta.url);
+/** The corpus lives in the repository (public test data), so a clone tests with nothing beside it. */
+export const TORTURE_DIR = new URL('./fixtures/rfc4475/', import.meta.url);
 
 export interface TortureCase {
   file: string;
