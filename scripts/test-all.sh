@@ -14,5 +14,5 @@ if [ ${#need[@]} -gt 0 ]; then
 fi
 # The Debian package starts its own cluster on 5432; the tests start their own on a free port.
 npm ci --no-audit --no-fund
-npm run lint          # prettier --check and the TypeScript typecheck
+npm run lint          # no path outside the repository, prettier --check, the TypeScript typecheck
 npm test
