@@ -16,13 +16,15 @@ export interface BusEvents {
    * its presence table, so each can aggregate any user and push to its own watchers.
    */
   'presence.device': {
+    /** The presence service that decided it (it applied the change already and skips its own events). */
+    origin: string;
     tenantId: string;
     userId: string;
     deviceKey: string;
     state: DevicePresenceState | null;
   };
   /** A user's own presence settings changed (manual availability, status note, out of office). */
-  'presence.settings': { tenantId: string; userId: string; settings: UserPresenceSettings };
+  'presence.settings': { origin: string; tenantId: string; userId: string; settings: UserPresenceSettings };
   /** A durable event was appended to a user's event log (after commit): deliver it to their connections. */
   'user.event': { tenantId: string; userId: string; event: DurableEvent };
 }

@@ -5,9 +5,11 @@
  * survives a restart.
  *
  * Changes travel through the bus, even inside one process: a local call (a device connects, publishes,
- * leaves; a user sets a status) publishes `presence.device` or `presence.settings`, and every node's
- * service applies those events to its own table. So with a Redis bus every node can aggregate any user
- * and push changes to the watchers connected to it. Timers that decide something (a departed device's
+ * leaves; a user sets a status) is applied to this node's table at once and published as
+ * `presence.device` or `presence.settings`, and every other node's service applies those events to its
+ * own table (each service skips its own events, tagged with its `origin`). So with a Redis bus every node
+ * can aggregate any user and push changes to the watchers connected to it, and a local call answers what
+ * it decided, not whatever the bus has delivered so far (on an asynchronous bus, nothing yet). Timers that decide something (a departed device's
  * grace) run only on the node that owned the connection; expiries are computed from absolute instants,
  * so every node reaches the same answer.
  *
@@ -15,6 +17,7 @@
  * removed, so a reconnect (same device id) does not flap the user to Offline and back. A deliberate close
  * (the client says goodbye, or its session is revoked) removes the device at once.
  */
+import { randomUUID } from 'node:crypto';
 import type { Presence } from '@parley/protocol';
 import type { Bus } from '../bus/bus.ts';
 import { aggregate } from './aggregate.ts';
@@ -47,6 +50,8 @@ interface LocalDevice {
 
 export interface PresenceOptions {
   graceMs: number;
+  /** This service's name on the bus (its own events come back and are skipped); random by default. */
+  origin?: string;
   now?: () => number;
   /** Called after a user changes their own settings on this node (to persist them). */
   persist?: (tenantId: string, userId: string, settings: UserPresenceSettings) => void;
@@ -61,6 +66,7 @@ export class PresenceService {
   private readonly listeners: PresenceListener[] = [];
   private readonly unsubscribe: Array<() => void>;
   private readonly now: () => number;
+  private readonly origin: string;
 
   constructor(
     private readonly bus: Bus,
@@ -68,9 +74,14 @@ export class PresenceService {
     private readonly onListenerError: (err: unknown) => void = () => {},
   ) {
     this.now = opts.now ?? Date.now;
+    this.origin = opts.origin ?? randomUUID();
     this.unsubscribe = [
-      bus.subscribe('presence.device', (e) => this.applyDevice(e.tenantId, e.userId, e.deviceKey, e.state)),
-      bus.subscribe('presence.settings', (e) => this.applySettings(e.tenantId, e.userId, e.settings)),
+      bus.subscribe('presence.device', (e) => {
+        if (e.origin !== this.origin) this.applyDevice(e.tenantId, e.userId, e.deviceKey, e.state);
+      }),
+      bus.subscribe('presence.settings', (e) => {
+        if (e.origin !== this.origin) this.applySettings(e.tenantId, e.userId, e.settings);
+      }),
     ];
   }
 
@@ -109,7 +120,7 @@ export class PresenceService {
     } else {
       this.local.set(deviceKey, { tenantId, userId, connections: 1, graceTimer: null });
     }
-    this.bus.publish('presence.device', { tenantId, userId, deviceKey, state: initialDeviceState() });
+    this.decideDevice(tenantId, userId, deviceKey, initialDeviceState());
   }
 
   /** A connection of `deviceKey` closed; `immediate` skips the grace (a deliberate sign-off). */
@@ -120,7 +131,7 @@ export class PresenceService {
     if (d.connections > 0) return;
     const gone = () => {
       this.local.delete(deviceKey);
-      this.bus.publish('presence.device', { tenantId: d.tenantId, userId: d.userId, deviceKey, state: null });
+      this.decideDevice(d.tenantId, d.userId, deviceKey, null);
     };
     if (immediate || this.opts.graceMs === 0) return gone();
     d.graceTimer = setTimeout(gone, this.opts.graceMs);
@@ -135,7 +146,7 @@ export class PresenceService {
       activity: patch.activity ?? current.activity,
       idle: patch.idle ?? current.idle,
     };
-    this.bus.publish('presence.device', { tenantId, userId, deviceKey, state });
+    this.decideDevice(tenantId, userId, deviceKey, state);
     return this.get(userId);
   }
 
@@ -152,7 +163,8 @@ export class PresenceService {
         message: patch.outOfOffice.message,
         until: ms(patch.outOfOffice.until),
       };
-    this.bus.publish('presence.settings', { tenantId, userId, settings: s });
+    this.applySettings(tenantId, userId, s);
+    this.bus.publish('presence.settings', { origin: this.origin, tenantId, userId, settings: s });
     this.opts.persist?.(tenantId, userId, s);
     return this.get(userId);
   }
@@ -166,7 +178,18 @@ export class PresenceService {
     }
   }
 
-  // --- applying bus events (every node) ---
+  /** Applies this node's decision about a device to its own table, then tells the other nodes. */
+  private decideDevice(
+    tenantId: string,
+    userId: string,
+    deviceKey: string,
+    state: DevicePresenceState | null,
+  ): void {
+    this.applyDevice(tenantId, userId, deviceKey, state);
+    this.bus.publish('presence.device', { origin: this.origin, tenantId, userId, deviceKey, state });
+  }
+
+  // --- applying changes (local decisions, and bus events from other nodes) ---
 
   private entry(tenantId: string, userId: string): UserEntry {
     let e = this.users.get(userId);

@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Presence } from '@parley/protocol';
-import { InProcessBus } from '../../src/bus/bus.ts';
+import { InProcessBus, type Bus, type BusEvents, type BusListener } from '../../src/bus/bus.ts';
 import { PresenceService } from '../../src/presence/presence-service.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -61,4 +61,59 @@ test('a manual state expires on every node at the same instant', async () => {
   a.deviceDisconnected('ses_2/phone', true);
   assert.equal(b.get('usr_2').availability, 'offline');
   close();
+});
+
+/** A bus that delivers only when told to, as Redis delivers some time after the publish returns. */
+class DeferredBus implements Bus {
+  private readonly inner = new InProcessBus((err) => {
+    throw err;
+  });
+  private readonly queue: Array<() => void> = [];
+
+  publish<K extends keyof BusEvents>(topic: K, event: BusEvents[K]): void {
+    this.queue.push(() => this.inner.publish(topic, event));
+  }
+
+  subscribe<K extends keyof BusEvents>(topic: K, listener: BusListener<K>): () => void {
+    return this.inner.subscribe(topic, listener);
+  }
+
+  /** Delivers everything published so far, in order. */
+  deliver(): void {
+    for (const d of this.queue.splice(0)) d();
+  }
+}
+
+test('on a bus that delivers later, publish and set answer what they decided, and the next call builds on it', () => {
+  const bus = new DeferredBus();
+  const a = new PresenceService(bus, { graceMs: 0 });
+  const b = new PresenceService(bus, { graceMs: 0 });
+  a.deviceConnected('ten_1', 'usr_3', 'ses_3/laptop');
+  const inCall = a.publish('ten_1', 'usr_3', 'ses_3/laptop', { activity: 'in_a_call' });
+  assert.deepEqual([inCall.availability, inCall.activity], ['busy', 'in_a_call']);
+  // Sent before the bus delivered the first: it patches the state just decided, not an old one.
+  const idleToo = a.publish('ten_1', 'usr_3', 'ses_3/laptop', { idle: true });
+  assert.deepEqual([idleToo.availability, idleToo.activity], ['busy', 'in_a_call']);
+
+  const dnd = a.set('ten_1', 'usr_3', { manual: { availability: 'do_not_disturb', until: null } });
+  assert.equal(dnd.availability, 'do_not_disturb');
+  const noted = a.set('ten_1', 'usr_3', { note: { text: 'Board meeting', until: null } });
+  assert.deepEqual([noted.availability, noted.note?.text], ['do_not_disturb', 'Board meeting']);
+  assert.equal(b.get('usr_3').availability, 'offline', 'node B has heard nothing yet');
+
+  bus.deliver();
+  for (const node of [a, b]) {
+    const p = node.get('usr_3');
+    assert.deepEqual(
+      [p.availability, p.activity, p.note?.text],
+      ['do_not_disturb', 'in_a_call', 'Board meeting'],
+    );
+  }
+  a.deviceDisconnected('ses_3/laptop', true);
+  a.set('ten_1', 'usr_3', { manual: null, note: null });
+  assert.equal(a.get('usr_3').availability, 'offline');
+  bus.deliver();
+  assert.equal(a.size + b.size, 0, 'both tables forget the user');
+  a.close();
+  b.close();
 });
