@@ -17,6 +17,7 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createBilling } from '../packages/server/src/billing/billing.ts';
+import { trustedScope } from '../packages/server/src/directory/scope.ts';
 import { openStorage, type Storage } from '../packages/server/src/storage/db.ts';
 import { migrate } from '../packages/server/src/storage/migrator.ts';
 
@@ -83,9 +84,9 @@ async function setup(storage: Storage): Promise<void> {
         updated_at: now,
       })
       .execute();
-    await billing.plans.setSeats(tid, plan.id, 1000);
-    await billing.plans.assign(tid, `${tid}-u`, plan.id);
-    await billing.wallet.topUp(tid, 1_000_000_000_000);
+    await billing.plans.setSeats(trustedScope(tid), plan.id, 1000);
+    await billing.plans.assign(trustedScope(tid), `${tid}-u`, plan.id);
+    await billing.wallet.topUp(trustedScope(tid), 1_000_000_000_000);
   }
 }
 
@@ -107,7 +108,7 @@ async function run(
       const t0 = process.hrtime.bigint();
       const tid = `bt${i % TENANTS}`;
       const destination = DESTINATIONS[i & 3];
-      const a = await billing.credit.authorise({ tenantId: tid, userId: `${tid}-u`, destination });
+      const a = await billing.credit.authorise({ scope: trustedScope(tid), userId: `${tid}-u`, destination });
       if (a.ok && !a.emergency) {
         const at = Date.now();
         await billing.credit.commit(a.reservationId, {

@@ -17,6 +17,10 @@ export interface Billing {
   decks: DeckStore;
   wallet: Wallet;
   credit: CreditControl;
+  /**
+   * The credit store under wallet and credit control, for tests and tools that inspect pools and
+   * reservations; the HTTP routes go through the wallet and credit control only.
+   */
   store: CreditStore;
 }
 

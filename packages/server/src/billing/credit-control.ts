@@ -26,6 +26,7 @@
  * - A reservation expires `graceSeconds` (default 180) after its grant would have run out counted from
  *   authorisation: this covers ringing time and the delay before commit.
  */
+import type { TenantScope } from '../directory/scope.ts';
 import type { CallRecord } from './call-record.ts';
 import { PeriodClock } from './billing-period.ts';
 import type {
@@ -62,7 +63,8 @@ export interface CreditControlOptions {
 }
 
 export interface AuthoriseRequest {
-  tenantId: string;
+  /** The caller's tenant. */
+  scope: TenantScope;
   userId: string;
   /** E.164 (+442071234567) or a short code (112). */
   destination: string;
@@ -176,15 +178,15 @@ export class CreditControl {
       );
     if (isEmergencyShortCode(digits)) return emergency();
     // A preview reads the context afresh: it never goes through `open`, which confirms a cached one.
-    let ctx = await this.store.callContext(req.tenantId, req.userId, !reserve);
+    let ctx = await this.store.callContext(req.scope.tenantId, req.userId, !reserve);
     for (;;) {
       if (!ctx)
-        throw new BillingError('not_found', `no enabled user ${req.userId} in tenant ${req.tenantId}`);
+        throw new BillingError('not_found', `no enabled user ${req.userId} in tenant ${req.scope.tenantId}`);
       const out = await this.evaluateWith(ctx, req, reserve, now, digits);
       if (out !== STALE) return out;
       // The context came from the store's cache and was not confirmed current by `open`: decide again
       // on a fresh read (which `open` does not question, so this runs at most twice).
-      ctx = await this.store.callContext(req.tenantId, req.userId, true);
+      ctx = await this.store.callContext(req.scope.tenantId, req.userId, true);
     }
   }
 
@@ -229,7 +231,7 @@ export class CreditControl {
     };
     if (!reserve) {
       // Read-only: no lock, no write, and the answer is what `authorise` would grant on this snapshot.
-      const slice = this.firstSlice(row, await this.store.peek(req.tenantId, poolKey));
+      const slice = this.firstSlice(row, await this.store.peek(req.scope.tenantId, poolKey));
       if (!slice) return refuse('insufficient_funds', NO_FUNDS);
       const { maxSeconds, grantedSeconds, heldPoolMinutes, heldCredits } = slice;
       return {
@@ -245,7 +247,7 @@ export class CreditControl {
     }
     let maxSeconds = 0;
     const decision = await this.store.open(
-      req.tenantId,
+      req.scope.tenantId,
       poolKey,
       (s): OpenDecision => {
         const slice = this.firstSlice(row, s);
@@ -253,7 +255,7 @@ export class CreditControl {
         maxSeconds = slice.maxSeconds;
         const reservation: Reservation = {
           id: newId('rsv'),
-          tenantId: req.tenantId,
+          tenantId: req.scope.tenantId,
           userId: req.userId,
           callId: req.callId ?? null,
           destination: req.destination,

@@ -9,6 +9,7 @@
  * held, not seats assigned, as the tenant pays for every seat), recomputed whenever seats change, so
  * buying seats mid-month grows the current month's pool at once and selling them shrinks it.
  */
+import type { TenantScope } from '../directory/scope.ts';
 import type { Kysely } from 'kysely';
 import type { Engine } from '../storage/db.ts';
 import { isUniqueViolation } from '../storage/db.ts';
@@ -147,7 +148,8 @@ export class PlanCatalog {
   }
 
   /** Sets the seats a tenant holds of a plan (0 removes the licence). Never below the seats assigned. */
-  async setSeats(tenantId: string, planId: string, seats: number): Promise<Licence> {
+  async setSeats(scope: TenantScope, planId: string, seats: number): Promise<Licence> {
+    const { tenantId } = scope;
     if (!Number.isSafeInteger(seats) || seats < 0 || seats > 1_000_000)
       throw new BillingError('validation_failed', 'seats must be a whole number from 0 to 1,000,000');
     const plan = await this.getPlan(planId);
@@ -197,7 +199,8 @@ export class PlanCatalog {
     });
   }
 
-  async licences(tenantId: string): Promise<Licence[]> {
+  async licences(scope: TenantScope): Promise<Licence[]> {
+    const { tenantId } = scope;
     const rows = await this.db
       .selectFrom('billing_licences as l')
       .innerJoin('billing_plans as p', 'p.id', 'l.plan_id')
@@ -220,7 +223,8 @@ export class PlanCatalog {
   }
 
   /** Gives a user one seat of a plan the tenant holds. Idempotent. */
-  async assign(tenantId: string, userId: string, planId: string): Promise<void> {
+  async assign(scope: TenantScope, userId: string, planId: string): Promise<void> {
+    const { tenantId } = scope;
     await this.db.transaction().execute(async (tx) => {
       const user = await tx
         .selectFrom('users')
@@ -257,7 +261,8 @@ export class PlanCatalog {
     });
   }
 
-  async unassign(tenantId: string, userId: string, planId: string): Promise<void> {
+  async unassign(scope: TenantScope, userId: string, planId: string): Promise<void> {
+    const { tenantId } = scope;
     const r = await this.db
       .deleteFrom('billing_assignments')
       .where('tenant_id', '=', tenantId)
@@ -269,7 +274,11 @@ export class PlanCatalog {
   }
 
   /** The plans assigned to a user, oldest assignment first; `not_found` for a user of another tenant. */
-  async userPlans(tenantId: string, userId: string): Promise<Array<{ planId: string; assignedAt: number }>> {
+  async userPlans(
+    scope: TenantScope,
+    userId: string,
+  ): Promise<Array<{ planId: string; assignedAt: number }>> {
+    const { tenantId } = scope;
     const user = await this.db
       .selectFrom('users')
       .select('id')

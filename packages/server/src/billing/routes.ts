@@ -9,6 +9,7 @@ import { Id, ParleyError, type ErrorCode } from '@parley/protocol';
 import { defineRoute, type AnyRoute } from '../http/route.ts';
 import type { AuditLog } from '../audit/audit-log.ts';
 import { iso } from '../ids.ts';
+import { trustedScope } from '../directory/scope.ts';
 import type { Billing } from './billing.ts';
 import type { LedgerEntry as LedgerEntryValue, WalletView } from './credit-store.ts';
 import type { DeckInfo } from './deck-store.ts';
@@ -274,7 +275,7 @@ export function operatorBillingRoutes(
       access: 'operator',
       params: TenantParams,
       response: S.Wallet,
-      handler: async ({ params }) => walletOut(await api(billing.wallet.view(params.tenantId))),
+      handler: async ({ params }) => walletOut(await api(billing.wallet.view(trustedScope(params.tenantId)))),
     }),
     defineRoute({
       method: 'PATCH',
@@ -287,20 +288,21 @@ export function operatorBillingRoutes(
       example: { sellDeckId: null },
       response: S.Wallet,
       handler: async ({ params, body, actor }) => {
-        await api(billing.wallet.view(params.tenantId));
+        const scope = trustedScope(params.tenantId);
+        await api(billing.wallet.view(scope));
         if (body.sellDeckId) {
           const deck = await billing.decks.getDeck(body.sellDeckId);
           if (!deck || deck.kind !== 'sell')
             throw new ParleyError('validation_failed', 'no such sell deck', { field: 'sellDeckId' });
         }
-        await api(billing.store.setAccountOptions(params.tenantId, body, Date.now()));
+        const wallet = await api(billing.wallet.setOptions(scope, body));
         await audit.record(actor, {
           tenantId: params.tenantId,
           action: 'billing.account.update',
           target: params.tenantId,
           detail: body,
         });
-        return walletOut(await billing.wallet.view(params.tenantId));
+        return walletOut(wallet);
       },
     }),
     defineRoute({
@@ -315,8 +317,9 @@ export function operatorBillingRoutes(
       response: S.LedgerEntry,
       status: 201,
       handler: async ({ params, body, actor }) => {
-        await api(billing.wallet.view(params.tenantId));
-        const e = await api(billing.wallet.adjust(params.tenantId, signedMicros(body.amount), body.note));
+        const scope = trustedScope(params.tenantId);
+        await api(billing.wallet.view(scope));
+        const e = await api(billing.wallet.adjust(scope, signedMicros(body.amount), body.note));
         await audit.record(actor, {
           tenantId: params.tenantId,
           action: 'billing.adjustment',
@@ -348,7 +351,7 @@ export function tenantBillingRoutes(billing: Billing, audit: AuditLog): AnyRoute
       summary: "The tenant's licences: seats held and assigned per plan",
       access: 'admin',
       response: z.object({ items: z.array(S.Licence) }),
-      handler: async ({ scope }) => ({ items: await billing.plans.licences(scope.tenantId) }),
+      handler: async ({ scope }) => ({ items: await billing.plans.licences(scope) }),
     }),
     defineRoute({
       method: 'PUT',
@@ -360,7 +363,7 @@ export function tenantBillingRoutes(billing: Billing, audit: AuditLog): AnyRoute
       example: { planId: 'plan_example', seats: 10 },
       response: S.Licence,
       handler: async ({ scope, body, actor }) => {
-        const l = await api(billing.plans.setSeats(scope.tenantId, body.planId, body.seats));
+        const l = await api(billing.plans.setSeats(scope, body.planId, body.seats));
         await audit.record(actor, {
           tenantId: scope.tenantId,
           action: 'billing.licence.seats',
@@ -381,7 +384,7 @@ export function tenantBillingRoutes(billing: Billing, audit: AuditLog): AnyRoute
       response: z.void(),
       status: 204,
       handler: async ({ scope, body, actor }) => {
-        await api(billing.plans.assign(scope.tenantId, body.userId, body.planId));
+        await api(billing.plans.assign(scope, body.userId, body.planId));
         await audit.record(actor, {
           tenantId: scope.tenantId,
           action: 'billing.assign',
@@ -401,7 +404,7 @@ export function tenantBillingRoutes(billing: Billing, audit: AuditLog): AnyRoute
       response: z.void(),
       status: 204,
       handler: async ({ scope, body, actor }) => {
-        await api(billing.plans.unassign(scope.tenantId, body.userId, body.planId));
+        await api(billing.plans.unassign(scope, body.userId, body.planId));
         await audit.record(actor, {
           tenantId: scope.tenantId,
           action: 'billing.unassign',
@@ -420,7 +423,7 @@ export function tenantBillingRoutes(billing: Billing, audit: AuditLog): AnyRoute
       resources: { userId: 'user' },
       response: S.UserPlans,
       handler: async ({ scope, params }) => ({
-        items: (await api(billing.plans.userPlans(scope.tenantId, params.userId))).map((p) => ({
+        items: (await api(billing.plans.userPlans(scope, params.userId))).map((p) => ({
           planId: p.planId,
           assignedAt: iso(p.assignedAt),
         })),
@@ -433,7 +436,7 @@ export function tenantBillingRoutes(billing: Billing, audit: AuditLog): AnyRoute
       summary: "The tenant's prepaid credit: balance, held by running calls, available",
       access: 'admin',
       response: S.Wallet,
-      handler: async ({ scope }) => walletOut(await api(billing.wallet.view(scope.tenantId))),
+      handler: async ({ scope }) => walletOut(await api(billing.wallet.view(scope))),
     }),
     defineRoute({
       method: 'GET',
@@ -444,9 +447,9 @@ export function tenantBillingRoutes(billing: Billing, audit: AuditLog): AnyRoute
       query: S.LedgerQuery,
       response: z.object({ items: z.array(S.LedgerEntry) }),
       handler: async ({ scope, query }) => ({
-        items: (
-          await billing.wallet.ledger(scope.tenantId, { limit: query.limit, beforeSeq: query.before })
-        ).map(ledgerOut),
+        items: (await billing.wallet.ledger(scope, { limit: query.limit, beforeSeq: query.before })).map(
+          ledgerOut,
+        ),
       }),
     }),
     defineRoute({
@@ -461,7 +464,7 @@ export function tenantBillingRoutes(billing: Billing, audit: AuditLog): AnyRoute
       status: 201,
       handler: async ({ scope, body, actor }) => {
         const e = await api(
-          billing.wallet.topUp(scope.tenantId, decimalToMicros(body.amount), {
+          billing.wallet.topUp(scope, decimalToMicros(body.amount), {
             reference: body.reference,
             note: body.note,
           }),
@@ -485,20 +488,14 @@ export function tenantBillingRoutes(billing: Billing, audit: AuditLog): AnyRoute
       example: { premiumEnabled: false },
       response: S.Wallet,
       handler: async ({ scope, body, actor }) => {
-        await api(
-          billing.store.setAccountOptions(
-            scope.tenantId,
-            { premiumEnabled: body.premiumEnabled },
-            Date.now(),
-          ),
-        );
+        const wallet = await api(billing.wallet.setOptions(scope, { premiumEnabled: body.premiumEnabled }));
         await audit.record(actor, {
           tenantId: scope.tenantId,
           action: 'billing.settings',
           target: scope.tenantId,
           detail: body,
         });
-        return walletOut(await billing.wallet.view(scope.tenantId));
+        return walletOut(wallet);
       },
     }),
     defineRoute({
@@ -513,7 +510,7 @@ export function tenantBillingRoutes(billing: Billing, audit: AuditLog): AnyRoute
       handler: async ({ scope, body }) => {
         const p = await api(
           billing.credit.preview({
-            tenantId: scope.tenantId,
+            scope,
             userId: body.userId,
             destination: body.destination,
             callerCountry: body.callerCountry,

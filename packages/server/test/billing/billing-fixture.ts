@@ -1,8 +1,12 @@
 /** A billing world for credit-control tests: tenant t1 (GB, Europe/London), a GB sell deck, plans. */
 import { createBilling, type Billing } from '../../src/billing/billing.ts';
+import { trustedScope } from '../../src/directory/scope.ts';
 import type { Engine } from '../../src/storage/db.ts';
 import { GB_DECK_V1 } from './fixtures.ts';
 import { openTestStorage, seedTenant, type TestStorage } from './storage-helper.ts';
+
+/** The world's tenant, as billing's tenant-owned calls take it. */
+export const T1 = trustedScope('t1');
 
 export interface World {
   t: TestStorage;
@@ -73,8 +77,8 @@ export async function world(
     [premium, 'u-prem'],
     [noCalling, 'u-none'],
   ] as const) {
-    await billing.plans.setSeats('t1', plan.id, 1);
-    await billing.plans.assign('t1', user, plan.id);
+    await billing.plans.setSeats(T1, plan.id, 1);
+    await billing.plans.assign(T1, user, plan.id);
   }
   return {
     t,

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { BillingError } from '../../src/billing/errors.ts';
 import { DeckStore } from '../../src/billing/deck-store.ts';
 import { ENGINES } from './storage-helper.ts';
-import { world, type World } from './billing-fixture.ts';
+import { T1, world, type World } from './billing-fixture.ts';
 import { GB_DECK_V2 } from './fixtures.ts';
 
 const code = (c: string) => (e: unknown) => e instanceof BillingError && e.code === c;
@@ -85,19 +85,19 @@ for (const engine of ENGINES) {
     test('seats bound assignments and size the pool; the pool follows seat changes', async () => {
       const key = { country: 'GB', cls: 'domestic' as const, period: '2026-11' };
       assert.equal((await w.billing.store.poolState('t1', key))?.includedMinutes, 10);
-      await assert.rejects(w.billing.plans.assign('t1', 'u-payg', w.plans.domestic), code('seats_exhausted'));
-      await w.billing.plans.setSeats('t1', w.plans.domestic, 3);
+      await assert.rejects(w.billing.plans.assign(T1, 'u-payg', w.plans.domestic), code('seats_exhausted'));
+      await w.billing.plans.setSeats(T1, w.plans.domestic, 3);
       assert.equal((await w.billing.store.poolState('t1', key))?.includedMinutes, 30);
-      await w.billing.plans.assign('t1', 'u-payg', w.plans.domestic);
-      await w.billing.plans.assign('t1', 'u-payg', w.plans.domestic); // idempotent
-      const lic = (await w.billing.plans.licences('t1')).find((l) => l.planId === w.plans.domestic);
+      await w.billing.plans.assign(T1, 'u-payg', w.plans.domestic);
+      await w.billing.plans.assign(T1, 'u-payg', w.plans.domestic); // idempotent
+      const lic = (await w.billing.plans.licences(T1)).find((l) => l.planId === w.plans.domestic);
       assert.deepEqual([lic?.seats, lic?.assigned], [3, 2]);
-      await assert.rejects(w.billing.plans.setSeats('t1', w.plans.domestic, 1), code('seats_exhausted'));
-      await w.billing.plans.unassign('t1', 'u-payg', w.plans.domestic);
-      await w.billing.plans.setSeats('t1', w.plans.domestic, 1);
+      await assert.rejects(w.billing.plans.setSeats(T1, w.plans.domestic, 1), code('seats_exhausted'));
+      await w.billing.plans.unassign(T1, 'u-payg', w.plans.domestic);
+      await w.billing.plans.setSeats(T1, w.plans.domestic, 1);
       assert.equal((await w.billing.store.poolState('t1', key))?.includedMinutes, 10);
-      await assert.rejects(w.billing.plans.assign('t1', 'nobody', w.plans.domestic), code('not_found'));
-      await assert.rejects(w.billing.plans.assign('t1', 'u-bare', 'plan_missing'), code('no_licence'));
+      await assert.rejects(w.billing.plans.assign(T1, 'nobody', w.plans.domestic), code('not_found'));
+      await assert.rejects(w.billing.plans.assign(T1, 'u-bare', 'plan_missing'), code('no_licence'));
     });
 
     test('plans are validated', async () => {
@@ -135,21 +135,35 @@ for (const engine of ENGINES) {
       );
     });
 
+    test('tenant-owned billing calls take a TenantScope, never a raw tenant id (checked by tsc)', () => {
+      const calls = [
+        // @ts-expect-error a raw tenant id is not a scope
+        () => w.billing.wallet.view('t1'),
+        // @ts-expect-error a raw tenant id is not a scope
+        () => w.billing.wallet.topUp('t1', 1),
+        // @ts-expect-error a raw tenant id is not a scope
+        () => w.billing.plans.licences('t1'),
+        // @ts-expect-error a raw tenant id is not a scope
+        () => w.billing.credit.preview({ tenantId: 't1', userId: 'u-dom', destination: '112' }),
+      ];
+      assert.equal(calls.length, 4);
+    });
+
     test('top-ups and adjustments are ledgered; an adjustment may not dip into held credit', async () => {
-      const t = await w.billing.wallet.topUp('t1', 5_000_000, { reference: 'pay_1', note: 'card' });
+      const t = await w.billing.wallet.topUp(T1, 5_000_000, { reference: 'pay_1', note: 'card' });
       assert.equal(t.balanceAfter, 5_000_000);
-      await assert.rejects(w.billing.wallet.topUp('t1', 0), code('invalid_amount'));
+      await assert.rejects(w.billing.wallet.topUp(T1, 0), code('invalid_amount'));
       const a = await w.billing.credit.authorise({
-        tenantId: 't1',
+        scope: T1,
         userId: 'u-payg',
         destination: '+12125550100',
       });
       assert.ok(a.ok && !a.emergency);
-      await assert.rejects(w.billing.wallet.adjust('t1', -4_900_000, 'refund'), code('insufficient_funds'));
-      const adj = await w.billing.wallet.adjust('t1', -1_000_000, 'refund');
+      await assert.rejects(w.billing.wallet.adjust(T1, -4_900_000, 'refund'), code('insufficient_funds'));
+      const adj = await w.billing.wallet.adjust(T1, -1_000_000, 'refund');
       assert.equal(adj.balanceAfter, 4_000_000);
       await w.billing.credit.release(a.reservationId);
-      const ledger = await w.billing.wallet.ledger('t1');
+      const ledger = await w.billing.wallet.ledger(T1);
       assert.deepEqual(
         ledger.map((e) => [e.kind, e.amount]),
         [

@@ -6,6 +6,7 @@
  */
 import { createInterface } from 'node:readline';
 import { createBilling } from '../../src/billing/billing.ts';
+import { trustedScope } from '../../src/directory/scope.ts';
 import { openStorage } from '../../src/storage/db.ts';
 import { call } from './fixtures.ts';
 
@@ -14,14 +15,14 @@ const storage = openStorage({ dataDir: '/tmp', databaseUrl: url, poolSize: 10 })
 const billing = createBilling(storage, { sliceSeconds: 300 });
 // Warm the pool and the deck catalogue so both processes start from the same line.
 await Promise.all(Array.from({ length: 10 }, () => storage.pool?.query('select 1')));
-await billing.credit.authorise({ tenantId, userId, destination: '112' });
+await billing.credit.authorise({ scope: trustedScope(tenantId), userId, destination: '112' });
 process.stdout.write('ready\n');
 const rl = createInterface({ input: process.stdin });
 for await (const line of rl) if (line.trim() === 'go') break;
 rl.close();
 const results = await Promise.all(
   Array.from({ length: Number(countText) }, () =>
-    billing.credit.authorise({ tenantId, userId, destination }),
+    billing.credit.authorise({ scope: trustedScope(tenantId), userId, destination }),
   ),
 );
 const granted: number[] = [];

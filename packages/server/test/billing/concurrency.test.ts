@@ -9,7 +9,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { world } from './billing-fixture.ts';
+import { T1, world } from './billing-fixture.ts';
 import { ENGINES } from './storage-helper.ts';
 
 const worker = fileURLToPath(new URL('./concurrency-worker.ts', import.meta.url));
@@ -41,7 +41,7 @@ for (const engine of ENGINES) {
     const w = await world(engine);
     try {
       // US: first slice 300 s = 0.10 fee + 0.10. Credit 0.75: three slices of 300 s, one of 150 s (0.15), then none.
-      await w.billing.wallet.topUp('t1', 750_000);
+      await w.billing.wallet.topUp(T1, 750_000);
       const args = [w.t.url, 't1', 'u-payg', '+12125550100', '10'];
       const a = start(args);
       const b = start(args);
@@ -52,9 +52,9 @@ for (const engine of ENGINES) {
       const grants = [...ra.granted, ...rb.granted].sort((x, y) => x - y);
       assert.deepEqual(grants, [150, 300, 300, 300]);
       assert.deepEqual([...ra.refused, ...rb.refused], Array(16).fill('insufficient_funds'));
-      const v = await w.billing.wallet.view('t1');
+      const v = await w.billing.wallet.view(T1);
       assert.deepEqual([v.balance, v.held], [0, 0]);
-      const ledger = await w.billing.wallet.ledger('t1', { limit: 100 });
+      const ledger = await w.billing.wallet.ledger(T1, { limit: 100 });
       assert.equal(ledger.filter((e) => e.kind === 'call').length, 4);
       assert.ok(ledger.every((e) => e.balanceAfter >= 0));
       // Each call ran 45 s past its grant and was charged for its grant only: 0.75 in all.

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import SQLite from 'better-sqlite3';
 import type { Authorisation } from '../../src/billing/credit-control.ts';
 import { ENGINES } from './storage-helper.ts';
-import { world, type World } from './billing-fixture.ts';
+import { T1, world, type World } from './billing-fixture.ts';
 
 const UK_FIXED = '+442071234567'; // domestic: u-dom's plan has 10 pool minutes per seat
 const US = '+12125550100'; // international
@@ -26,7 +26,7 @@ for (const engine of ENGINES) {
       await w.close();
     });
     const auth = (userId: string, destination: string) =>
-      w.billing.credit.authorise({ tenantId: 't1', userId, destination });
+      w.billing.credit.authorise({ scope: T1, userId, destination });
     /** What a call would get, through the cached path: authorised, then released at once. */
     const preview = async (userId: string, destination: string) => {
       const a = await auth(userId, destination);
@@ -38,9 +38,9 @@ for (const engine of ENGINES) {
       const a = await auth('u-dom', UK_FIXED);
       assert.equal(code(a), 'ok');
       if (a.ok && !a.emergency) await w.billing.credit.release(a.reservationId);
-      await w.billing.plans.unassign('t1', 'u-dom', w.plans.domestic);
+      await w.billing.plans.unassign(T1, 'u-dom', w.plans.domestic);
       assert.equal(code(await auth('u-dom', UK_FIXED)), 'no_licence');
-      await w.billing.plans.assign('t1', 'u-dom', w.plans.domestic);
+      await w.billing.plans.assign(T1, 'u-dom', w.plans.domestic);
       const b = await auth('u-dom', UK_FIXED);
       assert.equal(code(b), 'ok');
       if (b.ok && !b.emergency) await w.billing.credit.release(b.reservationId);
@@ -50,11 +50,11 @@ for (const engine of ENGINES) {
       const before = await preview('u-dom', UK_FIXED);
       assert.ok(before.ok && !before.emergency);
       assert.equal(before.maxSeconds, 10 * 60);
-      await w.billing.plans.setSeats('t1', w.plans.domestic, 3);
+      await w.billing.plans.setSeats(T1, w.plans.domestic, 3);
       const more = await preview('u-dom', UK_FIXED);
       assert.ok(more.ok && !more.emergency);
       assert.equal(more.maxSeconds, 30 * 60);
-      await w.billing.plans.setSeats('t1', w.plans.domestic, 1);
+      await w.billing.plans.setSeats(T1, w.plans.domestic, 1);
       const fewer = await preview('u-dom', UK_FIXED);
       assert.ok(fewer.ok && !fewer.emergency);
       assert.equal(fewer.maxSeconds, 10 * 60);
@@ -70,7 +70,7 @@ for (const engine of ENGINES) {
 
     if (engine === 'sqlite') {
       test('a change committed by another connection to the file shows at once', async () => {
-        await w.billing.wallet.topUp('t1', 10_000_000);
+        await w.billing.wallet.topUp(T1, 10_000_000);
         assert.equal(code(await preview('u-payg', US)), 'ok');
         const other = new SQLite(w.t.url.slice('sqlite:'.length));
         try {

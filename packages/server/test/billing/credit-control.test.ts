@@ -10,7 +10,7 @@ import pg from 'pg';
 import { BillingError } from '../../src/billing/errors.ts';
 import type { Authorisation } from '../../src/billing/credit-control.ts';
 import { ENGINES } from './storage-helper.ts';
-import { world, type World } from './billing-fixture.ts';
+import { T1, world, type World } from './billing-fixture.ts';
 import { call } from './fixtures.ts';
 
 const US = '+12125550100'; // 1/1, 0.02/min, fee 0.10
@@ -57,15 +57,15 @@ for (const engine of ENGINES) {
     });
 
     async function setCredit(micros: number): Promise<void> {
-      const v = await w.billing.wallet.view('t1');
+      const v = await w.billing.wallet.view(T1);
       const diff = micros - v.balance;
-      if (diff > 0) await w.billing.wallet.topUp('t1', diff);
-      if (diff < 0) await w.billing.wallet.adjust('t1', diff, 'test reset');
+      if (diff > 0) await w.billing.wallet.topUp(T1, diff);
+      if (diff < 0) await w.billing.wallet.adjust(T1, diff, 'test reset');
     }
 
     test('coded refusals: no licence, class not allowed, premium blocked, no rate', async () => {
       const auth = (userId: string, destination: string) =>
-        w.billing.credit.authorise({ tenantId: 't1', userId, destination });
+        w.billing.credit.authorise({ scope: T1, userId, destination });
       await setCredit(10_000_000);
       assert.deepEqual(pick(await auth('u-bare', UK_FIXED)), 'no_licence');
       assert.deepEqual(pick(await auth('u-none', UK_FIXED)), 'no_licence');
@@ -73,11 +73,11 @@ for (const engine of ENGINES) {
       assert.deepEqual(pick(await auth('u-prem', '+449012345678')), 'premium_blocked');
       assert.deepEqual(pick(await auth('u-payg', '+449012345678')), 'class_not_allowed');
       assert.deepEqual(pick(await auth('u-payg', '+81312345678')), 'no_rate');
-      await w.billing.store.setAccountOptions('t1', { premiumEnabled: true }, w.clock.now);
+      await w.billing.wallet.setOptions(T1, { premiumEnabled: true });
       const p = granted(await auth('u-prem', '+449012345678'));
       assert.equal(p.cls, 'premium');
       await w.billing.credit.release(p.reservationId);
-      await w.billing.store.setAccountOptions('t1', { premiumEnabled: false }, w.clock.now);
+      await w.billing.wallet.setOptions(T1, { premiumEnabled: false });
       await assert.rejects(
         auth('u-payg', 'not a number'),
         (e: unknown) => e instanceof BillingError && e.code === 'invalid_destination',
@@ -86,7 +86,7 @@ for (const engine of ENGINES) {
 
     test('emergency calls pass without licence, credit or reservation', async () => {
       await setCredit(0);
-      const a = await w.billing.credit.authorise({ tenantId: 't1', userId: 'u-bare', destination: '112' });
+      const a = await w.billing.credit.authorise({ scope: T1, userId: 'u-bare', destination: '112' });
       assert.deepEqual(a, {
         ok: true,
         emergency: true,
@@ -97,7 +97,7 @@ for (const engine of ENGINES) {
       });
       // A deck's emergency row counts too (u-payg has a deck through its plan).
       const b = await w.billing.credit.authorise({
-        tenantId: 't1',
+        scope: T1,
         userId: 'u-payg',
         destination: '+4499912',
       });
@@ -108,13 +108,13 @@ for (const engine of ENGINES) {
       // 30/6 at 0.06/min + 0.05 fee: 0.07 leaves 0.02 = 20 s < the 30 s first increment.
       await setCredit(70_000);
       assert.equal(
-        pick(await w.billing.credit.authorise({ tenantId: 't1', userId: 'u-payg', destination: UK_MOBILE })),
+        pick(await w.billing.credit.authorise({ scope: T1, userId: 'u-payg', destination: UK_MOBILE })),
         'insufficient_funds',
       );
       // 0.08 leaves 0.03 = exactly 30 s.
       await setCredit(80_000);
       const a = granted(
-        await w.billing.credit.authorise({ tenantId: 't1', userId: 'u-payg', destination: UK_MOBILE }),
+        await w.billing.credit.authorise({ scope: T1, userId: 'u-payg', destination: UK_MOBILE }),
       );
       assert.equal(a.maxSeconds, 30);
       assert.equal(a.grantedSeconds, 30);
@@ -125,23 +125,21 @@ for (const engine of ENGINES) {
     test('the longest duration for a given credit and rate', async () => {
       // 1/1 at 0.02/min, fee 0.10, credit 1.00: 0.90 buys 2,700 s.
       await setCredit(1_000_000);
-      const a = granted(
-        await w.billing.credit.authorise({ tenantId: 't1', userId: 'u-payg', destination: US }),
-      );
+      const a = granted(await w.billing.credit.authorise({ scope: T1, userId: 'u-payg', destination: US }));
       assert.equal(a.maxSeconds, 2700);
       assert.equal(a.grantedSeconds, 300);
       assert.equal(a.heldCredits, 100_000 + 100_000);
       await w.billing.credit.release(a.reservationId);
       // 30/6 at 0.06/min, fee 0.05: 0.95 buys 950 s; the last boundary is 30 + 153 x 6 = 948 s.
       const b = granted(
-        await w.billing.credit.authorise({ tenantId: 't1', userId: 'u-payg', destination: UK_MOBILE }),
+        await w.billing.credit.authorise({ scope: T1, userId: 'u-payg', destination: UK_MOBILE }),
       );
       assert.equal(b.maxSeconds, 948);
       await w.billing.credit.release(b.reservationId);
       // Pool first: 10 domestic minutes (600 s) + 0.15 after the fee at 0.01/min (900 s) = 1,500 s.
       await setCredit(200_000);
       const c = granted(
-        await w.billing.credit.authorise({ tenantId: 't1', userId: 'u-dom', destination: UK_FIXED }),
+        await w.billing.credit.authorise({ scope: T1, userId: 'u-dom', destination: UK_FIXED }),
       );
       assert.equal(c.maxSeconds, 1500);
       assert.equal(c.grantedSeconds, 300);
@@ -150,9 +148,7 @@ for (const engine of ENGINES) {
       await w.billing.credit.release(c.reservationId);
       // Less than a slice left: the first slice is what is left (0.15 - 0.10 fee = 150 s).
       await setCredit(150_000);
-      const d = granted(
-        await w.billing.credit.authorise({ tenantId: 't1', userId: 'u-payg', destination: US }),
-      );
+      const d = granted(await w.billing.credit.authorise({ scope: T1, userId: 'u-payg', destination: US }));
       assert.equal(d.grantedSeconds, 150);
       await w.billing.credit.release(d.reservationId);
     });
@@ -191,7 +187,7 @@ for (const engine of ENGINES) {
         // 31 Jul 23:55 in London (22:55 UTC, summer time): July's pool (10 minutes) pays a 10-minute call.
         w.clock.now = Date.UTC(2027, 6, 31, 22, 55);
         const nov = granted(
-          await w.billing.credit.authorise({ tenantId: 't1', userId: 'u-dom', destination: UK_FIXED }),
+          await w.billing.credit.authorise({ scope: T1, userId: 'u-dom', destination: UK_FIXED }),
         );
         await w.billing.credit.extend(nov.reservationId);
         const rated = await w.billing.credit.commit(
@@ -200,13 +196,13 @@ for (const engine of ENGINES) {
         );
         assert.deepEqual([rated.pool?.period, rated.pool?.minutes], ['2027-07', 10]);
         assert.equal(
-          pick(await w.billing.credit.authorise({ tenantId: 't1', userId: 'u-dom', destination: UK_FIXED })),
+          pick(await w.billing.credit.authorise({ scope: T1, userId: 'u-dom', destination: UK_FIXED })),
           'insufficient_funds',
         );
         // 1 Aug 00:00:01 in London, still 31 July in UTC: August's pool is whole again.
         w.clock.now = Date.UTC(2027, 6, 31, 23, 0, 1);
         const dec = granted(
-          await w.billing.credit.authorise({ tenantId: 't1', userId: 'u-dom', destination: UK_FIXED }),
+          await w.billing.credit.authorise({ scope: T1, userId: 'u-dom', destination: UK_FIXED }),
         );
         assert.equal(dec.maxSeconds, 600);
         await w.billing.credit.release(dec.reservationId);
@@ -223,14 +219,14 @@ for (const engine of ENGINES) {
 
     test('a preview answers like authorise and holds nothing', async () => {
       await setCredit(1_000_000);
-      const p = await w.billing.credit.preview({ tenantId: 't1', userId: 'u-payg', destination: US });
+      const p = await w.billing.credit.preview({ scope: T1, userId: 'u-payg', destination: US });
       assert.ok(p.ok && !p.emergency);
       assert.deepEqual(
         [p.reservationId, p.maxSeconds, p.grantedSeconds, p.heldCredits],
         [null, 2700, 300, 200_000],
       );
-      assert.equal((await w.billing.wallet.view('t1')).held, 0);
-      const refused = await w.billing.credit.preview({ tenantId: 't1', userId: 'u-dom', destination: US });
+      assert.equal((await w.billing.wallet.view(T1)).held, 0);
+      const refused = await w.billing.credit.preview({ scope: T1, userId: 'u-dom', destination: US });
       assert.ok(!refused.ok && refused.code === 'class_not_allowed');
     });
 
@@ -239,7 +235,7 @@ for (const engine of ENGINES) {
       const release = await holdWriteLock(w);
       try {
         const p = await Promise.race([
-          w.billing.credit.preview({ tenantId: 't1', userId: 'u-payg', destination: US }),
+          w.billing.credit.preview({ scope: T1, userId: 'u-payg', destination: US }),
           new Promise<'blocked'>((r) => setTimeout(() => r('blocked'), 3000).unref()),
         ]);
         assert.notEqual(p, 'blocked', 'the preview waited for the write lock');
@@ -250,7 +246,7 @@ for (const engine of ENGINES) {
         await release();
       }
       const before = await w.t.storage.db.selectFrom('billing_accounts').select('tenant_id').execute();
-      await w.billing.credit.preview({ tenantId: 't1', userId: 'u-payg', destination: US });
+      await w.billing.credit.preview({ scope: T1, userId: 'u-payg', destination: US });
       assert.deepEqual(
         await w.t.storage.db.selectFrom('billing_accounts').select('tenant_id').execute(),
         before,
@@ -259,9 +255,7 @@ for (const engine of ENGINES) {
 
     test('slices are reserved and renewed; the call ends when the next slice is refused', async () => {
       await setCredit(1_000_000);
-      const a = granted(
-        await w.billing.credit.authorise({ tenantId: 't1', userId: 'u-payg', destination: US }),
-      );
+      const a = granted(await w.billing.credit.authorise({ scope: T1, userId: 'u-payg', destination: US }));
       const grants = [a.grantedSeconds];
       for (;;) {
         const e = await w.billing.credit.extend(a.reservationId);
@@ -274,7 +268,7 @@ for (const engine of ENGINES) {
         assert.ok(grants.length < 20);
       }
       assert.deepEqual(grants, [300, 600, 900, 1200, 1500, 1800, 2100, 2400, 2700]);
-      const held = await w.billing.wallet.view('t1');
+      const held = await w.billing.wallet.view(T1);
       assert.equal(held.held, 1_000_000);
       assert.equal(held.available, 0);
       // The call is cut at its grant: 2,700 s, charged 0.10 + 0.90; the balance is exactly zero.
@@ -283,24 +277,22 @@ for (const engine of ENGINES) {
         call(US, 2700.4, { tenantId: 't1', userId: 'u-payg', startedAt: w.clock.now }),
       );
       assert.equal(rated.amount, 1_000_000);
-      const v = await w.billing.wallet.view('t1');
+      const v = await w.billing.wallet.view(T1);
       assert.deepEqual([v.balance, v.held], [0, 0]);
     });
 
     test('commit charges the real duration and releases the rest; the ledger and rated call keep why', async () => {
       await setCredit(1_000_000);
-      const a = granted(
-        await w.billing.credit.authorise({ tenantId: 't1', userId: 'u-payg', destination: US }),
-      );
+      const a = granted(await w.billing.credit.authorise({ scope: T1, userId: 'u-payg', destination: US }));
       const record = call(US, 61, { tenantId: 't1', userId: 'u-payg', startedAt: w.clock.now });
       const rated = await w.billing.credit.commit(a.reservationId, record);
       // 0.10 + 61 s x 0.02 / 60 = 100,000 + 20,334
       assert.equal(rated.amount, 120_334);
       assert.equal(rated.matchedPrefix, '1');
       assert.deepEqual(rated.deck, { id: w.deckId, version: 1, effectiveFrom: 0 });
-      const v = await w.billing.wallet.view('t1');
+      const v = await w.billing.wallet.view(T1);
       assert.deepEqual([v.balance, v.held], [1_000_000 - 120_334, 0]);
-      const [last] = await w.billing.wallet.ledger('t1', { limit: 1 });
+      const [last] = await w.billing.wallet.ledger(T1, { limit: 1 });
       assert.equal(last.kind, 'call');
       assert.equal(last.amount, -120_334);
       assert.equal(last.reference, record.id);
@@ -319,30 +311,28 @@ for (const engine of ENGINES) {
 
     test('a zero-second answered call costs nothing, fee included', async () => {
       await setCredit(1_000_000);
-      const a = granted(
-        await w.billing.credit.authorise({ tenantId: 't1', userId: 'u-payg', destination: US }),
-      );
+      const a = granted(await w.billing.credit.authorise({ scope: T1, userId: 'u-payg', destination: US }));
       const rated = await w.billing.credit.commit(
         a.reservationId,
         call(US, 0.5, { tenantId: 't1', userId: 'u-payg' }),
       );
       assert.equal(rated.amount, 0);
       assert.equal(rated.reason, 'zero_duration');
-      assert.equal((await w.billing.wallet.view('t1')).balance, 1_000_000);
+      assert.equal((await w.billing.wallet.view(T1)).balance, 1_000_000);
     });
 
     test('pool minutes are held per call, drawn in whole minutes at commit, the rest released', async () => {
       await setCredit(0);
       const month = '2026-11';
       const a = granted(
-        await w.billing.credit.authorise({ tenantId: 't1', userId: 'u-dom', destination: UK_FIXED }),
+        await w.billing.credit.authorise({ scope: T1, userId: 'u-dom', destination: UK_FIXED }),
       );
       const b = granted(
-        await w.billing.credit.authorise({ tenantId: 't1', userId: 'u-dom', destination: UK_FIXED }),
+        await w.billing.credit.authorise({ scope: T1, userId: 'u-dom', destination: UK_FIXED }),
       );
       assert.deepEqual([a.heldPoolMinutes, b.heldPoolMinutes], [5, 5]);
       assert.equal(
-        pick(await w.billing.credit.authorise({ tenantId: 't1', userId: 'u-dom', destination: UK_FIXED })),
+        pick(await w.billing.credit.authorise({ scope: T1, userId: 'u-dom', destination: UK_FIXED })),
         'insufficient_funds',
       );
       const rated = await w.billing.credit.commit(
@@ -359,7 +349,7 @@ for (const engine of ENGINES) {
       assert.equal(rated.amount, 0);
       assert.equal(rated.connectionFeeCharged, false);
       const c = granted(
-        await w.billing.credit.authorise({ tenantId: 't1', userId: 'u-dom', destination: UK_FIXED }),
+        await w.billing.credit.authorise({ scope: T1, userId: 'u-dom', destination: UK_FIXED }),
       );
       assert.equal(c.grantedSeconds, 180);
       const pool = await w.billing.store.poolState('t1', { country: 'GB', cls: 'domestic', period: month });
@@ -370,16 +360,14 @@ for (const engine of ENGINES) {
 
     test("a vanished call's reservation is released by the timeout", async () => {
       await setCredit(1_000_000);
-      const a = granted(
-        await w.billing.credit.authorise({ tenantId: 't1', userId: 'u-payg', destination: US }),
-      );
-      assert.equal((await w.billing.wallet.view('t1')).held, 200_000);
+      const a = granted(await w.billing.credit.authorise({ scope: T1, userId: 'u-payg', destination: US }));
+      assert.equal((await w.billing.wallet.view(T1)).held, 200_000);
       // Not yet: the grant (300 s) plus grace (60 s) has not passed.
       w.clock.now += 359_000;
       assert.equal(await w.billing.credit.expireDue(), 0);
       w.clock.now += 1_000;
       assert.equal(await w.billing.credit.expireDue(), 1);
-      const v = await w.billing.wallet.view('t1');
+      const v = await w.billing.wallet.view(T1);
       assert.deepEqual([v.balance, v.held], [1_000_000, 0]);
       assert.equal((await w.billing.store.reservation(a.reservationId))?.state, 'expired');
       await assert.rejects(
@@ -393,7 +381,7 @@ for (const engine of ENGINES) {
       await setCredit(750_000);
       const all = await Promise.all(
         Array.from({ length: 20 }, () =>
-          w.billing.credit.authorise({ tenantId: 't1', userId: 'u-payg', destination: US }),
+          w.billing.credit.authorise({ scope: T1, userId: 'u-payg', destination: US }),
         ),
       );
       const ok = all.filter((a) => a.ok).map(granted);
@@ -407,7 +395,7 @@ for (const engine of ENGINES) {
           a.reservationId,
           call(US, a.grantedSeconds + 30, { tenantId: 't1', userId: 'u-payg' }),
         );
-      const v = await w.billing.wallet.view('t1');
+      const v = await w.billing.wallet.view(T1);
       assert.deepEqual([v.balance, v.held], [0, 0]);
     });
   });

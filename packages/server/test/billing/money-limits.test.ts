@@ -14,6 +14,7 @@ import {
   type TestServer,
 } from '../helpers/server.ts';
 import { code } from '../helpers/http.ts';
+import { trustedScope } from '../../src/directory/scope.ts';
 import { MAX_BALANCE, MAX_REQUEST_AMOUNT } from '../../src/billing/money.ts';
 
 for (const engine of engines) {
@@ -48,7 +49,7 @@ for (const engine of engines) {
     });
 
     test('the balance stops at its cap with balance_limit, and every view still answers', async () => {
-      const scope = a.id;
+      const scope = trustedScope(a.id);
       let balance = (await s.app.billing.wallet.view(scope)).balance;
       while (MAX_BALANCE - balance >= MAX_REQUEST_AMOUNT)
         balance = (await s.app.billing.wallet.topUp(scope, MAX_REQUEST_AMOUNT)).balanceAfter;

@@ -13,6 +13,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { openStorage } from '../../src/storage/db.ts';
 import { migrate } from '../../src/storage/migrator.ts';
+import { trustedScope } from '../../src/directory/scope.ts';
 import { startSqliteCheckpointer } from '../../src/storage/sqlite-checkpointer.ts';
 import { makeTenant, startServer } from '../helpers/server.ts';
 
@@ -23,7 +24,7 @@ test('a server with the checkpointer closes cleanly and its writes survive a reo
   const dir = s.dataDir;
   const t = await makeTenant(s, 'ckpt');
   // Enough committed transactions for the worker to have checkpointed while they ran.
-  for (let i = 0; i < 300; i++) await s.app.billing.wallet.topUp(t.id, 1_000);
+  for (let i = 0; i < 300; i++) await s.app.billing.wallet.topUp(trustedScope(t.id), 1_000);
   await new Promise((r) => setTimeout(r, 250));
   const started = Date.now();
   await s.app.close();
