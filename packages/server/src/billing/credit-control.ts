@@ -43,7 +43,7 @@ import { BillingError, type RefusalCode } from './errors.ts';
 import { boundaryAtOrBelow } from './increments.ts';
 import { perMinuteCost, secondsAffordable, type Micros } from './money.ts';
 import type { RateDeck, RateRow } from './rate-deck.ts';
-import { rateCall, rateWithRow, type PoolKey, type RatedCall } from './rating.ts';
+import { rateCall, rateReserved, rateWithRow, type PoolKey, type RatedCall } from './rating.ts';
 import type { Reservation } from './reservation.ts';
 import { billingId as newId } from './ids.ts';
 
@@ -375,17 +375,7 @@ export class CreditControl {
         throw new BillingError('reservation_closed', `reservation ${r.id} is ${r.state}`);
       if (record.tenantId !== r.tenantId)
         throw new BillingError('conflict', 'the record belongs to another tenant than the reservation');
-      const pools =
-        r.pool && r.heldPoolMinutes > 0
-          ? { poolFor: () => ({ key: r.pool as PoolKey, minutesAvailable: r.heldPoolMinutes }) }
-          : null;
-      const rated = rateWithRow(
-        record,
-        r.rate,
-        { id: r.deckId, version: r.deckVersion, effectiveFrom: r.deckEffectiveFrom },
-        pools,
-        r.grantedSeconds,
-      );
+      const rated = rateReserved(record, r);
       if (rated.amount > r.heldCredits)
         throw new Error(`bug: call ${record.id} costs ${rated.amount} but holds ${r.heldCredits}`);
       const draw = rated.pool?.minutes ?? 0;

@@ -8,14 +8,15 @@
  *              once, only if credits pay any part of the call; a call wholly in the pool has no fee
  *   emergency and inbound calls are free and draw nothing.
  *
- * The functions here are pure: the pool balance is an input and the draw an output, so the same code
- * rates in memory (benchmarks, previews) and inside credit control's transactions.
+ * The functions here are pure: the pool balance is an input and the draw an output. Credit control
+ * calls them inside its transactions (`rateReserved` at commit); bench/rating measures that same path.
  */
 import type { CallRecord } from './call-record.ts';
 import { isEmergencyShortCode, normaliseDestination, type DestinationClass } from './destination-class.ts';
 import { billableSeconds, durationSeconds } from './increments.ts';
 import { perMinuteCost, type Micros } from './money.ts';
 import type { DeckVersion, RateRow } from './rate-deck.ts';
+import type { Reservation } from './reservation.ts';
 
 /** Which pool a call may draw: pools are per tenant, caller's country, destination class and month. */
 export interface PoolKey {
@@ -225,4 +226,29 @@ export function rateWithRow(
     reason,
     overrunSeconds: overrun,
   };
+}
+
+/** What of a reservation rating a finished call reads. */
+export type ReservedQuote = Pick<
+  Reservation,
+  'rate' | 'deckId' | 'deckVersion' | 'deckEffectiveFrom' | 'pool' | 'heldPoolMinutes' | 'grantedSeconds'
+>;
+
+/**
+ * Rates a finished call the way credit control's commit charges it: with the row quoted at
+ * authorisation (never a newer deck version), drawing only the pool minutes the reservation holds, and
+ * charging at most the granted seconds.
+ */
+export function rateReserved(record: CallRecord, r: ReservedQuote): RatedCall {
+  const pools: PoolSource | null =
+    r.pool && r.heldPoolMinutes > 0
+      ? { poolFor: () => ({ key: r.pool as PoolKey, minutesAvailable: r.heldPoolMinutes }) }
+      : null;
+  return rateWithRow(
+    record,
+    r.rate,
+    { id: r.deckId, version: r.deckVersion, effectiveFrom: r.deckEffectiveFrom },
+    pools,
+    r.grantedSeconds,
+  );
 }

@@ -4,9 +4,9 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { MemoryRater } from '../../src/billing/memory-rater.ts';
+import { MemoryRater } from './memory-rater.ts';
 import { DeckVersion, RateDeck, parseRateDeckCsv } from '../../src/billing/rate-deck.ts';
-import { rateCall, type PoolSource } from '../../src/billing/rating.ts';
+import { rateCall, rateReserved, type PoolSource } from '../../src/billing/rating.ts';
 import { billableSeconds } from '../../src/billing/increments.ts';
 import { GB_DECK_V1, GB_DECK_V2, call } from './fixtures.ts';
 
@@ -215,6 +215,38 @@ test('rating: a call past its credit-control grant is charged for the grant only
   // 120 s x 20,000 / 60 = 40,000 + 100,000
   assert.equal(rated.amount, 140_000);
   assert.equal(rated.overrunSeconds, 10);
+});
+
+test('commit rating (rateReserved): the quoted row, only the held pool minutes, at most the grant', () => {
+  // Quoted under v1 (UK fixed at 0.01/min); v2 (0.02/min) is in force when the call starts.
+  const quoted = v1.match('442071234567')!;
+  const r = call('+442071234567', 150, { startedAt: T + 1000 });
+  const reservation = {
+    rate: quoted,
+    deckId: 'gb',
+    deckVersion: 1,
+    deckEffectiveFrom: 0,
+    pool: { country: 'GB', cls: 'domestic' as const, period: '2026-11' },
+    heldPoolMinutes: 2,
+    grantedSeconds: 300,
+  };
+  const rated = rateReserved(r, reservation);
+  // 150 s bills 180 s (60/60): 2 held minutes cover 120 s, credits pay 60 s at v1 (10,000) + 50,000 fee.
+  assert.deepEqual(rated.deck, { id: 'gb', version: 1, effectiveFrom: 0 });
+  assert.deepEqual(rated.pool, {
+    country: 'GB',
+    cls: 'domestic',
+    period: '2026-11',
+    minutes: 2,
+    seconds: 120,
+  });
+  assert.equal(rated.amount, 60_000);
+  assert.equal(rated.reason, 'pool_and_credits');
+  // Past the grant: charged for the grant only, the rest reported as overrun.
+  const long = rateReserved(call('+442071234567', 400), { ...reservation, heldPoolMinutes: 0 });
+  assert.equal(long.amount, 50_000 + 50_000);
+  assert.equal(long.overrunSeconds, 100);
+  assert.equal(long.pool, null);
 });
 
 test('pools renew each calendar month in the tenant time zone', () => {

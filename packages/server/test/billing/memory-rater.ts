@@ -1,12 +1,14 @@
 /**
- * Rating without storage: decks, tenants and pool balances held in memory. Used by the rating benchmark
- * and by previews ("what would this call cost"); credit control rates inside its own transactions.
+ * A test model of rating many calls in a row: decks, tenants and pool balances held in memory, so a
+ * test can follow pool minutes across calls and months without a store. No production path uses it
+ * (credit control rates inside its store's transactions, previews included; bench/rating measures
+ * that path), which is why it lives with the tests.
  */
-import type { CallRecord } from './call-record.ts';
-import { PeriodClock } from './billing-period.ts';
-import { CLASS_CODE, type DestinationClass } from './destination-class.ts';
-import type { RateDeck } from './rate-deck.ts';
-import { rateCall, type PoolKey, type PoolSource, type RatedCall } from './rating.ts';
+import type { CallRecord } from '../../src/billing/call-record.ts';
+import { PeriodClock } from '../../src/billing/billing-period.ts';
+import { CLASS_CODE, type DestinationClass } from '../../src/billing/destination-class.ts';
+import type { RateDeck } from '../../src/billing/rate-deck.ts';
+import { rateCall, type PoolKey, type PoolSource, type RatedCall } from '../../src/billing/rating.ts';
 
 export interface MemoryTenant {
   country: string;
