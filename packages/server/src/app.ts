@@ -8,6 +8,7 @@ import type { Logger } from 'pino';
 import type { Config } from './config.ts';
 import { openStorage, type Storage } from './storage/db.ts';
 import { migrate } from './storage/migrator.ts';
+import { lockDataDir } from './storage/data-dir-lock.ts';
 import { InProcessBus, type Bus } from './bus/bus.ts';
 import { Directory } from './directory/directory.ts';
 import { AuditLog } from './audit/audit-log.ts';
@@ -66,18 +67,28 @@ export interface AppOptions {
 
 export async function createApp(config: Config, options: AppOptions = {}): Promise<App> {
   const log = options.logger ?? createLogger(config.logLevel);
-  const storage = openStorage({
-    dataDir: config.dataDir,
-    databaseUrl: config.databaseUrl,
-    // SQLite: WAL checkpoints in a worker thread, not in whichever request commits past 1,000 pages.
-    backgroundCheckpoints: {
-      onError: (err) => log.warn({ err }, 'WAL checkpointer (a worker that died leaves checkpoints inline)'),
-    },
-  });
+  // First of all, so a second server on this folder stops before touching anything.
+  const folderLock = lockDataDir(config.dataDir);
+  let storage: Storage;
+  try {
+    storage = openStorage({
+      dataDir: config.dataDir,
+      databaseUrl: config.databaseUrl,
+      // SQLite: WAL checkpoints in a worker thread, not in whichever request commits past 1,000 pages.
+      backgroundCheckpoints: {
+        onError: (err) =>
+          log.warn({ err }, 'WAL checkpointer (a worker that died leaves checkpoints inline)'),
+      },
+    });
+  } catch (err) {
+    folderLock.release();
+    throw err;
+  }
   try {
     await migrate(storage);
   } catch (err) {
     await storage.close();
+    folderLock.release();
     throw err;
   }
   const bus = new InProcessBus((err, topic) => log.error({ err, topic }, 'bus listener failed'));
@@ -211,6 +222,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
         clearTimeout(grace);
         stopBillingSweeper();
         await storage.close();
+        folderLock.release();
       })();
       return closing;
     },

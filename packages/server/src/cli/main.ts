@@ -9,13 +9,15 @@
  *   parley demo                  create the demo tenant, users and operator (idempotent)
  *
  * Every admin command takes --json to print its result as one JSON object. Bad arguments print the
- * usage and exit 2; a refused operation (duplicate, invalid value) prints its code and exits 1.
+ * usage and exit 2; a refused operation (duplicate, invalid value) prints its code and exits 1; `serve`
+ * on a data folder another server holds exits 3 at once (admin commands may share the folder).
  */
 import { parseArgs } from 'node:util';
 import { ParleyError } from '@parley/protocol';
 import { ConfigError, loadConfig } from '../config.ts';
 import { openStorage } from '../storage/db.ts';
 import { migrate } from '../storage/migrator.ts';
+import { DataDirLockedError } from '../storage/data-dir-lock.ts';
 import { AdminCommands } from './commands.ts';
 
 export const usage = `usage: parley <command> [options]
@@ -218,6 +220,11 @@ run(process.argv.slice(2)).then(
     if (err instanceof ConfigError) {
       process.stderr.write(`parley: ${err.message}\n`);
       process.exitCode = 2;
+      return;
+    }
+    if (err instanceof DataDirLockedError) {
+      process.stderr.write(`parley: ${err.message}\n`);
+      process.exitCode = 3;
       return;
     }
     const e = err as NodeJS.ErrnoException;
