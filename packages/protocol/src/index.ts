@@ -3,3 +3,4 @@ export * from './api.ts';
 export * from './presence.ts';
 export * from './presence-contacts.ts';
 export * from './realtime.ts';
+export * from './chat.ts';

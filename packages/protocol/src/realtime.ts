@@ -28,6 +28,14 @@
  */
 import { z } from 'zod';
 import { Presence, PresencePublish, PresenceSet, RefusedSubscription, UserIdList } from './presence.ts';
+import {
+  ChatClientFrames,
+  ChatServerFrames,
+  ChatWelcome,
+  ReadResponse,
+  type ChatEventData,
+  type Message,
+} from './chat.ts';
 
 export const PROTOCOL_VERSION = 1;
 
@@ -67,7 +75,13 @@ export const Hello = z.strictObject({
   v: z.number().int().min(1),
   device: DeviceInfo.optional(),
   /** The highest durable event seq this client has processed (0: none yet). */
-  resume: z.strictObject({ lastSeq: z.number().int().min(0) }).optional(),
+  resume: z
+    .strictObject({
+      lastSeq: z.number().int().min(0),
+      /** The `chat.cursor` of the previous welcome: `welcome.chat.changed` lists conversations changed since. */
+      chatSince: z.number().int().min(0).optional(),
+    })
+    .optional(),
 });
 
 export const Ping = z.strictObject({ t: z.literal('ping'), id: RequestId });
@@ -101,6 +115,7 @@ export const ClientFrame = z.discriminatedUnion('t', [
   SetPresence,
   Subscribe,
   Unsubscribe,
+  ...ChatClientFrames,
 ]);
 export type ClientFrame = z.infer<typeof ClientFrame>;
 export type ClientFrameType = ClientFrame['t'];
@@ -121,6 +136,8 @@ export const Welcome = z.object({
     maxSubscriptions: z.number().int(),
     messagesPerSecond: z.number(),
   }),
+  /** Chat resume: conversations changed since `hello.resume.chatSince` (see chat.ts). */
+  chat: ChatWelcome.optional(),
 });
 export type Welcome = z.infer<typeof Welcome>;
 
@@ -138,6 +155,9 @@ export interface ResultOf {
   'presence.set': Presence;
   'presence.subscribe': SubscribeResult;
   'presence.unsubscribe': Record<string, never>;
+  'chat.send': Message;
+  'chat.typing': Record<string, never>;
+  'chat.read': z.infer<typeof ReadResponse>;
 }
 
 /** A durable event of one user, replayed on resume. Kinds grow with later issues (chat, calls). */
@@ -150,7 +170,7 @@ export const DurableEvent = z.object({
 export type DurableEvent = z.infer<typeof DurableEvent>;
 
 /** Durable event kinds defined so far and their data. */
-export interface DurableEventData {
+export interface DurableEventData extends ChatEventData {
   /** A notice for the user from an administrator or the system. */
   notice: { text: string; from: string | null };
   /** The user's contact list changed (on another device, or by an administrator). */
@@ -182,6 +202,7 @@ export const ServerFrame = z.discriminatedUnion('t', [
   PresenceFrame,
   EventFrame,
   PongFrame,
+  ...ChatServerFrames,
 ]);
 export type ServerFrame = z.infer<typeof ServerFrame>;
 

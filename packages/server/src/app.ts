@@ -35,6 +35,8 @@ import { operatorBillingRoutes, tenantBillingRoutes } from './billing/routes.ts'
 import { createLogger } from './log.ts';
 import { version } from './version.ts';
 import { startSipListener, type SipListener } from './sip/listener.ts';
+import { createChat, type Chat } from './chat/chat.ts';
+import type { WriteQueue } from './chat/write-queue.ts';
 
 export interface App {
   config: Config;
@@ -51,6 +53,8 @@ export interface App {
   /** Plans, licences, decks, wallet and credit control. */
   billing: Billing;
   realtime: RealtimeHub;
+  /** Conversations, messages, receipts, typing. */
+  chat: Chat;
   http: FastifyInstance;
   /** The route table (the tenant-wall tests are generated from it). */
   routes: AnyRoute[];
@@ -122,6 +126,25 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     log.error({ err }, 'billing expiry sweep failed'),
   );
 
+  // Until storage has its one writer queue: each write its own transaction (acknowledged after COMMIT).
+  const writer: WriteQueue = { write: (fn) => storage.db.transaction().execute(fn) };
+  const chat = createChat({
+    db: storage.db,
+    engine: storage.engine,
+    writer,
+    bus,
+    events,
+    log: log.child({ module: 'chat' }),
+    limits: {
+      maxMembers: config.chatMaxMembers,
+      maxMessageBytes: config.chatMaxMessageBytes,
+      sendRate: config.chatSendRate,
+      sendBurst: config.chatSendBurst,
+      typingTtlMs: config.chatTypingTtlMs,
+      resumeMarginMs: config.chatResumeMarginMs,
+    },
+  });
+
   const routes: AnyRoute[] = [];
   let openapi: unknown;
   routes.push(
@@ -133,6 +156,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     ...realtimeRoutes({ events, directory, presence }),
     ...operatorBillingRoutes(billing, audit, { deckMaxBytes: config.deckMaxBytes }),
     ...tenantBillingRoutes(billing, audit),
+    ...chat.routes,
   );
   const http = buildHttp(routes, auth, { bodyLimit: config.bodyLimit, logger: log });
   const gateway = new RealtimeGateway(auth, bus, log, {
@@ -161,7 +185,9 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       burst: config.realtimeBurst,
       maxBufferedBytes: config.realtimeMaxBuffered,
     },
+    chat: chat.service,
   });
+  chat.attach(realtime);
 
   let closing: Promise<void> | undefined;
   let sip: SipListener | undefined;
@@ -179,6 +205,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     contacts,
     billing,
     realtime,
+    chat,
     http,
     routes,
     get sip() {
@@ -214,6 +241,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       closing ??= (async () => {
         await sip?.close();
         realtime.close();
+        chat.close();
         await gateway.close();
         presence.close();
         await presenceSettings.flush();

@@ -201,6 +201,41 @@ export const settings = {
     schema: int(32 * 1024 * 1024, 1024),
     doc: 'Largest rate-deck import request body, bytes (the import route only; others keep PARLEY_BODY_LIMIT)',
   },
+  chatMaxMembers: {
+    env: 'PARLEY_CHAT_MAX_MEMBERS',
+    schema: int(1000, 2),
+    doc: 'Most members of one chat conversation',
+  },
+  chatMaxMessageBytes: {
+    env: 'PARLEY_CHAT_MAX_MESSAGE_BYTES',
+    schema: int(16_384, 16),
+    doc: 'Largest chat message text, UTF-8 bytes (larger: 413)',
+  },
+  chatSendRate: {
+    env: 'PARLEY_CHAT_SEND_RATE',
+    schema: int(10, 1),
+    doc: 'Chat messages per second one user may send, sustained (then 429)',
+  },
+  chatSendBurst: {
+    env: 'PARLEY_CHAT_SEND_BURST',
+    schema: int(50, 1),
+    doc: 'Chat messages one user may send in a burst',
+  },
+  chatTypingTtlMs: {
+    env: 'PARLEY_CHAT_TYPING_TTL_MS',
+    schema: int(6000, 100),
+    doc: 'How long a typing indicator shows without a repeat, ms (clients repeat it while typing)',
+  },
+  chatResumeMarginMs: {
+    env: 'PARLEY_CHAT_RESUME_MARGIN_MS',
+    schema: int(5000, 0),
+    doc: 'How far before the resume cursor a reconnecting client is told of changed conversations, ms (covers commit order and clock skew between nodes)',
+  },
+  fileMaxBytes: {
+    env: 'PARLEY_FILE_MAX_BYTES',
+    schema: int(100 * 1024 * 1024, 1),
+    doc: 'Largest uploaded chat file, bytes (larger: 413)',
+  },
 } as const;
 
 type Settings = typeof settings;

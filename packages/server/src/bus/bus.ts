@@ -3,7 +3,7 @@
  * when several run. Every event names its tenant, so subscribers can scope what they forward.
  * A throwing listener is logged and never breaks the emitter or the other listeners.
  */
-import type { DurableEvent } from '@parley/protocol';
+import type { DurableEvent, Message } from '@parley/protocol';
 import type { DevicePresenceState, UserPresenceSettings } from '../presence/presence-state.ts';
 
 export interface BusEvents {
@@ -27,6 +27,20 @@ export interface BusEvents {
   'presence.settings': { origin: string; tenantId: string; userId: string; settings: UserPresenceSettings };
   /** A durable event was appended to a user's event log (after commit): deliver it to their connections. */
   'user.event': { tenantId: string; userId: string; event: DurableEvent };
+  /** A chat message was stored, edited or deleted (after commit): push it to the members' devices. */
+  'chat.message': { tenantId: string; change: 'new' | 'edit' | 'delete'; message: Message };
+  /** A member is typing (ephemeral: never stored). */
+  'chat.typing': { tenantId: string; conversationId: string; userId: string; ttlMs: number };
+  /** A member's read or delivered position moved. */
+  'chat.receipt': {
+    tenantId: string;
+    conversationId: string;
+    userId: string;
+    readSeq: number;
+    deliveredSeq: number;
+  };
+  /** A conversation was renamed or its members changed (member caches drop it). */
+  'chat.conversation': { tenantId: string; conversationId: string; change: 'renamed' | 'members' };
 }
 
 export type BusListener<K extends keyof BusEvents> = (event: BusEvents[K]) => void;

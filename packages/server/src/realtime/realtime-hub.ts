@@ -16,7 +16,7 @@ import type { EventLog } from './event-log.ts';
 import type { PresenceService } from '../presence/presence-service.ts';
 import type { UserTenants } from '../presence/user-tenants.ts';
 import { WatcherSets } from '../presence/watchers.ts';
-import { RealtimeSession, type SessionContext, type SessionLimits } from './session.ts';
+import { RealtimeSession, type SessionChat, type SessionContext, type SessionLimits } from './session.ts';
 import { jsonFrame } from './wire-frame.ts';
 
 export interface HubDeps {
@@ -29,6 +29,8 @@ export interface HubDeps {
   limits: SessionLimits;
   /** Seconds durable events are kept. */
   eventRetention: number;
+  /** Chat's realtime frames and welcome part. */
+  chat?: SessionChat;
 }
 
 export class RealtimeHub {
@@ -48,6 +50,7 @@ export class RealtimeHub {
       limits: deps.limits,
       log: deps.log,
       now: Date.now,
+      ...(deps.chat ? { chat: deps.chat } : {}),
     };
     deps.gateway.onConnection((c) => this.accept(c));
     deps.presence.onChange((tenantId, _userId, presence) => this.watchers.push(tenantId, presence));

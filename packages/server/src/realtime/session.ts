@@ -21,6 +21,7 @@ import {
   ParleyError,
   PROTOCOL_VERSION,
   RealtimeCloseCodes,
+  type ChatWelcome,
   type DurableEvent,
   type ResultOf,
   type SubscribeResult,
@@ -62,7 +63,16 @@ export interface SessionContext {
   limits: SessionLimits;
   log: Logger;
   now(): number;
+  /** Chat frames and the chat part of the welcome (chat/chat-service.ts); absent, chat frames get not_found. */
+  chat?: SessionChat;
 }
+
+/** The frames a session hands to chat, and what chat adds to the welcome. */
+export interface SessionChat {
+  frame(session: { tenantId: string; userId: string }, f: ChatClientFrame): Promise<unknown>;
+  welcome(tenantId: string, userId: string, chatSince: number | undefined): Promise<ChatWelcome>;
+}
+export type ChatClientFrame = Extract<ClientFrame, { t: `chat.${string}` }>;
 
 /** Close codes after which the device leaves at once, without the reconnect grace. */
 const deliberate = new Set<number>([
@@ -275,8 +285,17 @@ export class RealtimeSession implements Watcher, FloodState {
         this.unsubscribe(f.userIds);
         this.reply<'presence.unsubscribe'>(f.id, {});
         break;
+      default:
+        return this.chatFrame(f);
     }
     return undefined;
+  }
+
+  /** Chat requests wait in the frame queue, so one connection's sends are stored in the order sent. */
+  private async chatFrame(f: ChatClientFrame): Promise<void> {
+    if (!this.ctx.chat) throw new ParleyError('not_found', 'chat is not served here');
+    const data = await this.ctx.chat.frame(this, f);
+    this.send({ t: 'result', re: f.id, data });
   }
 
   // --- hello and resume ---
@@ -319,6 +338,7 @@ export class RealtimeSession implements Watcher, FloodState {
       if (resume === 'resumed') this.lastSeq = Math.min(from, head);
     }
     this.targetSeq = Math.max(this.targetSeq, head);
+    const chat = await this.ctx.chat?.welcome(this.tenantId, this.userId, f.resume?.chatSince);
     if ((this.state as SessionState) !== 'resuming') return; // closed while reading
     this.reply<'hello'>(f.id, {
       v: PROTOCOL_VERSION,
@@ -332,6 +352,7 @@ export class RealtimeSession implements Watcher, FloodState {
         maxSubscriptions: limits.maxSubscriptions,
         messagesPerSecond: limits.rate,
       },
+      ...(chat ? { chat } : {}),
     });
     // Everyone watches themselves (their own avatar), outside the subscription limit.
     this.ctx.watchers.add(this.userId, this);

@@ -19,6 +19,7 @@ import * as m002 from './migrations/002_billing.ts';
 import * as m003 from './migrations/003_realtime_contacts.ts';
 import * as m004 from './migrations/004_presence_settings.ts';
 import * as m005 from './migrations/005_credit_pages.ts';
+import * as m006 from './migrations/006_chat.ts';
 
 export type MigrationEngine = Engine;
 type Up = (db: Kysely<unknown>, engine: Engine) => Promise<void>;
@@ -30,6 +31,7 @@ const migrations: Array<[string, { up: Up }]> = [
   ['003_realtime_contacts', m003],
   ['004_presence_settings', m004],
   ['005_credit_pages', m005],
+  ['006_chat', m006],
 ];
 
 /** An auto-incrementing integer primary key on either engine. */

@@ -9,6 +9,7 @@ import type { BillingTables } from '../billing/tables.ts';
 import type { EventLogTables } from '../realtime/event-tables.ts';
 import type { ContactTables } from '../contacts/contact-tables.ts';
 import type { PresenceTables } from '../presence/presence-tables.ts';
+import type { ChatTables } from '../chat/chat-tables.ts';
 
 export interface SettingsTable {
   key: string;
@@ -96,4 +97,10 @@ export interface CoreTables {
 }
 
 /** Every table. Later domains extend this with their own table maps. */
-export interface Database extends CoreTables, BillingTables, EventLogTables, ContactTables, PresenceTables {}
+export interface Database
+  extends CoreTables,
+    BillingTables,
+    EventLogTables,
+    ContactTables,
+    PresenceTables,
+    ChatTables {}

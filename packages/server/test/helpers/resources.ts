@@ -10,6 +10,8 @@ import { trustedScope } from '../../src/directory/scope.ts';
 export type ResourceFactory = (s: TestServer, tenant: TenantFixture) => Promise<string>;
 
 let n = 0;
+/** The conversation made last per tenant: a `message` id in the same path belongs to it. */
+const lastConversation = new Map<string, string>();
 
 export const resourceFactories: Record<string, ResourceFactory> = {
   user: async (s, t) => (await makeUser(s, t.id, `wall${++n}@${t.domain}`)).id,
@@ -17,4 +19,23 @@ export const resourceFactories: Record<string, ResourceFactory> = {
   // Owned by the tenant's plain user (contact groups are per user; the wall tests act as that user).
   contact_group: async (s, t) =>
     (await s.app.contacts.createGroup(trustedScope(t.id), t.user.id, `wall group ${++n}`)).id,
+  // A group of the tenant's user (its owner) and admin.
+  conversation: async (s, t) => {
+    const { conversation } = await s.app.chat.service.createConversation(trustedScope(t.id), t.user.id, {
+      members: [t.admin.id],
+      title: `wall chat ${++n}`,
+    });
+    lastConversation.set(t.id, conversation.id);
+    return conversation.id;
+  },
+  // Sent by the tenant's user into the conversation the same path names (made just before).
+  message: async (s, t) => {
+    const id = lastConversation.get(t.id);
+    if (!id) throw new Error('a message factory needs a conversation factory before it in the path');
+    const r = await s.app.chat.timeline.send(trustedScope(t.id), t.user.id, id, {
+      text: `wall message ${++n}`,
+      clientMessageId: `wall-${n}`,
+    });
+    return r.message.id;
+  },
 };

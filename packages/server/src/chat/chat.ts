@@ -1,0 +1,76 @@
+/**
+ * Chat, composed: the stores, the service the routes and the realtime socket call, and live delivery.
+ * Built before the realtime hub (which hands chat frames to the service) and attached to it after.
+ */
+import type { Logger } from 'pino';
+import type { Kysely } from 'kysely';
+import type { Bus } from '../bus/bus.ts';
+import type { Engine } from '../storage/db.ts';
+import type { Database } from '../storage/schema.ts';
+import type { EventLog } from '../realtime/event-log.ts';
+import type { AnyRoute } from '../http/route.ts';
+import { ConversationStore } from './conversations.ts';
+import { Timeline } from './timeline.ts';
+import { Receipts } from './receipts.ts';
+import { SendThrottle } from './send-throttle.ts';
+import { ChatDelivery, type SessionDirectory } from './delivery.ts';
+import { ChatService } from './chat-service.ts';
+import { chatRoutes } from './routes.ts';
+import type { WriteQueue } from './write-queue.ts';
+
+export interface ChatLimits {
+  maxMembers: number;
+  maxMessageBytes: number;
+  sendRate: number;
+  sendBurst: number;
+  typingTtlMs: number;
+  resumeMarginMs: number;
+}
+
+export interface ChatDeps {
+  db: Kysely<Database>;
+  engine: Engine;
+  writer: WriteQueue;
+  bus: Bus;
+  events: Pick<EventLog, 'append' | 'appendToMany'>;
+  log: Logger;
+  limits: ChatLimits;
+}
+
+export interface Chat {
+  service: ChatService;
+  conversations: ConversationStore;
+  timeline: Timeline;
+  delivery: ChatDelivery;
+  routes: AnyRoute[];
+  /** Starts live delivery to the hub's sessions. */
+  attach(sessions: SessionDirectory): void;
+  close(): void;
+}
+
+export function createChat(d: ChatDeps): Chat {
+  const conversations = new ConversationStore(d.db, d.writer, { maxMembers: d.limits.maxMembers });
+  const timeline = new Timeline(d.db, d.writer, conversations, { maxMessageBytes: d.limits.maxMessageBytes });
+  const receipts = new Receipts(d.writer, conversations);
+  const delivery = new ChatDelivery(d.bus, conversations, d.log);
+  const service = new ChatService({
+    conversations,
+    timeline,
+    receipts,
+    throttle: new SendThrottle(d.limits.sendRate, d.limits.sendBurst),
+    bus: d.bus,
+    events: d.events,
+    memberIds: (tenantId, id) => delivery.memberIds(tenantId, id),
+    log: d.log,
+    limits: { typingTtlMs: d.limits.typingTtlMs, resumeMarginMs: d.limits.resumeMarginMs },
+  });
+  return {
+    service,
+    conversations,
+    timeline,
+    delivery,
+    routes: chatRoutes({ chat: service, conversations, timeline }),
+    attach: (sessions) => delivery.attach(sessions),
+    close: () => delivery.close(),
+  };
+}
