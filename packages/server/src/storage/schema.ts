@@ -98,9 +98,4 @@ export interface CoreTables {
 
 /** Every table. Later domains extend this with their own table maps. */
 export interface Database
-  extends CoreTables,
-    BillingTables,
-    EventLogTables,
-    ContactTables,
-    PresenceTables,
-    ChatTables {}
+  extends CoreTables, BillingTables, EventLogTables, ContactTables, PresenceTables, ChatTables {}
