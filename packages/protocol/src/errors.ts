@@ -17,6 +17,8 @@ export const ErrorCodes = {
   duplicate_address: 409,
   duplicate_domain: 409,
   conflict: 409,
+  /** HTTP: the client did not send its whole request within the request timeout (or its headers in time). */
+  request_timeout: 408,
   payload_too_large: 413,
   /** A count limit (subscriptions per connection, ...) would be exceeded. */
   limit_exceeded: 422,
@@ -26,8 +28,10 @@ export const ErrorCodes = {
   hello_required: 400,
   unsupported_media_type: 415,
   rate_limited: 429,
-  /** Realtime: the user already holds as many connections as the server allows. */
+  /** Too many open connections: a user's realtime sockets, or one source address's HTTP connections. */
   too_many_connections: 429,
+  /** HTTP: the request line and headers are larger than the server reads. */
+  headers_too_large: 431,
   internal: 500,
   unavailable: 503,
   /** Billing: the user holds no calling licence. */

@@ -158,7 +158,17 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     ...tenantBillingRoutes(billing, audit),
     ...chat.routes,
   );
-  const http = buildHttp(routes, auth, { bodyLimit: config.bodyLimit, logger: log });
+  const http = buildHttp(routes, auth, {
+    bodyLimit: config.bodyLimit,
+    logger: log,
+    headersTimeoutMs: config.httpHeadersTimeoutMs,
+    requestTimeoutMs: config.httpRequestTimeoutMs,
+    idleTimeoutMs: config.httpIdleTimeoutMs,
+    maxConnectionsPerAddress: config.httpMaxConnectionsPerAddress,
+    maxConnections: config.httpMaxConnections,
+    bodyBudget: config.httpBodyBudget,
+    bodyBudgetPerAddress: config.httpBodyBudgetPerAddress,
+  });
   const gateway = new RealtimeGateway(auth, bus, log, {
     path: '/api/realtime',
     // Frames up to realtimeMaxFrame get a coded error from the session; far larger ones close the socket.

@@ -50,6 +50,41 @@ export const settings = {
     schema: int(1_048_576, 1024),
     doc: 'Largest HTTP request body, bytes',
   },
+  httpHeadersTimeoutMs: {
+    env: 'PARLEY_HTTP_HEADERS_TIMEOUT_MS',
+    schema: int(10_000, 100),
+    doc: 'A client must have sent its request headers within this, ms, or it gets 408 and is disconnected',
+  },
+  httpRequestTimeoutMs: {
+    env: 'PARLEY_HTTP_REQUEST_TIMEOUT_MS',
+    schema: int(30_000, 100),
+    doc: 'A client must have sent its whole request (headers and body) within this, ms, or it gets 408 and is disconnected (not less than the headers timeout)',
+  },
+  httpIdleTimeoutMs: {
+    env: 'PARLEY_HTTP_IDLE_TIMEOUT_MS',
+    schema: int(5_000, 100),
+    doc: 'A kept-alive HTTP connection with no request for this long is closed, ms',
+  },
+  httpMaxConnectionsPerAddress: {
+    env: 'PARLEY_HTTP_MAX_CONNECTIONS_PER_ADDRESS',
+    schema: int(128, 1),
+    doc: 'Open HTTP and WebSocket connections one source address may hold (more are answered 429 and closed)',
+  },
+  httpMaxConnections: {
+    env: 'PARLEY_HTTP_MAX_CONNECTIONS',
+    schema: int(10_000, 1),
+    doc: 'Open HTTP and WebSocket connections in all (more are answered 503 and closed)',
+  },
+  httpBodyBudget: {
+    env: 'PARLEY_HTTP_BODY_BUDGET',
+    schema: int(64 * 1024 * 1024, 1024),
+    doc: 'Bytes of request bodies the server receives at once, process-wide (a body is counted at its declared length until its request ends; past this, 503)',
+  },
+  httpBodyBudgetPerAddress: {
+    env: 'PARLEY_HTTP_BODY_BUDGET_PER_ADDRESS',
+    schema: int(8 * 1024 * 1024, 1024),
+    doc: 'Bytes of request bodies one source address may have in flight at once (past this, 429; a signed-in rate-deck import counts only against the process-wide budget)',
+  },
   accessTokenTtl: {
     env: 'PARLEY_ACCESS_TOKEN_TTL',
     schema: int(900, 1),
@@ -278,6 +313,24 @@ export function loadConfig(
     if (r.success) out[key] = r.data;
     else
       problems.push(`${s.env}=${JSON.stringify(value)}: ${r.error.issues.map((i) => i.message).join('; ')}`);
+  }
+  if (!problems.length) {
+    const c = out as Config;
+    // Node refuses a request timeout shorter than the headers timeout; and a body the server allows must fit.
+    if (c.httpRequestTimeoutMs < c.httpHeadersTimeoutMs)
+      problems.push(
+        `PARLEY_HTTP_REQUEST_TIMEOUT_MS=${c.httpRequestTimeoutMs}: must not be less than PARLEY_HTTP_HEADERS_TIMEOUT_MS (${c.httpHeadersTimeoutMs})`,
+      );
+    for (const [name, limit] of [
+      ['PARLEY_BODY_LIMIT', c.bodyLimit],
+      ['PARLEY_DECK_MAX_BYTES', c.deckMaxBytes],
+    ] as const)
+      if (c.httpBodyBudget < limit)
+        problems.push(`PARLEY_HTTP_BODY_BUDGET=${c.httpBodyBudget}: must be at least ${name} (${limit})`);
+    if (c.httpBodyBudgetPerAddress < c.bodyLimit)
+      problems.push(
+        `PARLEY_HTTP_BODY_BUDGET_PER_ADDRESS=${c.httpBodyBudgetPerAddress}: must be at least PARLEY_BODY_LIMIT (${c.bodyLimit})`,
+      );
   }
   if (problems.length) throw new ConfigError(problems);
   const cfg = out as Config;

@@ -16,10 +16,17 @@ import type { AuthService } from '../auth/auth-service.ts';
 import { hasRole, type Principal } from '../auth/principal.ts';
 import { trustedScope, type TenantScope } from '../directory/scope.ts';
 import type { AnyRoute } from './route.ts';
+import { BodyBudget, capConnections, refuseRaw, sourceAddress, type EdgeLimits } from './edge-limits.ts';
 
-export interface HttpOptions {
+export interface HttpOptions extends EdgeLimits {
   bodyLimit: number;
   logger: Logger;
+  /** Time for a client to send its request headers, ms. */
+  headersTimeoutMs: number;
+  /** Time for a client to send its whole request, headers and body, ms (at least `headersTimeoutMs`). */
+  requestTimeoutMs: number;
+  /** Time a kept-alive connection may wait for its next request, ms. */
+  idleTimeoutMs: number;
 }
 
 /** Fastify's own error codes for body handling, mapped to ours. */
@@ -73,6 +80,49 @@ export function buildHttp(routes: AnyRoute[], auth: AuthService, opts: HttpOptio
     trustProxy: false,
     return503OnClosing: true,
     forceCloseConnections: 'idle',
+    // Slow clients: Node ends a request whose headers or whole request take too long (408), checking
+    // every few hundred ms rather than its default 30 s so the timeouts hold to within that.
+    http: {
+      headersTimeout: opts.headersTimeoutMs,
+      connectionsCheckingInterval: Math.max(50, Math.min(1000, Math.floor(opts.headersTimeoutMs / 4))),
+    },
+    requestTimeout: opts.requestTimeoutMs,
+    keepAliveTimeout: opts.idleTimeoutMs,
+    // A socket silent both ways for the request timeout is gone (a WebSocket clears this on upgrade).
+    connectionTimeout: opts.requestTimeoutMs,
+    clientErrorHandler: (err: Error & { code?: string }, socket) => {
+      if (err.code === 'ECONNRESET' || socket.destroyed) return;
+      const [parleyErr, reason] =
+        err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+          ? [new ParleyError('request_timeout', 'the request did not arrive in time'), 'Request Timeout']
+          : err.code === 'HPE_HEADER_OVERFLOW'
+            ? [
+                new ParleyError('headers_too_large', 'the request line and headers are too large'),
+                'Request Header Fields Too Large',
+              ]
+            : [new ParleyError('bad_request', 'the request is not valid HTTP/1.1'), 'Bad Request'];
+      refuseRaw(socket, parleyErr, reason);
+    },
+  });
+  capConnections(app.server, opts);
+  const bodies = new BodyBudget(opts);
+  // Counts each unfinished body against the budgets from its headers until its request ends. Routes
+  // with their own body limit admit the caller first and draw on the process-wide budget only.
+  app.addHook('onRequest', async (req, reply) => {
+    const length = Number(req.headers['content-length'] ?? 0);
+    const chunked = req.headers['transfer-encoding'] !== undefined;
+    if (!(length > 0) && !chunked) return;
+    const limit = req.routeOptions.bodyLimit ?? opts.bodyLimit;
+    if (length > limit) return; // refused as payload_too_large before it is read
+    const ownLimit = (req.routeOptions.config as { ownBodyLimit?: boolean } | undefined)?.ownBodyLimit;
+    try {
+      const release = bodies.reserve(sourceAddress(req.socket), chunked ? limit : length, !ownLimit);
+      reply.raw.once('close', release);
+    } catch (err) {
+      // The body is never read: the connection closes after the answer.
+      void reply.header('connection', 'close');
+      throw err;
+    }
   });
 
   app.setErrorHandler((err: Error & { code?: string; statusCode?: number }, req, reply) => {
@@ -114,6 +164,7 @@ export function buildHttp(routes: AnyRoute[], auth: AuthService, opts: HttpOptio
       url: route.url,
       ...(route.bodyLimit !== undefined && {
         bodyLimit: route.bodyLimit,
+        config: { ownBodyLimit: true },
         // Only a caller allowed on the route gets to send it megabytes.
         onRequest: async (req: FastifyRequest) => {
           early.set(req, await admit(req, route));
