@@ -384,6 +384,9 @@ export class RealtimeLink extends TypedEmitter<LinkEvents> {
 }
 
 function detach(ws: SocketLike): void {
-  ws.onopen = ws.onmessage = ws.onerror = null;
+  ws.onopen = ws.onmessage = null;
+  // Not null: closing a socket still connecting reports an error afterwards (Node's ws emits it, and an
+  // 'error' event with no listener would throw out of the process).
+  ws.onerror = () => {};
   ws.onclose = null;
 }

@@ -37,6 +37,7 @@ import { version } from './version.ts';
 import { startSipListener, type SipListener } from './sip/listener.ts';
 import { createChat, type Chat } from './chat/chat.ts';
 import type { WriteQueue } from './chat/write-queue.ts';
+import type { Clock } from '@parley/sip';
 
 export interface App {
   config: Config;
@@ -67,6 +68,8 @@ export interface App {
 
 export interface AppOptions {
   logger?: Logger;
+  /** Presence's timers and wall clock (tests pass a FakeClock and a matching `now`). */
+  presenceTime?: { clock: Clock; now(): number };
 }
 
 export async function createApp(config: Config, options: AppOptions = {}): Promise<App> {
@@ -106,6 +109,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     bus,
     {
       graceMs: config.presenceGraceMs,
+      ...options.presenceTime,
       persist: (tenantId, userId, s) =>
         void presenceSettings
           .save(tenantId, userId, s)
@@ -113,7 +117,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     },
     (err) => log.error({ err }, 'presence listener failed'),
   );
-  presence.load(await presenceSettings.loadAll());
+  presence.load(await presenceSettings.loadAll(options.presenceTime?.now()));
   const contacts = new ContactStore(storage.db);
   const billing = createBilling(storage, {
     sliceSeconds: config.billingSliceSeconds,

@@ -19,6 +19,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Presence } from '@parley/protocol';
+import { systemClock, type Clock, type TimerHandle } from '@parley/sip';
 import type { Bus } from '../bus/bus.ts';
 import { aggregate } from './aggregate.ts';
 import {
@@ -37,7 +38,7 @@ interface UserEntry {
   devices: Map<string, DevicePresenceState>;
   settings: UserPresenceSettings;
   presence: Presence;
-  expiryTimer: NodeJS.Timeout | null;
+  expiryTimer: TimerHandle | null;
 }
 
 /** This node's connections to one device: the grace timer runs when the count drops to zero. */
@@ -45,13 +46,19 @@ interface LocalDevice {
   tenantId: string;
   userId: string;
   connections: number;
-  graceTimer: NodeJS.Timeout | null;
+  graceTimer: TimerHandle | null;
 }
 
 export interface PresenceOptions {
   graceMs: number;
+  /**
+   * Runs the grace and expiry timers: the SIP stack's clock interface, so tests drive both with one
+   * FakeClock instead of sleeping. Only its timers are used; instants come from `now`.
+   */
+  clock?: Clock;
   /** This service's name on the bus (its own events come back and are skipped); random by default. */
   origin?: string;
+  /** Wall-clock time, ms since the epoch (expiries are absolute instants); Date.now by default. */
   now?: () => number;
   /** Called after a user changes their own settings on this node (to persist them). */
   persist?: (tenantId: string, userId: string, settings: UserPresenceSettings) => void;
@@ -66,6 +73,7 @@ export class PresenceService {
   private readonly listeners: PresenceListener[] = [];
   private readonly unsubscribe: Array<() => void>;
   private readonly now: () => number;
+  private readonly clock: Clock;
   private readonly origin: string;
 
   constructor(
@@ -74,6 +82,7 @@ export class PresenceService {
     private readonly onListenerError: (err: unknown) => void = () => {},
   ) {
     this.now = opts.now ?? Date.now;
+    this.clock = opts.clock ?? systemClock;
     this.origin = opts.origin ?? randomUUID();
     this.unsubscribe = [
       bus.subscribe('presence.device', (e) => {
@@ -114,7 +123,7 @@ export class PresenceService {
     const d = this.local.get(deviceKey);
     if (d) {
       d.connections++;
-      if (d.graceTimer) clearTimeout(d.graceTimer);
+      if (d.graceTimer) this.clock.clearTimer(d.graceTimer);
       d.graceTimer = null;
       if (this.users.get(userId)?.devices.has(deviceKey)) return; // reconnect within grace: state kept
     } else {
@@ -134,8 +143,7 @@ export class PresenceService {
       this.decideDevice(d.tenantId, d.userId, deviceKey, null);
     };
     if (immediate || this.opts.graceMs === 0) return gone();
-    d.graceTimer = setTimeout(gone, this.opts.graceMs);
-    d.graceTimer.unref();
+    d.graceTimer = this.clock.setTimer(this.opts.graceMs, gone);
   }
 
   /** A device reports its own state; omitted fields keep their value. */
@@ -230,14 +238,12 @@ export class PresenceService {
     const a = aggregate(e.devices.values(), e.settings, now);
     // Expired settings are dropped, so an entry with nothing left can be forgotten.
     e.settings = { manual: pruneExpired(e.settings.manual, now), note: a.note, outOfOffice: a.outOfOffice };
-    if (e.expiryTimer) clearTimeout(e.expiryTimer);
+    if (e.expiryTimer) this.clock.clearTimer(e.expiryTimer);
     e.expiryTimer = null;
     if (a.nextExpiry !== null) {
-      e.expiryTimer = setTimeout(
-        () => this.recompute(userId, e),
-        Math.min(MAX_TIMER, Math.max(0, a.nextExpiry - now) + 1),
+      e.expiryTimer = this.clock.setTimer(Math.min(MAX_TIMER, Math.max(0, a.nextExpiry - now) + 1), () =>
+        this.recompute(userId, e),
       );
-      e.expiryTimer.unref();
     }
     const prev = e.presence;
     const next: Presence = {
@@ -250,7 +256,7 @@ export class PresenceService {
       since: a.availability === prev.availability ? prev.since : new Date(now).toISOString(),
     };
     if (e.devices.size === 0 && settingsEmpty(e.settings)) {
-      if (e.expiryTimer) clearTimeout(e.expiryTimer);
+      if (e.expiryTimer) this.clock.clearTimer(e.expiryTimer);
       this.users.delete(userId);
     } else {
       e.presence = next;
@@ -270,8 +276,8 @@ export class PresenceService {
 
   close(): void {
     this.unsubscribe.forEach((u) => u());
-    for (const e of this.users.values()) if (e.expiryTimer) clearTimeout(e.expiryTimer);
-    for (const d of this.local.values()) if (d.graceTimer) clearTimeout(d.graceTimer);
+    for (const e of this.users.values()) if (e.expiryTimer) this.clock.clearTimer(e.expiryTimer);
+    for (const d of this.local.values()) if (d.graceTimer) this.clock.clearTimer(d.graceTimer);
   }
 }
 

@@ -5,7 +5,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createApp, type App } from '../../src/app.ts';
+import { createApp, type App, type AppOptions } from '../../src/app.ts';
 import { loadConfig, type Config } from '../../src/config.ts';
 import { trustedScope } from '../../src/directory/scope.ts';
 import { hashPassword } from '../../src/credentials/passwords.ts';
@@ -26,7 +26,11 @@ export interface TestServer {
 
 export type Overrides = Partial<Record<keyof Config, unknown>>;
 
-export async function startServer(engine: Engine = 'sqlite', overrides: Overrides = {}): Promise<TestServer> {
+export async function startServer(
+  engine: Engine = 'sqlite',
+  overrides: Overrides = {},
+  options: AppOptions = {},
+): Promise<TestServer> {
   const dataDir = mkdtempSync(join(tmpdir(), 'parley-test-'));
   const pgdb = engine === 'postgres' ? await createPgDatabase() : undefined;
   const config = loadConfig(
@@ -41,7 +45,7 @@ export async function startServer(engine: Engine = 'sqlite', overrides: Override
       ...overrides,
     },
   );
-  const app = await createApp(config);
+  const app = await createApp(config, options);
   await app.listen();
   const url = `http://127.0.0.1:${app.config.port}`;
   return {

@@ -7,25 +7,28 @@ import { join } from 'node:path';
 import type { Presence } from '@parley/protocol';
 import { makeTenant, startServer } from '../helpers/server.ts';
 import { closeClients, makeClient, waitFor } from '../realtime/clients.ts';
+import { advancingTime } from '../helpers/fake-time.ts';
 
 test('status note, out-of-office message and manual state are kept across a restart; expired ones are not', async () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'parley-presence-'));
-  let s = await startServer('sqlite', { dataDir });
+  // One clock across the restarts, as the wall clock would be.
+  const time = advancingTime();
+  let s = await startServer('sqlite', { dataDir }, { presenceTime: time });
   try {
     const t = await makeTenant(s, 'persist');
     const c = makeClient(s, t.user);
     await c.client.connect();
-    const inAnHour = new Date(Date.now() + 3_600_000).toISOString();
+    const inAnHour = new Date(time.now() + 3_600_000).toISOString();
     await c.client.presence.set({
       manual: { availability: 'busy', until: inAnHour },
-      note: { text: 'Quarter close: urgent only', until: new Date(Date.now() + 150).toISOString() },
+      note: { text: 'Quarter close: urgent only', until: new Date(time.now() + 60_000).toISOString() },
       outOfOffice: { message: 'On leave until the 12th', until: null },
     });
-    await new Promise((r) => setTimeout(r, 300)); // the note expires; the others stay
+    time.advance(120_000); // the note expires; the others stay
     closeClients();
     await s.app.close();
 
-    s = await startServer('sqlite', { dataDir });
+    s = await startServer('sqlite', { dataDir }, { presenceTime: time });
     const offline = (await s.http.get(`/api/presence/${t.user.id}`, { token: t.admin.token }))
       .json as Presence;
     assert.equal(offline.availability, 'offline', 'no device yet');
@@ -60,7 +63,7 @@ test('status note, out-of-office message and manual state are kept across a rest
     assert.equal(bad.status, 400);
     closeClients();
     await s.app.close();
-    s = await startServer('sqlite', { dataDir });
+    s = await startServer('sqlite', { dataDir }, { presenceTime: time });
     const cleared = (await s.http.get(`/api/presence/${t.user.id}`, { token: t.admin.token }))
       .json as Presence;
     assert.deepEqual([cleared.outOfOffice, cleared.manualUntil], [null, null]);

@@ -7,22 +7,26 @@ import assert from 'node:assert/strict';
 import type { Presence } from '@parley/protocol';
 import { InProcessBus, type Bus, type BusEvents, type BusListener } from '../../src/bus/bus.ts';
 import { PresenceService } from '../../src/presence/presence-service.ts';
+import { fakeTime } from '../helpers/fake-time.ts';
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
+/** Two nodes on one bus, each with its own clock (as two machines), both moved by `advance`. */
 function nodes(graceMs: number) {
   const bus = new InProcessBus((err) => {
     throw err;
   });
-  const a = new PresenceService(bus, { graceMs });
-  const b = new PresenceService(bus, { graceMs });
+  const start = Date.now();
+  const timeA = fakeTime(start);
+  const timeB = fakeTime(start);
+  const a = new PresenceService(bus, { graceMs, ...timeA });
+  const b = new PresenceService(bus, { graceMs, ...timeB });
   const seenOnB: Presence[] = [];
   b.onChange((_t, _u, p) => seenOnB.push(p));
-  return { a, b, seenOnB, close: () => (a.close(), b.close()) };
+  const advance = (ms: number) => (timeA.advance(ms), timeB.advance(ms));
+  return { a, b, seenOnB, advance, now: timeA.now, close: () => (a.close(), b.close()) };
 }
 
-test("a device connected to node A shows on node B; A's grace removes it; settings travel too", async () => {
-  const { a, b, seenOnB, close } = nodes(80);
+test("a device connected to node A shows on node B; A's grace removes it; settings travel too", () => {
+  const { a, b, seenOnB, advance, close } = nodes(80);
   a.deviceConnected('ten_1', 'usr_1', 'ses_1/laptop');
   assert.equal(b.get('usr_1').availability, 'available');
   a.publish('ten_1', 'usr_1', 'ses_1/laptop', { activity: 'in_a_call' });
@@ -31,15 +35,17 @@ test("a device connected to node A shows on node B; A's grace removes it; settin
   assert.equal(b.get('usr_1').note?.text, 'On the road');
 
   a.deviceDisconnected('ses_1/laptop', false);
-  await sleep(30);
+  advance(30);
   assert.equal(b.get('usr_1').availability, 'busy', 'still there within the grace');
-  // The same device comes back within the grace: no change at all.
+  // The same device comes back within the grace: no change at all, then or when the grace would end.
   const before = seenOnB.length;
   a.deviceConnected('ten_1', 'usr_1', 'ses_1/laptop');
-  await sleep(100);
+  advance(100);
   assert.equal(seenOnB.length, before);
   a.deviceDisconnected('ses_1/laptop', false);
-  await sleep(120);
+  advance(79);
+  assert.equal(b.get('usr_1').availability, 'busy', 'one millisecond before the grace ends');
+  advance(1);
   assert.equal(b.get('usr_1').availability, 'offline');
   assert.equal(b.get('usr_1').note?.text, 'On the road', 'the note outlives the devices');
   a.set('ten_1', 'usr_1', { note: null });
@@ -47,15 +53,17 @@ test("a device connected to node A shows on node B; A's grace removes it; settin
   close();
 });
 
-test('a manual state expires on every node at the same instant', async () => {
-  const { a, b, close } = nodes(0);
+test('a manual state expires on every node at the same instant', () => {
+  const { a, b, advance, now, close } = nodes(0);
   a.deviceConnected('ten_1', 'usr_2', 'ses_2/phone');
   a.set('ten_1', 'usr_2', {
-    manual: { availability: 'do_not_disturb', until: new Date(Date.now() + 60).toISOString() },
+    manual: { availability: 'do_not_disturb', until: new Date(now() + 60).toISOString() },
   });
   assert.equal(a.get('usr_2').availability, 'do_not_disturb');
   assert.equal(b.get('usr_2').availability, 'do_not_disturb');
-  await sleep(120);
+  advance(60);
+  assert.equal(b.get('usr_2').availability, 'do_not_disturb', 'until the instant itself');
+  advance(1);
   assert.equal(a.get('usr_2').availability, 'available');
   assert.equal(b.get('usr_2').availability, 'available');
   a.deviceDisconnected('ses_2/phone', true);

@@ -6,15 +6,18 @@
 import { describe, test, before, after, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { makeTenant, makeUser, startServer, type TestServer, type TenantFixture } from '../helpers/server.ts';
-import { closeClients, makeClient, sleep, waitFor } from '../realtime/clients.ts';
+import { closeClients, makeClient, roundTrip, waitFor } from '../realtime/clients.ts';
+import { advancingTime } from '../helpers/fake-time.ts';
 
 describe('presence', () => {
   let s: TestServer;
   let a: TenantFixture;
   let b: TenantFixture;
   const GRACE = 400;
+  // Presence's grace and expiry timers run on this clock: the tests move it instead of sleeping.
+  const time = advancingTime();
   before(async () => {
-    s = await startServer('sqlite', { presenceGraceMs: GRACE });
+    s = await startServer('sqlite', { presenceGraceMs: GRACE }, { presenceTime: time });
     a = await makeTenant(s, 'presa');
     b = await makeTenant(s, 'presb');
   });
@@ -106,15 +109,16 @@ describe('presence', () => {
     const watcher = makeClient(s, a.admin);
     await watcher.client.connect();
     await watcher.client.presence.subscribe([u.id]);
-    const until = new Date(Date.now() + 300).toISOString();
+    const until = new Date(time.now() + 300_000).toISOString();
     const set = await c.client.presence.set({ manual: { availability: 'do_not_disturb', until } });
     assert.equal(set.availability, 'do_not_disturb');
     assert.equal(set.manualUntil, until);
     await watcher.waitPresence((p) => p.userId === u.id && p.availability === 'do_not_disturb');
-    const after = await watcher.waitPresence(
-      (p) => p.userId === u.id && p.availability === 'available',
-      2000,
-    );
+    time.advance(299_000);
+    await roundTrip(watcher);
+    assert.equal(watcher.client.presence.get(u.id)?.availability, 'do_not_disturb', 'not before its time');
+    time.advance(1_001);
+    const after = await watcher.waitPresence((p) => p.userId === u.id && p.availability === 'available');
     assert.equal(after.manualUntil, null);
   });
 
@@ -129,17 +133,26 @@ describe('presence', () => {
 
     c.client.simulateNetworkDrop();
     await c.waitWelcome(2);
-    await sleep(GRACE + 200);
+    await waitFor(
+      () => (s.app.realtime.sessionsOf(u.id).size === 1 ? true : undefined),
+      2000,
+      'old socket gone',
+    );
+    time.advance(GRACE * 2);
+    await roundTrip(watcher);
     const seen = watcher.presences.filter((p) => p.userId === u.id).map((p) => p.availability);
     assert.ok(!seen.includes('offline'), `watcher saw ${seen.join(', ')}`);
     assert.equal(watcher.client.presence.get(u.id)?.availability, 'be_right_back');
 
-    // The network goes down for good: Offline only once the grace has passed.
+    // The network goes down for good: Offline once the grace has passed, not a millisecond before.
     c.network.up = false;
     c.client.simulateNetworkDrop();
-    const dropped = Date.now();
-    const off = await watcher.waitPresence((p) => p.userId === u.id && p.availability === 'offline', 3000);
-    assert.ok(Date.now() - dropped >= GRACE - 50, `offline after ${Date.now() - dropped} ms`);
+    await waitFor(() => (s.app.realtime.sessionsOf(u.id).size === 0 ? true : undefined), 2000, 'socket gone');
+    time.advance(GRACE - 1);
+    await roundTrip(watcher);
+    assert.equal(watcher.client.presence.get(u.id)?.availability, 'be_right_back', 'within the grace');
+    time.advance(1);
+    const off = await watcher.waitPresence((p) => p.userId === u.id && p.availability === 'offline');
     assert.equal(off.activity, 'none');
   });
 
@@ -161,7 +174,7 @@ describe('presence', () => {
 
     await subject.client.presence.publish({ availability: 'busy' });
     await watcher.waitPresence((p) => p.userId === u.id && p.availability === 'busy');
-    await sleep(100);
+    await Promise.all([roundTrip(bystander), roundTrip(foreign)]);
     assert.equal(bystander.presences.filter((p) => p.userId === u.id).length, 0);
     assert.equal(foreign.presences.filter((p) => p.userId === u.id).length, 0);
     assert.ok(foreign.presences.every((p) => p.userId === b.user.id || p.userId === b.admin.id));
@@ -208,13 +221,13 @@ describe('presence', () => {
     await watcher.client.presence.unsubscribe([u.id]);
     const n = watcher.presences.length;
     await subject.client.presence.publish({ availability: 'available' });
-    await sleep(100);
+    await roundTrip(watcher);
     assert.equal(watcher.presences.length, n);
   });
 
   test('the presence table forgets users who left', async () => {
     await waitFor(() => (s.app.realtime.size === 0 ? true : undefined), 2000, 'connections to close');
-    await sleep(GRACE + 100);
+    time.advance(GRACE);
     assert.equal(s.app.realtime.watchers.size, 0);
     assert.equal(s.app.presence.size, 0);
   });

@@ -93,3 +93,12 @@ export async function rawSocket(
   });
   return { ws, frames, closed };
 }
+
+/**
+ * Resolves once the server has answered a ping on `c`'s connection. Pushes and answers share one
+ * ordered stream, so any push the server wrote before it has arrived by then: a test that something was
+ * not pushed waits for this instead of sleeping.
+ */
+export async function roundTrip(c: TestClient): Promise<void> {
+  await c.client['link'].request({ t: 'ping' });
+}
