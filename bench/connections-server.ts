@@ -40,7 +40,15 @@ async function startParley(users: number) {
   app = await createApp(
     loadConfig(
       {},
-      { port: 0, host: '127.0.0.1', dataDir, logLevel: 'silent', loginMaxPerAddress: 1_000_000 },
+      // The connections share a few hundred users' sign-ins: many sockets per user.
+      {
+        port: 0,
+        host: '127.0.0.1',
+        dataDir,
+        logLevel: 'silent',
+        loginMaxPerAddress: 1_000_000,
+        realtimeMaxPerUser: 1_000_000,
+      },
     ),
   );
   await app.listen();

@@ -5,15 +5,16 @@
  * Clients are spread over several processes and loopback source addresses (127.0.0.2, .3, ...), since
  * one process may open at most 20,000 files here.
  *
- * Run: node --import tsx bench/connections.ts [connections=15000] [client-processes=4] [subscriptions=20] [users=300]
+ * Run: node --import tsx bench/connections.ts [connections=15000] [client-processes=4] [subscriptions=20] [users=300] [--short]
+ *   (--short: 1,500 connections from 1 process, 20 users)
  */
 import { fork, type ChildProcess } from 'node:child_process';
-import { cpus } from 'node:os';
+import { compare, machine, positional, SHORT } from './report.ts';
 
-const N = Number(process.argv[2] ?? 15_000);
-const PROCS = Number(process.argv[3] ?? 4);
-const SUBS = Number(process.argv[4] ?? 20);
-const USERS = Number(process.argv[5] ?? 300);
+const N = Number(positional[0] ?? (SHORT ? 1_500 : 15_000));
+const PROCS = Number(positional[1] ?? (SHORT ? 1 : 4));
+const SUBS = Number(positional[2] ?? 20);
+const USERS = Number(positional[3] ?? (SHORT ? 20 : 300));
 const MODES = (process.env.BENCH_MODES ?? 'parley,bare').split(',') as Array<'parley' | 'bare'>;
 
 function ask<T>(c: ChildProcess, msg: object, key: string): Promise<T> {
@@ -115,7 +116,7 @@ async function run(mode: 'parley' | 'bare'): Promise<Result> {
 console.log(
   `bench/connections: ${N} idle connections over ${PROCS} client processes (127.0.0.2-${1 + PROCS}), ${SUBS} presence subscriptions each, ${USERS} users`,
 );
-console.log(`machine: ${cpus()[0]?.model ?? '?'} x${cpus().length}, Node ${process.version}`);
+console.log(machine());
 const results: Result[] = [];
 for (const mode of MODES) results.push(await run(mode));
 const p = results.find((r) => r.mode === 'parley');
@@ -126,4 +127,14 @@ if (p)
     `parley: ${p.connections} connections at ${kb(p.rssPer)} kB each (rss; target <= 12 kB) ${p.rssPer <= 12 * 1024 && p.connections >= N ? 'MET' : 'MISSED'}`,
   );
 if (b) console.log(`bare ws: ${b.connections} connections at ${kb(b.rssPer)} kB each (rss)`);
+if (p && b)
+  compare({
+    what: 'server memory per idle connection (rss)',
+    figure: p.rssPer / 1024,
+    reference: b.rssPer / 1024,
+    unit: 'kB',
+    referenceName: 'bare ws server, plain connections',
+    lowerIsBetter: true,
+    digits: 2,
+  });
 process.exit(0);

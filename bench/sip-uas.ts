@@ -4,16 +4,23 @@
  * per call; then SIPp uac against SIPp's own uas, the ceiling of this harness, and the ratio.
  * The UAS runs in its own process, so SIPp and the UAS each get a core of a 2-core machine.
  *
- * Run: node --import tsx bench/sip-uas.ts [seconds-per-step=8] [rates=500,1000,...]
+ * This measures the SIP stack (transport, parser, transactions) behind the example UAS, which production
+ * does not run: it is the stack's figure. The server's own SIP path is reported once it answers calls.
+ * The reference needs no Parley code: SIPp's own uas, measured in the same run.
+ *
+ * Run: node --import tsx bench/sip-uas.ts [seconds-per-step=8] [rates=500,1000,...] [--short]
+ *   (--short: 2 s per step at 500 and 1000 calls/s)
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { cpus } from 'node:os';
 import { readFileSync } from 'node:fs';
 import { freePort, runSipp, startSipp } from '../packages/sip/test/sipp-harness.ts';
+import { compare, machine, positional, SHORT } from './report.ts';
 
 const IP = '127.0.0.1';
-const seconds = Number(process.argv[2] ?? 8);
-const rates = (process.argv[3] ?? '500,1000,1500,2000,2500,3000,3500,4000,4500').split(',').map(Number);
+const seconds = Number(positional[0] ?? (SHORT ? 2 : 8));
+const rates = (positional[1] ?? (SHORT ? '500,1000' : '500,1000,1500,2000,2500,3000,3500,4000,4500'))
+  .split(',')
+  .map(Number);
 const CLK_TCK = 100;
 
 function cpuSeconds(pid: number): number {
@@ -85,7 +92,12 @@ function line(label: string, s: Step): string {
   );
 }
 
-async function sweep(label: string, target: number, pid: number | undefined): Promise<Step | undefined> {
+/** The highest clean step, and the first step (the same rate for both servers: their CPU per call compares). */
+async function sweep(
+  label: string,
+  target: number,
+  pid: number | undefined,
+): Promise<{ best: Step | undefined; first: Step | undefined }> {
   // Warm-up (JIT, socket buffers), not reported.
   await runSipp(
     [
@@ -107,9 +119,11 @@ async function sweep(label: string, target: number, pid: number | undefined): Pr
   );
   await new Promise((r) => setTimeout(r, 1000));
   let best: Step | undefined;
+  let first: Step | undefined;
   let dirty = 0;
   for (const rate of rates) {
     const s = await step(target, rate, pid);
+    first ??= s;
     console.log(line(label, s));
     // A few retransmissions can be noise on a shared machine: keep climbing until the rate is
     // clearly beyond reach (failures, >1% retransmissions or the rate not achieved) twice in a row.
@@ -119,7 +133,7 @@ async function sweep(label: string, target: number, pid: number | undefined): Pr
     else if (++dirty >= 2) break;
     await new Promise((r) => setTimeout(r, 2000)); // let transactions drain between steps
   }
-  return best;
+  return { best, first };
 }
 
 async function waitListening(child: ChildProcess): Promise<void> {
@@ -129,9 +143,7 @@ async function waitListening(child: ChildProcess): Promise<void> {
   });
 }
 
-console.log(
-  `sip-uas: SIPp ${seconds} s per step; cpu: ${cpus()[0]?.model ?? 'unknown'} (${cpus().length} cpus), node ${process.version}`,
-);
+console.log(`bench/sip-uas${SHORT ? ' --short' : ''}: SIPp ${seconds} s per step; ${machine()}`);
 
 // 1. SIPp uac -> example UAS
 const uasPort = await freePort();
@@ -149,7 +161,7 @@ const uas = spawn(
   },
 );
 await waitListening(uas);
-const ours = await sweep('example UAS', uasPort, uas.pid);
+const { best: ours, first: oursFirst } = await sweep('example UAS', uasPort, uas.pid);
 uas.kill('SIGTERM');
 
 // 2. SIPp uac -> SIPp uas: the ceiling of the harness
@@ -159,7 +171,7 @@ const sippUas = startSipp(
   3_600_000,
 );
 await new Promise((r) => setTimeout(r, 1000));
-const ceiling = await sweep('SIPp uas   ', ceilingPort, sippUas.child.pid);
+const { best: ceiling, first: ceilingFirst } = await sweep('SIPp uas   ', ceilingPort, sippUas.child.pid);
 sippUas.child.kill('SIGKILL');
 await sippUas.done;
 
@@ -170,6 +182,22 @@ console.log(
 console.log(
   `highest clean rate, SIPp uas (harness ceiling): ${ceiling ? `${ceiling.rate} calls/s` : 'none'}`,
 );
-if (ours && ceiling) console.log(`ratio: ${((ours.rate / ceiling.rate) * 100).toFixed(0)}% of the ceiling`);
+compare({
+  what: 'highest clean rate, example UAS on the stack',
+  figure: ours?.rate ?? 0,
+  reference: ceiling?.rate ?? 0,
+  unit: 'calls/s',
+  referenceName: 'SIPp uas, same harness',
+});
+// CPU per call at the same offered rate: steadier than the clean rate when the machine is busy.
+if (oursFirst?.cpuMsPerCall !== undefined && ceilingFirst?.cpuMsPerCall !== undefined)
+  compare({
+    what: `UAS CPU per call at ${rates[0]} calls/s`,
+    figure: oursFirst.cpuMsPerCall * 1000,
+    reference: ceilingFirst.cpuMsPerCall * 1000,
+    unit: 'µs',
+    referenceName: 'SIPp uas',
+    lowerIsBetter: true,
+  });
 console.log(`target >= 2,000 clean calls/s: ${ours && ours.rate >= 2000 ? 'met' : 'NOT met'}`);
 process.exit(0);
