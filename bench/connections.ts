@@ -6,12 +6,12 @@
  * one process may open at most 20,000 files here.
  *
  * Run: node --import tsx bench/connections.ts [connections=15000] [client-processes=4] [subscriptions=20] [users=300] [--short]
- *   (--short: 1,500 connections from 1 process, 20 users)
+ *   (--short: 1,000 connections from 1 process, 20 users)
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { compare, machine, positional, SHORT } from './report.ts';
 
-const N = Number(positional[0] ?? (SHORT ? 1_500 : 15_000));
+const N = Number(positional[0] ?? (SHORT ? 1_000 : 15_000));
 const PROCS = Number(positional[1] ?? (SHORT ? 1 : 4));
 const SUBS = Number(positional[2] ?? 20);
 const USERS = Number(positional[3] ?? (SHORT ? 20 : 300));
