@@ -16,6 +16,7 @@ import { SendThrottle } from './send-throttle.ts';
 import { ChatDelivery, type SessionDirectory } from './delivery.ts';
 import { ChatService } from './chat-service.ts';
 import { chatRoutes } from './routes.ts';
+import { MessageSearch } from './search.ts';
 import type { WriteQueue } from './write-queue.ts';
 
 export interface ChatLimits {
@@ -41,6 +42,7 @@ export interface Chat {
   service: ChatService;
   conversations: ConversationStore;
   timeline: Timeline;
+  search: MessageSearch;
   delivery: ChatDelivery;
   routes: AnyRoute[];
   /** Starts live delivery to the hub's sessions. */
@@ -64,12 +66,14 @@ export function createChat(d: ChatDeps): Chat {
     log: d.log,
     limits: { typingTtlMs: d.limits.typingTtlMs, resumeMarginMs: d.limits.resumeMarginMs },
   });
+  const search = new MessageSearch(d.db, d.engine);
   return {
     service,
     conversations,
     timeline,
+    search,
     delivery,
-    routes: chatRoutes({ chat: service, conversations, timeline }),
+    routes: chatRoutes({ chat: service, conversations, timeline, search }),
     attach: (sessions) => delivery.attach(sessions),
     close: () => delivery.close(),
   };

@@ -16,6 +16,8 @@ import {
   ParleyError,
   ReadRequest,
   ReadResponse,
+  SearchQuery,
+  SearchResults,
   SendMessageRequest,
   UpdateConversationRequest,
 } from '@parley/protocol';
@@ -23,11 +25,13 @@ import { defineRoute, type AnyRoute, type RouteContext } from '../http/route.ts'
 import type { ChatService } from './chat-service.ts';
 import type { ConversationStore } from './conversations.ts';
 import type { Timeline } from './timeline.ts';
+import type { MessageSearch } from './search.ts';
 
 export interface ChatRouteDeps {
   chat: ChatService;
   conversations: Pick<ConversationStore, 'list' | 'get'>;
   timeline: Pick<Timeline, 'page'>;
+  search: Pick<MessageSearch, 'search'>;
 }
 
 const ConversationParams = z.strictObject({ id: Id });
@@ -40,8 +44,19 @@ export function chatUser(ctx: Pick<RouteContext<unknown, unknown, unknown>, 'pri
   return ctx.principal.id;
 }
 
-export function chatRoutes({ chat, conversations, timeline }: ChatRouteDeps): AnyRoute[] {
+export function chatRoutes({ chat, conversations, timeline, search }: ChatRouteDeps): AnyRoute[] {
   return [
+    defineRoute({
+      method: 'GET',
+      url: '/api/search/messages',
+      tag: 'chat',
+      summary:
+        'Full-text search of the messages in your conversations (up to leaving, for ones you left), best first, with plain-text snippets and highlight ranges',
+      access: 'user',
+      query: SearchQuery,
+      response: SearchResults,
+      handler: (ctx) => search.search(ctx.scope, chatUser(ctx), ctx.query),
+    }),
     defineRoute({
       method: 'POST',
       url: '/api/conversations',
