@@ -32,8 +32,8 @@ export interface BillingOptions extends CreditControlOptions {
 /** The credit store for a storage's engine. */
 export function openCreditStore(storage: Storage): CreditStore {
   if (storage.engine === 'sqlite') {
-    if (!storage.sqlite) throw new Error('SQLite storage without its handle');
-    return new SqliteCreditStore(storage.sqlite);
+    if (!storage.sqlite || !storage.writer) throw new Error('SQLite storage without its handle');
+    return new SqliteCreditStore(storage.sqlite, storage.writer);
   }
   if (!storage.pool) throw new Error('PostgreSQL storage without its pool');
   return new PgCreditStore(storage.pool);

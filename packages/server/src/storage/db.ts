@@ -2,13 +2,23 @@
  * One query layer, two dialects: kysely over better-sqlite3 (WAL, the embedded default) and over pg.
  * Several processes may share one SQLite data folder (the CLI while the server runs): WAL lets readers
  * and one writer proceed together, and busy_timeout makes a writer wait instead of failing.
+ * Write transactions go through `write` (the writer queue, write-queue.ts): on SQLite one writer per
+ * connection with group commit, on PostgreSQL a transaction over the pool.
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import SQLite from 'better-sqlite3';
 import pg from 'pg';
-import { Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely';
+import { Kysely, PostgresDialect, sql } from 'kysely';
 import type { Database } from './schema.ts';
+import { ConnectionLock, LockedSqliteDialect } from './sqlite-dialect.ts';
+import {
+  DEFAULT_MAX_GROUP,
+  PgWriteQueue,
+  SqliteWriteQueue,
+  type WriteFn,
+  type WriteQueue,
+} from './write-queue.ts';
 import {
   startSqliteCheckpointer,
   type Checkpointer,
@@ -20,8 +30,18 @@ export type Engine = 'sqlite' | 'postgres';
 export interface Storage {
   db: Kysely<Database>;
   engine: Engine;
-  /** The raw better-sqlite3 handle on SQLite (for hot paths that need prepared statements). */
+  /**
+   * Runs `fn` in a write transaction after every write queued earlier on this storage; settles after
+   * the COMMIT holding its writes (see write-queue.ts for grouping, savepoints and what `fn` may do).
+   */
+  write<T>(fn: WriteFn<T>): Promise<T>;
+  /**
+   * The raw better-sqlite3 handle on SQLite (for hot paths that need prepared statements). Write with it
+   * only inside `write`; read with it through `writer.read`, so no statement runs inside an open group.
+   */
   sqlite?: SQLite.Database;
+  /** The writer queue on SQLite (its `read` runs raw reads outside any open transaction). */
+  writer?: SqliteWriteQueue;
   /** The pg pool on PostgreSQL. */
   pool?: pg.Pool;
   ping(): Promise<boolean>;
@@ -44,6 +64,8 @@ export interface OpenOptions {
    * WAL pages (see sqlite-checkpointer.ts; durability is the same). The server sets it; `close` stops it.
    */
   backgroundCheckpoints?: boolean | CheckpointerOptions;
+  /** SQLite: most writes one transaction commits together (default 256). */
+  writeGroupMax?: number;
 }
 
 export function openStorage(opts: OpenOptions): Storage {
@@ -53,10 +75,12 @@ export function openStorage(opts: OpenOptions): Storage {
     // An idle client's error (server restart) must not crash the process; the next query reconnects.
     pool.on('error', () => {});
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+    const queue: WriteQueue = new PgWriteQueue(db);
     return {
       db,
       engine: 'postgres',
       pool,
+      write: (fn) => queue.write(fn),
       async ping() {
         try {
           await sql`select 1`.execute(db);
@@ -65,7 +89,10 @@ export function openStorage(opts: OpenOptions): Storage {
           return false;
         }
       },
-      close: () => db.destroy(),
+      close: async () => {
+        await queue.drain(true);
+        await db.destroy();
+      },
     };
   }
   const file = url?.startsWith('sqlite:') ? url.slice('sqlite:'.length) : join(opts.dataDir, 'parley.db');
@@ -87,11 +114,15 @@ export function openStorage(opts: OpenOptions): Storage {
       throw err;
     }
   }
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+  const lock = new ConnectionLock();
+  const db = new Kysely<Database>({ dialect: new LockedSqliteDialect({ database: sqlite }, lock) });
+  const writer = new SqliteWriteQueue(sqlite, lock, opts.writeGroupMax ?? DEFAULT_MAX_GROUP);
   return {
     db,
     engine: 'sqlite',
     sqlite,
+    writer,
+    write: (fn) => writer.write(fn),
     async ping() {
       try {
         sqlite.prepare('select 1').get();
@@ -100,8 +131,10 @@ export function openStorage(opts: OpenOptions): Storage {
         return false;
       }
     },
-    // The worker's connection first, so the server's is the last and folds the WAL back on closing.
+    // Queued writes first; then the worker's connection, so the server's is the last and folds the WAL
+    // back on closing.
     close: async () => {
+      await writer.drain(true);
       await checkpointer?.stop();
       await db.destroy();
     },

@@ -1,11 +1,14 @@
 /**
- * The SQLite credit store: raw better-sqlite3 statements, prepared once, each operation one
- * `BEGIN IMMEDIATE` transaction (the write lock is taken at the start, so concurrent processes on the
- * same file serialise instead of failing at commit). In WAL mode with synchronous=NORMAL a committed
+ * The SQLite credit store: raw better-sqlite3 statements, prepared once. Each write operation is one
+ * synchronous function queued on the storage's writer queue (storage/write-queue.ts), which commits the
+ * operations queued together in one `BEGIN IMMEDIATE` transaction, each in its own savepoint (the write
+ * lock is taken at the start, so concurrent processes on the same file serialise instead of failing at
+ * commit), and resolves each only after that COMMIT. In WAL mode with synchronous=NORMAL a committed
  * transaction survives a process kill (kill -9); a power loss may lose the last transactions.
  *
- * The handle is shared with kysely, whose transactions are asynchronous: while one of those is open on
- * the connection, our synchronous transactions wait (they would otherwise run inside it).
+ * The connection is shared with kysely; the queue and kysely hold one connection lock, so an operation
+ * never runs inside a kysely transaction, nor a kysely statement inside an operation's group. Reads go
+ * through the queue's `read` for the same reason: never inside an open, not yet committed group.
  *
  * The hot path (authorise + commit) is kept to few statements: call contexts (tenant facts, the user's
  * plans) and pool sizes (licences x minutes) are cached in memory, and a reservation's fixed part (its
@@ -21,6 +24,7 @@
 import type SQLite from 'better-sqlite3';
 import { BillingError } from '../errors.ts';
 import { isUniqueViolation } from '../../storage/db.ts';
+import type { SqliteWriteQueue } from '../../storage/write-queue.ts';
 import type {
   AccountState,
   CallContext,
@@ -50,19 +54,10 @@ import {
   type ReservationRow,
 } from './rows.ts';
 
-/** Most operations committed together. */
-const MAX_GROUP = 256;
 /** Most entries a cache holds before it starts over. */
 const MAX_CACHED = 50_000;
 const STALE: StaleContext = Object.freeze({ stale: true });
 
-type Op = {
-  fn: () => unknown;
-  /** Also look for commits by other connections (`open`: its caches must be current). */
-  others: boolean;
-  resolve: (v: unknown) => void;
-  reject: (e: unknown) => void;
-};
 type ContextRow = {
   id: string;
   country: string;
@@ -91,22 +86,10 @@ export class SqliteCreditStore implements CreditStore {
   /** Reservations opened here and not yet closed (only their fixed part is trusted). */
   private readonly opened = new Map<string, Reservation>();
 
-  constructor(private readonly db: SQLite.Database) {
-    this.savepoint = db.transaction((op: Op) => this.runOp(op));
-    this.group = db.transaction((batch: Op[], out: Array<{ ok: boolean; v: unknown }>) => {
-      if (batch.length === 1) {
-        // Alone in its transaction: a throw rolls the whole transaction back, no savepoint needed.
-        out.push({ ok: true, v: this.runOp(batch[0]) });
-        return;
-      }
-      for (const op of batch) {
-        try {
-          out.push({ ok: true, v: this.savepoint(op) });
-        } catch (err) {
-          out.push({ ok: false, v: err });
-        }
-      }
-    });
+  constructor(
+    db: SQLite.Database,
+    private readonly writer: SqliteWriteQueue,
+  ) {
     const p = (sql: string) => db.prepare(sql);
     this.s = {
       tenant: p(
@@ -184,41 +167,33 @@ export class SqliteCreditStore implements CreditStore {
   }
 
   /**
-   * Runs `fn` in a transaction and resolves once it is committed. Operations arriving in the same turn
-   * of the event loop share one BEGIN IMMEDIATE ... COMMIT (group commit: each in its own savepoint, so
-   * one that throws rolls back alone). A promise resolves only after its group's COMMIT, so a resolved
-   * operation survives kill -9. Waits while a kysely transaction is open on the shared connection
-   * (ours would otherwise run inside it).
+   * Runs `fn` as one write on the writer queue: inside its group's transaction, resolved once that is
+   * committed, so a resolved operation survives kill -9. `others`: also look for commits by other
+   * connections (`open`: its caches must be current).
    */
   private tx<T>(fn: () => T, others = false): Promise<T> {
-    return new Promise<T>((resolve, reject) => {
-      this.queue.push({ fn, others, resolve: resolve as (v: unknown) => void, reject });
-      if (!this.scheduled) {
-        this.scheduled = true;
-        setImmediate(() => void this.flush());
-      }
-    });
+    return this.writer.write(() => this.runOp(fn, others));
   }
 
-  private readonly queue: Op[] = [];
-  private scheduled = false;
-  private readonly savepoint: (op: Op) => unknown;
-  private readonly group: SQLite.Transaction<(batch: Op[], out: Array<{ ok: boolean; v: unknown }>) => void>;
+  /** Runs `fn` on the connection outside any open transaction (reads). */
+  private read<T>(fn: () => T): Promise<T> {
+    return this.writer.read(fn);
+  }
 
   /**
    * Runs one operation inside the open transaction: first drops the caches if the database changed
    * since this store's last operation, then notes the change count the operation leaves (an operation
    * that throws leaves none, so the next one drops the caches: harmless).
    */
-  private runOp(op: Op): unknown {
-    if (op.others) {
+  private runOp<T>(fn: () => T, others: boolean): T {
+    if (others) {
       const [changes, version] = this.s.stamp.get() as [number, number];
       if (changes !== this.ownChanges || version !== this.dataVersion) {
         this.dataVersion = version;
         this.invalidate();
       }
     } else if ((this.s.changes.get() as number) !== this.ownChanges) this.invalidate();
-    const v = op.fn();
+    const v = fn();
     this.ownChanges = this.s.changes.get() as number;
     return v;
   }
@@ -229,25 +204,6 @@ export class SqliteCreditStore implements CreditStore {
     this.included.clear();
   }
 
-  private async flush(): Promise<void> {
-    for (let spins = 0; this.db.inTransaction; spins++) {
-      if (spins > 1_000_000) break;
-      await new Promise((r) => setImmediate(r));
-    }
-    const batch = this.queue.splice(0, MAX_GROUP);
-    if (this.queue.length) setImmediate(() => void this.flush());
-    else this.scheduled = false;
-    const out: Array<{ ok: boolean; v: unknown }> = [];
-    try {
-      this.group.immediate(batch, out);
-    } catch (err) {
-      if (batch.length === 1) batch[0].reject(err);
-      else for (const op of batch) op.reject(err);
-      return;
-    }
-    batch.forEach((op, i) => (out[i].ok ? op.resolve(out[i].v) : op.reject(out[i].v)));
-  }
-
   async callContext(tenantId: string, userId: string, fresh = false): Promise<CallContext | null> {
     const key = `${tenantId}\u0000${userId}`;
     if (!fresh) {
@@ -256,7 +212,7 @@ export class SqliteCreditStore implements CreditStore {
     }
     // Read in this generation: a change made before the read and noticed only later drops it for nothing.
     const gen = this.gen;
-    const ctx = this.readContext(tenantId, userId);
+    const ctx = await this.read(() => this.readContext(tenantId, userId));
     if (ctx) {
       if (this.contexts.size >= MAX_CACHED) this.contexts.clear();
       this.contexts.set(key, { ...ctx, stamp: gen });
@@ -509,13 +465,15 @@ export class SqliteCreditStore implements CreditStore {
     });
   }
 
-  async dueReservations(now: number, limit: number): Promise<string[]> {
-    return (this.s.due.all(now, limit) as Array<{ id: string }>).map((r) => r.id);
+  dueReservations(now: number, limit: number): Promise<string[]> {
+    return this.read(() => (this.s.due.all(now, limit) as Array<{ id: string }>).map((r) => r.id));
   }
 
-  async reservation(id: string): Promise<Reservation | null> {
-    const row = this.s.reservation.get(id) as ReservationRow | undefined;
-    return row ? toReservation(row) : null;
+  reservation(id: string): Promise<Reservation | null> {
+    return this.read(() => {
+      const row = this.s.reservation.get(id) as ReservationRow | undefined;
+      return row ? toReservation(row) : null;
+    });
   }
 
   credit(
@@ -557,7 +515,11 @@ export class SqliteCreditStore implements CreditStore {
     });
   }
 
-  async wallet(tenantId: string): Promise<WalletView> {
+  wallet(tenantId: string): Promise<WalletView> {
+    return this.read(() => this.readWallet(tenantId));
+  }
+
+  private readWallet(tenantId: string): WalletView {
     const t = this.s.tenant.get(tenantId) as
       { premium_enabled: number | null; sell_deck_id: string | null } | undefined;
     if (!t) throw new BillingError('not_found', `no tenant ${tenantId}`);
@@ -573,10 +535,12 @@ export class SqliteCreditStore implements CreditStore {
     };
   }
 
-  async ledger(tenantId: string, opts: { limit: number; beforeSeq?: number }): Promise<LedgerEntry[]> {
-    return (
-      this.s.ledger.all(tenantId, opts.beforeSeq ?? Number.MAX_SAFE_INTEGER, opts.limit) as LedgerRow[]
-    ).map(toLedgerEntry);
+  ledger(tenantId: string, opts: { limit: number; beforeSeq?: number }): Promise<LedgerEntry[]> {
+    return this.read(() =>
+      (this.s.ledger.all(tenantId, opts.beforeSeq ?? Number.MAX_SAFE_INTEGER, opts.limit) as LedgerRow[]).map(
+        toLedgerEntry,
+      ),
+    );
   }
 
   setAccountOptions(
@@ -593,8 +557,10 @@ export class SqliteCreditStore implements CreditStore {
     });
   }
 
-  async poolState(tenantId: string, key: PoolKey): Promise<PoolState | null> {
-    const p = this.readPool(tenantId, key);
-    return p && (p.includedMinutes > 0 || p.usedMinutes > 0) ? p : null;
+  poolState(tenantId: string, key: PoolKey): Promise<PoolState | null> {
+    return this.read(() => {
+      const p = this.readPool(tenantId, key);
+      return p && (p.includedMinutes > 0 || p.usedMinutes > 0) ? p : null;
+    });
   }
 }
