@@ -187,7 +187,7 @@ test('sqlite: kysely statements and raw reads issued during an open group wait f
       .then(() => events.push('lone write'));
     // Many turns of the event loop: nothing may run on the connection while the group is open.
     for (let i = 0; i < 1000; i++) await new Promise((r) => setImmediate(r));
-    assert.deepEqual(events, []);
+    assert.equal(events.length, 0, events.join());
     release();
     await write;
     events.push('write');
