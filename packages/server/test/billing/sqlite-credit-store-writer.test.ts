@@ -6,7 +6,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { world } from './billing-fixture.ts';
+import { T1, world } from './billing-fixture.ts';
 
 test('sqlite: a top-up queued during a long kysely transaction waits for it and survives its rollback', async () => {
   const w = await world('sqlite');
@@ -33,8 +33,8 @@ test('sqlite: a top-up queued during a long kysely transaction waits for it and 
     });
     await inside;
     let settled = false;
-    const topUp = w.billing.wallet.topUp('t1', 5_000_000).finally(() => (settled = true));
-    const view = w.billing.wallet.view('t1');
+    const topUp = w.billing.wallet.topUp(T1, 5_000_000).finally(() => (settled = true));
+    const view = w.billing.wallet.view(T1);
     // The store used to poll for the transaction's end and, after a million turns, run inside it: the
     // queue waits on the connection lock instead, however long the transaction stays open.
     for (let i = 0; i < 10_000 && !settled; i++) await new Promise((r) => setImmediate(r));
@@ -45,8 +45,8 @@ test('sqlite: a top-up queued during a long kysely transaction waits for it and 
     assert.equal(entry.balanceAfter, 5_000_000);
     // The read issued during the transaction did not see its uncommitted 999.
     assert.equal((await view).balance, 0);
-    assert.equal((await w.billing.wallet.view('t1')).balance, 5_000_000);
-    const ledger = await w.billing.wallet.ledger('t1');
+    assert.equal((await w.billing.wallet.view(T1)).balance, 5_000_000);
+    const ledger = await w.billing.wallet.ledger(T1);
     assert.deepEqual(
       ledger.map((e) => [e.kind, e.amount]),
       [['top_up', 5_000_000]],
@@ -60,17 +60,17 @@ test('sqlite: credit operations and storage.write writes queued together commit 
   const w = await world('sqlite');
   try {
     const results = await Promise.allSettled([
-      w.billing.wallet.topUp('t1', 1_000_000),
+      w.billing.wallet.topUp(T1, 1_000_000),
       w.t.storage.write((tx) => tx.insertInto('settings').values({ key: 'mix-1', value: 'x' }).execute()),
       // Refused inside its own savepoint: the writes around it stand.
-      w.billing.wallet.adjust('t1', -50_000_000, 'too much'),
-      w.billing.wallet.topUp('t1', 2_000_000),
+      w.billing.wallet.adjust(T1, -50_000_000, 'too much'),
+      w.billing.wallet.topUp(T1, 2_000_000),
     ]);
     assert.deepEqual(
       results.map((r) => r.status),
       ['fulfilled', 'fulfilled', 'rejected', 'fulfilled'],
     );
-    assert.equal((await w.billing.wallet.view('t1')).balance, 3_000_000);
+    assert.equal((await w.billing.wallet.view(T1)).balance, 3_000_000);
     const row = await w.t.storage.db
       .selectFrom('settings')
       .select('key')
