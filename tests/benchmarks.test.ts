@@ -1,0 +1,46 @@
+/**
+ * Every benchmark under bench/ prints its figure beside a reference measured in the same run that needs
+ * no Parley code, with the ratio (through bench/report.ts), and has a --short mode. The benchmarks
+ * themselves never run in `npm test`; this reads them, and checks the ratio line's arithmetic.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+
+const dir = new URL('../bench/', import.meta.url);
+/** Helpers and child processes of a benchmark, and the fuzz run (robustness, not speed). */
+const NOT_ENTRY = /-(client|server)\.ts$|^report\.ts$|^sip-fuzz\.ts$/;
+const entries = readdirSync(dir).filter((f) => f.endsWith('.ts') && !NOT_ENTRY.test(f));
+
+test('every benchmark reports a same-run reference and its ratio, and has a short mode', () => {
+  assert.ok(entries.length >= 6, `benchmarks found: ${entries.join(', ')}`);
+  for (const f of entries) {
+    const text = readFileSync(new URL(f, dir), 'utf8');
+    assert.match(text, /from '\.\/report\.ts'/, `${f} reports through bench/report.ts`);
+    assert.match(text, /\bcompare\(\{/, `${f} prints a figure beside its reference`);
+    assert.match(text, /referenceName:/, `${f} names its reference`);
+    assert.match(text, /\bSHORT\b/, `${f} has a --short mode`);
+  }
+});
+
+test('the ratio line: figure, reference, ratio and which side is better', async () => {
+  const { compare } = await import('../bench/report.ts');
+  const log = console.log;
+  console.log = () => {};
+  try {
+    const up = compare({ what: 'x', figure: 300, reference: 200, unit: 'ops/s', referenceName: 'bare' });
+    assert.equal(up, 'RESULT x: 300 ops/s; reference (bare): 200 ops/s; ratio 1.50 (higher is better)');
+    const down = compare({
+      what: 'mem',
+      figure: 8.2,
+      reference: 4.1,
+      unit: 'kB',
+      referenceName: 'ws',
+      lowerIsBetter: true,
+      digits: 1,
+    });
+    assert.equal(down, 'RESULT mem: 8.2 kB; reference (ws): 4.1 kB; ratio 2.00 (lower is better)');
+  } finally {
+    console.log = log;
+  }
+});
