@@ -6,6 +6,8 @@ export const ErrorCodes = {
   malformed_json: 400,
   validation_failed: 400,
   bad_request: 400,
+  /** A new password is too easy to guess (zxcvbn score below 3); the message says why. */
+  weak_password: 400,
   unauthorized: 401,
   invalid_credentials: 401,
   token_expired: 401,

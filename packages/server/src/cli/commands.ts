@@ -95,7 +95,8 @@ export class AdminCommands {
 
   /** A demo tenant with a handful of users and an operator; running it again changes nothing. */
   async demo() {
-    const password = 'parley-demo';
+    // Strong enough for the strength rule (zxcvbn >= 3 with the product's and the people's names).
+    const password = 'copper-kettle-morning';
     const domain = 'contoso.example';
     let tenant = await this.directory.findTenantByDomain(domain);
     tenant ??= await this.createTenant({ name: 'Contoso', domain, country: 'GB', timeZone: 'Europe/London' });
@@ -114,7 +115,7 @@ export class AdminCommands {
       }
       users.push({ address, password, role });
     }
-    const operator = { address: 'operator@parley.example', password: 'parley-operator' };
+    const operator = { address: 'operator@parley.example', password: 'quartz-willow-lantern' };
     if (!(await this.directory.findUserRecordByAddress(operator.address))) await this.addOperator(operator);
     return { tenant: { id: tenant.id, name: tenant.name, domain }, users, operator };
   }

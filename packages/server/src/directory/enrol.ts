@@ -29,7 +29,7 @@ export async function enrolUser(
     title: e.title ?? null,
     department: e.department ?? null,
     role: e.role,
-    passwordHash: await hashPassword(e.password),
+    passwordHash: await hashPassword(e.password, [e.address, e.displayName]),
   });
   await deps.audit.record(actor, {
     tenantId: e.role === 'operator' ? null : scope.tenantId,

@@ -100,7 +100,9 @@ export function directoryRoutes({ directory, audit, auth }: DirectoryRouteDeps):
         const { password, ...rest } = body;
         const user = (await directory.updateUser(scope, params.userId, {
           ...rest,
-          ...(password ? { passwordHash: await hashPassword(password) } : {}),
+          ...(password
+            ? { passwordHash: await hashPassword(password, [before.address, before.displayName]) }
+            : {}),
         }))!;
         // Disabling or a new password ends every session and open connection of that user now.
         if ((body.enabled === false && before.enabled) || password)
