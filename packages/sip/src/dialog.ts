@@ -52,6 +52,11 @@ export class Dialog {
   /** Route set in the order our requests carry it (section 12.1). */
   readonly routeSet: string[];
   readonly secure: boolean;
+  /**
+   * Whether we sent the request that created the dialog (and chose its Call-ID): the glare retry
+   * timer of RFC 3261 section 14.1 depends on it.
+   */
+  readonly isUac: boolean;
 
   private constructor(init: {
     id: DialogId;
@@ -63,6 +68,7 @@ export class Dialog {
     remoteTarget: Uri;
     routeSet: string[];
     secure: boolean;
+    isUac: boolean;
   }) {
     this.id = init.id;
     this._state = init.state;
@@ -73,6 +79,7 @@ export class Dialog {
     this.remoteTarget = init.remoteTarget;
     this.routeSet = init.routeSet;
     this.secure = init.secure;
+    this.isUac = init.isUac;
   }
 
   get state(): DialogState {
@@ -96,7 +103,12 @@ export class Dialog {
    * request's Contact, remote sequence number from its CSeq. `localTag` is the To tag of our
    * response; `state` is 'early' for a 1xx, 'confirmed' for a 2xx.
    */
-  static fromRequest(req: SipRequest, localTag: string, state: DialogState = 'confirmed'): Dialog {
+  static fromRequest(
+    req: SipRequest,
+    localTag: string,
+    state: DialogState = 'confirmed',
+    isUac = false,
+  ): Dialog {
     const contact = req.contact[0];
     if (!contact) throw new SipStateError('SIP_INVALID_ARGUMENT', 'dialog-creating request without Contact');
     const local = req.to.clone();
@@ -111,6 +123,7 @@ export class Dialog {
       remoteTarget: contact.uri,
       routeSet: req.values('record-route'),
       secure: isSipUri(req.uri) && req.uri.scheme === 'sips',
+      isUac,
     });
   }
 
@@ -133,7 +146,29 @@ export class Dialog {
       remoteTarget: contact.uri,
       routeSet: res.values('record-route').reverse(),
       secure: isSipUri(req.uri) && req.uri.scheme === 'sips',
+      isUac: true,
     });
+  }
+
+  /**
+   * An early dialog confirmed by a 2xx (RFC 3261 section 13.2.2.4): the route set is recomputed
+   * from the 2xx and its Contact becomes the remote target.
+   */
+  confirm(res: SipResponse): void {
+    this.transition('confirmed');
+    const contact = res.contact[0];
+    if (contact) this.remoteTarget = contact.uri;
+    const routes = this.isUac ? res.values('record-route').reverse() : this.routeSet.slice();
+    this.routeSet.splice(0, this.routeSet.length, ...routes);
+  }
+
+  /**
+   * A 2xx to a target refresh we sent (re-INVITE, UPDATE; section 12.2.1.2): its Contact is the
+   * new remote target. The route set never changes after the dialog is established.
+   */
+  refreshTarget(res: SipResponse): void {
+    const contact = res.contact[0];
+    if (contact) this.remoteTarget = contact.uri;
   }
 
   /**
@@ -147,7 +182,7 @@ export class Dialog {
       if (this.remoteSeq !== undefined && seq <= this.remoteSeq) return false;
       this.remoteSeq = seq;
     }
-    if (req.method === 'INVITE' || req.method === 'UPDATE') {
+    if (isTargetRefresh(req.method)) {
       const c = req.contact[0];
       if (c) this.remoteTarget = c.uri;
     }
@@ -209,6 +244,14 @@ export class Dialog {
     const first = this.routeSet[0];
     return first !== undefined ? parseNameAddr(first, 'Route').uri : this.remoteTarget;
   }
+}
+
+/**
+ * Target refresh requests (RFC 3261 section 12.2; RFC 3311 section 5.1 for UPDATE; RFC 6665
+ * section 4.1.2.2 and 4.2.1.2 for SUBSCRIBE and NOTIFY): their Contact replaces the remote target.
+ */
+export function isTargetRefresh(method: string): boolean {
+  return method === 'INVITE' || method === 'UPDATE' || method === 'SUBSCRIBE' || method === 'NOTIFY';
 }
 
 /** A strict router's URI as Request-URI: no method or header components (section 12.2.1.1). */

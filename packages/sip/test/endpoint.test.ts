@@ -10,13 +10,13 @@ import {
   Dialog,
   FakeClock,
   InviteServerTransaction,
-  invite,
   MemoryNetwork,
   newTag,
   type Peer,
   SipEndpoint,
   type SipResponse,
   type EndpointLimits,
+  UserAgentCore,
 } from '../src/index.ts';
 
 const A: Peer = { protocol: 'UDP', address: '10.0.0.1', port: 5060 };
@@ -51,14 +51,21 @@ function uas(net: MemoryNetwork, clock: FakeClock, limits?: EndpointLimits) {
   return ep;
 }
 
+/** A user-agent core on A placing calls. */
 function uac(net: MemoryNetwork, clock: FakeClock) {
-  const ep = new SipEndpoint({
+  const ua = new UserAgentCore({
     advertisedAddress: A.address,
     clock,
-    user: { onRequest: (tx) => tx.respond(createResponse(tx.request, 501)) },
+    policy: {
+      allow: ['INVITE', 'ACK', 'BYE', 'CANCEL', 'OPTIONS'],
+      supported: [],
+      accept: ['application/sdp'],
+      isLocalTarget: () => true,
+    },
   });
-  ep.addTransport(net.bind(A.address, A.port, ep));
-  return ep;
+  ua.endpoint.addTransport(net.bind(A.address, A.port, ua.endpoint));
+  const call = () => ua.invite({ target: 'sip:b@10.0.0.2', from: 'sip:a@10.0.0.1', dest: B }).answered;
+  return { ua, call };
 }
 
 /** Runs microtasks and fake time until `p` settles. */
@@ -168,18 +175,11 @@ describe('calls between two endpoints', () => {
     const clock = new FakeClock();
     const server = uas(net, clock);
     const client = uac(net, clock);
-    const call = await settle(
-      clock,
-      invite(client, {
-        target: 'sip:b@10.0.0.2',
-        from: 'sip:a@10.0.0.1',
-        contact: 'sip:a@10.0.0.1:5060',
-        dest: B,
-      }),
-    );
-    assert.equal(call.response.status, 200);
+    const call = await settle(clock, client.call());
+    assert.equal(call.state, 'confirmed');
     const bye = await settle(clock, call.bye());
-    assert.equal(bye.status, 200);
+    assert.equal(bye?.status, 200);
+    assert.equal(client.ua.dialogCount, 0);
     assert.equal(server.stats.invalid, 0);
   });
 
@@ -195,16 +195,8 @@ describe('calls between two endpoints', () => {
     const client = uac(net, clock);
     let ok = 0;
     for (let i = 0; i < 20; i++) {
-      const call = await settle(
-        clock,
-        invite(client, {
-          target: 'sip:b@10.0.0.2',
-          from: 'sip:a@10.0.0.1',
-          contact: 'sip:a@10.0.0.1:5060',
-          dest: B,
-        }),
-      );
-      if ((await settle(clock, call.bye())).status === 200) ok++;
+      const call = await settle(clock, client.call());
+      if ((await settle(clock, call.bye()))?.status === 200) ok++;
     }
     assert.equal(ok, 20);
     const resent = net.log.length;
@@ -218,15 +210,7 @@ describe('calls between two endpoints', () => {
     const clock = new FakeClock();
     uas(net, clock);
     const client = uac(net, clock);
-    const call = await settle(
-      clock,
-      invite(client, {
-        target: 'sip:b@10.0.0.2',
-        from: 'sip:a@10.0.0.1',
-        contact: 'sip:a@10.0.0.1:5060',
-        dest: B,
-      }),
-    );
+    const call = await settle(clock, client.call());
     for (let t = 0; t < 4000; t += 10) {
       clock.advance(10);
       await flush();

@@ -5,7 +5,7 @@
  */
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createAudioOffer, createResponse, invite, PCMU, SipEndpoint } from '../src/index.ts';
+import { createAudioOffer, PCMU, UserAgentCore } from '../src/index.ts';
 import { startExampleUas, type ExampleUas } from '../examples/uas.ts';
 import { freePort, runSipp, SCENARIOS, startSipp } from './sipp-harness.ts';
 import { startLossyRelay } from './lossy-relay.ts';
@@ -177,14 +177,19 @@ describe('SIPp against the example UAS', () => {
 });
 
 describe('this stack as a UAC against SIPp', () => {
-  async function endpoint(): Promise<SipEndpoint> {
-    const ep = new SipEndpoint({
+  async function endpoint(): Promise<UserAgentCore> {
+    const ua = new UserAgentCore({
       advertisedAddress: IP,
-      user: { onRequest: (tx) => void tx.respond(createResponse(tx.request, 501)) },
+      policy: {
+        allow: ['INVITE', 'ACK', 'CANCEL', 'BYE', 'OPTIONS'],
+        supported: [],
+        accept: ['application/sdp'],
+        isLocalTarget: () => true,
+      },
     });
-    open.push(ep);
-    await ep.listenUdp(IP, 0);
-    return ep;
+    open.push(ua);
+    await ua.endpoint.listenUdp(IP, 0);
+    return ua;
   }
 
   test('INVITE, 200, ACK, BYE against sipp -sn uas (10 calls)', async () => {
@@ -194,21 +199,21 @@ describe('this stack as a UAC against SIPp', () => {
       40_000,
     );
     await new Promise((r) => setTimeout(r, 500));
-    const ep = await endpoint();
-    const local = ep.transport('UDP')!.localPort;
+    const ua = await endpoint();
+    const local = ua.endpoint.transport('UDP')!.localPort;
     for (let i = 0; i < 10; i++) {
-      const call = await invite(ep, {
+      const call = await ua.invite({
         target: `sip:service@${IP}:${port}`,
         from: `sip:parley@${IP}:${local}`,
-        contact: `sip:parley@${IP}:${local}`,
         dest: { protocol: 'UDP', address: IP, port },
         sdp: createAudioOffer({ address: IP, port: 30000 + 2 * i, codecs: [PCMU] }),
-      });
-      assert.equal(call.response.status, 200);
+      }).answered;
       assert.equal(call.dialog.state, 'confirmed');
+      assert.ok(call.remoteSdp?.toString().includes('m=audio'));
       const bye = await call.bye();
-      assert.equal(bye.status, 200);
+      assert.equal(bye?.status, 200);
     }
+    assert.equal(ua.dialogCount, 0);
     const r = await sipp.done;
     assert.equal(r.code, 0, r.errors);
     assert.equal(calls(r.stats).ok, 10);
@@ -221,19 +226,18 @@ describe('this stack as a UAC against SIPp', () => {
       40_000,
     );
     await new Promise((r) => setTimeout(r, 500));
-    const ep = await endpoint();
-    const local = ep.transport('UDP')!.localPort;
+    const ua = await endpoint();
+    const local = ua.endpoint.transport('UDP')!.localPort;
     for (let i = 0; i < 5; i++) {
-      const call = await invite(ep, {
+      const call = await ua.invite({
         target: `sip:service@${IP}:${port}`,
         from: `sip:bob@${IP}:${local}`,
-        contact: `sip:bob@${IP}:${local}`,
         dest: { protocol: 'UDP', address: IP, port },
         sdp: createAudioOffer({ address: IP, port: 31000, codecs: [PCMU] }),
         credentials: { username: 'bob', password: 'builder' },
-      });
-      assert.equal(call.response.status, 200);
-      assert.equal((await call.bye()).status, 200);
+      }).answered;
+      assert.equal(call.state, 'confirmed');
+      assert.equal((await call.bye())?.status, 200);
     }
     const r = await sipp.done;
     assert.equal(r.code, 0, r.errors);

@@ -14,14 +14,12 @@
  */
 import type { Logger } from 'pino';
 import {
-  createResponse,
-  optionsResponse,
+  type IncomingInvite,
   isSipUri,
-  screenRequest,
-  SipEndpoint,
-  type ServerTransaction,
+  type SipEndpoint,
   type SipRequest,
   type UasPolicy,
+  UserAgentCore,
 } from '@parley/sip';
 
 /** Methods the listener implements today (listed in Allow). */
@@ -59,6 +57,7 @@ export interface SipListener {
   readonly udpPort: number;
   readonly tcpPort: number;
   readonly endpoint: SipEndpoint;
+  readonly ua: UserAgentCore;
   close(): Promise<void>;
 }
 
@@ -79,55 +78,31 @@ export async function startSipListener(opts: SipListenerOptions): Promise<SipLis
     },
   };
 
-  async function handle(tx: ServerTransaction): Promise<void> {
-    const req = tx.request;
-    const rejection = await screenRequest(req, policy);
-    if (rejection) {
-      tx.respond(createResponse(req, rejection.status, { headers: rejection.headers }));
-      return;
-    }
-    switch (req.method) {
-      case 'OPTIONS':
-        tx.respond(optionsResponse(req, policy));
-        return;
-      case 'BYE':
-        tx.respond(createResponse(req, 481));
-        return;
-      case 'INVITE': {
-        // A user of a tenant with no reachable device yet: 480 Temporarily Unavailable; anyone else at
-        // a tenant's domain does not exist there: 404 (RFC 3261 section 21.4.5).
-        const uri = req.uri;
-        const known =
-          isSipUri(uri) &&
-          uri.user !== undefined &&
-          (await opts.isKnownUser(`${uri.user}@${uri.host}`.toLowerCase()));
-        tx.respond(createResponse(req, known ? 480 : 404, { headers: [['Allow', allow]] }));
-        return;
-      }
-      default:
-        tx.respond(createResponse(req, 405, { headers: [['Allow', allow]] }));
-    }
+  async function onInvite(inv: IncomingInvite): Promise<void> {
+    // A user of a tenant with no reachable device yet: 480 Temporarily Unavailable; anyone else at
+    // a tenant's domain does not exist there: 404 (RFC 3261 section 21.4.5).
+    const uri = inv.request.uri;
+    const known =
+      isSipUri(uri) &&
+      uri.user !== undefined &&
+      (await opts.isKnownUser(`${uri.user}@${uri.host}`.toLowerCase()));
+    inv.reject(known ? 480 : 404, { headers: [['Allow', allow]] });
   }
 
-  const endpoint: SipEndpoint = new SipEndpoint({
+  // The user-agent core answers OPTIONS (200), BYE outside a dialog (481), the section 8.2 checks
+  // and methods outside SIP_ALLOW (405/501); the listener only decides about new INVITEs.
+  const ua = new UserAgentCore({
     advertisedAddress: opts.advertisedAddress,
     limits: {
       messagesPerSecondPerSource: opts.limits.messagesPerSecond,
       messageBurstPerSource: opts.limits.burst,
       serverTransactionsPerSource: opts.limits.transactions,
     },
-    user: {
-      onRequest(tx) {
-        handle(tx).catch((err: unknown) => {
-          log.error({ err }, 'sip request handler failed');
-          if (tx.state === 'trying' || tx.state === 'proceeding') tx.respond(createResponse(tx.request, 500));
-        });
-      },
-      // No dialogs yet: ACKs for 2xx and stray responses have nothing to attach to.
-      onAck() {},
-      onStrayResponse() {},
-    },
+    contactUser: 'parley',
+    policy,
+    handlers: { onInvite },
   });
+  const endpoint = ua.endpoint;
   endpoint.on('error', (err) => log.warn({ err }, 'sip transport error'));
   endpoint.onListenerError = (err) => log.error({ err }, 'sip listener bug');
   endpoint.on('rejected', (reason, source, status) =>
@@ -147,7 +122,7 @@ export async function startSipListener(opts: SipListenerOptions): Promise<SipLis
     tcp = await endpoint.listenTcp(opts.address, udp.localPort, tcpOptions);
   } catch (err) {
     if (opts.port !== 0) {
-      await endpoint.close();
+      await ua.close();
       throw err;
     }
     tcp = await endpoint.listenTcp(opts.address, 0, tcpOptions);
@@ -160,6 +135,7 @@ export async function startSipListener(opts: SipListenerOptions): Promise<SipLis
     udpPort: udp.localPort,
     tcpPort: tcp.localPort,
     endpoint,
-    close: () => endpoint.close(),
+    ua,
+    close: () => ua.close(),
   };
 }
