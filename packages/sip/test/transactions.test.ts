@@ -362,6 +362,34 @@ describe('INVITE server transaction (17.2.1)', () => {
     assert.equal(lines().at(-1), 'SIP/2.0 481 Call/Transaction Does Not Exist');
     assert.equal(requests.length, 1); // CANCEL never reaches the TU
   });
+
+  test('CANCEL from another source port (a NAT rebinding) still matches its INVITE by branch (9.2, 17.2.3)', () => {
+    const { lines, layer, requests } = setup();
+    const req = request('INVITE');
+    layer.receiveRequest(req, UDP_PEER);
+    const tx = requests[0] as InviteServerTransaction;
+    const cancel = request('CANCEL', { branch: req.topVia.branch });
+    cancel.set('call-id', req.callId);
+    layer.receiveRequest(cancel, { ...UDP_PEER, port: UDP_PEER.port + 1 });
+    assert.deepEqual(lines(), ['SIP/2.0 200 OK', 'SIP/2.0 487 Request Terminated']);
+    assert.equal(tx.state, 'completed');
+  });
+
+  test('CANCEL after the final response: 200 and no effect (9.2)', () => {
+    const { lines, layer, requests } = setup();
+    const req = request('INVITE');
+    layer.receiveRequest(req, UDP_PEER);
+    const tx = requests[0] as InviteServerTransaction;
+    let cancelled = 0;
+    tx.on('cancel', () => cancelled++);
+    tx.respond(createResponse(req, 200, { toTag: 't' }));
+    const cancel = request('CANCEL', { branch: req.topVia.branch });
+    cancel.set('call-id', req.callId);
+    layer.receiveRequest(cancel, UDP_PEER);
+    assert.deepEqual(lines(), ['SIP/2.0 200 OK', 'SIP/2.0 200 OK']);
+    assert.equal(cancelled, 0);
+    assert.equal(tx.state, 'accepted');
+  });
 });
 
 describe('non-INVITE server transaction (17.2.2)', () => {

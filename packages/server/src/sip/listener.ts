@@ -66,6 +66,15 @@ export async function startSipListener(opts: SipListenerOptions): Promise<SipLis
   const allow = SIP_ALLOW.join(', ');
   const ownHosts = new Set([opts.advertisedAddress.toLowerCase(), opts.address.toLowerCase()]);
 
+  const knownUser = async (req: SipRequest): Promise<boolean> => {
+    const uri = req.uri;
+    return (
+      isSipUri(uri) &&
+      uri.user !== undefined &&
+      (await opts.isKnownUser(`${uri.user}@${uri.host}`.toLowerCase()))
+    );
+  };
+
   const policy: UasPolicy = {
     allow: [...SIP_ALLOW],
     supported: [],
@@ -74,19 +83,18 @@ export async function startSipListener(opts: SipListenerOptions): Promise<SipLis
       const uri = req.uri;
       if (!isSipUri(uri)) return false;
       const host = uri.host.toLowerCase();
-      return ownHosts.has(host) || (await opts.isLocalDomain(host));
+      if (ownHosts.has(host)) return true;
+      if (!(await opts.isLocalDomain(host))) return false;
+      // An INVITE to someone who does not exist at a tenant's domain is not found (RFC 3261
+      // section 8.2.2.1, 21.4.5), whether or not it names a dialog.
+      return req.method !== 'INVITE' || (await knownUser(req));
     },
   };
 
   async function onInvite(inv: IncomingInvite): Promise<void> {
-    // A user of a tenant with no reachable device yet: 480 Temporarily Unavailable; anyone else at
-    // a tenant's domain does not exist there: 404 (RFC 3261 section 21.4.5).
-    const uri = inv.request.uri;
-    const known =
-      isSipUri(uri) &&
-      uri.user !== undefined &&
-      (await opts.isKnownUser(`${uri.user}@${uri.host}`.toLowerCase()));
-    inv.reject(known ? 480 : 404, { headers: [['Allow', allow]] });
+    // A user of a tenant with no reachable device yet: 480 Temporarily Unavailable (an unknown
+    // one was answered 404 by the policy above).
+    inv.reject((await knownUser(inv.request)) ? 480 : 404, { headers: [['Allow', allow]] });
   }
 
   // The user-agent core answers OPTIONS (200), BYE outside a dialog (481), the section 8.2 checks

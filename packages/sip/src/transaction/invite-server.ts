@@ -60,6 +60,8 @@ export class InviteServerTransaction extends Transaction<InviteServerState, Invi
   private timerG = 0;
   /** The final status sent, if any. */
   finalStatus: number | undefined;
+  /** @internal `branch|sent-by`, under which the layer matches CANCELs from any source port. */
+  branchKey: string | undefined;
 
   constructor(
     ctx: TransactionContext,

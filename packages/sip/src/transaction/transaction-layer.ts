@@ -9,7 +9,7 @@
  */
 import { type Clock, systemClock } from '../clock.ts';
 import { SipStateError } from '../errors.ts';
-import { headerFields, SipRequest, type SipResponse } from '../message.ts';
+import { detach, headerFields, SipRequest, type SipResponse } from '../message.ts';
 import { createResponse } from '../response.ts';
 import type { Peer } from '../transport/transport.ts';
 import { MAGIC_COOKIE } from '../via.ts';
@@ -57,6 +57,11 @@ export class TransactionLayer {
   private readonly server = new Map<string, ServerTransaction>();
   private readonly client = new Map<string, ClientTransaction>();
   private readonly perSource = new Map<string, number>();
+  /**
+   * INVITE server transactions by branch and sent-by alone (section 17.2.3, without the transport
+   * source our keys add): a CANCEL is matched through it whatever source port a NAT gave it.
+   */
+  private readonly invitesByBranch = new Map<string, InviteServerTransaction>();
   private readonly ctx: TransactionContext;
   private readonly user: TransactionUser;
   private readonly tryingDelayMs: number;
@@ -121,11 +126,17 @@ export class TransactionLayer {
       return;
     }
     if (method === 'CANCEL') {
+      // Section 9.2: the CANCEL matches its INVITE by the section 17.2.3 rules (branch, sent-by),
+      // even from another source port (a NAT binding that changed). Matched, it gets 200 whatever
+      // the INVITE's state; it cancels only an INVITE still without a final response.
       const tx = this.track(new NonInviteServerTransaction(this.ctx, key, req, source), source);
-      const invite = this.server.get(serverKey(req, 'INVITE', source));
-      if (invite instanceof InviteServerTransaction && invite.state === 'proceeding') {
+      const exact = this.server.get(serverKey(req, 'INVITE', source));
+      const bk = branchKey(req);
+      const byBranch = bk === undefined ? undefined : this.invitesByBranch.get(bk);
+      const invite = exact instanceof InviteServerTransaction ? exact : byBranch;
+      if (invite) {
         tx.respond(createResponse(req, 200));
-        invite.cancelled(req);
+        if (invite.state === 'proceeding') invite.cancelled(req);
       } else {
         tx.respond(createResponse(req, 481));
       }
@@ -148,6 +159,13 @@ export class TransactionLayer {
 
   private track<T extends ServerTransaction>(tx: T, source: Peer): T {
     this.server.set(tx.key, tx);
+    if (tx instanceof InviteServerTransaction) {
+      const b = branchKey(tx.request);
+      if (b) {
+        tx.branchKey = b;
+        this.invitesByBranch.set(b, tx);
+      }
+    }
     this.perSource.set(source.address, (this.perSource.get(source.address) ?? 0) + 1);
     return tx;
   }
@@ -201,12 +219,21 @@ export class TransactionLayer {
     if (tx.kind === 'ist' || tx.kind === 'nist') {
       if (this.server.get(tx.key) === tx) {
         this.server.delete(tx.key);
+        if (tx.kind === 'ist') {
+          for (const [b, t] of this.invitesByBranchOf(tx)) if (t === tx) this.invitesByBranch.delete(b);
+        }
         const a = tx.peer.address;
         const n = (this.perSource.get(a) ?? 1) - 1;
         if (n <= 0) this.perSource.delete(a);
         else this.perSource.set(a, n);
       }
     } else if (this.client.get(tx.key) === tx) this.client.delete(tx.key);
+  }
+
+  private *invitesByBranchOf(tx: Transaction): Iterable<[string, InviteServerTransaction]> {
+    const b = (tx as InviteServerTransaction).branchKey;
+    const t = b === undefined ? undefined : this.invitesByBranch.get(b);
+    if (b !== undefined && t) yield [b, t];
   }
 
   /** Drops every transaction without sending anything (shutdown). */
@@ -216,9 +243,20 @@ export class TransactionLayer {
         (tx as unknown as { transition(s: string): void }).transition('terminated');
     }
     this.server.clear();
+    this.invitesByBranch.clear();
     this.client.clear();
     this.perSource.clear();
   }
+}
+
+/**
+ * `branch|sent-by` of a request's top Via when the branch has the RFC 3261 magic cookie (else
+ * undefined: RFC 2543 requests are matched only with their source).
+ */
+function branchKey(req: SipRequest): string | undefined {
+  const via = req.topVia;
+  const b = via.branch;
+  return b !== undefined && b.startsWith(MAGIC_COOKIE) ? detach(b + '|' + via.sentBy) : undefined;
 }
 
 /** CANCEL for an INVITE (section 9.1): same Request-URI, Call-ID, From, To, CSeq number, top Via, Route. */
