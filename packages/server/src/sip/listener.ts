@@ -92,9 +92,13 @@ export async function startSipListener(opts: SipListenerOptions): Promise<SipLis
   };
 
   async function onInvite(inv: IncomingInvite): Promise<void> {
-    // A user of a tenant with no reachable device yet: 480 Temporarily Unavailable (an unknown
-    // one was answered 404 by the policy above).
-    inv.reject((await knownUser(inv.request)) ? 480 : 404, { headers: [['Allow', allow]] });
+    // A user of a tenant with no reachable device yet: 480 Temporarily Unavailable. The policy
+    // above already answered 404 for an unknown user at a tenant's domain; at our own address
+    // (no tenant domain) the user is looked up here.
+    const uri = inv.request.uri;
+    const atOwnHost = isSipUri(uri) && ownHosts.has(uri.host.toLowerCase());
+    const known = !atOwnHost || (await knownUser(inv.request));
+    inv.reject(known ? 480 : 404, { headers: [['Allow', allow]] });
   }
 
   // The user-agent core answers OPTIONS (200), BYE outside a dialog (481), the section 8.2 checks
