@@ -58,6 +58,10 @@ export const ErrorCodes = {
   reservation_closed: 409,
   /** Billing: the credit would take the wallet past its largest balance (one billion units). */
   balance_limit: 422,
+  /** A money-moving request was sent without its Idempotency-Key header. */
+  idempotency_key_required: 400,
+  /** The Idempotency-Key was already used for a different request of the tenant. */
+  idempotency_key_reused: 409,
 } as const;
 
 export type ErrorCode = keyof typeof ErrorCodes;

@@ -124,9 +124,11 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     graceSeconds: config.billingReservationGrace,
     maxCallSeconds: config.billingMaxCallSeconds,
     deckRefreshMs: config.billingDeckRefreshMs,
+    idempotencyRetentionHours: config.billingIdempotencyHours,
   });
-  // Releases reservations of calls that vanished without commit (see CreditControl.expireDue).
-  const stopBillingSweeper = billing.credit.startSweeper(config.billingSweepInterval * 1000, (err) =>
+  // Releases reservations of calls that vanished without commit (see CreditControl.expireDue) and
+  // forgets old Idempotency-Key answers.
+  const stopBillingSweeper = billing.startSweeper(config.billingSweepInterval * 1000, (err) =>
     log.error({ err }, 'billing expiry sweep failed'),
   );
 

@@ -226,6 +226,11 @@ export const settings = {
     schema: int(30, 1),
     doc: 'Seconds between sweeps releasing expired credit-control reservations',
   },
+  billingIdempotencyHours: {
+    env: 'PARLEY_BILLING_IDEMPOTENCY_HOURS',
+    schema: int(24, 24),
+    doc: 'Hours an Idempotency-Key of a money-moving request is remembered per tenant (a retry within them answers the first result; at least 24)',
+  },
   billingDeckRefreshMs: {
     env: 'PARLEY_BILLING_DECK_REFRESH_MS',
     schema: int(1000, 0),

@@ -3,7 +3,7 @@
  * tenant's entries; operators read everything.
  */
 import type { Kysely } from 'kysely';
-import type { Database } from '../storage/schema.ts';
+import type { AuditLogTable, Database } from '../storage/schema.ts';
 import { newId, iso } from '../ids.ts';
 import type { TenantScope } from '../directory/scope.ts';
 
@@ -22,24 +22,29 @@ export interface AuditRecord {
   detail?: Record<string, unknown> | null;
 }
 
+/** An audit_log row (its seq aside): for stores that write the entry in their own transaction. */
+export type AuditRow = Omit<AuditLogTable, 'seq'>;
+
+/** The row that records `rec` done by `actor` now. */
+export function auditRow(actor: Actor, rec: AuditRecord, at = Date.now()): AuditRow {
+  return {
+    id: newId('aud'),
+    tenant_id: rec.tenantId,
+    actor_id: actor.id,
+    actor_address: actor.address,
+    action: rec.action,
+    target: rec.target ?? null,
+    detail: rec.detail ? JSON.stringify(rec.detail) : null,
+    source_address: actor.sourceAddress,
+    at,
+  };
+}
+
 export class AuditLog {
   constructor(private readonly db: Kysely<Database>) {}
 
   async record(actor: Actor, rec: AuditRecord, db: Kysely<Database> = this.db): Promise<void> {
-    await db
-      .insertInto('audit_log')
-      .values({
-        id: newId('aud'),
-        tenant_id: rec.tenantId,
-        actor_id: actor.id,
-        actor_address: actor.address,
-        action: rec.action,
-        target: rec.target ?? null,
-        detail: rec.detail ? JSON.stringify(rec.detail) : null,
-        source_address: actor.sourceAddress,
-        at: Date.now(),
-      })
-      .execute();
+    await db.insertInto('audit_log').values(auditRow(actor, rec)).execute();
   }
 
   /** Newest first; `scope` null means every tenant (operators). */

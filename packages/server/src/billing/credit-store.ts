@@ -8,6 +8,7 @@
  * first, so two concurrent calls of one tenant (in one process or several) are serialised and the
  * balance can never go below zero. If `decide` throws, nothing is written.
  */
+import type { AuditRow } from '../audit/audit-log.ts';
 import type { DestinationClass } from './destination-class.ts';
 import { BillingError, type RefusalCode } from './errors.ts';
 import { MAX_BALANCE, type Micros } from './money.ts';
@@ -102,6 +103,30 @@ export interface LedgerEntry {
   at: number;
 }
 
+/** A top-up or adjustment as the store writes it to the ledger. */
+export interface CreditEntry {
+  id: string;
+  kind: 'top_up' | 'adjustment';
+  amount: Micros;
+  reference: string | null;
+  note: string | null;
+  at: number;
+}
+
+/** An Idempotency-Key and the fingerprint of the request that carried it (see idempotency.ts). */
+export interface IdempotencyClaim {
+  key: string;
+  fingerprint: string;
+}
+
+/** What a credit writes beside its ledger entry, in the same transaction. */
+export interface CreditEffects {
+  audit: AuditRow;
+  idempotency?: IdempotencyClaim;
+  /** Approves this pending top-up request of the tenant (`conflict` unless it is pending). */
+  approve?: { requestId: string; decidedBy: string | null; note: string | null };
+}
+
 export interface WalletView {
   tenantId: string;
   balance: Micros;
@@ -149,18 +174,17 @@ export interface CreditStore {
   dueReservations(now: number, limit: number): Promise<string[]>;
   reservation(id: string): Promise<Reservation | null>;
 
-  /** Adds `amount` (negative for a debit adjustment) to the balance; refuses to go below the holds. */
-  credit(
-    tenantId: string,
-    entry: {
-      id: string;
-      kind: 'top_up' | 'adjustment';
-      amount: Micros;
-      reference: string | null;
-      note: string | null;
-      at: number;
-    },
-  ): Promise<LedgerEntry>;
+  /**
+   * Adds `amount` (negative for a debit adjustment) to the balance, refusing to go below the holds or
+   * past the largest balance, and writes `effects` in the same transaction: the audit entry always, the
+   * request's Idempotency-Key answer and a top-up request's approval when given. With a key already
+   * answered for the tenant it moves nothing and returns that first answer's ledger entry (or throws
+   * `idempotency_key_reused` when the fingerprints differ); the check runs under the account lock, so
+   * concurrent retries cannot both move money.
+   */
+  credit(tenantId: string, entry: CreditEntry, effects: CreditEffects): Promise<LedgerEntry>;
+  /** Deletes Idempotency-Key answers stored before `before` (ms); returns how many. */
+  purgeIdempotency(before: number): Promise<number>;
   wallet(tenantId: string): Promise<WalletView>;
   ledger(tenantId: string, opts: { limit: number; beforeSeq?: number }): Promise<LedgerEntry[]>;
   setAccountOptions(
@@ -188,4 +212,18 @@ export function assertCreditFits(a: AccountState, amount: Micros): void {
       'balance_limit',
       `the balance would pass ${MAX_BALANCE / 1_000_000} (the largest a wallet holds)`,
     );
+}
+
+/** The stored answer under a claimed key: the first request's ledger entry id, or a refusal. */
+export function replayOf(
+  stored: { fingerprint: string; result: string } | undefined,
+  claim: IdempotencyClaim | undefined,
+): string | null {
+  if (!stored || !claim) return null;
+  if (stored.fingerprint !== claim.fingerprint)
+    throw new BillingError(
+      'idempotency_key_reused',
+      'this Idempotency-Key was used for a different request: send a new key for a new request',
+    );
+  return stored.result;
 }

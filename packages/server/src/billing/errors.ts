@@ -32,6 +32,7 @@ export const BillingErrorStatus = {
   reservation_closed: 409,
   validation_failed: 400,
   balance_limit: 422,
+  idempotency_key_reused: 409,
 } as const;
 
 export type BillingErrorCode = keyof typeof BillingErrorStatus;

@@ -130,6 +130,31 @@ export const TopUpRequest = z.strictObject({
   reference: z.string().trim().min(1).max(200).optional(),
   note: z.string().trim().min(1).max(500).optional(),
 });
+export const TopUpRequestCreate = z.strictObject({
+  amount: Amount,
+  note: z.string().trim().min(1).max(500).optional(),
+});
+export const TopUpRequestState = z.enum(['pending', 'approved', 'declined']);
+export const TopUpRequestView = z.object({
+  id: z.string(),
+  tenantId: z.string(),
+  amount: z.string(),
+  amountMicros: z.number().int(),
+  note: z.string().nullable(),
+  state: TopUpRequestState,
+  requestedBy: z.string().nullable(),
+  requestedAt: z.string(),
+  decidedBy: z.string().nullable(),
+  decidedAt: z.string().nullable(),
+  decisionNote: z.string().nullable(),
+  ledgerId: z.string().nullable(),
+});
+export const TopUpRequestsQuery = z.strictObject({
+  state: TopUpRequestState.optional(),
+  limit: z.coerce.number().int().min(1).max(500).default(50),
+});
+export const OperatorTopUpRequestsQuery = TopUpRequestsQuery.extend({ tenantId: Id.optional() });
+export const TopUpDecision = z.strictObject({ note: z.string().trim().min(1).max(500).optional() });
 export const LedgerEntry = z.object({
   seq: z.number().int(),
   id: z.string(),
@@ -171,3 +196,4 @@ export const PreviewResponse = z.union([
     credits: z.string(),
   }),
 ]);
+export const ApprovedTopUp = z.object({ request: TopUpRequestView, entry: LedgerEntry });

@@ -3,7 +3,13 @@
  * billing accounts (`/api/operator/billing/...`); a tenant admin manages the tenant's licences, seat
  * assignments, wallet and billing settings, and previews an authorisation (`/api/billing/...`, scoped to
  * the caller's tenant by the dispatcher's TenantScope). Billing's coded errors become the catalogue's.
+ *
+ * Money moves only with the operator's authority: a tenant admin may ask for credit (a top-up request),
+ * the operator approves or declines it, tops up directly or adjusts. Every route that moves money is
+ * `idempotent` (an Idempotency-Key header is required) and writes its ledger entry, audit entry and the
+ * key's answer in one transaction through the wallet; routes never reach into the credit store.
  */
+import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { Id, ParleyError, type ErrorCode } from '@parley/protocol';
 import { defineRoute, type AnyRoute } from '../http/route.ts';
@@ -11,11 +17,12 @@ import type { AuditLog } from '../audit/audit-log.ts';
 import { iso } from '../ids.ts';
 import { trustedScope } from '../directory/scope.ts';
 import type { Billing } from './billing.ts';
-import type { LedgerEntry as LedgerEntryValue, WalletView } from './credit-store.ts';
+import type { IdempotencyClaim, LedgerEntry as LedgerEntryValue, WalletView } from './credit-store.ts';
 import type { DeckInfo } from './deck-store.ts';
 import { BillingError } from './errors.ts';
 import { decimalToMicros, formatMicros } from './money.ts';
 import type { Plan as PlanValue } from './plans.ts';
+import type { TopUpRequest as TopUpRequestValue } from './top-up-requests.ts';
 import * as S from './http-schemas.ts';
 
 /** Runs a billing call, turning its coded errors into the API's. */
@@ -90,7 +97,38 @@ const ledgerOut = (e: LedgerEntryValue): z.input<typeof S.LedgerEntry> => ({
   at: iso(e.at),
 });
 
+const requestOut = (r: TopUpRequestValue): z.input<typeof S.TopUpRequestView> => ({
+  id: r.id,
+  tenantId: r.tenantId,
+  amount: formatMicros(r.amount),
+  amountMicros: r.amount,
+  note: r.note,
+  state: r.state,
+  requestedBy: r.requestedBy,
+  requestedAt: iso(r.requestedAt),
+  decidedBy: r.decidedBy,
+  decidedAt: r.decidedAt === null ? null : iso(r.decidedAt),
+  decisionNote: r.decisionNote,
+  ledgerId: r.ledgerId,
+});
+
+/**
+ * The Idempotency-Key claim of a money-moving request: its key and a fingerprint of what it asks (the
+ * route, its path ids and its parsed body), so the same key with another request is told apart.
+ */
+function claim(
+  route: string,
+  ctx: { idempotencyKey: string | null; params?: unknown; body?: unknown },
+): IdempotencyClaim {
+  if (ctx.idempotencyKey === null) throw new Error(`bug: ${route} is not declared idempotent`);
+  const fingerprint = createHash('sha256')
+    .update(JSON.stringify([route, ctx.params ?? null, ctx.body ?? null]))
+    .digest('hex');
+  return { key: ctx.idempotencyKey, fingerprint };
+}
+
 const PlanParams = z.strictObject({ planId: Id });
+const RequestParams = z.strictObject({ requestId: Id });
 const DeckParams = z.strictObject({ deckId: Id });
 const TenantParams = z.strictObject({ tenantId: Id });
 
@@ -311,23 +349,101 @@ export function operatorBillingRoutes(
       tag: 'billing',
       summary: "Correct a tenant's balance (positive or negative, never into credit held by calls)",
       access: 'operator',
+      idempotent: true,
       params: TenantParams,
       body: S.AdjustmentRequest,
       example: { amount: '-1.50', note: 'goodwill correction' },
       response: S.LedgerEntry,
       status: 201,
-      handler: async ({ params, body, actor }) => {
+      handler: async (ctx) => {
+        const { params, body, actor } = ctx;
         const scope = trustedScope(params.tenantId);
         await api(billing.wallet.view(scope));
-        const e = await api(billing.wallet.adjust(scope, signedMicros(body.amount), body.note));
-        await audit.record(actor, {
-          tenantId: params.tenantId,
-          action: 'billing.adjustment',
-          target: e.id,
-          detail: { amount: body.amount },
-        });
+        const e = await api(
+          billing.wallet.adjust(scope, signedMicros(body.amount), body.note, {
+            actor,
+            idempotency: claim('adjustment', ctx),
+          }),
+        );
         return ledgerOut(e);
       },
+    }),
+    defineRoute({
+      method: 'POST',
+      url: '/api/operator/billing/tenants/:tenantId/top-ups',
+      tag: 'billing',
+      summary: "Add credit to a tenant's wallet (the operator's act, e.g. once a payment arrived)",
+      access: 'operator',
+      idempotent: true,
+      params: TenantParams,
+      body: S.TopUpRequest,
+      example: { amount: '25.00', reference: 'payment-123' },
+      response: S.LedgerEntry,
+      status: 201,
+      handler: async (ctx) => {
+        const { params, body, actor } = ctx;
+        const scope = trustedScope(params.tenantId);
+        await api(billing.wallet.view(scope));
+        const e = await api(
+          billing.wallet.topUp(scope, decimalToMicros(body.amount), {
+            reference: body.reference,
+            note: body.note,
+            actor,
+            idempotency: claim('top-up', ctx),
+          }),
+        );
+        return ledgerOut(e);
+      },
+    }),
+    defineRoute({
+      method: 'GET',
+      url: '/api/operator/billing/top-up-requests',
+      tag: 'billing',
+      summary: "Tenants' top-up requests, newest first (filter by state, tenant)",
+      access: 'operator',
+      query: S.OperatorTopUpRequestsQuery,
+      response: z.object({ items: z.array(S.TopUpRequestView) }),
+      handler: async ({ query }) => ({
+        items: (
+          await billing.topUpRequests.list(query.tenantId ? trustedScope(query.tenantId) : null, query)
+        ).map(requestOut),
+      }),
+    }),
+    defineRoute({
+      method: 'POST',
+      url: '/api/operator/billing/top-up-requests/:requestId/approve',
+      tag: 'billing',
+      summary: "Approve a pending top-up request: its amount is credited to the tenant's wallet, once",
+      access: 'operator',
+      idempotent: true,
+      params: RequestParams,
+      body: S.TopUpDecision,
+      example: { note: 'paid by bank transfer' },
+      response: S.ApprovedTopUp,
+      handler: async (ctx) => {
+        const { params, body, actor } = ctx;
+        const r = await api(
+          billing.topUpRequests.approve(params.requestId, {
+            actor,
+            note: body.note,
+            idempotency: claim('approve', ctx),
+          }),
+        );
+        return { request: requestOut(r.request), entry: ledgerOut(r.entry) };
+      },
+    }),
+    defineRoute({
+      method: 'POST',
+      url: '/api/operator/billing/top-up-requests/:requestId/decline',
+      tag: 'billing',
+      summary: 'Decline a pending top-up request: nothing moves',
+      access: 'operator',
+      params: RequestParams,
+      body: S.TopUpDecision,
+      example: { note: 'no payment received' },
+      response: S.TopUpRequestView,
+      handler: async ({ params, body, actor }) =>
+        requestOut(await api(billing.topUpRequests.decline(params.requestId, { actor, note: body.note }))),
     }),
   ];
 }
@@ -454,29 +570,44 @@ export function tenantBillingRoutes(billing: Billing, audit: AuditLog): AnyRoute
     }),
     defineRoute({
       method: 'POST',
-      url: '/api/billing/wallet/top-ups',
+      url: '/api/billing/wallet/top-up-requests',
       tag: 'billing',
-      summary: "Add credit to the tenant's wallet",
+      summary: 'Ask the operator for credit: nothing moves until the operator approves',
       access: 'admin',
-      body: S.TopUpRequest,
-      example: { amount: '25.00', reference: 'payment-123' },
-      response: S.LedgerEntry,
+      body: S.TopUpRequestCreate,
+      example: { amount: '25.00', note: 'invoice 2026-11' },
+      response: S.TopUpRequestView,
       status: 201,
-      handler: async ({ scope, body, actor }) => {
-        const e = await api(
-          billing.wallet.topUp(scope, decimalToMicros(body.amount), {
-            reference: body.reference,
-            note: body.note,
-          }),
-        );
-        await audit.record(actor, {
-          tenantId: scope.tenantId,
-          action: 'billing.top_up',
-          target: e.id,
-          detail: { amount: body.amount },
-        });
-        return ledgerOut(e);
-      },
+      handler: async ({ scope, body, actor }) =>
+        requestOut(
+          await api(
+            billing.topUpRequests.request(scope, decimalToMicros(body.amount), body.note ?? null, actor),
+          ),
+        ),
+    }),
+    defineRoute({
+      method: 'GET',
+      url: '/api/billing/wallet/top-up-requests',
+      tag: 'billing',
+      summary: "The tenant's top-up requests, newest first",
+      access: 'admin',
+      query: S.TopUpRequestsQuery,
+      response: z.object({ items: z.array(S.TopUpRequestView) }),
+      handler: async ({ scope, query }) => ({
+        items: (await billing.topUpRequests.list(scope, query)).map(requestOut),
+      }),
+    }),
+    defineRoute({
+      method: 'GET',
+      url: '/api/billing/wallet/top-up-requests/:requestId',
+      tag: 'billing',
+      summary: 'One top-up request and its decision',
+      access: 'admin',
+      params: RequestParams,
+      resources: { requestId: 'top_up_request' },
+      response: S.TopUpRequestView,
+      handler: async ({ scope, params }) =>
+        requestOut(await api(billing.topUpRequests.get(scope, params.requestId))),
     }),
     defineRoute({
       method: 'PATCH',

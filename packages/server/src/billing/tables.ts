@@ -155,6 +155,34 @@ export interface BillingRatedCallsTable {
   rated_at: number;
 }
 
+/** A tenant admin's request for credit and the operator's decision on it. */
+export interface BillingTopUpRequestsTable {
+  id: string;
+  tenant_id: string;
+  amount_micros: number;
+  note: string | null;
+  /** pending | approved | declined */
+  state: string;
+  requested_by: string | null;
+  requested_at: number;
+  decided_by: string | null;
+  decided_at: number | null;
+  decision_note: string | null;
+  /** The approval's ledger entry. */
+  ledger_id: string | null;
+}
+
+/** The first answer to a money-moving request, by tenant and Idempotency-Key. */
+export interface BillingIdempotencyTable {
+  tenant_id: string;
+  key: string;
+  /** sha-256 of the request it answered (route, path ids, body). */
+  fingerprint: string;
+  /** What the first request made: its ledger entry id (the answer is rebuilt from immutable rows). */
+  result: string;
+  created_at: number;
+}
+
 export interface BillingTables {
   billing_plans: BillingPlansTable;
   billing_plan_minutes: BillingPlanMinutesTable;
@@ -169,4 +197,6 @@ export interface BillingTables {
   billing_deck_rates: BillingDeckRatesTable;
   billing_reservations: BillingReservationsTable;
   billing_rated_calls: BillingRatedCallsTable;
+  billing_top_up_requests: BillingTopUpRequestsTable;
+  billing_idempotency: BillingIdempotencyTable;
 }

@@ -15,7 +15,7 @@ import { ParleyError, type ErrorCode } from '@parley/protocol';
 import type { AuthService } from '../auth/auth-service.ts';
 import { hasRole, type Principal } from '../auth/principal.ts';
 import { trustedScope, type TenantScope } from '../directory/scope.ts';
-import type { AnyRoute } from './route.ts';
+import { IDEMPOTENCY_KEY, type AnyRoute } from './route.ts';
 import { BodyBudget, capConnections, refuseRaw, sourceAddress, type EdgeLimits } from './edge-limits.ts';
 
 export interface HttpOptions extends EdgeLimits {
@@ -186,6 +186,7 @@ export function buildHttp(routes: AnyRoute[], auth: AuthService, opts: HttpOptio
             throw new ParleyError('validation_failed', 'this request takes no body', { field: 'body' });
           }
         }
+        const idempotencyKey = route.idempotent ? idempotencyKeyOf(req) : null;
         // Operators act across tenants through operator routes only; everything else is the caller's tenant.
         const scope: TenantScope = trustedScope(principal?.tenantId ?? '');
         const result = await route.handler({
@@ -200,6 +201,7 @@ export function buildHttp(routes: AnyRoute[], auth: AuthService, opts: HttpOptio
             sourceAddress: req.ip,
           },
           client: { sourceAddress: req.ip, userAgent: req.headers['user-agent'] ?? null },
+          idempotencyKey,
           reply,
         });
         // A handler may choose another status (health answers 503 when the database is down).
@@ -210,6 +212,18 @@ export function buildHttp(routes: AnyRoute[], auth: AuthService, opts: HttpOptio
     });
   }
   return app;
+}
+
+/** The Idempotency-Key of a money-moving request: required, one value, visible ASCII. */
+function idempotencyKeyOf(req: FastifyRequest): string {
+  const v = req.headers['idempotency-key'];
+  if (typeof v !== 'string' || !IDEMPOTENCY_KEY.test(v))
+    throw new ParleyError(
+      'idempotency_key_required',
+      'this request moves money: send an Idempotency-Key header (1-200 visible ASCII characters, such as a UUID), the same on every retry',
+      { field: 'headers.idempotency-key' },
+    );
+  return v;
 }
 
 const landingPage = `<!doctype html>

@@ -1,6 +1,6 @@
 /** The OpenAPI 3.1 document, generated from the route table's schemas. */
 import { z } from 'zod';
-import type { AnyRoute } from './route.ts';
+import { IDEMPOTENCY_KEY, type AnyRoute } from './route.ts';
 import { ErrorCodes } from '@parley/protocol';
 
 const jsonSchema = (s: z.ZodType, io: 'input' | 'output') =>
@@ -26,6 +26,15 @@ export function openApiDocument(routes: AnyRoute[], version: string) {
         });
       }
     }
+    if (r.idempotent)
+      parameters.push({
+        name: 'Idempotency-Key',
+        in: 'header',
+        required: true,
+        description:
+          'Moves money: a retry with the same key and body answers the first result and moves nothing; the same key with another body is idempotency_key_reused (409). Kept at least 24 h per tenant.',
+        schema: { type: 'string', pattern: IDEMPOTENCY_KEY.source },
+      });
     const status = String(r.status ?? 200);
     paths[path] ??= {};
     paths[path]![r.method.toLowerCase()] = {

@@ -32,6 +32,8 @@ export interface RouteContext<P, Q, B> {
   scope: TenantScope;
   actor: Actor;
   client: ClientInfo;
+  /** The request's Idempotency-Key header; always set on routes declared `idempotent`. */
+  idempotencyKey: string | null;
   reply: FastifyReply;
 }
 
@@ -57,6 +59,12 @@ export interface RouteSpec<
    * a rate-deck import is megabytes. Such a route authenticates before its body is read.
    */
   bodyLimit?: number;
+  /**
+   * The route moves money: it requires an `Idempotency-Key` header (1-200 visible ASCII characters;
+   * missing or malformed is `idempotency_key_required`), handed to the handler, which answers a retry
+   * with the first result.
+   */
+  idempotent?: boolean;
   /** For each `:param` in the url: the kind of tenant-owned resource it names ('user', 'api_key', ...). */
   resources?: Record<string, string>;
   /**
@@ -84,3 +92,6 @@ export function defineRoute<
 
 /** The `:name` parameters of a url. */
 export const pathParams = (url: string): string[] => [...url.matchAll(/:([A-Za-z0-9_]+)/g)].map((m) => m[1]!);
+
+/** What an Idempotency-Key header may hold: 1-200 visible ASCII characters (a UUID fits). */
+export const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,200}$/;

@@ -20,6 +20,7 @@ import * as m003 from './migrations/003_realtime_contacts.ts';
 import * as m004 from './migrations/004_presence_settings.ts';
 import * as m005 from './migrations/005_credit_pages.ts';
 import * as m006 from './migrations/006_chat.ts';
+import * as m007 from './migrations/007_billing_requests.ts';
 
 export type MigrationEngine = Engine;
 type Up = (db: Kysely<unknown>, engine: Engine) => Promise<void>;
@@ -32,6 +33,7 @@ const migrations: Array<[string, { up: Up }]> = [
   ['004_presence_settings', m004],
   ['005_credit_pages', m005],
   ['006_chat', m006],
+  ['007_billing_requests', m007],
 ];
 
 /** An auto-incrementing integer primary key on either engine. */

@@ -1,6 +1,7 @@
 /**
  * Billing's HTTP API end to end on a real server: the operator builds a plan on an imported deck, a
- * tenant admin licenses and assigns it, tops up, and previews a call; roles and tenant walls hold and
+ * tenant admin licenses and assigns it, the operator tops the wallet up (the tenant admin cannot), and
+ * the admin previews a call; roles and tenant walls hold and
  * billing's coded errors reach the client.
  */
 import { after, before, describe, test } from 'node:test';
@@ -28,7 +29,7 @@ describe('billing HTTP API', () => {
   });
   after(() => s.close());
 
-  test('operator: deck, malformed import refused with rows, plan; tenant admin: seats, assignment, top-up, preview', async () => {
+  test('operator: deck, malformed import refused with rows, plan; tenant admin: seats, assignment, preview; operator: top-up', async () => {
     const deck = await s.http.post(
       '/api/operator/billing/decks',
       { name: 'GB retail', kind: 'sell' },
@@ -102,16 +103,36 @@ describe('billing HTTP API', () => {
     );
     assert.equal(foreign.status, 404);
 
+    // A tenant admin cannot add credit (there is no such tenant route, and the operator's is refused).
+    assert.equal(
+      (await s.http.post('/api/billing/wallet/top-ups', { amount: '10.50' }, { token: a.admin.token }))
+        .status,
+      404,
+    );
+    assert.equal(
+      (
+        await s.http.post(
+          `/api/operator/billing/tenants/${a.id}/top-ups`,
+          { amount: '10.50' },
+          { token: a.admin.token, headers: { 'idempotency-key': 'k-0' } },
+        )
+      ).status,
+      403,
+    );
     const top = await s.http.post(
-      '/api/billing/wallet/top-ups',
+      `/api/operator/billing/tenants/${a.id}/top-ups`,
       { amount: '10.50', reference: 'pay-1' },
-      { token: a.admin.token },
+      { token: op, headers: { 'idempotency-key': 'k-1' } },
     );
     assert.equal(top.status, 201, top.text);
     assert.equal((top.json as { balanceAfter: string }).balanceAfter, '10.5');
     assert.equal(
       code(
-        await s.http.post('/api/billing/wallet/top-ups', { amount: '1.0000001' }, { token: a.admin.token }),
+        await s.http.post(
+          `/api/operator/billing/tenants/${a.id}/top-ups`,
+          { amount: '1.0000001' },
+          { token: op, headers: { 'idempotency-key': 'k-2' } },
+        ),
       ),
       'validation_failed',
     );
@@ -161,7 +182,7 @@ describe('billing HTTP API', () => {
     const adj = await s.http.post(
       `/api/operator/billing/tenants/${a.id}/adjustments`,
       { amount: '-0.50', note: 'correction' },
-      { token: op },
+      { token: op, headers: { 'idempotency-key': 'k-3' } },
     );
     assert.equal(adj.status, 201, adj.text);
     assert.equal((adj.json as { balanceAfter: string }).balanceAfter, '10');

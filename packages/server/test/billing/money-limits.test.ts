@@ -29,11 +29,12 @@ for (const engine of engines) {
     });
     after(() => s.close());
 
+    let keys = 0;
     const adjust = (amount: string) =>
       s.http.post(
         `/api/operator/billing/tenants/${a.id}/adjustments`,
         { amount, note: 'cap test' },
-        { token: op },
+        { token: op, headers: { 'idempotency-key': `cap-${++keys}` } },
       );
 
     test('an amount past the per-request cap is a coded 400 naming the field, never a 500', async () => {

@@ -38,4 +38,12 @@ export const resourceFactories: Record<string, ResourceFactory> = {
     });
     return r.message.id;
   },
+  top_up_request: async (s, t) =>
+    (
+      await s.app.billing.topUpRequests.request(trustedScope(t.id), 1_000_000, `wall ${++n}`, {
+        id: t.admin.id,
+        address: t.admin.address,
+        sourceAddress: null,
+      })
+    ).id,
 };

@@ -117,7 +117,7 @@ for (const engine of ['sqlite', 'postgres'] as const) {
         );
         const maxSeq = Math.max(...before.ledger.map((e) => Number(e.seq)));
 
-        const to005 = await migrate(s);
+        const to005 = await migrate(s, '005_credit_pages');
         assert.deepEqual(to005.applied, ['005_credit_pages']);
         assert.deepEqual(await dump(s), before);
 

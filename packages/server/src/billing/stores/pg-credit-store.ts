@@ -13,6 +13,8 @@ import type {
   CallContext,
   CloseDecision,
   CloseSnapshot,
+  CreditEffects,
+  CreditEntry,
   CreditStore,
   ExtendDecision,
   LedgerEntry,
@@ -22,10 +24,12 @@ import type {
   ReservationSnapshot,
   WalletView,
 } from '../credit-store.ts';
-import { assertCreditFits } from '../credit-store.ts';
+import { assertCreditFits, replayOf } from '../credit-store.ts';
 import type { PoolKey, RatedCall } from '../rating.ts';
 import { assertTransition, type Reservation } from '../reservation.ts';
 import {
+  AUDIT_COLUMNS,
+  auditParams,
   INCLUDED_SQL,
   RESERVATION_COLUMNS,
   reservationParams,
@@ -332,19 +336,28 @@ export class PgCreditStore implements CreditStore {
     return r.rows[0] ? toReservation(r.rows[0]) : null;
   }
 
-  credit(
-    tenantId: string,
-    e: {
-      id: string;
-      kind: 'top_up' | 'adjustment';
-      amount: number;
-      reference: string | null;
-      note: string | null;
-      at: number;
-    },
-  ): Promise<LedgerEntry> {
+  credit(tenantId: string, e: CreditEntry, effects: CreditEffects): Promise<LedgerEntry> {
     return this.tx(async (c) => {
+      // The account lock first: every credit of the tenant, retries of one key included, queues here.
       const a = await this.lockAccount(c, tenantId, e.at);
+      const claim = effects.idempotency;
+      const stored = claim
+        ? (
+            await c.query<{ fingerprint: string; result: string }>(
+              'select fingerprint, result from billing_idempotency where tenant_id = $1 and key = $2',
+              [tenantId, claim.key],
+            )
+          ).rows[0]
+        : undefined;
+      const replay = replayOf(stored, claim);
+      if (replay !== null) {
+        const r = await c.query<LedgerRow>('select * from billing_ledger where tenant_id = $1 and id = $2', [
+          tenantId,
+          replay,
+        ]);
+        if (!r.rows[0]) throw new Error(`bug: idempotency answer ${replay} has no ledger entry`);
+        return toLedgerEntry(r.rows[0]);
+      }
       assertCreditFits(a, e.amount);
       const out = await c.query<{ balance_micros: number }>(
         'update billing_accounts set balance_micros = balance_micros + $1, updated_at = $2 where tenant_id = $3 returning balance_micros',
@@ -354,6 +367,26 @@ export class PgCreditStore implements CreditStore {
         'insert into billing_ledger (id, tenant_id, kind, amount_micros, balance_after_micros, reference, note, at) values ($1, $2, $3, $4, $5, $6, $7, $8) returning seq',
         [e.id, tenantId, e.kind, e.amount, out.rows[0].balance_micros, e.reference, e.note, e.at],
       );
+      if (effects.approve) {
+        const d = effects.approve;
+        const r = await c.query(
+          "update billing_top_up_requests set state = 'approved', decided_by = $1, decided_at = $2, decision_note = $3, ledger_id = $4 where id = $5 and tenant_id = $6 and state = 'pending'",
+          [d.decidedBy, e.at, d.note, e.id, d.requestId, tenantId],
+        );
+        if (r.rowCount === 0)
+          throw new BillingError('conflict', `top-up request ${d.requestId} is not pending`);
+      }
+      await c.query(
+        `insert into audit_log (${AUDIT_COLUMNS}) values (${AUDIT_COLUMNS.split(',')
+          .map((_, i) => `$${i + 1}`)
+          .join(', ')})`,
+        auditParams(effects.audit),
+      );
+      if (claim)
+        await c.query(
+          'insert into billing_idempotency (tenant_id, key, fingerprint, result, created_at) values ($1, $2, $3, $4, $5)',
+          [tenantId, claim.key, claim.fingerprint, e.id, e.at],
+        );
       return {
         seq: ins.rows[0].seq,
         id: e.id,
@@ -366,6 +399,11 @@ export class PgCreditStore implements CreditStore {
         at: e.at,
       };
     });
+  }
+
+  async purgeIdempotency(before: number): Promise<number> {
+    const r = await this.pool.query('delete from billing_idempotency where created_at < $1', [before]);
+    return r.rowCount ?? 0;
   }
 
   async wallet(tenantId: string): Promise<WalletView> {

@@ -1,4 +1,5 @@
 /** Row <-> domain mapping shared by the credit stores. */
+import type { AuditRow } from '../../audit/audit-log.ts';
 import type { BillingReservationsTable } from '../tables.ts';
 import type { DestinationClass } from '../destination-class.ts';
 import type { LedgerEntry, PlanGrant } from '../credit-store.ts';
@@ -133,3 +134,18 @@ export function toLedgerEntry(r: LedgerRow): LedgerEntry {
 /** Included minutes of a pool: seats held times minutes per licence, over the tenant's plans. */
 export const INCLUDED_SQL = (p: (n: number) => string) =>
   `select coalesce(sum(l.seats * m.minutes), 0) as included from billing_licences l join billing_plan_minutes m on m.plan_id = l.plan_id where l.tenant_id = ${p(1)} and m.country = ${p(2)} and m.class = ${p(3)}`;
+
+/** The audit_log columns a credit store writes in its own transaction, and their values in order. */
+export const AUDIT_COLUMNS =
+  'id, tenant_id, actor_id, actor_address, action, target, detail, source_address, at';
+export const auditParams = (a: AuditRow): unknown[] => [
+  a.id,
+  a.tenant_id,
+  a.actor_id,
+  a.actor_address,
+  a.action,
+  a.target,
+  a.detail,
+  a.source_address,
+  a.at,
+];

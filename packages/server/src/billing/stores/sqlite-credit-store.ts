@@ -30,6 +30,8 @@ import type {
   CallContext,
   CloseDecision,
   CloseSnapshot,
+  CreditEffects,
+  CreditEntry,
   CreditStore,
   ExtendDecision,
   LedgerEntry,
@@ -40,10 +42,12 @@ import type {
   StaleContext,
   WalletView,
 } from '../credit-store.ts';
-import { assertCreditFits } from '../credit-store.ts';
+import { assertCreditFits, replayOf } from '../credit-store.ts';
 import type { PoolKey, RatedCall } from '../rating.ts';
 import { assertTransition, type Reservation } from '../reservation.ts';
 import {
+  AUDIT_COLUMNS,
+  auditParams,
   INCLUDED_SQL,
   RESERVATION_COLUMNS,
   reservationParams,
@@ -160,6 +164,20 @@ export class SqliteCreditStore implements CreditStore {
       ledger: p('select * from billing_ledger where tenant_id = ? and seq < ? order by seq desc limit ?'),
       insertRated: p(
         'insert into billing_rated_calls (call_id, tenant_id, user_id, reservation_id, started_at, class, billable_seconds, pool_minutes, amount_micros, explanation, rated_at) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+      ),
+      ledgerEntry: p('select * from billing_ledger where tenant_id = ? and id = ?'),
+      idempotency: p('select fingerprint, result from billing_idempotency where tenant_id = ? and key = ?'),
+      insertIdempotency: p(
+        'insert into billing_idempotency (tenant_id, key, fingerprint, result, created_at) values (?, ?, ?, ?, ?)',
+      ),
+      purgeIdempotency: p('delete from billing_idempotency where created_at < ?'),
+      approveRequest: p(
+        "update billing_top_up_requests set state = 'approved', decided_by = ?, decided_at = ?, decision_note = ?, ledger_id = ? where id = ? and tenant_id = ? and state = 'pending'",
+      ),
+      insertAudit: p(
+        `insert into audit_log (${AUDIT_COLUMNS}) values (${AUDIT_COLUMNS.split(',')
+          .map(() => '?')
+          .join(', ')})`,
       ),
       setPremium: p('update billing_accounts set premium_enabled = ?, updated_at = ? where tenant_id = ?'),
       setDeck: p('update billing_accounts set sell_deck_id = ?, updated_at = ? where tenant_id = ?'),
@@ -346,12 +364,14 @@ export class SqliteCreditStore implements CreditStore {
     }, true);
   }
 
-  async peek(tenantId: string, pool: PoolKey | null): Promise<OpenSnapshot> {
-    const a = this.s.account.get(tenantId) as { balance_micros: number; held_micros: number } | undefined;
-    return {
-      account: { balance: a?.balance_micros ?? 0, held: a?.held_micros ?? 0 },
-      pool: this.readPool(tenantId, pool),
-    };
+  peek(tenantId: string, pool: PoolKey | null): Promise<OpenSnapshot> {
+    return this.read(() => {
+      const a = this.s.account.get(tenantId) as { balance_micros: number; held_micros: number } | undefined;
+      return {
+        account: { balance: a?.balance_micros ?? 0, held: a?.held_micros ?? 0 },
+        pool: this.readPool(tenantId, pool),
+      };
+    });
   }
 
   extend(
@@ -476,19 +496,19 @@ export class SqliteCreditStore implements CreditStore {
     });
   }
 
-  credit(
-    tenantId: string,
-    e: {
-      id: string;
-      kind: 'top_up' | 'adjustment';
-      amount: number;
-      reference: string | null;
-      note: string | null;
-      at: number;
-    },
-  ): Promise<LedgerEntry> {
+  credit(tenantId: string, e: CreditEntry, effects: CreditEffects): Promise<LedgerEntry> {
     return this.tx(() => {
       const a = this.lockAccount(tenantId, e.at);
+      const claim = effects.idempotency;
+      const stored = claim
+        ? (this.s.idempotency.get(tenantId, claim.key) as { fingerprint: string; result: string } | undefined)
+        : undefined;
+      const replay = replayOf(stored, claim);
+      if (replay !== null) {
+        const row = this.s.ledgerEntry.get(tenantId, replay) as LedgerRow | undefined;
+        if (!row) throw new Error(`bug: idempotency answer ${replay} has no ledger entry`);
+        return toLedgerEntry(row);
+      }
       assertCreditFits(a, e.amount);
       const out = this.s.accountCredit.get(e.amount, e.at, tenantId) as { balance_micros: number };
       const { seq } = this.s.insertLedger.get(
@@ -501,6 +521,14 @@ export class SqliteCreditStore implements CreditStore {
         e.note,
         e.at,
       ) as { seq: number };
+      if (effects.approve) {
+        const d = effects.approve;
+        const r = this.s.approveRequest.run(d.decidedBy, e.at, d.note, e.id, d.requestId, tenantId);
+        if (r.changes === 0)
+          throw new BillingError('conflict', `top-up request ${d.requestId} is not pending`);
+      }
+      this.s.insertAudit.run(auditParams(effects.audit));
+      if (claim) this.s.insertIdempotency.run(tenantId, claim.key, claim.fingerprint, e.id, e.at);
       return {
         seq,
         id: e.id,
@@ -513,6 +541,10 @@ export class SqliteCreditStore implements CreditStore {
         at: e.at,
       };
     });
+  }
+
+  purgeIdempotency(before: number): Promise<number> {
+    return this.tx(() => this.s.purgeIdempotency.run(before).changes);
   }
 
   wallet(tenantId: string): Promise<WalletView> {
