@@ -95,17 +95,31 @@ export const settings = {
     schema: int(30 * 86400, 1),
     doc: 'Refresh session lifetime, seconds',
   },
-  loginMaxPerAccount: {
-    env: 'PARLEY_LOGIN_MAX_PER_ACCOUNT',
-    schema: int(5, 1),
-    doc: 'Failed sign-ins per account per window',
+  loginFreeFailures: {
+    env: 'PARLEY_LOGIN_FREE_FAILURES',
+    schema: int(3, 0),
+    doc: 'Failed sign-ins one (account, source address) pair may make before each further one makes it wait',
+  },
+  loginDelayBaseMs: {
+    env: 'PARLEY_LOGIN_DELAY_BASE_MS',
+    schema: int(1000, 1),
+    doc: 'First wait, ms, of an (account, source address) pair past its free failures; it doubles per failure (other addresses are not slowed)',
+  },
+  loginDelayMax: {
+    env: 'PARLEY_LOGIN_DELAY_MAX',
+    schema: int(900, 1),
+    doc: 'Longest wait, seconds, between sign-in attempts of one (account, source address) pair',
   },
   loginMaxPerAddress: {
     env: 'PARLEY_LOGIN_MAX_PER_ADDRESS',
-    schema: int(20, 1),
-    doc: 'Failed sign-ins per source address per window',
+    schema: int(100, 1),
+    doc: 'Failed sign-ins per source address per window, across all accounts (against password spraying)',
   },
-  loginWindow: { env: 'PARLEY_LOGIN_WINDOW', schema: int(300, 1), doc: 'Sign-in throttle window, seconds' },
+  loginWindow: {
+    env: 'PARLEY_LOGIN_WINDOW',
+    schema: int(300, 1),
+    doc: 'Sign-in throttle window, seconds: the per-address cap counts failures in it; a pair is forgotten after this long quiet',
+  },
   sessionRecheck: {
     env: 'PARLEY_SESSION_RECHECK',
     schema: int(30, 1),

@@ -14,14 +14,13 @@ import { newId, iso } from '../ids.ts';
 import { toUser, type Directory } from '../directory/directory.ts';
 import { hashPassword, verifyPassword } from '../credentials/passwords.ts';
 import { TokenSigner, randomSecret, sha256 } from './tokens.ts';
-import { FailureThrottle } from './throttle.ts';
+import { SignInThrottle } from './sign-in-throttle.ts';
 import type { ClientInfo, Principal } from './principal.ts';
 
 const API_KEY_PREFIX = 'pk_';
 
 export class AuthService {
-  private readonly perAccount: FailureThrottle;
-  private readonly perAddress: FailureThrottle;
+  private readonly throttle: SignInThrottle;
 
   constructor(
     private readonly db: Kysely<Database>,
@@ -30,19 +29,30 @@ export class AuthService {
     private readonly bus: Bus,
     private readonly cfg: Pick<
       Config,
-      'accessTokenTtl' | 'refreshTokenTtl' | 'loginMaxPerAccount' | 'loginMaxPerAddress' | 'loginWindow'
+      | 'accessTokenTtl'
+      | 'refreshTokenTtl'
+      | 'loginFreeFailures'
+      | 'loginDelayBaseMs'
+      | 'loginDelayMax'
+      | 'loginMaxPerAddress'
+      | 'loginWindow'
     >,
   ) {
-    this.perAccount = new FailureThrottle(cfg.loginMaxPerAccount, cfg.loginWindow * 1000);
-    this.perAddress = new FailureThrottle(cfg.loginMaxPerAddress, cfg.loginWindow * 1000);
+    this.throttle = new SignInThrottle({
+      freeFailures: cfg.loginFreeFailures,
+      delayBaseMs: cfg.loginDelayBaseMs,
+      delayMaxMs: cfg.loginDelayMax * 1000,
+      maxPerAddress: cfg.loginMaxPerAddress,
+      windowMs: cfg.loginWindow * 1000,
+    });
   }
 
   static hashPassword = hashPassword;
 
   async login(address: string, password: string, client: ClientInfo): Promise<LoginResponse> {
-    const account = `acct:${address.toLowerCase()}`;
-    const source = `addr:${client.sourceAddress ?? '?'}`;
-    const wait = Math.max(this.perAccount.retryAfter(account), this.perAddress.retryAfter(source));
+    const account = address.toLowerCase();
+    const source = client.sourceAddress ?? '?';
+    const wait = this.throttle.retryAfter(account, source);
     if (wait > 0)
       throw new ParleyError('rate_limited', 'too many failed sign-ins; try again later', {
         retryAfter: wait,
@@ -51,11 +61,10 @@ export class AuthService {
     const user = await this.directory.findUserRecordByAddress(address);
     const ok = await verifyPassword(user?.password_hash ?? null, password);
     if (!user || !ok || user.enabled !== 1) {
-      this.perAccount.fail(account);
-      this.perAddress.fail(source);
+      this.throttle.fail(account, source);
       throw new ParleyError('invalid_credentials', 'address or password is wrong');
     }
-    this.perAccount.reset(account);
+    this.throttle.succeed(account, source);
     return this.openSession(user.id, user.tenant_id, client);
   }
 

@@ -1,6 +1,6 @@
 /**
- * Sign-in throttling: failed attempts counted per key (an account, a source address) in a sliding
- * window. Past the limit, attempts are refused with the seconds until the oldest failure ages out.
+ * Failed attempts counted per key in a sliding window; past the limit, attempts are refused with the
+ * seconds until the oldest failure ages out. The sign-in throttle's per-source-address cap.
  * In memory per process; a multi-node deployment puts it on Redis through the same interface.
  */
 export class FailureThrottle {
