@@ -15,7 +15,7 @@ import type { RealtimeConnection, RealtimeGateway } from './gateway.ts';
 import type { EventLog } from './event-log.ts';
 import type { PresenceService } from '../presence/presence-service.ts';
 import type { UserTenants } from '../presence/user-tenants.ts';
-import { WatcherSets } from '../presence/watchers.ts';
+import { WatcherSets } from './watchers.ts';
 import { RealtimeSession, type SessionChat, type SessionContext, type SessionLimits } from './session.ts';
 import { jsonFrame } from './wire-frame.ts';
 

@@ -30,7 +30,7 @@ import {
 import type { RealtimeConnection } from './gateway.ts';
 import type { EventLog } from './event-log.ts';
 import type { PresenceService } from '../presence/presence-service.ts';
-import type { WatcherSets, Watcher } from '../presence/watchers.ts';
+import type { WatcherSets, Watcher } from './watchers.ts';
 import type { UserTenants } from '../presence/user-tenants.ts';
 import { admit, type FloodLimits, type FloodState } from './flood-gate.ts';
 import { jsonFrame } from './wire-frame.ts';

@@ -10,7 +10,7 @@ import type { Duplex } from 'node:stream';
 import pino from 'pino';
 import type { DurableEvent } from '@parley/protocol';
 import { RealtimeSession, type SessionContext } from '../../src/realtime/session.ts';
-import { WatcherSets } from '../../src/presence/watchers.ts';
+import { WatcherSets } from '../../src/realtime/watchers.ts';
 import { jsonFrame } from '../../src/realtime/wire-frame.ts';
 import type { RealtimeConnection } from '../../src/realtime/gateway.ts';
 

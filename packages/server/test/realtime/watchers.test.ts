@@ -1,7 +1,7 @@
 /** Watcher sets: a change goes only to that user's watchers, as one buffer framed once for all of them. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { WatcherSets, type Watcher } from '../../src/presence/watchers.ts';
+import { WatcherSets, type Watcher } from '../../src/realtime/watchers.ts';
 import type { Presence } from '@parley/protocol';
 
 const presence = (userId: string): Presence => ({

@@ -4,7 +4,7 @@
  * not once per watcher: every watcher gets the same bytes.
  */
 import type { Presence } from '@parley/protocol';
-import { jsonFrame } from '../realtime/wire-frame.ts';
+import { jsonFrame } from './wire-frame.ts';
 
 /** What the fan-out needs from a connection. */
 export interface Watcher {
