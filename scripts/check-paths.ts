@@ -12,7 +12,7 @@
  * with one line per finding when anything escapes)
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { dirname, extname, join, relative, resolve, sep } from 'node:path';
+import { basename, dirname, extname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export interface Escape {
@@ -34,7 +34,7 @@ const isCode = (name: string, dir: string): boolean =>
 /** Quoted strings (', ", `) on one line; a template's text is taken up to its first `${`. */
 const STRING = /(['"`])((?:\\.|(?!\1).)*?)\1/g;
 /** Shell scripts also name paths unquoted (`cd ../x`, `--dir=/work/x`). */
-const SHELL_WORD = /(?:^|[\s=:(])((?:\.\.?|\/work|\/home|\/root)\/[^\s'"`;|&)]*)/g;
+const SHELL_WORD = /(?:^|[\s=:("])((?:\.\.?|\/work|\/home|\/root)\/[^\s'"`;|&)]*)/g;
 
 function walk(dir: string, out: string[]): string[] {
   for (const name of readdirSync(dir)) {
@@ -61,7 +61,9 @@ export function escapesIn(root: string, file: string, text: string): Escape[] {
   const rel = relative(root, file);
   // A shell script's relative paths resolve against its working directory: the repository root for
   // ours (they `cd` there), or the script's own directory; either escaping is an escape.
-  const shell = extname(file) === '.sh' || dirname(file).endsWith(`${sep}.ci`);
+  // npm scripts in a package.json are shell commands too (run in the package's directory).
+  const shell =
+    extname(file) === '.sh' || dirname(file).endsWith(`${sep}.ci`) || basename(file) === 'package.json';
   const bases = shell ? [dirname(file), root] : [dirname(file)];
   text.split('\n').forEach((content, i) => {
     const strings = [...content.matchAll(STRING)].map((m) => m[2]!);

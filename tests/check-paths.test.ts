@@ -45,6 +45,9 @@ test('shell scripts: unquoted paths, resolved from the repository root they cd t
   assert.equal(at('scripts/x.sh', 'node --import tsx bench/rating.ts --data=/work/shared/deck'), 1);
   assert.equal(at('scripts/x.sh', 'cd "$(dirname "$0")/.."'), 0);
   assert.equal(at('.ci/run', 'exec bash ./scripts/test-all.sh'), 0);
+  // npm scripts: shell commands inside JSON strings.
+  assert.equal(at('packages/sip/package.json', '"bench": "node ../../../shared/bench.mjs"'), 1);
+  assert.equal(at('package.json', '"lint": "node --import tsx scripts/check-paths.ts"'), 0);
 });
 
 test('the command names each escape with file and line, and fails', () => {
