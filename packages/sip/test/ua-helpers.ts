@@ -37,7 +37,12 @@ export function makeUa(
     advertisedAddress: address,
     clock,
     tryingDelayMs: -1,
-    policy: { allow: ALLOW, supported: ['timer'], accept: ['application/sdp'], isLocalTarget: () => true },
+    policy: {
+      allow: ALLOW,
+      supported: ['timer'],
+      accept: ['application/sdp', 'message/sipfrag', 'text/plain', 'application/simple-message-summary'],
+      isLocalTarget: () => true,
+    },
     ...opts,
   });
   ua.endpoint.onListenerError = (e) => {
@@ -56,10 +61,10 @@ export const flush = async (): Promise<void> => {
 };
 
 /** Moves fake time forward in 10 ms steps, running microtasks (deliveries) between steps. */
-export async function run(clock: FakeClock, ms: number): Promise<void> {
-  for (let t = 0; t < ms; t += 10) {
+export async function run(clock: FakeClock, ms: number, step = 10): Promise<void> {
+  for (let t = 0; t < ms; t += step) {
     await flush();
-    clock.advance(10);
+    clock.advance(step);
   }
   await flush();
 }

@@ -87,7 +87,7 @@ describe('session timers (RFC 4028)', () => {
     const { net, clock, caller, callee } = await call({ a: { session: timer }, b: { session: timer } });
     assert.deepEqual(caller.sessionTimer, { interval: 90, weRefresh: true });
     assert.deepEqual(callee.sessionTimer, { interval: 90, weRefresh: false });
-    await run(clock, 300_000);
+    await run(clock, 300_000, 100);
     const updates = sent(net, (m) => isReq(m, 'UPDATE'));
     assert.ok(updates.length >= 6, `${updates.length} refreshes in 300 s`);
     assert.ok(updates.every((e) => e.to.address === B.address));
@@ -102,7 +102,7 @@ describe('session timers (RFC 4028)', () => {
     let at = 0;
     const t0 = clock.now();
     callee.on('terminated', (r) => ((reason = r), (at = clock.now() - t0)));
-    await run(clock, 70_000);
+    await run(clock, 70_000, 50);
     assert.equal(reason, 'session-expired');
     assert.ok(at >= 59_000 && at <= 61_000, `ended after ${at} ms`);
     assert.ok(sent(net, (m) => isReq(m, 'BYE')).length >= 1);
@@ -124,13 +124,13 @@ describe('session timers (RFC 4028)', () => {
 describe('OPTIONS keep-alive', () => {
   test('a peer that stops answering ends the session after the OPTIONS times out', async () => {
     const { net, clock, caller } = await call({ a: { session: { keepAliveMs: 10_000 } } });
-    await run(clock, 25_000);
+    await run(clock, 25_000, 100);
     assert.ok(sent(net, (m) => isReq(m, 'OPTIONS')).length >= 2);
     assert.equal(caller.state, 'confirmed');
     net.drop = (_d, from) => from.address === B.address;
     let reason: string | undefined;
     caller.on('terminated', (r) => (reason = r));
-    await run(clock, 50_000);
+    await run(clock, 50_000, 100);
     assert.equal(reason, 'keepalive-failed');
   });
 });

@@ -378,7 +378,7 @@ export class IncomingSubscription {
   ): Notifier {
     const expires = Math.min(this.expires, o.maxExpires ?? 3600);
     const entry = this.entry ?? this.ua.table.add(Dialog.fromRequest(this.request, newTag()));
-    const n = new Notifier(this.ua, entry, this.tx.peer, this.event, expires);
+    const n = new Notifier(this.ua, entry, this.tx.peer, this.event, expires, o.maxExpires ?? 3600);
     entry.subscriptions.set(eventKey(this.event), n);
     this.tx.respond(
       createResponse(this.request, 200, {
@@ -417,6 +417,8 @@ export class Notifier extends SubscriptionBase<NotifierEvents> implements Subscr
     /** The Event header value NOTIFYs carry. */
     readonly event: string,
     expires: number,
+    /** The longest a refresh is granted, seconds. */
+    private readonly maxExpires = 3600,
   ) {
     super(ua, 'pending');
     this.expiresAt = ua.clock.now() + expires * 1000;
@@ -519,7 +521,7 @@ export class Notifier extends SubscriptionBase<NotifierEvents> implements Subscr
       tx.respond(createResponse(req, 481));
       return;
     }
-    const expires = Number(req.get('expires') ?? 3600);
+    const expires = Math.min(Number(req.get('expires') ?? 3600), this.maxExpires);
     tx.respond(createResponse(req, 200, { headers: [['Expires', expires]] }));
     this.expiresAt = this.ua.clock.now() + expires * 1000;
     if (expires === 0) {
