@@ -228,7 +228,7 @@ export const settings = {
   billingReservationGrace: {
     env: 'PARLEY_BILLING_RESERVATION_GRACE',
     schema: int(180, 0),
-    doc: "Seconds after a call's grant would have run out before its uncommitted reservation expires and is released",
+    doc: "Seconds a credit-control reservation outlives its call's last sign of life (authorisation, keepalive, renewal) before it expires and is released; the call side keeps it alive well within this, ringing included",
   },
   billingMaxCallSeconds: {
     env: 'PARLEY_BILLING_MAX_CALL_SECONDS',

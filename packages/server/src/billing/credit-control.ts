@@ -23,8 +23,10 @@
  *   month the call started in the tenant's time zone.
  * - Calls at a zero rate with no fee (toll-free), or wholly in a large pool, are capped at
  *   `maxCallSeconds` (default 4 hours) per grant chain.
- * - A reservation expires `graceSeconds` (default 180) after its grant would have run out counted from
- *   authorisation: this covers ringing time and the delay before commit.
+ * - A reservation follows its call's life: it expires `graceSeconds` (default 180) after the call's last
+ *   sign of life (authorisation, `keepalive`, a renewal), however long the call rings or runs. A call
+ *   that vanishes is released a grace later; a keepalive or renewal refused because the reservation was
+ *   released is what cuts a call that outlived it (SliceKeeper).
  */
 import type { TenantScope } from '../directory/scope.ts';
 import type { CallRecord } from './call-record.ts';
@@ -57,7 +59,7 @@ export interface CreditControlOptions {
   sliceSeconds?: number;
   /** Longest call a grant chain may reach (default 4 h). */
   maxCallSeconds?: number;
-  /** Seconds after a grant would run out before an uncommitted reservation expires (default 180). */
+  /** Seconds a reservation outlives its call's last sign of life (authorise, keepalive, extend; default 180). */
   graceSeconds?: number;
   now?: () => number;
 }
@@ -269,7 +271,7 @@ export class CreditControl {
           heldPoolMinutes: slice.heldPoolMinutes,
           heldCredits: slice.heldCredits,
           createdAt: now,
-          expiresAt: now + (slice.grantedSeconds + this.grace) * 1000,
+          expiresAt: now + this.grace * 1000,
           closedAt: null,
         };
         return { reservation };
@@ -341,11 +343,7 @@ export class CreditControl {
         grantedSeconds: granted,
         addPoolMinutes: minutes - r.heldPoolMinutes,
         addCredits: credits - r.heldCredits,
-        expiresAt: Math.max(
-          r.expiresAt,
-          r.createdAt + (granted + this.grace) * 1000,
-          now + this.grace * 1000,
-        ),
+        expiresAt: Math.max(r.expiresAt, now + this.grace * 1000),
       };
     });
     if ('refuse' in decision)
@@ -361,6 +359,17 @@ export class CreditControl {
       heldPoolMinutes: before.heldPoolMinutes + decision.addPoolMinutes,
       heldCredits: before.heldCredits + decision.addCredits,
     };
+  }
+
+  /**
+   * The call is alive (ringing or connected): its reservation lives `graceSeconds` more. The call side
+   * sends this well within the grace, from authorisation to commit (SliceKeeper does). Refused with
+   * `reservation_closed` when the reservation was released meanwhile (the call outlived a silence, or
+   * was committed): nothing is held for the call any more, so it must be cut now.
+   */
+  async keepalive(reservationId: string): Promise<{ ok: true } | { ok: false; code: 'reservation_closed' }> {
+    const alive = await this.store.touch(reservationId, this.now() + this.grace * 1000);
+    return alive ? { ok: true } : { ok: false, code: 'reservation_closed' };
   }
 
   /**

@@ -173,6 +173,11 @@ export interface CreditStore {
   /** Ids of held reservations whose expiry is at or before `now`. */
   dueReservations(now: number, limit: number): Promise<string[]>;
   reservation(id: string): Promise<Reservation | null>;
+  /**
+   * Moves a held reservation's expiry to `expiresAt` if that is later; false (nothing written) when the
+   * reservation is missing or no longer held. Takes the account lock, like every change of a reservation.
+   */
+  touch(id: string, expiresAt: number): Promise<boolean>;
 
   /**
    * Adds `amount` (negative for a debit adjustment) to the balance, refusing to go below the holds or

@@ -8,7 +8,7 @@
  *               |
  *               +-----------> released    (release: the call never connected or was abandoned)
  *               |
- *               +-----------> expired     (the timeout: the call vanished without commit or release)
+ *               +-----------> expired     (the timeout: no sign of the call for a grace, no commit)
  *
  * Only `held` reservations hold anything; the three end states are final.
  */
@@ -51,7 +51,10 @@ export interface Reservation {
   heldPoolMinutes: number;
   heldCredits: Micros;
   createdAt: number;
-  /** After this instant a still-held reservation is released by the sweeper. */
+  /**
+   * After this instant a still-held reservation is released by the sweeper: a grace after the call's
+   * last sign of life (authorise, keepalive, extend).
+   */
   expiresAt: number;
   closedAt: number | null;
 }

@@ -11,6 +11,8 @@ import { BillingError } from '../../src/billing/errors.ts';
 import type { Authorisation } from '../../src/billing/credit-control.ts';
 import { ENGINES } from './storage-helper.ts';
 import { T1, world, type World } from './billing-fixture.ts';
+import { SliceKeeper, type Scheduler } from '../../src/billing/slice-keeper.ts';
+import { fakeScheduler } from './fake-scheduler.ts';
 import { call } from './fixtures.ts';
 
 const US = '+12125550100'; // 1/1, 0.02/min, fee 0.10
@@ -37,6 +39,19 @@ async function holdWriteLock(w: World): Promise<() => Promise<void>> {
   return async () => {
     await c.query('rollback');
     await c.end();
+  };
+}
+
+/** The fake scheduler, with credit control's injected clock following it. */
+function fakeClockBridge(sched: ReturnType<typeof fakeScheduler>, w: World): Scheduler {
+  return {
+    now: () => sched.now(),
+    set: (fn, ms) =>
+      sched.set(() => {
+        w.clock.now = sched.now();
+        fn();
+      }, ms),
+    clear: (h) => sched.clear(h),
   };
 }
 
@@ -362,8 +377,8 @@ for (const engine of ENGINES) {
       await setCredit(1_000_000);
       const a = granted(await w.billing.credit.authorise({ scope: T1, userId: 'u-payg', destination: US }));
       assert.equal((await w.billing.wallet.view(T1)).held, 200_000);
-      // Not yet: the grant (300 s) plus grace (60 s) has not passed.
-      w.clock.now += 359_000;
+      // Not yet: no sign of the call for the grace (60 s) has not passed.
+      w.clock.now += 59_000;
       assert.equal(await w.billing.credit.expireDue(), 0);
       w.clock.now += 1_000;
       assert.equal(await w.billing.credit.expireDue(), 1);
@@ -374,6 +389,76 @@ for (const engine of ENGINES) {
         w.billing.credit.extend(a.reservationId),
         (e: unknown) => e instanceof BillingError && e.code === 'reservation_closed',
       );
+    });
+
+    test('a reservation follows its call: ringing 400 s with keepalives keeps it, silence releases it and cuts the call', async () => {
+      await setCredit(1_000_000);
+      const sched = fakeScheduler();
+      // The keeper's clock is credit control's clock; the sweep runs every 10 s of it.
+      // The keeper's calls reach the real store: each step waits for their answers before sweeping.
+      const inflight = new Set<Promise<unknown>>();
+      const track = <T>(p: Promise<T>): Promise<T> => {
+        inflight.add(p);
+        void p.then(
+          () => inflight.delete(p),
+          () => inflight.delete(p),
+        );
+        return p;
+      };
+      const settle = async () => {
+        while (inflight.size) {
+          await Promise.allSettled([...inflight]);
+          await new Promise((r) => setImmediate(r));
+        }
+      };
+      const credit = {
+        keepalive: (id: string) => track(w.billing.credit.keepalive(id)),
+        extend: (id: string) => track(w.billing.credit.extend(id)),
+      };
+      const step = async (ms: number) => {
+        for (let t = 0; t < ms; t += 10_000) {
+          await sched.advance(10_000);
+          await settle();
+          w.clock.now = sched.now();
+          await w.billing.credit.expireDue();
+        }
+      };
+      w.clock.now = sched.now();
+      const a = granted(await w.billing.credit.authorise({ scope: T1, userId: 'u-payg', destination: US }));
+      const cut: Array<{ code: string }> = [];
+      const keeper = new SliceKeeper(credit, a.reservationId, a.grantedSeconds, null, {
+        keepaliveSeconds: 20,
+        onCutoff: (r) => cut.push(r),
+        scheduler: fakeClockBridge(sched, w),
+      });
+      await step(400_000);
+      assert.equal((await w.billing.store.reservation(a.reservationId))?.state, 'held');
+      assert.equal((await w.billing.wallet.view(T1)).held, a.heldCredits);
+      keeper.answered();
+      await step(300_000);
+      assert.equal((await w.billing.store.reservation(a.reservationId))?.state, 'held');
+      assert.ok(keeper.grantedSeconds > a.grantedSeconds, 'renewed after answer');
+      assert.equal(cut.length, 0);
+      keeper.stop();
+      await w.billing.credit.release(a.reservationId);
+
+      // A call whose side goes silent: released a grace later, and its next keepalive cuts it.
+      const b = granted(await w.billing.credit.authorise({ scope: T1, userId: 'u-payg', destination: US }));
+      await step(60_000);
+      assert.equal((await w.billing.store.reservation(b.reservationId))?.state, 'expired');
+      assert.deepEqual(await w.billing.credit.keepalive(b.reservationId), {
+        ok: false,
+        code: 'reservation_closed',
+      });
+      const late = new SliceKeeper(credit, b.reservationId, b.grantedSeconds, null, {
+        keepaliveSeconds: 20,
+        onCutoff: (r) => cut.push(r),
+        scheduler: fakeClockBridge(sched, w),
+      });
+      await step(20_000);
+      assert.equal(late.currentState, 'cut');
+      assert.deepEqual(cut, [{ code: 'reservation_closed', grantedSeconds: b.grantedSeconds }]);
+      assert.equal((await w.billing.wallet.view(T1)).held, 0);
     });
 
     test('20 concurrent authorisations never overspend: the slice rule decides how many pass', async () => {

@@ -1,36 +1,11 @@
 /** The call side of slices: renew before the grant ends, cut exactly at its end when refused. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { SliceKeeper, type Scheduler } from '../../src/billing/slice-keeper.ts';
-import type { Extension } from '../../src/billing/credit-control.ts';
+import { SliceKeeper } from '../../src/billing/slice-keeper.ts';
+import { fakeScheduler } from './fake-scheduler.ts';
 
-/** A manual clock: `advance` runs due timers in order. */
-function fakeScheduler() {
-  let now = 1_000_000;
-  let seq = 0;
-  const timers = new Map<number, { at: number; fn: () => void }>();
-  const s: Scheduler & { advance(ms: number): Promise<void> } = {
-    now: () => now,
-    set: (fn, ms) => {
-      timers.set(++seq, { at: now + ms, fn });
-      return seq;
-    },
-    clear: (h) => void timers.delete(h as number),
-    async advance(ms) {
-      const end = now + ms;
-      for (;;) {
-        const due = [...timers.entries()].filter(([, t]) => t.at <= end).sort((a, b) => a[1].at - b[1].at)[0];
-        if (!due) break;
-        timers.delete(due[0]);
-        now = due[1].at;
-        due[1].fn();
-        for (let i = 0; i < 5; i++) await Promise.resolve();
-      }
-      now = end;
-    },
-  };
-  return s;
-}
+const alive = async () => ({ ok: true as const });
+import type { Extension } from '../../src/billing/credit-control.ts';
 
 test('renews slices before they run out and cuts the call when the next is refused', async () => {
   const sched = fakeScheduler();
@@ -42,6 +17,7 @@ test('renews slices before they run out and cuts the call when the next is refus
   const cut: Array<{ code: string; grantedSeconds: number }> = [];
   const keeper = new SliceKeeper(
     {
+      keepalive: alive,
       extend: async () => {
         asked.push(sched.now());
         return answers.shift()!;
@@ -75,6 +51,7 @@ test('a call that ends first stops the keeper: no renewal, no cut', async () => 
   const cut: unknown[] = [];
   const keeper = new SliceKeeper(
     {
+      keepalive: alive,
       extend: async () => {
         asked++;
         return { ok: true, grantedSeconds: 600, heldPoolMinutes: 0, heldCredits: 0 };
@@ -96,6 +73,7 @@ test('a failing renewal (storage down) ends the call at its grant rather than le
   const cut: Array<{ code: string }> = [];
   new SliceKeeper(
     {
+      keepalive: alive,
       extend: async () => {
         throw Object.assign(new Error('database unavailable'), { code: 'unavailable' });
       },
@@ -109,4 +87,65 @@ test('a failing renewal (storage down) ends the call at its grant rather than le
   assert.equal(cut.length, 0);
   await sched.advance(1);
   assert.equal(cut[0]?.code, 'unavailable');
+});
+
+test('a ringing call keeps its reservation alive, and is cut at once when a keepalive finds it released', async () => {
+  const sched = fakeScheduler();
+  const pings: number[] = [];
+  let released = false;
+  const cut: Array<{ code: string }> = [];
+  let asked = 0;
+  const keeper = new SliceKeeper(
+    {
+      keepalive: async () => {
+        pings.push(sched.now());
+        return released ? { ok: false, code: 'reservation_closed' } : { ok: true };
+      },
+      extend: async () => {
+        asked++;
+        return { ok: true, grantedSeconds: 600, heldPoolMinutes: 0, heldCredits: 0 };
+      },
+    },
+    'rsv_4',
+    300,
+    null,
+    { keepaliveSeconds: 60, onCutoff: (r) => cut.push(r), scheduler: sched },
+  );
+  const t0 = sched.now();
+  await sched.advance(400_000);
+  assert.equal(keeper.currentState, 'ringing');
+  assert.deepEqual(
+    pings.map((t) => t - t0),
+    [60_000, 120_000, 180_000, 240_000, 300_000, 360_000],
+  );
+  assert.equal(asked, 0, 'no slice is renewed before answer');
+  keeper.answered();
+  await sched.advance(270_000);
+  assert.equal(asked, 1, 'the first renewal comes 30 s before the grant, counted from answer');
+  released = true;
+  await sched.advance(60_000);
+  assert.deepEqual(cut, [{ code: 'reservation_closed', grantedSeconds: 600 }]);
+  assert.equal(keeper.currentState, 'cut');
+  const n = pings.length;
+  await sched.advance(600_000);
+  assert.equal(pings.length, n, 'a cut call sends nothing more');
+});
+
+test('a renewal refused because the reservation was released cuts the call at once, not at its grant', async () => {
+  const sched = fakeScheduler();
+  const cut: Array<{ code: string }> = [];
+  new SliceKeeper(
+    {
+      keepalive: alive,
+      extend: async () => {
+        throw Object.assign(new Error('reservation rsv_5 is expired'), { code: 'reservation_closed' });
+      },
+    },
+    'rsv_5',
+    300,
+    sched.now(),
+    { renewBeforeSeconds: 30, keepaliveSeconds: 600, onCutoff: (r) => cut.push(r), scheduler: sched },
+  );
+  await sched.advance(270_000);
+  assert.deepEqual(cut, [{ code: 'reservation_closed', grantedSeconds: 300 }]);
 });

@@ -328,6 +328,21 @@ export class PgCreditStore implements CreditStore {
     return r.rows.map((x) => x.id);
   }
 
+  touch(id: string, expiresAt: number): Promise<boolean> {
+    return this.tx(async (c) => {
+      // The account lock first, as the sweep takes it: an expiry decided meanwhile is seen here.
+      await c.query(
+        'select 1 from billing_accounts where tenant_id = (select tenant_id from billing_reservations where id = $1) for update',
+        [id],
+      );
+      const r = await c.query(
+        "update billing_reservations set expires_at = greatest(expires_at, $1) where id = $2 and state = 'held'",
+        [expiresAt, id],
+      );
+      return (r.rowCount ?? 0) > 0;
+    });
+  }
+
   async reservation(id: string): Promise<Reservation | null> {
     const r = await this.pool.query<ReservationRow>(
       `select ${RESERVATION_COLUMNS} from billing_reservations where id = $1`,

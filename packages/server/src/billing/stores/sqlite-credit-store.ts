@@ -149,6 +149,9 @@ export class SqliteCreditStore implements CreditStore {
       extendReservation: p(
         'update billing_reservations set granted_seconds = ?, held_pool_minutes = held_pool_minutes + ?, held_credit_micros = held_credit_micros + ?, expires_at = ? where id = ?',
       ),
+      touch: p(
+        "update billing_reservations set expires_at = max(expires_at, ?) where id = ? and state = 'held'",
+      ),
       closeReservation: p(
         'update billing_reservations set state = ?, closed_at = ?, call_id = coalesce(?, call_id) where id = ?',
       ),
@@ -487,6 +490,11 @@ export class SqliteCreditStore implements CreditStore {
 
   dueReservations(now: number, limit: number): Promise<string[]> {
     return this.read(() => (this.s.due.all(now, limit) as Array<{ id: string }>).map((r) => r.id));
+  }
+
+  touch(id: string, expiresAt: number): Promise<boolean> {
+    // BEGIN IMMEDIATE holds the database's write lock: the sweep cannot expire it between check and write.
+    return this.tx(() => this.s.touch.run(expiresAt, id).changes > 0);
   }
 
   reservation(id: string): Promise<Reservation | null> {
