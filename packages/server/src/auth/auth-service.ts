@@ -105,9 +105,15 @@ export class AuthService {
     });
   }
 
-  /** Exchanges a refresh token for new tokens; the old refresh token stops working (rotation). */
+  /**
+   * Exchanges a refresh token for new tokens; the old refresh token stops working (rotation). A token
+   * already rotated away that comes back means two parties hold the session (a thief and its owner):
+   * the whole session ends, the newest tokens and open connections included (OAuth 2.0 Security BCP,
+   * RFC 9700 section 4.14.2). Two refreshes racing with one token count as reuse too.
+   */
   async refresh(refreshToken: string): Promise<LoginResponse> {
     const now = Date.now();
+    const presented = sha256(refreshToken);
     const row = await this.db
       .selectFrom('auth_sessions')
       .innerJoin('users', 'users.id', 'auth_sessions.user_id')
@@ -120,9 +126,18 @@ export class AuthService {
         'users.enabled',
         'users.role',
       ])
-      .where('auth_sessions.refresh_hash', '=', sha256(refreshToken))
+      .where('auth_sessions.refresh_hash', '=', presented)
       .executeTakeFirst();
-    if (!row || row.revoked_at !== null || row.expires_at <= now)
+    if (!row) {
+      const spent = await this.db
+        .selectFrom('auth_refresh_spent')
+        .select('session_id')
+        .where('refresh_hash', '=', presented)
+        .executeTakeFirst();
+      if (spent) await this.revokeSession(spent.session_id);
+      throw new ParleyError('session_revoked', 'refresh token is not valid');
+    }
+    if (row.revoked_at !== null || row.expires_at <= now)
       throw new ParleyError('session_revoked', 'refresh token is not valid');
     if (row.enabled !== 1) throw new ParleyError('user_disabled', 'this account is disabled');
     const next = randomSecret();
@@ -130,10 +145,18 @@ export class AuthService {
       .updateTable('auth_sessions')
       .set({ refresh_hash: sha256(next) })
       .where('id', '=', row.sid)
-      .where('refresh_hash', '=', sha256(refreshToken))
+      .where('refresh_hash', '=', presented)
       .executeTakeFirst();
-    if (Number(res.numUpdatedRows) !== 1)
+    if (Number(res.numUpdatedRows) !== 1) {
+      await this.revokeSession(row.sid);
       throw new ParleyError('session_revoked', 'refresh token was already used');
+    }
+    await this.db
+      .insertInto('auth_refresh_spent')
+      .values({ refresh_hash: presented, session_id: row.sid, expires_at: row.expires_at })
+      .onConflict((oc) => oc.column('refresh_hash').doNothing())
+      .execute();
+    await this.db.deleteFrom('auth_refresh_spent').where('expires_at', '<=', now).execute();
     const user = (await this.directory.findUserRecordById(row.uid))!;
     return {
       accessToken: this.accessToken(row.uid, row.tenant_id, row.sid, row.role),

@@ -21,6 +21,7 @@ import * as m004 from './migrations/004_presence_settings.ts';
 import * as m005 from './migrations/005_credit_pages.ts';
 import * as m006 from './migrations/006_chat.ts';
 import * as m007 from './migrations/007_billing_requests.ts';
+import * as m008 from './migrations/008_refresh_reuse.ts';
 
 export type MigrationEngine = Engine;
 type Up = (db: Kysely<unknown>, engine: Engine) => Promise<void>;
@@ -34,6 +35,7 @@ const migrations: Array<[string, { up: Up }]> = [
   ['005_credit_pages', m005],
   ['006_chat', m006],
   ['007_billing_requests', m007],
+  ['008_refresh_reuse', m008],
 ];
 
 /** An auto-incrementing integer primary key on either engine. */

@@ -60,6 +60,14 @@ export interface AuthSessionsTable {
   user_agent: string | null;
 }
 
+/** A refresh token rotated away (its hash): presenting it again is reuse and ends its session. */
+export interface AuthRefreshSpentTable {
+  refresh_hash: string;
+  session_id: string;
+  /** When its session would expire; the row is pruned after. */
+  expires_at: number;
+}
+
 export interface ApiKeysTable {
   id: string;
   tenant_id: string;
@@ -92,6 +100,7 @@ export interface CoreTables {
   domains: DomainsTable;
   users: UsersTable;
   auth_sessions: AuthSessionsTable;
+  auth_refresh_spent: AuthRefreshSpentTable;
   api_keys: ApiKeysTable;
   audit_log: AuditLogTable;
 }
