@@ -3,6 +3,7 @@
  * Nothing else reaches for globals. `createApp` opens storage and migrates; `listen` starts serving;
  * `close` stops accepting, finishes in-flight requests, closes connections and the database.
  */
+import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Config } from './config.ts';
@@ -148,7 +149,9 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       sendBurst: config.chatSendBurst,
       typingTtlMs: config.chatTypingTtlMs,
       resumeMarginMs: config.chatResumeMarginMs,
+      fileMaxBytes: config.fileMaxBytes,
     },
+    blobDir: join(config.dataDir, 'blobs'),
   });
 
   const routes: AnyRoute[] = [];

@@ -17,6 +17,8 @@ import { ChatDelivery, type SessionDirectory } from './delivery.ts';
 import { ChatService } from './chat-service.ts';
 import { chatRoutes } from './routes.ts';
 import { MessageSearch } from './search.ts';
+import { BlobStore, FileStore } from './files.ts';
+import { fileRoutes } from './file-routes.ts';
 import type { WriteQueue } from './write-queue.ts';
 
 export interface ChatLimits {
@@ -26,6 +28,7 @@ export interface ChatLimits {
   sendBurst: number;
   typingTtlMs: number;
   resumeMarginMs: number;
+  fileMaxBytes: number;
 }
 
 export interface ChatDeps {
@@ -36,6 +39,8 @@ export interface ChatDeps {
   events: Pick<EventLog, 'append' | 'appendToMany'>;
   log: Logger;
   limits: ChatLimits;
+  /** Where the blob store keeps uploaded files. */
+  blobDir: string;
 }
 
 export interface Chat {
@@ -43,6 +48,7 @@ export interface Chat {
   conversations: ConversationStore;
   timeline: Timeline;
   search: MessageSearch;
+  files: FileStore;
   delivery: ChatDelivery;
   routes: AnyRoute[];
   /** Starts live delivery to the hub's sessions. */
@@ -67,13 +73,17 @@ export function createChat(d: ChatDeps): Chat {
     limits: { typingTtlMs: d.limits.typingTtlMs, resumeMarginMs: d.limits.resumeMarginMs },
   });
   const search = new MessageSearch(d.db, d.engine);
+  const files = new FileStore(d.db, d.writer, new BlobStore(d.blobDir), conversations, {
+    maxBytes: d.limits.fileMaxBytes,
+  });
   return {
     service,
     conversations,
     timeline,
     search,
+    files,
     delivery,
-    routes: chatRoutes({ chat: service, conversations, timeline, search }),
+    routes: [...chatRoutes({ chat: service, conversations, timeline, search }), ...fileRoutes(files)],
     attach: (sessions) => delivery.attach(sessions),
     close: () => delivery.close(),
   };

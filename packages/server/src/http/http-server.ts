@@ -8,6 +8,7 @@ import Fastify, {
   type FastifyInstance,
   type FastifyReply,
   type FastifyRequest,
+  type RouteOptions,
 } from 'fastify';
 import { z } from 'zod';
 import type { Logger } from 'pino';
@@ -114,7 +115,9 @@ export function buildHttp(routes: AnyRoute[], auth: AuthService, opts: HttpOptio
     if (!(length > 0) && !chunked) return;
     const limit = req.routeOptions.bodyLimit ?? opts.bodyLimit;
     if (length > limit) return; // refused as payload_too_large before it is read
-    const ownLimit = (req.routeOptions.config as { ownBodyLimit?: boolean } | undefined)?.ownBodyLimit;
+    const config = req.routeOptions.config as { ownBodyLimit?: boolean; streamed?: boolean } | undefined;
+    if (config?.streamed) return; // streamed to disk by its handler, never held in memory
+    const ownLimit = config?.ownBodyLimit;
     try {
       const release = bodies.reserve(sourceAddress(req.socket), chunked ? limit : length, !ownLimit);
       reply.raw.once('close', release);
@@ -159,9 +162,10 @@ export function buildHttp(routes: AnyRoute[], auth: AuthService, opts: HttpOptio
   const early = new WeakMap<FastifyRequest, Principal | null>();
 
   for (const route of routes) {
-    app.route({
+    const spec: RouteOptions = {
       method: route.method,
       url: route.url,
+      ...(route.rawBody && { config: { streamed: true } }),
       ...(route.bodyLimit !== undefined && {
         bodyLimit: route.bodyLimit,
         config: { ownBodyLimit: true },
@@ -174,9 +178,10 @@ export function buildHttp(routes: AnyRoute[], auth: AuthService, opts: HttpOptio
         const principal = early.has(req) ? (early.get(req) ?? null) : await admit(req, route);
         const params = parse(route.params, req.params, 'params');
         const query = parse(route.query, req.query, 'query');
-        const body = route.body ? parse(route.body, req.body, 'body') : undefined;
+        const body = route.rawBody ? req.body : route.body ? parse(route.body, req.body, 'body') : undefined;
         if (
           !route.body &&
+          !route.rawBody &&
           req.body !== undefined &&
           req.body !== null &&
           req.method !== 'GET' &&
@@ -204,12 +209,21 @@ export function buildHttp(routes: AnyRoute[], auth: AuthService, opts: HttpOptio
           idempotencyKey,
           reply,
         });
+        if (route.rawReply) return reply;
         // A handler may choose another status (health answers 503 when the database is down).
         const status = reply.statusCode !== 200 ? reply.statusCode : (route.status ?? 200);
         if (status === 204) return reply.status(204).send();
         return reply.status(status).send(route.response.parse(result));
       },
-    });
+    };
+    if (!route.rawBody) app.route(spec);
+    else
+      // Its own context, where every content type reaches the handler as the unread stream.
+      void app.register(async (streaming) => {
+        streaming.removeAllContentTypeParsers();
+        streaming.addContentTypeParser('*', (_req, payload, done) => done(null, payload));
+        streaming.route(spec);
+      });
   }
   return app;
 }

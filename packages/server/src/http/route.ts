@@ -65,6 +65,13 @@ export interface RouteSpec<
    * with the first result.
    */
   idempotent?: boolean;
+  /**
+   * The handler reads the request body itself as a stream (`body` is the Node Readable, or undefined
+   * when none was sent): nothing is buffered, and the handler enforces its own size limit (file uploads).
+   */
+  rawBody?: true;
+  /** The handler sends the reply itself (a file download streamed from disk) and returns the reply. */
+  rawReply?: true;
   /** For each `:param` in the url: the kind of tenant-owned resource it names ('user', 'api_key', ...). */
   resources?: Record<string, string>;
   /**

@@ -3,6 +3,7 @@
  * `resources`), for the generated tenant-wall tests. A route naming a kind missing here fails those
  * tests: add its factory when you add the route.
  */
+import { Readable } from 'node:stream';
 import type { TestServer, TenantFixture } from './server.ts';
 import { makeUser } from './server.ts';
 import { trustedScope } from '../../src/directory/scope.ts';
@@ -27,6 +28,22 @@ export const resourceFactories: Record<string, ResourceFactory> = {
     });
     lastConversation.set(t.id, conversation.id);
     return conversation.id;
+  },
+  // Uploaded by the tenant's user to a new group of theirs.
+  file: async (s, t) => {
+    const { conversation } = await s.app.chat.service.createConversation(trustedScope(t.id), t.user.id, {
+      members: [t.admin.id],
+      title: `wall files ${++n}`,
+    });
+    const info = await s.app.chat.files.upload(
+      trustedScope(t.id),
+      t.user.id,
+      conversation.id,
+      'wall.txt',
+      Readable.from([Buffer.from('wall file')]),
+      undefined,
+    );
+    return info.id;
   },
   // Sent by the tenant's user into the conversation the same path names (made just before).
   message: async (s, t) => {
