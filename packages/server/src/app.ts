@@ -37,7 +37,6 @@ import { createLogger } from './log.ts';
 import { version } from './version.ts';
 import { startSipListener, type SipListener } from './sip/listener.ts';
 import { createChat, type Chat } from './chat/chat.ts';
-import type { WriteQueue } from './chat/write-queue.ts';
 import type { Clock } from '@parley/sip';
 
 export interface App {
@@ -133,12 +132,10 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     log.error({ err }, 'billing expiry sweep failed'),
   );
 
-  // Until storage has its one writer queue: each write its own transaction (acknowledged after COMMIT).
-  const writer: WriteQueue = { write: (fn) => storage.db.transaction().execute(fn) };
   const chat = createChat({
     db: storage.db,
     engine: storage.engine,
-    writer,
+    writer: storage,
     bus,
     events,
     log: log.child({ module: 'chat' }),

@@ -91,12 +91,19 @@ export class ChatService {
     changes: MembershipChange[],
     push: 'members' | null,
   ): Promise<void> {
-    for (const c of changes)
-      await this.d.events.append(scope, c.userId, 'chat.membership', {
-        conversationId: c.conversationId,
-        change: c.change,
-        by: c.by,
-      });
+    // One transaction per kind of change (a new 1,000-member group is one append to 999 logs).
+    const groups = new Map<string, MembershipChange[]>();
+    for (const c of changes) {
+      const key = `${c.change} ${c.by ?? ''}`;
+      groups.set(key, [...(groups.get(key) ?? []), c]);
+    }
+    for (const group of groups.values())
+      await this.d.events.appendToMany(
+        scope,
+        group.map((c) => c.userId),
+        'chat.membership',
+        { conversationId, change: group[0]!.change, by: group[0]!.by },
+      );
     if (push || changes.length)
       this.d.bus.publish('chat.conversation', {
         tenantId: scope.tenantId,

@@ -1,11 +1,8 @@
 /**
- * What chat needs of storage to write: one queue of write transactions (the storage's writer). A send
- * is acknowledged only when the promise resolves, which is after the COMMIT that holds it.
+ * What chat needs of storage to write: its one writer queue (storage/write-queue.ts). A send is
+ * acknowledged only when `write` resolves, which is after the COMMIT that holds it; on SQLite, sends
+ * arriving together share one transaction (group commit), each in its own savepoint.
  */
-import type { Kysely } from 'kysely';
-import type { Database } from '../storage/schema.ts';
+import type { Storage } from '../storage/db.ts';
 
-export interface WriteQueue {
-  /** Runs `fn` in a write transaction after every earlier write; resolves after its COMMIT. */
-  write<T>(fn: (tx: Kysely<Database>) => Promise<T>): Promise<T>;
-}
+export type WriteQueue = Pick<Storage, 'write'>;

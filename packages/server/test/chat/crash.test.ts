@@ -70,7 +70,7 @@ for (const engine of engines) {
       for (const p of people) {
         const r = await http.post('/api/auth/login', {
           address: `${p}@contoso.example`,
-          password: 'parley-demo',
+          password: 'copper-kettle-morning',
         });
         assert.equal(r.status, 200, r.text);
         const j = r.json as { accessToken: string; user: { id: string } };
@@ -119,7 +119,7 @@ for (const engine of engines) {
       http = new Http(await second.url);
       const login = await http.post('/api/auth/login', {
         address: 'alice@contoso.example',
-        password: 'parley-demo',
+        password: 'copper-kettle-morning',
       });
       const token = (login.json as { accessToken: string }).accessToken;
       const all = async () => {
