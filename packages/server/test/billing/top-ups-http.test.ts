@@ -215,6 +215,29 @@ for (const engine of engines) {
       );
     });
 
+    test('OpenAPI publishes the required Idempotency-Key on exactly the money-moving routes', async () => {
+      const doc = (await s.http.get('/api/openapi.json')).json as {
+        paths: Record<
+          string,
+          Record<string, { parameters: Array<{ name: string; in: string; required: boolean }> }>
+        >;
+      };
+      const keyed = Object.entries(doc.paths)
+        .flatMap(([path, ops]) =>
+          Object.entries(ops)
+            .filter(([, op]) =>
+              op.parameters.some((p) => p.in === 'header' && p.name === 'Idempotency-Key' && p.required),
+            )
+            .map(([method]) => `${method} ${path}`),
+        )
+        .sort();
+      assert.deepEqual(keyed, [
+        'post /api/operator/billing/tenants/{tenantId}/adjustments',
+        'post /api/operator/billing/tenants/{tenantId}/top-ups',
+        'post /api/operator/billing/top-up-requests/{requestId}/approve',
+      ]);
+    });
+
     test('answers are kept 24 h and then forgotten by the sweep', async () => {
       const k = key();
       const url = `/api/operator/billing/tenants/${b.id}/top-ups`;
