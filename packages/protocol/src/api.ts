@@ -159,5 +159,12 @@ export const CreateApiKeyResponse = ApiKey.extend({ secret: z.string() });
 export const Health = z.object({
   status: z.enum(['ok', 'degraded']),
   version: z.string(),
-  database: z.object({ engine: z.enum(['sqlite', 'postgres']), ok: z.boolean() }),
+  database: z.object({
+    engine: z.enum(['sqlite', 'postgres']),
+    /** The database answers. */
+    ok: z.boolean(),
+    /** The last write was refused because the storage is full (and none has succeeded since). */
+    full: z.boolean(),
+    fullSince: z.iso.datetime().optional(),
+  }),
 });

@@ -36,6 +36,8 @@ export const ErrorCodes = {
   headers_too_large: 431,
   internal: 500,
   unavailable: 503,
+  /** The server's storage is full (disk, quota or database size): nothing was saved (RFC 4918 11.5). */
+  storage_full: 507,
   /** Billing: the user holds no calling licence. */
   no_licence: 403,
   /** Billing: no plan of the user allows this destination class. */
@@ -78,8 +80,12 @@ export class ParleyError extends Error {
   /** Seconds, for rate_limited. */
   readonly retryAfter?: number;
 
-  constructor(code: ErrorCode, message: string, extra: { field?: string; retryAfter?: number } = {}) {
-    super(message);
+  constructor(
+    code: ErrorCode,
+    message: string,
+    extra: { field?: string; retryAfter?: number; cause?: unknown } = {},
+  ) {
+    super(message, extra.cause === undefined ? undefined : { cause: extra.cause });
     this.name = 'ParleyError';
     this.code = code;
     this.status = ErrorCodes[code];

@@ -86,6 +86,14 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
         onError: (err) =>
           log.warn({ err }, 'WAL checkpointer (a worker that died leaves checkpoints inline)'),
       },
+      // The real cause, once loudly when writes start failing and then at each refused write.
+      onStorageFull: (cause, err, first) =>
+        first
+          ? log.error(
+              { err, cause },
+              'storage full: writes are refused (507 storage_full) until space is freed',
+            )
+          : log.warn({ cause }, 'storage full: a write was refused'),
     });
   } catch (err) {
     folderLock.release();
@@ -110,10 +118,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     {
       graceMs: config.presenceGraceMs,
       ...options.presenceTime,
-      persist: (tenantId, userId, s) =>
-        void presenceSettings
-          .save(tenantId, userId, s)
-          .catch((err: unknown) => log.error({ err, userId }, 'saving presence settings failed')),
+      // Awaited before the change is applied or answered: acknowledged means stored.
+      persist: (tenantId, userId, s) => presenceSettings.save(tenantId, userId, s),
     },
     (err) => log.error({ err }, 'presence listener failed'),
   );
@@ -165,6 +171,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     ...chat.routes,
   );
   const http = buildHttp(routes, auth, {
+    storageHealth: storage.health,
     bodyLimit: config.bodyLimit,
     logger: log,
     headersTimeoutMs: config.httpHeadersTimeoutMs,

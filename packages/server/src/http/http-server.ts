@@ -17,9 +17,12 @@ import type { AuthService } from '../auth/auth-service.ts';
 import { hasRole, type Principal } from '../auth/principal.ts';
 import { trustedScope, type TenantScope } from '../directory/scope.ts';
 import { IDEMPOTENCY_KEY, type AnyRoute } from './route.ts';
+import { storageFullCause, storageFullError, type StorageHealth } from '../storage/storage-full.ts';
 import { BodyBudget, capConnections, refuseRaw, sourceAddress, type EdgeLimits } from './edge-limits.ts';
 
 export interface HttpOptions extends EdgeLimits {
+  /** Told of storage-full errors that did not come through the query layer (raw SQLite statements). */
+  storageHealth: StorageHealth;
   bodyLimit: number;
   logger: Logger;
   /** Time for a client to send its request headers, ms. */
@@ -132,6 +135,11 @@ export function buildHttp(routes: AnyRoute[], auth: AuthService, opts: HttpOptio
     if (err instanceof ParleyError) return sendError(reply, err);
     const mapped = err.code ? fastifyCodes[err.code] : undefined;
     if (mapped) return sendError(reply, new ParleyError(mapped, err.message));
+    const full = storageFullCause(err);
+    if (full) {
+      opts.storageHealth.refused(full, err);
+      return sendError(reply, storageFullError(err));
+    }
     if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500) {
       return sendError(
         reply,

@@ -60,8 +60,11 @@ export interface PresenceOptions {
   origin?: string;
   /** Wall-clock time, ms since the epoch (expiries are absolute instants); Date.now by default. */
   now?: () => number;
-  /** Called after a user changes their own settings on this node (to persist them). */
-  persist?: (tenantId: string, userId: string, settings: UserPresenceSettings) => void;
+  /**
+   * Stores a user's changed settings. Awaited before the change is applied, published or answered
+   * (acknowledged means stored); a rejection leaves the settings as they were and reaches the caller.
+   */
+  persist?: (tenantId: string, userId: string, settings: UserPresenceSettings) => Promise<void> | void;
 }
 
 const MAX_TIMER = 2 ** 31 - 1;
@@ -75,6 +78,8 @@ export class PresenceService {
   private readonly now: () => number;
   private readonly clock: Clock;
   private readonly origin: string;
+  /** Settings changes run one after another, so each builds on the stored result of the one before. */
+  private setting: Promise<unknown> = Promise.resolve();
 
   constructor(
     private readonly bus: Bus,
@@ -158,8 +163,17 @@ export class PresenceService {
     return this.get(userId);
   }
 
-  /** The user changes their own settings; omitted fields keep their value, null clears. */
-  set(tenantId: string, userId: string, patch: PresenceSet): Presence {
+  /**
+   * The user changes their own settings; omitted fields keep their value, null clears. Resolves once the
+   * change is stored and applied; rejects (nothing changed) when it could not be stored.
+   */
+  set(tenantId: string, userId: string, patch: PresenceSet): Promise<Presence> {
+    const next = this.setting.then(() => this.decideSettings(tenantId, userId, patch));
+    this.setting = next.catch(() => {});
+    return next;
+  }
+
+  private async decideSettings(tenantId: string, userId: string, patch: PresenceSet): Promise<Presence> {
     const s = { ...(this.users.get(userId)?.settings ?? emptySettings()) };
     const ms = (iso: string | null) => (iso === null ? null : Date.parse(iso));
     if (patch.manual !== undefined)
@@ -171,9 +185,9 @@ export class PresenceService {
         message: patch.outOfOffice.message,
         until: ms(patch.outOfOffice.until),
       };
+    await this.opts.persist?.(tenantId, userId, s);
     this.applySettings(tenantId, userId, s);
     this.bus.publish('presence.settings', { origin: this.origin, tenantId, userId, settings: s });
-    this.opts.persist?.(tenantId, userId, s);
     return this.get(userId);
   }
 

@@ -98,7 +98,7 @@ export function realtimeRoutes({ events, directory, presence }: RealtimeRouteDep
       handler: async ({ principal, body }) => {
         if (principal?.kind !== 'user')
           throw new ParleyError('forbidden', 'presence belongs to signed-in users');
-        const p = presence.set(principal.tenantId, principal.id, body);
+        const p = await presence.set(principal.tenantId, principal.id, body);
         return { presence: p, manual: presence.manualOf(principal.id) };
       },
     }),

@@ -261,7 +261,7 @@ export class RealtimeSession implements Watcher, FloodState {
     this.send({ t: 'result', re, data });
   }
 
-  /** Answers one request; returns a promise only when it has to wait (hello, subscribe). */
+  /** Answers one request; returns a promise only when it has to wait (hello, subscribe, a stored set). */
   private handle(f: ClientFrame): Promise<void> | undefined {
     if (this.state === 'closed') return;
     if (f.t === 'hello') return this.hello(f);
@@ -277,8 +277,9 @@ export class RealtimeSession implements Watcher, FloodState {
         );
         break;
       case 'presence.set':
-        this.reply<'presence.set'>(f.id, this.ctx.presence.set(this.tenantId, this.userId, f.settings));
-        break;
+        return this.ctx.presence
+          .set(this.tenantId, this.userId, f.settings)
+          .then((r) => this.reply<'presence.set'>(f.id, r));
       case 'presence.subscribe':
         return this.subscribe(f.userIds).then((r) => this.reply<'presence.subscribe'>(f.id, r));
       case 'presence.unsubscribe':

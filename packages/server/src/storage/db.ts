@@ -24,6 +24,7 @@ import {
   type Checkpointer,
   type CheckpointerOptions,
 } from './sqlite-checkpointer.ts';
+import { StorageHealth, watchStorage, watchWrite } from './storage-full.ts';
 
 export type Engine = 'sqlite' | 'postgres';
 
@@ -45,6 +46,8 @@ export interface Storage {
   /** The pg pool on PostgreSQL. */
   pool?: pg.Pool;
   ping(): Promise<boolean>;
+  /** Whether writes are refused because the storage is full (see storage-full.ts). */
+  health: StorageHealth;
   close(): Promise<void>;
 }
 
@@ -66,21 +69,25 @@ export interface OpenOptions {
   backgroundCheckpoints?: boolean | CheckpointerOptions;
   /** SQLite: most writes one transaction commits together (default 256). */
   writeGroupMax?: number;
+  /** Told of every write the storage refused as full (`first`: writes worked until this one). */
+  onStorageFull?: (cause: string, err: unknown, first: boolean) => void;
 }
 
 export function openStorage(opts: OpenOptions): Storage {
   const url = opts.databaseUrl;
+  const health = new StorageHealth(opts.onStorageFull);
   if (url && /^postgres(ql)?:\/\//.test(url)) {
     const pool = new pg.Pool({ connectionString: url, max: opts.poolSize ?? 10 });
     // An idle client's error (server restart) must not crash the process; the next query reconnects.
     pool.on('error', () => {});
-    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+    const db = new Kysely<Database>({ dialect: watchStorage(new PostgresDialect({ pool }), health) });
     const queue: WriteQueue = new PgWriteQueue(db);
     return {
       db,
       engine: 'postgres',
       pool,
-      write: (fn) => queue.write(fn),
+      write: (fn) => watchWrite(queue.write(fn), health),
+      health,
       async ping() {
         try {
           await sql`select 1`.execute(db);
@@ -115,14 +122,21 @@ export function openStorage(opts: OpenOptions): Storage {
     }
   }
   const lock = new ConnectionLock();
-  const db = new Kysely<Database>({ dialect: new LockedSqliteDialect({ database: sqlite }, lock) });
+  const db = new Kysely<Database>({
+    dialect: watchStorage(
+      new LockedSqliteDialect({ database: sqlite }, lock),
+      health,
+      () => sqlite.inTransaction,
+    ),
+  });
   const writer = new SqliteWriteQueue(sqlite, lock, opts.writeGroupMax ?? DEFAULT_MAX_GROUP);
   return {
     db,
     engine: 'sqlite',
     sqlite,
     writer,
-    write: (fn) => writer.write(fn),
+    write: (fn) => watchWrite(writer.write(fn), health),
+    health,
     async ping() {
       try {
         sqlite.prepare('select 1').get();

@@ -5,7 +5,7 @@ import { defineRoute, type AnyRoute } from '../http/route.ts';
 import type { Storage } from '../storage/db.ts';
 
 export function systemRoutes(
-  storage: Pick<Storage, 'engine' | 'ping'>,
+  storage: Pick<Storage, 'engine' | 'ping' | 'health'>,
   version: string,
   openapi: () => unknown,
 ): AnyRoute[] {
@@ -14,16 +14,23 @@ export function systemRoutes(
       method: 'GET',
       url: '/api/health',
       tag: 'system',
-      summary: 'Liveness, version and database status',
+      summary: 'Liveness, version and database status (503 and degraded when it is down or full)',
       access: 'public',
       response: Health,
       handler: async ({ reply }) => {
         const ok = await storage.ping();
-        if (!ok) reply.status(503);
+        // A full storage still answers reads, but every write is refused: not healthy.
+        const full = storage.health.full;
+        if (!ok || full) reply.status(503);
         return {
-          status: ok ? ('ok' as const) : ('degraded' as const),
+          status: ok && !full ? ('ok' as const) : ('degraded' as const),
           version,
-          database: { engine: storage.engine, ok },
+          database: {
+            engine: storage.engine,
+            ok,
+            full: full !== null,
+            ...(full && { fullSince: new Date(full.at).toISOString() }),
+          },
         };
       },
     }),

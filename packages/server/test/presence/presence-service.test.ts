@@ -25,13 +25,13 @@ function nodes(graceMs: number) {
   return { a, b, seenOnB, advance, now: timeA.now, close: () => (a.close(), b.close()) };
 }
 
-test("a device connected to node A shows on node B; A's grace removes it; settings travel too", () => {
+test("a device connected to node A shows on node B; A's grace removes it; settings travel too", async () => {
   const { a, b, seenOnB, advance, close } = nodes(80);
   a.deviceConnected('ten_1', 'usr_1', 'ses_1/laptop');
   assert.equal(b.get('usr_1').availability, 'available');
   a.publish('ten_1', 'usr_1', 'ses_1/laptop', { activity: 'in_a_call' });
   assert.deepEqual([b.get('usr_1').availability, b.get('usr_1').activity], ['busy', 'in_a_call']);
-  a.set('ten_1', 'usr_1', { note: { text: 'On the road', until: null } });
+  await a.set('ten_1', 'usr_1', { note: { text: 'On the road', until: null } });
   assert.equal(b.get('usr_1').note?.text, 'On the road');
 
   a.deviceDisconnected('ses_1/laptop', false);
@@ -48,15 +48,15 @@ test("a device connected to node A shows on node B; A's grace removes it; settin
   advance(1);
   assert.equal(b.get('usr_1').availability, 'offline');
   assert.equal(b.get('usr_1').note?.text, 'On the road', 'the note outlives the devices');
-  a.set('ten_1', 'usr_1', { note: null });
+  await a.set('ten_1', 'usr_1', { note: null });
   assert.equal(a.size + b.size, 0, 'both tables forget the user');
   close();
 });
 
-test('a manual state expires on every node at the same instant', () => {
+test('a manual state expires on every node at the same instant', async () => {
   const { a, b, advance, now, close } = nodes(0);
   a.deviceConnected('ten_1', 'usr_2', 'ses_2/phone');
-  a.set('ten_1', 'usr_2', {
+  await a.set('ten_1', 'usr_2', {
     manual: { availability: 'do_not_disturb', until: new Date(now() + 60).toISOString() },
   });
   assert.equal(a.get('usr_2').availability, 'do_not_disturb');
@@ -92,7 +92,7 @@ class DeferredBus implements Bus {
   }
 }
 
-test('on a bus that delivers later, publish and set answer what they decided, and the next call builds on it', () => {
+test('on a bus that delivers later, publish and set answer what they decided, and the next call builds on it', async () => {
   const bus = new DeferredBus();
   const a = new PresenceService(bus, { graceMs: 0 });
   const b = new PresenceService(bus, { graceMs: 0 });
@@ -103,9 +103,12 @@ test('on a bus that delivers later, publish and set answer what they decided, an
   const idleToo = a.publish('ten_1', 'usr_3', 'ses_3/laptop', { idle: true });
   assert.deepEqual([idleToo.availability, idleToo.activity], ['busy', 'in_a_call']);
 
-  const dnd = a.set('ten_1', 'usr_3', { manual: { availability: 'do_not_disturb', until: null } });
+  // The second set is sent before the first has resolved (been stored): it still builds on the first.
+  const [dnd, noted] = await Promise.all([
+    a.set('ten_1', 'usr_3', { manual: { availability: 'do_not_disturb', until: null } }),
+    a.set('ten_1', 'usr_3', { note: { text: 'Board meeting', until: null } }),
+  ]);
   assert.equal(dnd.availability, 'do_not_disturb');
-  const noted = a.set('ten_1', 'usr_3', { note: { text: 'Board meeting', until: null } });
   assert.deepEqual([noted.availability, noted.note?.text], ['do_not_disturb', 'Board meeting']);
   assert.equal(b.get('usr_3').availability, 'offline', 'node B has heard nothing yet');
 
@@ -118,7 +121,7 @@ test('on a bus that delivers later, publish and set answer what they decided, an
     );
   }
   a.deviceDisconnected('ses_3/laptop', true);
-  a.set('ten_1', 'usr_3', { manual: null, note: null });
+  await a.set('ten_1', 'usr_3', { manual: null, note: null });
   assert.equal(a.get('usr_3').availability, 'offline');
   bus.deliver();
   assert.equal(a.size + b.size, 0, 'both tables forget the user');
