@@ -7,6 +7,7 @@
  *   parley user add --tenant D --address A --name N --password P [--role user|admin]
  *   parley operator add --address A --password P [--name N]
  *   parley demo                  create the demo tenant, users and operator (idempotent)
+ *   parley chat send --from A --to B --text T [--url URL]   send through a running server's API
  *
  * Every admin command takes --json to print its result as one JSON object. Bad arguments print the
  * usage and exit 2; a refused operation (duplicate, invalid value) prints its code and exits 1; `serve`
@@ -19,6 +20,7 @@ import { openStorage } from '../storage/db.ts';
 import { migrate } from '../storage/migrator.ts';
 import { DataDirLockedError } from '../storage/data-dir-lock.ts';
 import { AdminCommands } from './commands.ts';
+import { chatSend } from './chat-send.ts';
 
 export const usage = `usage: parley <command> [options]
 
@@ -29,6 +31,9 @@ export const usage = `usage: parley <command> [options]
            [--title T] [--department D]
   operator add --address A --password P [--name N]
   demo                                create demo tenant, users and operator (idempotent)
+  chat send --from A --to B --text T [--url URL]
+                                      send a chat message through a running server (password from
+                                      PARLEY_PASSWORD or a prompt; URL defaults to PARLEY_PUBLIC_URL)
 
 options: --json (print the result as one JSON object), --help
 configuration comes from PARLEY_* environment variables (see README)`;
@@ -55,6 +60,12 @@ const specs = {
   },
   'operator add': { address: { type: 'string' }, password: { type: 'string' }, name: { type: 'string' } },
   demo: { quiet: { type: 'boolean' } },
+  'chat send': {
+    from: { type: 'string' },
+    to: { type: 'string' },
+    text: { type: 'string' },
+    url: { type: 'string' },
+  },
 } as const;
 
 type CommandName = keyof typeof specs;
@@ -108,6 +119,28 @@ async function run(argv: string[]): Promise<number> {
   const config = loadConfig();
 
   if (command === 'serve') return serve(config, values.demo === true);
+  if (command === 'chat send') {
+    try {
+      required(values, 'from', 'to', 'text');
+      const m = await chatSend({
+        from: values.from as string,
+        to: values.to as string,
+        text: values.text as string,
+        url: (values.url as string | undefined) ?? config.publicUrl,
+      });
+      print(json, m, `sent: seq ${m.seq} in ${m.conversationId} (${m.id})`);
+      return 0;
+    } catch (err) {
+      if (err instanceof UsageError) {
+        process.stderr.write(`parley: ${err.message}\n${usage}\n`);
+        return 2;
+      }
+      if (!(err instanceof ParleyError)) throw err;
+      if (json) process.stdout.write(`${JSON.stringify(err.toBody())}\n`);
+      else process.stderr.write(`parley: ${err.code}: ${err.message}\n`);
+      return 1;
+    }
+  }
 
   const storage = openStorage({ dataDir: config.dataDir, databaseUrl: config.databaseUrl });
   try {
