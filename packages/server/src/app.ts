@@ -107,9 +107,9 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     throw err;
   }
   const bus = new InProcessBus((err, topic) => log.error({ err, topic }, 'bus listener failed'));
-  const directory = new Directory(storage.db);
+  const directory = new Directory(storage);
   const audit = new AuditLog(storage.db);
-  const auth = new AuthService(storage.db, directory, await TokenSigner.load(storage.db), bus, config);
+  const auth = new AuthService(storage, directory, await TokenSigner.load(storage.db), bus, config);
 
   const events = new EventLog(storage.db, bus);
   const presenceSettings = new PresenceSettingsStore(storage.db);
@@ -162,8 +162,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   routes.push(
     ...systemRoutes(storage, version, () => (openapi ??= openApiDocument(routes, version))),
     ...authRoutes(auth, directory, audit),
-    ...directoryRoutes({ directory, audit, auth }),
-    ...operatorRoutes(directory, audit),
+    ...directoryRoutes({ directory, audit, auth, write: storage.write }),
+    ...operatorRoutes(directory, audit, storage.write),
     ...contactRoutes({ contacts, events }),
     ...realtimeRoutes({ events, directory, presence }),
     ...operatorBillingRoutes(billing, audit, { deckMaxBytes: config.deckMaxBytes }),

@@ -43,8 +43,12 @@ export function auditRow(actor: Actor, rec: AuditRecord, at = Date.now()): Audit
 export class AuditLog {
   constructor(private readonly db: Kysely<Database>) {}
 
-  async record(actor: Actor, rec: AuditRecord, db: Kysely<Database> = this.db): Promise<void> {
-    await db.insertInto('audit_log').values(auditRow(actor, rec)).execute();
+  /**
+   * Records an action. Pass the transaction (`tx`, from storage.write) of the change it describes, so
+   * the change and its entry commit together; alone, the entry is a lone insert.
+   */
+  async record(actor: Actor, rec: AuditRecord, tx: Kysely<Database> = this.db): Promise<void> {
+    await tx.insertInto('audit_log').values(auditRow(actor, rec)).execute();
   }
 
   /** Newest first; `scope` null means every tenant (operators). */

@@ -8,6 +8,7 @@
 import type { Kysely } from 'kysely';
 import { ParleyError, type LoginResponse } from '@parley/protocol';
 import type { Database } from '../storage/schema.ts';
+import type { StorageHandle } from '../storage/db.ts';
 import type { Config } from '../config.ts';
 import type { Bus } from '../bus/bus.ts';
 import { newId, iso } from '../ids.ts';
@@ -21,9 +22,11 @@ const API_KEY_PREFIX = 'pk_';
 
 export class AuthService {
   private readonly throttle: SignInThrottle;
+  private readonly db: Kysely<Database>;
+  private readonly write: StorageHandle['write'];
 
   constructor(
-    private readonly db: Kysely<Database>,
+    storage: StorageHandle,
     private readonly directory: Directory,
     private readonly signer: TokenSigner,
     private readonly bus: Bus,
@@ -38,6 +41,8 @@ export class AuthService {
       | 'loginWindow'
     >,
   ) {
+    this.db = storage.db;
+    this.write = storage.write;
     this.throttle = new SignInThrottle({
       freeFailures: cfg.loginFreeFailures,
       delayBaseMs: cfg.loginDelayBaseMs,
@@ -183,12 +188,25 @@ export class AuthService {
 
   /** Revokes every session of a user and tells the realtime gateway to cut their connections. */
   async revokeUser(tenantId: string, userId: string): Promise<void> {
-    await this.db
+    await this.write((tx) => this.revokeUserSessions(tx, userId));
+    this.userRevoked(tenantId, userId);
+  }
+
+  /**
+   * Ends every live session of a user inside `tx`, the write that makes them invalid (a new password,
+   * a disabled account), so no crash can leave the change committed and the old sessions alive.
+   */
+  async revokeUserSessions(tx: Kysely<Database>, userId: string): Promise<void> {
+    await tx
       .updateTable('auth_sessions')
       .set({ revoked_at: Date.now() })
       .where('user_id', '=', userId)
       .where('revoked_at', 'is', null)
       .execute();
+  }
+
+  /** Once the transaction that revoked a user's sessions has committed: cut their connections now. */
+  userRevoked(tenantId: string, userId: string): void {
     this.bus.publish('user.disabled', { tenantId, userId });
   }
 

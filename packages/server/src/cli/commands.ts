@@ -34,27 +34,32 @@ const check = <T>(
 export class AdminCommands {
   private readonly directory: Directory;
   private readonly audit: AuditLog;
+  private readonly write: Storage['write'];
   private readonly actor = systemActor('cli');
 
   constructor(storage: Storage) {
-    this.directory = new Directory(storage.db);
+    this.directory = new Directory(storage);
     this.audit = new AuditLog(storage.db);
+    this.write = storage.write;
   }
 
   async createTenant(a: TenantArgs) {
-    const tenant = await this.directory.createTenant({
+    const input = {
       name: check(DisplayText(200), a.name, '--name'),
       domains: [check(Domain, a.domain, '--domain')],
       country: check(CountryCode, a.country ?? 'US', '--country'),
       timeZone: check(TimeZone, a.timeZone ?? 'UTC', '--time-zone'),
+    };
+    // The tenant and its audit entry commit together.
+    return this.write(async (tx) => {
+      const tenant = await this.directory.createTenant(input, tx);
+      await this.audit.record(
+        this.actor,
+        { tenantId: tenant.id, action: 'tenant.create', target: tenant.id, detail: { name: tenant.name } },
+        tx,
+      );
+      return tenant;
     });
-    await this.audit.record(this.actor, {
-      tenantId: tenant.id,
-      action: 'tenant.create',
-      target: tenant.id,
-      detail: { name: tenant.name },
-    });
-    return tenant;
   }
 
   async addUser(a: {
@@ -72,25 +77,35 @@ export class AdminCommands {
     const role = a.role ?? 'user';
     if (role !== 'user' && role !== 'admin')
       throw new ParleyError('validation_failed', '--role: must be user or admin', { field: '--role' });
-    return enrolUser({ directory: this.directory, audit: this.audit }, trustedScope(tenant.id), this.actor, {
-      address: check(Address, a.address, '--address'),
-      displayName: check(DisplayText(200), a.name, '--name'),
-      password: check(Password, a.password, '--password'),
-      title: a.title ?? null,
-      department: a.department ?? null,
-      role,
-    });
+    return enrolUser(
+      { directory: this.directory, audit: this.audit, write: this.write },
+      trustedScope(tenant.id),
+      this.actor,
+      {
+        address: check(Address, a.address, '--address'),
+        displayName: check(DisplayText(200), a.name, '--name'),
+        password: check(Password, a.password, '--password'),
+        title: a.title ?? null,
+        department: a.department ?? null,
+        role,
+      },
+    );
   }
 
   async addOperator(a: { address: string; password: string; name?: string }) {
     const address = check(Address, a.address, '--address');
     const tenant = await this.directory.operatorTenant(address.split('@')[1]!);
-    return enrolUser({ directory: this.directory, audit: this.audit }, trustedScope(tenant.id), this.actor, {
-      address,
-      displayName: check(DisplayText(200), a.name ?? 'Operator', '--name'),
-      password: check(Password, a.password, '--password'),
-      role: 'operator',
-    });
+    return enrolUser(
+      { directory: this.directory, audit: this.audit, write: this.write },
+      trustedScope(tenant.id),
+      this.actor,
+      {
+        address,
+        displayName: check(DisplayText(200), a.name ?? 'Operator', '--name'),
+        password: check(Password, a.password, '--password'),
+        role: 'operator',
+      },
+    );
   }
 
   /** A demo tenant with a handful of users and an operator; running it again changes nothing. */

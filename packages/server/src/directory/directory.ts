@@ -5,7 +5,7 @@
 import { sql, type Kysely, type Selectable } from 'kysely';
 import { ParleyError, type Tenant, type User } from '@parley/protocol';
 import type { Database, TenantsTable, UsersTable } from '../storage/schema.ts';
-import { isUniqueViolation } from '../storage/db.ts';
+import { isUniqueViolation, type StorageHandle } from '../storage/db.ts';
 import { newId, iso } from '../ids.ts';
 import type { TenantScope } from './scope.ts';
 
@@ -57,8 +57,19 @@ const searchKey = (displayName: string) => displayName.normalize('NFKC').toLower
 /** Escapes LIKE wildcards so user input matches literally. */
 const likePrefix = (s: string) => `${s.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 
+/**
+ * Writes run in the storage's writer queue; those a caller combines with others in one transaction
+ * (a user's creation with its audit entry, a password change with its session revocation) take the
+ * caller's `tx` and run their statements there.
+ */
 export class Directory {
-  constructor(private readonly db: Kysely<Database>) {}
+  private readonly db: Kysely<Database>;
+  private readonly write: StorageHandle['write'];
+
+  constructor(storage: StorageHandle) {
+    this.db = storage.db;
+    this.write = storage.write;
+  }
 
   private async tenantOut(t: Selectable<TenantsTable>, db: Kysely<Database> = this.db): Promise<Tenant> {
     const domains = await db
@@ -77,10 +88,11 @@ export class Directory {
     };
   }
 
-  async createTenant(input: NewTenant): Promise<Tenant> {
+  /** Creates a tenant with its domains, in `tx` when given (else in a write of its own). */
+  async createTenant(input: NewTenant, tx?: Kysely<Database>): Promise<Tenant> {
     const id = newId('ten');
     try {
-      return await this.db.transaction().execute(async (tx) => {
+      return await this.within(tx, async (tx) => {
         await tx
           .insertInto('tenants')
           .values({
@@ -108,13 +120,18 @@ export class Directory {
 
   async addDomain(tenantId: string, domain: string): Promise<Tenant> {
     try {
-      await this.db.insertInto('domains').values({ domain, tenant_id: tenantId }).execute();
+      await this.write((tx) => tx.insertInto('domains').values({ domain, tenant_id: tenantId }).execute());
     } catch (err) {
       if (isUniqueViolation(err))
         throw new ParleyError('duplicate_domain', `domain ${domain} is already in use`, { field: 'domain' });
       throw err;
     }
     return (await this.getTenant(tenantId))!;
+  }
+
+  /** Runs `fn` in the caller's transaction when there is one, else as a write of its own. */
+  private within<T>(tx: Kysely<Database> | undefined, fn: (tx: Kysely<Database>) => Promise<T>): Promise<T> {
+    return tx ? fn(tx) : this.write(fn);
   }
 
   async getTenant(tenantId: string): Promise<Tenant | null> {
@@ -141,7 +158,7 @@ export class Directory {
     if (patch.country !== undefined) values.country = patch.country;
     if (patch.timeZone !== undefined) values.time_zone = patch.timeZone;
     if (Object.keys(values).length)
-      await this.db.updateTable('tenants').set(values).where('id', '=', tenantId).execute();
+      await this.write((tx) => tx.updateTable('tenants').set(values).where('id', '=', tenantId).execute());
     return this.getTenant(tenantId);
   }
 
@@ -176,9 +193,14 @@ export class Directory {
     return tenant;
   }
 
-  async createUser(scope: TenantScope, input: NewUser): Promise<User> {
+  /** Creates a user in `scope`'s tenant, in `tx` when given (else in a write of its own). */
+  createUser(scope: TenantScope, input: NewUser, tx?: Kysely<Database>): Promise<User> {
+    return this.within(tx, (tx) => this.insertUser(tx, scope, input));
+  }
+
+  private async insertUser(tx: Kysely<Database>, scope: TenantScope, input: NewUser): Promise<User> {
     const domain = input.address.split('@')[1]!;
-    const owner = await this.db
+    const owner = await tx
       .selectFrom('domains')
       .select('tenant_id')
       .where('domain', '=', domain)
@@ -206,7 +228,7 @@ export class Directory {
       updated_at: now,
     };
     try {
-      await this.db.insertInto('users').values(row).execute();
+      await tx.insertInto('users').values(row).execute();
     } catch (err) {
       if (isUniqueViolation(err))
         throw new ParleyError('duplicate_address', `${input.address} is already taken`, { field: 'address' });
@@ -215,8 +237,8 @@ export class Directory {
     return toUser(row);
   }
 
-  async getUser(scope: TenantScope, userId: string): Promise<User | null> {
-    const r = await this.db
+  async getUser(scope: TenantScope, userId: string, db: Kysely<Database> = this.db): Promise<User | null> {
+    const r = await db
       .selectFrom('users')
       .selectAll()
       .where('id', '=', userId)
@@ -282,7 +304,22 @@ export class Directory {
     };
   }
 
-  async updateUser(scope: TenantScope, userId: string, patch: UserPatch): Promise<User | null> {
+  /** Changes a user of `scope`'s tenant, in `tx` when given (else in a write of its own); null if none. */
+  updateUser(
+    scope: TenantScope,
+    userId: string,
+    patch: UserPatch,
+    tx?: Kysely<Database>,
+  ): Promise<User | null> {
+    return this.within(tx, (tx) => this.patchUser(tx, scope, userId, patch));
+  }
+
+  private async patchUser(
+    tx: Kysely<Database>,
+    scope: TenantScope,
+    userId: string,
+    patch: UserPatch,
+  ): Promise<User | null> {
     const values: Partial<UsersTable> = { updated_at: Date.now() };
     if (patch.displayName !== undefined) {
       values.display_name = patch.displayName;
@@ -293,13 +330,13 @@ export class Directory {
     if (patch.role !== undefined) values.role = patch.role;
     if (patch.enabled !== undefined) values.enabled = patch.enabled ? 1 : 0;
     if (patch.passwordHash !== undefined) values.password_hash = patch.passwordHash;
-    await this.db
+    await tx
       .updateTable('users')
       .set(values)
       .where('id', '=', userId)
       .where('tenant_id', '=', scope.tenantId)
       .execute();
-    return this.getUser(scope, userId);
+    return this.getUser(scope, userId, tx);
   }
 }
 

@@ -1,12 +1,14 @@
 /**
  * Adding a person to a tenant's directory, as every entry point does it (tenant admin, operator, CLI):
- * hash the password, create the user in the tenant's scope, record who did it.
+ * hash the password, then create the user in the tenant's scope and record who did it in one
+ * transaction, so no user exists without its audit entry (nor an entry without its user).
  */
 import type { User } from '@parley/protocol';
 import type { Directory } from './directory.ts';
 import type { TenantScope } from './scope.ts';
 import type { Actor, AuditLog } from '../audit/audit-log.ts';
 import { hashPassword } from '../credentials/passwords.ts';
+import type { StorageHandle } from '../storage/db.ts';
 
 export interface Enrolment {
   address: string;
@@ -18,24 +20,36 @@ export interface Enrolment {
 }
 
 export async function enrolUser(
-  deps: { directory: Directory; audit: AuditLog },
+  deps: { directory: Directory; audit: AuditLog; write: StorageHandle['write'] },
   scope: TenantScope,
   actor: Actor,
   e: Enrolment,
 ): Promise<User> {
-  const user = await deps.directory.createUser(scope, {
-    address: e.address,
-    displayName: e.displayName,
-    title: e.title ?? null,
-    department: e.department ?? null,
-    role: e.role,
-    passwordHash: await hashPassword(e.password, [e.address, e.displayName]),
+  // Hashing takes tens of milliseconds: before the write, so no writer waits behind it.
+  const passwordHash = await hashPassword(e.password, [e.address, e.displayName]);
+  return deps.write(async (tx) => {
+    const user = await deps.directory.createUser(
+      scope,
+      {
+        address: e.address,
+        displayName: e.displayName,
+        title: e.title ?? null,
+        department: e.department ?? null,
+        role: e.role,
+        passwordHash,
+      },
+      tx,
+    );
+    await deps.audit.record(
+      actor,
+      {
+        tenantId: e.role === 'operator' ? null : scope.tenantId,
+        action: e.role === 'operator' ? 'operator.create' : 'user.create',
+        target: user.id,
+        detail: { address: user.address, role: user.role },
+      },
+      tx,
+    );
+    return user;
   });
-  await deps.audit.record(actor, {
-    tenantId: e.role === 'operator' ? null : scope.tenantId,
-    action: e.role === 'operator' ? 'operator.create' : 'user.create',
-    target: user.id,
-    detail: { address: user.address, role: user.role },
-  });
-  return user;
 }

@@ -1,5 +1,6 @@
 /** Directory routes: the caller's tenant and its users; tenant admins manage users; the audit log. */
 import { z } from 'zod';
+import type { Kysely } from 'kysely';
 import {
   AuditEntry,
   AuditQuery,
@@ -17,24 +18,30 @@ import type { Directory } from './directory.ts';
 import type { AuditLog } from '../audit/audit-log.ts';
 import { enrolUser } from './enrol.ts';
 import { hashPassword } from '../credentials/passwords.ts';
+import type { StorageHandle } from '../storage/db.ts';
+import type { Database } from '../storage/schema.ts';
 
 /**
  * What the directory needs from sign-in: ending a user's sessions. Declared here, implemented by auth
  * (AuthService), so the directory does not import the auth module that is built on top of it.
  */
 export interface SessionRevoker {
-  revokeUser(tenantId: string, userId: string): Promise<void>;
+  /** Ends every session of the user inside `tx`, the transaction of the change that requires it. */
+  revokeUserSessions(tx: Kysely<Database>, userId: string): Promise<void>;
+  /** After that transaction's COMMIT: cuts the user's open connections. */
+  userRevoked(tenantId: string, userId: string): void;
 }
 
 export interface DirectoryRouteDeps {
   directory: Directory;
   audit: AuditLog;
   auth: SessionRevoker;
+  write: StorageHandle['write'];
 }
 
 const UserParams = z.strictObject({ userId: Id });
 
-export function directoryRoutes({ directory, audit, auth }: DirectoryRouteDeps): AnyRoute[] {
+export function directoryRoutes({ directory, audit, auth, write }: DirectoryRouteDeps): AnyRoute[] {
   return [
     defineRoute({
       method: 'GET',
@@ -79,7 +86,7 @@ export function directoryRoutes({ directory, audit, auth }: DirectoryRouteDeps):
       body: CreateUserRequest,
       response: User,
       status: 201,
-      handler: ({ scope, body, actor }) => enrolUser({ directory, audit }, scope, actor, body),
+      handler: ({ scope, body, actor }) => enrolUser({ directory, audit, write }, scope, actor, body),
     }),
     defineRoute({
       method: 'PATCH',
@@ -98,22 +105,37 @@ export function directoryRoutes({ directory, audit, auth }: DirectoryRouteDeps):
         if (body.enabled === false && params.userId === actor.id)
           throw new ParleyError('conflict', 'you cannot disable yourself');
         const { password, ...rest } = body;
-        const user = (await directory.updateUser(scope, params.userId, {
-          ...rest,
-          ...(password
-            ? { passwordHash: await hashPassword(password, [before.address, before.displayName]) }
-            : {}),
-        }))!;
-        // Disabling or a new password ends every session and open connection of that user now.
-        if ((body.enabled === false && before.enabled) || password)
-          await auth.revokeUser(scope.tenantId, user.id);
-        const changed = Object.keys(body).map((k) => (k === 'password' ? 'password' : k));
-        await audit.record(actor, {
-          tenantId: scope.tenantId,
-          action: body.enabled === false ? 'user.disable' : 'user.update',
-          target: user.id,
-          detail: { changed },
+        // Hashing takes tens of milliseconds: before the write, so no writer waits behind it.
+        const passwordHash = password
+          ? await hashPassword(password, [before.address, before.displayName])
+          : undefined;
+        // The change, the end of the sessions it invalidates and its audit entry: one transaction.
+        const { user, revoked } = await write(async (tx) => {
+          const current = await directory.getUser(scope, params.userId, tx);
+          if (!current) throw new ParleyError('not_found', 'no such user');
+          const user = (await directory.updateUser(
+            scope,
+            params.userId,
+            { ...rest, ...(passwordHash ? { passwordHash } : {}) },
+            tx,
+          ))!;
+          // Disabling or a new password ends every session and open connection of that user.
+          const revoked = (body.enabled === false && current.enabled) || passwordHash !== undefined;
+          if (revoked) await auth.revokeUserSessions(tx, user.id);
+          const changed = Object.keys(body).map((k) => (k === 'password' ? 'password' : k));
+          await audit.record(
+            actor,
+            {
+              tenantId: scope.tenantId,
+              action: body.enabled === false ? 'user.disable' : 'user.update',
+              target: user.id,
+              detail: { changed },
+            },
+            tx,
+          );
+          return { user, revoked };
         });
+        if (revoked) auth.userRevoked(scope.tenantId, user.id);
         return user;
       },
     }),

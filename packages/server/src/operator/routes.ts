@@ -18,10 +18,15 @@ import type { Directory } from '../directory/directory.ts';
 import { trustedScope } from '../directory/scope.ts';
 import type { AuditLog } from '../audit/audit-log.ts';
 import { enrolUser } from '../directory/enrol.ts';
+import type { StorageHandle } from '../storage/db.ts';
 
 const TenantParams = z.strictObject({ tenantId: Id });
 
-export function operatorRoutes(directory: Directory, audit: AuditLog): AnyRoute[] {
+export function operatorRoutes(
+  directory: Directory,
+  audit: AuditLog,
+  write: StorageHandle['write'],
+): AnyRoute[] {
   const tenantOr404 = async (id: string) => {
     const t = await directory.getTenant(id);
     if (!t) throw new ParleyError('not_found', 'no such tenant');
@@ -46,16 +51,22 @@ export function operatorRoutes(directory: Directory, audit: AuditLog): AnyRoute[
       body: CreateTenantRequest,
       response: Tenant,
       status: 201,
-      handler: async ({ body, actor }) => {
-        const t = await directory.createTenant(body);
-        await audit.record(actor, {
-          tenantId: t.id,
-          action: 'tenant.create',
-          target: t.id,
-          detail: { name: t.name, domains: t.domains },
-        });
-        return t;
-      },
+      // The tenant and its audit entry commit together.
+      handler: ({ body, actor }) =>
+        write(async (tx) => {
+          const t = await directory.createTenant(body, tx);
+          await audit.record(
+            actor,
+            {
+              tenantId: t.id,
+              action: 'tenant.create',
+              target: t.id,
+              detail: { name: t.name, domains: t.domains },
+            },
+            tx,
+          );
+          return t;
+        }),
     }),
     defineRoute({
       method: 'GET',
@@ -122,7 +133,7 @@ export function operatorRoutes(directory: Directory, audit: AuditLog): AnyRoute[
       status: 201,
       handler: async ({ params, body, actor }) => {
         await tenantOr404(params.tenantId);
-        return enrolUser({ directory, audit }, trustedScope(params.tenantId), actor, body);
+        return enrolUser({ directory, audit, write }, trustedScope(params.tenantId), actor, body);
       },
     }),
     defineRoute({

@@ -51,6 +51,9 @@ export interface Storage {
   close(): Promise<void>;
 }
 
+/** What a repository needs of storage: kysely for reads, the writer queue for its writes. */
+export type StorageHandle = Pick<Storage, 'db' | 'write'>;
+
 // int8 (bigint) columns hold instants in ms and money in micro-units: both stay far below 2^53.
 pg.types.setTypeParser(20, (v: string) => {
   const n = Number(v);

@@ -21,7 +21,7 @@ for (const engine of ['sqlite', 'postgres'] as Engine[]) {
       const pg = engine === 'postgres' ? await createPgDatabase() : undefined;
       storage = openStorage({ dataDir, databaseUrl: pg?.url });
       await migrate(storage);
-      dir = new Directory(storage.db);
+      dir = new Directory(storage);
       cleanup = async () => {
         await storage.close();
         await pg?.drop();
