@@ -198,6 +198,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     userTenants: new UserTenants(storage.db),
     log,
     eventRetention: config.eventRetention,
+    maxQueuedBytes: config.realtimeMaxQueued,
     limits: {
       maxFrameBytes: config.realtimeMaxFrame,
       maxSubscriptions: config.realtimeMaxSubscriptions,

@@ -175,6 +175,11 @@ export const settings = {
     schema: int(4 * 1024 * 1024, 1024),
     doc: 'Unsent bytes one realtime connection may queue; a connection past this is a slow consumer and is dropped',
   },
+  realtimeMaxQueued: {
+    env: 'PARLEY_REALTIME_MAX_QUEUED',
+    schema: int(256 * 1024 * 1024, 1024),
+    doc: 'Unsent realtime bytes all connections of this server may queue together; past this the slowest consumers are dropped first',
+  },
   eventRetention: {
     env: 'PARLEY_EVENT_RETENTION',
     schema: int(7 * 86400, 60),

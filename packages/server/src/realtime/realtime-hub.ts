@@ -18,6 +18,7 @@ import type { UserTenants } from '../presence/user-tenants.ts';
 import { WatcherSets } from './watchers.ts';
 import { RealtimeSession, type SessionChat, type SessionContext, type SessionLimits } from './session.ts';
 import { jsonFrame } from './wire-frame.ts';
+import { QueuedBytes } from './queued-bytes.ts';
 
 export interface HubDeps {
   gateway: Pick<RealtimeGateway, 'onConnection'>;
@@ -29,12 +30,15 @@ export interface HubDeps {
   limits: SessionLimits;
   /** Seconds durable events are kept. */
   eventRetention: number;
+  /** Bytes all connections may queue together before the slowest are cut (see queued-bytes.ts). */
+  maxQueuedBytes: number;
   /** Chat's realtime frames and welcome part. */
   chat?: SessionChat;
 }
 
 export class RealtimeHub {
   readonly watchers = new WatcherSets<RealtimeSession>();
+  readonly queuedBytes: QueuedBytes;
   private readonly byUser = new Map<string, Set<RealtimeSession>>();
   private readonly all = new Set<RealtimeSession>();
   private readonly ctx: SessionContext;
@@ -42,7 +46,9 @@ export class RealtimeHub {
   private readonly unsubscribe: Array<() => void> = [];
 
   constructor(private readonly deps: HubDeps) {
+    this.queuedBytes = new QueuedBytes(deps.maxQueuedBytes);
     this.ctx = {
+      queuedBytes: this.queuedBytes,
       presence: deps.presence,
       watchers: this.watchers,
       userTenants: deps.userTenants,

@@ -34,6 +34,7 @@ import type { WatcherSets, Watcher } from './watchers.ts';
 import type { UserTenants } from '../presence/user-tenants.ts';
 import { admit, type FloodLimits, type FloodState } from './flood-gate.ts';
 import { jsonFrame } from './wire-frame.ts';
+import type { QueuedBytes, QueuedConnection } from './queued-bytes.ts';
 
 export type SessionState = 'connecting' | 'resuming' | 'open' | 'closed';
 
@@ -61,6 +62,8 @@ export interface SessionContext {
   userTenants: Pick<UserTenants, 'resolve'>;
   events: Pick<EventLog, 'head' | 'after' | 'appendedAt'>;
   limits: SessionLimits;
+  /** The process-wide bound on queued bytes, shared by every session. */
+  queuedBytes: Pick<QueuedBytes, 'wrote' | 'forget'>;
   log: Logger;
   now(): number;
   /** Chat frames and the chat part of the welcome (chat/chat-service.ts); absent, chat frames get not_found. */
@@ -83,7 +86,7 @@ const deliberate = new Set<number>([
 
 const REPLAY_BATCH = 200;
 
-export class RealtimeSession implements Watcher, FloodState {
+export class RealtimeSession implements Watcher, FloodState, QueuedConnection {
   state: SessionState = 'connecting';
   readonly tenantId: string;
   readonly userId: string;
@@ -93,6 +96,8 @@ export class RealtimeSession implements Watcher, FloodState {
   tokens: number;
   tokensAt: number;
   notified = false;
+  /** Bytes this connection's stream held at the last write (kept for the process-wide bound). */
+  queued = 0;
   /** Highest durable event seq sent on this connection. */
   private lastSeq = 0;
   /** Highest durable event seq known to exist (replay target). */
@@ -132,25 +137,25 @@ export class RealtimeSession implements Watcher, FloodState {
     const ws = this.conn.socket;
     if (this.state === 'closed' || ws.readyState !== 1) return;
     const stream = this.conn.stream;
-    if (stream.writableLength > this.ctx.limits.maxBufferedBytes) {
-      this.ctx.log.warn({ conn: this.conn.id, user: this.userId }, 'realtime: slow consumer dropped');
-      ws.terminate();
-      return;
-    }
+    if (stream.writableLength > this.ctx.limits.maxBufferedBytes) return this.cut();
     // Safe beside ws's own writes: without compression its sender writes synchronously, frame by frame.
     stream.write(wire);
+    this.ctx.queuedBytes.wrote(this);
+  }
+
+  /** Drops a slow consumer: a close frame would only queue behind what it does not read. */
+  cut(): void {
+    this.ctx.log.warn({ conn: this.conn.id, user: this.userId }, 'realtime: slow consumer dropped');
+    this.conn.socket.terminate();
   }
 
   /** Sends a text frame through ws (answers, errors). */
   sendFrame(frame: Buffer | string): void {
     const ws = this.conn.socket;
     if (this.state === 'closed' || ws.readyState !== 1) return;
-    if (ws.bufferedAmount > this.ctx.limits.maxBufferedBytes) {
-      this.ctx.log.warn({ conn: this.conn.id, user: this.userId }, 'realtime: slow consumer dropped');
-      ws.terminate();
-      return;
-    }
+    if (ws.bufferedAmount > this.ctx.limits.maxBufferedBytes) return this.cut();
     ws.send(frame, { binary: false });
+    this.ctx.queuedBytes.wrote(this);
   }
 
   private send(frame: object): void {
@@ -365,10 +370,30 @@ export class RealtimeSession implements Watcher, FloodState {
     while (this.state === 'resuming' && this.lastSeq < this.targetSeq) {
       const batch = await this.ctx.events.after(this.userId, this.lastSeq, REPLAY_BATCH);
       if (this.state !== 'resuming') return;
-      for (const e of batch) this.sendEvent(e, jsonFrame({ t: 'event', event: e }));
+      for (const e of batch) {
+        // Back-pressure: a client that reads slowly gets its backlog as fast as it reads, not all at
+        // once into memory (and past maxBufferedBytes, which would drop it as a slow consumer).
+        if (this.conn.stream.writableNeedDrain) await this.drained();
+        if (this.state !== 'resuming') return;
+        this.sendEvent(e, jsonFrame({ t: 'event', event: e }));
+      }
       if (batch.length === 0) break; // published but not visible yet: the next live event retries
     }
     if (this.state === 'resuming') this.to('open');
+  }
+
+  /** Resolves when the stream has written out its queue, or closed. */
+  private drained(): Promise<void> {
+    const stream = this.conn.stream;
+    return new Promise((resolve) => {
+      const done = () => {
+        stream.off('drain', done);
+        stream.off('close', done);
+        resolve();
+      };
+      stream.on('drain', done);
+      stream.on('close', done);
+    });
   }
 
   private sendEvent(e: DurableEvent, wire: Buffer): void {
@@ -448,6 +473,7 @@ export class RealtimeSession implements Watcher, FloodState {
   closed(code: number): void {
     if (this.state === 'closed') return;
     this.to('closed');
+    this.ctx.queuedBytes.forget(this);
     if (this.subs) for (const id of this.subs) this.ctx.watchers.remove(id, this);
     this.subs = null;
     this.ctx.watchers.remove(this.userId, this);

@@ -100,6 +100,7 @@ function harness(initial: number) {
       burst: 1000,
       maxBufferedBytes: 1 << 22,
     },
+    queuedBytes: { wrote: () => {}, forget: () => {} },
     log: pino({ level: 'silent' }),
     now: Date.now,
   };
