@@ -262,3 +262,6 @@ export interface ChatEventData {
   /** You were mentioned in a message. */
   'chat.mention': { conversationId: string; messageId: string; seq: number; senderId: string };
 }
+
+/** Any chat push frame. */
+export type ChatServerFrame = z.infer<(typeof ChatServerFrames)[number]>;

@@ -26,6 +26,7 @@ import { RestClient, type FetchLike } from './rest-client.ts';
 import { RealtimeLink, type ConnectionState, type SocketFactory, type SocketLike } from './realtime-link.ts';
 import { PresenceApi } from './presence-api.ts';
 import { ContactsApi } from './contacts-api.ts';
+import { ChatApi, type ChatEvents } from './chat-api.ts';
 import { defaultBackoff, type BackoffOptions } from './backoff.ts';
 
 /** A WebSocket constructor: the browser's, Node 22's, or `ws`'s. */
@@ -55,6 +56,14 @@ export interface ClientEvents extends Record<string, unknown[]> {
   /** Durable events in (after, upTo] were not replayed (resume expired): fetch them with `eventsAfter`. */
   gap: [{ after: number; upTo: number }];
   error: [ParleyError];
+  /** Chat: a message (new, edited, deleted), in seq order per conversation, once each. */
+  'chat.message': [ChatEvents['message']];
+  /** Chat: a member is typing (show it for `ttlMs`). */
+  'chat.typing': [ChatEvents['typing']];
+  /** Chat: a member's read or delivered position moved. */
+  'chat.receipt': [ChatEvents['receipt']];
+  /** Chat: a conversation was renamed or its members changed. */
+  'chat.conversation': [ChatEvents['conversation']];
 }
 
 /** Refresh the access token when it has less than this left. */
@@ -64,6 +73,7 @@ export class ParleyClient extends TypedEmitter<ClientEvents> {
   readonly rest: RestClient;
   readonly presence: PresenceApi;
   readonly contacts: ContactsApi;
+  readonly chat: ChatApi;
   private readonly link: RealtimeLink;
   private accessToken: string | null = null;
   private refreshToken: string | null = null;
@@ -97,9 +107,20 @@ export class ParleyClient extends TypedEmitter<ClientEvents> {
     });
     this.presence = new PresenceApi(this.link, (p) => this.emit('presence', p), this.rest);
     this.link.on('presence', (p) => this.presence.received(p));
+    this.chat = new ChatApi(
+      this.rest,
+      this.link,
+      (kind, e) => (this.emit as (k: string, v: unknown) => void)(`chat.${kind}`, e),
+      opts.backoff ?? defaultBackoff,
+      () => this.freshToken(),
+    );
+    this.link.on('chat', (f) => this.chat.received(f));
     this.link.on('event', (e) => this.emit('event', e));
     this.link.on('state', (s) => this.emit('state', s));
-    this.link.on('welcome', (w) => this.emit('welcome', w));
+    this.link.on('welcome', (w) => {
+      this.chat.resumed(w);
+      this.emit('welcome', w);
+    });
     this.link.on('gap', (g) => this.emit('gap', g));
     this.link.on('error', (e) => this.emit('error', e));
   }

@@ -5,9 +5,16 @@ export {
   type ClientEvents,
   type WebSocketConstructor,
 } from './client.ts';
-export { RealtimeLink, type ConnectionState, type SocketFactory, type SocketLike } from './realtime-link.ts';
+export {
+  RealtimeLink,
+  type ChatPush,
+  type ConnectionState,
+  type SocketFactory,
+  type SocketLike,
+} from './realtime-link.ts';
 export { PresenceApi } from './presence-api.ts';
 export { ContactsApi } from './contacts-api.ts';
+export { ChatApi, type ChatEvents, type SendOptions } from './chat-api.ts';
 export { IdleMonitor, activityEvents, type ActivitySource } from './idle-monitor.ts';
 export { RestClient, type FetchLike } from './rest-client.ts';
 export { backoffDelay, defaultBackoff, type BackoffOptions } from './backoff.ts';

@@ -18,6 +18,7 @@
 import {
   ParleyError,
   PROTOCOL_VERSION,
+  type ChatServerFrame,
   RealtimeCloseCodes,
   type ClientFrame,
   type DeviceInfo,
@@ -65,7 +66,12 @@ export interface LinkEvents extends Record<string, unknown[]> {
   gap: [{ after: number; upTo: number }];
   /** Errors not tied to a request: throttling notices, terminal connection failures. */
   error: [ParleyError];
+  /** A chat push (`chat.message`, `chat.typing`, `chat.receipt`, `chat.conversation`). */
+  chat: [ChatPush];
 }
+
+/** The chat frames the server pushes. */
+export type ChatPush = ChatServerFrame;
 
 export interface LinkOptions {
   url: string;
@@ -102,6 +108,8 @@ export class RealtimeLink extends TypedEmitter<LinkEvents> {
   private attempt = 0;
   /** Highest durable event seq processed; null before the first welcome. */
   private lastSeq: number | null = null;
+  /** The chat resume cursor of the last welcome (see the resume contract in protocol/chat.ts). */
+  private chatCursor: number | null = null;
   private welcomed = false;
   /** The socket whose hello has been answered (requests wait for it). */
   private greeted: SocketLike | null = null;
@@ -230,9 +238,17 @@ export class RealtimeLink extends TypedEmitter<LinkEvents> {
         t: 'hello',
         v: PROTOCOL_VERSION,
         device: this.o.device,
-        ...(this.lastSeq !== null ? { resume: { lastSeq: this.lastSeq } } : {}),
+        ...(this.lastSeq !== null
+          ? {
+              resume: {
+                lastSeq: this.lastSeq,
+                ...(this.chatCursor !== null ? { chatSince: this.chatCursor } : {}),
+              },
+            }
+          : {}),
       });
       if (this.socket !== ws) return;
+      if (welcome.chat) this.chatCursor = welcome.chat.cursor;
       // Nothing to replay: continue from the server's head (history comes from the REST API).
       if (welcome.resume === 'expired' && this.lastSeq !== null && this.lastSeq < welcome.lastSeq) {
         this.emit('gap', { after: this.lastSeq, upTo: welcome.lastSeq });
@@ -303,6 +319,8 @@ export class RealtimeLink extends TypedEmitter<LinkEvents> {
         return;
       }
       default:
+        // Chat pushes go to the chat API (it orders and de-duplicates by seq); others are ignored.
+        if (typeof f.t === 'string' && f.t.startsWith('chat.')) this.emit('chat', f as unknown as ChatPush);
         return; // a push type from a newer server: ignored
     }
   }
