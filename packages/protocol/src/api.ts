@@ -6,14 +6,48 @@ import { z } from 'zod';
 export const Role = z.enum(['user', 'admin', 'operator']);
 export type Role = z.infer<typeof Role>;
 
-/** A display string: trimmed, no control characters, bounded. */
+/**
+ * Characters a display string may not hold because they make it show as something it is not: C0 and C1
+ * controls, bidirectional embeddings, overrides, isolates and marks (Unicode TR #9; "Trojan Source",
+ * CVE-2021-42574), invisible format characters (zero-width space, word joiner, byte order mark, soft
+ * hyphen, invisible operators, Mongolian vowel separator) and lone UTF-16 surrogates (not text at all).
+ */
+const deceptive =
+  /[\u0000-\u001f\u007f-\u009f\u00ad\u061c\u180e\u200b\u200e\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb]|\p{Cs}/u;
+/**
+ * Zero-width (non-)joiners shape Arabic, Persian and Indic scripts and join emoji sequences; between
+ * Latin letters, digits or spaces they only hide a difference (`al\u200Cice` looks like `alice`).
+ */
+const joiner = /^[\u200c\u200d]$/u;
+const emoji = /^[\p{Extended_Pictographic}\p{Emoji_Modifier}\ufe0f]$/u;
+const joinableLetter = /^(?![\p{sc=Latin}\p{sc=Common}\p{sc=Inherited}])[\p{L}\p{M}]$/u;
+
+/** Why `s` would not display as it reads, or null: the one rule for every name, title and note. */
+export function deceptiveText(s: string): string | null {
+  const m = deceptive.exec(s);
+  if (m) return `must not contain invisible, control or bidirectional characters (${codePoint(m[0])})`;
+  const cps = Array.from(s);
+  for (let i = 0; i < cps.length; i++) {
+    if (!joiner.test(cps[i]!)) continue;
+    const [prev, next] = [cps[i - 1] ?? '', cps[i + 1] ?? ''];
+    if (emoji.test(prev) || (joinableLetter.test(prev) && joinableLetter.test(next))) continue;
+    return `must not contain a zero-width joiner outside a script or emoji sequence that uses it (${codePoint(cps[i]!)})`;
+  }
+  return null;
+}
+const codePoint = (c: string) => `U+${c.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`;
+
+/** A display string (a name, a title, a status note): trimmed, bounded, shown as it reads. */
 export const DisplayText = (max: number) =>
   z
     .string()
     .trim()
     .min(1)
     .max(max)
-    .refine((s) => !/[\u0000-\u001f\u007f]/.test(s), 'must not contain control characters');
+    .superRefine((s, ctx) => {
+      const why = deceptiveText(s);
+      if (why) ctx.addIssue({ code: 'custom', message: why });
+    });
 
 export const Domain = z
   .string()

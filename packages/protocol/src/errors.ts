@@ -6,6 +6,8 @@ export const ErrorCodes = {
   malformed_json: 400,
   validation_failed: 400,
   bad_request: 400,
+  /** A JSON body names `__proto__` or `constructor.prototype`: refused rather than silently dropped. */
+  forbidden_key: 400,
   /** A new password is too easy to guess (zxcvbn score below 3); the message says why. */
   weak_password: 400,
   unauthorized: 401,
@@ -22,6 +24,8 @@ export const ErrorCodes = {
   /** HTTP: the client did not send its whole request within the request timeout (or its headers in time). */
   request_timeout: 408,
   payload_too_large: 413,
+  /** HTTP: a path segment is longer than any id the API uses. */
+  uri_too_long: 414,
   /** A count limit (subscriptions per connection, ...) would be exceeded. */
   limit_exceeded: 422,
   /** Realtime: the client speaks a protocol version the server does not. */

@@ -4,7 +4,7 @@
  * them through floating point; `...Micros` integer twins are given for machines.
  */
 import { z } from 'zod';
-import { CountryCode, Id } from '@parley/protocol';
+import { CountryCode, DisplayText, Id } from '@parley/protocol';
 import { DESTINATION_CLASSES } from './destination-class.ts';
 import { SERVICES } from './plans.ts';
 
@@ -38,7 +38,7 @@ export const IncludedMinutes = z.strictObject({
 });
 
 export const CreatePlanRequest = z.strictObject({
-  name: z.string().trim().min(1).max(120),
+  name: DisplayText(120),
   pricePerUserMonth: Amount,
   services: z.array(Service).max(SERVICES.length),
   allowedClasses: z.array(DestinationClass).max(DESTINATION_CLASSES.length),
@@ -60,7 +60,7 @@ export const Plan = z.object({
 });
 
 export const Carrier = z.object({ id: z.string(), name: z.string(), createdAt: z.string() });
-export const CreateCarrierRequest = z.strictObject({ name: z.string().trim().min(1).max(120) });
+export const CreateCarrierRequest = z.strictObject({ name: DisplayText(120) });
 
 export const Deck = z.object({
   id: z.string(),
@@ -78,7 +78,7 @@ export const Deck = z.object({
   ),
 });
 export const CreateDeckRequest = z.strictObject({
-  name: z.string().trim().min(1).max(120),
+  name: DisplayText(120),
   kind: z.enum(['sell', 'cost']),
   carrierId: Id.nullable().optional(),
 });

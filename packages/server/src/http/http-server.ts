@@ -17,6 +17,7 @@ import type { AuthService } from '../auth/auth-service.ts';
 import { hasRole, type Principal } from '../auth/principal.ts';
 import { trustedScope, type TenantScope } from '../directory/scope.ts';
 import { IDEMPOTENCY_KEY, type AnyRoute } from './route.ts';
+import { parseJsonBody } from './json-body.ts';
 import { storageFullCause, storageFullError, type StorageHealth } from '../storage/storage-full.ts';
 import { BodyBudget, capConnections, refuseRaw, sourceAddress, type EdgeLimits } from './edge-limits.ts';
 
@@ -84,6 +85,17 @@ export function buildHttp(routes: AnyRoute[], auth: AuthService, opts: HttpOptio
     trustProxy: false,
     return503OnClosing: true,
     forceCloseConnections: 'idle',
+    // Router refusals (a path segment past maxParamLength, a malformed URL) in the API's error shape.
+    frameworkErrors: (err, _req, reply) => {
+      const tooLong = err.code === 'FST_ERR_MAX_PARAM_LENGTH';
+      void sendError(
+        reply,
+        new ParleyError(
+          tooLong ? 'uri_too_long' : 'bad_request',
+          tooLong ? 'a path segment is longer than any id this API uses' : 'the URL is not valid',
+        ),
+      );
+    },
     // Slow clients: Node ends a request whose headers or whole request take too long (408), checking
     // every few hundred ms rather than its default 30 s so the timeouts hold to within that.
     http: {
@@ -107,6 +119,14 @@ export function buildHttp(routes: AnyRoute[], auth: AuthService, opts: HttpOptio
             : [new ParleyError('bad_request', 'the request is not valid HTTP/1.1'), 'Bad Request'];
       refuseRaw(socket, parleyErr, reason);
     },
+  });
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => {
+    try {
+      done(null, parseJsonBody(body as string));
+    } catch (err) {
+      done(err as Error, undefined);
+    }
   });
   capConnections(app.server, opts);
   const bodies = new BodyBudget(opts);

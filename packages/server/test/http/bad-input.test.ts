@@ -106,8 +106,7 @@ for (const engine of engines) {
         "Robert'); DROP TABLE users;--",
         'Zoë Ñandú 🎉',
         '100% _match_ \\ back',
-        '\u202eevil RTL',
-        'أحمد',
+        'أحمد', // a right-to-left script (bidi override characters are refused: loose-input.test.ts)
       ];
       const ids: string[] = [];
       for (const [i, displayName] of names.entries()) {
@@ -130,7 +129,7 @@ for (const engine of engines) {
       assert.deepEqual(await q('100%'), [names[2]], 'a % in the query is literal, not a wildcard');
       assert.deepEqual(await q('1_0'), [], 'an _ in the query is literal, not a wildcard');
       assert.deepEqual(await q('_match'), [names[2]], 'a later word of the name matches by prefix');
-      assert.deepEqual(await q('أحمد'), [names[4]]);
+      assert.deepEqual(await q('أحمد'), [names[3]]);
       // Control characters and empty names are refused.
       const ctl = await s.http.post(
         '/api/users',
