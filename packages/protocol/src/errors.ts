@@ -21,6 +21,8 @@ export const ErrorCodes = {
   duplicate_address: 409,
   duplicate_domain: 409,
   conflict: 409,
+  /** Demoting or disabling the tenant's last enabled admin. */
+  last_admin: 409,
   /** HTTP: the client did not send its whole request within the request timeout (or its headers in time). */
   request_timeout: 408,
   payload_too_large: 413,

@@ -314,11 +314,19 @@ export class AuthService {
     const prefix = secret.split('.')[0]!;
     const row = await this.db
       .selectFrom('api_keys')
-      .selectAll()
+      .leftJoin('users as creator', 'creator.id', 'api_keys.created_by')
+      .selectAll('api_keys')
+      .select(['creator.enabled as creator_enabled', 'creator.role as creator_role'])
       .where('prefix', '=', prefix)
       .executeTakeFirst();
     if (!row || row.revoked_at !== null || row.secret_hash !== sha256(secret))
       throw new ParleyError('unauthorized', 'API key is not valid');
+    // A key acts for the admin who made it: it stops when they are disabled, and an admin key stops when
+    // they are no longer an admin. (Keys made by the CLI or another key have no user behind them.)
+    if (row.creator_enabled !== null && row.creator_enabled !== undefined) {
+      if (row.creator_enabled !== 1 || (row.role === 'admin' && row.creator_role !== 'admin'))
+        throw new ParleyError('unauthorized', 'API key is not valid: the admin who created it no longer can');
+    }
     const now = Date.now();
     if (!row.last_used_at || now - row.last_used_at > 60_000) {
       await this.db.updateTable('api_keys').set({ last_used_at: now }).where('id', '=', row.id).execute();

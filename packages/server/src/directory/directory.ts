@@ -304,7 +304,13 @@ export class Directory {
     };
   }
 
-  /** Changes a user of `scope`'s tenant, in `tx` when given (else in a write of its own); null if none. */
+  /**
+   * Changes a user of `scope`'s tenant, in `tx` when given (else in a write of its own); null if none.
+   * A change that would leave the tenant without an enabled admin (demoting or disabling its last one)
+   * is refused with `last_admin`, atomically: the tenant's row is locked first (a no-op update: a row
+   * lock on PostgreSQL, the write lock on SQLite), so two admins demoting each other at once cannot both
+   * succeed; the second sees the first's commit and finds itself the last.
+   */
   updateUser(
     scope: TenantScope,
     userId: string,
@@ -330,13 +336,46 @@ export class Directory {
     if (patch.role !== undefined) values.role = patch.role;
     if (patch.enabled !== undefined) values.enabled = patch.enabled ? 1 : 0;
     if (patch.passwordHash !== undefined) values.password_hash = patch.passwordHash;
-    await tx
+    const removesAdmin = patch.role === 'user' || patch.enabled === false;
+    if (removesAdmin)
+      await tx
+        .updateTable('tenants')
+        .set((eb) => ({ name: eb.ref('name') }))
+        .where('id', '=', scope.tenantId)
+        .execute();
+    const r = await tx
       .updateTable('users')
       .set(values)
       .where('id', '=', userId)
       .where('tenant_id', '=', scope.tenantId)
-      .execute();
-    return this.getUser(scope, userId, tx);
+      .$if(removesAdmin, (q) =>
+        q.where((eb) =>
+          eb.or([
+            eb('role', '<>', 'admin'),
+            eb('enabled', '=', 0),
+            eb.exists(
+              eb
+                .selectFrom('users as other')
+                .select('other.id')
+                .where('other.tenant_id', '=', scope.tenantId)
+                .where('other.id', '<>', userId)
+                .where('other.role', '=', 'admin')
+                .where('other.enabled', '=', 1),
+            ),
+          ]),
+        ),
+      )
+      .executeTakeFirst();
+    const user = await this.getUser(scope, userId, tx);
+    if (user && Number(r.numUpdatedRows) === 0)
+      throw new ParleyError(
+        'last_admin',
+        'a tenant keeps at least one enabled admin: make another admin first',
+        {
+          field: patch.role === 'user' ? 'role' : 'enabled',
+        },
+      );
+    return user;
   }
 }
 

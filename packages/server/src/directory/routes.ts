@@ -41,6 +41,32 @@ export interface DirectoryRouteDeps {
 
 const UserParams = z.strictObject({ userId: Id });
 
+/**
+ * Who may change whom, beyond the route's `admin` role: operator accounts are not a tenant admin's to
+ * change (even in the operator's own tenant; the operator's CLI manages them); an API key may not
+ * demote, disable or reset the password of an admin (a leaked server-to-server key must not take over
+ * the tenant's administration); nobody disables themselves. Keeping one enabled admin per tenant is
+ * the directory's job (updateUser), atomically.
+ */
+function guardUserChange(
+  principal: { kind: 'user' | 'api_key'; id: string } | null,
+  target: User,
+  change: { role?: string; enabled?: boolean; password?: string },
+): void {
+  if (target.role === 'operator')
+    throw new ParleyError('forbidden', 'operator accounts are managed by the operator, not by tenant admins');
+  const touchesAdmin =
+    target.role === 'admin' &&
+    (change.role === 'user' || change.enabled === false || change.password !== undefined);
+  if (principal?.kind === 'api_key' && touchesAdmin)
+    throw new ParleyError(
+      'forbidden',
+      'an API key cannot demote, disable or reset an admin; sign in as an admin',
+    );
+  if (principal?.kind === 'user' && principal.id === target.id && change.enabled === false)
+    throw new ParleyError('conflict', 'you cannot disable yourself');
+}
+
 export function directoryRoutes({ directory, audit, auth, write }: DirectoryRouteDeps): AnyRoute[] {
   return [
     defineRoute({
@@ -99,11 +125,10 @@ export function directoryRoutes({ directory, audit, auth, write }: DirectoryRout
       body: UpdateUserRequest,
       example: { title: 'Head of Sales', department: 'Sales' },
       response: User,
-      handler: async ({ scope, params, body, actor }) => {
+      handler: async ({ scope, params, body, actor, principal }) => {
         const before = await directory.getUser(scope, params.userId);
         if (!before) throw new ParleyError('not_found', 'no such user');
-        if (body.enabled === false && params.userId === actor.id)
-          throw new ParleyError('conflict', 'you cannot disable yourself');
+        guardUserChange(principal, before, body);
         const { password, ...rest } = body;
         // Hashing takes tens of milliseconds: before the write, so no writer waits behind it.
         const passwordHash = password
