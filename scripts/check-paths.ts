@@ -1,6 +1,6 @@
 /**
  * Lint step (part of `npm run lint`): fails when a source file, test, benchmark or script refers to a
- * path outside the repository, so that a clone runs with nothing beside it (no `../shared` corpus, no
+ * path outside the repository, so that a clone runs with nothing beside it (no reference corpus beside the checkout, no
  * absolute path of one machine). Two rules, checked on every quoted string of every code file:
  * - a relative path (`./x`, `../x`), resolved against the file's own directory as `import`,
  *   `new URL(x, import.meta.url)` and `readFileSync` callers in this repository use it, must stay inside

@@ -21,7 +21,7 @@ test('the repository refers to no path outside itself', () => {
 });
 
 test('a relative path is judged from the file that names it', () => {
-  const line = "const dir = new URL('../../../../shared/interop/rfc4475/', import.meta.url);";
+  const line = "const dir = new URL('../../../../reference/interop/rfc4475/', import.meta.url);";
   assert.equal(at('packages/sip/test/torture.ts', line), 1);
   // Three levels up from packages/sip/test is still the repository root.
   assert.equal(at('packages/sip/test/torture.ts', "new URL('../../../README.md', import.meta.url)"), 0);
@@ -29,7 +29,7 @@ test('a relative path is judged from the file that names it', () => {
     at('packages/server/test/x.test.ts', "import { loadTorture } from '../../sip/test/torture.ts';"),
     0,
   );
-  assert.equal(at('bench/x.ts', "readFileSync('../../shared/deck.csv')"), 1);
+  assert.equal(at('bench/x.ts', "readFileSync('../../reference/deck.csv')"), 1);
 });
 
 test('absolute paths of this machine are refused, system paths are not', () => {
@@ -41,12 +41,12 @@ test('absolute paths of this machine are refused, system paths are not', () => {
 });
 
 test('shell scripts: unquoted paths, resolved from the repository root they cd to', () => {
-  assert.equal(at('scripts/x.sh', 'cp -r ../shared/interop fixtures'), 1);
+  assert.equal(at('scripts/x.sh', 'cp -r ../reference/interop fixtures'), 1);
   assert.equal(at('scripts/x.sh', 'node --import tsx bench/rating.ts --data=/work/shared/deck'), 1);
   assert.equal(at('scripts/x.sh', 'cd "$(dirname "$0")/.."'), 0);
   assert.equal(at('.ci/run', 'exec bash ./scripts/test-all.sh'), 0);
   // npm scripts: shell commands inside JSON strings.
-  assert.equal(at('packages/sip/package.json', '"bench": "node ../../../shared/bench.mjs"'), 1);
+  assert.equal(at('packages/sip/package.json', '"bench": "node ../../../reference/bench.mjs"'), 1);
   assert.equal(at('package.json', '"lint": "node --import tsx scripts/check-paths.ts"'), 0);
 });
 
@@ -57,13 +57,13 @@ test('the command names each escape with file and line, and fails', () => {
     writeFileSync(join(dir, 'bench', 'ok.ts'), "import { x } from './y.ts';\n");
     writeFileSync(
       join(dir, 'bench', 'bad.ts'),
-      "// corpus\nconst d = new URL('../../shared/x/', import.meta.url);\n",
+      "// corpus\nconst d = new URL('../../reference/x/', import.meta.url);\n",
     );
     const run = spawnSync(process.execPath, ['--import', 'tsx', script, dir], { encoding: 'utf8' });
     assert.equal(run.status, 1);
     assert.match(
       run.stderr,
-      /^bench\/bad\.ts:2: '\.\.\/\.\.\/shared\/x\/' resolves to .*outside the repository$/m,
+      /^bench\/bad\.ts:2: '\.\.\/\.\.\/reference\/x\/' resolves to .*outside the repository$/m,
     );
     assert.doesNotMatch(run.stderr, /ok\.ts/);
     rmSync(join(dir, 'bench', 'bad.ts'));
