@@ -3,6 +3,8 @@
  * element a user agent (UAS, UAC, registrar, B2BUA) is built on.
  *
  * Receive pipeline for every message (RFC 3261 sections 18.2.1, 17 and 8.2):
+ * 0. pre-parse admission (`admission`, from source address, port, transport and size only): a
+ *    dropped datagram is never parsed;
  * 1. per-source rate limit (drop when exceeded);
  * 2. parse (done by the transport): unparseable requests get the parser's status (400, 505, ...)
  *    when a response can be formed, everything else unparseable is dropped;
@@ -27,7 +29,13 @@ import {
 } from './transaction/transaction-layer.ts';
 import type { TimerValues } from './transaction/transaction.ts';
 import { TcpTransport, type TcpTransportOptions } from './transport/tcp.ts';
-import type { Peer, Transport, TransportProtocol, TransportReceiver } from './transport/transport.ts';
+import type {
+  AdmissionCheck,
+  Peer,
+  Transport,
+  TransportProtocol,
+  TransportReceiver,
+} from './transport/transport.ts';
 import { UdpTransport } from './transport/udp.ts';
 import { checkRequest, checkResponse } from './validate.ts';
 import { TypedEmitter } from './typed-emitter.ts';
@@ -64,6 +72,8 @@ export interface EndpointOptions {
   /** Delay before an automatic 100 Trying (default 200 ms; negative: never). */
   tryingDelayMs?: number;
   limits?: EndpointLimits;
+  /** Pre-parse admission for every transport's traffic (see {@link AdmissionCheck}). */
+  admission?: AdmissionCheck;
 }
 
 export type EndpointEvents = {
@@ -76,6 +86,8 @@ export type EndpointEvents = {
 /** Counters for metrics and tests. */
 export interface EndpointStats {
   received: number;
+  /** Datagrams (or stream chunks and connections) refused by `admission` before parsing. */
+  notAdmitted: number;
   parseErrors: number;
   invalid: number;
   rateLimited: number;
@@ -85,13 +97,21 @@ export interface EndpointStats {
 export class SipEndpoint extends TypedEmitter<EndpointEvents> implements TransportReceiver {
   readonly layer: TransactionLayer;
   readonly advertisedAddress: string;
-  readonly stats: EndpointStats = { received: 0, parseErrors: 0, invalid: 0, rateLimited: 0, overloaded: 0 };
+  readonly stats: EndpointStats = {
+    received: 0,
+    notAdmitted: 0,
+    parseErrors: 0,
+    invalid: 0,
+    rateLimited: 0,
+    overloaded: 0,
+  };
   private readonly transports = new Map<TransportProtocol, Transport>();
   private readonly user: EndpointUser;
   private readonly limiter: SourceRateLimiter | undefined;
   private readonly maxTxPerSource: number;
   private readonly maxTx: number;
   private readonly parseLimits: ParseLimits | undefined;
+  private readonly admission: AdmissionCheck | undefined;
   private closed = false;
 
   constructor(opts: EndpointOptions) {
@@ -111,6 +131,7 @@ export class SipEndpoint extends TypedEmitter<EndpointEvents> implements Transpo
     this.maxTxPerSource = lim.serverTransactionsPerSource ?? Infinity;
     this.maxTx = lim.serverTransactions ?? 200_000;
     this.parseLimits = lim.parse;
+    this.admission = opts.admission;
     this.layer = new TransactionLayer({
       clock,
       timers: opts.timers,
@@ -204,6 +225,12 @@ export class SipEndpoint extends TypedEmitter<EndpointEvents> implements Transpo
   }
 
   // TransportReceiver
+
+  admit(address: string, port: number, protocol: TransportProtocol, bytes: number): boolean {
+    if (this.admission === undefined || this.admission(address, port, protocol, bytes)) return true;
+    this.stats.notAdmitted++;
+    return false;
+  }
 
   onMessage(msg: SipMessage, source: Peer): void {
     if (this.closed) return;

@@ -58,6 +58,11 @@ export class MemoryTransport implements Transport {
 
   /** @internal */
   receive(data: Buffer, source: Peer): void {
+    if (
+      this.receiver.admit &&
+      !this.receiver.admit(source.address, source.port, source.protocol, data.length)
+    )
+      return;
     try {
       this.receiver.onMessage(parseDatagram(data, DEFAULT_LIMITS), source, this);
     } catch (e) {

@@ -89,6 +89,7 @@ export class TcpTransport implements Transport {
     const address = socket.remoteAddress ?? '';
     if (
       this.connections.size >= this.opts.maxConnections ||
+      !this.admitted(address, socket.remotePort ?? 0, 0) ||
       (this.perAddress.get(address) ?? 0) >= this.opts.maxConnectionsPerAddress
     ) {
       socket.destroy();
@@ -116,7 +117,15 @@ export class TcpTransport implements Transport {
     return conn;
   }
 
+  private admitted(address: string, port: number, bytes: number): boolean {
+    return this.opts.receiver.admit?.(address, port, 'TCP', bytes) ?? true;
+  }
+
   private onData(conn: Connection, chunk: Buffer): void {
+    if (!this.admitted(conn.peer.address, conn.peer.port, chunk.length)) {
+      conn.socket.destroy();
+      return;
+    }
     let events;
     try {
       events = conn.framer.push(chunk);

@@ -17,8 +17,24 @@ export interface Peer {
   connectionId?: number;
 }
 
+/**
+ * The pre-parse admission hook: asked before any byte of a datagram (or stream chunk, or new
+ * connection, with `bytes` 0) is parsed, from the source address, port and transport alone, so a
+ * flood or a blocked source costs one call and no parsing (the idea of Kamailio's pike module).
+ * False drops the datagram; on a stream it closes the connection (a stream cannot lose bytes and
+ * stay framed). It must be synchronous and cheap: it runs once per datagram.
+ */
+export type AdmissionCheck = (
+  address: string,
+  port: number,
+  protocol: TransportProtocol,
+  bytes: number,
+) => boolean;
+
 /** What a transport hands up for every received message. */
 export interface TransportReceiver {
+  /** Pre-parse admission (see {@link AdmissionCheck}); every transport calls it when present. */
+  admit?: AdmissionCheck;
   /** A framed and parsed message. */
   onMessage(message: SipMessage, source: Peer, transport: Transport): void;
   /**

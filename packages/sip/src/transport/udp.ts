@@ -52,7 +52,9 @@ export class UdpTransport implements Transport {
     }
     const t = new UdpTransport(socket, opts.address, socket.address().port);
     socket.on('error', onError);
+    const admit = opts.receiver.admit?.bind(opts.receiver);
     socket.on('message', (data, rinfo) => {
+      if (admit && !admit(rinfo.address, rinfo.port, 'UDP', data.length)) return;
       // Lone CRLFs are keep-alives (RFC 5626 section 3.5.1 uses them on streams; tolerate them here).
       if (data.length <= 4 && data.every((b) => b === 13 || b === 10)) return;
       const source: Peer = { protocol: 'UDP', address: rinfo.address, port: rinfo.port };
