@@ -10,8 +10,10 @@
  *    when a response can be formed, everything else unparseable is dropped;
  * 3. validation of the core headers (validate.ts): 400 statelessly;
  * 4. `received`/`rport` stamped on the top Via (RFC 3581);
- * 5. limits on live server transactions, per source and in all (503 with Retry-After);
- * 6. the transaction layer, which passes new requests, 2xx ACKs and stray responses up.
+ * 5. limits on server transactions in progress, per source and in all, and with `peers` the
+ *    source class's request rate (503 with Retry-After);
+ * 6. the transaction layer, which passes new requests, 2xx ACKs and stray responses up; with
+ *    `peers`, requests from a class whose rule says so are answered statelessly.
  * Responses always go to the source address and port of the request.
  */
 import { type Clock, systemClock } from './clock.ts';
@@ -19,6 +21,7 @@ import { SipStateError } from './errors.ts';
 import { newBranch } from './ids.ts';
 import type { SipMessage, SipRequest, SipResponse } from './message.ts';
 import type { ParseLimits, SipMessageError } from './parser.ts';
+import type { PeerRules } from './peer-policy.ts';
 import { SourceRateLimiter } from './rate-limiter.ts';
 import { createErrorResponse, createResponse } from './response.ts';
 import type { ClientTransactionUser } from './transaction/invite-client.ts';
@@ -74,6 +77,11 @@ export interface EndpointOptions {
   limits?: EndpointLimits;
   /** Pre-parse admission for every transport's traffic (see {@link AdmissionCheck}). */
   admission?: AdmissionCheck;
+  /**
+   * Peer classes (see peer-policy.ts): their `admit` is the pre-parse admission unless `admission`
+   * is given, and their rules set per-source transaction limits, rates and stateless answers.
+   */
+  peers?: PeerRules;
 }
 
 export type EndpointEvents = {
@@ -112,6 +120,7 @@ export class SipEndpoint extends TypedEmitter<EndpointEvents> implements Transpo
   private readonly maxTx: number;
   private readonly parseLimits: ParseLimits | undefined;
   private readonly admission: AdmissionCheck | undefined;
+  private readonly peers: PeerRules | undefined;
   private closed = false;
 
   constructor(opts: EndpointOptions) {
@@ -131,7 +140,9 @@ export class SipEndpoint extends TypedEmitter<EndpointEvents> implements Transpo
     this.maxTxPerSource = lim.serverTransactionsPerSource ?? Infinity;
     this.maxTx = lim.serverTransactions ?? 200_000;
     this.parseLimits = lim.parse;
-    this.admission = opts.admission;
+    this.peers = opts.peers;
+    const peers = opts.peers;
+    this.admission = opts.admission ?? (peers ? (a, p, t, n) => peers.admit(a, p, t, n) : undefined);
     this.layer = new TransactionLayer({
       clock,
       timers: opts.timers,
@@ -260,19 +271,25 @@ export class SipEndpoint extends TypedEmitter<EndpointEvents> implements Transpo
       return;
     }
     stampVia(req, source);
-    if (
-      req.method !== 'ACK' &&
-      (this.layer.serverCount >= this.maxTx ||
-        (this.maxTxPerSource !== Infinity &&
-          this.layer.serverCountFor(source.address) >= this.maxTxPerSource)) &&
-      !this.layer.matchesExisting(req, source)
-    ) {
-      this.stats.overloaded++;
-      this.emit('rejected', 'too many transactions from this source', source, 503);
-      this.sendStateless(createResponse(req, 503, { headers: [['Retry-After', 5]] }), source);
-      return;
+    const rule = this.peers?.ruleFor(source);
+    if (req.method !== 'ACK' && !this.layer.matchesExisting(req, source)) {
+      const perSource = rule ? rule.maxTransactions : this.maxTxPerSource;
+      const why =
+        this.layer.inProgressCount >= this.maxTx ||
+        (perSource !== Infinity && this.layer.serverCountFor(source.address) >= perSource)
+          ? 'too many transactions from this source'
+          : rule && !this.peers!.takeRequest(source, rule)
+            ? `${rule.peerClass} over its request rate`
+            : undefined;
+      if (why !== undefined) {
+        this.stats.overloaded++;
+        this.emit('rejected', why, source, 503);
+        const retryAfter = rule?.retryAfterS ?? 5;
+        this.sendStateless(createResponse(req, 503, { headers: [['Retry-After', retryAfter]] }), source);
+        return;
+      }
     }
-    this.layer.receiveRequest(req, source);
+    this.layer.receiveRequest(req, source, rule?.stateless ?? false);
   }
 
   onParseError(error: SipMessageError, source: Peer): void {

@@ -25,6 +25,7 @@ export * from './transaction/invite-server.ts';
 export * from './transaction/non-invite-server.ts';
 export * from './transaction/transaction-layer.ts';
 export * from './rate-limiter.ts';
+export * from './peer-policy.ts';
 export * from './transport/udp.ts';
 export * from './transport/tcp.ts';
 export * from './transport/memory.ts';

@@ -435,14 +435,18 @@ describe('non-INVITE server transaction (17.2.2)', () => {
     assert.deepEqual(sent[0]!.dest, src);
   });
 
-  test('per-source transaction counts follow creation and termination', () => {
+  test('per-source counts hold transactions in progress: a final response ends the count, not Timer J', () => {
     const { clock, layer, requests } = setup();
     layer.receiveRequest(request('OPTIONS'), UDP_PEER);
     layer.receiveRequest(request('OPTIONS'), UDP_PEER);
     assert.equal(layer.serverCountFor(UDP_PEER.address), 2);
+    assert.equal(layer.inProgressCount, 2);
     for (const tx of requests) tx.respond(createResponse(tx.request, 200));
-    clock.advance(64 * T1);
     assert.equal(layer.serverCountFor(UDP_PEER.address), 0);
+    assert.equal(layer.inProgressCount, 0);
+    assert.equal(layer.serverCount, 2, 'still absorbing retransmissions in Completed');
+    clock.advance(64 * T1);
+    assert.equal(layer.serverCount, 0);
   });
 });
 

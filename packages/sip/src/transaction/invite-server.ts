@@ -21,6 +21,10 @@
  *            | Confirmed |----------->+------------------+
  *            +-----------+
  * ```
+ *
+ * A stateless transaction (for a source that may be forged, as Kamailio's `sl` answers) sends no
+ * automatic 100 Trying and goes from Proceeding straight to Terminated on a 300-699, without Timer
+ * G retransmissions: a retransmitted INVITE is then a new request with one new answer.
  */
 import type { SipRequest, SipResponse } from '../message.ts';
 import { createResponse } from '../response.ts';
@@ -62,6 +66,8 @@ export class InviteServerTransaction extends Transaction<InviteServerState, Invi
   finalStatus: number | undefined;
   /** @internal `branch|sent-by`, under which the layer matches CANCELs from any source port. */
   branchKey: string | undefined;
+  /** Set by the layer: answer once, keep nothing after a 300-699 (see the class comment). */
+  stateless = false;
 
   constructor(
     ctx: TransactionContext,
@@ -107,7 +113,12 @@ export class InviteServerTransaction extends Transaction<InviteServerState, Invi
     if (s < 200) return true;
     this.finalStatus = s;
     this.stopTimer('TU');
+    this.ctx.finished?.(this as unknown as Transaction);
     const { T1 } = this.ctx.timers;
+    if (s >= 300 && this.stateless) {
+      this.transition('terminated');
+      return true;
+    }
     if (s < 300) {
       this.releaseRequest();
       this.transition('accepted');

@@ -23,6 +23,9 @@
  *            | Terminated|
  *            +-----------+
  * ```
+ *
+ * A stateless transaction (see InviteServerTransaction) ends at its final response instead of
+ * entering Completed: a retransmitted request is then new and gets one new answer.
  */
 import type { SipRequest, SipResponse } from '../message.ts';
 import type { Peer } from '../transport/transport.ts';
@@ -52,6 +55,8 @@ export class NonInviteServerTransaction extends Transaction<NonInviteServerState
    */
   private lastResponse: string | undefined;
   finalStatus: number | undefined;
+  /** Set by the layer: keep nothing after the final response. */
+  stateless = false;
 
   constructor(ctx: TransactionContext, key: string, request: SipRequest, peer: Peer) {
     super(ctx, key, request, peer, 'trying');
@@ -75,6 +80,11 @@ export class NonInviteServerTransaction extends Transaction<NonInviteServerState
     }
     this.finalStatus = res.status;
     this.stopTimer('TU');
+    this.ctx.finished?.(this as unknown as Transaction);
+    if (this.stateless) {
+      this.transition('terminated');
+      return true;
+    }
     this.releaseRequest();
     this.transition('completed');
     this.startTimer('J', this.reliable ? 0 : 64 * this.ctx.timers.T1, () => this.transition('terminated'));

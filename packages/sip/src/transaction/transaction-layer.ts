@@ -56,7 +56,9 @@ export class TransactionLayer {
   readonly timers: TimerValues;
   private readonly server = new Map<string, ServerTransaction>();
   private readonly client = new Map<string, ClientTransaction>();
+  /** Server transactions without a final response yet, by source address (the live ones). */
   private readonly perSource = new Map<string, number>();
+  private readonly inProgress = new Set<ServerTransaction>();
   /**
    * INVITE server transactions by branch and sent-by alone (section 17.2.3, without the transport
    * source our keys add): a CANCEL is matched through it whatever source port a NAT gave it.
@@ -78,12 +80,22 @@ export class TransactionLayer {
       timers: this.timers,
       send: opts.send,
       terminated: (tx) => this.forget(tx),
+      finished: (tx) => this.settled(tx as ServerTransaction),
     };
   }
 
-  /** Live server transactions. */
+  /** Server transactions held, including completed ones absorbing retransmissions. */
   get serverCount(): number {
     return this.server.size;
+  }
+
+  /**
+   * Server transactions in progress (no final response yet). Limits count these: a completed
+   * transaction only absorbs retransmissions for Timer J or L (32 s on UDP), and counting it would
+   * refuse a peer making a few calls a second.
+   */
+  get inProgressCount(): number {
+    return this.inProgress.size;
   }
 
   /** Live client transactions. */
@@ -91,7 +103,7 @@ export class TransactionLayer {
     return this.client.size;
   }
 
-  /** Live server transactions created by requests from `address`. */
+  /** Server transactions in progress created by requests from `address`. */
   serverCountFor(address: string): number {
     return this.perSource.get(address) ?? 0;
   }
@@ -112,8 +124,11 @@ export class TransactionLayer {
     return this.server.has(serverKey(req, req.method, source));
   }
 
-  /** Processes a validated request from the transport (section 17.2.3). */
-  receiveRequest(req: SipRequest, source: Peer): void {
+  /**
+   * Processes a validated request from the transport (section 17.2.3). `stateless`: a new
+   * transaction answers once and keeps nothing afterwards (for sources that may be forged).
+   */
+  receiveRequest(req: SipRequest, source: Peer, stateless = false): void {
     const method = req.method;
     const key = serverKey(req, method, source);
     const existing = this.server.get(key);
@@ -129,7 +144,9 @@ export class TransactionLayer {
       // Section 9.2: the CANCEL matches its INVITE by the section 17.2.3 rules (branch, sent-by),
       // even from another source port (a NAT binding that changed). Matched, it gets 200 whatever
       // the INVITE's state; it cancels only an INVITE still without a final response.
-      const tx = this.track(new NonInviteServerTransaction(this.ctx, key, req, source), source);
+      const cancel = new NonInviteServerTransaction(this.ctx, key, req, source);
+      cancel.stateless = stateless;
+      const tx = this.track(cancel, source);
       const exact = this.server.get(serverKey(req, 'INVITE', source));
       const bk = branchKey(req);
       const byBranch = bk === undefined ? undefined : this.invitesByBranch.get(bk);
@@ -149,10 +166,11 @@ export class TransactionLayer {
             key,
             req,
             source,
-            this.tryingDelayMs,
+            stateless ? -1 : this.tryingDelayMs,
             this.maxInviteProceedingMs,
           )
         : new NonInviteServerTransaction(this.ctx, key, req, source);
+    tx.stateless = stateless;
     this.track(tx, source);
     this.user.onRequest(tx);
   }
@@ -166,8 +184,18 @@ export class TransactionLayer {
         this.invitesByBranch.set(b, tx);
       }
     }
+    this.inProgress.add(tx);
     this.perSource.set(source.address, (this.perSource.get(source.address) ?? 0) + 1);
     return tx;
+  }
+
+  /** A server transaction sent its final response or ended: it is no longer in progress. */
+  private settled(tx: ServerTransaction): void {
+    if (!this.inProgress.delete(tx)) return;
+    const a = tx.peer.address;
+    const n = (this.perSource.get(a) ?? 1) - 1;
+    if (n <= 0) this.perSource.delete(a);
+    else this.perSource.set(a, n);
   }
 
   /** Processes a validated response from the transport (section 17.1.3). */
@@ -222,10 +250,7 @@ export class TransactionLayer {
         if (tx.kind === 'ist') {
           for (const [b, t] of this.invitesByBranchOf(tx)) if (t === tx) this.invitesByBranch.delete(b);
         }
-        const a = tx.peer.address;
-        const n = (this.perSource.get(a) ?? 1) - 1;
-        if (n <= 0) this.perSource.delete(a);
-        else this.perSource.set(a, n);
+        this.settled(tx as ServerTransaction);
       }
     } else if (this.client.get(tx.key) === tx) this.client.delete(tx.key);
   }
@@ -246,6 +271,7 @@ export class TransactionLayer {
     this.invitesByBranch.clear();
     this.client.clear();
     this.perSource.clear();
+    this.inProgress.clear();
   }
 }
 

@@ -29,6 +29,11 @@ export interface TransactionContext {
   send(data: Buffer, dest: Peer): Promise<void> | void;
   /** Called once when the transaction reaches Terminated. */
   terminated(tx: Transaction): void;
+  /**
+   * Called once when a server transaction sends its final response: from then on it only absorbs
+   * retransmissions, so it no longer counts against live-transaction limits.
+   */
+  finished?(tx: Transaction): void;
 }
 
 /** Transport errors reported by the layer, e.g. an unreachable TCP peer. */
