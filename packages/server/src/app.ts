@@ -111,7 +111,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const audit = new AuditLog(storage.db);
   const auth = new AuthService(storage, directory, await TokenSigner.load(storage.db), bus, config);
 
-  const events = new EventLog(storage.db, bus);
+  const events = new EventLog(storage, bus);
   const presenceSettings = new PresenceSettingsStore(storage.db);
   const presence = new PresenceService(
     bus,

@@ -1,7 +1,8 @@
 /**
- * Chat's one entry point for the HTTP routes and the realtime socket: it runs the store operations and,
- * after each commit, announces what changed: `chat.*` bus events for live pushes to online devices, and
- * per-user durable events (membership, mentions, your own read position) in the event log.
+ * Chat's one entry point for the HTTP routes and the realtime socket: it runs the store operations and
+ * announces what changed. The per-user durable events (membership, mentions, your own read position) are
+ * written in the same transaction as the change they describe (`AlsoInTx`), so a crash keeps both or
+ * neither; after the commit they and the `chat.*` bus events (live pushes to online devices) go out.
  */
 import type { Logger } from 'pino';
 import {
@@ -14,9 +15,10 @@ import {
   type SendMessageRequest,
 } from '@parley/protocol';
 import type { Bus } from '../bus/bus.ts';
-import type { EventLog } from '../realtime/event-log.ts';
+import type { EventLog, StagedEvents } from '../realtime/event-log.ts';
 import { trustedScope, type TenantScope } from '../directory/scope.ts';
 import type { ConversationStore, MembershipChange } from './conversations.ts';
+import type { AlsoInTx } from './write-queue.ts';
 import type { SendResult, Timeline } from './timeline.ts';
 import type { Receipts } from './receipts.ts';
 import type { SendThrottle } from './send-throttle.ts';
@@ -34,7 +36,7 @@ export interface ChatServiceDeps {
   receipts: Receipts;
   throttle: SendThrottle;
   bus: Pick<Bus, 'publish'>;
-  events: Pick<EventLog, 'append' | 'appendToMany'>;
+  events: Pick<EventLog, 'stage' | 'publish'>;
   /** Current members of a conversation, cached (delivery's cache). */
   memberIds(tenantId: string, conversationId: string): Promise<string[]>;
   log: Logger;
@@ -57,8 +59,9 @@ export class ChatService {
     userId: string,
     input: { members: string[]; title?: string; kind?: 'direct' | 'group' },
   ): Promise<{ conversation: Conversation; created: boolean }> {
-    const r = await this.d.conversations.create(scope, userId, input);
-    await this.announce(scope, r.id, r.changes, r.created ? null : 'members');
+    const events = this.membershipEvents(scope);
+    const r = await this.d.conversations.create(scope, userId, input, events.also);
+    this.announce(scope, r.id, events.staged, r.changes.length > 0 || !r.created);
     return { conversation: await this.d.conversations.get(scope, userId, r.id), created: r.created };
   }
 
@@ -73,38 +76,56 @@ export class ChatService {
   }
 
   async addMember(scope: TenantScope, actorId: string, id: string, userId: string): Promise<Conversation> {
-    const change = await this.d.conversations.addMember(scope, actorId, id, userId);
-    if (change) await this.announce(scope, id, [change], 'members');
+    const events = this.membershipEvents(scope);
+    const change = await this.d.conversations.addMember(scope, actorId, id, userId, events.also);
+    if (change) this.announce(scope, id, events.staged, true);
     return this.d.conversations.get(scope, actorId, id);
   }
 
   async removeMember(scope: TenantScope, actorId: string, id: string, userId: string): Promise<void> {
-    const change = await this.d.conversations.removeMember(scope, actorId, id, userId);
+    const events = this.membershipEvents(scope);
+    const change = await this.d.conversations.removeMember(scope, actorId, id, userId, events.also);
     // The departed get the change in their own log; the remaining members a push.
-    if (change) await this.announce(scope, id, [change], 'members');
+    if (change) this.announce(scope, id, events.staged, true);
   }
 
-  /** Membership events to the users concerned, then a push to the members. */
-  private async announce(
-    scope: TenantScope,
-    conversationId: string,
-    changes: MembershipChange[],
-    push: 'members' | null,
-  ): Promise<void> {
-    // One transaction per kind of change (a new 1,000-member group is one append to 999 logs).
-    const groups = new Map<string, MembershipChange[]>();
-    for (const c of changes) {
-      const key = `${c.change} ${c.by ?? ''}`;
-      groups.set(key, [...(groups.get(key) ?? []), c]);
-    }
-    for (const group of groups.values())
-      await this.d.events.appendToMany(
-        scope,
-        group.map((c) => c.userId),
-        'chat.membership',
-        { conversationId, change: group[0]!.change, by: group[0]!.by },
-      );
-    if (push || changes.length)
+  /**
+   * The membership events of a change, written in its transaction: one event per kind of change,
+   * appended to the logs of the users concerned (a new 1,000-member group is one event in 999 logs).
+   * `staged` holds what the last attempt wrote (a transaction retried after a lost race writes anew).
+   */
+  private membershipEvents(scope: TenantScope): {
+    also: AlsoInTx<MembershipChange[]>;
+    staged: StagedEvents[];
+  } {
+    const staged: StagedEvents[] = [];
+    const also: AlsoInTx<MembershipChange[]> = async (tx, changes) => {
+      staged.length = 0;
+      const groups = new Map<string, MembershipChange[]>();
+      for (const c of changes) {
+        const key = `${c.change} ${c.by ?? ''}`;
+        groups.set(key, [...(groups.get(key) ?? []), c]);
+      }
+      for (const group of groups.values()) {
+        const { conversationId, change, by } = group[0]!;
+        staged.push(
+          await this.d.events.stage(
+            tx,
+            scope,
+            group.map((c) => c.userId),
+            'chat.membership',
+            { conversationId, change, by },
+          ),
+        );
+      }
+    };
+    return { also, staged };
+  }
+
+  /** After the commit: the membership events to the users concerned, then a push to the members. */
+  private announce(scope: TenantScope, conversationId: string, staged: StagedEvents[], push: boolean): void {
+    for (const s of staged) this.d.events.publish(s);
+    if (push)
       this.d.bus.publish('chat.conversation', {
         tenantId: scope.tenantId,
         conversationId,
@@ -120,20 +141,21 @@ export class ChatService {
     req: SendMessageRequest,
   ): Promise<SendResult> {
     this.d.throttle.take(userId);
-    const r = await this.d.timeline.send(scope, userId, conversationId, req);
+    let mentions: StagedEvents | null = null;
+    const r = await this.d.timeline.send(scope, userId, conversationId, req, async (tx, m) => {
+      const mentioned = m.mentions.filter((u) => u !== userId);
+      mentions = mentioned.length
+        ? await this.d.events.stage(tx, scope, mentioned, 'chat.mention', {
+            conversationId,
+            messageId: m.id,
+            seq: m.seq,
+            senderId: userId,
+          })
+        : null;
+    });
     if (r.duplicate) return r;
-    const m = r.message;
-    this.d.bus.publish('chat.message', { tenantId: scope.tenantId, change: 'new', message: m });
-    const mentioned = m.mentions.filter((u) => u !== userId);
-    if (mentioned.length)
-      this.d.events
-        .appendToMany(scope, mentioned, 'chat.mention', {
-          conversationId,
-          messageId: m.id,
-          seq: m.seq,
-          senderId: userId,
-        })
-        .catch((err: unknown) => this.d.log.error({ err, conversationId }, 'chat: mention events failed'));
+    this.d.bus.publish('chat.message', { tenantId: scope.tenantId, change: 'new', message: r.message });
+    this.d.events.publish(mentions);
     return r;
   }
 
@@ -163,7 +185,16 @@ export class ChatService {
     seq: number,
     deliveredOnly = false,
   ): Promise<{ readSeq: number; unread: number }> {
-    const r = await this.d.receipts.mark(scope, userId, conversationId, seq, deliveredOnly);
+    let readEvent: StagedEvents | null = null;
+    const r = await this.d.receipts.mark(scope, userId, conversationId, seq, deliveredOnly, async (tx, r) => {
+      readEvent = r.readMoved
+        ? await this.d.events.stage(tx, scope, [userId], 'chat.read', {
+            conversationId,
+            readSeq: r.readSeq,
+            unread: r.unread,
+          })
+        : null;
+    });
     if (r.readMoved || r.deliveredMoved)
       this.d.bus.publish('chat.receipt', {
         tenantId: scope.tenantId,
@@ -172,12 +203,7 @@ export class ChatService {
         readSeq: r.readSeq,
         deliveredSeq: r.deliveredSeq,
       });
-    if (r.readMoved)
-      await this.d.events.append(scope, userId, 'chat.read', {
-        conversationId,
-        readSeq: r.readSeq,
-        unread: r.unread,
-      });
+    this.d.events.publish(readEvent);
     return { readSeq: r.readSeq, unread: r.unread };
   }
 

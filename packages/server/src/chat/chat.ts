@@ -36,7 +36,7 @@ export interface ChatDeps {
   engine: Engine;
   writer: WriteQueue;
   bus: Bus;
-  events: Pick<EventLog, 'append' | 'appendToMany'>;
+  events: Pick<EventLog, 'stage' | 'publish'>;
   log: Logger;
   limits: ChatLimits;
   /** Where the blob store keeps uploaded files. */

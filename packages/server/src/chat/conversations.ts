@@ -13,7 +13,7 @@ import { toUser } from '../directory/directory.ts';
 import { isUniqueViolation } from '../storage/db.ts';
 import { iso, newId } from '../ids.ts';
 import type { ConversationMembersTable, ConversationsTable } from './chat-tables.ts';
-import type { WriteQueue } from './write-queue.ts';
+import type { AlsoInTx, WriteQueue } from './write-queue.ts';
 
 export type ConversationRow = Selectable<ConversationsTable>;
 export type MemberRow = Selectable<ConversationMembersTable>;
@@ -43,12 +43,14 @@ export class ConversationStore {
 
   /**
    * Creates a conversation, or returns the existing 1:1 one for the pair. `others` are the other
-   * members (the creator is always one). Returns the membership changes made, for the event log.
+   * members (the creator is always one). Returns the membership changes made; `also` writes their
+   * events in the same transaction.
    */
   async create(
     scope: TenantScope,
     creatorId: string,
     input: { members: string[]; title?: string; kind?: 'direct' | 'group' },
+    also?: AlsoInTx<MembershipChange[]>,
   ): Promise<{ id: string; created: boolean; changes: MembershipChange[] }> {
     const others = [...new Set(input.members)].filter((m) => m !== creatorId);
     if (others.length === 0)
@@ -75,9 +77,15 @@ export class ConversationStore {
     const directKey = direct ? [creatorId, others[0]!].sort().join(' ') : null;
     if (directKey) {
       const existing = await this.findDirect(scope, directKey);
-      if (existing) return this.reopenDirect(scope, existing.id, creatorId);
+      if (existing) return this.reopenDirect(scope, existing.id, creatorId, also);
     }
     const id = newId('cnv');
+    const changes = others.map((userId): MembershipChange => ({
+      conversationId: id,
+      userId,
+      change: 'added',
+      by: creatorId,
+    }));
     try {
       await this.writer.write(async (tx) => {
         await tx
@@ -113,20 +121,17 @@ export class ConversationStore {
             .insertInto('conversation_members')
             .values(rows.slice(i, i + 500))
             .execute();
+        await also?.(tx, changes);
       });
     } catch (err) {
       // Both of a pair opened their chat at once: the other's insert won; use it.
       if (directKey && isUniqueViolation(err)) {
         const existing = await this.findDirect(scope, directKey);
-        if (existing) return this.reopenDirect(scope, existing.id, creatorId);
+        if (existing) return this.reopenDirect(scope, existing.id, creatorId, also);
       }
       throw err;
     }
-    return {
-      id,
-      created: true,
-      changes: others.map((userId) => ({ conversationId: id, userId, change: 'added', by: creatorId })),
-    };
+    return { id, created: true, changes };
   }
 
   private findDirect(scope: TenantScope, key: string) {
@@ -139,13 +144,15 @@ export class ConversationStore {
   }
 
   /** Opening a 1:1 chat you had left makes you a member again. */
-  private async reopenDirect(scope: TenantScope, id: string, userId: string) {
-    const changed = await this.rejoin(scope, id, userId);
-    return {
-      id,
-      created: false,
-      changes: changed ? [{ conversationId: id, userId, change: 'added' as const, by: userId }] : [],
-    };
+  private async reopenDirect(
+    scope: TenantScope,
+    id: string,
+    userId: string,
+    also: AlsoInTx<MembershipChange[]> | undefined,
+  ) {
+    const change: MembershipChange = { conversationId: id, userId, change: 'added', by: userId };
+    const changed = await this.rejoin(scope, change, also);
+    return { id, created: false, changes: changed ? [change] : [] };
   }
 
   private async requireUsers(scope: TenantScope, ids: string[]): Promise<void> {
@@ -287,11 +294,12 @@ export class ConversationStore {
     scope: TenantScope,
     userId: string,
     conversationIds: string[],
+    db: Kysely<Database> = this.db,
   ): Promise<Map<string, number>> {
     const out = new Map<string, number>();
     if (conversationIds.length === 0) return out;
     for (let i = 0; i < conversationIds.length; i += 500) {
-      const rows = await this.db
+      const rows = await db
         .selectFrom('conversation_members as m')
         .innerJoin('messages as g', (j) =>
           j.onRef('g.conversation_id', '=', 'm.conversation_id').onRef('g.seq', '>', 'm.read_seq'),
@@ -348,6 +356,7 @@ export class ConversationStore {
     actorId: string,
     conversationId: string,
     userId: string,
+    also?: AlsoInTx<MembershipChange[]>,
   ): Promise<MembershipChange | null> {
     const a = await this.access(scope, actorId, conversationId, 'write');
     if (a.conversation.kind !== 'group')
@@ -355,12 +364,17 @@ export class ConversationStore {
     await this.requireUsers(scope, [userId]);
     if (a.conversation.member_count + 1 > this.limits.maxMembers)
       throw new ParleyError('limit_exceeded', `a conversation has at most ${this.limits.maxMembers} members`);
-    const changed = await this.rejoin(scope, conversationId, userId);
-    return changed ? { conversationId, userId, change: 'added', by: actorId } : null;
+    const change: MembershipChange = { conversationId, userId, change: 'added', by: actorId };
+    return (await this.rejoin(scope, change, also)) ? change : null;
   }
 
-  /** Makes `userId` a current member (insert or rejoin); false when they already were one. */
-  private rejoin(scope: TenantScope, conversationId: string, userId: string): Promise<boolean> {
+  /** Makes `change.userId` a current member (insert or rejoin); false when they already were one. */
+  private rejoin(
+    scope: TenantScope,
+    change: MembershipChange,
+    also: AlsoInTx<MembershipChange[]> | undefined,
+  ): Promise<boolean> {
+    const { conversationId, userId } = change;
     const now = Date.now();
     return this.writer.write(async (tx) => {
       const existing = await tx
@@ -369,7 +383,10 @@ export class ConversationStore {
         .where('conversation_id', '=', conversationId)
         .where('user_id', '=', userId)
         .executeTakeFirst();
-      if (existing && existing.left_at === null) return false;
+      if (existing && existing.left_at === null) {
+        await also?.(tx, []);
+        return false;
+      }
       if (existing)
         await tx
           .updateTable('conversation_members')
@@ -397,6 +414,7 @@ export class ConversationStore {
         .set({ member_count: sql<number>`member_count + 1`, changed_at: now })
         .where('id', '=', conversationId)
         .execute();
+      await also?.(tx, [change]);
       return true;
     });
   }
@@ -410,6 +428,7 @@ export class ConversationStore {
     actorId: string,
     conversationId: string,
     userId: string,
+    also?: AlsoInTx<MembershipChange[]>,
   ): Promise<MembershipChange | null> {
     const a = await this.access(scope, actorId, conversationId, 'write');
     const leaving = actorId === userId;
@@ -421,6 +440,12 @@ export class ConversationStore {
       await this.requireUsers(scope, [userId]);
     }
     const now = Date.now();
+    const change: MembershipChange = {
+      conversationId,
+      userId,
+      change: leaving ? 'left' : 'removed',
+      by: actorId,
+    };
     const removed = await this.writer.write(async (tx) => {
       // The head read inside the write transaction: no message can slip in between.
       const head = await tx
@@ -435,16 +460,19 @@ export class ConversationStore {
         .where('user_id', '=', userId)
         .where('left_at', 'is', null)
         .executeTakeFirst();
-      if (Number(r.numUpdatedRows) === 0) return false;
+      if (Number(r.numUpdatedRows) === 0) {
+        await also?.(tx, []);
+        return false;
+      }
       await tx
         .updateTable('conversations')
         .set({ member_count: sql<number>`member_count - 1`, changed_at: now })
         .where('id', '=', conversationId)
         .execute();
+      await also?.(tx, [change]);
       return true;
     });
-    if (!removed) return null;
-    return { conversationId, userId, change: leaving ? 'left' : 'removed', by: actorId };
+    return removed ? change : null;
   }
 
   /** The user's conversations changed at or after `since` (ms), with their heads (the resume contract). */

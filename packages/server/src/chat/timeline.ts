@@ -19,7 +19,7 @@ import type { TenantScope } from '../directory/scope.ts';
 import { iso, newId } from '../ids.ts';
 import type { MessagesTable } from './chat-tables.ts';
 import type { ConversationStore } from './conversations.ts';
-import type { WriteQueue } from './write-queue.ts';
+import type { AlsoInTx, WriteQueue } from './write-queue.ts';
 
 export type MessageRow = Selectable<MessagesTable>;
 
@@ -54,6 +54,7 @@ export class Timeline {
     senderId: string,
     conversationId: string,
     req: SendMessageRequest,
+    also?: AlsoInTx<Message>,
   ): Promise<SendResult> {
     if (Buffer.byteLength(req.text, 'utf8') > this.limits.maxMessageBytes)
       throw new ParleyError(
@@ -70,7 +71,7 @@ export class Timeline {
     const now = Date.now();
     const id = newId('msg');
     try {
-      const row = await this.writer.write(async (tx) => {
+      const message = await this.writer.write(async (tx) => {
         // The head update takes the conversation's row lock (PostgreSQL) before anything is checked, so
         // concurrent sends to one conversation are ordered and the checks below see every earlier one.
         const head = await tx
@@ -108,9 +109,11 @@ export class Timeline {
           edit_seq: 0,
         };
         await tx.insertInto('messages').values(values).execute();
-        return { pos: 0, ...values };
+        const stored = messageOut({ pos: 0, ...values });
+        await also?.(tx, stored);
+        return stored;
       });
-      return { message: messageOut(row), duplicate: false };
+      return { message, duplicate: false };
     } catch (err) {
       if (err instanceof AlreadyStored) return { message: this.same(err.row, req), duplicate: true };
       throw err;
