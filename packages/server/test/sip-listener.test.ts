@@ -107,6 +107,7 @@ function overUdp(
   data: Buffer,
   waitMs: number,
   done: (a: Answer) => boolean = () => false,
+  from: { address: string; port: number } = { address: '127.0.0.1', port: 0 },
 ): Promise<Answer> {
   return new Promise((resolve) => {
     const s = createSocket('udp4');
@@ -121,10 +122,21 @@ function overUdp(
       // Done: a short settle still catches an answer that should not have come.
       if (!settling && done(answer)) ((settling = true), setTimeout(finish, SETTLE_MS));
     });
-    s.bind(0, '127.0.0.1', () => s.send(data, port, '127.0.0.1'));
+    s.bind(from.port, from.address, () => s.send(data, port, '127.0.0.1'));
     const timer = setTimeout(finish, waitMs);
   });
 }
+
+/**
+ * Where a UDP answer goes (RFC 3261 section 18.2.2): without rport, to the source address at the
+ * top Via's sent-by port, 5060 when it names none (5061 for a TLS Via). Each message is sent from
+ * its own loopback address, from the port its answer must reach.
+ */
+const SENT_BY_PORT: Record<string, number> = { 'quotbal.dat': 5050, 'bext01.dat': 5061 };
+const udpFrom = (i: number, file: string) => ({
+  address: `127.0.0.${10 + i}`,
+  port: SENT_BY_PORT[file] ?? 5060,
+});
 
 function overTcp(
   port: number,
@@ -207,13 +219,14 @@ describe('SIP listener and the RFC 4475 torture messages', () => {
   test('all 49 over UDP', async () => {
     const sip = s.app.sip!;
     const answers = await Promise.all(
-      corpus.map((c) => {
+      corpus.map((c, i) => {
         const answered = UDP[c.file] !== 'drop';
         return overUdp(
           sip.udpPort,
           c.bytes,
           answered ? LATE_MS : QUIET_MS,
           (a) => answered && a.responses.length > 0,
+          udpFrom(i, c.file),
         ).then((a) => [c.file, a] as const);
       }),
     );
@@ -301,7 +314,7 @@ describe('INVITE before calls exist', () => {
       const port = s.app.sip!.udpPort;
       const invite = (target: string) =>
         Buffer.from(
-          `INVITE sip:${target} SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:9;branch=z9hG4bK-inv-${target.replace(/[^a-z0-9]/gi, '')}\r\n` +
+          `INVITE sip:${target} SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:9;rport;branch=z9hG4bK-inv-${target.replace(/[^a-z0-9]/gi, '')}\r\n` +
             `Max-Forwards: 70\r\nFrom: <sip:caller@example.org>;tag=c1\r\nTo: <sip:${target}>\r\n` +
             `Call-ID: inv-${target}\r\nCSeq: 1 INVITE\r\nContact: <sip:caller@127.0.0.1:9>\r\nContent-Length: 0\r\n\r\n`,
         );
@@ -340,7 +353,7 @@ describe('SIP settings and per-source limits', () => {
       const port = s.app.sip!.udpPort;
       const opts = (n: number) =>
         Buffer.from(
-          `OPTIONS sip:127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:9;branch=z9hG4bK-rate-${n}\r\nMax-Forwards: 70\r\n` +
+          `OPTIONS sip:127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:9;rport;branch=z9hG4bK-rate-${n}\r\nMax-Forwards: 70\r\n` +
             `From: <sip:probe@example.org>;tag=p${n}\r\nTo: <sip:127.0.0.1>\r\nCall-ID: rate-${n}\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n`,
         );
       const sock = createSocket('udp4');

@@ -14,7 +14,8 @@
  *    source class's request rate (503 with Retry-After);
  * 6. the transaction layer, which passes new requests, 2xx ACKs and stray responses up; with
  *    `peers`, requests from a class whose rule says so are answered statelessly.
- * Responses always go to the source address and port of the request.
+ * Responses go where RFC 3261 section 18.2.2 says (see response-route.ts): back on the connection,
+ * or to the source address at the rport or sent-by port.
  */
 import { type Clock, systemClock } from './clock.ts';
 import { SipStateError } from './errors.ts';
@@ -40,6 +41,8 @@ import type {
   TransportReceiver,
 } from './transport/transport.ts';
 import { UdpTransport } from './transport/udp.ts';
+import { mustLeaveUdp, responseDestination } from './transport/response-route.ts';
+import { parseVia } from './via.ts';
 import { checkRequest, checkResponse } from './validate.ts';
 import { TypedEmitter } from './typed-emitter.ts';
 
@@ -223,9 +226,21 @@ export class SipEndpoint extends TypedEmitter<EndpointEvents> implements Transpo
   /**
    * Sends a request in a new client transaction: pushes our Via (with a fresh branch) on top and
    * starts the transaction towards `dest` (an address; nothing is resolved).
+   *
+   * A UDP request larger than 1,300 bytes goes over TCP to the same address and port when a TCP
+   * transport is listening, its Via saying so (RFC 3261 section 18.1.1: the path MTU is unknown).
    */
   sendRequest(req: SipRequest, dest: Peer, tu: ClientTransactionUser): ClientTransaction {
-    req.append('Via', this.viaFor(dest.protocol), true);
+    const branch = newBranch();
+    req.append('Via', this.viaFor(dest.protocol, branch), true);
+    if (
+      dest.protocol === 'UDP' &&
+      this.transports.has('TCP') &&
+      mustLeaveUdp('UDP', req.serialize().length)
+    ) {
+      dest = { protocol: 'TCP', address: dest.address, port: dest.port };
+      req.replaceTopVia(parseVia(this.viaFor('TCP', branch)));
+    }
     return this.layer.sendRequest(req, dest, tu);
   }
 
@@ -285,7 +300,10 @@ export class SipEndpoint extends TypedEmitter<EndpointEvents> implements Transpo
         this.stats.overloaded++;
         this.emit('rejected', why, source, 503);
         const retryAfter = rule?.retryAfterS ?? 5;
-        this.sendStateless(createResponse(req, 503, { headers: [['Retry-After', retryAfter]] }), source);
+        this.sendStateless(
+          createResponse(req, 503, { headers: [['Retry-After', retryAfter]] }),
+          responseDestination(req, source),
+        );
         return;
       }
     }

@@ -28,6 +28,7 @@ export * from './rate-limiter.ts';
 export * from './peer-policy.ts';
 export * from './transport/udp.ts';
 export * from './transport/tcp.ts';
+export * from './transport/response-route.ts';
 export * from './transport/memory.ts';
 export * from './endpoint.ts';
 export * from './dialog.ts';

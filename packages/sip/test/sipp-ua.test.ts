@@ -100,7 +100,8 @@ describe('the user-agent core against SIPp', () => {
         inv.progress(180);
         inv.on('cancelled', () => cancelled++);
         const req = inv.request;
-        // The CANCEL a UAC behind a NAT sends: same Via (branch, sent-by), other source port.
+        // The CANCEL a UAC behind a NAT sends: same Via (branch, sent-by), other source port,
+        // asking with rport (RFC 3581) to be answered there rather than at the sent-by port.
         const cancel = new SipRequest(
           'CANCEL',
           req.uriText,
@@ -110,7 +111,7 @@ describe('the user-agent core against SIPp', () => {
               req
                 .getAll('via')[0]!
                 .split(',')[0]!
-                .replace(/;received=[^;]*|;rport=\d+/g, ''),
+                .replace(/;received=[^;]*|;rport=\d+/g, '') + ';rport',
             ],
             ['Max-Forwards', 70],
             ['From', req.get('from')!],

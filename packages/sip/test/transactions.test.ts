@@ -426,13 +426,20 @@ describe('non-INVITE server transaction (17.2.2)', () => {
     assert.equal(requests[0]!.state, 'terminated');
   });
 
-  test('responses go to the source of the request (18.2.2, rport behaviour)', () => {
+  test('responses go to the source port with rport, else to the sent-by port at the source address (18.2.2)', () => {
     const { sent, layer, requests } = setup();
-    const req = request('OPTIONS');
     const src: Peer = { protocol: 'UDP', address: '127.0.0.9', port: 40000 };
-    layer.receiveRequest(req, src);
-    requests[0]!.respond(createResponse(req, 200));
-    assert.deepEqual(sent[0]!.dest, src);
+    const plain = request('OPTIONS');
+    layer.receiveRequest(plain, src);
+    requests[0]!.respond(createResponse(plain, 200));
+    assert.deepEqual(sent[0]!.dest, { ...src, port: 5999 }, 'Via: 127.0.0.1:5999, no rport');
+    const rport = request('OPTIONS');
+    const via = rport.topVia;
+    via.params.set('rport', '40000');
+    rport.replaceTopVia(via);
+    layer.receiveRequest(rport, src);
+    requests[1]!.respond(createResponse(rport, 200));
+    assert.deepEqual(sent[1]!.dest, src);
   });
 
   test('per-source counts hold transactions in progress: a final response ends the count, not Timer J', () => {

@@ -26,7 +26,7 @@ test('garbage, keep-alives and a valid OPTIONS on one socket: only the OPTIONS i
   send(Buffer.from([0, 1, 2, 255, 254, 13, 10]));
   send('SIP/2.0 200 OK\r\n\r\n');
   send(
-    'OPTIONS sip:a@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:9;branch=z9hG4bKudp1\r\nMax-Forwards: 70\r\n' +
+    'OPTIONS sip:a@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:9;rport;branch=z9hG4bKudp1\r\nMax-Forwards: 70\r\n' +
       'From: <sip:x@y>;tag=1\r\nTo: <sip:a@b>\r\nCall-ID: udp-1\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n',
   );
   try {

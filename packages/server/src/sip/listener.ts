@@ -8,8 +8,9 @@
  * Allow; INVITE to a tenant's user gets 480 (no calls yet) and to anyone else 404; BYE outside a
  * dialog gets 481.
  *
- * Safety: responses go to the source address and port of the request (as rport does), never to a
- * host name from a message; malformed messages get 400 when a response can be formed and are dropped
+ * Safety: responses go to the source address of the request, at the source port when the client
+ * asked for rport and at its Via sent-by port otherwise (RFC 3261 section 18.2.2, RFC 3581), never to
+ * a host name from a message; malformed messages get 400 when a response can be formed and are dropped
  * otherwise; per-source message rate and transaction limits bound what any peer can cost.
  */
 import type { Logger } from 'pino';

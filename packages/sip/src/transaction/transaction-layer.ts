@@ -11,6 +11,7 @@ import { type Clock, systemClock } from '../clock.ts';
 import { SipStateError } from '../errors.ts';
 import { detach, headerFields, SipRequest, type SipResponse } from '../message.ts';
 import { createResponse } from '../response.ts';
+import { responseDestination } from '../transport/response-route.ts';
 import type { Peer } from '../transport/transport.ts';
 import { MAGIC_COOKIE } from '../via.ts';
 import { type ClientTransactionUser, InviteClientTransaction } from './invite-client.ts';
@@ -127,6 +128,8 @@ export class TransactionLayer {
   /**
    * Processes a validated request from the transport (section 17.2.3). `stateless`: a new
    * transaction answers once and keeps nothing afterwards (for sources that may be forged).
+   * The server transaction answers towards {@link responseDestination} (section 18.2.2), keyed
+   * by the real source.
    */
   receiveRequest(req: SipRequest, source: Peer, stateless = false): void {
     const method = req.method;
@@ -144,7 +147,7 @@ export class TransactionLayer {
       // Section 9.2: the CANCEL matches its INVITE by the section 17.2.3 rules (branch, sent-by),
       // even from another source port (a NAT binding that changed). Matched, it gets 200 whatever
       // the INVITE's state; it cancels only an INVITE still without a final response.
-      const cancel = new NonInviteServerTransaction(this.ctx, key, req, source);
+      const cancel = new NonInviteServerTransaction(this.ctx, key, req, responseDestination(req, source));
       cancel.stateless = stateless;
       const tx = this.track(cancel, source);
       const exact = this.server.get(serverKey(req, 'INVITE', source));
@@ -159,17 +162,18 @@ export class TransactionLayer {
       }
       return;
     }
+    const dest = responseDestination(req, source);
     const tx =
       method === 'INVITE'
         ? new InviteServerTransaction(
             this.ctx,
             key,
             req,
-            source,
+            dest,
             stateless ? -1 : this.tryingDelayMs,
             this.maxInviteProceedingMs,
           )
-        : new NonInviteServerTransaction(this.ctx, key, req, source);
+        : new NonInviteServerTransaction(this.ctx, key, req, dest);
     tx.stateless = stateless;
     this.track(tx, source);
     this.user.onRequest(tx);
