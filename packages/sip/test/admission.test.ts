@@ -16,7 +16,7 @@ after(async () => {
 
 const options = (n: number) =>
   Buffer.from(
-    `OPTIONS sip:a@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:9;branch=z9hG4bKadm${n}\r\nMax-Forwards: 70\r\n` +
+    `OPTIONS sip:a@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:9;rport;branch=z9hG4bKadm${n}\r\nMax-Forwards: 70\r\n` +
       `From: <sip:x@y>;tag=1\r\nTo: <sip:a@b>\r\nCall-ID: adm-${n}\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n`,
   );
 
