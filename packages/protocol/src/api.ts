@@ -105,6 +105,8 @@ export const Tenant = z.object({
   domains: z.array(z.string()),
   country: z.string(),
   timeZone: z.string(),
+  /** Suspended by the operator: its users and API keys are refused until it is resumed. */
+  suspended: z.boolean(),
   createdAt: z.string(),
 });
 export type Tenant = z.infer<typeof Tenant>;
@@ -125,6 +127,8 @@ export const Page = <T extends z.ZodType>(item: T) =>
 
 export const UserSearchQuery = z.strictObject({
   query: z.string().max(200).optional(),
+  /** Only users of this role (the admin screens list a tenant's admins). */
+  role: Role.optional(),
   limit: z.coerce.number().int().min(1).max(200).default(50),
   cursor: z.string().max(400).optional(),
 });
@@ -137,6 +141,34 @@ export const CreateUserRequest = z.strictObject({
   department: DisplayText(200).optional(),
   role: z.enum(['user', 'admin']).default('user'),
 });
+
+/** Most rows one bulk request may carry; a CSV import sends its rows in batches of at most this. */
+export const BULK_USERS_MAX = 500;
+
+/**
+ * A batch of users to add (a CSV import). Each row is checked on its own (as `CreateUserRequest`), so
+ * one bad row never refuses the others; rows are kept as sent until then.
+ */
+export const BulkCreateUsersRequest = z.strictObject({
+  rows: z.array(z.record(z.string(), z.unknown())).min(1).max(BULK_USERS_MAX),
+});
+
+/** The answer for one row of a bulk request, in the order sent: created, or why not. */
+export const BulkUserResult = z.discriminatedUnion('status', [
+  z.object({ index: z.number().int(), status: z.literal('created'), user: User }),
+  z.object({
+    index: z.number().int(),
+    status: z.literal('error'),
+    error: z.object({ code: z.string(), message: z.string(), field: z.string().optional() }),
+  }),
+]);
+export type BulkUserResult = z.infer<typeof BulkUserResult>;
+export const BulkCreateUsersResponse = z.object({
+  created: z.number().int(),
+  failed: z.number().int(),
+  results: z.array(BulkUserResult),
+});
+export type BulkCreateUsersResponse = z.infer<typeof BulkCreateUsersResponse>;
 
 export const UpdateUserRequest = z.strictObject({
   displayName: DisplayText(200).optional(),

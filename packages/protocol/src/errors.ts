@@ -16,6 +16,8 @@ export const ErrorCodes = {
   session_revoked: 401,
   user_disabled: 401,
   forbidden: 403,
+  /** The operator suspended the caller's organisation: nobody of it may sign in until it is resumed. */
+  tenant_suspended: 403,
   not_found: 404,
   method_not_allowed: 405,
   duplicate_address: 409,
@@ -74,8 +76,15 @@ export const ErrorCodes = {
 
 export type ErrorCode = keyof typeof ErrorCodes;
 
+/** One problem of an imported file's row: its 1-based row number (the header is row 1), column, why. */
+export interface RowProblem {
+  row: number;
+  column?: string;
+  message: string;
+}
+
 export interface ErrorBody {
-  error: { code: ErrorCode | string; message: string; field?: string };
+  error: { code: ErrorCode | string; message: string; field?: string; rows?: RowProblem[] };
 }
 
 /** An expected, coded failure (bad input, missing rights, conflicts): not a bug. */
@@ -85,11 +94,13 @@ export class ParleyError extends Error {
   readonly field?: string;
   /** Seconds, for rate_limited. */
   readonly retryAfter?: number;
+  /** For a refused import (`deck_invalid`): each problem with its row number, so a client can list them. */
+  readonly rows?: RowProblem[];
 
   constructor(
     code: ErrorCode,
     message: string,
-    extra: { field?: string; retryAfter?: number; cause?: unknown } = {},
+    extra: { field?: string; retryAfter?: number; cause?: unknown; rows?: RowProblem[] } = {},
   ) {
     super(message, extra.cause === undefined ? undefined : { cause: extra.cause });
     this.name = 'ParleyError';
@@ -97,11 +108,17 @@ export class ParleyError extends Error {
     this.status = ErrorCodes[code];
     this.field = extra.field;
     this.retryAfter = extra.retryAfter;
+    this.rows = extra.rows;
   }
 
   toBody(): ErrorBody {
     return {
-      error: { code: this.code, message: this.message, ...(this.field ? { field: this.field } : {}) },
+      error: {
+        code: this.code,
+        message: this.message,
+        ...(this.field ? { field: this.field } : {}),
+        ...(this.rows?.length ? { rows: this.rows } : {}),
+      },
     };
   }
 }

@@ -19,6 +19,7 @@ import { buildHttp } from './http/http-server.ts';
 import { openApiDocument } from './http/openapi.ts';
 import type { AnyRoute } from './http/route.ts';
 import { directoryRoutes } from './directory/routes.ts';
+import { bulkUserRoutes } from './directory/bulk-users.ts';
 import { authRoutes } from './auth/routes.ts';
 import { operatorRoutes } from './operator/routes.ts';
 import { systemRoutes } from './system/routes.ts';
@@ -163,7 +164,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     ...systemRoutes(storage, version, () => (openapi ??= openApiDocument(routes, version))),
     ...authRoutes(auth, directory, audit),
     ...directoryRoutes({ directory, audit, auth, write: storage.write }),
-    ...operatorRoutes(directory, audit, storage.write),
+    ...bulkUserRoutes({ directory, audit, write: storage.write }),
+    ...operatorRoutes({ directory, audit, write: storage.write, auth }),
     ...contactRoutes({ contacts, events }),
     ...realtimeRoutes({ events, directory, presence }),
     ...operatorBillingRoutes(billing, audit, { deckMaxBytes: config.deckMaxBytes }),

@@ -70,7 +70,19 @@ export class AuthService {
       throw new ParleyError('invalid_credentials', 'address or password is wrong');
     }
     this.throttle.succeed(account, source);
+    // Told only to someone who knows the password: a suspension is no secret from the tenant's people.
+    await this.assertTenantActive(user.tenant_id);
     return this.openSession(user.id, user.tenant_id, client);
+  }
+
+  /** Refuses with `tenant_suspended` when the operator suspended the tenant. */
+  private async assertTenantActive(tenantId: string): Promise<void> {
+    const t = await this.db
+      .selectFrom('tenants')
+      .select('suspended_at')
+      .where('id', '=', tenantId)
+      .executeTakeFirst();
+    if (t && t.suspended_at !== null) throw suspendedError();
   }
 
   private async openSession(userId: string, tenantId: string, client: ClientInfo): Promise<LoginResponse> {
@@ -122,6 +134,7 @@ export class AuthService {
     const row = await this.db
       .selectFrom('auth_sessions')
       .innerJoin('users', 'users.id', 'auth_sessions.user_id')
+      .innerJoin('tenants', 'tenants.id', 'users.tenant_id')
       .select([
         'auth_sessions.id as sid',
         'auth_sessions.expires_at',
@@ -130,6 +143,7 @@ export class AuthService {
         'users.tenant_id',
         'users.enabled',
         'users.role',
+        'tenants.suspended_at',
       ])
       .where('auth_sessions.refresh_hash', '=', presented)
       .executeTakeFirst();
@@ -145,6 +159,7 @@ export class AuthService {
     if (row.revoked_at !== null || row.expires_at <= now)
       throw new ParleyError('session_revoked', 'refresh token is not valid');
     if (row.enabled !== 1) throw new ParleyError('user_disabled', 'this account is disabled');
+    if (row.suspended_at !== null) throw suspendedError();
     const next = randomSecret();
     const res = await this.db
       .updateTable('auth_sessions')
@@ -210,6 +225,11 @@ export class AuthService {
     this.bus.publish('user.disabled', { tenantId, userId });
   }
 
+  /** Once the suspension of a tenant has committed: cut its open connections now. */
+  tenantSuspended(tenantId: string): void {
+    this.bus.publish('tenant.suspended', { tenantId });
+  }
+
   /** Authenticates a bearer credential: an access token or an API key. */
   async authenticate(credential: string): Promise<Principal> {
     if (credential.startsWith(API_KEY_PREFIX)) return this.authenticateApiKey(credential);
@@ -220,6 +240,7 @@ export class AuthService {
     const row = await this.db
       .selectFrom('auth_sessions')
       .innerJoin('users', 'users.id', 'auth_sessions.user_id')
+      .innerJoin('tenants', 'tenants.id', 'users.tenant_id')
       .select([
         'auth_sessions.revoked_at',
         'auth_sessions.expires_at',
@@ -227,6 +248,7 @@ export class AuthService {
         'users.role',
         'users.address',
         'users.tenant_id',
+        'tenants.suspended_at',
       ])
       .where('auth_sessions.id', '=', claims.sid)
       .where('users.id', '=', claims.sub)
@@ -234,6 +256,7 @@ export class AuthService {
     if (!row || row.revoked_at !== null || row.expires_at <= Date.now())
       throw new ParleyError('session_revoked', 'this session has ended; sign in again');
     if (row.enabled !== 1) throw new ParleyError('user_disabled', 'this account is disabled');
+    if (row.suspended_at !== null) throw suspendedError();
     return {
       kind: 'user',
       id: claims.sub,
@@ -249,10 +272,22 @@ export class AuthService {
     const row = await this.db
       .selectFrom('auth_sessions')
       .innerJoin('users', 'users.id', 'auth_sessions.user_id')
-      .select(['auth_sessions.revoked_at', 'auth_sessions.expires_at', 'users.enabled'])
+      .innerJoin('tenants', 'tenants.id', 'users.tenant_id')
+      .select([
+        'auth_sessions.revoked_at',
+        'auth_sessions.expires_at',
+        'users.enabled',
+        'tenants.suspended_at',
+      ])
       .where('auth_sessions.id', '=', sessionId)
       .executeTakeFirst();
-    return !!row && row.revoked_at === null && row.expires_at > Date.now() && row.enabled === 1;
+    return (
+      !!row &&
+      row.revoked_at === null &&
+      row.expires_at > Date.now() &&
+      row.enabled === 1 &&
+      row.suspended_at === null
+    );
   }
 
   // --- API keys: tenant-scoped credentials for server-to-server apps ---
@@ -315,8 +350,13 @@ export class AuthService {
     const row = await this.db
       .selectFrom('api_keys')
       .leftJoin('users as creator', 'creator.id', 'api_keys.created_by')
+      .innerJoin('tenants', 'tenants.id', 'api_keys.tenant_id')
       .selectAll('api_keys')
-      .select(['creator.enabled as creator_enabled', 'creator.role as creator_role'])
+      .select([
+        'creator.enabled as creator_enabled',
+        'creator.role as creator_role',
+        'tenants.suspended_at as tenant_suspended_at',
+      ])
       .where('prefix', '=', prefix)
       .executeTakeFirst();
     if (!row || row.revoked_at !== null || row.secret_hash !== sha256(secret))
@@ -327,6 +367,7 @@ export class AuthService {
       if (row.creator_enabled !== 1 || (row.role === 'admin' && row.creator_role !== 'admin'))
         throw new ParleyError('unauthorized', 'API key is not valid: the admin who created it no longer can');
     }
+    if (row.tenant_suspended_at !== null) throw suspendedError();
     const now = Date.now();
     if (!row.last_used_at || now - row.last_used_at > 60_000) {
       await this.db.updateTable('api_keys').set({ last_used_at: now }).where('id', '=', row.id).execute();
@@ -341,3 +382,6 @@ export class AuthService {
     };
   }
 }
+
+const suspendedError = () =>
+  new ParleyError('tenant_suspended', 'your organisation is suspended by the service provider; contact them');

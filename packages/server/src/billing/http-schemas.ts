@@ -111,6 +111,10 @@ export const Licence = z.object({
 });
 export const SetSeatsRequest = z.strictObject({ planId: Id, seats: z.number().int().min(0).max(1_000_000) });
 export const AssignmentRequest = z.strictObject({ userId: Id, planId: Id });
+export const AssignmentsQuery = z.strictObject({ planId: Id.optional() });
+export const Assignments = z.object({
+  items: z.array(z.object({ userId: z.string(), planId: z.string(), assignedAt: z.string() })),
+});
 export const UserPlans = z.object({
   items: z.array(z.object({ planId: z.string(), assignedAt: z.string() })),
 });

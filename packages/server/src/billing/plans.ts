@@ -222,6 +222,22 @@ export class PlanCatalog {
     }));
   }
 
+  /** Who holds the tenant's seats: every assignment (of one plan when given), oldest first. */
+  async assignments(
+    scope: TenantScope,
+    planId?: string,
+  ): Promise<Array<{ userId: string; planId: string; assignedAt: number }>> {
+    const rows = await this.db
+      .selectFrom('billing_assignments')
+      .select(['user_id', 'plan_id', 'assigned_at'])
+      .where('tenant_id', '=', scope.tenantId)
+      .$if(planId !== undefined, (q) => q.where('plan_id', '=', planId!))
+      .orderBy('assigned_at')
+      .orderBy('user_id')
+      .execute();
+    return rows.map((r) => ({ userId: r.user_id, planId: r.plan_id, assignedAt: r.assigned_at }));
+  }
+
   /** Gives a user one seat of a plan the tenant holds. Idempotent. */
   async assign(scope: TenantScope, userId: string, planId: string): Promise<void> {
     const { tenantId } = scope;

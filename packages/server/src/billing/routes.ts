@@ -41,7 +41,7 @@ async function api<T>(p: Promise<T>): Promise<T> {
               : ''
           }`
         : err.message;
-      throw new ParleyError(err.code as ErrorCode, detail);
+      throw new ParleyError(err.code as ErrorCode, detail, { rows: err.problems });
     }
     throw err;
   }
@@ -316,6 +316,25 @@ export function operatorBillingRoutes(
       handler: async ({ params }) => walletOut(await api(billing.wallet.view(trustedScope(params.tenantId)))),
     }),
     defineRoute({
+      method: 'GET',
+      url: '/api/operator/billing/tenants/:tenantId/ledger',
+      tag: 'billing',
+      summary: "Every movement of a tenant's credit, newest first",
+      access: 'operator',
+      params: TenantParams,
+      query: S.LedgerQuery,
+      response: z.object({ items: z.array(S.LedgerEntry) }),
+      handler: async ({ params, query }) => {
+        const scope = trustedScope(params.tenantId);
+        await api(billing.wallet.view(scope));
+        return {
+          items: (await billing.wallet.ledger(scope, { limit: query.limit, beforeSeq: query.before })).map(
+            ledgerOut,
+          ),
+        };
+      },
+    }),
+    defineRoute({
       method: 'PATCH',
       url: '/api/operator/billing/tenants/:tenantId/account',
       tag: 'billing',
@@ -528,6 +547,22 @@ export function tenantBillingRoutes(billing: Billing, audit: AuditLog): AnyRoute
           detail: { planId: body.planId },
         });
       },
+    }),
+    defineRoute({
+      method: 'GET',
+      url: '/api/billing/assignments',
+      tag: 'billing',
+      summary: "Who holds the tenant's seats (of one plan with planId), oldest first",
+      access: 'admin',
+      query: S.AssignmentsQuery,
+      response: S.Assignments,
+      handler: async ({ scope, query }) => ({
+        items: (await billing.plans.assignments(scope, query.planId)).map((a) => ({
+          userId: a.userId,
+          planId: a.planId,
+          assignedAt: iso(a.assignedAt),
+        })),
+      }),
     }),
     defineRoute({
       method: 'GET',

@@ -84,6 +84,7 @@ export class Directory {
       domains: domains.map((d) => d.domain),
       country: t.country,
       timeZone: t.time_zone,
+      suspended: t.suspended_at !== null,
       createdAt: iso(t.created_at),
     };
   }
@@ -127,6 +128,54 @@ export class Directory {
       throw err;
     }
     return (await this.getTenant(tenantId))!;
+  }
+
+  /**
+   * Takes a domain from a tenant. Refused while a user's address is in it (the address would belong to
+   * nobody) and for the tenant's last domain (a tenant is reached by its domains).
+   */
+  async removeDomain(tenantId: string, domain: string, tx: Kysely<Database>): Promise<Tenant | null> {
+    const owned = await tx.selectFrom('domains').select('domain').where('tenant_id', '=', tenantId).execute();
+    if (!owned.some((d) => d.domain === domain)) return null;
+    if (owned.length === 1)
+      throw new ParleyError('conflict', 'a tenant keeps at least one domain: add another first', {
+        field: 'domain',
+      });
+    const inUse = await tx
+      .selectFrom('users')
+      .select('id')
+      .where('tenant_id', '=', tenantId)
+      .where('address', 'like', `%@${domain}`) // a domain holds no LIKE wildcard (Domain's pattern)
+      .limit(1)
+      .executeTakeFirst();
+    if (inUse)
+      throw new ParleyError('conflict', `users still have addresses in ${domain}: change them first`, {
+        field: 'domain',
+      });
+    await tx.deleteFrom('domains').where('domain', '=', domain).where('tenant_id', '=', tenantId).execute();
+    const row = await tx
+      .selectFrom('tenants')
+      .selectAll()
+      .where('id', '=', tenantId)
+      .executeTakeFirstOrThrow();
+    return this.tenantOut(row, tx);
+  }
+
+  /**
+   * Suspends (a time) or resumes (null) a tenant in `tx`; false when there is no such tenant. The
+   * operator's own organisation cannot be suspended (its operators would lock themselves out).
+   */
+  async setSuspended(tenantId: string, at: number | null, tx: Kysely<Database>): Promise<boolean> {
+    const row = await tx
+      .selectFrom('tenants')
+      .select(['is_operator'])
+      .where('id', '=', tenantId)
+      .executeTakeFirst();
+    if (!row) return false;
+    if (row.is_operator === 1)
+      throw new ParleyError('forbidden', "the operator's own organisation cannot be suspended");
+    await tx.updateTable('tenants').set({ suspended_at: at }).where('id', '=', tenantId).execute();
+    return true;
   }
 
   /** Runs `fn` in the caller's transaction when there is one, else as a write of its own. */
@@ -269,11 +318,18 @@ export class Directory {
    * Directory search within one tenant: display-name or address prefix, case-insensitive, in name
    * order, paged by an opaque keyset cursor.
    */
-  async searchUsers(scope: TenantScope, query: string | undefined, limit: number, cursor?: string) {
+  async searchUsers(
+    scope: TenantScope,
+    query: string | undefined,
+    limit: number,
+    cursor?: string,
+    role?: User['role'],
+  ) {
     let q = this.db
       .selectFrom('users')
       .selectAll()
       .where('tenant_id', '=', scope.tenantId)
+      .$if(role !== undefined, (q) => q.where('role', '=', role!))
       .orderBy('search_name')
       .orderBy('id')
       .limit(limit + 1);

@@ -19,14 +19,27 @@ export interface Enrolment {
   department?: string | null;
 }
 
+export type EnrolDeps = { directory: Directory; audit: AuditLog; write: StorageHandle['write'] };
+
 export async function enrolUser(
-  deps: { directory: Directory; audit: AuditLog; write: StorageHandle['write'] },
+  deps: EnrolDeps,
   scope: TenantScope,
   actor: Actor,
   e: Enrolment,
 ): Promise<User> {
   // Hashing takes tens of milliseconds: before the write, so no writer waits behind it.
   const passwordHash = await hashPassword(e.password, [e.address, e.displayName]);
+  return enrolHashed(deps, scope, actor, e, passwordHash);
+}
+
+/** The write half of enrolUser, for a caller that hashed the password already (the bulk import). */
+export function enrolHashed(
+  deps: EnrolDeps,
+  scope: TenantScope,
+  actor: Actor,
+  e: Omit<Enrolment, 'password'>,
+  passwordHash: string,
+): Promise<User> {
   return deps.write(async (tx) => {
     const user = await deps.directory.createUser(
       scope,

@@ -82,11 +82,12 @@ export function directoryRoutes({ directory, audit, auth, write }: DirectoryRout
       method: 'GET',
       url: '/api/users',
       tag: 'directory',
-      summary: "Search the caller's tenant directory by name or address prefix",
+      summary: "Search the caller's tenant directory by name or address prefix (role: only that role)",
       access: 'user',
       query: UserSearchQuery,
       response: Page(User),
-      handler: ({ scope, query }) => directory.searchUsers(scope, query.query, query.limit, query.cursor),
+      handler: ({ scope, query }) =>
+        directory.searchUsers(scope, query.query, query.limit, query.cursor, query.role),
     }),
     defineRoute({
       method: 'GET',

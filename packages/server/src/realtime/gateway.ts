@@ -68,6 +68,13 @@ export class RealtimeGateway {
       bus.subscribe('user.disabled', (e) =>
         this.closeWhere((c) => c.principal.id === e.userId, CloseCodes.sessionRevoked, 'user disabled'),
       ),
+      bus.subscribe('tenant.suspended', (e) =>
+        this.closeWhere(
+          (c) => c.principal.tenantId === e.tenantId,
+          CloseCodes.sessionRevoked,
+          'organisation suspended',
+        ),
+      ),
       bus.subscribe('session.revoked', (e) =>
         this.closeWhere(
           (c) => c.principal.sessionId === e.sessionId,

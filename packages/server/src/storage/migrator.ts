@@ -22,6 +22,7 @@ import * as m005 from './migrations/005_credit_pages.ts';
 import * as m006 from './migrations/006_chat.ts';
 import * as m007 from './migrations/007_billing_requests.ts';
 import * as m008 from './migrations/008_refresh_reuse.ts';
+import * as m009 from './migrations/009_tenant_suspension.ts';
 
 export type MigrationEngine = Engine;
 type Up = (db: Kysely<unknown>, engine: Engine) => Promise<void>;
@@ -36,6 +37,7 @@ const migrations: Array<[string, { up: Up }]> = [
   ['006_chat', m006],
   ['007_billing_requests', m007],
   ['008_refresh_reuse', m008],
+  ['009_tenant_suspension', m009],
 ];
 
 /** An auto-incrementing integer primary key on either engine. */

@@ -24,6 +24,8 @@ export interface TenantsTable {
   /** 1 for the platform operator's own organisation. */
   is_operator: number;
   created_at: number;
+  /** When the operator suspended the tenant; null while it is active. */
+  suspended_at: number | null;
 }
 
 export interface DomainsTable {
