@@ -37,6 +37,7 @@ import { operatorBillingRoutes, tenantBillingRoutes } from './billing/routes.ts'
 import { createLogger } from './log.ts';
 import { version } from './version.ts';
 import { startSipListener, type SipListener } from './sip/listener.ts';
+import { emptySipPeerLookups, sipPeerPolicy, type SipPeerLookups } from './sip/peers.ts';
 import { createChat, type Chat } from './chat/chat.ts';
 import type { Clock } from '@parley/sip';
 
@@ -71,6 +72,11 @@ export interface AppOptions {
   logger?: Logger;
   /** Presence's timers and wall clock (tests pass a FakeClock and a matching `now`). */
   presenceTime?: { clock: Clock; now(): number };
+  /**
+   * Carrier addresses and SIP credentials for the SIP edge's peer classes. Default: both empty
+   * (every source unknown, no device can authenticate) until the phone issues fill them.
+   */
+  sipPeers?: SipPeerLookups;
 }
 
 export async function createApp(config: Config, options: AppOptions = {}): Promise<App> {
@@ -217,6 +223,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
 
   let closing: Promise<void> | undefined;
   let sip: SipListener | undefined;
+  const sipPeers = options.sipPeers ?? emptySipPeerLookups();
   return {
     config,
     log,
@@ -247,10 +254,9 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
         log: log.child({ module: 'sip' }),
         isLocalDomain: async (domain) => (await directory.findTenantByDomain(domain)) !== null,
         isKnownUser: async (address) => (await directory.findUserRecordByAddress(address))?.enabled === 1,
+        peers: sipPeerPolicy(config, sipPeers),
+        credentials: sipPeers.credentials,
         limits: {
-          messagesPerSecond: config.sipRate,
-          burst: config.sipBurst,
-          transactions: config.sipMaxTransactions,
           tcpIdleMs: config.sipTcpIdleMs,
           tcpConnectionsPerSource: config.sipTcpPerSource,
         },

@@ -202,18 +202,68 @@ export const settings = {
   },
   sipRate: {
     env: 'PARLEY_SIP_RATE',
-    schema: int(200, 1),
-    doc: 'SIP messages per second one source address may send, sustained',
+    schema: int(50, 1),
+    doc: 'SIP datagrams per second an unknown source address may send, sustained; the excess is dropped before parsing',
   },
   sipBurst: {
     env: 'PARLEY_SIP_BURST',
-    schema: int(400, 1),
-    doc: 'SIP messages one source address may send in a burst',
+    schema: int(100, 1),
+    doc: 'SIP datagrams an unknown source address may send in a burst',
   },
   sipMaxTransactions: {
     env: 'PARLEY_SIP_MAX_TRANSACTIONS',
     schema: int(200, 1),
-    doc: 'Live SIP server transactions per source address (more get 503)',
+    doc: 'SIP server transactions in progress per source address, unknown or device (more get 503)',
+  },
+  sipDeviceRate: {
+    env: 'PARLEY_SIP_DEVICE_RATE',
+    schema: int(200, 1),
+    doc: 'SIP datagrams per second from a source that passed digest authentication (address, port, transport), sustained',
+  },
+  sipDeviceBurst: {
+    env: 'PARLEY_SIP_DEVICE_BURST',
+    schema: int(400, 1),
+    doc: 'SIP datagrams an authenticated source may send in a burst',
+  },
+  sipDeviceTrustMs: {
+    env: 'PARLEY_SIP_DEVICE_TRUST_MS',
+    schema: int(3_600_000, 1),
+    doc: 'How long a successful digest authentication keeps its source in the device class, ms (each success renews it)',
+  },
+  sipCarrierRate: {
+    env: 'PARLEY_SIP_CARRIER_RATE',
+    schema: int(500, 1),
+    doc: 'New SIP requests per second one carrier address may send, sustained (more get 503 with Retry-After)',
+  },
+  sipCarrierBurst: {
+    env: 'PARLEY_SIP_CARRIER_BURST',
+    schema: int(1000, 1),
+    doc: 'New SIP requests a carrier address may send in a burst',
+  },
+  sipCarrierTransactions: {
+    env: 'PARLEY_SIP_CARRIER_TRANSACTIONS',
+    schema: int(2000, 1),
+    doc: 'SIP server transactions in progress per carrier address (more get 503 with Retry-After)',
+  },
+  sipRetryAfter: {
+    env: 'PARLEY_SIP_RETRY_AFTER',
+    schema: int(5, 1),
+    doc: 'Retry-After seconds on a SIP 503 for being over a limit',
+  },
+  sipAuthFailures: {
+    env: 'PARLEY_SIP_AUTH_FAILURES',
+    schema: int(10, 1),
+    doc: 'Failed SIP digest authentications from one address, within PARLEY_SIP_AUTH_WINDOW_MS, that block it',
+  },
+  sipAuthWindowMs: {
+    env: 'PARLEY_SIP_AUTH_WINDOW_MS',
+    schema: int(60_000, 1),
+    doc: 'Window in which failed SIP authentications are counted, ms',
+  },
+  sipBlockMs: {
+    env: 'PARLEY_SIP_BLOCK_MS',
+    schema: int(600_000, 1),
+    doc: 'How long a blocked SIP source address is dropped before parsing, ms',
   },
   sipTcpIdleMs: {
     env: 'PARLEY_SIP_TCP_IDLE_MS',

@@ -1,31 +1,38 @@
 /**
  * The running server's SIP listener answers every RFC 4475 torture message over UDP and over TCP as
- * the RFC says for a UAS (or drops it), and answers OPTIONS afterwards.
+ * the RFC says for a UAS (or drops it), and answers OPTIONS afterwards; it says nothing about who
+ * exists before authentication.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createSocket } from 'node:dgram';
 import { connect } from 'node:net';
-import { parseMessage, SipResponse, StreamFramer } from '@parley/sip';
+import { answerChallenge, parseMessage, SipResponse, StreamFramer } from '@parley/sip';
 import { startServer, type TestServer } from './helpers/server.ts';
 import { ConfigError, loadConfig } from '../src/config.ts';
 import { trustedScope } from '../src/directory/scope.ts';
 import { loadTorture } from '../../sip/test/torture.ts';
+import { InMemoryCarriers, InMemorySipCredentials } from '../src/sip/peers.ts';
+import { UdpSipClient } from './helpers/sip-client.ts';
 
 /** The RFC 4475 corpus from the sip package's fixtures (inside the repository). */
 const corpus = loadTorture();
 
 type Want = number | number[] | 'drop';
-/** UDP answer per file (example.com is a tenant domain; the other domains are not). */
+/**
+ * UDP answer per file (example.com is a tenant domain; the other domains are not). The sender is an
+ * unknown source: INVITE and REGISTER to a local domain are challenged (407, 401) before anything is
+ * said about the user.
+ */
 const UDP: Record<string, Want> = {
   'wsinv.dat': 404,
   'intmeth.dat': 501,
   'esc01.dat': 404,
-  'escnull.dat': 405,
+  'escnull.dat': 401,
   'esc02.dat': 501,
   'lwsdisp.dat': 200,
-  'longreq.dat': 480,
-  'dblreq.dat': 405,
+  'longreq.dat': 407,
+  'dblreq.dat': 401,
   'semiuri.dat': 200,
   'transports.dat': 200,
   'mpart01.dat': 405,
@@ -42,7 +49,7 @@ const UDP: Record<string, Want> = {
   'lwsstart.dat': 400,
   'trws.dat': 400,
   'escruri.dat': 400,
-  'baddate.dat': 480,
+  'baddate.dat': 407,
   'regbadct.dat': 400,
   'badaspec.dat': 400,
   'baddn.dat': 400,
@@ -54,19 +61,19 @@ const UDP: Record<string, Want> = {
   'insuf.dat': 400,
   'unkscm.dat': 416,
   'novelsc.dat': 416,
-  'unksm2.dat': 405,
+  'unksm2.dat': 401,
   'bext01.dat': 420,
   'invut.dat': 415,
-  'regaut01.dat': 405,
+  'regaut01.dat': 401,
   'multi01.dat': 400,
   'mcl01.dat': 400,
   'bcast.dat': 'drop',
   'zeromf.dat': 200,
-  'cparam01.dat': 405,
-  'cparam02.dat': 405,
-  'regescrt.dat': 405,
+  'cparam01.dat': 401,
+  'cparam02.dat': 401,
+  'regescrt.dat': 401,
   'sdp01.dat': 406,
-  'inv2543.dat': 480,
+  'inv2543.dat': 407,
 };
 /**
  * Over TCP, framing differs (RFC 4475 sections 3.1.2.2, 3.1.2.3, 3.3.9 and 3.1.1.8): a short body
@@ -78,9 +85,9 @@ const TCP: Record<string, Want> = {
   'clerr.dat': 'drop',
   'baddn.dat': 'drop',
   'inv2543.dat': 400,
-  // On a stream the octets after the REGISTER are the next message, an INVITE (480); the bytes
+  // On a stream the octets after the REGISTER are the next message, an INVITE (407); the bytes
   // after it cannot be framed, so the connection is closed after both answers.
-  'dblreq.dat': [405, 480],
+  'dblreq.dat': [401, 407],
 };
 
 /** Unframeable streams are closed: after the 400 for a bad Content-Length, or by the idle timer. */
@@ -175,6 +182,9 @@ function overTcp(
 }
 
 function checkHeaders(file: string, r: SipResponse): void {
+  if (r.status === 401) assert.match(r.get('www-authenticate') ?? '', /^Digest realm=/, `${file}: challenge`);
+  if (r.status === 407)
+    assert.match(r.get('proxy-authenticate') ?? '', /^Digest realm=/, `${file}: challenge`);
   if (r.status === 405 || r.status === 501) assert.match(r.get('allow') ?? '', /OPTIONS/, `${file}: Allow`);
   if (r.status === 420) assert.equal(r.get('unsupported'), 'nothingSupportsThis, nothingSupportsThisEither');
   if (r.status === 415) assert.equal(r.get('accept'), 'application/sdp');
@@ -189,7 +199,7 @@ async function server(): Promise<TestServer> {
     country: 'GB',
     timeZone: 'Europe/London',
   });
-  // The users the torture INVITEs call (they get 480: known, but no device yet).
+  // The users the torture INVITEs call (challenged all the same: 407).
   for (const local of ['user', 'userb', 'joe']) {
     await s.app.directory.createUser(trustedScope(t.id), {
       address: `${local}@example.com`,
@@ -296,7 +306,7 @@ describe('SIP listener and the RFC 4475 torture messages', () => {
       assert.equal(a.responses.length, 1);
       const r = a.responses[0]!;
       assert.equal(r.status, 200);
-      assert.equal(r.get('allow'), 'INVITE, ACK, CANCEL, BYE, OPTIONS');
+      assert.equal(r.get('allow'), 'INVITE, ACK, CANCEL, BYE, OPTIONS, REGISTER');
       assert.equal(r.get('accept'), 'application/sdp');
       assert.ok(r.has('supported'));
       assert.ok(r.to.tag, 'a To tag on the final response');
@@ -307,26 +317,101 @@ describe('SIP listener and the RFC 4475 torture messages', () => {
   });
 });
 
-describe('INVITE before calls exist', () => {
-  test("a tenant's user is temporarily unavailable (480); an unknown user or a disabled one is not found (404)", async () => {
-    const s = await server();
+describe('no user enumeration', () => {
+  test('INVITE and REGISTER get the same challenge for existing and unknown users of every tenant and the operator; bad credentials 403', async () => {
+    const credentials = new InMemorySipCredentials([
+      { username: 'user', realm: 'example.com', password: 'right' },
+    ]);
+    const s = await startServer(
+      'sqlite',
+      {},
+      { sipPeers: { carriers: new InMemoryCarriers(), credentials } },
+    );
+    const sip = await UdpSipClient.open('127.0.0.1', s.app.sip!.udpPort);
     try {
-      const port = s.app.sip!.udpPort;
-      const invite = (target: string) =>
-        Buffer.from(
-          `INVITE sip:${target} SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:9;rport;branch=z9hG4bK-inv-${target.replace(/[^a-z0-9]/gi, '')}\r\n` +
-            `Max-Forwards: 70\r\nFrom: <sip:caller@example.org>;tag=c1\r\nTo: <sip:${target}>\r\n` +
-            `Call-ID: inv-${target}\r\nCSeq: 1 INVITE\r\nContact: <sip:caller@127.0.0.1:9>\r\nContent-Length: 0\r\n\r\n`,
+      const other = await s.app.directory.createTenant({
+        name: 'Other',
+        domains: ['other.example'],
+        country: 'GB',
+        timeZone: 'Europe/London',
+      });
+      const example = await s.app.directory.createTenant({
+        name: 'Example',
+        domains: ['example.com'],
+        country: 'GB',
+        timeZone: 'Europe/London',
+      });
+      const operator = await s.app.directory.operatorTenant('operator.example');
+      for (const [tenant, address] of [
+        [example, 'user@example.com'],
+        [other, 'ann@other.example'],
+        [operator, 'root@operator.example'],
+      ] as const) {
+        await s.app.directory.createUser(trustedScope(tenant.id), {
+          address,
+          displayName: address,
+          passwordHash: null,
+          role: 'user',
+        });
+      }
+      /** Status and challenge header (its nonce blanked) for a request without credentials. */
+      const answer = async (method: 'INVITE' | 'REGISTER', target: string) => {
+        const r = (await sip.exchange(sip.request({ method, target })))!;
+        const header = method === 'INVITE' ? 'proxy-authenticate' : 'www-authenticate';
+        return [r.status, r.getAll(header).map((c) => c.replace(/nonce="[^"]*"/, 'nonce=""'))] as const;
+      };
+      const pairs: Array<[string, string]> = [
+        ['user@example.com', 'nobody@example.com'],
+        ['ann@other.example', 'nobody@other.example'],
+        ['root@operator.example', 'nobody@operator.example'],
+        ['user@127.0.0.1', 'nobody@127.0.0.1'],
+      ];
+      for (const [known, unknown] of pairs) {
+        const invite = await answer('INVITE', known);
+        assert.equal(invite[0], 407, known);
+        assert.ok(invite[1].length > 0);
+        assert.deepEqual(await answer('INVITE', unknown), invite, `${unknown} is answered as ${known}`);
+        const domain = known.split('@')[1]!;
+        const register = await answer('REGISTER', domain);
+        assert.equal(register[0], 401, domain);
+        assert.deepEqual(await answer('REGISTER', `${unknown.split('@')[0]}@${domain}`), register);
+      }
+      // A domain that is no tenant's is not ours: 404 says nothing about users.
+      assert.equal((await answer('INVITE', 'user@not-a-tenant.example'))[0], 404);
+
+      /** Answers the challenge with `username` and `password` and returns the final status. */
+      const withCredentials = async (target: string, username: string, password: string) => {
+        const callId = `auth-${target}-${username}-${password}`;
+        const first = (await sip.exchange(sip.request({ method: 'INVITE', target, callId })))!;
+        const auth = answerChallenge(
+          first.get('proxy-authenticate')!,
+          { username, password },
+          'INVITE',
+          `sip:${target}`,
+        )!;
+        const r = await sip.exchange(
+          sip.request({
+            method: 'INVITE',
+            target,
+            callId,
+            cseq: 2,
+            headers: [['Proxy-Authorization', auth]],
+          }),
         );
-      const status = async (target: string) =>
-        statuses(await overUdp(port, invite(target), LATE_MS, (a) => a.responses.length > 0));
-      assert.deepEqual(await status('user@example.com'), [480]);
-      assert.deepEqual(await status('nobody@example.com'), [404]);
-      assert.deepEqual(await status('user@not-a-tenant.example'), [404]);
-      const joe = await s.app.directory.findUserRecordByAddress('joe@example.com');
+        return r!.status;
+      };
+      // The caller (example.org) is not a tenant: the realm is the called domain.
+      assert.equal(await withCredentials('user@example.com', 'user', 'wrong'), 403);
+      assert.equal(await withCredentials('user@example.com', 'nobody', 'wrong'), 403);
+      assert.equal(await withCredentials('nobody@example.com', 'user', 'wrong'), 403);
+      // An authenticated device may learn who exists: 480 (no device yet), 404, 404 when disabled.
+      assert.equal(await withCredentials('user@example.com', 'user', 'right'), 480);
+      assert.equal(await withCredentials('nobody@example.com', 'user', 'right'), 404);
+      const joe = await s.app.directory.findUserRecordByAddress('user@example.com');
       await s.app.directory.updateUser(trustedScope(joe!.tenant_id), joe!.id, { enabled: false });
-      assert.deepEqual(await status('joe@example.com'), [404]);
+      assert.equal(await withCredentials('user@example.com', 'user', 'right'), 404);
     } finally {
+      await sip.close();
       await s.close();
     }
   });

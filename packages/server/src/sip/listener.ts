@@ -5,34 +5,40 @@
  * registrar and calls exist it answers as RFC 3261 section 8.2 gives a UAS that does not serve the
  * target: OPTIONS gets 200 with Allow/Accept/Supported (section 11.2); a Request-URI outside every
  * tenant's domains gets 404; methods it does not implement get 405 (known) or 501 (unknown) with
- * Allow; INVITE to a tenant's user gets 480 (no calls yet) and to anyone else 404; BYE outside a
- * dialog gets 481.
+ * Allow; BYE outside a dialog gets 481.
+ *
+ * Peers (see @parley/sip's peer-policy.ts and peers.ts here): every datagram is classified before
+ * parsing. Carriers, trusted by address, are not challenged: their INVITE to a tenant's user gets
+ * 480 (no calls yet) and to anyone else 404. Everyone else is authenticated by digest
+ * (digest-gate.ts) before anything about the target is said: 407 for INVITE and 401 for REGISTER
+ * whatever the user, then 403 for wrong credentials; only an authenticated device learns 480 or
+ * 404. An authenticated REGISTER gets 501 until the registrar exists.
  *
  * Safety: responses go to the source address of the request, at the source port when the client
  * asked for rport and at its Via sent-by port otherwise (RFC 3261 section 18.2.2, RFC 3581), never to
  * a host name from a message; malformed messages get 400 when a response can be formed and are dropped
- * otherwise; per-source message rate and transaction limits bound what any peer can cost.
+ * otherwise; unknown sources are rate-limited before parsing and answered statelessly; repeated
+ * failed authentications block an address.
  */
 import type { Logger } from 'pino';
 import {
+  createResponse,
   type IncomingInvite,
   isSipUri,
+  type PeerPolicy,
+  type ServerTransaction,
   type SipEndpoint,
   type SipRequest,
   type UasPolicy,
   UserAgentCore,
 } from '@parley/sip';
+import { DigestGate } from './digest-gate.ts';
+import type { SipCredentials } from './peers.ts';
 
 /** Methods the listener implements today (listed in Allow). */
-export const SIP_ALLOW = ['INVITE', 'ACK', 'CANCEL', 'BYE', 'OPTIONS'] as const;
+export const SIP_ALLOW = ['INVITE', 'ACK', 'CANCEL', 'BYE', 'OPTIONS', 'REGISTER'] as const;
 
 export interface SipListenerLimits {
-  /** Messages per second per source address (sustained). */
-  messagesPerSecond: number;
-  /** Messages a source may send in a burst. */
-  burst: number;
-  /** Live server transactions per source address (beyond: 503). */
-  transactions: number;
   /** Idle TCP connections are closed after this many milliseconds. */
   tcpIdleMs: number;
   /** TCP connections per source address. */
@@ -51,6 +57,10 @@ export interface SipListenerOptions {
   isLocalDomain(domain: string): Promise<boolean>;
   /** Whether `user@domain` is a user of a tenant (an INVITE to an unknown one gets 404). */
   isKnownUser(address: string): Promise<boolean>;
+  /** Peer classes, limits and blocks (built from the settings by `sipPeerPolicy`). */
+  peers: PeerPolicy;
+  /** Digest secrets of devices. */
+  credentials: SipCredentials;
   limits: SipListenerLimits;
 }
 
@@ -59,6 +69,7 @@ export interface SipListener {
   readonly tcpPort: number;
   readonly endpoint: SipEndpoint;
   readonly ua: UserAgentCore;
+  readonly peers: PeerPolicy;
   close(): Promise<void>;
 }
 
@@ -76,44 +87,68 @@ export async function startSipListener(opts: SipListenerOptions): Promise<SipLis
     );
   };
 
+  const isOwnHost = (host: string) => ownHosts.has(host.toLowerCase());
+  const isLocalHost = async (host: string) =>
+    isOwnHost(host) || (await opts.isLocalDomain(host.toLowerCase()));
+
   const policy: UasPolicy = {
     allow: [...SIP_ALLOW],
     supported: [],
     accept: ['application/sdp'],
-    async isLocalTarget(req: SipRequest) {
-      const uri = req.uri;
-      if (!isSipUri(uri)) return false;
-      const host = uri.host.toLowerCase();
-      if (ownHosts.has(host)) return true;
-      if (!(await opts.isLocalDomain(host))) return false;
-      // An INVITE to someone who does not exist at a tenant's domain is not found (RFC 3261
-      // section 8.2.2.1, 21.4.5), whether or not it names a dialog.
-      return req.method !== 'INVITE' || (await knownUser(req));
-    },
+    // Domains only: whether a user exists is said after authentication (no enumeration).
+    isLocalTarget: (req: SipRequest) => isSipUri(req.uri) && isLocalHost(req.uri.host),
   };
 
+  const gate = new DigestGate({
+    credentials: opts.credentials,
+    peers: opts.peers,
+    onBlocked: (source) =>
+      log.warn({ source: source.address }, 'sip source blocked after repeated failed authentications'),
+  });
+  const isCarrier = (tx: ServerTransaction) =>
+    opts.peers.classify(tx.peer.address, tx.peer.port, tx.peer.protocol) === 'carrier';
+
   async function onInvite(inv: IncomingInvite): Promise<void> {
-    // A user of a tenant with no reachable device yet: 480 Temporarily Unavailable. The policy
-    // above already answered 404 for an unknown user at a tenant's domain; at our own address
-    // (no tenant domain) the user is looked up here.
-    const uri = inv.request.uri;
-    const atOwnHost = isSipUri(uri) && ownHosts.has(uri.host.toLowerCase());
-    const known = !atOwnHost || (await knownUser(inv.request));
-    inv.reject(known ? 480 : 404, { headers: [['Allow', allow]] });
+    const req = inv.request;
+    if (!isCarrier(inv.tx)) {
+      // A device authenticates in its own tenant's realm: the From domain when it is ours, else
+      // the domain called. Never the callee's existence.
+      const from = req.from.uri;
+      const realm =
+        isSipUri(from) && (await isLocalHost(from.host)) ? from.host : (req.uri as { host: string }).host;
+      const v = await gate.check(req, inv.tx.peer, realm);
+      if (!v.ok) return inv.reject(v.status, { headers: v.headers });
+    }
+    // A user of a tenant with no reachable device yet: 480 Temporarily Unavailable; a user who
+    // does not exist (or is disabled) is not found (RFC 3261 section 21.4.5).
+    inv.reject((await knownUser(req)) ? 480 : 404, { headers: [['Allow', allow]] });
+  }
+
+  async function onRequest(tx: ServerTransaction): Promise<void> {
+    const req = tx.request;
+    if (req.method !== 'REGISTER') {
+      tx.respond(createResponse(req, 405, { headers: [['Allow', allow]] }));
+      return;
+    }
+    // RFC 3261 section 10.3: the registrar authenticates in the domain of the Request-URI.
+    const v = isCarrier(tx)
+      ? ({ ok: true } as const)
+      : await gate.check(req, tx.peer, (req.uri as { host: string }).host);
+    if (!v.ok) {
+      tx.respond(createResponse(req, v.status, { headers: v.headers }));
+      return;
+    }
+    tx.respond(createResponse(req, 501, { reason: 'Registrar Not Yet Available' }));
   }
 
   // The user-agent core answers OPTIONS (200), BYE outside a dialog (481), the section 8.2 checks
   // and methods outside SIP_ALLOW (405/501); the listener only decides about new INVITEs.
   const ua = new UserAgentCore({
     advertisedAddress: opts.advertisedAddress,
-    limits: {
-      messagesPerSecondPerSource: opts.limits.messagesPerSecond,
-      messageBurstPerSource: opts.limits.burst,
-      serverTransactionsPerSource: opts.limits.transactions,
-    },
+    peers: opts.peers,
     contactUser: 'parley',
     policy,
-    handlers: { onInvite },
+    handlers: { onInvite, onRequest },
   });
   const endpoint = ua.endpoint;
   endpoint.on('error', (err) => log.warn({ err }, 'sip transport error'));
@@ -149,6 +184,7 @@ export async function startSipListener(opts: SipListenerOptions): Promise<SipLis
     tcpPort: tcp.localPort,
     endpoint,
     ua,
+    peers: opts.peers,
     close: () => ua.close(),
   };
 }
