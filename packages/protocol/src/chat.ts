@@ -95,11 +95,26 @@ export const ConversationList = z.object({
   unreadTotal: z.number().int(),
 });
 
+/**
+ * An image file's upright size (EXIF orientation applied) and its thumbnail's, px. `thumbnail` is null
+ * when none will be made (`image_too_large` or `image_unreadable` from its header); otherwise
+ * `GET /api/files/:id/thumbnail` serves it (rendered after the upload, off its critical path: the GET
+ * waits for it), or answers one of those codes if the pixels turn out not to decode.
+ */
+export const ImageInfo = z.object({
+  width: z.number().int(),
+  height: z.number().int(),
+  thumbnail: z.object({ width: z.number().int(), height: z.number().int() }).nullable(),
+});
+export type ImageInfo = z.infer<typeof ImageInfo>;
+
 export const Attachment = z.object({
   id: z.string(),
   name: z.string(),
   contentType: z.string(),
   size: z.number().int(),
+  /** Images (PNG, JPEG, GIF, WebP): the size, so a client can lay out the preview before it loads. */
+  image: ImageInfo.optional(),
 });
 export type Attachment = z.infer<typeof Attachment>;
 
@@ -173,6 +188,8 @@ export const SearchHit = z.object({
 export const SearchResults = z.object({ hits: z.array(SearchHit), nextOffset: z.number().int().nullable() });
 
 export const FileInfo = Attachment.extend({
+  /** Null: not an image. */
+  image: ImageInfo.nullable(),
   conversationId: z.string(),
   uploaderId: z.string(),
   createdAt: z.string(),

@@ -37,6 +37,10 @@ export const ErrorCodes = {
   /** Realtime: a request needs the hello exchange first. */
   hello_required: 400,
   unsupported_media_type: 415,
+  /** Chat files: the image has more pixels than PARLEY_FILE_THUMBNAIL_MAX_PIXELS: no thumbnail. */
+  image_too_large: 422,
+  /** Chat files: the image's header or pixels do not decode: no thumbnail. */
+  image_unreadable: 422,
   rate_limited: 429,
   /** Too many open connections: a user's realtime sockets, or one source address's HTTP connections. */
   too_many_connections: 429,

@@ -182,6 +182,27 @@ export class ChatApi {
     return new URL(`/api/files/${enc(fileId)}`, this.rest.baseUrl).toString();
   }
 
+  /**
+   * A file's bytes, or with `thumbnail` an image's thumbnail (`FileInfo.image.thumbnail`), as a Blob:
+   * fetched with the access token, so a browser app shows it through `URL.createObjectURL`.
+   */
+  async fetchFile(fileId: string, o: { thumbnail?: boolean } = {}): Promise<Blob> {
+    const res = await fetch(
+      new URL(`/api/files/${enc(fileId)}${o.thumbnail ? '/thumbnail' : ''}`, this.rest.baseUrl),
+      {
+        headers: { authorization: `Bearer ${await this.token()}` },
+      },
+    );
+    if (res.status >= 400) {
+      const json = (await res.json().catch(() => ({}))) as { error?: { code: string; message: string } };
+      throw new ParleyError(
+        (json.error?.code ?? 'internal') as 'internal',
+        json.error?.message ?? `HTTP ${res.status}`,
+      );
+    }
+    return res.blob();
+  }
+
   /** Uploads bytes to a conversation (fetch streams a Blob or stream body; the server never buffers it). */
   async upload(
     conversationId: string,

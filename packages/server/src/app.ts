@@ -160,6 +160,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       typingTtlMs: config.chatTypingTtlMs,
       resumeMarginMs: config.chatResumeMarginMs,
       fileMaxBytes: config.fileMaxBytes,
+      thumbnailMaxPixels: config.fileThumbnailMaxPixels,
+      thumbnailSize: config.fileThumbnailSize,
     },
     blobDir: join(config.dataDir, 'blobs'),
   });

@@ -345,6 +345,16 @@ export const settings = {
     schema: int(100 * 1024 * 1024, 1),
     doc: 'Largest uploaded chat file, bytes (larger: 413)',
   },
+  fileThumbnailMaxPixels: {
+    env: 'PARLEY_FILE_THUMBNAIL_MAX_PIXELS',
+    schema: int(40_000_000, 1),
+    doc: 'Largest image (width x height, read from its header before decoding) an uploaded file gets a thumbnail of; larger: image_too_large (decompression bombs cost nothing)',
+  },
+  fileThumbnailSize: {
+    env: 'PARLEY_FILE_THUMBNAIL_SIZE',
+    schema: int(320, 16),
+    doc: "Longest side of an uploaded image's thumbnail, px",
+  },
 } as const;
 
 type Settings = typeof settings;

@@ -65,6 +65,16 @@ export interface FilesTable {
   size: number;
   sha256: string;
   created_at: number;
+  /** Images: the upright size (EXIF orientation applied), px; null for other files. */
+  width: number | null;
+  height: number | null;
+  /** Images: `pending`, `ready` or `failed` (see thumbnails.ts); null for other files. */
+  thumb_state: 'pending' | 'ready' | 'failed' | null;
+  thumb_width: number | null;
+  thumb_height: number | null;
+  thumb_type: string | null;
+  /** The error code of a failed thumbnail (`image_too_large`, `image_unreadable`). */
+  thumb_error: string | null;
 }
 
 export interface ChatTables {

@@ -18,6 +18,7 @@ import { ChatService } from './chat-service.ts';
 import { chatRoutes } from './routes.ts';
 import { MessageSearch } from './search.ts';
 import { BlobStore, FileStore } from './files.ts';
+import { Thumbnailer } from './thumbnails.ts';
 import { fileRoutes } from './file-routes.ts';
 import type { WriteQueue } from './write-queue.ts';
 
@@ -29,6 +30,10 @@ export interface ChatLimits {
   typingTtlMs: number;
   resumeMarginMs: number;
   fileMaxBytes: number;
+  /** Largest image (width x height) thumbnailed. */
+  thumbnailMaxPixels: number;
+  /** Longest side of a thumbnail, px. */
+  thumbnailSize: number;
 }
 
 export interface ChatDeps {
@@ -73,8 +78,18 @@ export function createChat(d: ChatDeps): Chat {
     limits: { typingTtlMs: d.limits.typingTtlMs, resumeMarginMs: d.limits.resumeMarginMs },
   });
   const search = new MessageSearch(d.db, d.engine);
-  const files = new FileStore(d.db, d.writer, new BlobStore(d.blobDir), conversations, {
+  const blobs = new BlobStore(d.blobDir);
+  const thumbnails = new Thumbnailer(
+    d.db,
+    d.writer,
+    blobs,
+    { maxPixels: d.limits.thumbnailMaxPixels, maxSide: d.limits.thumbnailSize },
+    d.log,
+  );
+  const files = new FileStore(d.db, d.writer, blobs, conversations, thumbnails, {
     maxBytes: d.limits.fileMaxBytes,
+    thumbnailMaxPixels: d.limits.thumbnailMaxPixels,
+    thumbnailSize: d.limits.thumbnailSize,
   });
   return {
     service,
@@ -85,6 +100,9 @@ export function createChat(d: ChatDeps): Chat {
     delivery,
     routes: [...chatRoutes({ chat: service, conversations, timeline, search }), ...fileRoutes(files)],
     attach: (sessions) => delivery.attach(sessions),
-    close: () => delivery.close(),
+    close: () => {
+      delivery.close();
+      void thumbnails.close();
+    },
   };
 }

@@ -1,7 +1,8 @@
 /**
  * File routes: `POST /api/files?conversationId=&name=` streams the request body (any content type; it
  * is sniffed) into the blob store; `GET /api/files/:id` streams it back to a member of its conversation
- * with headers that keep a browser from running it.
+ * with headers that keep a browser from running it; `GET /api/files/:id/thumbnail` an image's thumbnail
+ * (at most PARLEY_FILE_THUMBNAIL_SIZE px on its longer side, JPEG or PNG) to the same members.
  */
 import type { Readable } from 'node:stream';
 import { z } from 'zod';
@@ -9,6 +10,12 @@ import { FileInfo, Id, UploadQuery } from '@parley/protocol';
 import { defineRoute, type AnyRoute } from '../http/route.ts';
 import { contentDisposition, type FileStore } from './files.ts';
 import { chatUser } from './routes.ts';
+
+/** Headers that keep a browser from sniffing or running what a file route serves. */
+const inert = {
+  'x-content-type-options': 'nosniff',
+  'content-security-policy': "default-src 'none'; sandbox",
+};
 
 export function fileRoutes(files: FileStore): AnyRoute[] {
   return [
@@ -59,11 +66,32 @@ export function fileRoutes(files: FileStore): AnyRoute[] {
         return ctx.reply
           .header('content-type', type)
           .header('content-length', String(info.size))
+          .headers(inert)
           .header('content-disposition', contentDisposition(info.name, info.contentType))
-          .header('x-content-type-options', 'nosniff')
-          .header('content-security-policy', "default-src 'none'; sandbox")
           .header('cache-control', 'private, max-age=0')
           .header('etag', `"${info.sha256}"`)
+          .send(stream);
+      },
+    }),
+    defineRoute({
+      method: 'GET',
+      url: '/api/files/:id/thumbnail',
+      tag: 'chat',
+      summary:
+        "An image file's thumbnail (members of its conversation only; JPEG, or PNG when transparent; waits while it is rendered). Not an image: 404; too many pixels: 422 image_too_large; undecodable: 422 image_unreadable",
+      access: 'user',
+      params: z.strictObject({ id: Id }),
+      resources: { id: 'file' },
+      rawReply: true,
+      response: z.unknown(),
+      handler: async (ctx) => {
+        const { info, contentType, stream } = await files.thumbnail(ctx.scope, chatUser(ctx), ctx.params.id);
+        return ctx.reply
+          .header('content-type', contentType)
+          .headers(inert)
+          .header('content-disposition', 'inline')
+          .header('cache-control', 'private, max-age=86400, immutable')
+          .header('etag', `"${info.sha256}-thumb"`)
           .send(stream);
       },
     }),

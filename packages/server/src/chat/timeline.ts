@@ -20,6 +20,7 @@ import { iso, newId } from '../ids.ts';
 import type { MessagesTable } from './chat-tables.ts';
 import type { ConversationStore } from './conversations.ts';
 import type { AlsoInTx, WriteQueue } from './write-queue.ts';
+import { imageOut } from './files.ts';
 
 export type MessageRow = Selectable<MessagesTable>;
 
@@ -172,7 +173,17 @@ export class Timeline {
     if (!ids.length) return [];
     const files = await db
       .selectFrom('files')
-      .select(['id', 'name', 'content_type', 'size'])
+      .select([
+        'id',
+        'name',
+        'content_type',
+        'size',
+        'width',
+        'height',
+        'thumb_state',
+        'thumb_width',
+        'thumb_height',
+      ])
       .where('tenant_id', '=', scope.tenantId)
       .where('conversation_id', '=', conversationId)
       .where('id', 'in', ids)
@@ -185,7 +196,14 @@ export class Timeline {
         throw new ParleyError('not_found', `no such file in this conversation: ${fid}`, {
           field: 'attachments',
         });
-      return { id: f.id, name: f.name, contentType: f.content_type, size: Number(f.size) };
+      const image = imageOut(f);
+      return {
+        id: f.id,
+        name: f.name,
+        contentType: f.content_type,
+        size: Number(f.size),
+        ...(image ? { image } : {}),
+      };
     });
   }
 

@@ -23,6 +23,7 @@ import * as m006 from './migrations/006_chat.ts';
 import * as m007 from './migrations/007_billing_requests.ts';
 import * as m008 from './migrations/008_refresh_reuse.ts';
 import * as m009 from './migrations/009_tenant_suspension.ts';
+import * as m010 from './migrations/010_file_thumbnails.ts';
 
 export type MigrationEngine = Engine;
 type Up = (db: Kysely<unknown>, engine: Engine) => Promise<void>;
@@ -38,6 +39,7 @@ const migrations: Array<[string, { up: Up }]> = [
   ['007_billing_requests', m007],
   ['008_refresh_reuse', m008],
   ['009_tenant_suspension', m009],
+  ['010_file_thumbnails', m010],
 ];
 
 /** An auto-incrementing integer primary key on either engine. */

@@ -2,6 +2,7 @@
  * Chat test helpers: a realtime socket that says hello and answers requests by id, with a frame log to
  * wait on; and REST shorthands for conversations and messages.
  */
+import http from 'node:http';
 import WebSocket from 'ws';
 import type { Message, Welcome } from '@parley/protocol';
 import type { TestServer } from '../helpers/server.ts';
@@ -108,4 +109,33 @@ export async function history(s: TestServer, token: string, conversationId: stri
   const r = await s.http.get(`/api/conversations/${conversationId}/messages${query}`, { token });
   if (r.status !== 200) throw new Error(`history: ${r.status} ${r.text}`);
   return r.json as { messages: Message[]; hasMore: boolean; headSeq: number; editSeq: number };
+}
+
+/** A GET answered with its raw bytes (files and thumbnails). */
+export function getBytes(
+  s: TestServer,
+  token: string,
+  path: string,
+): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: Buffer }> {
+  return new Promise((resolve, reject) => {
+    const url = new URL(path, s.url);
+    http
+      .get(
+        {
+          hostname: url.hostname,
+          port: url.port,
+          path: url.pathname,
+          headers: { authorization: `Bearer ${token}` },
+          agent: false,
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () =>
+            resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }),
+          );
+        },
+      )
+      .on('error', reject);
+  });
 }

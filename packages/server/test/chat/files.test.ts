@@ -20,7 +20,7 @@ import {
   type TenantFixture,
 } from '../helpers/server.ts';
 import { code } from '../helpers/http.ts';
-import { openConversation } from './chat-helpers.ts';
+import { getBytes, openConversation } from './chat-helpers.ts';
 import { contentDisposition, sniff } from '../../src/chat/files.ts';
 
 const png = Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), randomBytes(200)]);
@@ -105,28 +105,7 @@ for (const engine of engines) {
           contentType,
         },
       );
-    const download = (token: string, id: string) =>
-      new Promise<{ status: number; headers: http.IncomingHttpHeaders; body: Buffer }>((resolve, reject) => {
-        const url = new URL(`/api/files/${id}`, s.url);
-        http
-          .get(
-            {
-              hostname: url.hostname,
-              port: url.port,
-              path: url.pathname,
-              headers: { authorization: `Bearer ${token}` },
-              agent: false,
-            },
-            (res) => {
-              const chunks: Buffer[] = [];
-              res.on('data', (c: Buffer) => chunks.push(c));
-              res.on('end', () =>
-                resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }),
-              );
-            },
-          )
-          .on('error', reject);
-      });
+    const download = (token: string, id: string) => getBytes(s, token, `/api/files/${id}`);
 
     test('an image and an HTML file: sniffed, served to members with safe headers, byte for byte', async () => {
       const { id } = await openConversation(s, alice.token, [bob.id], 'Files');

@@ -4,6 +4,7 @@
  * tests: add its factory when you add the route.
  */
 import { Readable } from 'node:stream';
+import { PNG } from 'pngjs';
 import type { TestServer, TenantFixture } from './server.ts';
 import { makeUser } from './server.ts';
 import { trustedScope } from '../../src/directory/scope.ts';
@@ -29,7 +30,7 @@ export const resourceFactories: Record<string, ResourceFactory> = {
     lastConversation.set(t.id, conversation.id);
     return conversation.id;
   },
-  // Uploaded by the tenant's user to a new group of theirs.
+  // A small image (so it has a thumbnail too), uploaded by the tenant's user to a new group of theirs.
   file: async (s, t) => {
     const { conversation } = await s.app.chat.service.createConversation(trustedScope(t.id), t.user.id, {
       members: [t.admin.id],
@@ -39,8 +40,10 @@ export const resourceFactories: Record<string, ResourceFactory> = {
       trustedScope(t.id),
       t.user.id,
       conversation.id,
-      'wall.txt',
-      Readable.from([Buffer.from('wall file')]),
+      'wall.png',
+      Readable.from([
+        PNG.sync.write(Object.assign(new PNG({ width: 2, height: 2 }), { data: Buffer.alloc(16, 255) })),
+      ]),
       undefined,
     );
     return info.id;
