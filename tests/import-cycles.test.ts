@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { builtinModules } from 'node:module';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 
@@ -16,7 +17,7 @@ function sources(dir: string, out: string[] = []): string[] {
   for (const e of readdirSync(dir)) {
     const p = join(dir, e);
     if (statSync(p).isDirectory()) sources(p, out);
-    else if (e.endsWith('.ts')) out.push(p);
+    else if (e.endsWith('.ts') || e.endsWith('.tsx')) out.push(p);
   }
   return out;
 }
@@ -39,7 +40,7 @@ function graph(): Map<string, string[]> {
   const g = new Map<string, Set<string>>();
   const domainOf = (file: string) => {
     const [pkg, , first, ...rest] = relative(join(root, 'packages'), file).split('/');
-    return rest.length ? `${pkg}/${first}` : `${pkg}/${first!.replace(/\.ts$/, '')}`;
+    return rest.length ? `${pkg}/${first}` : `${pkg}/${first!.replace(/\.tsx?$/, '')}`;
   };
   for (const pkg of readdirSync(join(root, 'packages'))) {
     for (const file of sources(join(root, 'packages', pkg, 'src'))) {
@@ -87,12 +88,13 @@ test('the checker reads type-only imports and re-exports', () => {
   ]);
 });
 
-test('packages depend one way: protocol and sip on no other package, sdk only on protocol', () => {
+test('packages depend one way: protocol and sip on no other package, sdk only on protocol, web on sdk and protocol', () => {
   const allowed: Record<string, string[]> = {
     protocol: [],
     sip: [],
     sdk: ['protocol'],
     server: ['protocol', 'sip'],
+    web: ['sdk', 'protocol'],
   };
   const wrong: string[] = [];
   for (const pkg of readdirSync(join(root, 'packages'))) {
@@ -103,5 +105,16 @@ test('packages depend one way: protocol and sip on no other package, sdk only on
       }
     }
   }
+  assert.deepEqual(wrong, []);
+});
+
+test('the browser packages (web, sdk, protocol) import no Node built-in module', () => {
+  const builtins = new Set(builtinModules.flatMap((m) => [m, `node:${m}`]));
+  const wrong: string[] = [];
+  for (const pkg of ['web', 'sdk', 'protocol'])
+    for (const file of sources(join(root, 'packages', pkg, 'src')))
+      for (const s of specifiers(readFileSync(file, 'utf8')))
+        if (builtins.has(s) || builtins.has(s.split('/')[0]!) || s === 'ws')
+          wrong.push(`${relative(root, file)} -> ${s}`);
   assert.deepEqual(wrong, []);
 });

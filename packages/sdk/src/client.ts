@@ -26,6 +26,7 @@ import { RestClient, type FetchLike } from './rest-client.ts';
 import { RealtimeLink, type ConnectionState, type SocketFactory, type SocketLike } from './realtime-link.ts';
 import { PresenceApi } from './presence-api.ts';
 import { ContactsApi } from './contacts-api.ts';
+import { DirectoryApi } from './directory-api.ts';
 import { ChatApi, type ChatEvents } from './chat-api.ts';
 import { defaultBackoff, type BackoffOptions } from './backoff.ts';
 
@@ -43,6 +44,30 @@ export interface ParleyClientOptions {
   device?: { id?: string; kind?: 'web' | 'desktop' | 'mobile' | 'bot' | 'other' };
   backoff?: BackoffOptions;
   requestTimeoutMs?: number;
+  /**
+   * Where the session's tokens are kept between page loads (a browser's localStorage), shared by every
+   * client of the same store: a refresh takes the store's lock and first looks whether another holder
+   * (another tab) has refreshed already, since presenting a rotated-away refresh token ends the session.
+   */
+  tokenStore?: TokenStore;
+}
+
+/** A session's tokens as a `TokenStore` keeps them. */
+export interface StoredTokens {
+  accessToken: string;
+  refreshToken: string | null;
+  /** Epoch ms at which the access token expires. */
+  expiresAt: number;
+  user: User | null;
+}
+
+/** Keeps tokens across page loads and between the tabs of one browser. */
+export interface TokenStore {
+  load(): StoredTokens | null;
+  /** null: signed out. */
+  save(tokens: StoredTokens | null): void;
+  /** Runs `fn` while no other holder of the store runs one (browsers: the Web Locks API). */
+  exclusive?<T>(fn: () => Promise<T>): Promise<T>;
 }
 
 export interface ClientEvents extends Record<string, unknown[]> {
@@ -56,6 +81,11 @@ export interface ClientEvents extends Record<string, unknown[]> {
   /** Durable events in (after, upTo] were not replayed (resume expired): fetch them with `eventsAfter`. */
   gap: [{ after: number; upTo: number }];
   error: [ParleyError];
+  /**
+   * The session is over (it expired, was revoked or the user disabled): a refresh was refused or the
+   * realtime link was closed for it. The client holds no tokens any more; sign in again.
+   */
+  'session.ended': [ParleyError];
   /** Chat: a message (new, edited, deleted), in seq order per conversation, once each. */
   'chat.message': [ChatEvents['message']];
   /** Chat: a member is typing (show it for `ttlMs`). */
@@ -73,6 +103,7 @@ export class ParleyClient extends TypedEmitter<ClientEvents> {
   readonly rest: RestClient;
   readonly presence: PresenceApi;
   readonly contacts: ContactsApi;
+  readonly directory: DirectoryApi;
   readonly chat: ChatApi;
   private readonly link: RealtimeLink;
   private accessToken: string | null = null;
@@ -83,12 +114,16 @@ export class ParleyClient extends TypedEmitter<ClientEvents> {
 
   constructor(private readonly opts: ParleyClientOptions) {
     super();
-    const fetchFn = opts.fetch ?? (globalThis.fetch as unknown as FetchLike | undefined);
+    const stored = opts.tokenStore?.load();
+    if (stored) this.adopt(stored);
+    // Bound: a browser's fetch called as a method of another object throws "Illegal invocation".
+    const fetchFn = opts.fetch ?? (globalThis.fetch?.bind(globalThis) as unknown as FetchLike | undefined);
     if (!fetchFn) throw new ParleyError('unavailable', 'no fetch: pass one in the options');
     this.rest = new RestClient(opts.baseUrl, fetchFn, () =>
       this.accessToken ? this.freshToken() : Promise.resolve(null),
     );
     this.contacts = new ContactsApi(this.rest);
+    this.directory = new DirectoryApi(this.rest);
     const wsUrl = new URL('/api/realtime', opts.baseUrl);
     wsUrl.protocol = wsUrl.protocol === 'https:' ? 'wss:' : 'ws:';
     this.link = new RealtimeLink({
@@ -122,7 +157,15 @@ export class ParleyClient extends TypedEmitter<ClientEvents> {
       this.emit('welcome', w);
     });
     this.link.on('gap', (g) => this.emit('gap', g));
-    this.link.on('error', (e) => this.emit('error', e));
+    this.link.on('error', (e) => {
+      this.emit('error', e);
+      if (e.status === 401) this.ended(e);
+    });
+  }
+
+  /** Whether the client holds a session (signed in, or tokens from its store). */
+  get signedIn(): boolean {
+    return this.accessToken !== null;
   }
 
   /** The signed-in user. */
@@ -158,13 +201,41 @@ export class ParleyClient extends TypedEmitter<ClientEvents> {
     this.refreshToken = t.refreshToken ?? this.refreshToken;
     this.expiresAt = Date.now() + (t.expiresIn ?? 900) * 1000;
     if (t.user) this.me = t.user;
+    this.opts.tokenStore?.save({
+      accessToken: this.accessToken,
+      refreshToken: this.refreshToken,
+      expiresAt: this.expiresAt,
+      user: this.me,
+    });
+  }
+
+  private adopt(t: StoredTokens): void {
+    this.accessToken = t.accessToken;
+    this.refreshToken = t.refreshToken;
+    this.expiresAt = t.expiresAt;
+    this.me = t.user ?? this.me;
+  }
+
+  /** Drops the tokens after the server ended the session, and says so once. */
+  private ended(err: ParleyError): void {
+    if (!this.accessToken) return;
+    this.accessToken = this.refreshToken = null;
+    this.opts.tokenStore?.save(null);
+    this.emit('session.ended', err);
   }
 
   /** Exchanges the refresh token for new tokens (one at a time, however many callers ask). */
   refresh(): Promise<void> {
-    this.refreshing ??= (async () => {
+    const store = this.opts.tokenStore;
+    const run = async () => {
+      // Another tab may have rotated the token while this one waited for the lock: use its tokens.
+      const stored = store?.load();
+      if (stored?.refreshToken && stored.refreshToken !== this.refreshToken) {
+        this.adopt(stored);
+        if (stored.expiresAt - Date.now() >= REFRESH_MARGIN_MS) return;
+      }
+      if (!this.refreshToken) throw new ParleyError('unauthorized', 'no refresh token: sign in again');
       try {
-        if (!this.refreshToken) throw new ParleyError('unauthorized', 'no refresh token: sign in again');
         const r = await this.rest.request<LoginResponse>(
           'POST',
           '/api/auth/refresh',
@@ -172,6 +243,14 @@ export class ParleyClient extends TypedEmitter<ClientEvents> {
           { auth: false },
         );
         this.useTokens(r);
+      } catch (err) {
+        if (err instanceof ParleyError && err.status === 401) this.ended(err);
+        throw err;
+      }
+    };
+    this.refreshing ??= (async () => {
+      try {
+        await (store?.exclusive ? store.exclusive(run) : run());
       } finally {
         this.refreshing = null;
       }
@@ -184,6 +263,7 @@ export class ParleyClient extends TypedEmitter<ClientEvents> {
     this.disconnect();
     if (this.accessToken) await this.rest.request('POST', '/api/auth/logout').catch(() => {});
     this.accessToken = this.refreshToken = null;
+    this.opts.tokenStore?.save(null);
   }
 
   // --- realtime ---

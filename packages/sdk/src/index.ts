@@ -4,6 +4,8 @@ export {
   type ParleyClientOptions,
   type ClientEvents,
   type WebSocketConstructor,
+  type StoredTokens,
+  type TokenStore,
 } from './client.ts';
 export {
   RealtimeLink,
@@ -14,6 +16,7 @@ export {
 } from './realtime-link.ts';
 export { PresenceApi } from './presence-api.ts';
 export { ContactsApi } from './contacts-api.ts';
+export { DirectoryApi } from './directory-api.ts';
 export { ChatApi, type ChatEvents, type SendOptions } from './chat-api.ts';
 export { IdleMonitor, activityEvents, type ActivitySource } from './idle-monitor.ts';
 export { RestClient, type FetchLike } from './rest-client.ts';

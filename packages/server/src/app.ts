@@ -39,6 +39,9 @@ import { version } from './version.ts';
 import { startSipListener, type SipListener } from './sip/listener.ts';
 import { emptySipPeerLookups, sipPeerPolicy, type SipPeerLookups } from './sip/peers.ts';
 import { createChat, type Chat } from './chat/chat.ts';
+import { serveWebApp } from './web/web-app.ts';
+import { defaultWebDist } from './web/web-build.ts';
+import { fallbackPage } from './web/fallback-page.ts';
 import type { Clock } from '@parley/sip';
 
 export interface App {
@@ -192,6 +195,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     bodyBudget: config.httpBodyBudget,
     bodyBudgetPerAddress: config.httpBodyBudgetPerAddress,
   });
+  serveWebApp(http, config.webDir ?? defaultWebDist, fallbackPage);
   const gateway = new RealtimeGateway(auth, bus, log, {
     path: '/api/realtime',
     // Frames up to realtimeMaxFrame get a coded error from the session; far larger ones close the socket.

@@ -340,6 +340,16 @@ export const settings = {
     schema: int(5000, 0),
     doc: 'How far before the resume cursor a reconnecting client is told of changed conversations, ms (covers commit order and clock skew between nodes)',
   },
+  webDir: {
+    env: 'PARLEY_WEB_DIR',
+    schema: z.string().min(1).optional(),
+    doc: 'Folder of the built web app served at / (default: packages/web/dist of this installation)',
+  },
+  webBuild: {
+    env: 'PARLEY_WEB_BUILD',
+    schema: z.enum(['auto', 'never']).default('auto'),
+    doc: '`auto`: `parley serve` builds the web app first when its build is missing or older than its sources; `never`: serve what is there',
+  },
   fileMaxBytes: {
     env: 'PARLEY_FILE_MAX_BYTES',
     schema: int(100 * 1024 * 1024, 1),
@@ -419,6 +429,7 @@ export function loadConfig(
   if (problems.length) throw new ConfigError(problems);
   const cfg = out as Config;
   cfg.dataDir = resolve(cfg.dataDir);
+  if (cfg.webDir) cfg.webDir = resolve(cfg.webDir);
   cfg.publicUrl ??= `http://${cfg.host.includes(':') ? `[${cfg.host}]` : cfg.host}:${cfg.port}`;
   return cfg;
 }

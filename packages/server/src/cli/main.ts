@@ -215,6 +215,11 @@ function demoText(d: Awaited<ReturnType<AdminCommands['demo']>>): string {
 async function serve(config: ReturnType<typeof loadConfig>, demo: boolean): Promise<number> {
   // Loaded only here: the admin commands start faster without the HTTP and realtime stack.
   const { createApp } = await import('../app.ts');
+  if (config.webBuild === 'auto' && !config.webDir) {
+    const { ensureWebBuild } = await import('../web/web-build.ts');
+    const built = await ensureWebBuild((line) => process.stderr.write(`${line}\n`));
+    if (built) process.stderr.write(`${built}\n`);
+  }
   const app = await createApp(config);
   let demoData;
   try {

@@ -169,8 +169,6 @@ export function buildHttp(routes: AnyRoute[], auth: AuthService, opts: HttpOptio
     req.log.error({ err }, 'request failed');
     return sendError(reply, new ParleyError('internal', 'internal error'));
   });
-  // The address `parley serve` prints: until the web app is served here, a page saying what answers.
-  app.get('/', (_req, reply) => reply.type('text/html; charset=utf-8').send(landingPage));
   app.setNotFoundHandler((req, reply) =>
     sendError(reply, new ParleyError('not_found', `no route ${req.method} ${req.url.split('?')[0]}`)),
   );
@@ -267,17 +265,3 @@ function idempotencyKeyOf(req: FastifyRequest): string {
     );
   return v;
 }
-
-const landingPage = `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>Parley</title></head>
-<body style="font-family: system-ui, sans-serif; max-width: 40rem; margin: 3rem auto; line-height: 1.5">
-<h1>Parley is running</h1>
-<p>The web app is not served yet. The API answers here:</p>
-<ul>
-<li><a href="/api/health">/api/health</a>: version and database status</li>
-<li><a href="/api/openapi.json">/api/openapi.json</a>: every route, as OpenAPI 3.1</li>
-<li><code>POST /api/auth/login</code> with <code>{"address","password"}</code> to sign in</li>
-<li><code>/api/realtime</code>: the WebSocket for presence and events (see <code>packages/sdk</code>)</li>
-</ul>
-</body></html>
-`;

@@ -24,6 +24,7 @@ function serve(env: Record<string, string>): { child: ChildProcess; url: Promise
       PARLEY_PORT: '0',
       PARLEY_SIP_PORT: '0',
       PARLEY_LOG_LEVEL: 'silent',
+      PARLEY_WEB_BUILD: 'never', // these tests are not about the web app: no build
       PARLEY_CHAT_SEND_RATE: '100000',
       PARLEY_CHAT_SEND_BURST: '100000',
       ...env,

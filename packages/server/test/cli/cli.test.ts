@@ -11,7 +11,13 @@ const bin = new URL('../../bin/parley.js', import.meta.url).pathname;
 
 function parley(dataDir: string, args: string[], env: Record<string, string> = {}) {
   const r = spawnSync(process.execPath, [bin, ...args], {
-    env: { ...process.env, PARLEY_DATA_DIR: dataDir, PARLEY_LOG_LEVEL: 'silent', ...env },
+    env: {
+      ...process.env,
+      PARLEY_DATA_DIR: dataDir,
+      PARLEY_LOG_LEVEL: 'silent',
+      PARLEY_WEB_BUILD: 'never',
+      ...env,
+    },
     encoding: 'utf8',
     timeout: 60_000,
   });
@@ -173,6 +179,7 @@ describe('parley CLI', () => {
         PARLEY_PORT: '0',
         PARLEY_SIP_PORT: '0',
         PARLEY_LOG_LEVEL: 'silent',
+        PARLEY_WEB_BUILD: 'never', // these tests are not about the web app: no build
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

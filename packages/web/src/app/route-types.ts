@@ -1,0 +1,21 @@
+/**
+ * What a screen declares to be reachable: its path, who may open it, its place in the navigation.
+ * Each area (people, chat, admin, operator) exports an `AppRoute[]` from its own `routes.ts`;
+ * `app/routes.ts` puts them together.
+ */
+import type { ComponentType } from 'react';
+
+/** Who may open a screen: any signed-in user, a tenant admin, or the operator account. */
+export type RouteAccess = 'user' | 'admin' | 'operator';
+
+export interface AppRoute {
+  /** `/chat/:conversationId`; `:name` parts arrive in `params`; a trailing `*` matches the rest. */
+  path: string;
+  /** The screen's name in the title bar. */
+  title: string;
+  access: RouteAccess;
+  /** Shown in the navigation when given; `section` groups it (user client, Admin, Operator). */
+  nav?: { label: string; section: RouteAccess; order: number; icon?: string };
+  /** The screen (use `lazy(() => import(...))` for anything large: it keeps the first screen small). */
+  component: ComponentType<{ params: Record<string, string> }>;
+}

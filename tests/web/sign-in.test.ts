@@ -1,0 +1,72 @@
+/**
+ * Sign-in and the main screen in a real Chromium: the app loads under its strict CSP with no error,
+ * signs in, keeps the session over a reload, signs out; axe finds no critical or serious violation on
+ * the sign-in and main screens in light and dark mode.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Browser } from 'playwright-core';
+import {
+  checkBothSchemes,
+  demo,
+  launchBrowser,
+  openPage,
+  pageProblems,
+  screenshot,
+  signIn,
+  startWebServer,
+  type WebServer,
+} from './harness.ts';
+
+let server: WebServer;
+let browser: Browser;
+
+before(async () => {
+  server = await startWebServer();
+  browser = await launchBrowser();
+});
+after(async () => {
+  await browser?.close();
+  await server?.close();
+});
+
+test('sign in, reload still signed in, sign out; axe clean on both screens in light and dark', async () => {
+  const { context, page } = await openPage(browser, server.url);
+  try {
+    await page.getByRole('heading', { name: 'Sign in to Parley' }).waitFor();
+    assert.deepEqual(await checkBothSchemes(page, 'sign-in', 'sign-in'), []);
+    await page.emulateMedia({ colorScheme: 'light' });
+
+    // A wrong password is a sentence, not a code.
+    await page.getByLabel('Email address').fill(demo.alice);
+    await page.getByLabel('Password').fill('not the password');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('alert').filter({ hasText: 'do not match' }).waitFor();
+    await screenshot(page, 'sign-in', 'wrong-password');
+
+    await signIn(page, demo.alice);
+    await page.getByRole('heading', { name: 'Contacts', level: 1 }).waitFor();
+    await page
+      .getByRole('button', { name: /Set your status/ })
+      .getByText('Available')
+      .waitFor();
+    assert.deepEqual(await checkBothSchemes(page, 'sign-in', 'main'), []);
+    await page.emulateMedia({ colorScheme: 'light' });
+
+    await page.reload();
+    await page.getByRole('navigation', { name: 'Main' }).waitFor();
+    await page
+      .getByRole('button', { name: /Set your status/ })
+      .getByText('Available')
+      .waitFor();
+    await screenshot(page, 'sign-in', 'after-reload');
+
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByRole('heading', { name: 'Sign in to Parley' }).waitFor();
+    await page.reload();
+    await page.getByRole('heading', { name: 'Sign in to Parley' }).waitFor();
+    assert.deepEqual(pageProblems(page), []);
+  } finally {
+    await context.close();
+  }
+});
