@@ -215,8 +215,16 @@ export const ChatSend = SendMessageRequest.extend({
   id: RequestId,
   conversationId: Id,
 }).strict();
-/** "I am typing" in a conversation: pushed to the other members' devices, never stored. Answer: {}. */
-export const ChatTyping = z.strictObject({ t: z.literal('chat.typing'), id: RequestId, conversationId: Id });
+/**
+ * "I am typing" in a conversation (repeat it every few seconds while typing), or with `typing: false`
+ * "I stopped" (the text was cleared): pushed to the other members' devices, never stored. Answer: {}.
+ */
+export const ChatTyping = z.strictObject({
+  t: z.literal('chat.typing'),
+  id: RequestId,
+  conversationId: Id,
+  typing: z.boolean().optional(),
+});
 /** Read (or, with `delivered`, received) up to `seq`. Answer: ReadResponse. */
 export const ChatRead = z.strictObject({
   t: z.literal('chat.read'),
@@ -242,11 +250,17 @@ export const ChatMessageFrame = z.object({
   change: z.enum(['new', 'edit', 'delete']),
   message: Message,
 });
-/** Pushed: a member is typing; shown until `ttlMs` passes without another. */
+/**
+ * Pushed: a member is typing (`typing: true`, at most `ttlMs` without a repeat), or stopped
+ * (`typing: false`). The server sends the stop itself when no repeat came within the TTL
+ * (PARLEY_CHAT_TYPING_TTL_MS), when the member said they stopped, or just before their message, so a
+ * client may simply show what it was told last; a client that went away mid-word still ends.
+ */
 export const ChatTypingFrame = z.object({
   t: z.literal('chat.typing'),
   conversationId: z.string(),
   userId: z.string(),
+  typing: z.boolean(),
   ttlMs: z.number().int(),
 });
 /** Pushed: a member's receipts moved. */

@@ -24,7 +24,8 @@ import { backoffDelay, type BackoffOptions } from './backoff.ts';
 export interface ChatEvents {
   /** A new message, or an edited or deleted one, in order per conversation, once each. */
   message: { change: 'new' | 'edit' | 'delete'; message: Message };
-  typing: { conversationId: string; userId: string; ttlMs: number };
+  /** `typing` false: they stopped (the server says so itself when no repeat came within `ttlMs`). */
+  typing: { conversationId: string; userId: string; typing: boolean; ttlMs: number };
   receipt: { conversationId: string; userId: string; readSeq: number; deliveredSeq: number };
   conversation: { conversationId: string; change: 'renamed' | 'members' };
 }
@@ -157,9 +158,12 @@ export class ChatApi {
     await this.link.request({ t: 'chat.read', conversationId, seq, delivered: true });
   }
 
-  /** "I am typing": repeat it while typing (the others show it for the `ttlMs` they are told). */
-  async typing(conversationId: string): Promise<void> {
-    await this.link.request({ t: 'chat.typing', conversationId });
+  /**
+   * "I am typing": repeat it every few seconds while typing (the server ends it for the others when no
+   * repeat comes within its TTL); `typing` false says "stopped" at once (the text was cleared).
+   */
+  async typing(conversationId: string, typing = true): Promise<void> {
+    await this.link.request({ t: 'chat.typing', conversationId, ...(typing ? {} : { typing: false }) });
   }
 
   async unread(): Promise<{ total: number; byConversation: Map<string, number> }> {
@@ -236,7 +240,12 @@ export class ChatApi {
         if (f.change !== 'new') return this.emit('message', { change: f.change, message: f.message });
         return void this.ordered(f.message);
       case 'chat.typing':
-        return this.emit('typing', { conversationId: f.conversationId, userId: f.userId, ttlMs: f.ttlMs });
+        return this.emit('typing', {
+          conversationId: f.conversationId,
+          userId: f.userId,
+          typing: f.typing,
+          ttlMs: f.ttlMs,
+        });
       case 'chat.receipt':
         return this.emit('receipt', {
           conversationId: f.conversationId,

@@ -88,7 +88,7 @@ export interface ClientEvents extends Record<string, unknown[]> {
   'session.ended': [ParleyError];
   /** Chat: a message (new, edited, deleted), in seq order per conversation, once each. */
   'chat.message': [ChatEvents['message']];
-  /** Chat: a member is typing (show it for `ttlMs`). */
+  /** Chat: a member is typing, or stopped (`typing` false, sent by the server when it expires). */
   'chat.typing': [ChatEvents['typing']];
   /** Chat: a member's read or delivered position moved. */
   'chat.receipt': [ChatEvents['receipt']];

@@ -333,7 +333,7 @@ export const settings = {
   chatTypingTtlMs: {
     env: 'PARLEY_CHAT_TYPING_TTL_MS',
     schema: int(6000, 100),
-    doc: 'How long a typing indicator shows without a repeat, ms (clients repeat it while typing)',
+    doc: 'How long a typing indicator shows without a repeat, ms: then the server pushes "stopped" itself (clients repeat it while typing)',
   },
   chatResumeMarginMs: {
     env: 'PARLEY_CHAT_RESUME_MARGIN_MS',

@@ -5,8 +5,14 @@ declare module '../bus/bus.ts' {
   interface BusEvents {
     /** A chat message was stored, edited or deleted (after commit): push it to the members' devices. */
     'chat.message': { tenantId: string; change: 'new' | 'edit' | 'delete'; message: Message };
-    /** A member is typing (ephemeral: never stored). */
-    'chat.typing': { tenantId: string; conversationId: string; userId: string; ttlMs: number };
+    /** A member is typing, or said they stopped (ephemeral: never stored; typing.ts ends it on its own). */
+    'chat.typing': {
+      tenantId: string;
+      conversationId: string;
+      userId: string;
+      typing: boolean;
+      ttlMs: number;
+    };
     /** A member's read or delivered position moved. */
     'chat.receipt': {
       tenantId: string;

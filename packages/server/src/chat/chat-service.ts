@@ -207,8 +207,11 @@ export class ChatService {
     return { readSeq: r.readSeq, unread: r.unread };
   }
 
-  /** "Typing" to the other members' devices; a non-member gets not_found. Never stored. */
-  async typing(scope: TenantScope, userId: string, conversationId: string): Promise<void> {
+  /**
+   * "Typing" (or, with `typing` false, "stopped") to the other members' devices; a non-member gets
+   * not_found. Never stored; delivery ends it when no repeat comes within the TTL (typing.ts).
+   */
+  async typing(scope: TenantScope, userId: string, conversationId: string, typing = true): Promise<void> {
     const members = await this.d.memberIds(scope.tenantId, conversationId);
     if (!members.includes(userId))
       throw new ParleyError('not_found', 'no such conversation', { field: 'conversationId' });
@@ -216,6 +219,7 @@ export class ChatService {
       tenantId: scope.tenantId,
       conversationId,
       userId,
+      typing,
       ttlMs: this.d.limits.typingTtlMs,
     });
   }
@@ -244,7 +248,7 @@ export class ChatService {
         return (await this.send(scope, session.userId, conversationId, req)).message;
       }
       case 'chat.typing':
-        await this.typing(scope, session.userId, f.conversationId);
+        await this.typing(scope, session.userId, f.conversationId, f.typing ?? true);
         return {};
       case 'chat.read':
         return this.read(scope, session.userId, f.conversationId, f.seq, f.delivered === true);

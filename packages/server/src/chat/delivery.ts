@@ -3,12 +3,14 @@
  * sessions of the conversation's current members. Each push is serialized and framed once for all
  * recipients (wire-frame.ts); delivering costs one socket write per online device. Member lists are
  * cached per conversation and dropped when membership changes (a `chat.conversation` bus event).
+ * Typing indicators are ended here, per node, when no repeat comes in time (typing.ts).
  */
 import type { Logger } from 'pino';
 import type { Bus } from '../bus/bus.ts';
 import { trustedScope } from '../directory/scope.ts';
 import { jsonFrame } from '../realtime/wire-frame.ts';
 import type { ConversationStore } from './conversations.ts';
+import { TypingTracker, type TypingClock, type TypingKey } from './typing.ts';
 
 /** What delivery needs of a realtime session. */
 export interface ChatSession {
@@ -25,6 +27,8 @@ export class ChatDelivery {
   private readonly members = new Map<string, Promise<string[]>>();
   private readonly unsubscribe: Array<() => void> = [];
   private sessions: SessionDirectory = { sessionsOf: () => [] };
+  /** Typing indicators showing, each ended by a "stopped" push (expiry, a stop, or the typist's message). */
+  readonly typing: TypingTracker;
   /** Pushes written (one per recipient device), for the benchmark and tests. */
   delivered = 0;
 
@@ -32,23 +36,48 @@ export class ChatDelivery {
     bus: Bus,
     private readonly conversations: Pick<ConversationStore, 'memberIds'>,
     private readonly log: Logger,
+    clock?: TypingClock,
   ) {
+    const stopped = (k: TypingKey) =>
+      this.push(
+        k.tenantId,
+        k.conversationId,
+        { t: 'chat.typing', conversationId: k.conversationId, userId: k.userId, typing: false, ttlMs: 0 },
+        k.userId,
+      );
+    this.typing = new TypingTracker(stopped, clock);
     this.unsubscribe.push(
-      bus.subscribe('chat.message', (e) =>
+      bus.subscribe('chat.message', (e) => {
+        // Their message ends the sender's indicator before it is shown.
+        if (e.change === 'new')
+          this.typing.stop({
+            tenantId: e.tenantId,
+            conversationId: e.message.conversationId,
+            userId: e.message.senderId,
+          });
         this.push(e.tenantId, e.message.conversationId, {
           t: 'chat.message',
           change: e.change,
           message: e.message,
-        }),
-      ),
-      bus.subscribe('chat.typing', (e) =>
+        });
+      }),
+      bus.subscribe('chat.typing', (e) => {
+        const k = { tenantId: e.tenantId, conversationId: e.conversationId, userId: e.userId };
+        if (!e.typing) return this.typing.stop(k);
+        this.typing.typing(k, e.ttlMs);
         this.push(
           e.tenantId,
           e.conversationId,
-          { t: 'chat.typing', conversationId: e.conversationId, userId: e.userId, ttlMs: e.ttlMs },
+          {
+            t: 'chat.typing',
+            conversationId: e.conversationId,
+            userId: e.userId,
+            typing: true,
+            ttlMs: e.ttlMs,
+          },
           e.userId,
-        ),
-      ),
+        );
+      }),
       bus.subscribe('chat.receipt', (e) =>
         this.push(e.tenantId, e.conversationId, {
           t: 'chat.receipt',
@@ -104,6 +133,7 @@ export class ChatDelivery {
   }
 
   close(): void {
+    this.typing.close();
     this.unsubscribe.forEach((u) => u());
   }
 }
