@@ -203,6 +203,7 @@ export const AuditEntry = z.object({
   sourceAddress: z.string().nullable(),
   at: z.string(),
 });
+export type AuditEntry = z.infer<typeof AuditEntry>;
 export const AuditQuery = z.strictObject({
   limit: z.coerce.number().int().min(1).max(500).default(100),
   cursor: z.string().max(400).optional(),
@@ -221,6 +222,10 @@ export const CreateApiKeyRequest = z.strictObject({
   role: z.enum(['user', 'admin']).default('admin'),
 });
 export const CreateApiKeyResponse = ApiKey.extend({ secret: z.string() });
+export type ApiKey = z.infer<typeof ApiKey>;
+export type CreateApiKeyResponse = z.infer<typeof CreateApiKeyResponse>;
+/** A page of a listing, with the cursor of the next page (null: the last page). */
+export type Paged<T> = { items: T[]; nextCursor: string | null };
 
 export const Health = z.object({
   status: z.enum(['ok', 'degraded']),

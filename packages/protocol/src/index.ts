@@ -4,3 +4,4 @@ export * from './presence.ts';
 export * from './presence-contacts.ts';
 export * from './realtime.ts';
 export * from './chat.ts';
+export * from './billing.ts';

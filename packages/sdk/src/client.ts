@@ -28,6 +28,8 @@ import { PresenceApi } from './presence-api.ts';
 import { ContactsApi } from './contacts-api.ts';
 import { DirectoryApi } from './directory-api.ts';
 import { ChatApi, type ChatEvents } from './chat-api.ts';
+import { AdminApi } from './admin-api.ts';
+import { OperatorApi } from './operator-api.ts';
 import { defaultBackoff, type BackoffOptions } from './backoff.ts';
 
 /** A WebSocket constructor: the browser's, Node 22's, or `ws`'s. */
@@ -105,6 +107,10 @@ export class ParleyClient extends TypedEmitter<ClientEvents> {
   readonly contacts: ContactsApi;
   readonly directory: DirectoryApi;
   readonly chat: ChatApi;
+  /** A tenant admin's calls (users, keys, licences, wallet, audit); the server refuses others with 403. */
+  readonly admin: AdminApi;
+  /** The operator's calls (tenants, plans, decks, wallets, approvals, audit). */
+  readonly operator: OperatorApi;
   private readonly link: RealtimeLink;
   private accessToken: string | null = null;
   private refreshToken: string | null = null;
@@ -124,6 +130,8 @@ export class ParleyClient extends TypedEmitter<ClientEvents> {
     );
     this.contacts = new ContactsApi(this.rest);
     this.directory = new DirectoryApi(this.rest);
+    this.admin = new AdminApi(this.rest);
+    this.operator = new OperatorApi(this.rest);
     const wsUrl = new URL('/api/realtime', opts.baseUrl);
     wsUrl.protocol = wsUrl.protocol === 'https:' ? 'wss:' : 'ws:';
     this.link = new RealtimeLink({

@@ -17,6 +17,8 @@ export {
 export { PresenceApi } from './presence-api.ts';
 export { ContactsApi } from './contacts-api.ts';
 export { DirectoryApi } from './directory-api.ts';
+export { AdminApi, type ImportProgress, type NewUser, type UserChange } from './admin-api.ts';
+export { OperatorApi, type NewPlan, type NewTenant } from './operator-api.ts';
 export { ChatApi, type ChatEvents, type SendOptions } from './chat-api.ts';
 export { IdleMonitor, activityEvents, type ActivitySource } from './idle-monitor.ts';
 export { RestClient, type FetchLike } from './rest-client.ts';

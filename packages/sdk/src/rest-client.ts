@@ -2,7 +2,7 @@
  * The SDK's HTTP side: JSON requests to the Parley API with the access token, turning error bodies into
  * coded `ParleyError`s. Uses the global `fetch` (browsers, Node 20) or one given in the options.
  */
-import { ErrorCodes, ParleyError, type ErrorCode } from '@parley/protocol';
+import { ErrorCodes, ParleyError, type ErrorCode, type RowProblem } from '@parley/protocol';
 
 export type FetchLike = (
   url: string,
@@ -20,8 +20,13 @@ export class RestClient {
     private readonly token: () => Promise<string | null>,
   ) {}
 
-  async request<T>(method: string, path: string, body?: unknown, opts: { auth?: boolean } = {}): Promise<T> {
-    const headers: Record<string, string> = { accept: 'application/json' };
+  async request<T>(
+    method: string,
+    path: string,
+    body?: unknown,
+    opts: { auth?: boolean; headers?: Record<string, string> } = {},
+  ): Promise<T> {
+    const headers: Record<string, string> = { accept: 'application/json', ...opts.headers };
     const token = opts.auth === false ? null : await this.token();
     if (token) headers.authorization = `Bearer ${token}`;
     if (body !== undefined) headers['content-type'] = 'application/json';
@@ -43,19 +48,27 @@ export class RestClient {
       json = undefined;
     }
     if (res.status >= 400) {
-      const e = (json as { error?: { code?: string; message?: string; field?: string } } | undefined)?.error;
-      throw toError(e?.code, e?.message ?? `HTTP ${res.status}`, e?.field);
+      const e = (
+        json as
+          { error?: { code?: string; message?: string; field?: string; rows?: RowProblem[] } } | undefined
+      )?.error;
+      throw toError(e?.code, e?.message ?? `HTTP ${res.status}`, e?.field, e?.rows);
     }
     return json as T;
   }
 }
 
 /** A coded error from a code string the server sent (unknown codes become `internal`, keeping the text). */
-export function toError(code: string | undefined, message: string, field?: string): ParleyError {
+export function toError(
+  code: string | undefined,
+  message: string,
+  field?: string,
+  rows?: RowProblem[],
+): ParleyError {
   const known = code !== undefined && Object.hasOwn(ErrorCodes, code);
   return new ParleyError(
     (known ? code : 'internal') as ErrorCode,
     known ? message : `${code ?? 'error'}: ${message}`,
-    field ? { field } : {},
+    { ...(field ? { field } : {}), ...(Array.isArray(rows) ? { rows } : {}) },
   );
 }

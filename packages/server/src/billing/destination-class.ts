@@ -8,14 +8,9 @@
  * keyed by the caller's country, so a French user on the same deck would be mis-classed; operators give
  * each country's plans their own sell deck.
  */
-export const DESTINATION_CLASSES = [
-  'domestic',
-  'mobile',
-  'international',
-  'toll-free',
-  'premium',
-  'emergency',
-] as const;
+import { DESTINATION_CLASSES } from '@parley/protocol';
+
+export { DESTINATION_CLASSES };
 export type DestinationClass = (typeof DESTINATION_CLASSES)[number];
 
 export function isDestinationClass(s: string): s is DestinationClass {

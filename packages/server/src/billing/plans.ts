@@ -16,11 +16,12 @@ import { isUniqueViolation } from '../storage/db.ts';
 import type { Database } from '../storage/schema.ts';
 import { newId } from '../ids.ts';
 import { DESTINATION_CLASSES, isDestinationClass, type DestinationClass } from './destination-class.ts';
+import { SERVICES } from '@parley/protocol';
 import { BillingError } from './errors.ts';
 import type { Micros } from './money.ts';
 
-/** Services a plan may include. */
-export const SERVICES = ['calling', 'voicemail', 'meetings', 'messaging', 'recording'] as const;
+/** Services a plan may include (the wire's vocabulary, in the protocol package). */
+export { SERVICES };
 
 export interface IncludedMinutes {
   /** ISO 3166-1 alpha-2 of the callers whose pool the minutes join. */

@@ -23,7 +23,7 @@ import { BillingError } from './errors.ts';
 import { decimalToMicros, formatMicros } from './money.ts';
 import type { Plan as PlanValue } from './plans.ts';
 import type { TopUpRequest as TopUpRequestValue } from './top-up-requests.ts';
-import * as S from './http-schemas.ts';
+import * as S from '@parley/protocol';
 
 /** Runs a billing call, turning its coded errors into the API's. */
 async function api<T>(p: Promise<T>): Promise<T> {

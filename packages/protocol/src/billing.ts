@@ -1,12 +1,24 @@
 /**
- * Request and response schemas of billing's HTTP API. Amounts travel as exact decimal strings of the
+ * Request and response schemas of billing's HTTP API (the server validates with them, the SDK and the
+ * operator console type their calls with them). Amounts travel as exact decimal strings of the
  * operator's currency ("12.50", "0.0125"), never as JSON numbers, so no client or server ever rounds
  * them through floating point; `...Micros` integer twins are given for machines.
  */
 import { z } from 'zod';
-import { CountryCode, DisplayText, Id } from '@parley/protocol';
-import { DESTINATION_CLASSES } from './destination-class.ts';
-import { SERVICES } from './plans.ts';
+import { CountryCode, DisplayText, Id } from './api.ts';
+
+/** What kind of number a call goes to, as a rate deck's row says (the server's destination-class.ts). */
+export const DESTINATION_CLASSES = [
+  'domestic',
+  'mobile',
+  'international',
+  'toll-free',
+  'premium',
+  'emergency',
+] as const;
+
+/** Services a plan may include. */
+export const SERVICES = ['calling', 'voicemail', 'meetings', 'messaging', 'recording'] as const;
 
 /**
  * A non-negative decimal amount with at most 6 decimals and at most 7 whole digits: the per-request
@@ -201,3 +213,14 @@ export const PreviewResponse = z.union([
   }),
 ]);
 export const ApprovedTopUp = z.object({ request: TopUpRequestView, entry: LedgerEntry });
+
+export type Plan = z.infer<typeof Plan>;
+export type Carrier = z.infer<typeof Carrier>;
+export type Deck = z.infer<typeof Deck>;
+export type Licence = z.infer<typeof Licence>;
+export type Wallet = z.infer<typeof Wallet>;
+export type TopUpRequestView = z.infer<typeof TopUpRequestView>;
+export type LedgerEntry = z.infer<typeof LedgerEntry>;
+export type ImportDeckResponse = z.infer<typeof ImportDeckResponse>;
+export type ApprovedTopUp = z.infer<typeof ApprovedTopUp>;
+export type PreviewResponse = z.infer<typeof PreviewResponse>;
