@@ -27,6 +27,7 @@ export const demo = {
   alice: 'alice@contoso.example',
   bob: 'bob@contoso.example',
   carol: 'carol@contoso.example',
+  dave: 'dave@contoso.example',
   operator: { address: 'operator@parley.example', password: 'quartz-willow-lantern' },
 };
 
@@ -191,4 +192,47 @@ export async function checkBothSchemes(page: Page, group: string, name: string):
     for (const v of await seriousViolations(page)) out.push({ ...v, id: `${scheme}: ${v.id}` });
   }
   return out;
+}
+
+/** Signs in over the API (no browser): for setting up what a test is not about. */
+export async function apiSession(server: WebServer, address: string, password = DEMO_PASSWORD) {
+  const call = async <T>(method: string, path: string, body?: unknown, token?: string): Promise<T> => {
+    const r = await fetch(new URL(path, server.url), {
+      method,
+      headers: {
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        ...(token ? { authorization: `Bearer ${token}` } : {}),
+      },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await r.text();
+    if (r.status >= 400) throw new Error(`${method} ${path}: ${r.status} ${text}`);
+    return (text ? JSON.parse(text) : undefined) as T;
+  };
+  const login = await call<{ accessToken: string; user: { id: string } }>('POST', '/api/auth/login', {
+    address,
+    password,
+  });
+  const token = login.accessToken;
+  return {
+    userId: login.user.id,
+    token,
+    call: <T>(method: string, path: string, body?: unknown) => call<T>(method, path, body, token),
+    /** The id of a user of the same organisation, by address. */
+    async idOf(addr: string): Promise<string> {
+      const page = await call<{ items: Array<{ id: string; address: string }> }>(
+        'GET',
+        `/api/users?query=${encodeURIComponent(addr)}`,
+        undefined,
+        token,
+      );
+      const u = page.items.find((x) => x.address === addr);
+      if (!u) throw new Error(`no user ${addr}`);
+      return u.id;
+    },
+    /** Adds people to this user's contacts. */
+    async addContacts(addresses: string[], change: { favourite?: boolean } = {}): Promise<void> {
+      for (const a of addresses) await call('PUT', `/api/contacts/${await this.idOf(a)}`, change, token);
+    },
+  };
 }

@@ -37,6 +37,8 @@ export class Session {
       baseUrl,
       tokenStore: browserTokenStore,
       device: { id: deviceId(), kind: 'web' },
+      // A person waits for the app to come back: retry sooner than the SDK's 30 s ceiling.
+      backoff: { baseMs: 500, maxMs: 8_000 },
     });
     const user = this.client.signedIn ? this.client.user : null;
     this.snap = {
