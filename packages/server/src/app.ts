@@ -38,6 +38,7 @@ import { createLogger } from './log.ts';
 import { version } from './version.ts';
 import { startSipListener, type SipListener } from './sip/listener.ts';
 import { emptySipPeerLookups, sipPeerPolicy, type SipPeerLookups } from './sip/peers.ts';
+import { sipTlsIdentity } from './sip/tls-identity.ts';
 import { createChat, type Chat } from './chat/chat.ts';
 import { serveWebApp } from './web/web-app.ts';
 import { defaultWebDist } from './web/web-build.ts';
@@ -253,6 +254,22 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     async listen() {
       const address = await http.listen({ port: config.port, host: config.host });
       // A SIP port already taken must stop the start, not leave a half-started server running.
+      const tls =
+        config.sipTlsPort < 0
+          ? undefined
+          : await sipTlsIdentity(
+              {
+                dataDir: config.dataDir,
+                sipTlsCert: config.sipTlsCert,
+                sipTlsKey: config.sipTlsKey,
+                sipTlsCa: config.sipTlsCa,
+                names: [config.sipAddress, config.host, 'localhost'],
+              },
+              log.child({ module: 'sip' }),
+            ).catch(async (err: unknown) => {
+              await http.close();
+              throw err;
+            });
       sip = await startSipListener({
         address: config.host,
         port: config.sipPort,
@@ -265,6 +282,15 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
         limits: {
           tcpIdleMs: config.sipTcpIdleMs,
           tcpConnectionsPerSource: config.sipTcpPerSource,
+        },
+        tls: tls && {
+          port: config.sipTlsPort,
+          cert: tls.cert,
+          key: tls.key,
+          connect: {
+            ca: tls.ca,
+            rejectUnauthorized: config.sipTlsVerify,
+          },
         },
       }).catch(async (err: unknown) => {
         await http.close();

@@ -275,6 +275,31 @@ export const settings = {
     schema: int(50, 1),
     doc: 'SIP TCP connections per source address',
   },
+  sipTlsPort: {
+    env: 'PARLEY_SIP_TLS_PORT',
+    schema: z.coerce.number().int().min(-1).max(65535).default(5061),
+    doc: 'SIP over TLS (SIPS) port (0: any free port, -1: no TLS); same limits as TCP',
+  },
+  sipTlsCert: {
+    env: 'PARLEY_SIP_TLS_CERT',
+    schema: z.string().min(1).optional(),
+    doc: 'PEM certificate (chain) file for SIP over TLS; absent: a self-signed one is generated into the data folder (`sip-tls/`, logged as such) and kept',
+  },
+  sipTlsKey: {
+    env: 'PARLEY_SIP_TLS_KEY',
+    schema: z.string().min(1).optional(),
+    doc: 'PEM private key file of `PARLEY_SIP_TLS_CERT` (both or neither)',
+  },
+  sipTlsCa: {
+    env: 'PARLEY_SIP_TLS_CA',
+    schema: z.string().min(1).optional(),
+    doc: 'PEM file of the certificates trusted when Parley opens a SIP TLS connection (absent: the system CAs)',
+  },
+  sipTlsVerify: {
+    env: 'PARLEY_SIP_TLS_VERIFY',
+    schema: z.union([z.boolean(), z.stringbool()]).default(true),
+    doc: 'Check the certificate of a peer Parley opens a SIP TLS connection to (it must name the IP address)',
+  },
   billingSliceSeconds: {
     env: 'PARLEY_BILLING_SLICE_SECONDS',
     schema: int(300, 1),
@@ -426,6 +451,8 @@ export function loadConfig(
         `PARLEY_HTTP_BODY_BUDGET_PER_ADDRESS=${c.httpBodyBudgetPerAddress}: must be at least PARLEY_BODY_LIMIT (${c.bodyLimit})`,
       );
   }
+  if (!problems.length && (out.sipTlsCert === undefined) !== (out.sipTlsKey === undefined))
+    problems.push('PARLEY_SIP_TLS_CERT and PARLEY_SIP_TLS_KEY: give both or neither');
   if (problems.length) throw new ConfigError(problems);
   const cfg = out as Config;
   cfg.dataDir = resolve(cfg.dataDir);

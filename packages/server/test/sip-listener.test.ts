@@ -6,7 +6,10 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createSocket } from 'node:dgram';
-import { connect } from 'node:net';
+import { readFileSync } from 'node:fs';
+import { connect, type Socket } from 'node:net';
+import { join } from 'node:path';
+import { connect as tlsConnect } from 'node:tls';
 import { answerChallenge, parseMessage, SipResponse, StreamFramer } from '@parley/sip';
 import { startServer, type TestServer } from './helpers/server.ts';
 import { ConfigError, loadConfig } from '../src/config.ts';
@@ -145,11 +148,20 @@ const udpFrom = (i: number, file: string) => ({
   port: SENT_BY_PORT[file] ?? 5060,
 });
 
+/** Opens a stream to the listener: plain TCP, or TLS trusting the server's certificate. */
+type Dial = (port: number, onOpen: () => void) => Socket;
+const tcpDial: Dial = (port, onOpen) => connect({ port, host: '127.0.0.1' }, onOpen);
+const tlsDial =
+  (ca: string): Dial =>
+  (port, onOpen) =>
+    tlsConnect({ port, host: '127.0.0.1', ca }, onOpen);
+
 function overTcp(
   port: number,
   data: Buffer,
   waitMs: number,
   done: (a: Answer) => boolean = () => false,
+  dial: Dial = tcpDial,
 ): Promise<Answer> {
   return new Promise((resolve) => {
     const answer: Answer = { responses: [], closed: false };
@@ -166,7 +178,7 @@ function overTcp(
       sock.destroy();
       resolve(answer);
     };
-    const sock = connect({ port, host: '127.0.0.1' }, () => sock.write(data));
+    const sock = dial(port, () => sock.write(data));
     sock.on('data', (c) => {
       for (const ev of framer.push(c))
         if (ev.kind === 'message') answer.responses.push(ev.message as SipResponse);
@@ -215,15 +227,16 @@ async function server(): Promise<TestServer> {
 const statuses = (a: Answer): number[] => [...new Set(a.responses.map((r) => r.status))];
 
 describe('SIP listener and the RFC 4475 torture messages', () => {
-  // Two servers: the same torture message over TCP would otherwise match the UDP one's live
-  // transaction (same branch and sent-by) and be absorbed as a retransmission, as RFC 3261 says.
+  // One server per transport: the same torture message over TCP would otherwise match the UDP one's
+  // live transaction (same branch and sent-by) and be absorbed as a retransmission, as RFC 3261 says.
   let s: TestServer;
   let s2: TestServer;
+  let s3: TestServer;
   before(async () => {
-    [s, s2] = await Promise.all([server(), server()]);
+    [s, s2, s3] = await Promise.all([server(), server(), server()]);
   });
   after(async () => {
-    await Promise.all([s.close(), s2.close()]);
+    await Promise.all([s.close(), s2.close(), s3.close()]);
   });
 
   test('all 49 over UDP', async () => {
@@ -251,8 +264,12 @@ describe('SIP listener and the RFC 4475 torture messages', () => {
     }
   });
 
-  test('all 49 over TCP', async () => {
-    const sip = s2.app.sip!;
+  /** Over TCP, and over TLS (the same framing; the certificate is the one generated into the data folder). */
+  const overStream = async (server: TestServer, tls: boolean) => {
+    const sip = server.app.sip!;
+    const ca = tls ? readFileSync(join(server.dataDir, 'sip-tls', 'self-signed-cert.pem'), 'utf8') : '';
+    const port = tls ? sip.tlsPort! : sip.tcpPort;
+    const dial = tls ? tlsDial(ca) : tcpDial;
     const answers = await Promise.all(
       corpus.map((c) => {
         const want = TCP[c.file]!;
@@ -261,7 +278,7 @@ describe('SIP listener and the RFC 4475 torture messages', () => {
         // Every expected answer arrived and, where the stream must be closed, it was.
         const done = (a: Answer) =>
           a.responses.length >= count && (!mustClose || a.closed) && (count > 0 || mustClose);
-        return overTcp(sip.tcpPort, c.bytes, count > 0 || mustClose ? LATE_MS : QUIET_MS, done).then(
+        return overTcp(port, c.bytes, count > 0 || mustClose ? LATE_MS : QUIET_MS, done, dial).then(
           (a) => [c.file, a] as const,
         );
       }),
@@ -289,7 +306,11 @@ describe('SIP listener and the RFC 4475 torture messages', () => {
     for (const f of CLOSED_OVER_TCP) {
       assert.equal(answers.find(([x]) => x === f)![1].closed, true, `${f}: connection closed`);
     }
-  });
+  };
+
+  test('all 49 over TCP', () => overStream(s2, false));
+
+  test('all 49 over TLS', () => overStream(s3, true));
 
   test('afterwards, OPTIONS gets 200 with Allow, Accept and Supported over UDP and TCP', async () => {
     const sip = s.app.sip!;
@@ -426,6 +447,13 @@ describe('SIP settings and per-source limits', () => {
     assert.equal(c.sipPort, 0);
     assert.equal(c.sipAddress, '192.0.2.10');
     assert.equal(c.sipRate, 50);
+    assert.equal(d.sipTlsPort, 5061);
+    assert.equal(d.sipTlsVerify, true);
+    assert.equal(loadConfig({ PARLEY_SIP_TLS_VERIFY: 'false' }).sipTlsVerify, false);
+    assert.throws(
+      () => loadConfig({ PARLEY_SIP_TLS_CERT: '/x/cert.pem' }),
+      (e: unknown) => e instanceof ConfigError && /PARLEY_SIP_TLS_KEY/.test(e.message),
+    );
     assert.throws(
       () => loadConfig({ PARLEY_SIP_PORT: '70000' }),
       (e: unknown) => e instanceof ConfigError && /PARLEY_SIP_PORT/.test(e.message),

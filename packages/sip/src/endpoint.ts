@@ -41,6 +41,7 @@ import type {
   TransportReceiver,
 } from './transport/transport.ts';
 import { UdpTransport } from './transport/udp.ts';
+import { TlsTransport, type TlsTransportOptions } from './transport/tls.ts';
 import { mustLeaveUdp, responseDestination } from './transport/response-route.ts';
 import { parseVia } from './via.ts';
 import { checkRequest, checkResponse } from './validate.ts';
@@ -179,6 +180,24 @@ export class SipEndpoint extends TypedEmitter<EndpointEvents> implements Transpo
     opts: Partial<Omit<TcpTransportOptions, 'address' | 'port' | 'receiver'>> = {},
   ): Promise<TcpTransport> {
     const t = await TcpTransport.listen({
+      address,
+      port,
+      receiver: this,
+      limits: this.parseLimits,
+      onError: (e) => this.emit('error', e),
+      ...opts,
+    });
+    this.addTransport(t);
+    return t;
+  }
+
+  /** Listens on TLS (SIPS, RFC 3261 section 26.2) with the given certificate. Port 0 picks a free port. */
+  async listenTls(
+    address: string,
+    port: number,
+    opts: Omit<TlsTransportOptions, 'address' | 'port' | 'receiver'>,
+  ): Promise<TlsTransport> {
+    const t = await TlsTransport.listen({
       address,
       port,
       receiver: this,

@@ -28,7 +28,9 @@ export function peerFromUri(uri: Uri, protocol: TransportProtocol = 'UDP'): Peer
   const host = uri.host.startsWith('[') ? uri.host.slice(1, -1) : uri.host;
   if (isIP(host) === 0) return undefined;
   const t = uri.param('transport');
-  const proto = typeof t === 'string' ? (t.toUpperCase() as TransportProtocol) : protocol;
+  // A SIPS URI without a transport parameter means TLS (RFC 3261 section 26.2.2).
+  const proto =
+    typeof t === 'string' ? (t.toUpperCase() as TransportProtocol) : uri.scheme === 'sips' ? 'TLS' : protocol;
   const defaultPort = uri.scheme === 'sips' || proto === 'TLS' ? 5061 : 5060;
   return { protocol: proto, address: host, port: uri.port ?? defaultPort };
 }

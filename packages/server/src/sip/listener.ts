@@ -1,5 +1,6 @@
 /**
- * The SIP listener: Parley's SIP edge on UDP and TCP (PARLEY_SIP_PORT), built on @parley/sip.
+ * The SIP listener: Parley's SIP edge on UDP and TCP (PARLEY_SIP_PORT) and TLS (PARLEY_SIP_TLS_PORT),
+ * built on @parley/sip.
  *
  * Parley is a user agent server, registrar and back-to-back user agent, never a proxy. Until the
  * registrar and calls exist it answers as RFC 3261 section 8.2 gives a UAS that does not serve the
@@ -62,11 +63,21 @@ export interface SipListenerOptions {
   /** Digest secrets of devices. */
   credentials: SipCredentials;
   limits: SipListenerLimits;
+  /** SIP over TLS (SIPS): its port (0: any free port) and the certificate it presents. */
+  tls?: {
+    port: number;
+    cert: string;
+    key: string;
+    /** For TLS connections Parley opens: whom to trust, and whether to check at all. */
+    connect: { ca?: string; rejectUnauthorized: boolean };
+  };
 }
 
 export interface SipListener {
   readonly udpPort: number;
   readonly tcpPort: number;
+  /** The TLS port, when TLS is on. */
+  readonly tlsPort: number | undefined;
   readonly endpoint: SipEndpoint;
   readonly ua: UserAgentCore;
   readonly peers: PeerPolicy;
@@ -175,13 +186,35 @@ export async function startSipListener(opts: SipListenerOptions): Promise<SipLis
     }
     tcp = await endpoint.listenTcp(opts.address, 0, tcpOptions);
   }
+  let tlsPort: number | undefined;
+  if (opts.tls) {
+    try {
+      const tls = await endpoint.listenTls(opts.address, opts.tls.port, {
+        ...tcpOptions,
+        cert: opts.tls.cert,
+        key: opts.tls.key,
+        connect: opts.tls.connect,
+      });
+      tlsPort = tls.localPort;
+    } catch (err) {
+      await ua.close();
+      throw err;
+    }
+  }
   log.info(
-    { udp: udp.localPort, tcp: tcp.localPort, address: opts.address, advertised: opts.advertisedAddress },
+    {
+      udp: udp.localPort,
+      tcp: tcp.localPort,
+      tls: tlsPort,
+      address: opts.address,
+      advertised: opts.advertisedAddress,
+    },
     'sip listening',
   );
   return {
     udpPort: udp.localPort,
     tcpPort: tcp.localPort,
+    tlsPort,
     endpoint,
     ua,
     peers: opts.peers,

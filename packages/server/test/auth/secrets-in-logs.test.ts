@@ -21,9 +21,12 @@ test('a full sign-in, refresh, API-key and failed-request cycle logs no secret',
     },
   });
   const dataDir = mkdtempSync(join(tmpdir(), 'parley-logs-'));
-  const app = await createApp(loadConfig({}, { port: 0, sipPort: 0, dataDir, logLevel: 'trace' }), {
-    logger: createLogger('trace', sink),
-  });
+  const app = await createApp(
+    loadConfig({}, { port: 0, sipPort: 0, sipTlsPort: 0, dataDir, logLevel: 'trace' }),
+    {
+      logger: createLogger('trace', sink),
+    },
+  );
   try {
     await app.listen();
     const http = new Http(`http://127.0.0.1:${app.config.port}`);

@@ -23,6 +23,7 @@ function serve(env: Record<string, string>): { child: ChildProcess; url: Promise
       ...process.env,
       PARLEY_PORT: '0',
       PARLEY_SIP_PORT: '0',
+      PARLEY_SIP_TLS_PORT: '0',
       PARLEY_LOG_LEVEL: 'silent',
       PARLEY_WEB_BUILD: 'never', // these tests are not about the web app: no build
       PARLEY_CHAT_SEND_RATE: '100000',

@@ -20,6 +20,7 @@ function env(dataDir: string, databaseUrl: string | undefined): NodeJS.ProcessEn
     PARLEY_DATA_DIR: dataDir,
     PARLEY_PORT: '0',
     PARLEY_SIP_PORT: '0',
+    PARLEY_SIP_TLS_PORT: '0',
     PARLEY_LOG_LEVEL: 'silent',
     PARLEY_WEB_BUILD: 'never', // these tests are not about the web app: no build
     ...(databaseUrl ? { PARLEY_DATABASE_URL: databaseUrl } : {}),

@@ -38,6 +38,7 @@ export async function startServer(
     {
       port: 0,
       sipPort: 0,
+      sipTlsPort: 0,
       host: '127.0.0.1',
       dataDir,
       logLevel: 'silent',

@@ -21,6 +21,8 @@ export interface StreamSockets {
   /** An outgoing socket; `ready` is the event that says it may carry SIP. */
   connect(dest: Peer, localAddress: string): Socket;
   readonly ready: 'connect' | 'secureConnect';
+  /** Whether accepted sockets pass a handshake first (TLS): admission is then asked before it. */
+  readonly handshake?: boolean;
 }
 
 export interface StreamTransportOptions {
@@ -80,6 +82,24 @@ export class StreamTransport implements Transport {
     };
     this.server = sockets.createServer((socket) => this.accept(socket));
     this.server.on('error', (e) => this.opts.onError(e));
+    // Sockets still in a TLS handshake count too: the kernel-level cap bounds them all.
+    this.server.maxConnections = this.opts.maxConnections;
+    if (sockets.handshake) {
+      // Admission before the handshake, so a refused source costs no TLS work.
+      this.server.prependListener('connection', (raw: Socket) => {
+        if (!this.admissible(raw)) raw.destroy();
+      });
+    }
+  }
+
+  /** Whether a new connection may stay: admission hook and connection limits. */
+  private admissible(socket: Socket): boolean {
+    const address = socket.remoteAddress ?? '';
+    return (
+      this.connections.size < this.opts.maxConnections &&
+      (this.perAddress.get(address) ?? 0) < this.opts.maxConnectionsPerAddress &&
+      this.admitted(address, socket.remotePort ?? 0, 0)
+    );
   }
 
   /** Starts listening on the configured address and port (0 picks a free port). */
@@ -102,11 +122,12 @@ export class StreamTransport implements Transport {
 
   private accept(socket: Socket): void {
     const address = socket.remoteAddress ?? '';
-    if (
-      this.connections.size >= this.opts.maxConnections ||
-      !this.admitted(address, socket.remotePort ?? 0, 0) ||
-      (this.perAddress.get(address) ?? 0) >= this.opts.maxConnectionsPerAddress
-    ) {
+    // After a handshake the admission hook has already been asked; the limits are checked again.
+    const ok = this.sockets.handshake
+      ? this.connections.size < this.opts.maxConnections &&
+        (this.perAddress.get(address) ?? 0) < this.opts.maxConnectionsPerAddress
+      : this.admissible(socket);
+    if (!ok) {
       socket.destroy();
       return;
     }

@@ -152,6 +152,8 @@ export class UserAgentCore extends TypedEmitter<UserAgentEvents> {
   /** Our Contact for a transport, e.g. `<sip:ua@192.0.2.1:5060>` (`;transport=tcp` over TCP). */
   contact(protocol: TransportProtocol = 'UDP'): string {
     const port = this.endpoint.transport(protocol)?.localPort ?? 5060;
+    // Over TLS a SIPS URI (RFC 3261 sections 8.1.1.8 and 12.1.1: a sips request gets a sips Contact).
+    if (protocol === 'TLS') return `<sips:${this.contactUser}@${this.endpoint.advertisedAddress}:${port}>`;
     const t = protocol === 'UDP' ? '' : `;transport=${protocol.toLowerCase()}`;
     return `<sip:${this.contactUser}@${this.endpoint.advertisedAddress}:${port}${t}>`;
   }
