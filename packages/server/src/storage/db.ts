@@ -11,7 +11,7 @@ import SQLite from 'better-sqlite3';
 import pg from 'pg';
 import { Kysely, PostgresDialect, sql } from 'kysely';
 import type { Database } from './schema.ts';
-import { ConnectionLock, LockedSqliteDialect } from './sqlite-dialect.ts';
+import { ConnectionLock, LockedSqliteDialect, preparedOnce } from './sqlite-dialect.ts';
 import {
   DEFAULT_MAX_GROUP,
   PgWriteQueue,
@@ -125,14 +125,15 @@ export function openStorage(opts: OpenOptions): Storage {
     }
   }
   const lock = new ConnectionLock();
+  const statements = preparedOnce(sqlite);
   const db = new Kysely<Database>({
     dialect: watchStorage(
-      new LockedSqliteDialect({ database: sqlite }, lock),
+      new LockedSqliteDialect({ database: statements }, lock),
       health,
       () => sqlite.inTransaction,
     ),
   });
-  const writer = new SqliteWriteQueue(sqlite, lock, opts.writeGroupMax ?? DEFAULT_MAX_GROUP);
+  const writer = new SqliteWriteQueue(sqlite, lock, opts.writeGroupMax ?? DEFAULT_MAX_GROUP, statements);
   return {
     db,
     engine: 'sqlite',
