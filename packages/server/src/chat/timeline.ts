@@ -65,12 +65,10 @@ export class Timeline {
           field: 'text',
         },
       );
-    await this.conversations.access(scope, senderId, conversationId, 'write');
-    // A retry whose first attempt was stored: answer from the row, write nothing.
-    const prior = await this.byClientId(this.db, conversationId, senderId, req.clientMessageId);
-    if (prior) return { message: this.same(prior, req), duplicate: true };
     const now = Date.now();
     const id = newId('msg');
+    // Everything in the one write: checked where nothing can change under the checks, and a send costs
+    // one turn of the writer queue (reads queued before it would each wait for the open group's COMMIT).
     try {
       const message = await this.writer.write(async (tx) => {
         // The head update takes the conversation's row lock (PostgreSQL) before anything is checked, so
@@ -85,11 +83,13 @@ export class Timeline {
           .where('id', '=', conversationId)
           .where('tenant_id', '=', scope.tenantId)
           .returning('head_seq')
-          .executeTakeFirstOrThrow();
+          .executeTakeFirst();
+        if (!head) throw new ParleyError('not_found', 'no such conversation', { field: 'conversationId' });
+        // A current member only (a member removed meanwhile cannot post; a former one's retry is a 404).
+        await this.conversations.access(scope, senderId, conversationId, 'write', tx);
+        // A retry whose first attempt was stored: answer from the row; the head update rolls back.
         const again = await this.byClientId(tx, conversationId, senderId, req.clientMessageId);
         if (again) throw new AlreadyStored(again);
-        // Membership again inside the transaction: a member removed meanwhile cannot post.
-        await this.conversations.access(scope, senderId, conversationId, 'write', tx);
         const mentions = await this.checkMentions(tx, scope, conversationId, req.mentions);
         if (req.replyTo) await this.requireMessage(tx, scope, conversationId, req.replyTo, 'replyTo');
         const attachments = await this.attachmentsOf(tx, scope, conversationId, req.attachments);
