@@ -25,9 +25,9 @@
  * the caller waits for the first.
  */
 import type SQLite from 'better-sqlite3';
-import { Kysely } from 'kysely';
+import { Kysely, type SqliteDatabase } from 'kysely';
 import type { Database } from './schema.ts';
-import { GroupSqliteDialect, type ConnectionLock } from './sqlite-dialect.ts';
+import { GroupSqliteDialect, preparedOnce, type ConnectionLock } from './sqlite-dialect.ts';
 
 /** A write: its statements on `tx` (or, on SQLite, raw and synchronous on the connection). */
 export type WriteFn<T> = (tx: Kysely<Database>) => Promise<T> | T;
@@ -68,13 +68,17 @@ export class SqliteWriteQueue implements WriteQueue {
   private idle: Array<() => void> = [];
   private readonly tx: Kysely<Database>;
   private readonly st;
+  /** Transactions committed and the writes they held (their ratio is the group size; bench/chat). */
+  readonly stats = { commits: 0, writes: 0 };
 
   constructor(
     private readonly sqlite: SQLite.Database,
     private readonly lock: ConnectionLock,
     private readonly maxGroup = DEFAULT_MAX_GROUP,
+    /** The connection as kysely sees it (storage.db's, so both share prepared statements). */
+    statements: SqliteDatabase = preparedOnce(sqlite),
   ) {
-    this.tx = new Kysely<Database>({ dialect: new GroupSqliteDialect(sqlite, () => this.inGroup) });
+    this.tx = new Kysely<Database>({ dialect: new GroupSqliteDialect(statements, () => this.inGroup) });
     const p = (sql: string) => sqlite.prepare(sql);
     this.st = {
       begin: p('BEGIN IMMEDIATE'),
@@ -193,6 +197,8 @@ export class SqliteWriteQueue implements WriteQueue {
       return;
     }
     this.inGroup = false;
+    this.stats.commits++;
+    this.stats.writes += batch.length;
     this.settle(batch, out);
   }
 
