@@ -2,6 +2,7 @@
  * REST API schemas, defined once: the server validates with them and publishes them as OpenAPI.
  */
 import { z } from 'zod';
+import { BULK_USERS_MAX } from './constants.ts';
 
 export const Role = z.enum(['user', 'admin', 'operator']);
 export type Role = z.infer<typeof Role>;
@@ -142,8 +143,7 @@ export const CreateUserRequest = z.strictObject({
   role: z.enum(['user', 'admin']).default('user'),
 });
 
-/** Most rows one bulk request may carry; a CSV import sends its rows in batches of at most this. */
-export const BULK_USERS_MAX = 500;
+export { BULK_USERS_MAX };
 
 /**
  * A batch of users to add (a CSV import). Each row is checked on its own (as `CreateUserRequest`), so

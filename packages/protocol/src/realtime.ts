@@ -27,6 +27,7 @@
  * which clients ignore) keep the version; anything else bumps it.
  */
 import { z } from 'zod';
+import { PROTOCOL_VERSION, RealtimeCloseCodes } from './constants.ts';
 import { Presence, PresencePublish, PresenceSet, RefusedSubscription, UserIdList } from './presence.ts';
 import {
   ChatClientFrames,
@@ -37,24 +38,7 @@ import {
   type Message,
 } from './chat.ts';
 
-export const PROTOCOL_VERSION = 1;
-
-/** WebSocket close codes (4000-4999 are the application's). */
-export const RealtimeCloseCodes = {
-  /** The client closed on purpose: its devices go offline without grace. */
-  normal: 1000,
-  goingAway: 1001,
-  /** Protocol violation (no hello within the heartbeat interval). */
-  policy: 1008,
-  /** A frame above the hard limit (smaller oversized frames get a coded error instead). */
-  tooBig: 1009,
-  unauthorized: 4001,
-  sessionRevoked: 4003,
-  /** No frame (not even a pong) within the heartbeat timeout. */
-  heartbeatTimeout: 4008,
-  /** Kept flooding after being throttled. */
-  flooding: 4029,
-} as const;
+export { PROTOCOL_VERSION, RealtimeCloseCodes };
 
 const RequestId = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
 
