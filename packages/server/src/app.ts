@@ -280,6 +280,9 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
         peers: sipPeerPolicy(config, sipPeers),
         credentials: sipPeers.credentials,
         limits: {
+          transactions: config.sipTotalTransactions,
+          transactionsHeld: config.sipTransactionsHeld,
+          nonceMs: config.sipNonceMs,
           tcpIdleMs: config.sipTcpIdleMs,
           tcpConnectionsPerSource: config.sipTcpPerSource,
         },

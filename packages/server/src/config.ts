@@ -215,6 +215,21 @@ export const settings = {
     schema: int(200, 1),
     doc: 'SIP server transactions in progress per source address, unknown or device (more get 503)',
   },
+  sipTotalTransactions: {
+    env: 'PARLEY_SIP_TOTAL_TRANSACTIONS',
+    schema: int(200_000, 1),
+    doc: 'SIP server transactions in progress in all (more get 503)',
+  },
+  sipTransactionsHeld: {
+    env: 'PARLEY_SIP_TRANSACTIONS_HELD',
+    schema: int(1_000_000, 1),
+    doc: 'SIP server transactions held in all, completed ones absorbing retransmissions included (a memory bound; more get 503)',
+  },
+  sipNonceMs: {
+    env: 'PARLEY_SIP_NONCE_MS',
+    schema: int(300_000, 1000),
+    doc: 'How long a SIP digest nonce is accepted, ms (then the client is challenged again with stale=true)',
+  },
   sipDeviceRate: {
     env: 'PARLEY_SIP_DEVICE_RATE',
     schema: int(200, 1),

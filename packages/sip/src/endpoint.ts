@@ -62,10 +62,16 @@ export interface EndpointLimits {
   messagesPerSecondPerSource?: number;
   /** Burst allowance for the rate above. Default: 2 x the rate. */
   messageBurstPerSource?: number;
-  /** Live server transactions per source address; beyond it new requests get 503. */
+  /** Server transactions in progress per source address; beyond it new requests get 503. */
   serverTransactionsPerSource?: number;
-  /** Live server transactions in all; beyond it new requests get 503. Default 200,000. */
+  /** Server transactions in progress in all; beyond it new requests get 503. Default 200,000. */
   serverTransactions?: number;
+  /**
+   * Server transactions held in all, completed ones absorbing retransmissions included (a memory
+   * bound: they do not count against the limits above); beyond it new requests get 503. Default
+   * 1,000,000.
+   */
+  serverTransactionsHeld?: number;
   /** Parser limits. */
   parse?: ParseLimits;
 }
@@ -122,6 +128,7 @@ export class SipEndpoint extends TypedEmitter<EndpointEvents> implements Transpo
   private readonly limiter: SourceRateLimiter | undefined;
   private readonly maxTxPerSource: number;
   private readonly maxTx: number;
+  private readonly maxHeld: number;
   private readonly parseLimits: ParseLimits | undefined;
   private readonly admission: AdmissionCheck | undefined;
   private readonly peers: PeerRules | undefined;
@@ -143,6 +150,7 @@ export class SipEndpoint extends TypedEmitter<EndpointEvents> implements Transpo
         : undefined;
     this.maxTxPerSource = lim.serverTransactionsPerSource ?? Infinity;
     this.maxTx = lim.serverTransactions ?? 200_000;
+    this.maxHeld = lim.serverTransactionsHeld ?? 1_000_000;
     this.parseLimits = lim.parse;
     this.peers = opts.peers;
     const peers = opts.peers;
@@ -310,6 +318,7 @@ export class SipEndpoint extends TypedEmitter<EndpointEvents> implements Transpo
       const perSource = rule ? rule.maxTransactions : this.maxTxPerSource;
       const why =
         this.layer.inProgressCount >= this.maxTx ||
+        this.layer.serverCount >= this.maxHeld ||
         (perSource !== Infinity && this.layer.serverCountFor(source.address) >= perSource)
           ? 'too many transactions from this source'
           : rule && !this.peers!.takeRequest(source, rule)

@@ -169,6 +169,33 @@ describe('receive pipeline', () => {
   });
 });
 
+describe('memory bound on held transactions', () => {
+  test('completed transactions are not live, but past serverTransactionsHeld new requests get 503', async () => {
+    const net = new MemoryNetwork();
+    const clock = new FakeClock();
+    const ep = new SipEndpoint({
+      advertisedAddress: B.address,
+      clock,
+      limits: { serverTransactionsPerSource: 1, serverTransactionsHeld: 3 },
+      user: { onRequest: (tx) => tx.respond(createResponse(tx.request, 200)) },
+    });
+    ep.addTransport(net.bind(B.address, B.port, ep));
+    const p = probe(net, A);
+    for (let i = 0; i < 5; i++) {
+      p.send(OPTIONS(`z9hG4bKh${i}`));
+      await flush();
+    }
+    assert.deepEqual(
+      p.got.map((r) => r.status),
+      [200, 200, 200, 503, 503],
+    );
+    clock.advance(32_000); // Timer J ends the completed ones
+    p.send(OPTIONS('z9hG4bKh9'));
+    await flush();
+    assert.equal(p.got.at(-1)!.status, 200);
+  });
+});
+
 describe('calls between two endpoints', () => {
   test('INVITE / 200 / ACK / BYE', async () => {
     const net = new MemoryNetwork();

@@ -20,6 +20,8 @@ export type GateVerdict =
 export interface DigestGateOptions {
   credentials: SipCredentials;
   peers: Pick<PeerPolicy, 'authenticationFailed' | 'authenticated'>;
+  /** How long a nonce is accepted, ms. */
+  nonceLifetimeMs: number;
   /** Told when a failure blocks an address (for the log). */
   onBlocked?(source: Peer): void;
 }
@@ -69,7 +71,7 @@ export class DigestGate {
     let s = this.realms.get(realm);
     if (!s) {
       if (this.realms.size >= MAX_REALMS) this.realms.clear();
-      s = new DigestServer({ realm, secret: this.secret });
+      s = new DigestServer({ realm, secret: this.secret, nonceLifetimeMs: this.opts.nonceLifetimeMs });
       this.realms.set(realm, s);
     }
     return s;

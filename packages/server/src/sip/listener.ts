@@ -40,6 +40,12 @@ import type { SipCredentials } from './peers.ts';
 export const SIP_ALLOW = ['INVITE', 'ACK', 'CANCEL', 'BYE', 'OPTIONS', 'REGISTER'] as const;
 
 export interface SipListenerLimits {
+  /** Server transactions in progress in all (beyond: 503). */
+  transactions: number;
+  /** Server transactions held in all, completed ones included (beyond: 503). */
+  transactionsHeld: number;
+  /** How long a digest nonce is accepted, ms. */
+  nonceMs: number;
   /** Idle TCP connections are closed after this many milliseconds. */
   tcpIdleMs: number;
   /** TCP connections per source address. */
@@ -113,6 +119,7 @@ export async function startSipListener(opts: SipListenerOptions): Promise<SipLis
   const gate = new DigestGate({
     credentials: opts.credentials,
     peers: opts.peers,
+    nonceLifetimeMs: opts.limits.nonceMs,
     onBlocked: (source) =>
       log.warn({ source: source.address }, 'sip source blocked after repeated failed authentications'),
   });
@@ -153,10 +160,14 @@ export async function startSipListener(opts: SipListenerOptions): Promise<SipLis
   }
 
   // The user-agent core answers OPTIONS (200), BYE outside a dialog (481), the section 8.2 checks
-  // and methods outside SIP_ALLOW (405/501); the listener only decides about new INVITEs.
+  // and methods outside SIP_ALLOW (405/501); the listener decides about new INVITEs and REGISTERs.
   const ua = new UserAgentCore({
     advertisedAddress: opts.advertisedAddress,
     peers: opts.peers,
+    limits: {
+      serverTransactions: opts.limits.transactions,
+      serverTransactionsHeld: opts.limits.transactionsHeld,
+    },
     contactUser: 'parley',
     policy,
     handlers: { onInvite, onRequest },
