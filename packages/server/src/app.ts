@@ -36,7 +36,7 @@ import { createBilling, type Billing } from './billing/billing.ts';
 import { operatorBillingRoutes, tenantBillingRoutes } from './billing/routes.ts';
 import { createLogger } from './log.ts';
 import { version } from './version.ts';
-import { startSipListener, type SipListener } from './sip/listener.ts';
+import { SIP_WS_PATH, startSipListener, type SipListener } from './sip/listener.ts';
 import { emptySipPeerLookups, sipPeerPolicy, type SipPeerLookups } from './sip/peers.ts';
 import { sipTlsIdentity } from './sip/tls-identity.ts';
 import { createChat, type Chat } from './chat/chat.ts';
@@ -286,6 +286,10 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
           tcpIdleMs: config.sipTcpIdleMs,
           tcpConnectionsPerSource: config.sipTcpPerSource,
         },
+        ws: {
+          port: (http.server.address() as { port: number }).port,
+          secure: config.publicUrl.startsWith('https:'),
+        },
         tls: tls && {
           port: config.sipTlsPort,
           cert: tls.cert,
@@ -299,6 +303,9 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
         await http.close();
         throw err;
       });
+      const sipWs = sip.ws;
+      if (sipWs)
+        gateway.serveUpgrades(SIP_WS_PATH, (req, socket, head) => sipWs.handleUpgrade(req, socket, head));
       const port = (http.server.address() as { port: number }).port;
       config.port = port;
       if (config.publicUrl.endsWith(':0')) config.publicUrl = config.publicUrl.replace(/:0$/, `:${port}`);

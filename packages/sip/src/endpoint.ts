@@ -42,6 +42,7 @@ import type {
 } from './transport/transport.ts';
 import { UdpTransport } from './transport/udp.ts';
 import { TlsTransport, type TlsTransportOptions } from './transport/tls.ts';
+import { WsTransport, type WsTransportOptions } from './transport/ws.ts';
 import { mustLeaveUdp, responseDestination } from './transport/response-route.ts';
 import { parseVia } from './via.ts';
 import { checkRequest, checkResponse } from './validate.ts';
@@ -206,6 +207,27 @@ export class SipEndpoint extends TypedEmitter<EndpointEvents> implements Transpo
     opts: Omit<TlsTransportOptions, 'address' | 'port' | 'receiver'>,
   ): Promise<TlsTransport> {
     const t = await TlsTransport.listen({
+      address,
+      port,
+      receiver: this,
+      limits: this.parseLimits,
+      onError: (e) => this.emit('error', e),
+      ...opts,
+    });
+    this.addTransport(t);
+    return t;
+  }
+
+  /**
+   * A SIP over WebSocket transport (RFC 7118) for an HTTP server at `address:port`, which hands it
+   * upgrade requests (`handleUpgrade`) for its path.
+   */
+  listenWs(
+    address: string,
+    port: number,
+    opts: Partial<Omit<WsTransportOptions, 'address' | 'port' | 'receiver'>> = {},
+  ): WsTransport {
+    const t = new WsTransport({
       address,
       port,
       receiver: this,

@@ -30,6 +30,7 @@ export * from './transport/udp.ts';
 export * from './transport/stream.ts';
 export * from './transport/tcp.ts';
 export * from './transport/tls.ts';
+export * from './transport/ws.ts';
 export * from './transport/response-route.ts';
 export * from './transport/memory.ts';
 export * from './endpoint.ts';

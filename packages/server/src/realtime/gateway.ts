@@ -39,8 +39,12 @@ export interface GatewayOptions {
   maxPerUser: number;
 }
 
+/** Takes over an HTTP upgrade request. */
+export type UpgradeHandler = (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
+
 export class RealtimeGateway {
   private readonly wss: WebSocketServer;
+  private readonly otherUpgrades = new Map<string, UpgradeHandler>();
   private readonly byUser = new Map<string, Set<RealtimeConnection>>();
   /** Upgrades of each user between the cap check and `accept` (handleUpgrade may complete later). */
   private readonly upgrading = new Map<string, number>();
@@ -90,6 +94,14 @@ export class RealtimeGateway {
     this.handlers.push(handler);
   }
 
+  /**
+   * Hands upgrades for another path to another WebSocket service on the same HTTP server (SIP over
+   * WebSocket at /sip): the gateway owns the server's `upgrade` event and 404s unknown paths.
+   */
+  serveUpgrades(path: string, handler: UpgradeHandler): void {
+    this.otherUpgrades.set(path, handler);
+  }
+
   attach(server: Server): void {
     server.on('upgrade', (req, socket, head) => void this.upgrade(req, socket, head));
     this.recheck = setInterval(() => void this.recheckSessions(), this.opts.sessionRecheckMs);
@@ -107,6 +119,8 @@ export class RealtimeGateway {
   private async upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://x');
     if (url.pathname !== this.opts.path) {
+      const other = this.otherUpgrades.get(url.pathname);
+      if (other) return other(req, socket, head);
       socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
       return;
     }

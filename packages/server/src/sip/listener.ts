@@ -1,6 +1,6 @@
 /**
- * The SIP listener: Parley's SIP edge on UDP and TCP (PARLEY_SIP_PORT) and TLS (PARLEY_SIP_TLS_PORT),
- * built on @parley/sip.
+ * The SIP listener: Parley's SIP edge on UDP and TCP (PARLEY_SIP_PORT), TLS (PARLEY_SIP_TLS_PORT) and
+ * WebSocket at /sip on the HTTP server (RFC 7118, for browser softphones), built on @parley/sip.
  *
  * Parley is a user agent server, registrar and back-to-back user agent, never a proxy. Until the
  * registrar and calls exist it answers as RFC 3261 section 8.2 gives a UAS that does not serve the
@@ -32,9 +32,13 @@ import {
   type SipRequest,
   type UasPolicy,
   UserAgentCore,
+  type WsTransport,
 } from '@parley/sip';
 import { DigestGate } from './digest-gate.ts';
 import type { SipCredentials } from './peers.ts';
+
+/** Where browsers open SIP over WebSocket on the HTTP server (RFC 7118; subprotocol `sip`). */
+export const SIP_WS_PATH = '/sip';
 
 /** Methods the listener implements today (listed in Allow). */
 export const SIP_ALLOW = ['INVITE', 'ACK', 'CANCEL', 'BYE', 'OPTIONS', 'REGISTER'] as const;
@@ -69,6 +73,11 @@ export interface SipListenerOptions {
   /** Digest secrets of devices. */
   credentials: SipCredentials;
   limits: SipListenerLimits;
+  /**
+   * SIP over WebSocket (RFC 7118) on the HTTP server: its port, and whether it is reached as wss
+   * (the public URL is https). The caller routes upgrades for /sip to `SipListener.ws`.
+   */
+  ws?: { port: number; secure: boolean };
   /** SIP over TLS (SIPS): its port (0: any free port) and the certificate it presents. */
   tls?: {
     port: number;
@@ -84,6 +93,8 @@ export interface SipListener {
   readonly tcpPort: number;
   /** The TLS port, when TLS is on. */
   readonly tlsPort: number | undefined;
+  /** The WebSocket transport, when on: hand it upgrade requests for its path. */
+  readonly ws: WsTransport | undefined;
   readonly endpoint: SipEndpoint;
   readonly ua: UserAgentCore;
   readonly peers: PeerPolicy;
@@ -212,11 +223,19 @@ export async function startSipListener(opts: SipListenerOptions): Promise<SipLis
       throw err;
     }
   }
+  const ws =
+    opts.ws &&
+    endpoint.listenWs(opts.address, opts.ws.port, {
+      protocol: opts.ws.secure ? 'WSS' : 'WS',
+      idleTimeoutMs: opts.limits.tcpIdleMs,
+      maxConnectionsPerAddress: opts.limits.tcpConnectionsPerSource,
+    });
   log.info(
     {
       udp: udp.localPort,
       tcp: tcp.localPort,
       tls: tlsPort,
+      ws: ws ? SIP_WS_PATH : undefined,
       address: opts.address,
       advertised: opts.advertisedAddress,
     },
@@ -226,6 +245,7 @@ export async function startSipListener(opts: SipListenerOptions): Promise<SipLis
     udpPort: udp.localPort,
     tcpPort: tcp.localPort,
     tlsPort,
+    ws,
     endpoint,
     ua,
     peers: opts.peers,

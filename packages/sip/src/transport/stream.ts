@@ -25,11 +25,8 @@ export interface StreamSockets {
   readonly handshake?: boolean;
 }
 
-export interface StreamTransportOptions {
-  address: string;
-  port: number;
-  receiver: TransportReceiver;
-  limits?: ParseLimits;
+/** Bounds every connection-oriented transport (TCP, TLS, WebSocket) keeps. */
+export interface ConnectionLimits {
   /** Close a connection after this long without traffic. Default 60 s. */
   idleTimeoutMs?: number;
   /** Connections at once, in and out. Default 10,000. */
@@ -38,6 +35,13 @@ export interface StreamTransportOptions {
   maxConnectionsPerAddress?: number;
   /** Close a connection whose peer does not read once this much is queued. Default 1 MiB. */
   maxQueuedBytes?: number;
+}
+
+export interface StreamTransportOptions extends ConnectionLimits {
+  address: string;
+  port: number;
+  receiver: TransportReceiver;
+  limits?: ParseLimits;
   onError?(err: unknown): void;
 }
 
