@@ -11,11 +11,15 @@
  *
  * Run: node --import tsx bench/sip-dialogs.ts [seconds-per-step=4] [rates=500,1000,1500,2000] [--short]
  *   (--short: 2 s per step at 250 and 500 calls/s)
+ *
+ * With --transport=tls, the same scenario over TLS beside UDP (sip-dialogs-tls.ts): Debian's SIPp has
+ * no TLS, so a Node caller (sip-dialogs-client.ts) drives both; the target is TLS >= 50% of UDP.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { freePort, runSipp, startSipp } from '../packages/sip/test/sipp-harness.ts';
 import { compare, machine, positional, SHORT } from './report.ts';
+import { tlsBesideUdp } from './sip-dialogs-tls.ts';
 
 const IP = '127.0.0.1';
 const seconds = Number(positional[0] ?? (SHORT ? 2 : 4));
@@ -104,6 +108,11 @@ async function startExampleUas(): Promise<{ child: ChildProcess; port: number }>
     child.on('exit', (c) => reject(new Error(`UAS exited with ${c}`)));
   });
   return { child, port };
+}
+
+if (process.argv.includes('--transport=tls')) {
+  await tlsBesideUdp({ seconds, rates, cpuSeconds });
+  process.exit(0);
 }
 
 console.log(`bench/sip-dialogs${SHORT ? ' --short' : ''}: SIPp ${seconds} s per step; ${machine()}`);

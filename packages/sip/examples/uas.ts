@@ -4,8 +4,9 @@
  * answers BYE, OPTIONS, CANCEL and re-INVITEs), and optionally challenges INVITEs with digest
  * authentication. It is what bench/sip-uas, bench/sip-dialogs and the SIPp tests run against.
  *
- *   node --import tsx packages/sip/examples/uas.ts [port] [address]
+ *   node --import tsx packages/sip/examples/uas.ts [port] [address] [--tls CERT KEY]
  */
+import { readFileSync } from 'node:fs';
 import {
   answerAudioOffer,
   DigestServer,
@@ -25,6 +26,8 @@ export interface ExampleUasOptions {
   port: number;
   advertisedAddress?: string;
   tcp?: boolean;
+  /** Also SIP over TLS on a free port with this PEM certificate and key. */
+  tls?: { cert: string; key: string };
   /** Challenge every new INVITE with digest (RFC 3261 section 22). */
   digest?: { realm: string; users: Record<string, string>; algorithms?: DigestAlgorithm[] };
   timers?: Partial<TimerValues>;
@@ -38,6 +41,7 @@ export interface ExampleUas {
   ua: UserAgentCore;
   udpPort: number;
   tcpPort: number | undefined;
+  tlsPort: number | undefined;
   stats: {
     invites: number;
     answered: number;
@@ -119,10 +123,12 @@ export async function startExampleUas(opts: ExampleUasOptions): Promise<ExampleU
   const tcp = opts.tcp
     ? await ua.endpoint.listenTcp(opts.address, opts.port === 0 ? 0 : opts.port)
     : undefined;
+  const tls = opts.tls ? await ua.endpoint.listenTls(opts.address, 0, opts.tls) : undefined;
   return {
     ua,
     udpPort: udp.localPort,
     tcpPort: tcp?.localPort,
+    tlsPort: tls?.localPort,
     stats,
     dialogs: () => ua.dialogCount,
     close: () => ua.close(),
@@ -132,8 +138,17 @@ export async function startExampleUas(opts: ExampleUasOptions): Promise<ExampleU
 if (import.meta.url === `file://${process.argv[1]}`) {
   const port = Number(process.argv[2] ?? 5070);
   const address = process.argv[3] ?? '127.0.0.1';
-  const uas = await startExampleUas({ address, port, tcp: true });
-  console.log(`example UAS on ${address}:${uas.udpPort} (UDP) and ${uas.tcpPort} (TCP)`);
+  // `--tls CERT KEY`: TLS too, on a free port.
+  const t = process.argv.indexOf('--tls');
+  const tls =
+    t > 0
+      ? { cert: readFileSync(process.argv[t + 1]!, 'utf8'), key: readFileSync(process.argv[t + 2]!, 'utf8') }
+      : undefined;
+  const uas = await startExampleUas({ address, port, tcp: true, tls });
+  console.log(
+    `example UAS on ${address}:${uas.udpPort} (UDP) and ${uas.tcpPort} (TCP)` +
+      (uas.tlsPort ? ` and ${uas.tlsPort} (TLS)` : ''),
+  );
   const report = setInterval(
     () => console.log(JSON.stringify({ ...uas.stats, dialogs: uas.dialogs() })),
     5000,
