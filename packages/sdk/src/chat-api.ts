@@ -207,28 +207,38 @@ export class ChatApi {
     return res.blob();
   }
 
-  /** Uploads bytes to a conversation (fetch streams a Blob or stream body; the server never buffers it). */
+  /**
+   * Uploads bytes to a conversation (the server streams them to disk, never buffering them). With
+   * `onProgress` in a browser, the upload goes through XMLHttpRequest, whose upload events report the
+   * bytes sent (fetch has none).
+   */
   async upload(
     conversationId: string,
     name: string,
     body: Blob | ArrayBuffer | Uint8Array,
+    o: { onProgress?: (sent: number, total: number) => void } = {},
   ): Promise<FileInfo> {
     const token = await this.token();
-    const res = await fetch(
-      new URL(`/api/files?conversationId=${enc(conversationId)}&name=${enc(name)}`, this.rest.baseUrl),
-      {
-        method: 'POST',
-        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/octet-stream' },
-        body: body as BodyInit,
-      },
+    const url = new URL(
+      `/api/files?conversationId=${enc(conversationId)}&name=${enc(name)}`,
+      this.rest.baseUrl,
     );
-    const json = (await res.json()) as FileInfo & { error?: { code: string; message: string } };
-    if (res.status >= 400)
+    const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/octet-stream' };
+    const Xhr = (globalThis as { XMLHttpRequest?: new () => XhrLike }).XMLHttpRequest;
+    const { status, json } =
+      o.onProgress && Xhr
+        ? await xhrUpload(Xhr, url.toString(), headers, body, o.onProgress)
+        : await fetch(url, { method: 'POST', headers, body: body as BodyInit }).then(async (res) => ({
+            status: res.status,
+            json: (await res.json()) as unknown,
+          }));
+    const answer = json as FileInfo & { error?: { code: string; message: string } };
+    if (status >= 400)
       throw new ParleyError(
-        (json.error?.code ?? 'internal') as 'internal',
-        json.error?.message ?? `HTTP ${res.status}`,
+        (answer.error?.code ?? 'internal') as 'internal',
+        answer.error?.message ?? `HTTP ${status}`,
       );
-    return json;
+    return answer;
   }
 
   // --- live pushes and resume ---
@@ -309,6 +319,44 @@ export class ChatApi {
     this.catchingUp.set(conversationId, p);
     return p;
   }
+}
+
+/** The part of a browser's XMLHttpRequest an upload with progress uses. */
+interface XhrLike {
+  open(method: string, url: string): void;
+  setRequestHeader(name: string, value: string): void;
+  send(body: unknown): void;
+  status: number;
+  responseText: string;
+  upload: { onprogress: ((e: { loaded: number; total: number }) => void) | null };
+  onload: (() => void) | null;
+  onerror: (() => void) | null;
+}
+
+function xhrUpload(
+  Xhr: new () => XhrLike,
+  url: string,
+  headers: Record<string, string>,
+  body: unknown,
+  onProgress: (sent: number, total: number) => void,
+): Promise<{ status: number; json: unknown }> {
+  return new Promise((resolve, reject) => {
+    const x = new Xhr();
+    x.open('POST', url);
+    for (const [k, v] of Object.entries(headers)) x.setRequestHeader(k, v);
+    x.upload.onprogress = (e) => onProgress(e.loaded, e.total);
+    x.onload = () => {
+      let json: unknown = {};
+      try {
+        json = JSON.parse(x.responseText);
+      } catch {
+        // not JSON: the status says what happened
+      }
+      resolve({ status: x.status, json });
+    };
+    x.onerror = () => reject(new ParleyError('unavailable', 'the upload did not reach the server'));
+    x.send(body);
+  });
 }
 
 function randomId(): string {

@@ -12,6 +12,7 @@ import { ConnectionBanner } from './ConnectionBanner.tsx';
 import { EmptyState, Loading } from '../ui/index.ts';
 import { attention } from '../notify/attention.ts';
 import { MeMenu } from '../people/MeMenu.tsx';
+import { useChatAttention } from '../chat/use-chat-attention.ts';
 
 const sectionLabels: Record<RouteAccess, string> = { user: 'Parley', admin: 'Admin', operator: 'Operator' };
 
@@ -29,6 +30,7 @@ export function Shell({ user }: { user: User }) {
   const found = findRoute(path, user);
   const title = found?.route.title ?? 'Not found';
   useEffect(() => attention.setScreenTitle(title), [title]);
+  useChatAttention(); // chat's title badge and notifications on every screen
 
   const navItems = routes
     .filter((r) => r.nav && mayOpen(user.role, r.access))
