@@ -218,7 +218,7 @@ export function Composer({
           hidden
           aria-label="Files to attach"
           onChange={(e) => {
-            attach([...(e.target.files ?? [])]);
+            attach(Array.from(e.target.files ?? []));
             e.target.value = '';
           }}
         />
@@ -238,7 +238,7 @@ export function Composer({
             onChange={(e) => onChange(e.target.value, e.target.selectionStart)}
             onKeyDown={onKeyDown}
             onPaste={(e) => {
-              const files = [...e.clipboardData.files];
+              const files = Array.from(e.clipboardData.files);
               if (files.length) {
                 e.preventDefault();
                 attach(files);

@@ -70,7 +70,7 @@ export function Thread({ id, store }: { id: string; store: ChatStore }) {
   const onDrop = (e: DragEvent) => {
     e.preventDefault();
     setDragging(false);
-    if (!left && e.dataTransfer.files.length) composer.current?.attach([...e.dataTransfer.files]);
+    if (!left && e.dataTransfer.files.length) composer.current?.attach(Array.from(e.dataTransfer.files));
   };
 
   return (
