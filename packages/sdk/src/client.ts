@@ -113,6 +113,8 @@ export class ParleyClient extends TypedEmitter<ClientEvents> {
   readonly operator: OperatorApi;
   private readonly link: RealtimeLink;
   private accessToken: string | null = null;
+  /** Why the server ended the last session (a later connect says so rather than "sign in first"). */
+  private endedBy: ParleyError | null = null;
   private refreshToken: string | null = null;
   private expiresAt = 0;
   private refreshing: Promise<void> | null = null;
@@ -205,6 +207,7 @@ export class ParleyClient extends TypedEmitter<ClientEvents> {
 
   /** Uses tokens obtained elsewhere (a login page, a test fixture). */
   useTokens(t: { accessToken: string; refreshToken?: string | null; expiresIn?: number; user?: User }): void {
+    this.endedBy = null;
     this.accessToken = t.accessToken;
     this.refreshToken = t.refreshToken ?? this.refreshToken;
     this.expiresAt = Date.now() + (t.expiresIn ?? 900) * 1000;
@@ -227,6 +230,7 @@ export class ParleyClient extends TypedEmitter<ClientEvents> {
   /** Drops the tokens after the server ended the session, and says so once. */
   private ended(err: ParleyError): void {
     if (!this.accessToken) return;
+    this.endedBy = err;
     this.accessToken = this.refreshToken = null;
     this.opts.tokenStore?.save(null);
     this.emit('session.ended', err);
@@ -278,7 +282,8 @@ export class ParleyClient extends TypedEmitter<ClientEvents> {
 
   /** Connects (retrying with backoff); resolves at the first welcome. */
   connect(): Promise<Welcome> {
-    if (!this.accessToken) return Promise.reject(new ParleyError('unauthorized', 'sign in first'));
+    if (!this.accessToken)
+      return Promise.reject(this.endedBy ?? new ParleyError('unauthorized', 'sign in first'));
     return this.link.connect();
   }
 
