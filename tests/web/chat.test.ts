@@ -135,3 +135,96 @@ test('at 360 px the list and the conversation take turns; axe clean on the list 
     await context.close();
   }
 });
+
+test('typing, a mention, a reply, an edit, a delete, and a search with highlights', async () => {
+  const a = await openPage(browser, server.url);
+  const b = await openPage(browser, server.url);
+  try {
+    await signIn(a.page, demo.alice);
+    await signIn(b.page, demo.bob);
+    // Alice adds Bob to her contacts and opens the chat from his contact card.
+    await a.page.getByRole('button', { name: 'Add a contact' }).click();
+    const add = a.page.getByRole('dialog', { name: 'Add a contact' });
+    await add.getByLabel('Search the directory').fill('bo');
+    await add.getByRole('button', { name: 'Add Bob Baker' }).click();
+    await add.getByText('In your contacts').waitFor();
+    await add.getByRole('button', { name: 'Close' }).click();
+    await a.page
+      .getByRole('link', { name: /Bob Baker/ })
+      .first()
+      .click();
+    await a.page.getByRole('button', { name: 'Chat', exact: true }).click();
+    const box = a.page.getByLabel('Message', { exact: true });
+    await box.waitFor();
+    await b.page.getByRole('link', { name: 'Chat', exact: true }).click();
+    await b.page.getByRole('list', { name: 'Conversations' }).getByRole('link', { name: /Alice/ }).click();
+    const bobLog = b.page.getByRole('log');
+    await bobLog.waitFor();
+
+    // Typing shows on Bob's side; clearing the text ends it at once.
+    await box.pressSequentially('abc');
+    await b.page.getByText('Alice Archer is typing…').waitFor();
+    await box.fill('');
+    await box.press('Backspace');
+    await b.page.getByText('Alice Archer is typing…').waitFor({ state: 'hidden' });
+
+    // A mention chosen from the list with the keyboard.
+    await box.pressSequentially('@Bo');
+    await a.page.getByRole('option', { name: 'Bob Baker' }).waitFor();
+    await box.press('Enter');
+    await box.pressSequentially('can you check the numbers?');
+    await box.press('Enter');
+    const asked = bobLog.getByRole('listitem').filter({ hasText: 'can you check the numbers?' });
+    await asked.locator('.mention', { hasText: '@Bob Baker' }).waitFor();
+
+    // Bob replies; Alice sees what it answers.
+    await asked.getByRole('button', { name: 'Reply to Alice Archer' }).click();
+    await b.page.getByText(/^Replying to Alice Archer/).waitFor();
+    await b.page.getByLabel('Message', { exact: true }).fill('On it, the numbers look fine');
+    await b.page.getByLabel('Message', { exact: true }).press('Enter');
+    const reply = a.page
+      .getByRole('log')
+      .getByRole('listitem')
+      .filter({ hasText: 'On it, the numbers look fine' });
+    await reply.getByText(/can you check the numbers\?/).waitFor();
+    await screenshot(a.page, 'chat', 'reply-and-mention');
+
+    // Alice edits her question, then deletes it: Bob sees both.
+    const mine = a.page
+      .getByRole('log')
+      .getByRole('listitem')
+      .filter({ hasText: 'can you check the numbers?' })
+      .first();
+    await mine.getByRole('button', { name: 'Edit message' }).click();
+    await a.page.getByLabel('Edit your message').fill('@Bob Baker can you check the totals?');
+    await a.page.getByRole('button', { name: 'Save' }).click();
+    const edited = bobLog.getByRole('listitem').filter({ hasText: 'can you check the totals?' });
+    await edited.getByText('(edited)').waitFor();
+    await a.page
+      .getByRole('log')
+      .getByRole('listitem')
+      .filter({ hasText: 'can you check the totals?' })
+      .first()
+      .getByRole('button', { name: 'Delete message' })
+      .click();
+    await a.page
+      .getByRole('dialog', { name: 'Delete this message?' })
+      .getByRole('button', { name: 'Delete' })
+      .click();
+    await bobLog.getByText('This message was deleted.').waitFor();
+    assert.equal(await bobLog.getByText('can you check the totals?').count(), 0);
+    await screenshot(b.page, 'chat', 'edited-then-deleted');
+
+    // Search: the hit's matching word is highlighted.
+    await b.page.getByRole('button', { name: 'Search', exact: true }).click();
+    const search = b.page.getByRole('dialog', { name: 'Search messages' });
+    await search.getByLabel('Search messages').fill('numbers');
+    const hit = search.getByRole('list', { name: 'Search results' }).getByRole('button').first();
+    await hit.locator('mark', { hasText: /^numbers$/i }).waitFor();
+    assert.equal(await search.getByText('totals').count(), 0, 'the deleted message is gone from search');
+    await screenshot(b.page, 'chat', 'search');
+    for (const p of [a.page, b.page]) assert.deepEqual(pageProblems(p), []);
+  } finally {
+    await Promise.all([a.context.close(), b.context.close()]);
+  }
+});
