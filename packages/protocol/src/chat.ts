@@ -69,6 +69,8 @@ export const Conversation = z.object({
   editSeq: z.number().int(),
   lastMessageAt: z.string().nullable(),
   memberCount: z.number().int(),
+  /** Direct conversations: the other member's user id (what a client names it by); null for groups. */
+  peerId: z.string().nullable(),
   /** The caller's own position and state. */
   me: z.object({
     readSeq: z.number().int(),

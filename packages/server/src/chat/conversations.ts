@@ -542,6 +542,8 @@ export function conversationOut(c: ConversationRow, m: MemberRow, unread: number
     editSeq: c.edit_seq,
     lastMessageAt: c.last_message_at === null ? null : iso(c.last_message_at),
     memberCount: c.member_count,
+    // The pair is in the direct key, so naming a 1:1 chat costs the list no query.
+    peerId: c.direct_key?.split(' ').find((u) => u !== m.user_id) ?? null,
     me: { readSeq: m.read_seq, unread, leftSeq: m.left_seq },
   };
 }

@@ -64,7 +64,11 @@ describe('typing expiry on a running server', () => {
     c.frames.filter((f) => f.t === 'chat.typing' && f.conversationId === id);
 
   test('no repeat: the server says "stopped" after the TTL; a client that vanished mid-word still ends', async () => {
-    const { id } = await openConversation(s, alice.token, [bob.id], 'Expiry');
+    const { id } = await openConversation(s, alice.token, [bob.id]);
+    // A 1:1 chat names its other member in the list (what a client titles it by).
+    const list = await s.http.get('/api/conversations', { token: bob.token });
+    const items = (list.json as { items: Array<{ id: string; peerId: string | null }> }).items;
+    assert.equal(items.find((c) => c.id === id)?.peerId, alice.id);
     const [a, b] = [await socket(alice.token), await socket(bob.token)];
     const started = Date.now();
     await a.request({ t: 'chat.typing', conversationId: id });

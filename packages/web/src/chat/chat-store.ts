@@ -123,7 +123,6 @@ export class ChatStore {
       try {
         const l = await this.client.chat.list();
         this.setList({ status: 'ready', conversations: sortByActivity(l.items), error: null });
-        for (const c of l.items) if (c.kind === 'direct' && !c.title) void this.conversationMembers(c.id);
       } catch (error) {
         if (this.list.status !== 'ready') this.setList({ status: 'failed', error });
       } finally {
@@ -136,23 +135,6 @@ export class ChatStore {
   // --- names ---
 
   private readonly memberIds = new Map<string, string[]>();
-
-  /** The member ids of a conversation (loaded once, for 1:1 names). */
-  private async conversationMembers(id: string): Promise<void> {
-    if (this.memberIds.has(id)) return;
-    this.memberIds.set(id, []);
-    try {
-      const c = await this.client.chat.get(id);
-      this.memberIds.set(
-        id,
-        (c.members ?? []).map((m) => m.userId),
-      );
-      for (const m of c.members ?? []) if (m.user) this.users.set(m.userId, m.user);
-      this.changed();
-    } catch {
-      this.memberIds.delete(id);
-    }
-  }
 
   /** A user's name, when known (fetched once on first ask). */
   userName(userId: string): string | null {
@@ -175,6 +157,7 @@ export class ChatStore {
   /** What a conversation is called: its title, else the other member's name (1:1), else "Group chat". */
   titleOf(c: Conversation, me: string): string {
     if (c.title) return c.title;
+    if (c.peerId) return this.userName(c.peerId) ?? 'Conversation';
     const others = (this.memberIds.get(c.id) ?? []).filter((u) => u !== me);
     if (others.length === 0) return c.kind === 'direct' ? 'Conversation' : 'Group chat';
     return others.map((u) => this.userName(u) ?? 'Someone').join(', ');
