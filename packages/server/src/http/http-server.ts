@@ -78,23 +78,26 @@ function parse<S extends z.ZodType>(
   return r.data;
 }
 
+/** The longest path segment a route parameter takes (fastify's default); a longer one is 414. */
+export const MAX_PATH_SEGMENT = 100;
+
+/** The 414 a path segment longer than any id gets, whichever route (or the app's wildcard) saw it. */
+export function uriTooLong(): ParleyError {
+  return new ParleyError('uri_too_long', 'a path segment is longer than any id this API uses');
+}
+
 export function buildHttp(routes: AnyRoute[], auth: AuthService, opts: HttpOptions): FastifyInstance {
   const app = Fastify({
     loggerInstance: opts.logger as FastifyBaseLogger,
     bodyLimit: opts.bodyLimit,
     trustProxy: false,
     return503OnClosing: true,
+    routerOptions: { maxParamLength: MAX_PATH_SEGMENT },
     forceCloseConnections: 'idle',
     // Router refusals (a path segment past maxParamLength, a malformed URL) in the API's error shape.
     frameworkErrors: (err, _req, reply) => {
       const tooLong = err.code === 'FST_ERR_MAX_PARAM_LENGTH';
-      void sendError(
-        reply,
-        new ParleyError(
-          tooLong ? 'uri_too_long' : 'bad_request',
-          tooLong ? 'a path segment is longer than any id this API uses' : 'the URL is not valid',
-        ),
-      );
+      void sendError(reply, tooLong ? uriTooLong() : new ParleyError('bad_request', 'the URL is not valid'));
     },
     // Slow clients: Node ends a request whose headers or whole request take too long (408), checking
     // every few hundred ms rather than its default 30 s so the timeouts hold to within that.

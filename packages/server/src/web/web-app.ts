@@ -11,6 +11,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { extname, join, normalize, sep } from 'node:path';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ParleyError } from '@parley/protocol';
+import { MAX_PATH_SEGMENT, uriTooLong } from '../http/http-server.ts';
 
 /** The policy for the app's pages (RFC-style directives of CSP Level 3). */
 export const contentSecurityPolicy = [
@@ -86,6 +87,10 @@ export function serveWebApp(http: FastifyInstance, dir: string, fallbackPage: st
 
   const handler = async (req: FastifyRequest, reply: FastifyReply) => {
     const path = decodeURIComponentSafe(req.url.split('?')[0]!);
+    // An API path reaches this wildcard only when no API route took it; one whose segment is too long
+    // for a route parameter came here because of that length, so it gets the router's 414.
+    if (path?.startsWith('/api/') && path.split('/').some((seg) => seg.length > MAX_PATH_SEGMENT))
+      throw uriTooLong();
     if (path === null || path === '/api' || path.startsWith('/api/') || path.split('/').includes('..'))
       throw new ParleyError('not_found', `no route ${req.method} ${req.url.split('?')[0]}`);
     const index = await file('index.html');
