@@ -24,4 +24,4 @@ export { IdleMonitor, activityEvents, type ActivitySource } from './idle-monitor
 export { RestClient, type FetchLike } from './rest-client.ts';
 export { backoffDelay, defaultBackoff, type BackoffOptions } from './backoff.ts';
 export { TypedEmitter } from './typed-emitter.ts';
-export { ParleyError, type ErrorCode } from '@parley/protocol';
+export { ParleyError, type ErrorCode, type RowProblem } from '@parley/protocol';

@@ -1,4 +1,34 @@
-/** The tenant admin screens' routes (access: 'admin'). */
+/** The tenant admin screens' routes (access: 'admin'), each loaded when first opened. */
+import { lazy } from 'react';
 import type { AppRoute } from '../app/route-types.ts';
 
-export const adminRoutes: AppRoute[] = [];
+const UsersScreen = lazy(() => import('./UsersScreen.tsx'));
+const ImportUsersScreen = lazy(() => import('./ImportUsersScreen.tsx'));
+const ApiKeysScreen = lazy(() => import('./ApiKeysScreen.tsx'));
+const LicencesScreen = lazy(() => import('./LicencesScreen.tsx'));
+const WalletScreen = lazy(() => import('./WalletScreen.tsx'));
+const TopUpRequestsScreen = lazy(() => import('./TopUpRequestsScreen.tsx'));
+const AuditScreen = lazy(() => import('./AuditScreen.tsx'));
+
+const admin = (
+  path: string,
+  title: string,
+  order: number | null,
+  component: AppRoute['component'],
+): AppRoute => ({
+  path,
+  title,
+  access: 'admin',
+  ...(order === null ? {} : { nav: { label: title, section: 'admin' as const, order } }),
+  component,
+});
+
+export const adminRoutes: AppRoute[] = [
+  admin('/admin/users', 'Users', 10, UsersScreen),
+  admin('/admin/import', 'Import users', null, ImportUsersScreen),
+  admin('/admin/api-keys', 'API keys', 20, ApiKeysScreen),
+  admin('/admin/licences', 'Licences', 30, LicencesScreen),
+  admin('/admin/wallet', 'Wallet', 40, WalletScreen),
+  admin('/admin/top-ups', 'Top-up requests', 50, TopUpRequestsScreen),
+  admin('/admin/audit', 'Audit log', 60, AuditScreen),
+];

@@ -1,0 +1,115 @@
+/**
+ * Operator: the billing carriers (whose cost decks price the minutes bought from them) with their cost
+ * decks. The SIP side of a carrier (trunks) comes with the phone network.
+ */
+import { useState } from 'react';
+import { Banner, Button, EmptyState, TextField } from '../ui/index.ts';
+import { useClient } from '../session/use-session.ts';
+import { useAction } from '../session/use-action.ts';
+import { Link } from '../router/router.tsx';
+import { LoadedView, Screen } from '../console/Screen.tsx';
+import { Table } from '../console/Table.tsx';
+import { useLoad } from '../console/use-load.ts';
+import { formatTime } from '../console/format.ts';
+import '../console/console.css';
+
+export default function CarriersScreen() {
+  const client = useClient();
+  const data = useLoad(async () => {
+    const [carriers, decks] = await Promise.all([client.operator.carriers(), client.operator.decks()]);
+    return { carriers: carriers.items, decks: decks.items };
+  }, [client]);
+  const act = useAction();
+  const [name, setName] = useState('');
+  const [deckName, setDeckName] = useState<Record<string, string>>({});
+  return (
+    <Screen title="Carriers">
+      <form
+        className="form"
+        onSubmit={(e) => {
+          e.preventDefault();
+          void act
+            .run(() => client.operator.createCarrier(name))
+            .then((ok) => {
+              if (!ok) return;
+              setName('');
+              data.reload();
+            });
+        }}
+      >
+        <TextField label="Carrier name" required value={name} onChange={(e) => setName(e.target.value)} />
+        <div className="form-actions">
+          <Button type="submit" variant="primary" busy={act.busy}>
+            Add carrier
+          </Button>
+        </div>
+      </form>
+      {act.error && <Banner tone="error">{act.error}</Banner>}
+      <LoadedView
+        loaded={data}
+        what="carriers"
+        isEmpty={(d) => d.carriers.length === 0}
+        ready={(d) =>
+          d.carriers.map((c) => {
+            const decks = d.decks.filter((x) => x.carrierId === c.id);
+            return (
+              <div className="subsection" key={c.id}>
+                <h2>{c.name}</h2>
+                <p className="muted small">Added {formatTime(c.createdAt)}</p>
+                {decks.length === 0 ? (
+                  <EmptyState title="No cost deck yet" />
+                ) : (
+                  <Table
+                    caption={`Cost decks of ${c.name}`}
+                    rows={decks}
+                    rowKey={(x) => x.id}
+                    columns={[
+                      { header: 'Deck', cell: (x) => <Link to={`/operator/decks/${x.id}`}>{x.name}</Link> },
+                      { header: 'Versions', cell: (x) => x.versions.length, numeric: true },
+                      {
+                        header: 'Prefixes (latest)',
+                        cell: (x) => x.versions.at(-1)?.rowCount ?? 0,
+                        numeric: true,
+                      },
+                    ]}
+                  />
+                )}
+                <form
+                  className="form"
+                  onSubmit={(e) => {
+                    e.preventDefault();
+                    void act
+                      .run(() =>
+                        client.operator.createDeck({
+                          name: deckName[c.id] ?? '',
+                          kind: 'cost',
+                          carrierId: c.id,
+                        }),
+                      )
+                      .then((ok) => {
+                        if (!ok) return;
+                        setDeckName({ ...deckName, [c.id]: '' });
+                        data.reload();
+                      });
+                  }}
+                >
+                  <TextField
+                    label={`New cost deck of ${c.name}`}
+                    required
+                    value={deckName[c.id] ?? ''}
+                    onChange={(e) => setDeckName({ ...deckName, [c.id]: e.target.value })}
+                  />
+                  <div className="form-actions">
+                    <Button type="submit" busy={act.busy}>
+                      Add cost deck
+                    </Button>
+                  </div>
+                </form>
+              </div>
+            );
+          })
+        }
+      />
+    </Screen>
+  );
+}
