@@ -7,18 +7,9 @@
 import { z } from 'zod';
 import { CountryCode, DisplayText, Id } from './api.ts';
 
-/** What kind of number a call goes to, as a rate deck's row says (the server's destination-class.ts). */
-export const DESTINATION_CLASSES = [
-  'domestic',
-  'mobile',
-  'international',
-  'toll-free',
-  'premium',
-  'emergency',
-] as const;
+import { DESTINATION_CLASSES, SERVICES } from './constants.ts';
 
-/** Services a plan may include. */
-export const SERVICES = ['calling', 'voicemail', 'meetings', 'messaging', 'recording'] as const;
+export { DESTINATION_CLASSES, SERVICES };
 
 /**
  * A non-negative decimal amount with at most 6 decimals and at most 7 whole digits: the per-request

@@ -25,3 +25,16 @@ export const RealtimeCloseCodes = {
 
 /** Most rows one bulk request may carry; a CSV import sends its rows in batches of at most this. */
 export const BULK_USERS_MAX = 500;
+
+/** What kind of number a call goes to, as a rate deck's row says (the server's destination-class.ts). */
+export const DESTINATION_CLASSES = [
+  'domestic',
+  'mobile',
+  'international',
+  'toll-free',
+  'premium',
+  'emergency',
+] as const;
+
+/** Services a plan may include. */
+export const SERVICES = ['calling', 'voicemail', 'meetings', 'messaging', 'recording'] as const;
