@@ -52,7 +52,7 @@ export async function startWebServer(overrides: Overrides = {}): Promise<WebServ
   const boot = async () => {
     const config = loadConfig(
       {},
-      { port, sipPort: 0, host: '127.0.0.1', dataDir, logLevel: 'silent', ...overrides },
+      { port, sipPort: 0, sipTlsPort: -1, host: '127.0.0.1', dataDir, logLevel: 'silent', ...overrides },
     );
     const app = await createApp(config);
     await new AdminCommands(app.storage).demo();
