@@ -58,7 +58,15 @@ const child = spawn(
   ['--import', 'tsx', '--test', '--test-concurrency=2', '--test-reporter=spec', ...files],
   { cwd: root, env, stdio: 'inherit' },
 );
+// A file that hangs (a handle left open after a failed start) must fail the run, not eat CI's time limit.
+const limitMin = Number(process.env.PARLEY_TEST_MAX_MINUTES ?? 45);
+const watchdog = setTimeout(() => {
+  console.error(`\nthe test run passed ${limitMin} minutes (PARLEY_TEST_MAX_MINUTES): stopping it as failed`);
+  child.kill('SIGKILL');
+}, limitMin * 60_000);
+watchdog.unref();
 child.on('exit', (code, signal) => {
+  clearTimeout(watchdog);
   stopAll();
   console.log(`\n${files.length} test files in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   process.exit(code ?? (signal ? 1 : 0));

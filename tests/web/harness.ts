@@ -55,8 +55,14 @@ export async function startWebServer(overrides: Overrides = {}): Promise<WebServ
       { port, sipPort: 0, sipTlsPort: -1, host: '127.0.0.1', dataDir, logLevel: 'silent', ...overrides },
     );
     const app = await createApp(config);
-    await new AdminCommands(app.storage).demo();
-    await app.listen();
+    try {
+      await new AdminCommands(app.storage).demo();
+      await app.listen();
+    } catch (err) {
+      // A half-started server (one port taken) would keep the test process alive after the failure.
+      await app.close().catch(() => {});
+      throw err;
+    }
     port = app.config.port;
     return app;
   };
