@@ -109,6 +109,8 @@ async function server(engine: string, databaseUrl?: string): Promise<{ app: App;
     {
       port: 0,
       sipPort: 0,
+      // No SIP over TLS (its default port may be taken; chat does not need it).
+      sipTlsPort: -1,
       host: '127.0.0.1',
       dataDir,
       databaseUrl,
@@ -440,12 +442,15 @@ const best = (steps: Step[], f: (s: Step) => boolean) =>
 console.log('');
 const sq = runs.sqlite;
 if (sq) {
-  const top = best(sq.steps, (s) => s.kept) ?? sq.steps[0]!;
+  const keptStep = best(sq.steps, (s) => s.kept);
+  const top = keptStep ?? sq.steps[0]!;
   const metStep = best(sq.steps, (s) => s.met);
   const batch = Math.max(1, Math.round(top.group));
   const ref = reference(SHORT ? 1 : 5, batch);
   compare({
-    what: 'chat 1:1 on SQLite, highest rate kept up (acknowledged and delivered)',
+    what: keptStep
+      ? 'chat 1:1 on SQLite, highest rate kept up (acknowledged and delivered)'
+      : `chat 1:1 on SQLite, lowest step (${top.rate} offered; NOT kept up)`,
     figure: top.perSecond,
     reference: ref.perSecond,
     unit: 'messages/s',
@@ -471,7 +476,7 @@ if (sq) {
   if (sq.groupSteps && sq.groupRows) {
     const g = best(sq.groupSteps, (s) => s.kept) ?? sq.groupSteps[0]!;
     console.log(
-      `group of ${GROUP}: ${fmt(g.deliveries)} deliveries/s to online members at ${fmt(g.perSecond)} messages/s (p50 ${g.p50.toFixed(2)} ms, p99 ${g.p99.toFixed(2)} ms)`,
+      `group of ${GROUP}${g.kept ? '' : ' (NOT kept up)'}: ${fmt(g.deliveries)} deliveries/s to online members at ${fmt(g.perSecond)} messages/s (p50 ${g.p50.toFixed(2)} ms, p99 ${g.p99.toFixed(2)} ms)`,
     );
     compare({
       what: `rows written per message to a ${GROUP}-member group (SQLite total_changes)`,
@@ -490,9 +495,12 @@ if (sq) {
   }
   const pgRun = runs.postgres;
   if (pgRun) {
-    const p = best(pgRun.steps, (s) => s.kept) ?? pgRun.steps[0]!;
+    const pgKept = best(pgRun.steps, (s) => s.kept);
+    const p = pgKept ?? pgRun.steps[0]!;
     compare({
-      what: 'chat 1:1 on PostgreSQL, highest rate kept up',
+      what: pgKept
+        ? 'chat 1:1 on PostgreSQL, highest rate kept up'
+        : `chat 1:1 on PostgreSQL, lowest step (${p.rate} offered; NOT kept up)`,
       figure: p.perSecond,
       reference: ref.perSecond,
       unit: 'messages/s',
