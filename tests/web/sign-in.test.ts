@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import type { Browser } from 'playwright-core';
 import {
   checkBothSchemes,
+  DEMO_PASSWORD,
   demo,
   launchBrowser,
   openPage,
@@ -66,6 +67,46 @@ test('sign in, reload still signed in, sign out; axe clean on both screens in li
     await page.reload();
     await page.getByRole('heading', { name: 'Sign in to Parley' }).waitFor();
     assert.deepEqual(pageProblems(page), []);
+  } finally {
+    await context.close();
+  }
+});
+
+test('keyboard only: sign in with Tab and Enter, then reach the main actions and the status dialog', async () => {
+  const { context, page } = await openPage(browser, server.url);
+  try {
+    await page.getByRole('heading', { name: 'Sign in to Parley' }).waitFor();
+    await page.keyboard.press('Tab');
+    assert.equal(await page.evaluate(() => document.activeElement?.getAttribute('type')), 'email');
+    await page.keyboard.type(demo.bob);
+    await page.keyboard.press('Tab');
+    await page.keyboard.type(DEMO_PASSWORD);
+    await page.keyboard.press('Enter');
+    await page.getByRole('navigation', { name: 'Main' }).waitFor();
+
+    // Tab order: skip link, brand, status, sign out, navigation, then the screen's own actions.
+    const reached: string[] = [];
+    for (let i = 0; i < 8; i++) {
+      await page.keyboard.press('Tab');
+      reached.push(
+        await page.evaluate(() => (document.activeElement as HTMLElement | null)?.innerText.trim() ?? ''),
+      );
+    }
+    assert.equal(reached[0], 'Skip to content');
+    assert.ok(
+      reached.some((t) => t === 'Add a contact'),
+      reached.join(' | '),
+    );
+    const status = reached.findIndex((t) => t.startsWith('Set your status'));
+    assert.ok(status >= 0, reached.join(' | '));
+
+    // Open the status dialog from the keyboard and leave it with Escape; focus stays in the page.
+    await page.getByRole('button', { name: /Set your status/ }).focus();
+    await page.keyboard.press('Enter');
+    const dialog = page.getByRole('dialog', { name: 'Set your status' });
+    await dialog.waitFor();
+    await page.keyboard.press('Escape');
+    await dialog.waitFor({ state: 'hidden' });
   } finally {
     await context.close();
   }

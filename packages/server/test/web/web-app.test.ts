@@ -130,6 +130,7 @@ test('parley serve serves the built app at / (building it first when missing or 
       PARLEY_DATA_DIR: dataDir,
       PARLEY_PORT: '0',
       PARLEY_SIP_PORT: '0',
+      PARLEY_SIP_TLS_PORT: '-1',
       PARLEY_LOG_LEVEL: 'silent',
       PARLEY_WEB_BUILD: 'auto',
     },

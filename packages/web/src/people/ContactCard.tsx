@@ -14,6 +14,20 @@ import { initials } from './ContactRow.tsx';
 import { untilText } from './status-times.ts';
 import type { ContactsStore } from './contacts-store.ts';
 
+const timeZones = new WeakMap<object, Promise<string>>();
+
+/** The organisation's time zone, asked once per page (every card shows it). */
+function tenantTimeZone(client: ReturnType<typeof useClient>): Promise<string> {
+  let p = timeZones.get(client);
+  if (!p) {
+    p = client.directory.tenant().then((t) => t.timeZone);
+    // A failure is not remembered: the next card asks again.
+    p.catch(() => timeZones.delete(client));
+    timeZones.set(client, p);
+  }
+  return p;
+}
+
 /** Extra actions other areas put on the card (chat: "Send a message"; calls later). */
 export const cardActions: Array<(user: User) => ReactNode> = [];
 
@@ -36,10 +50,7 @@ export function ContactCard({
   const { busy, error } = action;
 
   useEffect(() => {
-    client.directory.tenant().then(
-      (t) => setTimeZone(t.timeZone),
-      () => setTimeZone(null),
-    );
+    tenantTimeZone(client).then(setTimeZone, () => setTimeZone(null));
   }, [client]);
   useEffect(() => {
     const t = setInterval(() => setNow(new Date()), 30_000);
