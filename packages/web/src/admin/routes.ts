@@ -1,6 +1,6 @@
 /** The tenant admin screens' routes (access: 'admin'), each loaded when first opened. */
 import { lazy } from 'react';
-import type { AppRoute } from '../app/route-types.ts';
+import { sectionRoute, type AppRoute } from '../app/route-types.ts';
 
 const UsersScreen = lazy(() => import('./UsersScreen.tsx'));
 const ImportUsersScreen = lazy(() => import('./ImportUsersScreen.tsx'));
@@ -10,18 +10,7 @@ const WalletScreen = lazy(() => import('./WalletScreen.tsx'));
 const TopUpRequestsScreen = lazy(() => import('./TopUpRequestsScreen.tsx'));
 const AuditScreen = lazy(() => import('./AuditScreen.tsx'));
 
-const admin = (
-  path: string,
-  title: string,
-  order: number | null,
-  component: AppRoute['component'],
-): AppRoute => ({
-  path,
-  title,
-  access: 'admin',
-  ...(order === null ? {} : { nav: { label: title, section: 'admin' as const, order } }),
-  component,
-});
+const admin = sectionRoute('admin');
 
 export const adminRoutes: AppRoute[] = [
   admin('/admin/users', 'Users', 10, UsersScreen),

@@ -19,3 +19,17 @@ export interface AppRoute {
   /** The screen (use `lazy(() => import(...))` for anything large: it keeps the first screen small). */
   component: ComponentType<{ params: Record<string, string> }>;
 }
+
+/**
+ * The route maker of one access section (admin, operator): a route is shown in that section's
+ * navigation at `order` under its title, or reachable only by link when `order` is null (a detail screen).
+ */
+export function sectionRoute(access: Exclude<RouteAccess, 'user'>) {
+  return (path: string, title: string, order: number | null, component: AppRoute['component']): AppRoute => ({
+    path,
+    title,
+    access,
+    ...(order === null ? {} : { nav: { label: title, section: access, order } }),
+    component,
+  });
+}

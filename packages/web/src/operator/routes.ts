@@ -1,6 +1,6 @@
 /** The operator console's routes (access: 'operator'), each loaded when first opened. */
 import { lazy } from 'react';
-import type { AppRoute } from '../app/route-types.ts';
+import { sectionRoute, type AppRoute } from '../app/route-types.ts';
 
 const TenantsScreen = lazy(() => import('./TenantsScreen.tsx'));
 const TenantScreen = lazy(() => import('./TenantScreen.tsx'));
@@ -12,18 +12,7 @@ const WalletsScreen = lazy(() => import('./WalletsScreen.tsx'));
 const ApprovalsScreen = lazy(() => import('./ApprovalsScreen.tsx'));
 const AuditScreen = lazy(() => import('./AuditScreen.tsx'));
 
-const op = (
-  path: string,
-  title: string,
-  order: number | null,
-  component: AppRoute['component'],
-): AppRoute => ({
-  path,
-  title,
-  access: 'operator',
-  ...(order === null ? {} : { nav: { label: title, section: 'operator' as const, order } }),
-  component,
-});
+const op = sectionRoute('operator');
 
 export const operatorRoutes: AppRoute[] = [
   op('/operator/tenants', 'Tenants', 10, TenantsScreen),
