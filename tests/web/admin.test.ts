@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import type { Browser, Page } from 'playwright-core';
 import {
   checkBothSchemes,
+  loaded,
   demo,
   launchBrowser,
   openPage,
@@ -161,10 +162,7 @@ test('every admin screen: axe-clean in light and dark, usable at 360 px', async 
     const violations = [];
     for (const [link, heading, name] of screens) {
       await openAdmin(page, link, heading);
-      await page
-        .getByRole('status')
-        .filter({ hasText: /^Loading/ })
-        .waitFor({ state: 'detached' });
+      await loaded(page);
       for (const v of await checkBothSchemes(page, 'admin', name)) violations.push({ screen: name, ...v });
       await page.emulateMedia({ colorScheme: 'light' });
     }
@@ -173,10 +171,7 @@ test('every admin screen: axe-clean in light and dark, usable at 360 px', async 
     await page.setViewportSize({ width: 360, height: 740 });
     for (const [link, heading, name] of screens) {
       await openAdmin(page, link, heading);
-      await page
-        .getByRole('status')
-        .filter({ hasText: /^Loading/ })
-        .waitFor({ state: 'detached' });
+      await loaded(page);
       const width = await page.evaluate(() => document.documentElement.scrollWidth);
       assert.ok(width <= 360, `${name} is ${width} px wide at 360 px`);
       await screenshot(page, 'admin', `${name}-360`);

@@ -242,3 +242,16 @@ export async function apiSession(server: WebServer, address: string, password = 
     },
   };
 }
+
+/**
+ * Waits until the screen shows no "Loading…" status at all (a screen may load several parts at once,
+ * so waiting for one such status to go is not enough).
+ */
+export async function loaded(page: Page): Promise<void> {
+  const loading = page.getByRole('status').filter({ hasText: /^Loading/ });
+  const deadline = Date.now() + 10_000;
+  while ((await loading.count()) > 0) {
+    if (Date.now() > deadline) throw new Error('the screen was still loading after 10 s');
+    await page.waitForTimeout(50);
+  }
+}

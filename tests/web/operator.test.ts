@@ -10,6 +10,7 @@ import assert from 'node:assert/strict';
 import type { Browser, Page } from 'playwright-core';
 import {
   checkBothSchemes,
+  loaded,
   demo,
   launchBrowser,
   openPage,
@@ -37,10 +38,7 @@ const HEADER = 'prefix,destination,class,rate_per_minute,connection_fee,first_in
 async function open(page: Page, link: string, heading = link): Promise<void> {
   await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: link, exact: true }).click();
   await page.getByRole('heading', { name: heading, level: 1 }).waitFor();
-  await page
-    .getByRole('status')
-    .filter({ hasText: /^Loading/ })
-    .waitFor({ state: 'detached' });
+  await loaded(page);
 }
 
 const signInOperator = (page: Page) => signIn(page, demo.operator.address, demo.operator.password);
