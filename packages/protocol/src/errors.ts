@@ -41,6 +41,12 @@ export const ErrorCodes = {
   image_too_large: 422,
   /** Chat files: the image's header or pixels do not decode: no thumbnail. */
   image_unreadable: 422,
+  /** Calls: the callee (by address) belongs to another organisation; calls by address stay within one. */
+  not_in_tenant: 403,
+  /** Calls: the call is not in a state for that (answered already, ended, not yours to answer yet). */
+  call_state: 409,
+  /** Calls: the SDP offer or answer does not parse, or lacks what WebRTC needs (ICE, DTLS, a media line). */
+  invalid_sdp: 400,
   rate_limited: 429,
   /** Too many open connections: a user's realtime sockets, or one source address's HTTP connections. */
   too_many_connections: 429,

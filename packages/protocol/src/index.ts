@@ -5,3 +5,4 @@ export * from './presence-contacts.ts';
 export * from './realtime.ts';
 export * from './chat.ts';
 export * from './billing.ts';
+export * from './calls.ts';

@@ -37,6 +37,13 @@ import {
   type ChatEventData,
   type Message,
 } from './chat.ts';
+import {
+  CallClientFrames,
+  CallServerFrames,
+  CallsWelcome,
+  type CallEventData,
+  type CallView,
+} from './calls.ts';
 
 export { PROTOCOL_VERSION, RealtimeCloseCodes };
 
@@ -100,6 +107,7 @@ export const ClientFrame = z.discriminatedUnion('t', [
   Subscribe,
   Unsubscribe,
   ...ChatClientFrames,
+  ...CallClientFrames,
 ]);
 export type ClientFrame = z.infer<typeof ClientFrame>;
 export type ClientFrameType = ClientFrame['t'];
@@ -122,6 +130,8 @@ export const Welcome = z.object({
   }),
   /** Chat resume: conversations changed since `hello.resume.chatSince` (see chat.ts). */
   chat: ChatWelcome.optional(),
+  /** Calls this device still takes part in (connected, or lost and within the grace): resume them. */
+  calls: CallsWelcome.optional(),
 });
 export type Welcome = z.infer<typeof Welcome>;
 
@@ -142,9 +152,15 @@ export interface ResultOf {
   'chat.send': Message;
   'chat.typing': Record<string, never>;
   'chat.read': z.infer<typeof ReadResponse>;
+  'call.place': CallView;
+  'call.answer': CallView;
+  'call.decline': Record<string, never>;
+  'call.hangup': Record<string, never>;
+  'call.sdp': Record<string, never>;
+  'call.ice': Record<string, never>;
 }
 
-/** A durable event of one user, replayed on resume. Kinds grow with later issues (chat, calls). */
+/** A durable event of one user, replayed on resume. Kinds grow with later issues. */
 export const DurableEvent = z.object({
   seq: z.number().int().min(1),
   kind: z.string(),
@@ -154,7 +170,7 @@ export const DurableEvent = z.object({
 export type DurableEvent = z.infer<typeof DurableEvent>;
 
 /** Durable event kinds defined so far and their data. */
-export interface DurableEventData extends ChatEventData {
+export interface DurableEventData extends ChatEventData, CallEventData {
   /** A notice for the user from an administrator or the system. */
   notice: { text: string; from: string | null };
   /** The user's contact list changed (on another device, or by an administrator). */
@@ -187,6 +203,7 @@ export const ServerFrame = z.discriminatedUnion('t', [
   EventFrame,
   PongFrame,
   ...ChatServerFrames,
+  ...CallServerFrames,
 ]);
 export type ServerFrame = z.infer<typeof ServerFrame>;
 

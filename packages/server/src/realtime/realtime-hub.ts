@@ -16,7 +16,13 @@ import type { EventLog } from './event-log.ts';
 import type { PresenceService } from '../presence/presence-service.ts';
 import type { UserTenants } from '../presence/user-tenants.ts';
 import { WatcherSets } from './watchers.ts';
-import { RealtimeSession, type SessionChat, type SessionContext, type SessionLimits } from './session.ts';
+import {
+  RealtimeSession,
+  type SessionCalls,
+  type SessionChat,
+  type SessionContext,
+  type SessionLimits,
+} from './session.ts';
 import { jsonFrame } from './wire-frame.ts';
 import { QueuedBytes } from './queued-bytes.ts';
 
@@ -34,6 +40,8 @@ export interface HubDeps {
   maxQueuedBytes: number;
   /** Chat's realtime frames and welcome part. */
   chat?: SessionChat;
+  /** Call control's frames, welcome part and device ends. */
+  calls?: SessionCalls;
 }
 
 export class RealtimeHub {
@@ -57,6 +65,7 @@ export class RealtimeHub {
       log: deps.log,
       now: Date.now,
       ...(deps.chat ? { chat: deps.chat } : {}),
+      ...(deps.calls ? { calls: deps.calls } : {}),
     };
     deps.gateway.onConnection((c) => this.accept(c));
     deps.presence.onChange((tenantId, _userId, presence) => this.watchers.push(tenantId, presence));

@@ -21,6 +21,9 @@ import {
   ParleyError,
   PROTOCOL_VERSION,
   RealtimeCloseCodes,
+  type CallClientFrame,
+  type CallServerFrame,
+  type CallView,
   type ChatWelcome,
   type DurableEvent,
   type ResultOf,
@@ -68,6 +71,26 @@ export interface SessionContext {
   now(): number;
   /** Chat frames and the chat part of the welcome (chat/chat-service.ts); absent, chat frames get not_found. */
   chat?: SessionChat;
+  /** Call frames, the calls part of the welcome and the end of a device (calls/); absent, call frames get not_found. */
+  calls?: SessionCalls;
+}
+
+/** What a session hands to call control: its call frames, and when its device comes and goes. */
+export interface SessionCalls {
+  frame(session: CallSession, f: CallClientFrame): unknown;
+  /** The device said hello: the calls it still holds a part in (it may have come back within the grace). */
+  welcome(session: CallSession): CallView[];
+  /** The device's connection closed (`deliberate`: signed out or revoked, so no grace). */
+  closed(session: CallSession, deliberate: boolean): void;
+}
+
+/** A session as call control sees it: who, which device, and a way to push frames to it. */
+export interface CallSession {
+  readonly tenantId: string;
+  readonly userId: string;
+  /** `sessionId/deviceId`: the same for a client that reconnects with its device id. */
+  readonly deviceKey: string | null;
+  push(frame: CallServerFrame): void;
 }
 
 /** The frames a session hands to chat, and what chat adds to the welcome. */
@@ -86,7 +109,7 @@ const deliberate = new Set<number>([
 
 const REPLAY_BATCH = 200;
 
-export class RealtimeSession implements Watcher, FloodState, QueuedConnection {
+export class RealtimeSession implements Watcher, FloodState, QueuedConnection, CallSession {
   state: SessionState = 'connecting';
   readonly tenantId: string;
   readonly userId: string;
@@ -102,7 +125,7 @@ export class RealtimeSession implements Watcher, FloodState, QueuedConnection {
   private lastSeq = 0;
   /** Highest durable event seq known to exist (replay target). */
   private targetSeq = 0;
-  private deviceKey: string | null = null;
+  private device: string | null = null;
   /**
    * Watched user ids, yourself excluded (interned strings from the watcher sets, so an entry costs one
    * pointer); null until the first subscription. Membership is asked of the watcher sets.
@@ -156,6 +179,16 @@ export class RealtimeSession implements Watcher, FloodState, QueuedConnection {
     if (ws.bufferedAmount > this.ctx.limits.maxBufferedBytes) return this.cut();
     ws.send(frame, { binary: false });
     this.ctx.queuedBytes.wrote(this);
+  }
+
+  /** The device key (`sessionId/deviceId`) once hello is done. */
+  get deviceKey(): string | null {
+    return this.device;
+  }
+
+  /** Pushes a call frame (call control's way to reach this device). */
+  push(frame: CallServerFrame): void {
+    this.send(frame);
   }
 
   private send(frame: object): void {
@@ -278,7 +311,7 @@ export class RealtimeSession implements Watcher, FloodState, QueuedConnection {
       case 'presence.publish':
         this.reply<'presence.publish'>(
           f.id,
-          this.ctx.presence.publish(this.tenantId, this.userId, this.deviceKey!, f.state),
+          this.ctx.presence.publish(this.tenantId, this.userId, this.device!, f.state),
         );
         break;
       case 'presence.set':
@@ -291,6 +324,13 @@ export class RealtimeSession implements Watcher, FloodState, QueuedConnection {
         this.unsubscribe(f.userIds);
         this.reply<'presence.unsubscribe'>(f.id, {});
         break;
+      case 'call.place':
+      case 'call.answer':
+      case 'call.decline':
+      case 'call.hangup':
+      case 'call.sdp':
+      case 'call.ice':
+        return this.callFrame(f);
       default:
         return this.chatFrame(f);
     }
@@ -302,6 +342,16 @@ export class RealtimeSession implements Watcher, FloodState, QueuedConnection {
     if (!this.ctx.chat) throw new ParleyError('not_found', 'chat is not served here');
     const data = await this.ctx.chat.frame(this, f);
     this.send({ t: 'result', re: f.id, data });
+  }
+
+  /** Call requests answer synchronously or with a promise; errors are coded refusals. */
+  private callFrame(f: CallClientFrame): Promise<void> | undefined {
+    if (!this.ctx.calls) throw new ParleyError('not_found', 'calls are not served here');
+    const data = this.ctx.calls.frame(this, f);
+    if (data instanceof Promise)
+      return data.then((d: unknown) => this.send({ t: 'result', re: f.id, data: d }));
+    this.send({ t: 'result', re: f.id, data });
+    return undefined;
   }
 
   // --- hello and resume ---
@@ -328,8 +378,8 @@ export class RealtimeSession implements Watcher, FloodState, QueuedConnection {
   private async welcome(f: Extract<ClientFrame, { t: 'hello' }>): Promise<void> {
     const { limits } = this.ctx;
     // The device key is per session: one signed-in client reconnecting with its device id replaces itself.
-    this.deviceKey = `${this.conn.principal.sessionId}/${f.device?.id ?? `c${this.conn.id}`}`;
-    this.ctx.presence.deviceConnected(this.tenantId, this.userId, this.deviceKey);
+    this.device = `${this.conn.principal.sessionId}/${f.device?.id ?? `c${this.conn.id}`}`;
+    this.ctx.presence.deviceConnected(this.tenantId, this.userId, this.device);
     const head = await this.ctx.events.head(this.userId);
     let resume: Welcome['resume'] = 'fresh';
     this.lastSeq = head;
@@ -359,6 +409,7 @@ export class RealtimeSession implements Watcher, FloodState, QueuedConnection {
         messagesPerSecond: limits.rate,
       },
       ...(chat ? { chat } : {}),
+      ...(this.ctx.calls ? { calls: this.ctx.calls.welcome(this) } : {}),
     });
     // Everyone watches themselves (their own avatar), outside the subscription limit.
     this.ctx.watchers.add(this.userId, this);
@@ -477,6 +528,7 @@ export class RealtimeSession implements Watcher, FloodState, QueuedConnection {
     if (this.subs) for (const id of this.subs) this.ctx.watchers.remove(id, this);
     this.subs = null;
     this.ctx.watchers.remove(this.userId, this);
-    if (this.deviceKey) this.ctx.presence.deviceDisconnected(this.deviceKey, deliberate.has(code));
+    if (this.device) this.ctx.presence.deviceDisconnected(this.device, deliberate.has(code));
+    this.ctx.calls?.closed(this, deliberate.has(code));
   }
 }
