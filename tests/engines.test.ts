@@ -15,8 +15,11 @@ const lock = read('package-lock.json') as {
   packages: Record<string, { version?: string; engines?: { node?: string } | string[] }>;
 };
 
-/** Locked packages allowed to warn, each explained in the README (none today). */
-const ACCEPTED = new Set<string>([]);
+/**
+ * Locked packages allowed to warn, each explained in the README: werift (WebRTC in Node) declares
+ * Node >= 22 but runs on Node 20, which the calls and media tests prove on every run.
+ */
+const ACCEPTED = new Set<string>(['werift']);
 
 test('every locked package accepts the Node line of the root engines field', () => {
   const line = `^${semver.minVersion(root.engines.node)!.major}`;

@@ -1,0 +1,2 @@
+/** The media plane (see the README's architecture section): filled in by the media issue. */
+export {};
