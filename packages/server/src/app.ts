@@ -44,6 +44,9 @@ import { serveWebApp } from './web/web-app.ts';
 import { defaultWebDist } from './web/web-build.ts';
 import { fallbackPage } from './web/fallback-page.ts';
 import type { Clock } from '@parley/sip';
+import { CallRecords } from './calls/call-records.ts';
+import { CallHistory } from './calls/call-history.ts';
+import { callHistoryRoutes } from './calls/call-history-routes.ts';
 
 export interface App {
   config: Config;
@@ -62,6 +65,10 @@ export interface App {
   realtime: RealtimeHub;
   /** Conversations, messages, receipts, typing. */
   chat: Chat;
+  /** The call records (CDRs): what call control tells them of each call, and crash closing. */
+  callRecords: CallRecords;
+  /** Each user's call history and missed-call badge, from the records. */
+  callHistory: CallHistory;
   http: FastifyInstance;
   /** The route table (the tenant-wall tests are generated from it). */
   routes: AnyRoute[];
@@ -81,6 +88,8 @@ export interface AppOptions {
    * (every source unknown, no device can authenticate) until the phone issues fill them.
    */
   sipPeers?: SipPeerLookups;
+  /** The call records' alive-refresh timer and wall clock (tests pass a FakeClock and a matching `now`). */
+  callRecordTime?: { clock: Clock; now(): number };
 }
 
 export async function createApp(config: Config, options: AppOptions = {}): Promise<App> {
@@ -170,6 +179,18 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     blobDir: join(config.dataDir, 'blobs'),
   });
 
+  // Records a crashed server left open are closed before any new call can start (call-records.ts).
+  const callRecords = new CallRecords({
+    storage,
+    events,
+    aliveMs: config.callRecordAliveMs,
+    time: options.callRecordTime,
+    onError: (err) => log.warn({ err }, 'call records: the alive refresh failed (retried)'),
+  });
+  const orphans = await callRecords.closeOrphans();
+  if (orphans) log.warn({ records: orphans }, 'call records left open by a crash were closed as failed');
+  const callHistory = new CallHistory(storage, options.callRecordTime?.now);
+
   const routes: AnyRoute[] = [];
   let openapi: unknown;
   routes.push(
@@ -183,6 +204,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     ...operatorBillingRoutes(billing, audit, { deckMaxBytes: config.deckMaxBytes }),
     ...tenantBillingRoutes(billing, audit),
     ...chat.routes,
+    ...callHistoryRoutes(callHistory),
   );
   const http = buildHttp(routes, auth, {
     storageHealth: storage.health,
@@ -246,6 +268,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     billing,
     realtime,
     chat,
+    callRecords,
+    callHistory,
     http,
     routes,
     get sip() {
@@ -323,6 +347,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
         await http.close();
         clearTimeout(grace);
         stopBillingSweeper();
+        await callRecords.close();
         await storage.close();
         folderLock.release();
       })();

@@ -380,6 +380,11 @@ export const settings = {
     schema: int(5000, 0),
     doc: 'How far before the resume cursor a reconnecting client is told of changed conversations, ms (covers commit order and clock skew between nodes)',
   },
+  callRecordAliveMs: {
+    env: 'PARLEY_CALL_RECORD_ALIVE_MS',
+    schema: int(5000, 10, 600_000),
+    doc: 'While calls are open, how often their records note that they are still alive, ms (one UPDATE for all): a crash leaves each call ended at its last such time, at most this much shorter than it was',
+  },
   webDir: {
     env: 'PARLEY_WEB_DIR',
     schema: z.string().min(1).optional(),

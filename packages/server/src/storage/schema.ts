@@ -10,6 +10,7 @@ import type { EventLogTables } from '../realtime/event-tables.ts';
 import type { ContactTables } from '../contacts/contact-tables.ts';
 import type { PresenceTables } from '../presence/presence-tables.ts';
 import type { ChatTables } from '../chat/chat-tables.ts';
+import type { CallRecordTables } from '../calls/call-records-tables.ts';
 
 export interface SettingsTable {
   key: string;
@@ -109,4 +110,11 @@ export interface CoreTables {
 
 /** Every table. Later domains extend this with their own table maps. */
 export interface Database
-  extends CoreTables, BillingTables, EventLogTables, ContactTables, PresenceTables, ChatTables {}
+  extends
+    CoreTables,
+    BillingTables,
+    EventLogTables,
+    ContactTables,
+    PresenceTables,
+    ChatTables,
+    CallRecordTables {}

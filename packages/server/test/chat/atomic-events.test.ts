@@ -6,7 +6,6 @@
  */
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { sql } from 'kysely';
 import type { Conversation, DurableEvent, Message } from '@parley/protocol';
 import {
   engines,
@@ -17,6 +16,7 @@ import {
   type TenantFixture,
 } from '../helpers/server.ts';
 import { history, openConversation, send } from './chat-helpers.ts';
+import { refuseEventWrites } from '../helpers/refuse-events.ts';
 
 type User = { id: string; address: string; token: string };
 
@@ -28,19 +28,7 @@ for (const engine of engines) {
     let group: string;
     let first: Message;
 
-    const run = (statement: string) => s.app.storage.write((tx) => sql.raw(statement).execute(tx));
-    const breakEventLog = async () => {
-      if (engine === 'postgres') {
-        await run(`create or replace function refuse_user_event() returns trigger language plpgsql as
-          $$ begin raise exception 'injected failure: user_events refused'; end $$`);
-        await run(`create trigger refuse_user_event before insert on user_events
-          for each row execute function refuse_user_event()`);
-      } else
-        await run(`create trigger refuse_user_event before insert on user_events
-          begin select raise(abort, 'injected failure: user_events refused'); end`);
-    };
-    const repairEventLog = () =>
-      run(`drop trigger refuse_user_event${engine === 'postgres' ? ' on user_events' : ''}`);
+    let repairEventLog: () => Promise<void>;
     const eventsOf = async (u: User): Promise<DurableEvent[]> => {
       const r = await s.http.get('/api/me/events?after=0', { token: u.token });
       assert.equal(r.status, 200, r.text);
@@ -61,7 +49,7 @@ for (const engine of engines) {
       dave = await makeUser(s, t.id, `dave@${t.domain}`);
       group = (await openConversation(s, alice.token, [bob.id, carol.id], 'Team')).id;
       first = await send(s, alice.token, group, 'before the failure');
-      await breakEventLog();
+      repairEventLog = await refuseEventWrites(s.app.storage);
     });
     after(() => s.close());
 

@@ -1,0 +1,51 @@
+/** Tables of the call records (CDRs; see call-records.ts, call-history.ts, migration 011_calls). */
+
+/**
+ * One call as one tenant keeps it: a call between two users of one tenant is one row; a call between
+ * tenants (a phone number reaching another tenant's user, later issues) is one row per tenant, each
+ * naming the other tenant's party by number only (its user id stays null here).
+ */
+export interface CallRecordsTable {
+  call_id: string;
+  tenant_id: string;
+  /** `internal` (user to user) today; `inbound` / `outbound` (the phone network) later. */
+  direction: 'internal' | 'inbound' | 'outbound';
+  /** The caller, when it is a user of this tenant. */
+  caller_user_id: string | null;
+  caller_number: string | null;
+  callee_user_id: string | null;
+  callee_number: string | null;
+  /** The caller's device key. */
+  caller_device: string | null;
+  /** JSON array of the device keys that rang (null: none rang). */
+  rung_devices: string | null;
+  answer_device: string | null;
+  /** The carrier the call went through (phone calls, later); null for calls between users. */
+  carrier: string | null;
+  /** 1: placed with video. */
+  video: number;
+  placed_at: number;
+  ringing_at: number | null;
+  answered_at: number | null;
+  /** Null while the call is going on (an open record). */
+  ended_at: number | null;
+  /**
+   * The last instant the server knew the call was alive: refreshed every PARLEY_CALL_RECORD_ALIVE_MS
+   * while open, and by every change of the record. A crash leaves it, and the next start ends the
+   * record at it, so a recovered call is never longer than it was.
+   */
+  alive_at: number;
+  /** The outcome as the caller sees it (see call-records-outcome.ts); null while open. */
+  disposition: 'answered' | 'missed' | 'declined' | 'cancelled' | 'busy' | 'failed' | null;
+  end_reason: string | null;
+  /** The user who hung up, cancelled or declined, when one did. */
+  ended_by: string | null;
+  /** 1: a missed call for the callee (counted by their badge until seen). */
+  missed: number;
+  /** When the callee marked the missed call seen. */
+  missed_seen_at: number | null;
+}
+
+export interface CallRecordTables {
+  call_records: CallRecordsTable;
+}
