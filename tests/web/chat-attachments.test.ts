@@ -16,6 +16,7 @@ import { PNG } from 'pngjs';
 import type { Browser, Page } from 'playwright-core';
 import {
   apiSession,
+  attentionSpy,
   demo,
   launchBrowser,
   openPage,
@@ -156,29 +157,6 @@ test('a file dropped on the conversation is uploaded and sent; Bob sees it as a 
     await Promise.all([a.context.close(), b.context.close()]);
   }
 });
-
-/**
- * Runs before the app: records every Notification the page creates (the real one is still made) and
- * lets the test hide and show the tab with `window.__setHidden(true|false)`. Source text, not a
- * function, so the test runner's transform adds no helper the page lacks.
- */
-const attentionSpy = `
-  window.__notifications = [];
-  const Real = window.Notification;
-  window.Notification = class extends Real {
-    constructor(title, options) {
-      window.__notifications.push({ title, body: options?.body, tag: options?.tag });
-      super(title, options);
-    }
-  };
-  let hidden = false;
-  Object.defineProperty(document, 'visibilityState', { get: () => (hidden ? 'hidden' : 'visible') });
-  Object.defineProperty(document, 'hidden', { get: () => hidden });
-  window.__setHidden = (h) => {
-    hidden = h;
-    document.dispatchEvent(new Event('visibilitychange'));
-  };
-`;
 
 test('tab hidden and notifications allowed: a new message notifies and the title counts it', async () => {
   const id = await directConversation();

@@ -90,14 +90,30 @@ export async function startWebServer(overrides: Overrides = {}): Promise<WebServ
   return server;
 }
 
-/** Debian's Chromium, headless (root needs --no-sandbox). */
-export function launchBrowser(): Promise<Browser> {
+/** Debian's Chromium, headless (root needs --no-sandbox), with any `extraArgs` (such as `mediaArgs`). */
+export function launchBrowser(extraArgs: string[] = []): Promise<Browser> {
   return chromium.launch({
     executablePath: '/usr/bin/chromium',
     headless: true,
-    args: ['--no-sandbox', '--disable-dev-shm-usage', '--disable-gpu'],
+    args: ['--no-sandbox', '--disable-dev-shm-usage', '--disable-gpu', ...extraArgs],
   });
 }
+
+/**
+ * What a calls test adds: fake camera and microphone (a moving test pattern and a beeping tone) granted
+ * without a prompt, loopback ICE candidates allowed (everything here is on 127.0.0.1), sound allowed
+ * without a click (the ringtone), and none of Chromium's own attempts to reach the internet.
+ */
+export const mediaArgs = [
+  '--use-fake-device-for-media-stream',
+  '--use-fake-ui-for-media-stream',
+  '--allow-loopback-in-peer-connection',
+  '--autoplay-policy=no-user-gesture-required',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 
 export interface PageOptions {
   colorScheme?: 'light' | 'dark';
@@ -255,3 +271,26 @@ export async function loaded(page: Page): Promise<void> {
     await page.waitForTimeout(50);
   }
 }
+
+/**
+ * Runs before the app: records every Notification the page creates (the real one is still made) and
+ * lets the test hide and show the tab with `window.__setHidden(true|false)`. Source text, not a
+ * function, so the test runner's transform adds no helper the page lacks.
+ */
+export const attentionSpy = `
+  window.__notifications = [];
+  const Real = window.Notification;
+  window.Notification = class extends Real {
+    constructor(title, options) {
+      window.__notifications.push({ title, body: options?.body, tag: options?.tag });
+      super(title, options);
+    }
+  };
+  let hidden = false;
+  Object.defineProperty(document, 'visibilityState', { get: () => (hidden ? 'hidden' : 'visible') });
+  Object.defineProperty(document, 'hidden', { get: () => hidden });
+  window.__setHidden = (h) => {
+    hidden = h;
+    document.dispatchEvent(new Event('visibilitychange'));
+  };
+`;
