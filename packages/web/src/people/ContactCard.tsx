@@ -84,7 +84,7 @@ export function ContactCard({
         <div>
           <dt>Presence</dt>
           <dd>
-            <PresenceBadge availability={availability} />
+            <PresenceBadge availability={availability} activity={p?.activity} />
             {until && <span className="muted"> {until}</span>}
           </dd>
         </div>

@@ -31,7 +31,7 @@ export const ContactRow = memo(function ContactRow({ user, favourite }: { user: 
           <span className="contact-sub">{p?.note?.text ?? user.title ?? user.address}</span>
         </span>
         <span className="contact-presence" data-availability={availability}>
-          <PresenceBadge availability={availability} compact />
+          <PresenceBadge availability={availability} activity={p?.activity} compact />
         </span>
       </Link>
     </li>

@@ -18,7 +18,9 @@ export function MeMenu({ user }: { user: User }) {
       <Button variant="ghost" className="me-status" onClick={() => setOpen(true)} aria-haspopup="dialog">
         <span className="visually-hidden">Set your status: </span>
         <span className="me-name">{user.displayName}</span>
-        {presence ? <PresenceBadge availability={presence.availability} compact /> : null}
+        {presence ? (
+          <PresenceBadge availability={presence.availability} activity={presence.activity} compact />
+        ) : null}
       </Button>
       <Button variant="ghost" onClick={() => void session.signOut()}>
         Sign out

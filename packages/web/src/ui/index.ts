@@ -6,4 +6,4 @@ export { Dialog, type DialogProps } from './Dialog.tsx';
 export { Banner, type BannerProps } from './Banner.tsx';
 export { List, ListItem, type ListProps } from './List.tsx';
 export { Loading, EmptyState } from './States.tsx';
-export { PresenceBadge, PresenceDot, availabilityLabels } from './PresenceBadge.tsx';
+export { PresenceBadge, PresenceDot, availabilityLabels, presenceLabel } from './PresenceBadge.tsx';
