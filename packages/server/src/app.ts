@@ -40,6 +40,9 @@ import { SIP_WS_PATH, startSipListener, type SipListener } from './sip/listener.
 import { emptySipPeerLookups, sipPeerPolicy, type SipPeerLookups } from './sip/peers.ts';
 import { sipTlsIdentity } from './sip/tls-identity.ts';
 import { createChat, type Chat } from './chat/chat.ts';
+import { CallControl, callDirectory } from './calls/call-control.ts';
+import { callRoutes } from './calls/ice-servers.ts';
+import type { CallRecordSink } from './calls/record-sink.ts';
 import { serveWebApp } from './web/web-app.ts';
 import { defaultWebDist } from './web/web-build.ts';
 import { fallbackPage } from './web/fallback-page.ts';
@@ -69,6 +72,8 @@ export interface App {
   callRecords: CallRecords;
   /** Each user's call history and missed-call badge, from the records. */
   callHistory: CallHistory;
+  /** Calls between users: the call table, ringing, relay. */
+  calls: CallControl;
   http: FastifyInstance;
   /** The route table (the tenant-wall tests are generated from it). */
   routes: AnyRoute[];
@@ -90,6 +95,8 @@ export interface AppOptions {
   sipPeers?: SipPeerLookups;
   /** The call records' alive-refresh timer and wall clock (tests pass a FakeClock and a matching `now`). */
   callRecordTime?: { clock: Clock; now(): number };
+  /** Where call control tells what calls do (tests pass a recording fake); default: the call records. */
+  callRecords?: CallRecordSink;
 }
 
 export async function createApp(config: Config, options: AppOptions = {}): Promise<App> {
@@ -190,6 +197,17 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const orphans = await callRecords.closeOrphans();
   if (orphans) log.warn({ records: orphans }, 'call records left open by a crash were closed as failed');
   const callHistory = new CallHistory(storage, options.callRecordTime?.now);
+  const calls = new CallControl({
+    directory: callDirectory(directory),
+    presence,
+    records: options.callRecords ?? callRecords,
+    limits: {
+      ringTimeoutMs: config.callRingTimeout * 1000,
+      lostGraceMs: config.callLostGrace * 1000,
+      maxPerUser: config.callMaxPerUser,
+    },
+    log: log.child({ module: 'calls' }),
+  });
 
   const routes: AnyRoute[] = [];
   let openapi: unknown;
@@ -205,6 +223,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     ...tenantBillingRoutes(billing, audit),
     ...chat.routes,
     ...callHistoryRoutes(callHistory),
+    ...callRoutes(config),
   );
   const http = buildHttp(routes, auth, {
     storageHealth: storage.health,
@@ -247,8 +266,10 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       maxBufferedBytes: config.realtimeMaxBuffered,
     },
     chat: chat.service,
+    calls,
   });
   chat.attach(realtime);
+  calls.attach(realtime);
 
   let closing: Promise<void> | undefined;
   let sip: SipListener | undefined;
@@ -270,6 +291,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     chat,
     callRecords,
     callHistory,
+    calls,
     http,
     routes,
     get sip() {
@@ -340,6 +362,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
         await sip?.close();
         realtime.close();
         chat.close();
+        // Before the sockets close: calls end `failed` for their devices, and their records are written.
+        await calls.close();
         await gateway.close();
         presence.close();
         await presenceSettings.flush();

@@ -9,6 +9,19 @@ import { z } from 'zod';
 
 const int = (def: number, min = 0, max = Number.MAX_SAFE_INTEGER) =>
   z.coerce.number().int().min(min).max(max).default(def);
+/** Seconds, fractions allowed (tests make timers short: 0.5). */
+const seconds = (def: number, min: number, max = 86_400) => z.coerce.number().min(min).max(max).default(def);
+const urlList = (scheme: RegExp, what: string) =>
+  z
+    .string()
+    .transform((s) =>
+      s
+        .split(',')
+        .map((u) => u.trim())
+        .filter(Boolean),
+    )
+    .pipe(z.array(z.string().regex(scheme, `each must be a ${what} URL`)))
+    .optional();
 
 /** Each setting: its environment name, its schema and default, and what it does (for the README table). */
 export const settings = {
@@ -384,6 +397,41 @@ export const settings = {
     env: 'PARLEY_CALL_RECORD_ALIVE_MS',
     schema: int(5000, 10, 600_000),
     doc: 'While calls are open, how often their records note that they are still alive, ms (one UPDATE for all): a crash leaves each call ended at its last such time, at most this much shorter than it was',
+  },
+  callRingTimeout: {
+    env: 'PARLEY_CALL_RING_TIMEOUT',
+    schema: seconds(30, 0.05),
+    doc: 'Seconds a call rings unanswered before it ends as `no_answer` (a missed call); fractions allowed',
+  },
+  callLostGrace: {
+    env: 'PARLEY_CALL_LOST_GRACE',
+    schema: seconds(20, 0),
+    doc: 'Seconds a device that vanished mid-call keeps its place (it may reconnect and restart ICE); then the call ends as `lost`',
+  },
+  callMaxPerUser: {
+    env: 'PARLEY_CALL_MAX_PER_USER',
+    schema: int(4, 1, 100),
+    doc: 'Calls (placed, ringing or connected) one user may take part in at once: the caller past it is refused `limit_exceeded`, a callee at it gets `busy`',
+  },
+  turnSecret: {
+    env: 'PARLEY_TURN_SECRET',
+    schema: z.string().min(1).optional(),
+    doc: "Shared secret of the TURN server (coturn's `static-auth-secret`, `use-auth-secret`); absent: no TURN credentials are handed out",
+  },
+  turnUrls: {
+    env: 'PARLEY_TURN_URLS',
+    schema: urlList(/^turns?:[^\s,]+$/, 'turn: or turns:'),
+    doc: 'Comma-separated TURN URLs handed to clients with their credentials (`turn:host:3478?transport=udp,turns:host:5349`)',
+  },
+  turnTtl: {
+    env: 'PARLEY_TURN_TTL',
+    schema: int(86_400, 60),
+    doc: 'Seconds TURN credentials stay valid (clients fetch new ones before)',
+  },
+  stunUrls: {
+    env: 'PARLEY_STUN_URLS',
+    schema: urlList(/^stuns?:[^\s,]+$/, 'stun: or stuns:'),
+    doc: 'Comma-separated STUN URLs handed to clients (optional; a TURN server also answers STUN)',
   },
   webDir: {
     env: 'PARLEY_WEB_DIR',

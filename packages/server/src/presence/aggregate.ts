@@ -19,6 +19,9 @@
  * 6. No devices: Offline (the presence service applies a grace period before a departed device counts
  *    as gone). A manual state does not make a user with no devices look online.
  * 7. Expired settings count as absent; the caller re-aggregates at `nextExpiry`.
+ * 8. The server may set an activity for the user as a whole (`serverActivity`: In a call while any of
+ *    their calls is connected, whichever device carries it): it counts like one more device's activity,
+ *    so it shows on every device, still yields to a higher device activity, and needs a device online.
  */
 import type { Activity, Availability } from '@parley/protocol';
 import type { DevicePresenceState, UserPresenceSettings } from './presence-state.ts';
@@ -63,6 +66,7 @@ export function aggregate(
   devices: Iterable<DevicePresenceState>,
   settings: UserPresenceSettings,
   now: number,
+  serverActivity: Activity = 'none',
 ): Aggregate {
   const manual = live(settings.manual, now);
   const note = live(settings.note, now);
@@ -72,8 +76,8 @@ export function aggregate(
     if (x?.until != null && (nextExpiry === null || x.until < nextExpiry)) nextExpiry = x.until;
 
   let count = 0;
-  let activity: Activity = 'none';
-  let fromActivity: Availability = 'offline';
+  let activity: Activity = serverActivity;
+  let fromActivity: Availability = activityAvailability[serverActivity] ?? 'offline';
   let active: Availability = 'offline'; // highest among non-idle devices
   let anyActive = false;
   for (const d of devices) {

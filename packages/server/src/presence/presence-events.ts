@@ -2,6 +2,7 @@
  * The bus events presence publishes. Every node applies the other nodes' events to its own presence
  * table, so each can aggregate any user and push to its own watchers.
  */
+import type { Activity } from '@parley/protocol';
 import type { DevicePresenceState, UserPresenceSettings } from './presence-state.ts';
 
 /** A device's presence changed, appeared (state set) or left (state null). */
@@ -22,9 +23,18 @@ export interface PresenceSettingsEvent {
   settings: UserPresenceSettings;
 }
 
+/** The server set or cleared a user's activity (In a call), beside what their devices publish. */
+export interface PresenceActivityEvent {
+  origin: string;
+  tenantId: string;
+  userId: string;
+  activity: Activity | null;
+}
+
 declare module '../bus/bus.ts' {
   interface BusEvents {
     'presence.device': PresenceDeviceEvent;
     'presence.settings': PresenceSettingsEvent;
+    'presence.activity': PresenceActivityEvent;
   }
 }

@@ -29,7 +29,7 @@ import {
   type DevicePresenceState,
   type UserPresenceSettings,
 } from './presence-state.ts';
-import type { ManualAvailability, PresencePublish, PresenceSet } from '@parley/protocol';
+import type { Activity, ManualAvailability, PresencePublish, PresenceSet } from '@parley/protocol';
 
 export type PresenceListener = (tenantId: string, userId: string, presence: Presence) => void;
 
@@ -39,6 +39,8 @@ interface UserEntry {
   settings: UserPresenceSettings;
   presence: Presence;
   expiryTimer: TimerHandle | null;
+  /** Set by the server for the user as a whole (In a call), not by a device; null when none. */
+  serverActivity: Activity | null;
 }
 
 /** This node's connections to one device: the grace timer runs when the count drops to zero. */
@@ -95,6 +97,9 @@ export class PresenceService {
       }),
       bus.subscribe('presence.settings', (e) => {
         if (e.origin !== this.origin) this.applySettings(e.tenantId, e.userId, e.settings);
+      }),
+      bus.subscribe('presence.activity', (e) => {
+        if (e.origin !== this.origin) this.applyActivity(e.tenantId, e.userId, e.activity);
       }),
     ];
   }
@@ -191,6 +196,24 @@ export class PresenceService {
     return this.get(userId);
   }
 
+  /**
+   * The server sets (or, with null, clears) an activity of the user as a whole: call control's "In a
+   * call" while any of the user's calls is connected. It shows on every device of the user, beside
+   * what the devices publish themselves (see aggregate.ts rule 8). Not stored: calls do not survive a
+   * restart either.
+   */
+  setActivity(tenantId: string, userId: string, activity: Activity | null): void {
+    this.applyActivity(tenantId, userId, activity);
+    this.bus.publish('presence.activity', { origin: this.origin, tenantId, userId, activity });
+  }
+
+  private applyActivity(tenantId: string, userId: string, activity: Activity | null): void {
+    if (activity === null && !this.users.has(userId)) return;
+    const e = this.entry(tenantId, userId);
+    e.serverActivity = activity;
+    this.recompute(userId, e);
+  }
+
   /** Loads persisted settings at start (no change events: nobody watches yet). */
   load(entries: Iterable<{ tenantId: string; userId: string; settings: UserPresenceSettings }>): void {
     for (const { tenantId, userId, settings } of entries) {
@@ -222,6 +245,7 @@ export class PresenceService {
         settings: emptySettings(),
         presence: offline(userId),
         expiryTimer: null,
+        serverActivity: null,
       };
       this.users.set(userId, e);
     }
@@ -249,7 +273,7 @@ export class PresenceService {
 
   private recompute(userId: string, e: UserEntry): void {
     const now = this.now();
-    const a = aggregate(e.devices.values(), e.settings, now);
+    const a = aggregate(e.devices.values(), e.settings, now, e.serverActivity ?? 'none');
     // Expired settings are dropped, so an entry with nothing left can be forgotten.
     e.settings = { manual: pruneExpired(e.settings.manual, now), note: a.note, outOfOffice: a.outOfOffice };
     if (e.expiryTimer) this.clock.clearTimer(e.expiryTimer);
@@ -269,7 +293,7 @@ export class PresenceService {
       outOfOffice: a.outOfOffice && { message: a.outOfOffice.message, until: isoOrNull(a.outOfOffice.until) },
       since: a.availability === prev.availability ? prev.since : new Date(now).toISOString(),
     };
-    if (e.devices.size === 0 && settingsEmpty(e.settings)) {
+    if (e.devices.size === 0 && settingsEmpty(e.settings) && e.serverActivity === null) {
       if (e.expiryTimer) this.clock.clearTimer(e.expiryTimer);
       this.users.delete(userId);
     } else {

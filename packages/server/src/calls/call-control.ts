@@ -1,0 +1,581 @@
+/**
+ * Call control: the referee of calls between users. Realtime sessions hand it their `call.*` frames,
+ * their welcome and their end (the `SessionCalls` seam); it keeps the call table, moves each call's
+ * state machine (call.ts) and its legs' (leg.ts), relays SDP and trickle ICE between the two devices of
+ * a call, tells the call records what happened (record-sink.ts), and sets "In a call" in presence.
+ *
+ * How a call goes (the frames are in packages/protocol/src/calls.ts):
+ * - `call.place` checks the SDP, resolves the callee within the caller's tenant (by id, or by address:
+ *   another tenant's user is `not_in_tenant`, an unknown one `not_found`), the per-user limit (caller:
+ *   `limit_exceeded`; callee: the call ends `busy`), stores the records, then ends at once as
+ *   `do_not_disturb` or `unavailable`, or rings every connected device of the callee. The result is the
+ *   caller's view of the call at that point (`ringing`, or `ended` with its reason); later changes come
+ *   as `call.update`.
+ * - Every ringing device gets `call.incoming` (offer and the caller's candidates so far); a device that
+ *   says hello while the call rings starts ringing too. The first `call.answer` wins: answers are decided
+ *   synchronously, one frame at a time, so two answers at the same instant cannot both win.
+ * - Relay: before the answer only the caller's ICE flows, to every ringing device; after it, SDP and
+ *   ICE flow only between the caller's device and the answered one.
+ * - A device whose connection drops mid-call leaves its leg `lost` for the grace; the same device key
+ *   saying hello again rebinds the leg (welcome lists the call); otherwise the call ends `lost`. A caller
+ *   whose connection drops before the answer ends the call `lost` at once (there are no media to keep),
+ *   a ringing device that drops just stops ringing (the call ends `unavailable` if none is left).
+ *
+ * Nothing is orphaned: a call leaves every index the moment it ends, with its timers.
+ * One node: calls live in this process's table and ring the devices connected to it (several nodes
+ * need the bus to carry calls; not yet).
+ */
+import type { Logger } from 'pino';
+import {
+  ParleyError,
+  type CallClientFrame,
+  type CallEndReason,
+  type CallTarget,
+  type CallView,
+} from '@parley/protocol';
+import { systemClock, type Clock } from '@parley/sip';
+import type { CallSession, SessionCalls } from '../realtime/session.ts';
+import type { PresenceService } from '../presence/presence-service.ts';
+import type { Directory, UserRecord } from '../directory/directory.ts';
+import { newId } from '../ids.ts';
+import { Call, type Party } from './call.ts';
+import { Leg } from './leg.ts';
+import { checkSdp } from './sdp-check.ts';
+import type { CallRecordSink } from './record-sink.ts';
+
+/** A user as call control needs to know them. */
+export interface CallUser {
+  id: string;
+  tenantId: string;
+  address: string;
+  displayName: string;
+  enabled: boolean;
+}
+
+/** Directory lookups (unscoped: call control checks the tenant itself, to answer `not_in_tenant`). */
+export interface CallDirectory {
+  userById(id: string): Promise<CallUser | null>;
+  userByAddress(address: string): Promise<CallUser | null>;
+}
+
+/** Where the sessions are: the realtime hub. */
+export interface CallSessions {
+  sessionsOf(userId: string): Iterable<CallSession>;
+}
+
+export interface CallLimits {
+  /** `PARLEY_CALL_RING_TIMEOUT`, ms: unanswered, the call ends `no_answer`. */
+  ringTimeoutMs: number;
+  /** `PARLEY_CALL_LOST_GRACE`, ms: how long a vanished device keeps its place in a connected call. */
+  lostGraceMs: number;
+  /** `PARLEY_CALL_MAX_PER_USER`: calls (placed, ringing or connected) one user may take part in at once. */
+  maxPerUser: number;
+}
+
+export interface CallControlDeps {
+  directory: CallDirectory;
+  presence: Pick<PresenceService, 'get' | 'setActivity'>;
+  records: CallRecordSink;
+  limits: CallLimits;
+  log: Logger;
+  /** Runs the ring and grace timers (tests may pass a FakeClock). */
+  clock?: Clock;
+  /** Wall time, ms since the epoch (records and views). */
+  now?: () => number;
+}
+
+/**
+ * Candidates kept per call before the answer, for devices that start ringing later. A browser gathers a
+ * handful per network interface; past this the caller is refused (`limit_exceeded`), so one call cannot
+ * grow without bound.
+ */
+export const MAX_EARLY_CANDIDATES = 64;
+
+type Frame<T extends CallClientFrame['t']> = Extract<CallClientFrame, { t: T }>;
+
+export class CallControl implements SessionCalls {
+  private readonly calls = new Map<string, Call>();
+  /** Calls not ended, by the user id of each user party (the per-user limit and ringing new devices). */
+  private readonly byUser = new Map<string, Set<Call>>();
+  /** Calls not ended, by the device key of each of their legs. */
+  private readonly byDevice = new Map<string, Set<Call>>();
+  /** Connected calls per user: "In a call" while above zero. */
+  private readonly connected = new Map<string, number>();
+  /** Sessions that said hello (only they ring: a session still connecting cannot take frames yet). */
+  private readonly ready = new WeakSet<CallSession>();
+  /** Each call's record writes, one after another (opened before ringing before answered before ended). */
+  private readonly writes = new Map<string, Promise<boolean>>();
+  private sessions: CallSessions | null = null;
+  private readonly clock: Clock;
+  private readonly now: () => number;
+  private closing = false;
+
+  constructor(private readonly d: CallControlDeps) {
+    this.clock = d.clock ?? systemClock;
+    this.now = d.now ?? Date.now;
+  }
+
+  /** Starts ringing devices of the hub's sessions (built after call control, like chat). */
+  attach(sessions: CallSessions): void {
+    this.sessions = sessions;
+  }
+
+  /** Calls in the table (tests check none is left after each scenario). */
+  get size(): number {
+    return this.calls.size;
+  }
+
+  /** Whether anything is left over: calls, index entries, "In a call" counts or timers. */
+  get idle(): boolean {
+    return (
+      this.calls.size === 0 && this.byUser.size === 0 && this.byDevice.size === 0 && this.connected.size === 0
+    );
+  }
+
+  /** A call by id (tests and diagnostics). */
+  get(callId: string): Call | undefined {
+    return this.calls.get(callId);
+  }
+
+  // --- the session seam ---
+
+  frame(s: CallSession, f: CallClientFrame): unknown {
+    switch (f.t) {
+      case 'call.place':
+        return this.place(s, f);
+      case 'call.answer':
+        return this.answer(s, f);
+      case 'call.decline':
+        return this.decline(s, f);
+      case 'call.hangup':
+        return this.hangup(s, f);
+      case 'call.sdp':
+        return this.sdp(s, f);
+      case 'call.ice':
+        return this.ice(s, f);
+    }
+  }
+
+  welcome(s: CallSession): CallView[] {
+    this.ready.add(s);
+    const key = s.deviceKey;
+    if (key === null) return [];
+    const views: CallView[] = [];
+    for (const call of this.byDevice.get(key) ?? []) {
+      const leg = call.legOf(key)!;
+      if (leg.session === s) continue;
+      if (leg.state === 'ringing') {
+        // A new connection of a ringing device replaces the old one: ring it there (after the welcome).
+        leg.rebind(s);
+        queueMicrotask(() => {
+          if (leg.state === 'ringing' && leg.session === s) this.pushIncoming(call, s);
+        });
+        continue;
+      }
+      leg.rebind(s); // lost (or up on a connection not yet seen closed): the device is back
+      views.push(call.viewFor(leg.side === 'caller' ? call.caller : call.callee));
+    }
+    // A device that connects while a call to its user rings starts ringing too, once welcomed.
+    for (const call of this.byUser.get(s.userId) ?? []) {
+      if (call.callee.userId !== s.userId || call.state !== 'ringing' || call.legOf(key)) continue;
+      queueMicrotask(() => {
+        if (this.ready.has(s) && call.state === 'ringing' && !call.legOf(key)) this.ring(call, s);
+      });
+    }
+    return views;
+  }
+
+  closed(s: CallSession, deliberate: boolean): void {
+    this.ready.delete(s);
+    const key = s.deviceKey;
+    if (key === null) return;
+    for (const call of [...(this.byDevice.get(key) ?? [])]) {
+      const leg = call.legOf(key)!;
+      if (leg.session !== s) continue; // rebound to a newer connection of the same device
+      if (leg.state === 'ringing') {
+        call.stopRinging(leg);
+        this.unindexDevice(call, key);
+        if (call.ringingLegs().length === 0) this.finish(call, 'unavailable', null);
+      } else if (leg.state === 'up') {
+        if (call.state !== 'connected') {
+          // The caller went away before the answer: there are no media to keep alive.
+          this.finish(call, deliberate ? 'cancelled' : 'lost', deliberate ? s.userId : null);
+        } else if (deliberate) this.finish(call, 'hangup', s.userId);
+        else leg.lose(this.d.limits.lostGraceMs, () => this.finish(call, 'lost', null));
+      }
+    }
+  }
+
+  // --- frames ---
+
+  private async place(s: CallSession, f: Frame<'call.place'>): Promise<CallView> {
+    if (this.closing) throw new ParleyError('unavailable', 'the server is shutting down');
+    checkSdp(f.offer, 'offer', 'offer');
+    const [me, callee] = await Promise.all([this.d.directory.userById(s.userId), this.resolve(s, f.to)]);
+    if (callee.id === s.userId)
+      throw new ParleyError('validation_failed', 'you cannot call yourself', { field: 'to' });
+    const key = s.deviceKey;
+    if (!me || key === null || !this.ready.has(s) || this.closing)
+      throw new ParleyError('call_state', 'this device is no longer connected');
+    // From here to the table, synchronously: concurrent places cannot both pass the limit.
+    const max = this.d.limits.maxPerUser;
+    if (this.countOf(s.userId) >= max)
+      throw new ParleyError('limit_exceeded', `you may take part in at most ${max} calls at once`, {
+        field: 'to',
+      });
+    const busy = this.countOf(callee.id) >= max;
+    const caller = party('caller', me);
+    const calleeParty = party('callee', callee);
+    const call = new Call(
+      newId('call'),
+      caller,
+      calleeParty,
+      new Leg('caller', key, s, 'up', this.clock),
+      f.offer,
+      f.video,
+      this.now(),
+      this.clock,
+    );
+    this.register(call);
+    const opened = this.d.records.opened({
+      callId: call.id,
+      caller: recordParty(caller),
+      callee: recordParty(calleeParty),
+      callerDevice: key,
+      video: call.video,
+      at: call.createdAt,
+    });
+    // Later writes wait for this one and are skipped if it failed (there is no record to complete).
+    this.writes.set(
+      call.id,
+      opened.then(
+        () => true,
+        () => false,
+      ),
+    );
+    try {
+      await opened;
+    } catch (err) {
+      // Not stored, so not acknowledged: the call never was (the caller is told why).
+      if (call.end('failed', this.now(), null)) {
+        this.unregister(call);
+        this.writes.delete(call.id);
+      }
+      throw err;
+    }
+    if (call.state !== 'dialing') return call.viewFor(caller); // ended while storing (the caller left)
+    if (busy) this.finish(call, 'busy', null, 'caller');
+    else if (this.d.presence.get(callee.id).availability === 'do_not_disturb')
+      this.finish(call, 'do_not_disturb', null, 'caller');
+    else {
+      const devices = this.readySessions(callee.id);
+      if (devices.length === 0) this.finish(call, 'unavailable', null, 'caller');
+      else {
+        for (const d of devices) this.ring(call, d);
+        const at = this.now();
+        const keys = devices.map((d) => d.deviceKey!);
+        this.record(call, (r) => r.ringing(call.id, at, keys));
+      }
+    }
+    return call.viewFor(caller);
+  }
+
+  private answer(s: CallSession, f: Frame<'call.answer'>): Promise<CallView> {
+    const call = this.own(s, f.callId);
+    if (call.partyOf(s.userId) !== call.callee)
+      throw new ParleyError('call_state', 'only the callee answers a call', { field: 'callId' });
+    const leg = this.legHere(s, call);
+    if (call.state !== 'ringing' || leg.state !== 'ringing')
+      throw new ParleyError(
+        'call_state',
+        call.state === 'connected' ? 'the call was already answered' : `the call is ${call.state}`,
+        { field: 'callId' },
+      );
+    checkSdp(f.answer, 'answer', 'answer');
+    const at = this.now();
+    const others = call.answer(leg, at);
+    for (const o of others) {
+      this.unindexDevice(call, o.deviceKey);
+      o.session.push({
+        t: 'call.update',
+        call: call.viewFor(call.callee, { reason: 'answered_elsewhere', at }),
+      });
+    }
+    const callerSession = call.callerLeg.session;
+    if (call.callerLeg.reachable) {
+      callerSession.push({ t: 'call.update', call: call.viewFor(call.caller) });
+      callerSession.push({ t: 'call.sdp', callId: call.id, description: f.answer });
+    }
+    this.inCall(call.caller, +1);
+    this.inCall(call.callee, +1);
+    const device = leg.deviceKey;
+    // Answered only once stored (acknowledged means stored); the view is read after, so it is current.
+    return this.record(call, (r) => r.answered(call.id, at, device)).then(() => call.viewFor(call.callee));
+  }
+
+  private decline(s: CallSession, f: Frame<'call.decline'>): Record<string, never> {
+    const call = this.own(s, f.callId);
+    if (call.partyOf(s.userId) !== call.callee)
+      throw new ParleyError('call_state', 'the caller hangs up (call.hangup), not declines', {
+        field: 'callId',
+      });
+    const leg = this.legHere(s, call);
+    if (call.state !== 'ringing' || leg.state !== 'ringing')
+      throw new ParleyError('call_state', `the call is ${call.state}`, { field: 'callId' });
+    this.finish(call, 'declined', s.userId);
+    return {};
+  }
+
+  private hangup(s: CallSession, f: Frame<'call.hangup'>): Record<string, never> {
+    const call = this.own(s, f.callId);
+    const leg = this.legHere(s, call);
+    if (leg.state === 'ringing') return this.decline(s, { t: 'call.decline', id: f.id, callId: f.callId });
+    if (leg.state !== 'up')
+      throw new ParleyError('call_state', 'this device takes no part in the call now', { field: 'callId' });
+    this.finish(call, call.state === 'connected' ? 'hangup' : 'cancelled', s.userId);
+    return {};
+  }
+
+  private sdp(s: CallSession, f: Frame<'call.sdp'>): Record<string, never> {
+    const call = this.own(s, f.callId);
+    const leg = this.legHere(s, call);
+    const peer = call.state === 'connected' ? call.peerOf(leg) : null;
+    if (!peer)
+      throw new ParleyError(
+        'call_state',
+        call.state === 'connected'
+          ? 'this device takes no part in the call now'
+          : 'a new offer or answer is sent after the call is answered',
+        { field: 'callId' },
+      );
+    checkSdp(f.description, 'description');
+    if (!peer.reachable)
+      throw new ParleyError('call_state', 'the other party is reconnecting; it will send a new offer', {
+        field: 'callId',
+      });
+    peer.session.push({ t: 'call.sdp', callId: call.id, description: f.description });
+    return {};
+  }
+
+  private ice(s: CallSession, f: Frame<'call.ice'>): Record<string, never> {
+    const call = this.own(s, f.callId);
+    const leg = this.legHere(s, call);
+    const relay = { t: 'call.ice' as const, callId: call.id, candidate: f.candidate };
+    if (leg === call.callerLeg && call.state !== 'connected') {
+      if (call.candidates.length >= MAX_EARLY_CANDIDATES)
+        throw new ParleyError(
+          'limit_exceeded',
+          `at most ${MAX_EARLY_CANDIDATES} candidates are kept before the answer`,
+          { field: 'candidate' },
+        );
+      call.candidates.push(f.candidate);
+      for (const l of call.ringingLegs()) l.session.push(relay);
+      return {};
+    }
+    const peer = call.state === 'connected' ? call.peerOf(leg) : null;
+    if (!peer)
+      throw new ParleyError(
+        'call_state',
+        leg.state === 'ringing'
+          ? 'a ringing device sends its candidates once it has answered'
+          : 'this device takes no part in the call now',
+        { field: 'callId' },
+      );
+    // A lost peer restarts ICE when it returns (new candidates): these would be stale, so they are dropped.
+    if (peer.reachable) peer.session.push(relay);
+    return {};
+  }
+
+  // --- lookups ---
+
+  /** The callee of a `call.place`, within the caller's tenant. */
+  private async resolve(s: CallSession, to: CallTarget): Promise<CallUser> {
+    if ('userId' in to) {
+      const u = await this.d.directory.userById(to.userId);
+      // Another tenant's id looks unknown: ids of other organisations cannot be probed.
+      if (!u || !u.enabled || u.tenantId !== s.tenantId)
+        throw new ParleyError('not_found', 'no such user', { field: 'to.userId' });
+      return u;
+    }
+    const u = await this.d.directory.userByAddress(to.address);
+    if (!u || !u.enabled) throw new ParleyError('not_found', 'no such user', { field: 'to.address' });
+    if (u.tenantId !== s.tenantId)
+      throw new ParleyError('not_in_tenant', 'calls by address reach users of your organisation only', {
+        field: 'to.address',
+      });
+    return u;
+  }
+
+  /** A call the session's user is a party of; any other id (unknown, ended, someone else's) is not found. */
+  private own(s: CallSession, callId: string): Call {
+    const call = this.calls.get(callId);
+    const p = call?.partyOf(s.userId);
+    if (!call || !p || p.tenantId !== s.tenantId)
+      throw new ParleyError('not_found', 'no such call', { field: 'callId' });
+    return call;
+  }
+
+  /** The leg this very connection holds in `call` (another device of a party holds none: call_state). */
+  private legHere(s: CallSession, call: Call): Leg {
+    const leg = call.legOf(s.deviceKey);
+    if (!leg || leg.session !== s)
+      throw new ParleyError('call_state', 'this device takes no part in the call', { field: 'callId' });
+    return leg;
+  }
+
+  private readySessions(userId: string): CallSession[] {
+    const out: CallSession[] = [];
+    for (const s of this.sessions?.sessionsOf(userId) ?? [])
+      if (this.ready.has(s) && s.deviceKey !== null) out.push(s);
+    return out;
+  }
+
+  private countOf(userId: string): number {
+    return this.byUser.get(userId)?.size ?? 0;
+  }
+
+  // --- moves ---
+
+  private ring(call: Call, s: CallSession): void {
+    const leg = new Leg('callee', s.deviceKey!, s, 'ringing', this.clock);
+    call.ring(leg, this.d.limits.ringTimeoutMs, () => this.finish(call, 'no_answer', null));
+    this.indexDevice(call, leg.deviceKey);
+    this.pushIncoming(call, s);
+  }
+
+  private pushIncoming(call: Call, s: CallSession): void {
+    s.push({
+      t: 'call.incoming',
+      call: call.viewFor(call.callee),
+      offer: call.offer,
+      candidates: [...call.candidates],
+    });
+  }
+
+  /**
+   * Ends the call: every leg, every timer, every index entry; tells each device still reachable (but
+   * `quiet`'s, which learns it from its request's result) and the records.
+   */
+  private finish(call: Call, reason: CallEndReason, endedBy: string | null, quiet?: 'caller'): void {
+    const reach = call.legs().filter((l) => l.reachable);
+    const wasConnected = call.state === 'connected';
+    if (!call.end(reason, this.now(), endedBy)) return;
+    this.unregister(call);
+    if (wasConnected) {
+      this.inCall(call.caller, -1);
+      this.inCall(call.callee, -1);
+    }
+    for (const l of reach) {
+      if (quiet === 'caller' && l === call.callerLeg) continue;
+      l.session.push({
+        t: 'call.update',
+        call: call.viewFor(l.side === 'caller' ? call.caller : call.callee),
+      });
+    }
+    const at = call.endedAt!;
+    void this.record(call, (r) => r.ended(call.id, at, reason, endedBy)).then(() => {
+      this.writes.delete(call.id);
+    });
+  }
+
+  /**
+   * Queues a record write after the call's earlier ones. A failed write is logged and the call goes on
+   * (its media do not depend on it); a call whose opening was not stored writes nothing more.
+   */
+  private record(call: Call, write: (r: CallRecordSink) => Promise<void>): Promise<void> {
+    const prev = this.writes.get(call.id) ?? Promise.resolve(false);
+    const next = prev.then(async (stored) => {
+      if (!stored) return false;
+      try {
+        await write(this.d.records);
+      } catch (err) {
+        this.d.log.error({ err, call: call.id }, 'call record write failed');
+      }
+      return true;
+    });
+    this.writes.set(call.id, next);
+    return next.then(() => {});
+  }
+
+  private inCall(p: Party, delta: 1 | -1): void {
+    if (p.userId === null) return;
+    const n = (this.connected.get(p.userId) ?? 0) + delta;
+    if (n > 0) this.connected.set(p.userId, n);
+    else this.connected.delete(p.userId);
+    if (delta === 1 && n === 1) this.d.presence.setActivity(p.tenantId, p.userId, 'in_a_call');
+    if (n === 0) this.d.presence.setActivity(p.tenantId, p.userId, null);
+  }
+
+  // --- the table ---
+
+  private register(call: Call): void {
+    this.calls.set(call.id, call);
+    for (const p of [call.caller, call.callee]) if (p.userId) add(this.byUser, p.userId, call);
+    this.indexDevice(call, call.callerLeg.deviceKey);
+  }
+
+  private unregister(call: Call): void {
+    this.calls.delete(call.id);
+    for (const p of [call.caller, call.callee]) if (p.userId) remove(this.byUser, p.userId, call);
+    for (const l of call.legs()) this.unindexDevice(call, l.deviceKey);
+  }
+
+  private indexDevice(call: Call, key: string): void {
+    add(this.byDevice, key, call);
+  }
+
+  private unindexDevice(call: Call, key: string): void {
+    remove(this.byDevice, key, call);
+  }
+
+  /** Shutdown: every call ends `failed` (told to its devices), then the record writes finish. */
+  async close(): Promise<void> {
+    this.closing = true;
+    for (const call of [...this.calls.values()]) this.finish(call, 'failed', null);
+    await Promise.all([...this.writes.values()]);
+  }
+}
+
+/** The directory's unscoped user records as call control reads them. */
+export function callDirectory(
+  d: Pick<Directory, 'findUserRecordById' | 'findUserRecordByAddress'>,
+): CallDirectory {
+  const out = (r: UserRecord | null): CallUser | null =>
+    r && {
+      id: r.id,
+      tenantId: r.tenant_id,
+      address: r.address,
+      displayName: r.display_name,
+      enabled: r.enabled === 1,
+    };
+  return {
+    userById: async (id) => out(await d.findUserRecordById(id)),
+    userByAddress: async (address) => out(await d.findUserRecordByAddress(address)),
+  };
+}
+
+function party(side: 'caller' | 'callee', u: CallUser): Party {
+  return {
+    side,
+    tenantId: u.tenantId,
+    userId: u.id,
+    displayName: u.displayName,
+    address: u.address,
+    number: null,
+  };
+}
+
+const recordParty = (p: Party) => ({ tenantId: p.tenantId, userId: p.userId, number: p.number });
+
+function add<K, V>(m: Map<K, Set<V>>, k: K, v: V): void {
+  let set = m.get(k);
+  if (!set) m.set(k, (set = new Set()));
+  set.add(v);
+}
+
+function remove<K, V>(m: Map<K, Set<V>>, k: K, v: V): void {
+  const set = m.get(k);
+  if (!set) return;
+  set.delete(v);
+  if (set.size === 0) m.delete(k);
+}
