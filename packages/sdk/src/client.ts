@@ -30,6 +30,8 @@ import { DirectoryApi } from './directory-api.ts';
 import { ChatApi, type ChatEvents } from './chat-api.ts';
 import { AdminApi } from './admin-api.ts';
 import { OperatorApi } from './operator-api.ts';
+import { CallsApi } from './calls-api.ts';
+import { resolveWebRtc, type WebRtcOptions } from './call-webrtc.ts';
 import { defaultBackoff, type BackoffOptions } from './backoff.ts';
 
 /** A WebSocket constructor: the browser's, Node 22's, or `ws`'s. */
@@ -52,6 +54,11 @@ export interface ParleyClientOptions {
    * (another tab) has refreshed already, since presenting a rotated-away refresh token ends the session.
    */
   tokenStore?: TokenStore;
+  /**
+   * The WebRTC stack for calls: default, the browser's `RTCPeerConnection` and
+   * `navigator.mediaDevices.getUserMedia`; in Node, werift's `RTCPeerConnection` and a media source.
+   */
+  webrtc?: WebRtcOptions;
 }
 
 /** A session's tokens as a `TokenStore` keeps them. */
@@ -111,6 +118,8 @@ export class ParleyClient extends TypedEmitter<ClientEvents> {
   readonly admin: AdminApi;
   /** The operator's calls (tenants, plans, decks, wallets, approvals, audit). */
   readonly operator: OperatorApi;
+  /** Calls between users: place, answer, hang up, history (calls-api.ts). */
+  readonly calls: CallsApi;
   private readonly link: RealtimeLink;
   private accessToken: string | null = null;
   /** Why the server ended the last session (a later connect says so rather than "sign in first"). */
@@ -160,10 +169,19 @@ export class ParleyClient extends TypedEmitter<ClientEvents> {
       () => this.freshToken(),
     );
     this.link.on('chat', (f) => this.chat.received(f));
-    this.link.on('event', (e) => this.emit('event', e));
-    this.link.on('state', (s) => this.emit('state', s));
+    this.calls = new CallsApi(this.rest, this.link, resolveWebRtc(opts.webrtc), () => this.me?.id ?? null);
+    this.link.on('call', (f) => this.calls.received(f));
+    this.link.on('event', (e) => {
+      this.calls.event(e);
+      this.emit('event', e);
+    });
+    this.link.on('state', (s) => {
+      if (s === 'closed') this.calls.closed();
+      this.emit('state', s);
+    });
     this.link.on('welcome', (w) => {
       this.chat.resumed(w);
+      this.calls.resumed(w);
       this.emit('welcome', w);
     });
     this.link.on('gap', (g) => this.emit('gap', g));

@@ -20,6 +20,19 @@ export { DirectoryApi } from './directory-api.ts';
 export { AdminApi, type ImportProgress, type NewUser, type UserChange } from './admin-api.ts';
 export { OperatorApi, type NewPlan, type NewTenant } from './operator-api.ts';
 export { ChatApi, type ChatEvents, type SendOptions } from './chat-api.ts';
+export { CallsApi, type CallsEvents, type HistoryQuery, type PlaceOptions } from './calls-api.ts';
+export { Call, type CallEvents } from './call.ts';
+export { readQuality, classify, type CallQuality, type QualityLevel } from './call-quality.ts';
+export type {
+  GetUserMedia,
+  MediaConstraints,
+  MediaStreamLike,
+  PeerConnectionConfig,
+  PeerConnectionConstructor,
+  PeerConnectionLike,
+  TrackLike,
+  WebRtcOptions,
+} from './call-webrtc.ts';
 export { IdleMonitor, activityEvents, type ActivitySource } from './idle-monitor.ts';
 export { RestClient, type FetchLike } from './rest-client.ts';
 export { backoffDelay, defaultBackoff, type BackoffOptions } from './backoff.ts';

@@ -18,6 +18,7 @@
 import {
   ParleyError,
   PROTOCOL_VERSION,
+  type CallServerFrame,
   type ChatServerFrame,
   RealtimeCloseCodes,
   type ClientFrame,
@@ -68,6 +69,8 @@ export interface LinkEvents extends Record<string, unknown[]> {
   error: [ParleyError];
   /** A chat push (`chat.message`, `chat.typing`, `chat.receipt`, `chat.conversation`). */
   chat: [ChatPush];
+  /** A call push (`call.incoming`, `call.update`, `call.sdp`, `call.ice`). */
+  call: [CallServerFrame];
 }
 
 /** The chat frames the server pushes. */
@@ -321,6 +324,8 @@ export class RealtimeLink extends TypedEmitter<LinkEvents> {
       default:
         // Chat pushes go to the chat API (it orders and de-duplicates by seq); others are ignored.
         if (typeof f.t === 'string' && f.t.startsWith('chat.')) this.emit('chat', f as unknown as ChatPush);
+        else if (typeof f.t === 'string' && f.t.startsWith('call.'))
+          this.emit('call', f as unknown as CallServerFrame);
         return; // a push type from a newer server: ignored
     }
   }
