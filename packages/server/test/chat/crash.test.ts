@@ -6,7 +6,7 @@
  */
 import { describe, test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,35 +14,11 @@ import type { Message } from '@parley/protocol';
 import { Http } from '../helpers/http.ts';
 import { engines } from '../helpers/server.ts';
 import { createPgDatabase } from '../helpers/pg.ts';
+import { serveProcess } from '../helpers/serve-process.ts';
 
-const bin = new URL('../../bin/parley.js', import.meta.url).pathname;
-
-function serve(env: Record<string, string>): { child: ChildProcess; url: Promise<string> } {
-  const child = spawn(process.execPath, [bin, 'serve', '--demo'], {
-    env: {
-      ...process.env,
-      PARLEY_PORT: '0',
-      PARLEY_SIP_PORT: '0',
-      PARLEY_SIP_TLS_PORT: '0',
-      PARLEY_LOG_LEVEL: 'silent',
-      PARLEY_WEB_BUILD: 'never', // these tests are not about the web app: no build
-      PARLEY_CHAT_SEND_RATE: '100000',
-      PARLEY_CHAT_SEND_BURST: '100000',
-      ...env,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const url = new Promise<string>((resolve, reject) => {
-    let out = '';
-    child.stdout!.on('data', (c: Buffer) => {
-      out += c.toString();
-      const m = /Open (http:\/\/\S+)/.exec(out);
-      if (m) resolve(m[1]!);
-    });
-    child.once('exit', (c) => reject(new Error(`server exited ${c}`)));
-  });
-  return { child, url };
-}
+/** Sends fast enough for a flood: no per-user throttle. */
+const serve = (env: Record<string, string>) =>
+  serveProcess({ PARLEY_CHAT_SEND_RATE: '100000', PARLEY_CHAT_SEND_BURST: '100000', ...env });
 
 const people = ['alice', 'bob', 'carol', 'dave'];
 
