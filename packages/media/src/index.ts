@@ -1,2 +1,19 @@
-/** The media plane (see the README's architecture section): filled in by the media issue. */
-export {};
+/**
+ * @parley/media: the media plane (see the README's architecture section). It knows nothing of
+ */
+export * from './errors.ts';
+export * from './g711.ts';
+export * from './codec.ts';
+export * from './resample.ts';
+export * from './wav.ts';
+export * from './source.ts';
+export * from './tone.ts';
+export * from './analysis.ts';
+export * from './pacer.ts';
+export * from './audio-out.ts';
+export * from './session.ts';
+export * from './offer.ts';
+export * from './webrtc-session.ts';
+export * from './endpoint.ts';
+export * from './player.ts';
+export * from './recorder.ts';
