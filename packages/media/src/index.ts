@@ -1,5 +1,6 @@
 /**
  * @parley/media: the media plane (see the README's architecture section). It knows nothing of
+ * Parley: sessions, codecs, WAV, player, recorder and prompts, for the server to compose.
  */
 export * from './errors.ts';
 export * from './g711.ts';
@@ -17,3 +18,4 @@ export * from './webrtc-session.ts';
 export * from './endpoint.ts';
 export * from './player.ts';
 export * from './recorder.ts';
+export * from './prompts.ts';
