@@ -5,7 +5,8 @@
  */
 import { describe, test, before, after, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
-import type { CallView } from '@parley/protocol';
+import { createHmac } from 'node:crypto';
+import type { CallView, IceServersResponse } from '@parley/protocol';
 import { makeTenant, makeUser, startServer, type TenantFixture, type TestServer } from '../helpers/server.ts';
 import {
   answerSdp,
@@ -303,5 +304,39 @@ describe('calls write their records (the call records store, as app.ts wires it)
     assert.equal(theirs.unseenMissed, 1);
     assert.equal((await eventsOf(s, bob, 'call.missed')).length, 1);
     await Promise.all([alice.close(), bob1.close()]);
+  });
+});
+
+describe('GET /api/calls/ice-servers', () => {
+  test('signed-in users get coturn REST credentials; without a secret, no TURN and no expiry', async () => {
+    const s = await startServer('sqlite', {
+      turnSecret: 'k3y',
+      turnUrls: 'turn:127.0.0.1:3478?transport=udp, turns:turn.example:5349',
+      stunUrls: 'stun:127.0.0.1:3478',
+      turnTtl: 300,
+    });
+    const plain = await startServer('sqlite');
+    try {
+      const a = await makeTenant(s, 'ice');
+      assert.equal((await s.http.get('/api/calls/ice-servers')).status, 401);
+      const before = Math.floor(Date.now() / 1000);
+      const r = await s.http.get('/api/calls/ice-servers', { token: a.user.token });
+      assert.equal(r.status, 200, r.text);
+      const body = r.json as IceServersResponse;
+      assert.deepEqual(body.iceServers[0], { urls: ['stun:127.0.0.1:3478'] });
+      const turn = body.iceServers[1]!;
+      assert.deepEqual(turn.urls, ['turn:127.0.0.1:3478?transport=udp', 'turns:turn.example:5349']);
+      const [expiry, user] = turn.username!.split(':');
+      assert.equal(user, a.user.id);
+      assert.ok(Number(expiry) >= before + 300 && Number(expiry) <= before + 302);
+      assert.equal(Date.parse(body.expiresAt!) / 1000, Number(expiry));
+      assert.equal(turn.credential, createHmac('sha1', 'k3y').update(turn.username!).digest('base64'));
+
+      const p = await makeTenant(plain, 'noice');
+      const none = await plain.http.get('/api/calls/ice-servers', { token: p.user.token });
+      assert.deepEqual(none.json, { iceServers: [], expiresAt: null });
+    } finally {
+      await Promise.all([s.close(), plain.close()]);
+    }
   });
 });

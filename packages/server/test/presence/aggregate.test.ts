@@ -95,3 +95,23 @@ test('appear offline hides availability and activity, but keeps the note and out
   assert.equal(a.outOfOffice?.message, 'Back on Monday');
   assert.equal(aggregate([dev()], s, NOW + 1000).outOfOffice, null);
 });
+
+test('a server-set activity (In a call) counts like a device activity, needs a device, yields to higher ones', () => {
+  const inCall = (devices: DevicePresenceState[], s = settings()) => aggregate(devices, s, NOW, 'in_a_call');
+  assert.deepEqual(
+    [inCall([dev(), dev({ idle: true })]).availability, inCall([dev()]).activity],
+    ['busy', 'in_a_call'],
+  );
+  assert.equal(inCall([dev({ idle: true })]).availability, 'busy', 'idle does not hide a call');
+  assert.equal(inCall([dev({ activity: 'presenting' })]).activity, 'presenting');
+  assert.equal(inCall([dev({ availability: 'do_not_disturb' })]).availability, 'do_not_disturb');
+  assert.equal(
+    inCall([dev()], settings({ manual: { availability: 'available', until: null } })).availability,
+    'busy',
+  );
+  assert.deepEqual([inCall([]).availability, inCall([]).activity], ['offline', 'none']);
+  assert.equal(
+    inCall([dev()], settings({ manual: { availability: 'appear_offline', until: null } })).availability,
+    'offline',
+  );
+});

@@ -128,3 +128,29 @@ test('on a bus that delivers later, publish and set answer what they decided, an
   a.close();
   b.close();
 });
+
+test("a server-set activity (In a call) shows on every node beside the devices' own, and clears", () => {
+  const { a, b, close } = nodes(0);
+  a.deviceConnected('ten_1', 'usr_1', 'ses_1/laptop');
+  a.deviceConnected('ten_1', 'usr_1', 'ses_1/phone');
+  a.setActivity('ten_1', 'usr_1', 'in_a_call');
+  for (const node of [a, b])
+    assert.deepEqual([node.get('usr_1').availability, node.get('usr_1').activity], ['busy', 'in_a_call']);
+  // A device's own higher activity still wins, and its own "none" does not clear the server's.
+  a.publish('ten_1', 'usr_1', 'ses_1/phone', { activity: 'presenting' });
+  assert.equal(b.get('usr_1').activity, 'presenting');
+  a.publish('ten_1', 'usr_1', 'ses_1/phone', { activity: 'none' });
+  assert.equal(b.get('usr_1').activity, 'in_a_call');
+  // Kept while every device is away for a moment (the user is offline meanwhile), then cleared.
+  a.deviceDisconnected('ses_1/laptop', true);
+  a.deviceDisconnected('ses_1/phone', true);
+  assert.equal(b.get('usr_1').availability, 'offline');
+  a.deviceConnected('ten_1', 'usr_1', 'ses_1/laptop');
+  assert.equal(b.get('usr_1').activity, 'in_a_call');
+  a.setActivity('ten_1', 'usr_1', null);
+  for (const node of [a, b])
+    assert.deepEqual([node.get('usr_1').availability, node.get('usr_1').activity], ['available', 'none']);
+  a.deviceDisconnected('ses_1/laptop', true);
+  assert.equal(a.size + b.size, 0, 'both tables forget the user');
+  close();
+});
