@@ -8,7 +8,7 @@
  * Calls still ringing are left out (the devices show them live); a call answered and still going on
  * is listed as answered, with no end yet.
  */
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import {
   ParleyError,
   type CallHistoryEntry,
@@ -75,13 +75,7 @@ export class CallHistory {
         .where('callee_user_id', '=', userId)
         .where('missed', '=', 1)
         .where('missed_seen_at', 'is', null);
-      if (upTo)
-        q = q.where((eb) =>
-          eb.or([
-            eb('placed_at', '<', upTo.placedAt),
-            eb.and([eb('placed_at', '=', upTo.placedAt), eb('call_id', '<=', upTo.callId)]),
-          ]),
-        );
+      if (upTo) q = q.where(sql<boolean>`(placed_at, call_id) <= (${upTo.placedAt}, ${upTo.callId})`);
       await q.execute();
       return { unseenMissed: await this.unseen(tx, scope, userId) };
     });
@@ -120,13 +114,9 @@ export class CallHistory {
       .where(mine, '=', userId)
       .where((eb) => eb.or([eb('r.ended_at', 'is not', null), eb('r.answered_at', 'is not', null)]));
     if (missedOnly) q = q.where('r.missed', '=', 1);
-    if (cursor)
-      q = q.where((eb) =>
-        eb.or([
-          eb('r.placed_at', '<', cursor.placedAt),
-          eb.and([eb('r.placed_at', '=', cursor.placedAt), eb('r.call_id', '<', cursor.callId)]),
-        ]),
-      );
+    // A row-value comparison, so both engines walk the index from the cursor on (an OR of the two
+    // cases made PostgreSQL collect every older call and sort them).
+    if (cursor) q = q.where(sql<boolean>`(r.placed_at, r.call_id) < (${cursor.placedAt}, ${cursor.callId})`);
     const rows = (await q
       .orderBy('r.placed_at', 'desc')
       .orderBy('r.call_id', 'desc')

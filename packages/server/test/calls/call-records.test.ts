@@ -270,6 +270,69 @@ for (const engine of engines) {
       assert.equal((await eventsOf(s, yan, 'call.missed')).length, 1);
     });
 
+    test('a call across tenants (by number, later issues) keeps a record per tenant, each by number only', async () => {
+      const rec = s.app.callRecords;
+      const other = await makeTenant(s, 'numbers');
+      const olga = await makeUser(s, other.id, `olga@${other.domain}`, 'user', 'Olga Orr');
+      const call: CallOpened = {
+        callId: newId('call'),
+        caller: { tenantId: tenant, userId: alice.id, number: '+441632960001' },
+        callee: { tenantId: other.id, userId: olga.id, number: '+441632960002' },
+        callerDevice: 'alice-phone',
+        video: false,
+        at: T0 + 8_000_000,
+      };
+      await rec.opened(call);
+      await rec.ended(call.callId, call.at + 20_000, 'no_answer', null);
+      const rows = await s.app.storage.db
+        .selectFrom('call_records')
+        .select([
+          'tenant_id',
+          'direction',
+          'caller_user_id',
+          'callee_user_id',
+          'caller_number',
+          'callee_number',
+        ])
+        .where('call_id', '=', call.callId)
+        .orderBy('direction', 'desc')
+        .execute();
+      assert.deepEqual(rows, [
+        {
+          tenant_id: tenant,
+          direction: 'outbound',
+          caller_user_id: alice.id,
+          callee_user_id: null,
+          caller_number: '+441632960001',
+          callee_number: '+441632960002',
+        },
+        {
+          tenant_id: other.id,
+          direction: 'inbound',
+          caller_user_id: null,
+          callee_user_id: olga.id,
+          caller_number: '+441632960001',
+          callee_number: '+441632960002',
+        },
+      ]);
+      const byNumber = { userId: null, displayName: null, address: null };
+      const mine = (await historyOf(s, alice)).calls.find((c) => c.callId === call.callId)!;
+      assert.deepEqual(mine.peer, { ...byNumber, number: '+441632960002' });
+      const hers = (await historyOf(s, olga)).calls.find((c) => c.callId === call.callId)!;
+      assert.deepEqual(
+        hers.peer,
+        { ...byNumber, number: '+441632960001' },
+        'no directory data across the wall',
+      );
+      assert.equal(hers.disposition, 'missed');
+      const [notice] = await eventsOf(s, olga, 'call.missed');
+      assert.deepEqual(notice!.data.from, { ...byNumber, number: '+441632960001' });
+      assert.equal(
+        (await eventsOf(s, alice, 'call.ended')).filter((e) => e.data.callId === call.callId).length,
+        1,
+      );
+    });
+
     test("a call's writes keep their order even when none waits for the last", async () => {
       const rec = s.app.callRecords;
       const calls = Array.from({ length: 20 }, (_, i) => placed(tenant, bob, carol, T0 + 9_000_000 + i));
