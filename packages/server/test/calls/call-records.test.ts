@@ -229,6 +229,15 @@ for (const engine of engines) {
       assert.equal(bad.status, 400, bad.text);
       const none = await s.http.get('/api/calls/history', {});
       assert.equal(none.status, 401);
+      // An API key acts for the tenant, not for a person: it has no calls of its own.
+      const key = await s.app.auth.createApiKey(tenant, 'history key', 'user', null);
+      for (const r of [
+        await s.http.get('/api/calls/history', { token: key.secret }),
+        await s.http.post('/api/calls/history/seen', {}, { token: key.secret }),
+      ]) {
+        assert.equal(r.status, 403, r.text);
+        assert.equal((r.json as { error: { code: string } }).error.code, 'forbidden');
+      }
     });
 
     test('walls: a user sees only their own calls, never a colleague’s nor another tenant’s', async () => {
