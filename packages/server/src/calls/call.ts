@@ -126,9 +126,13 @@ export class Call {
     this.calleeLegs.set(leg.deviceKey, leg);
   }
 
-  /** A ringing device stops ringing (it went away); the call goes on for the others. */
+  /**
+   * A ringing device stops ringing (it went away); the call goes on for the others. Its leg leaves the
+   * call, so the same device coming back while the call still rings rings again.
+   */
   stopRinging(leg: Leg): void {
     leg.end();
+    if (this.calleeLegs.get(leg.deviceKey) === leg) this.calleeLegs.delete(leg.deviceKey);
   }
 
   /**

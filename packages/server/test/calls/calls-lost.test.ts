@@ -122,6 +122,11 @@ describe('devices that come and go during calls', () => {
     await alice.sync();
     assert.equal(held.state, 'ringing');
     assert.equal(alice.of('call.update', call.id).length, 0);
+    // The same device back while the others still ring: it rings again.
+    const back = await dev(bob.token, 'bob-1');
+    await back.incoming(call.id);
+    await back.drop();
+    await waitFor(() => (held.ringingLegs().length === 1 ? true : undefined), 1000, 'one device ringing');
     await bob2.drop();
     const ended = await alice.update(call.id, 'ended', 'unavailable');
     assert.equal(ended.endedBy, null);
