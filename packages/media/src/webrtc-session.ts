@@ -25,7 +25,7 @@ import {
 import { AudioOutput } from './audio-out.ts';
 import { CODECS, createCodec, FRAME_MS, type AudioCodec, type CodecInfo, type CodecName } from './codec.ts';
 import { MediaError } from './errors.ts';
-import type { OfferChoice } from './offer.ts';
+import { readOffer, type OfferChoice } from './offer.ts';
 import { Pacer } from './pacer.ts';
 import type {
   MediaCloseReason,
@@ -163,11 +163,14 @@ export class WebRtcSession extends TypedEmitter<WebRtcSessionEvents> implements 
   }
 
   /**
-   * A later offer from the same peer (an ICE restart after a network change, RFC 8839 section 4.4.1.1):
-   * applied, answered; the codec stays as negotiated.
+   * A later offer from the same peer (RFC 3264 section 8), applied and answered; the codec stays
+   * as negotiated. Not yet for an ICE restart: werift 0.25.2, applying new remote ICE credentials
+   * while DTLS is up, empties its check list and never nominates a new pair, so incoming media
+   * goes on but nothing more can be sent (seen with werift and Chromium peers).
    */
   async renegotiate(offer: string): Promise<string> {
     if (this._state === 'closed') throw new MediaError('closed', 'the media session is closed');
+    readOffer(offer, [this.codec.name]); // the same checks as the first offer, and still our codec
     try {
       await this.pc.setRemoteDescription({ type: 'offer', sdp: offer });
       await this.pc.setLocalDescription(await this.pc.createAnswer());
