@@ -143,13 +143,17 @@ export class Negotiator {
     this.run(() => this.offerIfWanted()).catch((err: unknown) => this.o.onError(err));
   }
 
-  /** After the realtime link came back: what failed to send goes again, then ICE restarts (new paths). */
+  /**
+   * After the realtime link came back: an answer that failed to send goes again, then ICE restarts (new
+   * paths), carrying any change whose offer was rolled back meanwhile.
+   */
   resume(opts: { iceRestart: boolean }): void {
     const d = this.unsent;
     this.unsent = null;
     if (d) this.send(d);
     this.flushLocal();
     if (opts.iceRestart) this.renegotiate({ iceRestart: true });
+    else if (this.wanted) this.renegotiate();
   }
 
   close(): void {
@@ -192,9 +196,21 @@ export class Negotiator {
     const s = this.signalling;
     if (!s) return;
     s.description(d).catch((err: unknown) => {
-      // The link is down (or the call ended): a later resume sends it again; the newest one wins.
-      this.unsent = d;
-      if (!isUnavailable(err)) this.o.onError(err);
+      if (!isExpected(err)) this.o.onError(err);
+      if (d.type === 'answer') {
+        // The other side waits for it: sent again on resume.
+        this.unsent = d;
+        return;
+      }
+      // An offer the other side never got (our link is down, or the server says the other party is
+      // reconnecting): left in place, it would deadlock with the other side's own offer when it
+      // returns (the caller ignores colliding offers). Rolled back, and the change kept for later.
+      this.run(async () => {
+        if (this.pc.signalingState !== 'have-local-offer' || this.pc.localDescription?.sdp !== d.sdp) return;
+        await this.pc.setLocalDescription({ type: 'rollback' });
+        if (this.inFlight) this.want(this.inFlight);
+        this.inFlight = null;
+      }).catch((e: unknown) => this.o.onError(e));
     });
   }
 
@@ -259,4 +275,10 @@ function asInit(d: { type: string; sdp?: string }): { type: 'offer' | 'answer'; 
 
 function isUnavailable(err: unknown): boolean {
   return (err as { code?: unknown } | null)?.code === 'unavailable';
+}
+
+/** Refusals that are part of a call's life: the link is down, or the other party is reconnecting. */
+function isExpected(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return code === 'unavailable' || code === 'call_state';
 }

@@ -77,7 +77,10 @@ export class Call extends TypedEmitter<CallEvents> {
   private v: CallView;
   private media: CallMedia | null = null;
   private readonly incoming: { offer: SessionDescription; candidates: IceCandidate[] } | null;
+
   private answering = false;
+  /** A `call.incoming` arrived again for this ringing call (the server rang this device's new connection). */
+  rerung = false;
   private devices: { audioInput?: string; videoInput?: string } = {};
   private qualityTimer: ReturnType<typeof setInterval> | null = null;
 
@@ -259,7 +262,14 @@ export class Call extends TypedEmitter<CallEvents> {
           this.incoming.candidates.push(f.candidate);
         return;
       case 'call.incoming':
-        return; // a repeat (after a reconnection): nothing new
+        // Rung again on this device's new connection (after a reconnection): the offer and every
+        // candidate so far, again.
+        if (this.incoming && this.v.state === 'ringing' && !this.media) {
+          this.incoming.offer = f.offer;
+          this.incoming.candidates.splice(0, Infinity, ...f.candidates);
+          this.rerung = true;
+        }
+        return;
     }
   }
 
@@ -273,9 +283,12 @@ export class Call extends TypedEmitter<CallEvents> {
     this.media.negotiator.resume({ iceRestart: this.v.state === 'connected' });
   }
 
-  /** The welcome no longer lists this call: the server ended it while this device was away. */
+  /**
+   * The server no longer holds this device in the call (the welcome does not list it, or the link
+   * closed): it ended, or went on without this device, while it was away.
+   */
   lost(): void {
-    this.endHere(this.v.state === 'connected' ? 'lost' : 'failed', null);
+    this.endHere('lost', null);
   }
 
   /** Takes the server's view if it moves the call forward (or is the same state with news). */
@@ -328,6 +341,7 @@ export class Call extends TypedEmitter<CallEvents> {
     if (this.qualityTimer) clearInterval(this.qualityTimer);
     this.qualityTimer = null;
     this.media?.close();
+    this.media = null;
     this.emit('ended', { reason: this.v.endReason, endedBy: this.v.endedBy });
     this.deps.ended(this);
   }

@@ -8,7 +8,8 @@
  *
  * Reconnection: the welcome lists the calls this device still holds (`welcome.calls`). Each listed call
  * takes the server's view and, if connected, restarts ICE with a new offer; a call this device held that
- * is not listed ended while it was away (`lost`, or `failed` before the answer). A listed call this
+ * is not listed ended, or went on without this device, while it was away (`lost`); a call ringing here
+ * is rung again on the new connection if it still rings. A listed call this
  * client does not know (the app restarted with the same device id) cannot get its media back: it is hung
  * up rather than left to the other party as silence until the grace runs out.
  */
@@ -185,11 +186,22 @@ export class CallsApi extends TypedEmitter<CallsEvents> {
   resumed(w: Welcome): void {
     this.userId = w.userId;
     const listed = new Map((w.calls ?? []).map((c) => [c.id, c]));
+    const ringing: Call[] = [];
     for (const call of [...this.calls.values()]) {
       const view = listed.get(call.id);
       if (view) call.resumed(view);
-      else call.lost();
+      else if (call.direction === 'incoming' && call.state === 'ringing' && !call.peerConnection) {
+        call.rerung = false;
+        ringing.push(call);
+      } else call.lost();
     }
+    // A ringing device's new connection is rung again right after the welcome (if the call still
+    // rings): pushes and answers share one ordered stream, so after a ping's answer it has come or never will.
+    if (ringing.length)
+      this.link.request({ t: 'ping' }).then(
+        () => ringing.forEach((c) => c.rerung || c.lost()),
+        () => {},
+      );
     for (const view of listed.values()) {
       if (this.calls.has(view.id) || view.state === 'ended') continue;
       this.link.request({ t: 'call.hangup', callId: view.id }).catch(() => {});

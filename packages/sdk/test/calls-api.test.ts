@@ -194,7 +194,7 @@ describe('calls API (scripted link)', () => {
     const before = sent.length;
     api.resumed(welcome([{ ...a, state: 'connected' }, stranger]));
     assert.equal(callB.state, 'ended');
-    assert.equal(callB.endReason, 'failed', 'not answered yet: failed');
+    assert.equal(callB.endReason, 'lost', 'the server no longer holds this device in it');
     assert.equal(callA.state, 'connected');
     const offer = await waitFor(
       () =>
