@@ -136,7 +136,11 @@ export type CallView = z.infer<typeof CallView>;
 
 // --- realtime: client frames ---
 
-/** Place a call. Answer: the CallView (`dialing`, or `ringing` when a device rang at once); or a coded refusal. */
+/**
+ * Place a call. Answer: the CallView (`dialing`, or `ringing` when a device rang at once; the server
+ * today rings before it answers, so `ringing`), or `ended` at once with `busy`, `do_not_disturb` or
+ * `unavailable` (no `call.update` follows those); or a coded refusal.
+ */
 export const CallPlace = z.strictObject({
   t: z.literal('call.place'),
   id: RequestId,
