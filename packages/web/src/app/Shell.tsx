@@ -1,9 +1,10 @@
 /**
  * The signed-in frame: a header with the brand, the navigation (the user client's screens; Admin for
  * tenant admins; Operator for the operator account) and the user's own menu, the connection banner,
- * and the current screen. At narrow widths the navigation becomes a row of tabs below the header.
+ * the current screen, and the calls layer (incoming calls, the call in progress). At narrow widths the
+ * navigation becomes a row of tabs below the header.
  */
-import { Suspense, useEffect } from 'react';
+import { Suspense, createElement, useEffect } from 'react';
 import type { User } from '@parley/protocol';
 import { Link, matchPath, useLocation } from '../router/router.tsx';
 import { mayOpen, routes } from './routes.ts';
@@ -13,6 +14,7 @@ import { EmptyState, Loading } from '../ui/index.ts';
 import { attention } from '../notify/attention.ts';
 import { MeMenu } from '../people/MeMenu.tsx';
 import { useChatAttention } from '../chat/use-chat-attention.ts';
+import { CallLayer } from '../calls/CallLayer.tsx';
 
 const sectionLabels: Record<RouteAccess, string> = { user: 'Parley', admin: 'Admin', operator: 'Operator' };
 
@@ -61,6 +63,7 @@ export function Shell({ user }: { user: User }) {
                 <li key={r.path}>
                   <Link to={r.path.replace(/\/[:*].*$/, '') || '/'} className="nav-link">
                     {r.nav!.label}
+                    {r.nav!.badge && createElement(r.nav!.badge)}
                   </Link>
                 </li>
               ))}
@@ -82,6 +85,7 @@ export function Shell({ user }: { user: User }) {
           )}
         </Suspense>
       </main>
+      <CallLayer />
     </div>
   );
 }

@@ -15,7 +15,8 @@ export interface AppRoute {
   title: string;
   access: RouteAccess;
   /** Shown in the navigation when given; `section` groups it (user client, Admin, Operator). */
-  nav?: { label: string; section: RouteAccess; order: number; icon?: string };
+  /** `badge` renders beside the label (a count such as unseen missed calls; nothing when zero). */
+  nav?: { label: string; section: RouteAccess; order: number; icon?: string; badge?: ComponentType };
   /** The screen (use `lazy(() => import(...))` for anything large: it keeps the first screen small). */
   component: ComponentType<{ params: Record<string, string> }>;
 }

@@ -3,10 +3,17 @@ import type { AppRoute, RouteAccess } from './route-types.ts';
 import type { Role } from '@parley/protocol';
 import { peopleRoutes } from '../people/routes.ts';
 import { chatRoutes } from '../chat/routes.ts';
+import { callRoutes } from '../calls/routes.ts';
 import { adminRoutes } from '../admin/routes.ts';
 import { operatorRoutes } from '../operator/routes.ts';
 
-export const routes: AppRoute[] = [...peopleRoutes, ...chatRoutes, ...adminRoutes, ...operatorRoutes];
+export const routes: AppRoute[] = [
+  ...peopleRoutes,
+  ...chatRoutes,
+  ...callRoutes,
+  ...adminRoutes,
+  ...operatorRoutes,
+];
 
 /** Whether a user of `role` may open a screen of `access` (the user client is everyone's). */
 export function mayOpen(role: Role, access: RouteAccess): boolean {

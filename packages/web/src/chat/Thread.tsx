@@ -12,6 +12,7 @@ import { useSessionObject, useSignedInUser } from '../session/use-session.ts';
 import { useThread, type ChatStore } from './chat-store.ts';
 import { MessageItem, PendingItem } from './MessageItem.tsx';
 import { Composer, type ComposerHandle } from './Composer.tsx';
+import { CallButtons } from '../calls/CallButtons.tsx';
 
 export function Thread({ id, store }: { id: string; store: ChatStore }) {
   const session = useSessionObject();
@@ -94,6 +95,7 @@ export function Thread({ id, store }: { id: string; store: ChatStore }) {
         <span className="thread-sub">
           {c.kind === 'group' ? `${c.memberCount} members` : 'Direct conversation'}
         </span>
+        {c.kind === 'direct' && c.peerId && <CallButtons userId={c.peerId} name={title} compact />}
       </header>
       <div
         className="messages"

@@ -1,6 +1,6 @@
 /**
  * Getting the user's attention when the tab is not in front: a count in the page title ("(3) Parley")
- * summed over every source that registers one (chat's unread count; missed calls later), and desktop
+ * summed over every source that registers one (chat's unread count, unseen missed calls), and desktop
  * notifications, only while the tab is hidden and only after the user has granted permission.
  *
  * ```ts
@@ -12,6 +12,8 @@
 
 const APP_TITLE = 'Parley';
 const counts = new Map<string, number>();
+/** Notifications shown and not yet closed, by tag (an incoming call's goes when it stops ringing). */
+const shownByTag = new Map<string, Notification>();
 let screenTitle = '';
 
 function render(): void {
@@ -67,11 +69,24 @@ export const attention = {
     if (typeof Notification === 'undefined' || Notification.permission !== 'granted') return false;
     if (document.visibilityState !== 'hidden') return false;
     const shown = new Notification(n.title, { body: n.body, tag: n.tag });
+    const tag = n.tag;
+    if (tag) {
+      shownByTag.set(tag, shown);
+      shown.onclose = () => {
+        if (shownByTag.get(tag) === shown) shownByTag.delete(tag);
+      };
+    }
     shown.onclick = () => {
       window.focus();
       n.onClick?.();
       shown.close();
     };
     return true;
+  },
+
+  /** Closes the notification shown with `tag`, if it is still up (what it announced is over). */
+  dismiss(tag: string): void {
+    shownByTag.get(tag)?.close();
+    shownByTag.delete(tag);
   },
 };

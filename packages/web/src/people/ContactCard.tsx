@@ -1,7 +1,7 @@
 /**
  * A contact's card: name, title, department, presence (colour and text, with how long and the note),
- * their local time (the organisation's time zone), and actions: favourite, group, remove; chat and
- * call buttons appear here as those screens arrive (`cardActions` lets other areas add theirs).
+ * their local time (the organisation's time zone), and actions: favourite, group, remove, and those
+ * other areas add through `cardActions` (chat's "Chat", the calls' "Call" and "Video call").
  */
 import { useEffect, useState, type ReactNode } from 'react';
 import type { Contact, ContactGroup, User } from '@parley/protocol';
@@ -28,7 +28,7 @@ function tenantTimeZone(client: ReturnType<typeof useClient>): Promise<string> {
   return p;
 }
 
-/** Extra actions other areas put on the card (chat: "Send a message"; calls later). */
+/** Extra actions other areas put on the card (chat's "Chat"; the calls' "Call" and "Video call"). */
 export const cardActions: Array<(user: User) => ReactNode> = [];
 
 export function ContactCard({

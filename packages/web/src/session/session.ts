@@ -9,6 +9,7 @@ import { ParleyClient, ParleyError, type ConnectionState } from '@parley/sdk';
 import type { User } from '@parley/protocol';
 import { browserTokenStore, watchOtherTabs } from './token-store.ts';
 import { errorSentence } from '../errors/messages.ts';
+import { testSettings } from '../calls/test-hooks.ts';
 
 export type SessionState =
   | { status: 'signed-out'; /** Why, when the server ended the session. */ reason: string | null }
@@ -39,6 +40,8 @@ export class Session {
       device: { id: deviceId(), kind: 'web' },
       // A person waits for the app to come back: retry sooner than the SDK's 30 s ceiling.
       backoff: { baseMs: 500, maxMs: 8_000 },
+      // The TURN test forces calls through the relay (calls/test-hooks.ts); users never set this.
+      webrtc: { iceTransportPolicy: testSettings.iceTransportPolicy },
     });
     const user = this.client.signedIn ? this.client.user : null;
     this.snap = {

@@ -1,0 +1,62 @@
+/**
+ * "Call" and "Video call" for one person (the contact card, a 1:1 chat's header, the call history's
+ * call-back). Pressing one places the call; the in-call view takes over from there. Disabled while this
+ * device is already in a call; a refusal (no microphone, another tenant) shows beside the buttons.
+ */
+import { Button } from '../ui/index.ts';
+import { useClient, useSessionObject, useSignedInUser } from '../session/use-session.ts';
+import { useState } from 'react';
+import { callStoreOf, useCalls } from './call-store.ts';
+import { mediaErrorSentence } from './call-text.ts';
+
+export function CallButtons({ userId, name, compact }: { userId: string; name: string; compact?: boolean }) {
+  const client = useClient();
+  const session = useSessionObject();
+  const me = useSignedInUser();
+  const store = callStoreOf(client);
+  const calls = useCalls(store);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  if (userId === me.id) return null;
+  const inCall = calls.current !== null;
+  const place = (video: boolean) => {
+    setBusy(true);
+    setError(null);
+    store.place({ userId }, video).then(
+      () => setBusy(false),
+      (err: unknown) => {
+        setBusy(false);
+        setError(mediaErrorSentence(err) ?? session.failed(err));
+      },
+    );
+  };
+  return (
+    <span className={`call-buttons${compact ? ' call-buttons-compact' : ''}`}>
+      <Button
+        variant="secondary"
+        busy={busy}
+        disabled={inCall}
+        aria-label={`Call ${name}`}
+        title={inCall ? 'You are already in a call' : undefined}
+        onClick={() => place(false)}
+      >
+        Call
+      </Button>
+      <Button
+        variant="secondary"
+        busy={busy}
+        disabled={inCall}
+        aria-label={`Video call ${name}`}
+        title={inCall ? 'You are already in a call' : undefined}
+        onClick={() => place(true)}
+      >
+        Video call
+      </Button>
+      {error && (
+        <span className="field-error" role="alert">
+          {error}
+        </span>
+      )}
+    </span>
+  );
+}

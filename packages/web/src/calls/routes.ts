@@ -1,0 +1,24 @@
+/**
+ * The calls area: the history at `/calls` (in the navigation, with the missed-call badge), and Call /
+ * Video call buttons on every contact card. The incoming-call panel and the in-call view are the
+ * shell's (`CallLayer`), on every screen.
+ */
+import { createElement, lazy } from 'react';
+import type { AppRoute } from '../app/route-types.ts';
+import { cardActions } from '../people/ContactCard.tsx';
+import { CallButtons } from './CallButtons.tsx';
+import { MissedBadge } from './MissedBadge.tsx';
+
+const CallHistoryScreen = lazy(() => import('./CallHistoryScreen.tsx'));
+
+cardActions.push((user) => createElement(CallButtons, { userId: user.id, name: user.displayName }));
+
+export const callRoutes: AppRoute[] = [
+  {
+    path: '/calls',
+    title: 'Calls',
+    access: 'user',
+    nav: { label: 'Calls', section: 'user', order: 30, badge: MissedBadge },
+    component: CallHistoryScreen,
+  },
+];
