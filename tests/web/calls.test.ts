@@ -114,3 +114,20 @@ test('a cancelled call is a missed call: notified while hidden, badged until see
     for (const p of pages) await p.context.close();
   }
 });
+
+test('calling someone who is offline says so at once, and the call buttons work again', async () => {
+  const alice = await openCallPage(aliceBrowser, server, demo.alice);
+  try {
+    const a = alice.page;
+    const daveId = await (await apiSession(server, demo.alice)).idOf(demo.dave);
+    await a.goto(`${server.url}/people/${encodeURIComponent(daveId)}`);
+    await a.getByRole('heading', { name: 'Dave Dixon', level: 1 }).waitFor();
+    await a.getByRole('button', { name: 'Call Dave Dixon', exact: true }).click();
+    await a.getByText('Dave Dixon is not available right now.').waitFor();
+    await a.getByRole('region', { name: 'Call with Dave Dixon' }).waitFor({ state: 'detached' });
+    assert.equal(await a.getByRole('button', { name: 'Call Dave Dixon', exact: true }).isEnabled(), true);
+    assert.equal(await ringing(a), false);
+  } finally {
+    await alice.context.close();
+  }
+});

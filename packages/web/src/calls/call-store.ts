@@ -67,6 +67,9 @@ export class CallStore {
     const call = await this.port.place(to, { video });
     this.follow(call);
     this.set({ current: call });
+    // The answer may be the call already over (the callee is offline, busy or in Do not disturb), and
+    // no update follows it: say so now rather than wait for an end that has already happened.
+    if (call.view.state === 'ended') this.ended(call);
   }
 
   async answer(call: WebCall, video: boolean): Promise<void> {
