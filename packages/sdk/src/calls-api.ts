@@ -190,10 +190,9 @@ export class CallsApi extends TypedEmitter<CallsEvents> {
     for (const call of [...this.calls.values()]) {
       const view = listed.get(call.id);
       if (view) call.resumed(view);
-      else if (call.direction === 'incoming' && call.state === 'ringing' && !call.peerConnection) {
-        call.rerung = false;
+      else if (call.direction === 'incoming' && call.state === 'ringing' && !call.peerConnection)
         ringing.push(call);
-      } else call.lost();
+      else call.lost();
     }
     // A ringing device's new connection is rung again right after the welcome (if the call still
     // rings): pushes and answers share one ordered stream, so after a ping's answer it has come or never will.
@@ -206,6 +205,14 @@ export class CallsApi extends TypedEmitter<CallsEvents> {
       if (this.calls.has(view.id) || view.state === 'ended') continue;
       this.link.request({ t: 'call.hangup', callId: view.id }).catch(() => {});
     }
+  }
+
+  /**
+   * The link dropped (it is resuming): a ringing call waits to be rung again on the new connection (that
+   * push may come before or after the welcome).
+   */
+  suspended(): void {
+    for (const call of this.calls.values()) call.rerung = false;
   }
 
   /** The link closed for good (disconnect, sign-out, a revoked session): this device's calls are over. */

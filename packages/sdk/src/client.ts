@@ -177,6 +177,7 @@ export class ParleyClient extends TypedEmitter<ClientEvents> {
     });
     this.link.on('state', (s) => {
       if (s === 'closed') this.calls.closed();
+      else if (s === 'resuming') this.calls.suspended();
       this.emit('state', s);
     });
     this.link.on('welcome', (w) => {

@@ -3,7 +3,8 @@
  * mid-call (its socket destroyed, never back) ends the call as `lost` after `PARLEY_CALL_LOST_GRACE`,
  * for the other party; a client whose socket drops and comes back within the grace (same device id)
  * keeps the call: the welcome lists it, the SDK restarts ICE with a new offer through the server, and
- * audio keeps arriving past the grace.
+ * audio keeps arriving past the grace; a ringing device whose socket drops rings on when it returns
+ * (the same call, answerable).
  */
 import { describe, test, before, after, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
@@ -91,4 +92,36 @@ describe('SDK calls across network failures', () => {
     await reach(incoming, 'ended');
     assert.equal(incoming.endReason, 'hangup');
   });
+
+  test('a ringing device whose socket drops and returns rings on: the same call, and it can answer', async () => {
+    const a = await callClient(s, alice, 'alice-laptop');
+    const b1 = await callClient(s, bob, 'bob-laptop');
+    await callClient(s, bob, 'bob-phone'); // keeps the call ringing while the laptop is away
+    const call = await a.client.calls.place({ userId: bob.id });
+    const ringing = await b1.nextIncoming();
+    const welcomes: number[] = [];
+    b1.client.on('welcome', () => welcomes.push(1));
+    b1.drop();
+    await waitUntil(() => welcomes.length === 1 && b1.client.state === 'open', 5000, 'reconnected');
+    await roundTrips(b1, 2);
+    assert.equal(
+      ringing.state,
+      'ringing',
+      `still ringing here: ${ringing.endReason} ${JSON.stringify(b1.client.calls.current.map((c) => c.id))}`,
+    );
+    assert.equal(b1.incoming.length, 1, 'the same call, not a second one');
+    await ringing.answer();
+    await reach(call, 'connected');
+    const rx = countReceived(call.peerConnection);
+    await waitUntil(() => rx.audio > 10, 10_000, 'audio from the laptop');
+    await call.hangup();
+  });
 });
+
+/** Ping round trips on a client's link: pushes written before each have arrived. */
+async function roundTrips(c: CallClient, n: number): Promise<void> {
+  for (let i = 0; i < n; i++)
+    await (c.client as unknown as { link: { request(f: { t: 'ping' }): Promise<unknown> } }).link.request({
+      t: 'ping',
+    });
+}

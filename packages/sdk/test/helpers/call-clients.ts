@@ -11,7 +11,7 @@ import WebSocket from 'ws';
 import { ParleyClient, type Call, type SocketLike } from '@parley/sdk';
 import type { CallEventData } from '@parley/protocol';
 import type { TestServer } from '../../../server/test/helpers/server.ts';
-import { weriftWebRtc } from './werift.ts';
+import { weriftWebRtc, type WeriftOptions } from './werift.ts';
 import { waitFor } from './wait.ts';
 
 export interface CallClient {
@@ -31,6 +31,7 @@ export async function callClient(
   s: TestServer,
   user: { token: string },
   deviceId: string,
+  webrtc: WeriftOptions = {},
 ): Promise<CallClient> {
   const network = { up: true };
   let socket: WebSocket | null = null;
@@ -39,7 +40,7 @@ export async function callClient(
     backoff: { baseMs: 20, maxMs: 100 },
     requestTimeoutMs: 5000,
     device: { id: deviceId, kind: 'bot' },
-    webrtc: { ...weriftWebRtc(), qualityIntervalMs: 0, iceDisconnectedMs: 500 },
+    webrtc: weriftWebRtc({ qualityIntervalMs: 0, iceDisconnectedMs: 500, ...webrtc }),
     socketFactory: (url, token) => {
       socket = network.up
         ? new WebSocket(url, { headers: { authorization: `Bearer ${token}` } })
