@@ -199,6 +199,11 @@ export async function videoCallScenario(
     await incoming1.getByRole('button', { name: /^Answer with video/ }).click();
     const bobView = b1.getByRole('region', { name: 'Call with Alice Archer' });
     await bobView.getByRole('timer').waitFor();
+    assert.equal(
+      await b1.evaluate(() => document.activeElement?.textContent),
+      'Alice Archer',
+      'the keyboard continues in the call (its heading has the focus)',
+    );
     await incoming2.waitFor({ state: 'detached' });
     await b2.getByText('Call from Alice Archer answered on another device.').waitFor();
     assert.equal(await ringing(b2), false, 'the second tab stopped ringing');

@@ -120,6 +120,13 @@ export function InCallView({ call, store }: { call: WebCall; store: CallStore })
   const [speaker, setSpeaker] = useState('');
   const [error, setError] = useState<string | null>(null);
   const [hangingUp, setHangingUp] = useState(false);
+  const heading = useRef<HTMLHeadingElement>(null);
+
+  // Answering removes the incoming panel and the button that had the focus with it: the keyboard then
+  // continues in the call rather than at the top of the page.
+  useEffect(() => {
+    if (document.activeElement === document.body || document.activeElement === null) heading.current?.focus();
+  }, []);
 
   const run = (f: () => Promise<void> | void) => {
     setError(null);
@@ -160,7 +167,9 @@ export function InCallView({ call, store }: { call: WebCall; store: CallStore })
       </div>
       <div className="call-bar">
         <div className="call-info">
-          <h2 className="call-peer">{who}</h2>
+          <h2 className="call-peer" ref={heading} tabIndex={-1}>
+            {who}
+          </h2>
           <p className="call-state">
             <span>{state}</span>
             {elapsed !== null && (
