@@ -2,7 +2,8 @@
  * Calls in real browsers (two headless Chromiums with fake camera and microphone): Alice video-calls
  * Bob, who is signed in twice, end to end (see `videoCallScenario`); and the missed-call path: a call
  * Alice cancels while Bob's tab is hidden notifies him, leaves a missed-call badge that clears when he
- * looks at his calls, and he calls back from the history (Alice declines with the keyboard).
+ * looks at his calls, and he calls back from the history (Alice declines with the keyboard); and a tab
+ * closed mid-call hangs up at once rather than leaving the other side waiting out the lost grace.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -129,5 +130,30 @@ test('calling someone who is offline says so at once, and the call buttons work 
     assert.equal(await ringing(a), false);
   } finally {
     await alice.context.close();
+  }
+});
+
+test('closing the tab mid-call hangs up at once: the other side is not left in silence for the grace', async () => {
+  const alice = await openCallPage(aliceBrowser, server, demo.alice);
+  const bob = await openCallPage(bobBrowser, server, demo.bob);
+  try {
+    const a = alice.page;
+    const bobId = await (await apiSession(server, demo.alice)).idOf(demo.bob);
+    await a.goto(`${server.url}/people/${encodeURIComponent(bobId)}`);
+    await a.getByRole('heading', { name: 'Bob Baker', level: 1 }).waitFor();
+    await a.getByRole('button', { name: 'Call Bob Baker', exact: true }).click();
+    const incoming = bob.page.getByRole('alertdialog', { name: 'Alice Archer' });
+    await incoming.getByRole('button', { name: 'Answer with audio' }).click();
+    const aliceView = a.getByRole('region', { name: 'Call with Bob Baker' });
+    await aliceView.getByRole('button', { name: 'Hang up' }).waitFor();
+    await bob.page.getByRole('region', { name: 'Call with Alice Archer' }).waitFor();
+    const closedAt = Date.now();
+    await bob.page.close({ runBeforeUnload: true });
+    // The server's lost grace is 20 s by default; a hang-up on pagehide ends the call long before.
+    await aliceView.waitFor({ state: 'detached', timeout: 10_000 });
+    assert.ok(Date.now() - closedAt < 10_000);
+  } finally {
+    await alice.context.close();
+    await bob.context.close();
   }
 });
