@@ -41,6 +41,8 @@ import { emptySipPeerLookups, sipPeerPolicy, type SipPeerLookups } from './sip/p
 import { sipTlsIdentity } from './sip/tls-identity.ts';
 import { createChat, type Chat } from './chat/chat.ts';
 import { CallControl, callDirectory } from './calls/call-control.ts';
+import { EchoService } from './calls/echo.ts';
+import { PromptCache, WebRtcEndpoint } from '@parley/media';
 import { callRoutes } from './calls/ice-servers.ts';
 import type { CallRecordSink } from './calls/record-sink.ts';
 import { serveWebApp } from './web/web-app.ts';
@@ -74,6 +76,9 @@ export interface App {
   callHistory: CallHistory;
   /** Calls between users: the call table, ringing, relay. */
   calls: CallControl;
+  /** The echo test (Parley Echo) and its media endpoint (tests count its sessions). */
+  echo: EchoService;
+  mediaEndpoint: WebRtcEndpoint;
   http: FastifyInstance;
   /** The route table (the tenant-wall tests are generated from it). */
   routes: AnyRoute[];
@@ -197,8 +202,17 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const orphans = await callRecords.closeOrphans();
   if (orphans) log.warn({ records: orphans }, 'call records left open by a crash were closed as failed');
   const callHistory = new CallHistory(storage, options.callRecordTime?.now);
+  // The echo test's media: one endpoint for the process, prompts spoken once into the data folder.
+  const mediaEndpoint = new WebRtcEndpoint({ address: config.mediaAddress });
+  const echo = new EchoService({
+    endpoint: mediaEndpoint,
+    prompts: new PromptCache({ folder: join(config.dataDir, 'prompts') }),
+    recordMs: config.echoRecordSeconds * 1000,
+    log: log.child({ module: 'echo' }),
+  });
   const calls = new CallControl({
     directory: callDirectory(directory),
+    services: echo,
     presence,
     records: options.callRecords ?? callRecords,
     limits: {
@@ -270,6 +284,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   });
   chat.attach(realtime);
   calls.attach(realtime);
+  echo.attach(calls);
 
   let closing: Promise<void> | undefined;
   let sip: SipListener | undefined;
@@ -292,6 +307,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     callRecords,
     callHistory,
     calls,
+    echo,
+    mediaEndpoint,
     http,
     routes,
     get sip() {
@@ -364,6 +381,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
         chat.close();
         // Before the sockets close: calls end `failed` for their devices, and their records are written.
         await calls.close();
+        await echo.close();
+        await mediaEndpoint.close();
         await gateway.close();
         presence.close();
         await presenceSettings.flush();

@@ -413,6 +413,16 @@ export const settings = {
     schema: int(4, 1, 100),
     doc: 'Calls (placed, ringing or connected) one user may take part in at once: the caller past it is refused `limit_exceeded`, a callee at it gets `busy`',
   },
+  echoRecordSeconds: {
+    env: 'PARLEY_ECHO_RECORD_SECONDS',
+    schema: seconds(10, 0.5, 60),
+    doc: 'Seconds the echo test (Parley Echo) records the caller before playing it back; fractions allowed',
+  },
+  mediaAddress: {
+    env: 'PARLEY_MEDIA_ADDRESS',
+    schema: z.string().min(1).default('127.0.0.1'),
+    doc: "The address the server's own media endpoint (the echo test) binds and advertises in ICE: a concrete address the callers reach, not 0.0.0.0",
+  },
   turnSecret: {
     env: 'PARLEY_TURN_SECRET',
     schema: z.string().min(1).optional(),

@@ -72,8 +72,21 @@ export interface CallLimits {
   maxPerUser: number;
 }
 
+/**
+ * Call targets the server answers itself (the echo test, echo.ts): a service user resolved within the
+ * caller's tenant, rung on a device the service makes per call. Never busy, never Do not disturb, and
+ * not given "In a call" (it is no person anyone watches).
+ */
+export interface CallServices {
+  /** The service user `to` names in `tenantId`; addresses only when no directory user has them. */
+  resolve(tenantId: string, to: CallTarget): CallUser | null;
+  owns(userId: string): boolean;
+  device(user: CallUser): CallSession;
+}
+
 export interface CallControlDeps {
   directory: CallDirectory;
+  services?: CallServices;
   presence: Pick<PresenceService, 'get' | 'setActivity'>;
   records: CallRecordSink;
   limits: CallLimits;
@@ -223,7 +236,8 @@ export class CallControl implements SessionCalls {
       throw new ParleyError('limit_exceeded', `you may take part in at most ${max} calls at once`, {
         field: 'to',
       });
-    const busy = this.countOf(callee.id) >= max;
+    const service = this.d.services?.owns(callee.id) === true;
+    const busy = !service && this.countOf(callee.id) >= max;
     const caller = party('caller', me);
     const calleeParty = party('callee', callee);
     const call = new Call(
@@ -265,10 +279,10 @@ export class CallControl implements SessionCalls {
     }
     if (call.state !== 'dialing') return call.viewFor(caller); // ended while storing (the caller left)
     if (busy) this.finish(call, 'busy', null, 'caller');
-    else if (this.d.presence.get(callee.id).availability === 'do_not_disturb')
+    else if (!service && this.d.presence.get(callee.id).availability === 'do_not_disturb')
       this.finish(call, 'do_not_disturb', null, 'caller');
     else {
-      const devices = this.readySessions(callee.id);
+      const devices = service ? [this.d.services!.device(callee)] : this.readySessions(callee.id);
       if (devices.length === 0) this.finish(call, 'unavailable', null, 'caller');
       else {
         for (const d of devices) this.ring(call, d);
@@ -390,6 +404,8 @@ export class CallControl implements SessionCalls {
 
   /** The callee of a `call.place`, within the caller's tenant. */
   private async resolve(s: CallSession, to: CallTarget): Promise<CallUser> {
+    const service = this.d.services?.resolve(s.tenantId, to) ?? null;
+    if (service && 'userId' in to) return service;
     if ('userId' in to) {
       const u = await this.d.directory.userById(to.userId);
       // Another tenant's id looks unknown: ids of other organisations cannot be probed.
@@ -398,6 +414,7 @@ export class CallControl implements SessionCalls {
       return u;
     }
     const u = await this.d.directory.userByAddress(to.address);
+    if (!u && service) return service;
     if (!u || !u.enabled) throw new ParleyError('not_found', 'no such user', { field: 'to.address' });
     if (u.tenantId !== s.tenantId)
       throw new ParleyError('not_in_tenant', 'calls by address reach users of your organisation only', {
@@ -498,7 +515,7 @@ export class CallControl implements SessionCalls {
   }
 
   private inCall(p: Party, delta: 1 | -1): void {
-    if (p.userId === null) return;
+    if (p.userId === null || this.d.services?.owns(p.userId)) return;
     const n = (this.connected.get(p.userId) ?? 0) + delta;
     if (n > 0) this.connected.set(p.userId, n);
     else this.connected.delete(p.userId);
