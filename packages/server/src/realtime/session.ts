@@ -191,8 +191,13 @@ export class RealtimeSession implements Watcher, FloodState, QueuedConnection, C
     this.send(frame);
   }
 
+  /**
+   * Answers, errors and call pushes, framed here (wire-frame.ts) and written in one socket write: ws's
+   * `send` frames a string into a header and a payload written as two buffers (a `writev`), with its
+   * own checks on top, for the same bytes (compression is off, gateway.ts).
+   */
   private send(frame: object): void {
-    this.sendFrame(JSON.stringify(frame));
+    this.sendWire(jsonFrame(frame));
   }
 
   private sendError(err: ParleyError, re?: number): void {
