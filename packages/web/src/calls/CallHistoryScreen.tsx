@@ -4,6 +4,7 @@
  * Opening it while the tab is visible marks the missed calls seen, which clears the badge on every
  * device (the server keeps the count). It reloads when a call ends or is missed.
  */
+import { TestAudioButton } from './TestAudioButton.tsx';
 import { useEffect, useState } from 'react';
 import type { CallHistoryEntry } from '@parley/protocol';
 import { Banner, Button, EmptyState, Loading } from '../ui/index.ts';
@@ -132,6 +133,7 @@ export default function CallHistoryScreen() {
         <h1 id="calls-title" className="pane-title">
           Calls
         </h1>
+        <TestAudioButton />
         <div className="pane-actions" role="group" aria-label="Show">
           {(['all', 'missed'] as const).map((f) => (
             <Button
