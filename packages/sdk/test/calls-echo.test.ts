@@ -149,6 +149,7 @@ describe('the echo test (Parley Echo) from a Node SDK client', () => {
     assert.equal(entry.direction, 'outgoing');
     assert.equal(entry.disposition, 'answered');
     assert.equal(entry.peer.userId, 'parley-echo');
+    assert.equal(entry.peer.displayName, 'Parley Echo');
   });
 
   test('a client that vanishes mid-echo: after the grace, no media session and no UDP socket is left', async () => {

@@ -20,6 +20,7 @@ import {
 import type { z } from 'zod';
 import type { Database } from '../storage/schema.ts';
 import type { StorageHandle } from '../storage/db.ts';
+import { ECHO_DISPLAY_NAME, ECHO_USER_ID } from './echo.ts';
 import type { TenantScope } from '../directory/scope.ts';
 import { iso } from '../ids.ts';
 import type { CallRecordsTable } from './call-records-tables.ts';
@@ -170,7 +171,8 @@ function entryOf(r: Row, side: Side): CallHistoryEntry {
   const peerUser = side === 'outgoing' ? r.callee_user_id : r.caller_user_id;
   const peer: CallPeer = {
     userId: peerUser,
-    displayName: peerUser === null ? null : r.peer_name,
+    // Parley Echo is no directory row (calls/echo.ts): its name comes from the service, not the join.
+    displayName: peerUser === null ? null : peerUser === ECHO_USER_ID ? ECHO_DISPLAY_NAME : r.peer_name,
     address: peerUser === null ? null : r.peer_address,
     number: side === 'outgoing' ? r.callee_number : r.caller_number,
   };
