@@ -17,7 +17,7 @@
  * Run: node --import tsx bench/call-setup.ts [seconds-per-step=3] [--short]
  *   (BENCH_RATES=100,200,400 the rates; --short: 1 s steps at 100, 200 and 400 calls/s)
  */
-import { fork, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -27,6 +27,7 @@ import { createApp, type App } from '../packages/server/src/app.ts';
 import { loadConfig } from '../packages/server/src/config.ts';
 import { trustedScope } from '../packages/server/src/directory/scope.ts';
 import type { ClientCommand, DriveResult, Pair } from './call-setup-client.ts';
+import { ask as askClient, forkClient, pct } from './client-process.ts';
 import { compare, machine, positional, SHORT } from './report.ts';
 
 const SECONDS = Number(positional[0] ?? (SHORT ? 1 : 3));
@@ -54,32 +55,10 @@ interface Step {
   result: DriveResult;
 }
 
-const pct = (sorted: Float64Array, p: number) =>
-  sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))]! : NaN;
 const ms = (n: number) => (Number.isFinite(n) ? n.toFixed(1) : '-');
 
-function child(): ChildProcess {
-  return fork(new URL('./call-setup-client.ts', import.meta.url).pathname, [], {
-    execArgv: ['--import', 'tsx'],
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  });
-}
-
-function ask<T>(c: ChildProcess, msg: ClientCommand, key: string): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const on = (m: Record<string, unknown>) => {
-      if (key in m) {
-        c.off('message', on);
-        c.off('exit', gone);
-        resolve(m[key] as T);
-      }
-    };
-    const gone = (code: number) => reject(new Error(`the client process exited (${code})`));
-    c.on('message', on);
-    c.once('exit', gone);
-    c.send(msg);
-  });
-}
+const child = () => forkClient(new URL('./call-setup-client.ts', import.meta.url));
+const ask = <T>(c: ChildProcess, m: ClientCommand, key: string) => askClient<T>(c, m, key);
 
 async function parley(): Promise<{ app: App; dataDir: string; url: string; pairs: Pair[] }> {
   const dataDir = mkdtempSync(join(tmpdir(), 'parley-bench-calls-'));

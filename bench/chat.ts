@@ -18,7 +18,7 @@
  *   (BENCH_RATES=2000,5000 the SQLite 1:1 rates, BENCH_PG_RATES the PostgreSQL ones, BENCH_ENGINES=sqlite
  *   one engine, BENCH_GROUP=0 no group; --short: 1 s steps, three rates per engine, two for the group)
  */
-import { fork, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -29,6 +29,7 @@ import { loadConfig } from '../packages/server/src/config.ts';
 import { trustedScope } from '../packages/server/src/directory/scope.ts';
 import { startPostgres } from '../scripts/services.mjs';
 import type { ClientCommand, DriveResult } from './chat-client.ts';
+import { ask as askClient, forkClient, pct } from './client-process.ts';
 import { clocked, compare, machine, positional, SHORT } from './report.ts';
 
 const SECONDS = Number(positional[0] ?? (SHORT ? 1 : 3));
@@ -75,32 +76,10 @@ interface Step {
   deliveries: number;
 }
 
-const pct = (sorted: Float64Array, p: number) =>
-  sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))]! : NaN;
 const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
 
-function child(): ChildProcess {
-  return fork(new URL('./chat-client.ts', import.meta.url).pathname, [], {
-    execArgv: ['--import', 'tsx'],
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  });
-}
-
-function ask<T>(c: ChildProcess, msg: ClientCommand, key: string): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const on = (m: Record<string, unknown>) => {
-      if (key in m) {
-        c.off('message', on);
-        c.off('exit', gone);
-        resolve(m[key] as T);
-      }
-    };
-    const gone = (code: number) => reject(new Error(`the client process exited (${code})`));
-    c.on('message', on);
-    c.once('exit', gone);
-    c.send(msg);
-  });
-}
+const child = () => forkClient(new URL('./chat-client.ts', import.meta.url));
+const ask = <T>(c: ChildProcess, m: ClientCommand, key: string) => askClient<T>(c, m, key);
 
 async function server(engine: string, databaseUrl?: string): Promise<{ app: App; dataDir: string }> {
   const dataDir = mkdtempSync(join(tmpdir(), 'parley-bench-chat-'));
