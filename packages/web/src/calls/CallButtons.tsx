@@ -4,32 +4,14 @@
  * device is already in a call; a refusal (no microphone, another tenant) shows beside the buttons.
  */
 import { Button } from '../ui/index.ts';
-import { useClient, useSessionObject, useSignedInUser } from '../session/use-session.ts';
-import { useState } from 'react';
-import { callStoreOf, useCalls } from './call-store.ts';
-import { mediaErrorSentence } from './call-text.ts';
+import { useSignedInUser } from '../session/use-session.ts';
+import { usePlaceCall } from './use-place-call.ts';
 
 export function CallButtons({ userId, name, compact }: { userId: string; name: string; compact?: boolean }) {
-  const client = useClient();
-  const session = useSessionObject();
   const me = useSignedInUser();
-  const store = callStoreOf(client);
-  const calls = useCalls(store);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
+  const { inCall, busy, error, place: placeTo } = usePlaceCall();
   if (userId === me.id) return null;
-  const inCall = calls.current !== null;
-  const place = (video: boolean) => {
-    setBusy(true);
-    setError(null);
-    store.place({ userId }, video).then(
-      () => setBusy(false),
-      (err: unknown) => {
-        setBusy(false);
-        setError(mediaErrorSentence(err) ?? session.failed(err));
-      },
-    );
-  };
+  const place = (video: boolean) => placeTo({ userId }, video);
   return (
     <span className={`call-buttons${compact ? ' call-buttons-compact' : ''}`}>
       <Button
