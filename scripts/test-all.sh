@@ -6,7 +6,8 @@ cd "$(dirname "$0")/.."
 
 need=()
 command -v /usr/lib/postgresql/15/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
-command -v sipp >/dev/null 2>&1 || need+=(sip-tester)
+command -v sipp >/dev/null 2>&1 || need+=(sip-tester)   # SIP load and interop peers
+command -v baresip >/dev/null 2>&1 || need+=(baresip-core)   # tests/phones: a real softphone as the desk phone
 [ -x /usr/bin/chromium ] || need+=(chromium)   # the web app's browser tests (playwright-core drives it)
 command -v turnserver >/dev/null 2>&1 || need+=(coturn)   # the TURN call test relays through it
 command -v espeak-ng >/dev/null 2>&1 || need+=(espeak-ng)   # packages/media's spoken prompts
