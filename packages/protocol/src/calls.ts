@@ -17,8 +17,11 @@
  *  ◀─ call.update {connected} ─  ── result {call: connected} ─────────────────▶ the winner
  *  ◀─ call.sdp {answer} ───────  ── call.update {ended, answered_elsewhere} ──▶ the others stop ringing
  *  ◀──────── call.ice / call.sdp (trickle ICE, renegotiation, ICE restart) ───▶ (caller and winner only)
+ *  ◀──────── call.dtmf {digits} (key presses; a phone's RFC 4733 events) ──────▶ (after the answer)
  *  ── call.hangup ────────────▶  ── call.update {ended, hangup} ──────────────▶
  * ```
+ * A callee device may be a SIP phone (a registered contact the server rings with an INVITE, server
+ * side, and bridges to RTP/AVP); to the caller it is one more ringing device.
  * Before the answer, only the caller trickles (its candidates are kept with the call and given to
  * devices that start ringing later); a ringing device sends its candidates only once it has answered.
  * After the answer, `call.sdp` carries a new offer or answer either way: camera on or off (adding or
@@ -89,7 +92,9 @@ export type CallState = z.infer<typeof CallState>;
  * - `busy`: the callee already holds `PARLEY_CALL_MAX_PER_USER` calls;
  * - `answered_elsewhere`: another device of this user answered (only that device's view);
  * - `lost`: a device vanished mid-call and did not come back within `PARLEY_CALL_LOST_GRACE`;
- * - `failed`: the server could not carry the call (it restarted, or an internal error).
+ * - `failed`: the server could not carry the call (it restarted, or an internal error);
+ * - `media_timeout`: a phone's media (RTP) stopped arriving for `PARLEY_MEDIA_TIMEOUT` (the phone lost
+ *   power or its network without hanging up).
  */
 export const CallEndReason = z.enum([
   'hangup',
@@ -102,6 +107,7 @@ export const CallEndReason = z.enum([
   'answered_elsewhere',
   'lost',
   'failed',
+  'media_timeout',
 ]);
 export type CallEndReason = z.infer<typeof CallEndReason>;
 
@@ -173,7 +179,28 @@ export const CallIce = z.strictObject({
   callId: Id,
   candidate: IceCandidate,
 });
-export const CallClientFrames = [CallPlace, CallAnswer, CallDecline, CallHangup, CallSdp, CallIce] as const;
+/** DTMF digits (RFC 4733 events 0-15): 0-9, `*`, `#` and A-D. */
+export const DTMF_DIGITS = /^[0-9*#A-D]{1,32}$/;
+/**
+ * Key presses for the other party (a phone's menu, a PIN). Relayed as signalling, not in the media:
+ * a phone leg turns them into RFC 4733 events on its RTP, and a phone's RFC 4733 events reach a browser
+ * as `call.dtmf` pushes. Answer: {}; `call_state` before the answer.
+ */
+export const CallDtmf = z.strictObject({
+  t: z.literal('call.dtmf'),
+  id: RequestId,
+  callId: Id,
+  digits: z.string().regex(DTMF_DIGITS, 'digits are 1 to 32 of 0-9, *, #, A-D'),
+});
+export const CallClientFrames = [
+  CallPlace,
+  CallAnswer,
+  CallDecline,
+  CallHangup,
+  CallSdp,
+  CallIce,
+  CallDtmf,
+] as const;
 export type CallClientFrame = z.infer<(typeof CallClientFrames)[number]>;
 
 // --- realtime: server pushes ---
@@ -199,7 +226,19 @@ export const CallIceFrame = z.object({
   callId: z.string(),
   candidate: IceCandidate,
 });
-export const CallServerFrames = [CallIncomingFrame, CallUpdateFrame, CallSdpFrame, CallIceFrame] as const;
+/** Pushed: the other party pressed keys (a phone's RFC 4733 events arrive one digit per push). */
+export const CallDtmfFrame = z.object({
+  t: z.literal('call.dtmf'),
+  callId: z.string(),
+  digits: z.string(),
+});
+export const CallServerFrames = [
+  CallIncomingFrame,
+  CallUpdateFrame,
+  CallSdpFrame,
+  CallIceFrame,
+  CallDtmfFrame,
+] as const;
 export type CallServerFrame = z.infer<(typeof CallServerFrames)[number]>;
 
 /** What the welcome lists: the calls this device still holds a part in (to resume after a reconnect). */

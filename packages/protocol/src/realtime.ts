@@ -158,6 +158,7 @@ export interface ResultOf {
   'call.hangup': Record<string, never>;
   'call.sdp': Record<string, never>;
   'call.ice': Record<string, never>;
+  'call.dtmf': Record<string, never>;
 }
 
 /** A durable event of one user, replayed on resume. Kinds grow with later issues. */

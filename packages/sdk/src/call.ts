@@ -49,6 +49,8 @@ export interface CallEvents extends Record<string, unknown[]> {
   ended: [{ reason: CallEndReason | null; endedBy: string | null }];
   /** A failure not tied to an action of yours (a remote description that did not apply, ...). */
   error: [ParleyError];
+  /** The other party pressed keys (a desk phone's RFC 4733 digits arrive one per event). */
+  dtmf: [string];
 }
 
 const transitions: Record<CallState, readonly CallState[]> = {
@@ -214,6 +216,19 @@ export class Call extends TypedEmitter<CallEvents> {
     );
   }
 
+  /**
+   * Sends key presses (0-9, `*`, `#`, A-D) to the other party once the call is answered: a phone
+   * hears them as RFC 4733 events (its menu, a conference PIN). Coded `validation_failed` otherwise.
+   */
+  async sendDtmf(digits: string): Promise<void> {
+    if (this.v.state !== 'connected')
+      throw new ParleyError(
+        'call_state',
+        `key presses are sent once the call is answered, not ${this.v.state}`,
+      );
+    await this.deps.request({ t: 'call.dtmf', callId: this.id, digits });
+  }
+
   /** Mutes or unmutes the microphone (the other side hears silence; no renegotiation). */
   setMuted(muted: boolean): void {
     this.needMedia().setMuted(muted);
@@ -260,6 +275,9 @@ export class Call extends TypedEmitter<CallEvents> {
         if (this.media) this.media.negotiator.remoteCandidate(f.candidate).catch((e) => this.fail(e));
         else if (this.incoming && this.incoming.candidates.length < MAX_HELD_CANDIDATES)
           this.incoming.candidates.push(f.candidate);
+        return;
+      case 'call.dtmf':
+        if (this.v.state === 'connected') this.emit('dtmf', f.digits);
         return;
       case 'call.incoming':
         // Rung again on this device's new connection (after a reconnection): the offer and every

@@ -21,6 +21,13 @@
  *   whose connection drops before the answer ends the call `lost` at once (there are no media to keep),
  *   a ringing device that drops just stops ringing (the call ends `unavailable` if none is left).
  *
+ * - Phones (packages/server/src/sip/phone-calls.ts): every registered contact of the callee is one more
+ *   ringing device (`CallPhones`, a `CallSession` the phone-calls service makes per call and contact,
+ *   like the echo's), and a phone's own INVITE places a call from a server-side device
+ *   (`attachDevice`). Their media are bridged server side, so to call control they are devices like
+ *   any other; only `call.dtmf` (key presses, relayed to the peer after the answer) and `endCall` (a
+ *   phone's media timing out) are theirs in particular.
+ *
  * Nothing is orphaned: a call leaves every index the moment it ends, with its timers.
  * One node: calls live in this process's table and ring the devices connected to it (several nodes
  * need the bus to carry calls; not yet).
@@ -84,9 +91,18 @@ export interface CallServices {
   device(user: CallUser): CallSession;
 }
 
+/**
+ * A user's registered phones, rung with their browsers (forking, RFC 3261 section 16.7's idea done by a
+ * B2BUA): one new `CallSession` per registered contact for this call (none: no phone registered).
+ */
+export interface CallPhones {
+  devicesOf(callee: CallUser): CallSession[];
+}
+
 export interface CallControlDeps {
   directory: CallDirectory;
   services?: CallServices;
+  phones?: CallPhones;
   presence: Pick<PresenceService, 'get' | 'setActivity'>;
   records: CallRecordSink;
   limits: CallLimits;
@@ -166,7 +182,33 @@ export class CallControl implements SessionCalls {
         return this.sdp(s, f);
       case 'call.ice':
         return this.ice(s, f);
+      case 'call.dtmf':
+        return this.dtmf(s, f);
     }
+  }
+
+  /**
+   * A server-side device (a phone's INVITE, made a call by the phone-calls service) may place calls
+   * without a realtime hello; unlike `welcome` it is never rung for calls already ringing its user.
+   */
+  attachDevice(s: CallSession): void {
+    this.ready.add(s);
+  }
+
+  /**
+   * A server-side device ends a call it takes part in for a reason only the server can see (its
+   * phone's media stopped: `media_timeout`). False when the call is not this device's (or is over).
+   */
+  endCall(s: CallSession, callId: string, reason: 'media_timeout' | 'failed'): boolean {
+    const call = this.calls.get(callId);
+    const leg = call?.legOf(s.deviceKey);
+    if (!call || !leg || leg.session !== s) return false;
+    if (leg.state === 'ringing') {
+      this.closed(s, true);
+      return true;
+    }
+    this.finish(call, reason, null);
+    return true;
   }
 
   welcome(s: CallSession): CallView[] {
@@ -282,7 +324,9 @@ export class CallControl implements SessionCalls {
     else if (!service && this.d.presence.get(callee.id).availability === 'do_not_disturb')
       this.finish(call, 'do_not_disturb', null, 'caller');
     else {
-      const devices = service ? [this.d.services!.device(callee)] : this.readySessions(callee.id);
+      const devices = service
+        ? [this.d.services!.device(callee)]
+        : [...this.readySessions(callee.id), ...(this.d.phones?.devicesOf(callee) ?? [])];
       if (devices.length === 0) this.finish(call, 'unavailable', null, 'caller');
       else {
         for (const d of devices) this.ring(call, d);
@@ -397,6 +441,18 @@ export class CallControl implements SessionCalls {
       );
     // A lost peer restarts ICE when it returns (new candidates): these would be stale, so they are dropped.
     if (peer.reachable) peer.session.push(relay);
+    return {};
+  }
+
+  private dtmf(s: CallSession, f: Frame<'call.dtmf'>): Record<string, never> {
+    const call = this.own(s, f.callId);
+    const leg = this.legHere(s, call);
+    const peer = call.state === 'connected' ? call.peerOf(leg) : null;
+    if (!peer)
+      throw new ParleyError('call_state', 'key presses are sent once the call is answered', {
+        field: 'callId',
+      });
+    if (peer.reachable) peer.session.push({ t: 'call.dtmf', callId: call.id, digits: f.digits });
     return {};
   }
 

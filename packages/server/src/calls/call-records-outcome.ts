@@ -45,6 +45,7 @@ export function callerDisposition(answered: boolean, reason: CallEndReason): Cal
     case 'answered_elsewhere': // a device's view only; a whole call never ends so
     case 'lost':
     case 'failed':
+    case 'media_timeout':
       return 'failed';
   }
 }

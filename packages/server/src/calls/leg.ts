@@ -1,7 +1,9 @@
 /**
- * A Leg: one party's attachment to a call. Today every leg is a realtime device (a browser or an SDK
- * client speaking WebRTC, signalled over its realtime socket); later kinds are a SIP phone, a trunk leg
- * to the phone network, a voicemail session and a meeting. The call decides who wins and when it ends;
+ * A Leg: one party's attachment to a call: a realtime device (a browser or an SDK client speaking
+ * WebRTC, signalled over its realtime socket) or a SIP phone (a registered contact or a phone's own
+ * INVITE, signalled in SIP by the server's phone-calls service and bridged to RTP/AVP, see
+ * packages/server/src/sip/phone-calls.ts); later kinds are a trunk leg to the phone network, a
+ * voicemail session and a meeting. The call decides who wins and when it ends;
  * a leg only knows where its device is and whether it can carry media.
  *
  * ```
@@ -24,8 +26,8 @@ import type { CallSession } from '../realtime/session.ts';
 
 export type LegState = 'ringing' | 'up' | 'lost' | 'ended';
 
-/** What a leg is attached to; only `device` exists so far (see the doc comment). */
-export type LegKind = 'device';
+/** What a leg is attached to (see the doc comment): a realtime device or a SIP phone. */
+export type LegKind = 'device' | 'sip';
 
 /** Which side of the call a leg serves. */
 export type LegSide = 'caller' | 'callee';
@@ -38,7 +40,7 @@ const TRANSITIONS: Readonly<Record<LegState, readonly LegState[]>> = {
 };
 
 export class Leg {
-  readonly kind: LegKind = 'device';
+  readonly kind: LegKind;
   private current: LegState;
   private graceTimer: TimerHandle | null = null;
 
@@ -52,6 +54,7 @@ export class Leg {
     private readonly clock: Clock,
   ) {
     this.current = initial;
+    this.kind = bound.kind ?? 'device';
   }
 
   get state(): LegState {

@@ -90,6 +90,8 @@ export interface CallSession {
   readonly userId: string;
   /** `sessionId/deviceId`: the same for a client that reconnects with its device id. */
   readonly deviceKey: string | null;
+  /** What carries the device's media: a realtime client (WebRTC, the default) or a SIP phone (RTP). */
+  readonly kind?: 'device' | 'sip';
   push(frame: CallServerFrame): void;
 }
 
@@ -335,6 +337,7 @@ export class RealtimeSession implements Watcher, FloodState, QueuedConnection, C
       case 'call.hangup':
       case 'call.sdp':
       case 'call.ice':
+      case 'call.dtmf':
         return this.callFrame(f);
       default:
         return this.chatFrame(f);

@@ -45,6 +45,7 @@ export function endedSentence(call: CallView): string {
       answered_elsewhere: `Call with ${who} continues on another device.`,
       lost: `The call with ${who} was lost (the connection dropped).`,
       failed: `The call to ${who} could not be connected.`,
+      media_timeout: `The call with ${who} ended: no sound came from the phone for too long.`,
     };
     return outgoing[reason];
   }
@@ -59,6 +60,7 @@ export function endedSentence(call: CallView): string {
     answered_elsewhere: `Call from ${who} answered on another device.`,
     lost: `The call with ${who} was lost (the connection dropped).`,
     failed: `The call with ${who} failed.`,
+    media_timeout: `The call with ${who} ended: no sound came from the phone for too long.`,
   };
   return incoming[reason];
 }
