@@ -39,6 +39,10 @@ import { version } from './version.ts';
 import { SIP_WS_PATH, startSipListener, type SipListener } from './sip/listener.ts';
 import { emptySipPeerLookups, sipPeerPolicy, type SipPeerLookups } from './sip/peers.ts';
 import { sipTlsIdentity } from './sip/tls-identity.ts';
+import { Registrar } from './sip/registrar.ts';
+import { RegistrationStore } from './sip/registration-store.ts';
+import { RegistrationTable } from './sip/registrations.ts';
+import { InMemorySipDevices } from './sip/in-memory-devices.ts';
 import { createChat, type Chat } from './chat/chat.ts';
 import { CallControl, callDirectory } from './calls/call-control.ts';
 import { EchoService } from './calls/echo.ts';
@@ -82,6 +86,10 @@ export interface App {
   http: FastifyInstance;
   /** The route table (the tenant-wall tests are generated from it). */
   routes: AnyRoute[];
+  /** Registered SIP contacts by user (phone calls ring them), with a change event. */
+  registrations: RegistrationTable;
+  /** The SIP registrar (RFC 3261 section 10): REGISTER, and dropping a removed device's bindings. */
+  registrar: Registrar;
   /** The SIP listener (UDP and TCP), once `listen()` has started it. */
   readonly sip: SipListener | undefined;
   /** Starts serving; resolves to the URL the server answers on. */
@@ -98,6 +106,8 @@ export interface AppOptions {
    * (every source unknown, no device can authenticate) until the phone issues fill them.
    */
   sipPeers?: SipPeerLookups;
+  /** The registrations' expiry timers and wall clock (tests pass a FakeClock and a matching `now`). */
+  registrationTime?: { clock: Clock; now(): number };
   /** The call records' alive-refresh timer and wall clock (tests pass a FakeClock and a matching `now`). */
   callRecordTime?: { clock: Clock; now(): number };
   /** Where call control tells what calls do (tests pass a recording fake); default: the call records. */
@@ -157,6 +167,30 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   );
   presence.load(await presenceSettings.loadAll(options.presenceTime?.now()));
   const contacts = new ContactStore(storage.db);
+  // SIP registrations: stored, reloaded here, each live binding a device of its user in presence.
+  const sipPeers = options.sipPeers ?? emptySipPeerLookups();
+  const registrationStore = new RegistrationStore(storage);
+  const registrations = new RegistrationTable({
+    presence,
+    ...options.registrationTime,
+    onListenerError: (err) => log.error({ err }, 'registration listener failed'),
+    onExpired: (b) =>
+      void registrationStore
+        .remove([b.bindingId])
+        .catch((err: unknown) => log.warn({ err }, 'sip registrar: deleting a lapsed binding failed')),
+  });
+  for (const b of await registrationStore.load(registrations.now())) registrations.put(b);
+  const registrar = new Registrar({
+    devices: sipPeers.devices ?? new InMemorySipDevices(),
+    table: registrations,
+    store: registrationStore,
+    limits: {
+      minExpires: config.sipRegisterMinExpires,
+      maxExpires: config.sipRegisterMaxExpires,
+      defaultExpires: config.sipRegisterDefaultExpires,
+      maxContacts: config.sipRegisterMaxContacts,
+    },
+  });
   const billing = createBilling(storage, {
     sliceSeconds: config.billingSliceSeconds,
     graceSeconds: config.billingReservationGrace,
@@ -288,7 +322,6 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
 
   let closing: Promise<void> | undefined;
   let sip: SipListener | undefined;
-  const sipPeers = options.sipPeers ?? emptySipPeerLookups();
   return {
     config,
     log,
@@ -311,6 +344,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     mediaEndpoint,
     http,
     routes,
+    registrations,
+    registrar,
     get sip() {
       return sip;
     },
@@ -342,6 +377,12 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
         isKnownUser: async (address) => (await directory.findUserRecordByAddress(address))?.enabled === 1,
         peers: sipPeerPolicy(config, sipPeers),
         credentials: sipPeers.credentials,
+        registration: {
+          registrar,
+          table: registrations,
+          keepAliveMs: config.sipKeepAliveMs,
+          keepAliveTimeoutMs: config.sipKeepAliveTimeoutMs,
+        },
         limits: {
           transactions: config.sipTotalTransactions,
           transactionsHeld: config.sipTransactionsHeld,
@@ -377,6 +418,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     close() {
       closing ??= (async () => {
         await sip?.close();
+        registrations.close();
         realtime.close();
         chat.close();
         // Before the sockets close: calls end `failed` for their devices, and their records are written.

@@ -303,6 +303,36 @@ export const settings = {
     schema: int(50, 1),
     doc: 'SIP TCP connections per source address',
   },
+  sipRegisterMinExpires: {
+    env: 'PARLEY_SIP_REGISTER_MIN_EXPIRES',
+    schema: int(60, 1),
+    doc: 'Shortest SIP registration accepted, s (a shorter non-zero one gets 423 Interval Too Brief with Min-Expires)',
+  },
+  sipRegisterMaxExpires: {
+    env: 'PARLEY_SIP_REGISTER_MAX_EXPIRES',
+    schema: int(3600, 1),
+    doc: 'Longest SIP registration granted, s (a longer one is shortened to it in the 200)',
+  },
+  sipRegisterDefaultExpires: {
+    env: 'PARLEY_SIP_REGISTER_DEFAULT_EXPIRES',
+    schema: int(3600, 1),
+    doc: 'SIP registration length when a REGISTER asks for none, s',
+  },
+  sipRegisterMaxContacts: {
+    env: 'PARLEY_SIP_REGISTER_MAX_CONTACTS',
+    schema: int(10, 1),
+    doc: 'Contacts one SIP device may have registered at once (beyond: 403)',
+  },
+  sipKeepAliveMs: {
+    env: 'PARLEY_SIP_KEEPALIVE_MS',
+    schema: int(25_000, 0),
+    doc: 'Between OPTIONS keep-alives to each registered contact, ms (0: none); one that does not answer is removed',
+  },
+  sipKeepAliveTimeoutMs: {
+    env: 'PARLEY_SIP_KEEPALIVE_TIMEOUT_MS',
+    schema: int(10_000, 10),
+    doc: 'How long an OPTIONS keep-alive waits for the contact to answer, ms',
+  },
   sipTlsPort: {
     env: 'PARLEY_SIP_TLS_PORT',
     schema: z.coerce.number().int().min(-1).max(65535).default(5061),

@@ -2,18 +2,18 @@
  * The SIP listener: Parley's SIP edge on UDP and TCP (PARLEY_SIP_PORT), TLS (PARLEY_SIP_TLS_PORT) and
  * WebSocket at /sip on the HTTP server (RFC 7118, for browser softphones), built on @parley/sip.
  *
- * Parley is a user agent server, registrar and back-to-back user agent, never a proxy. Until the
- * registrar and calls exist it answers as RFC 3261 section 8.2 gives a UAS that does not serve the
- * target: OPTIONS gets 200 with Allow/Accept/Supported (section 11.2); a Request-URI outside every
- * tenant's domains gets 404; methods it does not implement get 405 (known) or 501 (unknown) with
- * Allow; BYE outside a dialog gets 481.
+ * Parley is a user agent server, registrar and back-to-back user agent, never a proxy. It answers
+ * as RFC 3261 section 8.2 gives a UAS: OPTIONS gets 200 with Allow/Accept/Supported (section 11.2);
+ * a Request-URI outside every tenant's domains gets 404; methods it does not implement get 405
+ * (known) or 501 (unknown) with Allow; BYE outside a dialog gets 481. An authenticated REGISTER goes
+ * to the registrar (registrar.ts), and registered contacts are kept alive by OPTIONS (keepalive.ts).
  *
  * Peers (see @parley/sip's peer-policy.ts and peers.ts here): every datagram is classified before
  * parsing. Carriers, trusted by address, are not challenged: their INVITE to a tenant's user gets
  * 480 (no calls yet) and to anyone else 404. Everyone else is authenticated by digest
  * (digest-gate.ts) before anything about the target is said: 407 for INVITE and 401 for REGISTER
  * whatever the user, then 403 for wrong credentials; only an authenticated device learns 480 or
- * 404. An authenticated REGISTER gets 501 until the registrar exists.
+ * 404. Carriers do not register (403).
  *
  * Safety: responses go to the source address of the request, at the source port when the client
  * asked for rport and at its Via sent-by port otherwise (RFC 3261 section 18.2.2, RFC 3581), never to
@@ -35,7 +35,10 @@ import {
   type WsTransport,
 } from '@parley/sip';
 import { DigestGate } from './digest-gate.ts';
+import { KeepAlive } from './keepalive.ts';
 import type { SipCredentials } from './peers.ts';
+import type { Registrar } from './registrar.ts';
+import type { RegistrationTable } from './registrations.ts';
 
 /** Where browsers open SIP over WebSocket on the HTTP server (RFC 7118; subprotocol `sip`). */
 export const SIP_WS_PATH = '/sip';
@@ -73,6 +76,14 @@ export interface SipListenerOptions {
   /** Digest secrets of devices. */
   credentials: SipCredentials;
   limits: SipListenerLimits;
+  /** The registrar and its table; without it an authenticated REGISTER gets 501. */
+  registration?: {
+    registrar: Registrar;
+    table: RegistrationTable;
+    /** OPTIONS keep-alive of registered contacts: interval (0: off) and answer timeout, ms. */
+    keepAliveMs: number;
+    keepAliveTimeoutMs: number;
+  };
   /**
    * SIP over WebSocket (RFC 7118) on the HTTP server: its port, and whether it is reached as wss
    * (the public URL is https). The caller routes upgrades for /sip to `SipListener.ws`.
@@ -98,6 +109,8 @@ export interface SipListener {
   readonly endpoint: SipEndpoint;
   readonly ua: UserAgentCore;
   readonly peers: PeerPolicy;
+  /** The keep-alive of registered contacts, when a registrar is on. */
+  readonly keepAlive: KeepAlive | undefined;
   close(): Promise<void>;
 }
 
@@ -159,15 +172,22 @@ export async function startSipListener(opts: SipListenerOptions): Promise<SipLis
       tx.respond(createResponse(req, 405, { headers: [['Allow', allow]] }));
       return;
     }
+    if (isCarrier(tx)) {
+      tx.respond(createResponse(req, 403, { reason: 'Carriers Do Not Register' }));
+      return;
+    }
     // RFC 3261 section 10.3: the registrar authenticates in the domain of the Request-URI.
-    const v = isCarrier(tx)
-      ? ({ ok: true } as const)
-      : await gate.check(req, tx.peer, (req.uri as { host: string }).host);
+    const realm = (req.uri as { host: string }).host;
+    const v = await gate.check(req, tx.peer, realm);
     if (!v.ok) {
       tx.respond(createResponse(req, v.status, { headers: v.headers }));
       return;
     }
-    tx.respond(createResponse(req, 501, { reason: 'Registrar Not Yet Available' }));
+    if (!opts.registration) {
+      tx.respond(createResponse(req, 501, { reason: 'Registrar Not Available' }));
+      return;
+    }
+    await opts.registration.registrar.handle(tx, v.username, realm);
   }
 
   // The user-agent core answers OPTIONS (200), BYE outside a dialog (481), the section 8.2 checks
@@ -230,6 +250,17 @@ export async function startSipListener(opts: SipListenerOptions): Promise<SipLis
       idleTimeoutMs: opts.limits.tcpIdleMs,
       maxConnectionsPerAddress: opts.limits.tcpConnectionsPerSource,
     });
+  const reg = opts.registration;
+  const keepAlive =
+    reg &&
+    new KeepAlive({
+      ua,
+      table: reg.table,
+      drop: (b) => reg.registrar.dropBinding(b, 'unreachable'),
+      intervalMs: reg.keepAliveMs,
+      timeoutMs: reg.keepAliveTimeoutMs,
+      onError: (err) => log.warn({ err }, 'sip keep-alive'),
+    });
   log.info(
     {
       udp: udp.localPort,
@@ -249,6 +280,10 @@ export async function startSipListener(opts: SipListenerOptions): Promise<SipLis
     endpoint,
     ua,
     peers: opts.peers,
-    close: () => ua.close(),
+    keepAlive,
+    close: () => {
+      keepAlive?.close();
+      return ua.close();
+    },
   };
 }

@@ -12,6 +12,8 @@ import {
   type TransportProtocol,
 } from '@parley/sip';
 import type { Config } from '../config.ts';
+import { InMemorySipDevices } from './in-memory-devices.ts';
+import type { SipDeviceLookup } from './registrar.ts';
 
 /** SIP digest credentials: a user's secret in a realm (a tenant domain or the SIP address). */
 export interface SipCredentials {
@@ -21,6 +23,8 @@ export interface SipCredentials {
 export interface SipPeerLookups {
   carriers: CarrierAddresses;
   credentials: SipCredentials;
+  /** The device each SIP user name is (the registrar binds it); default: none. */
+  devices?: SipDeviceLookup;
   /** The clock of rate buckets, failure windows and blocks (tests pass a FakeClock). */
   clock?: Clock;
 }
@@ -59,7 +63,8 @@ export class InMemorySipCredentials implements SipCredentials {
 
 /** No carriers and no credentials: every source is unknown and no device can authenticate. */
 export function emptySipPeerLookups(): SipPeerLookups {
-  return { carriers: new InMemoryCarriers(), credentials: new InMemorySipCredentials() };
+  const devices = new InMemorySipDevices();
+  return { carriers: new InMemoryCarriers(), credentials: devices, devices };
 }
 
 /** The peer policy with every limit, window and block duration from the settings. */

@@ -11,6 +11,7 @@ import type { ContactTables } from '../contacts/contact-tables.ts';
 import type { PresenceTables } from '../presence/presence-tables.ts';
 import type { ChatTables } from '../chat/chat-tables.ts';
 import type { CallRecordTables } from '../calls/call-records-tables.ts';
+import type { SipRegistrationTables } from '../sip/registration-tables.ts';
 
 export interface SettingsTable {
   key: string;
@@ -117,4 +118,5 @@ export interface Database
     ContactTables,
     PresenceTables,
     ChatTables,
-    CallRecordTables {}
+    CallRecordTables,
+    SipRegistrationTables {}
