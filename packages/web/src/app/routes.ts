@@ -4,6 +4,7 @@ import type { Role } from '@parley/protocol';
 import { peopleRoutes } from '../people/routes.ts';
 import { chatRoutes } from '../chat/routes.ts';
 import { callRoutes } from '../calls/routes.ts';
+import { settingsRoutes } from '../settings/routes.ts';
 import { adminRoutes } from '../admin/routes.ts';
 import { operatorRoutes } from '../operator/routes.ts';
 
@@ -11,6 +12,7 @@ export const routes: AppRoute[] = [
   ...peopleRoutes,
   ...chatRoutes,
   ...callRoutes,
+  ...settingsRoutes,
   ...adminRoutes,
   ...operatorRoutes,
 ];

@@ -13,6 +13,7 @@ import type { CallQuality, WebCall } from './calls-port.ts';
 import type { CallStore } from './call-store.ts';
 import { clock, mediaErrorSentence, peerName, qualityLabels, spokenDuration } from './call-text.ts';
 import { DevicePicker } from './DevicePicker.tsx';
+import { useDevicePrefs } from './device-prefs.ts';
 
 const QUALITY_EVERY_MS = 2_000;
 
@@ -117,7 +118,7 @@ export function InCallView({ call, store }: { call: WebCall; store: CallStore })
   const remoteVideo = useShowsVideo(call.remoteStream);
   const localVideo = useShowsVideo(call.localStream);
   const [devicesOpen, setDevicesOpen] = useState(false);
-  const [speaker, setSpeaker] = useState('');
+  const { speaker } = useDevicePrefs();
   const [error, setError] = useState<string | null>(null);
   const [hangingUp, setHangingUp] = useState(false);
   const heading = useRef<HTMLHeadingElement>(null);
@@ -218,13 +219,7 @@ export function InCallView({ call, store }: { call: WebCall; store: CallStore })
         </div>
       </div>
       {error && <Banner tone="error">{error}</Banner>}
-      <DevicePicker
-        open={devicesOpen}
-        onClose={() => setDevicesOpen(false)}
-        call={call}
-        speaker={speaker}
-        onSpeaker={setSpeaker}
-      />
+      <DevicePicker open={devicesOpen} onClose={() => setDevicesOpen(false)} call={call} />
     </section>
   );
 }

@@ -15,6 +15,7 @@ import { Ringtone } from './ringtone.ts';
 import { callsPortOf, type CallsPort, type WebCall } from './calls-port.ts';
 import { endedSentence, peerName } from './call-text.ts';
 import { installTestHook } from './test-hooks.ts';
+import { presentDevices } from './device-prefs.ts';
 
 export interface CallsSnapshot {
   /** Calls ringing on this device, oldest first. */
@@ -68,10 +69,13 @@ export class CallStore {
   };
   getSnapshot = (): CallsSnapshot => this.snap;
 
-  /** Calls someone from this device (the in-call view shows it at once, "Calling…"). */
+  /**
+   * Calls someone from this device (the in-call view shows it at once, "Calling…"), with the devices
+   * chosen in Settings when they are plugged in.
+   */
   async place(to: CallTarget, video: boolean): Promise<void> {
     if (this.snap.current) throw new Error('You are already in a call. Hang up first.');
-    const call = await this.port.place(to, { video });
+    const call = await this.port.place(to, { video, devices: await presentDevices() });
     this.follow(call);
     this.set({ current: call });
     // The answer may be the call already over (the callee is offline, busy or in Do not disturb), and
@@ -82,6 +86,7 @@ export class CallStore {
   async answer(call: WebCall, video: boolean): Promise<void> {
     const previous = this.snap.current;
     if (previous && previous !== call) await previous.hangup().catch(() => {});
+    await call.setDevices(await presentDevices());
     await call.answer({ video });
     this.set({ ringing: this.snap.ringing.filter((c) => c !== call), current: call });
     this.updateRinging();

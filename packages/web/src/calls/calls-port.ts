@@ -31,7 +31,11 @@ export interface WebCall {
 }
 
 export interface CallsPort {
-  place(to: CallTarget, o: { video: boolean }): Promise<WebCall>;
+  /** `devices`: the microphone and camera to open (`deviceId`s); the system's when not given. */
+  place(
+    to: CallTarget,
+    o: { video: boolean; devices?: { audioInput?: string; videoInput?: string } },
+  ): Promise<WebCall>;
   /** A call started ringing on this device. */
   onIncoming(l: (call: WebCall) => void): () => void;
   history(q: { before?: string; limit?: number; filter?: 'all' | 'missed' }): Promise<CallHistoryPage>;

@@ -8,12 +8,16 @@ import type { CallTarget } from '@parley/protocol';
 import { useClient, useSessionObject } from '../session/use-session.ts';
 import { callStoreOf, useCalls } from './call-store.ts';
 import { mediaErrorSentence } from './call-text.ts';
+import type { WebCall } from './calls-port.ts';
 
 export interface PlaceCall {
   inCall: boolean;
+  /** The call in progress on this device. */
+  current: WebCall | null;
   busy: boolean;
   error: string | null;
-  place(to: CallTarget, video: boolean): void;
+  /** Places the call; with `instead`, hangs that call up first (the echo test started again). */
+  place(to: CallTarget, video: boolean, instead?: WebCall): void;
 }
 
 export function usePlaceCall(): PlaceCall {
@@ -23,10 +27,13 @@ export function usePlaceCall(): PlaceCall {
   const calls = useCalls(store);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
-  const place = (to: CallTarget, video: boolean) => {
+  const place = (to: CallTarget, video: boolean, instead?: WebCall) => {
     setBusy(true);
     setError(null);
-    store.place(to, video).then(
+    const placed = instead
+      ? store.hangup(instead).then(() => store.place(to, video))
+      : store.place(to, video);
+    placed.then(
       () => setBusy(false),
       (err: unknown) => {
         setBusy(false);
@@ -34,5 +41,5 @@ export function usePlaceCall(): PlaceCall {
       },
     );
   };
-  return { inCall: calls.current !== null, busy, error, place };
+  return { inCall: calls.current !== null, current: calls.current, busy, error, place };
 }

@@ -1,8 +1,10 @@
 /**
  * The contact list: Favourites first, then each group in its order, then the default "Contacts"
- * group; each section a labelled list with its count. A filter box narrows by name.
+ * group; each section a labelled list with its count. A filter box narrows by name. Last, the contacts
+ * every user has whatever they added ("Built in": Parley Echo), which other areas register in
+ * `builtInContacts` (as they add buttons to the contact card), so this list knows nothing of calls.
  */
-import { useMemo, useState } from 'react';
+import { Fragment, useMemo, useState, type ReactNode } from 'react';
 import type { Contact, ContactGroup } from '@parley/protocol';
 import { EmptyState, TextField } from '../ui/index.ts';
 import { ContactRow } from './ContactRow.tsx';
@@ -12,6 +14,14 @@ interface Section {
   name: string;
   contacts: Contact[];
 }
+
+/** A contact every user has: its name (which the filter matches) and its row (an `<li>`). */
+export interface BuiltInContact {
+  name: string;
+  row: () => ReactNode;
+}
+
+export const builtInContacts: BuiltInContact[] = [];
 
 export function sections(contacts: Contact[], groups: ContactGroup[], filter: string): Section[] {
   const f = filter.trim().toLowerCase();
@@ -35,6 +45,8 @@ export function sections(contacts: Contact[], groups: ContactGroup[], filter: st
 export function ContactList({ contacts, groups }: { contacts: Contact[]; groups: ContactGroup[] }) {
   const [filter, setFilter] = useState('');
   const list = useMemo(() => sections(contacts, groups, filter), [contacts, groups, filter]);
+  const f = filter.trim().toLowerCase();
+  const builtIn = builtInContacts.filter((b) => b.name.toLowerCase().includes(f));
   return (
     <div className="contact-list">
       <TextField
@@ -44,7 +56,7 @@ export function ContactList({ contacts, groups }: { contacts: Contact[]; groups:
         value={filter}
         onChange={(e) => setFilter(e.target.value)}
       />
-      {list.length === 0 || list.every((s) => s.contacts.length === 0) ? (
+      {list.every((s) => s.contacts.length === 0) && !(f && builtIn.length) ? (
         <EmptyState title={filter ? 'No contact matches' : 'No contacts yet'}>
           {!filter && <p>Find people in your organisation with “Add a contact”.</p>}
         </EmptyState>
@@ -65,6 +77,18 @@ export function ContactList({ contacts, groups }: { contacts: Contact[]; groups:
             )}
           </section>
         ))
+      )}
+      {builtIn.length > 0 && (
+        <section className="contact-section" aria-labelledby="sec-built-in">
+          <h2 id="sec-built-in" className="section-title">
+            Built in <span className="count">({builtIn.length})</span>
+          </h2>
+          <ul className="list" aria-labelledby="sec-built-in">
+            {builtIn.map((b) => (
+              <Fragment key={b.name}>{b.row()}</Fragment>
+            ))}
+          </ul>
+        </section>
       )}
     </div>
   );
