@@ -14,6 +14,7 @@ export * from './pacer.ts';
 export * from './audio-out.ts';
 export * from './session.ts';
 export * from './offer.ts';
+export * from './ice-restart.ts';
 export * from './webrtc-session.ts';
 export * from './endpoint.ts';
 export * from './player.ts';

@@ -12,7 +12,6 @@ import { randomInt, randomUUID } from 'node:crypto';
 import { isIPv6 } from 'node:net';
 import { TypedEmitter, type Clock } from '@parley/sip';
 import {
-  RTCPeerConnection,
   RtpHeader,
   RtpPacket,
   useOPUS,
@@ -23,6 +22,7 @@ import {
   type RTCRtpTransceiver,
 } from 'werift';
 import { AudioOutput } from './audio-out.ts';
+import { IceRestartingPeerConnection } from './ice-restart.ts';
 import { CODECS, createCodec, FRAME_MS, type AudioCodec, type CodecInfo, type CodecName } from './codec.ts';
 import { MediaError } from './errors.ts';
 import { readOffer, type OfferChoice } from './offer.ts';
@@ -75,7 +75,7 @@ export class WebRtcSession extends TypedEmitter<WebRtcSessionEvents> implements 
   /** Candidates gathered so far; the answer already carries them (host candidates are instant). */
   readonly localCandidates: IceCandidateInit[] = [];
   private _state: MediaSessionState = 'connecting';
-  private readonly pc: RTCPeerConnection;
+  private readonly pc: IceRestartingPeerConnection;
   private readonly coder: AudioCodec;
   private readonly pacer: Pacer;
   private readonly payloadType: number;
@@ -103,7 +103,7 @@ export class WebRtcSession extends TypedEmitter<WebRtcSessionEvents> implements 
       onFrame: (f) => this.sendFrame(f.index),
     });
     const family = isIPv6(options.address) ? 'udp6' : 'udp4';
-    this.pc = new RTCPeerConnection({
+    this.pc = new IceRestartingPeerConnection({
       // Default werift asks Google's STUN server; a server endpoint never does.
       iceServers: (options.iceServers ?? []).map((s) => ({ ...s })),
       // Host candidates only on the given address: werift would otherwise advertise every interface.
@@ -164,9 +164,8 @@ export class WebRtcSession extends TypedEmitter<WebRtcSessionEvents> implements 
 
   /**
    * A later offer from the same peer (RFC 3264 section 8), applied and answered; the codec stays
-   * as negotiated. Not yet for an ICE restart: werift 0.25.2, applying new remote ICE credentials
-   * while DTLS is up, empties its check list and never nominates a new pair, so incoming media
-   * goes on but nothing more can be sent (seen with werift and Chromium peers).
+   * as negotiated. An ICE restart (new credentials, RFC 8445 section 9) checks again and sends over
+   * the new pair: see {@link IceRestartingPeerConnection} for the werift 0.25.2 gap it closes.
    */
   async renegotiate(offer: string): Promise<string> {
     if (this._state === 'closed') throw new MediaError('closed', 'the media session is closed');

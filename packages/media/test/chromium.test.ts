@@ -25,6 +25,20 @@ const ARGS = [
   '--disable-sync',
 ];
 
+type Page = Awaited<ReturnType<Awaited<ReturnType<typeof chromium.launch>>['newPage']>>;
+
+/** The browser's inbound audio energy so far (the sum of squared sample levels times seconds). */
+function inboundEnergy(page: Page): Promise<number> {
+  return page.evaluate(async () => {
+    const stats = await (globalThis as unknown as { pc: RTCPeerConnection }).pc.getStats();
+    let e = 0;
+    stats.forEach((s) => {
+      if (s.type === 'inbound-rtp' && s.kind === 'audio') e = s.totalAudioEnergy ?? 0;
+    });
+    return e;
+  });
+}
+
 test('Chromium calls the endpoint: audio both ways with Opus and with PCMU', async () => {
   const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', headless: true, args: ARGS });
   const endpoint = new WebRtcEndpoint({ address: '127.0.0.1' });
@@ -62,15 +76,7 @@ test('Chromium calls the endpoint: audio both ways with Opus and with PCMU', asy
         });
       }, answer);
       await session.untilConnected();
-      const energy = () =>
-        page.evaluate(async () => {
-          const stats = await (globalThis as unknown as { pc: RTCPeerConnection }).pc.getStats();
-          let e = 0;
-          stats.forEach((s) => {
-            if (s.type === 'inbound-rtp' && s.kind === 'audio') e = s.totalAudioEnergy ?? 0;
-          });
-          return e;
-        });
+      const energy = () => inboundEnergy(page);
       // First a second of the endpoint's idle silence, then two seconds of its tone.
       const recorder = new Recorder(session, { maxDurationMs: 3000 });
       await new Promise((r) => setTimeout(r, 1000));
@@ -93,6 +99,65 @@ test('Chromium calls the endpoint: audio both ways with Opus and with PCMU', asy
       await session.close();
       await page.close();
     }
+  } finally {
+    await endpoint.close();
+    await browser.close();
+    await new Promise((r) => http.close(r));
+  }
+});
+
+test("Chromium restarts ICE mid-call: the endpoint's tone still reaches it over the new pair", async () => {
+  const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', headless: true, args: ARGS });
+  const endpoint = new WebRtcEndpoint({ address: '127.0.0.1' });
+  const http = createServer((_, res) => res.end('<!doctype html><title>media</title>'));
+  await new Promise<void>((r) => http.listen(0, '127.0.0.1', r));
+  try {
+    const page = await browser.newPage();
+    await page.goto(`http://127.0.0.1:${(http.address() as AddressInfo).port}/`);
+    /** Makes an offer (a restart's when asked) with every candidate in it, as the first one. */
+    const offer = (iceRestart: boolean) =>
+      page.evaluate(async (restart) => {
+        const g = globalThis as unknown as { pc: RTCPeerConnection };
+        if (!g.pc) {
+          g.pc = new RTCPeerConnection();
+          const mic = await navigator.mediaDevices.getUserMedia({ audio: true });
+          g.pc.addTrack(mic.getAudioTracks()[0]!, mic);
+          g.pc.ontrack = (e) => {
+            const audio = new Audio();
+            audio.srcObject = e.streams[0] ?? new MediaStream([e.track]);
+            void audio.play();
+          };
+        }
+        const pc = g.pc;
+        const gathered = new Promise<void>((resolve) => {
+          pc.onicegatheringstatechange = () => pc.iceGatheringState === 'complete' && resolve();
+        });
+        await pc.setLocalDescription(await pc.createOffer({ iceRestart: restart }));
+        if (pc.iceGatheringState !== 'complete') await gathered;
+        return pc.localDescription!.sdp;
+      }, iceRestart);
+    const accept = (sdp: string) =>
+      page.evaluate(async (answer) => {
+        const pc = (globalThis as unknown as { pc: RTCPeerConnection }).pc;
+        await pc.setRemoteDescription({ type: 'answer', sdp: answer });
+      }, sdp);
+    const ufrag = (sdp: string) => /a=ice-ufrag:(\S+)/.exec(sdp)?.[1];
+
+    const first = await offer(false);
+    const { session, answer } = await endpoint.answer(first);
+    await accept(answer);
+    await session.untilConnected();
+    const restart = await offer(true);
+    assert.notEqual(ufrag(restart), ufrag(first), "the browser's offer restarts ICE");
+    await accept(await session.renegotiate(restart));
+    const before = await inboundEnergy(page);
+    await playTone(session.output, { frequencies: [440], durationMs: 2000 }).done;
+    await new Promise((r) => setTimeout(r, 200)); // the browser's jitter buffer
+    const loud = (await inboundEnergy(page)) - before;
+    console.log(`after the ICE restart: +${loud.toFixed(4)} browser inbound energy over the tone`);
+    assert.ok(loud > 0.03, `the tone after the restart added ${loud} to the browser's totalAudioEnergy`);
+    assert.equal(session.state, 'connected');
+    await page.close();
   } finally {
     await endpoint.close();
     await browser.close();

@@ -170,6 +170,38 @@ test('a re-offer from the same peer is answered and the audio goes on', async ()
   }
 });
 
+test('an ICE restart from the peer (new credentials) is answered and audio goes on both ways', async () => {
+  const endpoint = new WebRtcEndpoint({ address: '127.0.0.1' });
+  const { client, session } = await call(endpoint, ['OPUS']);
+  try {
+    const ufrag = (sdp: string) => /a=ice-ufrag:(\S+)/.exec(sdp)?.[1];
+    const before = ufrag(client.pc.localDescription!.sdp);
+    const serverBefore = ufrag(client.pc.remoteDescription!.sdp);
+    await client.pc.setLocalDescription(await client.pc.createOffer({ iceRestart: true }));
+    assert.notEqual(ufrag(client.pc.localDescription!.sdp), before, 'the offer restarts ICE');
+    const answer = await session.renegotiate(client.pc.localDescription!.sdp);
+    assert.notEqual(ufrag(answer), serverBefore, 'the answer restarts ICE too');
+    await client.accept(answer);
+    let heard = 0;
+    session.on('audio', () => heard++);
+    const since = performance.now();
+    client.send(new ToneSource({ frequencies: [700], durationMs: 5000 }));
+    await playTone(session.output, { frequencies: [1000], durationMs: 600 }).done;
+    await until(
+      () => client.received.filter((r) => r.at >= since).length >= 30,
+      3000,
+      "the endpoint's audio after the restart",
+    );
+    const { samples, sampleRate } = client.decodeReceived(since);
+    assert.equal(strongestOf(samples.subarray(sampleRate * 0.1, sampleRate * 0.5), sampleRate, RIVALS), 1000);
+    await until(() => heard >= 20, 3000, "the peer's audio after the restart");
+    assert.equal(session.state, 'connected');
+  } finally {
+    await client.close();
+    await endpoint.close();
+  }
+});
+
 test('bad offers get coded errors and open nothing', async () => {
   const endpoint = new WebRtcEndpoint({ address: '127.0.0.1', codecs: ['OPUS'] });
   // Offers made by real peers first (a data-channel-only one, a PCMA-only one), then refused.

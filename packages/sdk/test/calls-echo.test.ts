@@ -3,16 +3,17 @@
  * "microphone" sends an Opus tone; what it hears back is decoded and measured. It hears the spoken
  * prompt (energy above silence), the beep, then its own tone again, starting no sooner than the
  * recording window after the beep; the call is a call like any other (record and history). A client
- * that vanishes mid-echo leaves nothing behind after the grace: no media session, no UDP socket.
+ * that vanishes mid-echo leaves nothing behind after the grace: no media session, no UDP socket. A
+ * client whose socket drops mid-echo restarts ICE on its return and still hears itself back.
  */
-import { describe, test, before, after, afterEach } from 'node:test';
+import { describe, test, before, after, beforeEach, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import WebSocket from 'ws';
 import { MediaStream, MediaStreamTrack, RtpHeader, RtpPacket, type RTCPeerConnection } from 'werift';
 import { ParleyClient, type Call, type SocketLike } from '@parley/sdk';
 import { createCodec, rmsDbfs, toneAmplitude, ToneSource } from '../../media/src/index.ts';
 import { makeTenant, startServer, type TestServer } from '../../server/test/helpers/server.ts';
-import { reach } from './helpers/call-clients.ts';
+import { reach, ufrag } from './helpers/call-clients.ts';
 import { closeWerift, weriftWebRtc } from './helpers/werift.ts';
 import { waitUntil } from './helpers/wait.ts';
 
@@ -75,6 +76,9 @@ function listen(pc: unknown): Array<{ at: number; pcm: Int16Array }> {
   return windows;
 }
 
+/** UDP sockets open in this process (the server's media sessions and the client's peer connections). */
+const udp = () => process.getActiveResourcesInfo().filter((r) => r === 'UDPWrap').length;
+
 /** How much of a window's energy is one frequency (about 1 for a pure tone, low for speech). */
 function purity(pcm: Int16Array, hz: number): number {
   const rms = 10 ** (rmsDbfs(pcm) / 20);
@@ -106,13 +110,18 @@ describe('the echo test (Parley Echo) from a Node SDK client', () => {
   };
 
   before(async () => {
-    s = await startServer('sqlite', { echoRecordSeconds: RECORD_SECONDS, callLostGrace: 0.3 });
+    s = await startServer('sqlite', { echoRecordSeconds: RECORD_SECONDS, callLostGrace: 1 });
     user = (await makeTenant(s, 'echo')).user;
+  });
+  let sockets = 0;
+  beforeEach(() => {
+    sockets = udp();
   });
   afterEach(async () => {
     for (const c of clients.splice(0)) c.disconnect();
     await waitUntil(() => s.app.calls.idle && s.app.mediaEndpoint.size === 0, 5000, 'no call, no media');
     await closeWerift();
+    await waitUntil(() => udp() <= sockets, 5000, `UDP sockets back to ${sockets} after the test`);
   });
   after(() => s.close());
 
@@ -152,8 +161,35 @@ describe('the echo test (Parley Echo) from a Node SDK client', () => {
     assert.equal(entry.peer.displayName, 'Parley Echo');
   });
 
+  test('a socket dropped mid-echo: back within the grace, ICE restarts and the own tone still comes back', async () => {
+    const client = await connect();
+    const call: Call = await client.calls.place({ userId: 'parley-echo' });
+    const heard = listen(call.peerConnection);
+    await reach(call, 'connected', 10_000);
+    await waitUntil(() => heard.length >= 5, 10_000, 'the prompt arriving');
+    const before = ufrag(call.peerConnection!.localDescription?.sdp);
+    const ended = new Promise((r) => call.once('ended', r));
+    // During the prompt, media flowing: the link drops and comes back; the SDK restarts ICE through the server.
+    client.simulateNetworkDrop();
+    await waitUntil(
+      () =>
+        ufrag(call.peerConnection?.localDescription?.sdp) !== before &&
+        call.peerConnection?.signalingState === 'stable',
+      5000,
+      'an ICE restart answered by the echo',
+    );
+    const restartedAt = performance.now();
+    assert.deepEqual(await ended, { reason: 'hangup', endedBy: 'parley-echo' });
+    const echoed = heard.filter(
+      (w) => w.at > restartedAt && rmsDbfs(w.pcm) > -40 && purity(w.pcm, TONE_HZ) > 0.7,
+    ).length;
+    assert.ok(
+      echoed >= (RECORD_SECONDS * 10) / 2,
+      `the own tone came back after the restart (${echoed} windows)`,
+    );
+  });
+
   test('a client that vanishes mid-echo: after the grace, no media session and no UDP socket is left', async () => {
-    const udp = () => process.getActiveResourcesInfo().filter((r) => r === 'UDPWrap').length;
     const baseline = udp();
     const client = await connect();
     const call = await client.calls.place({ userId: 'parley-echo' });

@@ -6,13 +6,14 @@
  * `received(call)` counts the RTP packets that arrived on a call's remote audio: the proof that media
  * flows end to end (werift decodes nothing, so counting packets is what a Node peer can observe).
  */
-import { MediaStream, MediaStreamTrack, RTCPeerConnection, RtpHeader, RtpPacket } from 'werift';
+import { MediaStream, MediaStreamTrack, RtpHeader, RtpPacket, type RTCPeerConnection } from 'werift';
 import type {
   MediaConstraints,
   PeerConnectionConfig,
   PeerConnectionConstructor,
   WebRtcOptions,
 } from '@parley/sdk';
+import { IceRestartingPeerConnection } from '../../../media/src/index.ts';
 
 /** Opus TOC byte for a 20 ms SILK frame followed by the "silence" payload browsers send while muted. */
 const OPUS_SILENCE = Buffer.from([0xf8, 0xff, 0xfe]);
@@ -29,7 +30,8 @@ const made: { pcs: RTCPeerConnection[]; timers: ReturnType<typeof setInterval>[]
 };
 
 export function weriftWebRtc(o: WeriftOptions = {}): WebRtcOptions {
-  class LoopbackPeerConnection extends RTCPeerConnection {
+  // packages/media's peer connection: werift's, with ICE restarts that check again as browsers do.
+  class LoopbackPeerConnection extends IceRestartingPeerConnection {
     constructor(config: PeerConnectionConfig) {
       super({
         ...config,
@@ -42,31 +44,6 @@ export function weriftWebRtc(o: WeriftOptions = {}): WebRtcOptions {
         ...o.peer,
       });
       made.pcs.push(this);
-    }
-
-    override async setRemoteDescription(d: Parameters<RTCPeerConnection['setRemoteDescription']>[0]) {
-      await super.setRemoteDescription(d);
-      if (d.type === 'answer') this.resumeIce();
-    }
-
-    override async setLocalDescription(d?: Parameters<RTCPeerConnection['setLocalDescription']>[0]) {
-      const r = await super.setLocalDescription(d as never);
-      if (d?.type === 'answer') this.resumeIce();
-      return r as never;
-    }
-
-    /**
-     * werift 0.25.2 restarts ICE (new credentials) but, its DTLS being connected already, never starts
-     * the new ICE checks (`connect()` returns early), so media stops for good. This starts them: the
-     * browser's behaviour (RFC 8445 section 9), which the SDK's ICE restart relies on.
-     */
-    private resumeIce(): void {
-      for (const dtls of this.dtlsTransports) {
-        const ice = dtls.iceTransport;
-        const checking = ice.state === 'checking' || ice.state === 'connected';
-        if (dtls.state === 'connected' && !checking && !ice.connection.nominated && ice.getRemoteParameters())
-          ice.start().catch(() => {});
-      }
     }
   }
   const { peer: _peer, ...rest } = o;
