@@ -8,77 +8,8 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { FakeClock } from '@parley/sip';
-import { makeTenant, startServer, type TenantFixture, type TestServer } from './helpers/server.ts';
-import { TestPhone } from './helpers/sip-phone.ts';
-import { InMemorySipDevices } from '../src/sip/in-memory-devices.ts';
-import { InMemoryCarriers } from '../src/sip/peers.ts';
+import { registrarSetup } from './helpers/registrar-setup.ts';
 import type { RegistrationChange } from '../src/sip/registrations.ts';
-import type { Overrides } from './helpers/server.ts';
-
-interface Setup {
-  s: TestServer;
-  t: TenantFixture;
-  devices: InMemorySipDevices;
-  phone(opts?: { protocol?: 'UDP' | 'TCP'; address?: string; username?: string }): Promise<TestPhone>;
-  close(): Promise<void>;
-}
-
-export async function registrarSetup(
-  overrides: Overrides = {},
-  time?: { clock: FakeClock; now(): number },
-): Promise<Setup> {
-  const devices = new InMemorySipDevices();
-  const s = await startServer(
-    'sqlite',
-    { sipKeepAliveMs: 0, ...overrides },
-    {
-      sipPeers: { carriers: new InMemoryCarriers(), credentials: devices, devices },
-      registrationTime: time,
-    },
-  );
-  const t = await makeTenant(s, 'reg');
-  devices.add({
-    username: 'desk',
-    domain: t.domain,
-    password: 'desk-secret',
-    deviceId: 'dev-desk',
-    tenantId: t.id,
-    userId: t.user.id,
-    name: 'Desk phone',
-  });
-  devices.add({
-    username: 'other',
-    domain: t.domain,
-    password: 'other-secret',
-    deviceId: 'dev-other',
-    tenantId: t.id,
-    userId: t.admin.id,
-    name: 'Admin phone',
-  });
-  const phones: TestPhone[] = [];
-  return {
-    s,
-    t,
-    devices,
-    async phone(o = {}) {
-      const username = o.username ?? 'desk';
-      const p = await TestPhone.open({
-        protocol: o.protocol,
-        address: o.address ?? '127.0.0.3',
-        serverPort: o.protocol === 'TCP' ? s.app.sip!.tcpPort : s.app.sip!.udpPort,
-        username,
-        domain: t.domain,
-        password: username === 'desk' ? 'desk-secret' : 'other-secret',
-      });
-      phones.push(p);
-      return p;
-    },
-    async close() {
-      for (const p of phones) await p.close();
-      await s.close();
-    },
-  };
-}
 
 const expiresOf = (c: string) => Number(/;expires=(\d+)/.exec(c)?.[1]);
 

@@ -1,11 +1,12 @@
 /**
- * A bare SIP phone for registrar tests, over UDP or TCP from a chosen loopback address: it registers
+ * A bare SIP phone for registrar tests, over UDP, TCP or TLS from a chosen loopback address: it registers
  * with digest (choosing SHA-256 or MD5 from the challenges), answers OPTIONS keep-alives while told
  * to, and records every request it gets with the connection it came on, so a test sees what a desk
  * phone would.
  */
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { connect, type Socket as TcpSocket } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
 import {
   answerChallenge,
   parseMessage,
@@ -49,7 +50,7 @@ export class TestPhone {
   port = 0;
 
   private constructor(
-    readonly protocol: 'UDP' | 'TCP',
+    readonly protocol: 'UDP' | 'TCP' | 'TLS',
     readonly address: string,
     private readonly server: { port: number; address: string },
     readonly username: string,
@@ -58,7 +59,7 @@ export class TestPhone {
   ) {}
 
   static async open(o: {
-    protocol?: 'UDP' | 'TCP';
+    protocol?: 'UDP' | 'TCP' | 'TLS';
     address: string;
     serverPort: number;
     username: string;
@@ -83,20 +84,21 @@ export class TestPhone {
     return p;
   }
 
-  /** Opens (or reopens) the TCP connection. */
+  /** Opens (or reopens) the TCP or TLS connection (TLS: the server's certificate is not checked). */
   async connect(): Promise<void> {
-    const s = connect({ host: this.server.address, port: this.server.port, localAddress: this.address });
+    const where = { host: this.server.address, port: this.server.port, localAddress: this.address };
+    const tls = this.protocol === 'TLS';
+    const s = tls ? tlsConnect({ ...where, rejectUnauthorized: false }) : connect(where);
     await new Promise<void>((resolve, reject) => {
-      s.once('connect', resolve);
+      s.once(tls ? 'secureConnect' : 'connect', resolve);
       s.once('error', reject);
     });
     const framer = new StreamFramer();
     const id = ++this.connection;
-    s.on('data', (chunk) => {
-      for (const ev of framer.push(chunk)) {
-        if (ev.kind === 'message') this.receive(ev.message, id);
-        else if (ev.kind === 'ping') this.pongs++;
-      }
+    s.on('data', (chunk: Buffer) => {
+      // A pong is one CRLF between messages (RFC 5626 section 4.4.1); the framer skips it.
+      if (framer.buffered === 0 && chunk.length >= 2 && chunk[0] === 13 && chunk[1] === 10) this.pongs++;
+      for (const ev of framer.push(chunk)) if (ev.kind === 'message') this.receive(ev.message, id);
       this.wake();
     });
     s.on('error', () => {});
@@ -105,6 +107,7 @@ export class TestPhone {
   }
 
   get contact(): string {
+    if (this.protocol === 'TLS') return `<sips:${this.username}@${this.address}:${this.port}>`;
     const t = this.protocol === 'TCP' ? ';transport=tcp' : '';
     return `<sip:${this.username}@${this.address}:${this.port}${t}>`;
   }
