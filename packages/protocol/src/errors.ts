@@ -25,6 +25,10 @@ export const ErrorCodes = {
   conflict: 409,
   /** Demoting or disabling the tenant's last enabled admin. */
   last_admin: 409,
+  /** SIP devices: the SIP user name is taken by another device of the tenant. */
+  duplicate_sip_username: 409,
+  /** Extensions: the number is already another user's extension in the tenant. */
+  duplicate_extension: 409,
   /** HTTP: the client did not send its whole request within the request timeout (or its headers in time). */
   request_timeout: 408,
   payload_too_large: 413,

@@ -6,3 +6,4 @@ export * from './realtime.ts';
 export * from './chat.ts';
 export * from './billing.ts';
 export * from './calls.ts';
+export * from './devices.ts';

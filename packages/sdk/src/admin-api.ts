@@ -1,7 +1,7 @@
 /**
  * A tenant admin's API in the SDK: users (add, change, disable, reset a password, roles, a CSV import in
- * batches), API keys, licences and seat assignments, the wallet, its ledger and top-up requests, the
- * audit log. Every call goes to the server's REST API with the signed-in admin's token.
+ * batches), SIP devices and extensions, API keys, licences and seat assignments, the wallet, its
+ * ledger and top-up requests, the audit log. Every call goes to the server's REST API with the signed-in admin's token.
  */
 import {
   BULK_USERS_MAX,
@@ -10,13 +10,18 @@ import {
   type BulkCreateUsersResponse,
   type BulkUserResult,
   type CreateApiKeyResponse,
+  type CreateSipDeviceRequest,
+  type ExtensionEntry,
   type LedgerEntry,
   type Licence,
   type Paged,
   type Plan,
   type Role,
+  type SipDevice,
+  type SipDeviceCredentials,
   type TopUpRequestView,
   type User,
+  type UserExtension,
   type Wallet,
 } from '@parley/protocol';
 import type { RestClient } from './rest-client.ts';
@@ -101,6 +106,56 @@ export class AdminApi {
       });
     }
     return results;
+  }
+
+  // --- SIP devices ---
+
+  sipDevices(userId: string): Promise<{ items: SipDevice[] }> {
+    return this.rest.request('GET', `/api/users/${id(userId)}/sip-devices`);
+  }
+
+  /**
+   * Gives the user a desk phone or softphone. The answer's `settings.password` (and the provisioning
+   * text, which holds it) is shown this once: the server keeps only digest hashes.
+   */
+  addSipDevice(userId: string, device: CreateSipDeviceRequest = {}): Promise<SipDeviceCredentials> {
+    return this.rest.request('POST', `/api/users/${id(userId)}/sip-devices`, device);
+  }
+
+  renameSipDevice(deviceId: string, name: string): Promise<SipDevice> {
+    return this.rest.request('PATCH', `/api/sip-devices/${id(deviceId)}`, { name });
+  }
+
+  /** A new password (generated when `password` is not given), shown this once; the phone must register again. */
+  resetSipPassword(deviceId: string, password?: string): Promise<SipDeviceCredentials> {
+    return this.rest.request(
+      'POST',
+      `/api/sip-devices/${id(deviceId)}/password`,
+      password === undefined ? {} : { password },
+    );
+  }
+
+  removeSipDevice(deviceId: string): Promise<void> {
+    return this.rest.request('DELETE', `/api/sip-devices/${id(deviceId)}`);
+  }
+
+  // --- extensions ---
+
+  extensions(): Promise<{ items: ExtensionEntry[] }> {
+    return this.rest.request('GET', '/api/extensions');
+  }
+
+  extensionOf(userId: string): Promise<UserExtension> {
+    return this.rest.request('GET', `/api/users/${id(userId)}/extension`);
+  }
+
+  /** Another user's number is refused `duplicate_extension`. */
+  setExtension(userId: string, extension: string): Promise<UserExtension> {
+    return this.rest.request('PUT', `/api/users/${id(userId)}/extension`, { extension });
+  }
+
+  clearExtension(userId: string): Promise<void> {
+    return this.rest.request('DELETE', `/api/users/${id(userId)}/extension`);
   }
 
   // --- API keys ---

@@ -38,3 +38,12 @@ export { RestClient, type FetchLike } from './rest-client.ts';
 export { backoffDelay, defaultBackoff, type BackoffOptions } from './backoff.ts';
 export { TypedEmitter } from './typed-emitter.ts';
 export { ParleyError, type ErrorCode, type RowProblem } from '@parley/protocol';
+export type {
+  CreateSipDeviceRequest,
+  ExtensionEntry,
+  ProvisioningText,
+  SipDevice,
+  SipDeviceCredentials,
+  SipDeviceSettings,
+  UserExtension,
+} from '@parley/protocol';

@@ -37,7 +37,9 @@ import { operatorBillingRoutes, tenantBillingRoutes } from './billing/routes.ts'
 import { createLogger } from './log.ts';
 import { version } from './version.ts';
 import { SIP_WS_PATH, startSipListener, type SipListener } from './sip/listener.ts';
-import { emptySipPeerLookups, sipPeerPolicy, type SipPeerLookups } from './sip/peers.ts';
+import { InMemoryCarriers, sipPeerPolicy, type SipPeerLookups } from './sip/peers.ts';
+import { createDevices, type Devices } from './devices/devices.ts';
+import { sipEdgeAddress } from './devices/provisioning.ts';
 import { sipTlsIdentity } from './sip/tls-identity.ts';
 import { Registrar } from './sip/registrar.ts';
 import { RegistrationStore } from './sip/registration-store.ts';
@@ -90,6 +92,8 @@ export interface App {
   registrations: RegistrationTable;
   /** The SIP registrar (RFC 3261 section 10): REGISTER, and dropping a removed device's bindings. */
   registrar: Registrar;
+  /** Users' SIP devices and extensions; `devices.lookup` is the SIP edge's SipDeviceDirectory. */
+  devices: Devices;
   /** The SIP listener (UDP and TCP), once `listen()` has started it. */
   readonly sip: SipListener | undefined;
   /** Starts serving; resolves to the URL the server answers on. */
@@ -102,8 +106,8 @@ export interface AppOptions {
   /** Presence's timers and wall clock (tests pass a FakeClock and a matching `now`). */
   presenceTime?: { clock: Clock; now(): number };
   /**
-   * Carrier addresses and SIP credentials for the SIP edge's peer classes. Default: both empty
-   * (every source unknown, no device can authenticate) until the phone issues fill them.
+   * Carrier addresses, SIP credentials and the device lookup for the SIP edge. Default: no carriers,
+   * and the SIP devices of the database (devices/) for the credentials and the lookup.
    */
   sipPeers?: SipPeerLookups;
   /** The registrations' expiry timers and wall clock (tests pass a FakeClock and a matching `now`). */
@@ -168,7 +172,20 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   presence.load(await presenceSettings.loadAll(options.presenceTime?.now()));
   const contacts = new ContactStore(storage.db);
   // SIP registrations: stored, reloaded here, each live binding a device of its user in presence.
-  const sipPeers = options.sipPeers ?? emptySipPeerLookups();
+  let sip: SipListener | undefined;
+  const devices = createDevices({
+    storage,
+    directory,
+    audit,
+    bus,
+    edge: () => sipEdgeAddress(config, sip),
+    maxPerUser: config.sipDevicesPerUser,
+  });
+  const sipPeers = options.sipPeers ?? {
+    carriers: new InMemoryCarriers(),
+    credentials: devices.credentials,
+    devices: devices.lookup,
+  };
   const registrationStore = new RegistrationStore(storage);
   const registrations = new RegistrationTable({
     presence,
@@ -191,6 +208,17 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       maxContacts: config.sipRegisterMaxContacts,
     },
   });
+  // A removed device or a reset password: the phone's bindings end now (it is no longer rung, and must
+  // register again with what the admin gave it). A disabled user's phone fails its next refresh.
+  bus.subscribe(
+    'sip.device.revoked',
+    (e) =>
+      void registrar
+        .dropDevice(e.deviceId)
+        .catch((err: unknown) =>
+          log.warn({ err }, "sip registrar: dropping a revoked device's bindings failed"),
+        ),
+  );
   const billing = createBilling(storage, {
     sliceSeconds: config.billingSliceSeconds,
     graceSeconds: config.billingReservationGrace,
@@ -272,6 +300,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     ...chat.routes,
     ...callHistoryRoutes(callHistory),
     ...callRoutes(config),
+    ...devices.routes,
   );
   const http = buildHttp(routes, auth, {
     storageHealth: storage.health,
@@ -321,7 +350,6 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   echo.attach(calls);
 
   let closing: Promise<void> | undefined;
-  let sip: SipListener | undefined;
   return {
     config,
     log,
@@ -342,6 +370,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     calls,
     echo,
     mediaEndpoint,
+    devices,
     http,
     routes,
     registrations,

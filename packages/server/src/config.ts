@@ -358,6 +358,11 @@ export const settings = {
     schema: z.union([z.boolean(), z.stringbool()]).default(true),
     doc: 'Check the certificate of a peer Parley opens a SIP TLS connection to (it must name the IP address)',
   },
+  sipDevicesPerUser: {
+    env: 'PARLEY_SIP_DEVICES_PER_USER',
+    schema: int(10, 1, 1000),
+    doc: 'SIP devices (desk phones, softphones) one user may have; adding one more is refused `limit_exceeded`',
+  },
   billingSliceSeconds: {
     env: 'PARLEY_BILLING_SLICE_SECONDS',
     schema: int(300, 1),

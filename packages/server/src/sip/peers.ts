@@ -1,8 +1,8 @@
 /**
  * The two lookups the SIP edge classifies peers through (see @parley/sip's peer-policy.ts):
  * carrier addresses, trusted by address, and SIP credentials, which make a source a device only
- * after digest authentication. The phone-network and phones issues fill them from the database;
- * until then the server starts with both empty and tests pass in-memory ones.
+ * after digest authentication. The server's credentials are the SIP devices of the database
+ * (devices/device-store.ts); carriers come with the phone-network issue. Tests pass in-memory ones.
  */
 import {
   type CarrierAddresses,

@@ -25,6 +25,7 @@ import * as m008 from './migrations/008_refresh_reuse.ts';
 import * as m009 from './migrations/009_tenant_suspension.ts';
 import * as m010 from './migrations/010_file_thumbnails.ts';
 import * as m011 from './migrations/011_calls.ts';
+import * as m012 from './migrations/012_sip_devices.ts';
 import * as m013 from './migrations/013_sip_registrations.ts';
 
 export type MigrationEngine = Engine;
@@ -43,6 +44,7 @@ const migrations: Array<[string, { up: Up }]> = [
   ['009_tenant_suspension', m009],
   ['010_file_thumbnails', m010],
   ['011_calls', m011],
+  ['012_sip_devices', m012],
   ['013_sip_registrations', m013],
 ];
 

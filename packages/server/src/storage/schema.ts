@@ -10,6 +10,7 @@ import type { EventLogTables } from '../realtime/event-tables.ts';
 import type { ContactTables } from '../contacts/contact-tables.ts';
 import type { PresenceTables } from '../presence/presence-tables.ts';
 import type { ChatTables } from '../chat/chat-tables.ts';
+import type { DeviceTables } from '../devices/device-tables.ts';
 import type { CallRecordTables } from '../calls/call-records-tables.ts';
 import type { SipRegistrationTables } from '../sip/registration-tables.ts';
 
@@ -119,4 +120,5 @@ export interface Database
     PresenceTables,
     ChatTables,
     CallRecordTables,
+    DeviceTables,
     SipRegistrationTables {}

@@ -58,6 +58,17 @@ export const resourceFactories: Record<string, ResourceFactory> = {
     });
     return r.message.id;
   },
+  // A desk phone of a new user of the tenant.
+  sip_device: async (s, t) => {
+    const user = await makeUser(s, t.id, `wallphone${++n}@${t.domain}`);
+    const { device } = await s.app.devices.admin.create(
+      trustedScope(t.id),
+      { id: null, address: 'wall', sourceAddress: null },
+      user.id,
+      { name: `wall phone ${n}` },
+    );
+    return device.id;
+  },
   top_up_request: async (s, t) =>
     (
       await s.app.billing.topUpRequests.request(trustedScope(t.id), 1_000_000, `wall ${++n}`, {

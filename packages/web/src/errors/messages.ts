@@ -24,6 +24,8 @@ export const errorSentences: Record<ErrorCode, string> = {
   duplicate_domain: 'That domain already belongs to an organisation.',
   conflict: 'Someone else changed this meanwhile. Reload and try again.',
   last_admin: 'Your organisation needs at least one administrator, so this one must stay.',
+  duplicate_sip_username: 'Another phone already uses that SIP user name. Choose another.',
+  duplicate_extension: 'Someone else already has that extension. Choose another number.',
   request_timeout: 'The request took too long. Check your connection and try again.',
   payload_too_large: 'That is too large to send.',
   image_too_large: 'That image is too large to preview; it can still be downloaded.',
