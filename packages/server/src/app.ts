@@ -180,6 +180,9 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     bus,
     edge: () => sipEdgeAddress(config, sip),
     maxPerUser: config.sipDevicesPerUser,
+    // A removed device or a reset password: its bindings end before the admin is answered (it is rung
+    // no more, and must register again with what the admin gave it now).
+    revoke: (e) => registrar.dropDevice(e.deviceId),
   });
   const sipPeers = options.sipPeers ?? {
     carriers: new InMemoryCarriers(),
@@ -208,17 +211,6 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       maxContacts: config.sipRegisterMaxContacts,
     },
   });
-  // A removed device or a reset password: the phone's bindings end now (it is no longer rung, and must
-  // register again with what the admin gave it). A disabled user's phone fails its next refresh.
-  bus.subscribe(
-    'sip.device.revoked',
-    (e) =>
-      void registrar
-        .dropDevice(e.deviceId)
-        .catch((err: unknown) =>
-          log.warn({ err }, "sip registrar: dropping a revoked device's bindings failed"),
-        ),
-  );
   const billing = createBilling(storage, {
     sliceSeconds: config.billingSliceSeconds,
     graceSeconds: config.billingReservationGrace,

@@ -3,8 +3,9 @@
  * the user, pick or check the SIP user name and password, store only the HA1s with an audit entry in one
  * transaction, and answer the password once with what to type into the phone.
  *
- * A removed device, or one whose password was reset, is announced on the bus after the commit
- * (`sip.device.revoked`) so the registrar ends its registrations at once.
+ * A removed device, or one whose password was reset, is revoked after the commit: `revoke` (the
+ * registrar dropping its bindings) is awaited before the admin is answered, so once the answer says
+ * so the phone is rung no more; then `sip.device.revoked` goes on the bus for anyone else.
  */
 import { randomInt } from 'node:crypto';
 import type { Kysely } from 'kysely';
@@ -25,6 +26,7 @@ import type { Database } from '../storage/schema.ts';
 import { assertStrongPassword, passwordContext } from '../credentials/password-strength.ts';
 import type { DeviceHa1s, SipDeviceStore } from './device-store.ts';
 import { provisioningTexts, type SipEdgeAddress } from './provisioning.ts';
+import type { SipDeviceRevokedEvent } from './sip-device-directory.ts';
 
 export interface SipDeviceAdminDeps {
   devices: SipDeviceStore;
@@ -32,6 +34,8 @@ export interface SipDeviceAdminDeps {
   audit: AuditLog;
   write: StorageHandle['write'];
   bus: Pick<Bus, 'publish'>;
+  /** Ends what a revoked device holds (its registrations); awaited before the admin is answered. */
+  revoke?(e: SipDeviceRevokedEvent): Promise<void>;
   /** Where phones reach the SIP edge now (the listener's ports once it listens). */
   edge(): SipEdgeAddress;
   /** PARLEY_SIP_DEVICES_PER_USER. */
@@ -144,7 +148,7 @@ export class SipDeviceAdmin {
       );
       return d;
     });
-    this.revoked(device, 'password_reset');
+    await this.revoked(device, 'password_reset');
     return this.credentials(device, password, user);
   }
 
@@ -177,7 +181,7 @@ export class SipDeviceAdmin {
       );
       return d;
     });
-    this.revoked(device, 'removed');
+    await this.revoked(device, 'removed');
   }
 
   private userOf(scope: TenantScope, userId: string): Promise<User> {
@@ -221,13 +225,10 @@ export class SipDeviceAdmin {
     return { device, settings, provisioning: provisioningTexts(settings, user.displayName) };
   }
 
-  private revoked(d: SipDevice, reason: 'removed' | 'password_reset'): void {
-    this.deps.bus.publish('sip.device.revoked', {
-      tenantId: d.tenantId,
-      userId: d.userId,
-      deviceId: d.id,
-      reason,
-    });
+  private async revoked(d: SipDevice, reason: 'removed' | 'password_reset'): Promise<void> {
+    const e = { tenantId: d.tenantId, userId: d.userId, deviceId: d.id, reason };
+    await this.deps.revoke?.(e);
+    this.deps.bus.publish('sip.device.revoked', e);
   }
 }
 

@@ -15,7 +15,7 @@ import { SipDeviceAdmin } from './device-admin.ts';
 import { ExtensionAdmin } from './extension-admin.ts';
 import { deviceRoutes } from './routes.ts';
 import type { SipEdgeAddress } from './provisioning.ts';
-import type { SipDeviceDirectory } from './sip-device-directory.ts';
+import type { SipDeviceDirectory, SipDeviceRevokedEvent } from './sip-device-directory.ts';
 
 export interface DevicesDeps {
   storage: StorageHandle;
@@ -24,6 +24,8 @@ export interface DevicesDeps {
   bus: Pick<Bus, 'publish'>;
   edge(): SipEdgeAddress;
   maxPerUser: number;
+  /** See SipDeviceAdminDeps.revoke. */
+  revoke?(e: SipDeviceRevokedEvent): Promise<void>;
 }
 
 export interface Devices {
@@ -49,6 +51,7 @@ export function createDevices(deps: DevicesDeps): Devices {
     bus: deps.bus,
     edge: deps.edge,
     maxPerUser: deps.maxPerUser,
+    revoke: deps.revoke,
   });
   const extensionAdmin = new ExtensionAdmin({
     extensions,

@@ -37,8 +37,8 @@ export interface SipDeviceDirectory {
 
 /**
  * Bus topic `sip.device.revoked`: a device was removed, or its password reset (the old password may be
- * known to someone else), after the change committed. The registrar drops the device's bindings, so the
- * phone must register again with what the admin gave it now. (A disabled user is `user.disabled`.)
+ * known to someone else), after the change committed and the registrar dropped the device's bindings
+ * (the composition root wires that directly, so it is done before the admin is answered).
  */
 export interface SipDeviceRevokedEvent {
   tenantId: string;

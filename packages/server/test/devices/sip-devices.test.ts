@@ -61,19 +61,22 @@ for (const engine of engines) {
       assert.ok(challenge, `no ${algorithm} challenge`);
       const auth = answerChallenge(challenge, { username, password }, 'REGISTER', `sip:${domain}`)!;
       const r = await sip.exchange(
-        sip.request({
-          method: 'REGISTER',
-          target: domain,
-          from: target,
-          callId,
-          cseq: 2,
-          headers: [['Authorization', auth]],
-        }),
+        sip
+          .request({
+            method: 'REGISTER',
+            target: domain,
+            from: target,
+            callId,
+            cseq: 2,
+            headers: [['Authorization', auth]],
+          })
+          // The address-of-record is the device's (RFC 3261 section 10.2: To names it).
+          .replace(/^To: .*$/m, `To: <sip:${target}>`),
       );
       return r!.status;
     }
-    /** Digest accepted: the registrar (or, before it, the 501 placeholder) answered, not the gate. */
-    const accepted = (status: number) => status !== 401 && status !== 403 && status !== 400;
+    /** Digest accepted and the contact bound (200 from the registrar). */
+    const accepted = (status: number) => status === 200;
 
     test('an admin adds a phone: the password is shown once with the settings, and it authenticates by SHA-256 and MD5', async () => {
       const r = await add(t.user.id, { name: 'Desk phone' });
@@ -192,6 +195,8 @@ for (const engine of engines) {
       const u = await makeUser(s, t.id, `erin@${t.domain}`);
       const c = (await add(u.id, {})).json as SipDeviceCredentials;
       const old = c.settings.password;
+      assert.ok(accepted(await register('erin', old)));
+      assert.equal(s.app.registrations.ofDevice(c.device.id).length, 1);
       const reset = await s.http.post(
         `/api/sip-devices/${c.device.id}/password`,
         {},
@@ -201,7 +206,10 @@ for (const engine of engines) {
       const fresh = (reset.json as SipDeviceCredentials).settings.password;
       assert.notEqual(fresh, old);
       assert.equal(await register('erin', old), 403);
+      // The reset ended the old registration; the new password registers again.
+      assert.equal(s.app.registrations.ofDevice(c.device.id).length, 0);
       assert.ok(accepted(await register('erin', fresh)));
+      assert.equal(s.app.registrations.ofDevice(c.device.id).length, 1);
       assert.deepEqual(revoked.at(-1), {
         tenantId: t.id,
         userId: u.id,
@@ -220,6 +228,7 @@ for (const engine of engines) {
         token: t.admin.token,
       });
       assert.equal(del.status, 204);
+      assert.equal(s.app.registrations.ofDevice(c.device.id).length, 0);
       assert.equal(await register('erin', fresh), 403);
       assert.equal(revoked.at(-1)?.reason, 'removed');
       const again = await s.http.request('DELETE', `/api/sip-devices/${c.device.id}`, undefined, {
