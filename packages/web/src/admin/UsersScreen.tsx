@@ -1,6 +1,7 @@
 /**
  * Tenant admin: the organisation's users with their role and state; add a user, change one (names,
- * role), disable or enable, reset a password. The list pages by name and searches as you type.
+ * role), disable or enable, reset a password, open their phones (SIP devices and extension). The list
+ * pages by name and searches as you type.
  */
 import { useState, type FormEvent } from 'react';
 import type { User } from '@parley/protocol';
@@ -113,6 +114,13 @@ export default function UsersScreen() {
                         >
                           Edit
                         </Button>
+                        <Link
+                          className="btn btn-secondary"
+                          to={`/admin/users/${encodeURIComponent(u.id)}/phones`}
+                          aria-label={`Phones of ${u.displayName}`}
+                        >
+                          Phones
+                        </Link>
                         <Button
                           aria-label={`Reset password for ${u.displayName}`}
                           aria-haspopup="dialog"

@@ -3,6 +3,7 @@ import { lazy } from 'react';
 import { sectionRoute, type AppRoute } from '../app/route-types.ts';
 
 const UsersScreen = lazy(() => import('./UsersScreen.tsx'));
+const UserPhonesScreen = lazy(() => import('./UserPhonesScreen.tsx'));
 const ImportUsersScreen = lazy(() => import('./ImportUsersScreen.tsx'));
 const ApiKeysScreen = lazy(() => import('./ApiKeysScreen.tsx'));
 const LicencesScreen = lazy(() => import('./LicencesScreen.tsx'));
@@ -14,6 +15,7 @@ const admin = sectionRoute('admin');
 
 export const adminRoutes: AppRoute[] = [
   admin('/admin/users', 'Users', 10, UsersScreen),
+  admin('/admin/users/:userId/phones', 'Phones', null, UserPhonesScreen),
   admin('/admin/import', 'Import users', null, ImportUsersScreen),
   admin('/admin/api-keys', 'API keys', 20, ApiKeysScreen),
   admin('/admin/licences', 'Licences', 30, LicencesScreen),
