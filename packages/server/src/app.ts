@@ -408,6 +408,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
           transactions: config.sipTotalTransactions,
           transactionsHeld: config.sipTransactionsHeld,
           nonceMs: config.sipNonceMs,
+          digestAlgorithms: config.sipDigestAlgorithms,
           tcpIdleMs: config.sipTcpIdleMs,
           tcpConnectionsPerSource: config.sipTcpPerSource,
         },

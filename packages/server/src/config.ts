@@ -303,6 +303,15 @@ export const settings = {
     schema: int(50, 1),
     doc: 'SIP TCP connections per source address',
   },
+  sipDigestAlgorithms: {
+    env: 'PARLEY_SIP_DIGEST_ALGORITHMS',
+    schema: z
+      .string()
+      .default('SHA-256,MD5')
+      .transform((v) => v.split(',').map((a) => a.trim().toUpperCase()))
+      .pipe(z.array(z.enum(['SHA-256', 'MD5'])).min(1)),
+    doc: 'Digest algorithms SIP challenges offer, most preferred first (RFC 8760); put MD5 first for phones that read only the first challenge',
+  },
   sipRegisterMinExpires: {
     env: 'PARLEY_SIP_REGISTER_MIN_EXPIRES',
     schema: int(60, 1),

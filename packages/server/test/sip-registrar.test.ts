@@ -63,6 +63,17 @@ describe('SIP registrar', () => {
     });
   }
 
+  test('PARLEY_SIP_DIGEST_ALGORITHMS orders the challenges: MD5 first for phones that read only the first', async () => {
+    const r = await registrarSetup({ sipDigestAlgorithms: 'MD5' });
+    try {
+      const phone = await r.phone();
+      await assert.rejects(phone.register({ algorithm: 'SHA-256' }), /no SHA-256 challenge/);
+      assert.equal((await phone.register({ algorithm: 'MD5' })).status, 200);
+    } finally {
+      await r.close();
+    }
+  });
+
   test('a wrong password gets 403 and binds nothing; To naming another device gets 403', async () => {
     const r = await registrarSetup();
     try {

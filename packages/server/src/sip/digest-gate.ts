@@ -11,7 +11,10 @@
  * One DigestServer per realm (a tenant domain or our SIP address), all sharing one nonce key.
  */
 import { randomBytes } from 'node:crypto';
-import { DigestServer, type HeaderValue, type Peer, type PeerPolicy, type SipRequest } from '@parley/sip';
+import {
+  type DigestAlgorithm,
+  DigestServer,
+  type HeaderValue, type Peer, type PeerPolicy, type SipRequest } from '@parley/sip';
 import type { SipCredentials } from './peers.ts';
 
 export type GateVerdict =
@@ -22,6 +25,8 @@ export interface DigestGateOptions {
   peers: Pick<PeerPolicy, 'authenticationFailed' | 'authenticated'>;
   /** How long a nonce is accepted, ms. */
   nonceLifetimeMs: number;
+  /** Algorithms challenged with, most preferred first (default SHA-256 then MD5, RFC 8760). */
+  algorithms?: DigestAlgorithm[];
   /** Told when a failure blocks an address (for the log). */
   onBlocked?(source: Peer): void;
 }
@@ -71,7 +76,12 @@ export class DigestGate {
     let s = this.realms.get(realm);
     if (!s) {
       if (this.realms.size >= MAX_REALMS) this.realms.clear();
-      s = new DigestServer({ realm, secret: this.secret, nonceLifetimeMs: this.opts.nonceLifetimeMs });
+      s = new DigestServer({
+        realm,
+        secret: this.secret,
+        nonceLifetimeMs: this.opts.nonceLifetimeMs,
+        algorithms: this.opts.algorithms,
+      });
       this.realms.set(realm, s);
     }
     return s;
