@@ -14,7 +14,11 @@ import { randomBytes } from 'node:crypto';
 import {
   type DigestAlgorithm,
   DigestServer,
-  type HeaderValue, type Peer, type PeerPolicy, type SipRequest } from '@parley/sip';
+  type HeaderValue,
+  type Peer,
+  type PeerPolicy,
+  type SipRequest,
+} from '@parley/sip';
 import type { SipCredentials } from './peers.ts';
 
 export type GateVerdict =
