@@ -56,13 +56,17 @@ export class DigestGate {
     switch (verdict.reason) {
       case 'missing':
       case 'realm':
-      case 'stale': {
+      case 'stale':
+      // A right answer to a nonce-count already used: a client reusing its last Authorization
+      // without counting up (SIP.js does on un-REGISTER), or a replay. A fresh nonce (stale=true)
+      // lets the first answer again, and the second still needs the password; no failure counted.
+      case 'replay': {
         const header = registrar ? 'WWW-Authenticate' : 'Proxy-Authenticate';
         return {
           ok: false,
           status: registrar ? 401 : 407,
           headers: server
-            .challenge(verdict.reason === 'stale')
+            .challenge(verdict.reason === 'stale' || verdict.reason === 'replay')
             .map((c): [string, HeaderValue] => [header, c]),
         };
       }
@@ -70,7 +74,6 @@ export class DigestGate {
         return { ok: false, status: 400, headers: [] };
       case 'unknown-user':
       case 'wrong':
-      case 'replay':
         if (this.opts.peers.authenticationFailed(source)) this.opts.onBlocked?.(source);
         return { ok: false, status: 403, headers: [] };
     }
