@@ -134,6 +134,12 @@ describe('SIP registrar', () => {
       assert.equal(one.status, 200);
       assert.equal(one.values('contact').length, 2, 'the 200 lists what is left');
       assert.deepEqual(list(), ['sip:desk@127.0.0.3:5071', 'sip:desk@127.0.0.3:5073']);
+      const twice = await phone.register({ contacts: [a, `${a};expires=900`] });
+      assert.equal(twice.status, 200, 'one URI twice in a request is one binding');
+      assert.ok(
+        expiresOf(twice.values('contact').find((x) => x.includes(':5071'))!) > 600,
+        'the last counts',
+      );
       const query = await phone.register({ contacts: [] });
       assert.equal(query.status, 200);
       assert.equal(query.values('contact').length, 2, 'a REGISTER without Contact lists the bindings');
@@ -141,6 +147,30 @@ describe('SIP registrar', () => {
       assert.equal((await phone.register({ contacts: '*', expires: 0 })).status, 200);
       assert.deepEqual(list(), []);
       assert.equal(r.s.app.presence.get(r.t.user.id).availability, 'offline');
+    } finally {
+      await r.close();
+    }
+  });
+
+  test('a phone back on another port with the same +sip.instance replaces its old contact (RFC 5626)', async () => {
+    const r = await registrarSetup();
+    try {
+      const changes: RegistrationChange[] = [];
+      r.s.app.registrations.onChange((c) => changes.push(c));
+      const phone = await r.phone();
+      const inst = '+sip.instance="<urn:uuid:00000000-0000-0000-0000-000000000001>"';
+      assert.equal((await phone.register({ contacts: [`<sip:desk@127.0.0.3:5091>;${inst}`] })).status, 200);
+      const ok = await phone.register({
+        contacts: [`<sip:desk@127.0.0.3:5092>;${inst}`],
+        callId: 'rebooted',
+      });
+      assert.equal(ok.status, 200);
+      assert.deepEqual(
+        r.s.app.registrations.all().map((b) => b.contact),
+        ['sip:desk@127.0.0.3:5092'],
+      );
+      const removed = changes.find((c) => c.type === 'removed');
+      assert.equal(removed?.type === 'removed' && removed.reason, 'replaced');
     } finally {
       await r.close();
     }

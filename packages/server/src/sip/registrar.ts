@@ -247,7 +247,8 @@ export class Registrar {
     } catch {
       return { status: 400, reason: 'Bad Contact' };
     }
-    const out: ContactRequest[] = [];
+    // The same URI twice in one request is one binding: the last one counts.
+    const out = new Map<string, ContactRequest>();
     for (const addr of addrs) {
       if (!isSipUri(addr.uri)) return { status: 400, reason: 'Contact Must Be a SIP URI' };
       const pe = addr.params.get('expires');
@@ -264,15 +265,17 @@ export class Registrar {
       const q = qv === undefined || qv === null ? 1 : Number(qv);
       if (!(q >= 0 && q <= 1)) return { status: 400, reason: 'Bad Contact q' };
       const inst = addr.params.get('+sip.instance');
-      out.push({
-        uri: canonicalUri(addr),
+      const uri = canonicalUri(addr);
+      out.delete(uri);
+      out.set(uri, {
+        uri,
         expires,
         q,
         instance: inst === undefined || inst === null ? undefined : inst.slice(0, 200),
         addr,
       });
     }
-    return out;
+    return [...out.values()];
   }
 }
 
