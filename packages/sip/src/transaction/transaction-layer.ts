@@ -9,7 +9,7 @@
  */
 import { type Clock, systemClock } from '../clock.ts';
 import { SipStateError } from '../errors.ts';
-import { detach, headerFields, SipRequest, type SipResponse } from '../message.ts';
+import { detach, headerFields, type HeaderValue, SipRequest, type SipResponse } from '../message.ts';
 import { createResponse } from '../response.ts';
 import { responseDestination } from '../transport/response-route.ts';
 import type { Peer } from '../transport/transport.ts';
@@ -236,11 +236,15 @@ export class TransactionLayer {
    * Cancels a pending INVITE (section 9.1): builds the CANCEL from the INVITE and sends it in its
    * own transaction once a provisional response has arrived. Returns false when it is too late.
    */
-  cancel(invite: InviteClientTransaction, tu: ClientTransactionUser = { onResponse() {} }): boolean {
+  cancel(
+    invite: InviteClientTransaction,
+    tu: ClientTransactionUser = { onResponse() {} },
+    extra: Array<[string, HeaderValue]> = [],
+  ): boolean {
     if (invite.state !== 'calling' && invite.state !== 'proceeding') return false;
     const send = (): void => {
       if (invite.state !== 'proceeding') return;
-      this.sendRequest(buildCancel(invite.request), invite.peer, tu);
+      this.sendRequest(buildCancel(invite.request, extra), invite.peer, tu);
     };
     if (invite.state === 'proceeding') send();
     else invite.pendingCancel = send;
@@ -289,8 +293,12 @@ function branchKey(req: SipRequest): string | undefined {
   return b !== undefined && b.startsWith(MAGIC_COOKIE) ? detach(b + '|' + via.sentBy) : undefined;
 }
 
-/** CANCEL for an INVITE (section 9.1): same Request-URI, Call-ID, From, To, CSeq number, top Via, Route. */
-export function buildCancel(invite: SipRequest): SipRequest {
+/**
+ * CANCEL for an INVITE (section 9.1): same Request-URI, Call-ID, From, To, CSeq number, top Via, Route;
+ * `extra` adds headers such as Reason (RFC 3326: a forking UA tells the losers the call was completed
+ * elsewhere, so they log no missed call).
+ */
+export function buildCancel(invite: SipRequest, extra: Array<[string, HeaderValue]> = []): SipRequest {
   const headers = headerFields([
     ['Via', invite.getAll('via')[0]!.split(',')[0]!.trim()],
     ['Max-Forwards', 70],
@@ -300,5 +308,6 @@ export function buildCancel(invite: SipRequest): SipRequest {
     ['CSeq', `${invite.cseq.seq} CANCEL`],
   ]);
   for (const r of invite.getAll('route')) headers.push(...headerFields([['Route', r]]));
+  if (extra.length > 0) headers.push(...headerFields(extra));
   return new SipRequest('CANCEL', invite.uriText, headers);
 }

@@ -128,11 +128,12 @@ export class OutgoingInvite extends TypedEmitter<OutgoingInviteEvents> {
   /**
    * Cancels the call (section 9.1). Returns false when it is too late (answered or failed). The
    * CANCEL waits for a provisional response if none came yet; the INVITE then ends with 487.
+   * `headers` go on the CANCEL (a Reason, RFC 3326).
    */
-  cancel(): boolean {
+  cancel(headers: Array<[string, HeaderValue]> = []): boolean {
     if (this._state !== 'calling' && this._state !== 'proceeding') return false;
     this.transition('cancelling');
-    if (this.tx) this.ua.endpoint.layer.cancel(this.tx);
+    if (this.tx) this.ua.endpoint.layer.cancel(this.tx, undefined, headers);
     return true;
   }
 

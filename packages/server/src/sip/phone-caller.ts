@@ -1,0 +1,225 @@
+/**
+ * A call a phone places: its authenticated INVITE becomes a `call.place` from a server-side device (a
+ * `CallSession` of kind `sip`), and the INVITE is answered when the callee answers (RFC 3261 section
+ * 13.3: 180 while the callee rings, 200 with our RTP/AVP answer once connected, a failure status if
+ * the call ends first).
+ *
+ * ```
+ *   INVITE (RTP/AVP offer) ──▶ RTP answer made, WebRTC offer made ──▶ call.place ──▶ 180 Ringing
+ *   browser answers: call.sdp {answer} ──▶ WebRTC answer applied, legs joined ──▶ 200 OK (RTP answer)
+ *   phone answers (phone to phone): joinPhone(its RTP) ──▶ RTP joined to RTP ──▶ 200 OK
+ *   CANCEL ──▶ call.hangup (cancelled)   call.update ended ──▶ 486 / 603 / 480 ... or BYE
+ * ```
+ * The WebRTC offer is made before anyone answers because the callee's browsers need an offer to ring;
+ * it is closed unused when a phone answers.
+ */
+import type { Logger } from 'pino';
+import type { CallEndReason, CallServerFrame, CallTarget, CallView } from '@parley/protocol';
+import type { IncomingInvite, InviteSession } from '@parley/sip';
+import type { CallSession } from '../realtime/session.ts';
+import type { PhoneMedia, PhoneMediaLeg } from './phone-media.ts';
+import {
+  ANCHORED_ANSWER,
+  answerReoffer,
+  sendFrame,
+  type OutgoingFrame,
+  type PhoneCallControl,
+  type PhoneCallerLink,
+} from './phone-ringing.ts';
+
+/** The device a phone authenticated as. */
+export interface CallingDevice {
+  deviceId: string;
+  tenantId: string;
+  userId: string;
+}
+
+export interface CallerContext {
+  control: PhoneCallControl;
+  media: PhoneMedia;
+  log: Logger;
+  /** Tells the service which calls a phone placed (the phones it rings look for their caller). */
+  track(callId: string, caller: PhoneCaller | null): void;
+  nextRequestId(): number;
+}
+
+/** The SIP final status for a call that ended before it was answered (RFC 3261 section 21). */
+export function statusForEnd(reason: CallEndReason | null): [number, string] {
+  switch (reason) {
+    case 'busy':
+      return [486, 'Busy Here'];
+    case 'declined':
+      return [603, 'Decline'];
+    case 'do_not_disturb':
+      return [480, 'Do Not Disturb'];
+    case 'no_answer':
+    case 'unavailable':
+    case 'lost':
+      return [480, 'Temporarily Unavailable'];
+    case 'cancelled':
+      return [487, 'Request Terminated'];
+    default:
+      return [500, 'Server Internal Error'];
+  }
+}
+
+let keys = 0;
+
+export class PhoneCaller implements PhoneCallerLink {
+  readonly session: CallSession;
+  private callId: string | null = null;
+  private web: PhoneMediaLeg | null = null;
+  private dialog: InviteSession | null = null;
+  private ended = false;
+  private anchored = false;
+
+  constructor(
+    private readonly ctx: CallerContext,
+    private readonly inv: IncomingInvite,
+    device: CallingDevice,
+    private readonly rtp: PhoneMediaLeg,
+  ) {
+    this.session = {
+      tenantId: device.tenantId,
+      userId: device.userId,
+      deviceKey: `sip/${device.deviceId}/in/${(++keys).toString(36)}`,
+      kind: 'sip',
+      push: (f) => this.push(f),
+    };
+    inv.once('cancelled', () => void this.hangup());
+    rtp.on('dtmf', (digit) => {
+      if (!this.anchored && this.dialog && this.callId)
+        void this.send({ t: 'call.dtmf', callId: this.callId, digits: digit }).catch(() => {});
+    });
+    rtp.once('timeout', () => {
+      if (this.callId && !this.ended) this.ctx.control.endCall(this.session, this.callId, 'media_timeout');
+    });
+  }
+
+  /**
+   * Places the call. Resolves with the caller's view (ringing, or ended at once); a refusal rejects
+   * with the coded ParleyError (the service answers the INVITE with its status).
+   */
+  async place(to: CallTarget): Promise<CallView> {
+    const web = await this.ctx.media.offerWebRtc();
+    this.web = web;
+    web.once('close', () => {
+      if (!this.anchored) void this.hangup();
+    });
+    this.ctx.control.attachDevice(this.session);
+    let view: CallView;
+    try {
+      view = (await this.send({
+        t: 'call.place',
+        to,
+        video: false,
+        offer: { type: 'offer', sdp: web.sdp },
+      })) as CallView;
+    } catch (err) {
+      await this.close();
+      throw err;
+    }
+    if (view.state === 'ended') {
+      this.finish(view.endReason);
+      return view;
+    }
+    this.callId = view.id;
+    this.ctx.track(view.id, this);
+    if (!this.ended) this.inv.progress(180);
+    return view;
+  }
+
+  private push(f: CallServerFrame): void {
+    switch (f.t) {
+      case 'call.sdp':
+        // A phone's answer (ANCHORED_ANSWER) is followed by joinPhone: its media come that way.
+        if (f.description.sdp === ANCHORED_ANSWER) return;
+        if (f.description.type === 'answer' && !this.dialog && !this.anchored)
+          void this.browserAnswered(f.description.sdp).catch((err: unknown) => this.fail(err));
+        else if (f.description.type === 'offer' && this.web && this.dialog)
+          void this.renegotiate(f.description.sdp);
+        return;
+      case 'call.ice':
+        if (this.web && !this.anchored) void this.web.addRemoteCandidate(f.candidate).catch(() => {});
+        return;
+      case 'call.dtmf':
+        this.rtp.sendDtmf(f.digits);
+        return;
+      case 'call.update':
+        if (f.call.state === 'ended') this.finish(f.call.endReason);
+        return;
+    }
+  }
+
+  /** A browser answered: our WebRTC offer is complete, the two legs are joined, the phone gets 200. */
+  private async browserAnswered(answer: string): Promise<void> {
+    await this.web!.accept(answer);
+    this.ctx.media.bridge(this.web!, this.rtp);
+    this.accept();
+  }
+
+  /** Another phone answered (phone to phone): its RTP joins ours; the WebRTC offer was for nothing. */
+  async joinPhone(other: PhoneMediaLeg): Promise<void> {
+    this.anchored = true;
+    await this.web?.close();
+    this.web = null;
+    if (this.ended) return;
+    this.ctx.media.bridge(this.rtp, other);
+    this.accept();
+  }
+
+  private accept(): void {
+    if (this.ended) return;
+    const dialog = this.inv.accept({ body: this.rtp.sdp });
+    if (!dialog) return void this.hangup(); // cancelled meanwhile, or no Contact (answered 400)
+    this.dialog = dialog;
+    dialog.once('terminated', (reason) => {
+      if (reason !== 'local') void this.hangup();
+    });
+  }
+
+  private async renegotiate(offer: string): Promise<void> {
+    await answerReoffer(this.ctx, this.session, this.web!, this.callId!, offer).catch((err: unknown) =>
+      this.fail(err),
+    );
+  }
+
+  private send(f: OutgoingFrame): Promise<unknown> {
+    return sendFrame(this.ctx, this.session, f);
+  }
+
+  private fail(err: unknown): void {
+    if (!this.ended) this.ctx.log.warn({ err, call: this.callId }, 'phone call failed');
+    void this.hangup();
+  }
+
+  /** The phone ended it (CANCEL, BYE, its media closed): call control hears a hang-up. */
+  private async hangup(): Promise<void> {
+    if (this.ended) return;
+    this.ended = true;
+    if (this.dialog) await this.dialog.bye().catch(() => {});
+    this.inv.reject(487);
+    // Leaving call control ends the call as this phone's user hanging up (cancelled before the answer).
+    await this.close();
+  }
+
+  /** The call ended on the server's side: the phone is told (a final status, or BYE). */
+  private finish(reason: CallEndReason | null): void {
+    if (this.ended) return;
+    this.ended = true;
+    if (this.dialog) void this.dialog.bye().catch(() => {});
+    else {
+      const [status, text] = statusForEnd(reason);
+      this.inv.reject(status, { reason: text });
+    }
+    void this.close();
+  }
+
+  /** Closes both legs (idempotent) and leaves the service's table. */
+  async close(): Promise<void> {
+    this.ended = true;
+    if (this.callId) this.ctx.track(this.callId, null);
+    this.ctx.control.closed(this.session, true);
+    await Promise.all([this.web?.close(), this.rtp.close()]);
+  }
+}

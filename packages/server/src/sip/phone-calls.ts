@@ -1,0 +1,159 @@
+/**
+ * Calls with phones (issue 16 item 3): Parley as a back-to-back user agent between its call control and
+ * the SIP phones registered to its users. Two directions, one file each beside this one:
+ * - ringing (phone-ringing.ts): a call to a user rings every browser and every registered contact at
+ *   once (`devicesOf`, call control's `CallPhones`): one INVITE per contact, the first answer wins, the
+ *   others get CANCEL with `Reason: SIP;cause=200;text="Call completed elsewhere"` (RFC 3326);
+ * - placing (phone-caller.ts): a phone's authenticated INVITE is a call from its user's device, to a
+ *   target read from the Request-URI within the caller's tenant (`invite`).
+ * Media go through the bridge (phone-media.ts): browser legs WebRTC, phone legs RTP/AVP, phone to phone
+ * anchored RTP to RTP. A phone's RFC 4733 digits reach the browser as `call.dtmf` pushes and the
+ * browser's `call.dtmf` frames reach the phone as RFC 4733; a phone whose media stop for
+ * `PARLEY_MEDIA_TIMEOUT` ends the call as `media_timeout`. "In a call" needs nothing here: a phone's
+ * leg carries its user like any device.
+ *
+ * Targets a phone may dial (the Request-URI's user part and host):
+ * - an extension of the caller's tenant (`201`), looked up first;
+ * - `user@host` where host is a tenant domain: that address (another tenant's user is refused 403);
+ * - a bare user part at any other host (our address, a name the phone was given): that user in the
+ *   caller's own domain.
+ * Refusals become SIP statuses: not found 404, another tenant 403, yourself 403, over the per-user
+ * limit 486, shutting down 503. A call that ends before the answer answers the INVITE with the
+ * status of its reason (`statusForEnd`).
+ *
+ * Not yet: an INVITE without an offer (a late offer, RFC 3261 section 13.2.1) gets 488.
+ */
+import type { Logger } from 'pino';
+import { ParleyError, type CallTarget } from '@parley/protocol';
+import { isSipUri, type IncomingInvite, type UserAgentCore } from '@parley/sip';
+import type { CallPhones, CallUser } from '../calls/call-control.ts';
+import type { CallSession } from '../realtime/session.ts';
+import { PhoneCaller, type CallingDevice } from './phone-caller.ts';
+import type { PhoneMedia } from './phone-media.ts';
+import { RingingPhone, type PhoneBinding, type PhoneCallControl } from './phone-ringing.ts';
+
+export type { PhoneBinding } from './phone-ringing.ts';
+
+/** The registrar's lookup: a user's live bindings. */
+export interface PhoneRegistrations {
+  contactsOf(tenantId: string, userId: string): readonly PhoneBinding[];
+}
+
+/** The devices' lookup: a tenant's extension. */
+export interface PhoneExtensions {
+  userByExtension(tenantId: string, extension: string): Promise<{ id: string } | null>;
+}
+
+export interface PhoneCallsDeps {
+  ua: Pick<UserAgentCore, 'invite'>;
+  control: PhoneCallControl;
+  registrations: PhoneRegistrations;
+  extensions: PhoneExtensions;
+  media: PhoneMedia;
+  /** Whether a domain is some tenant's. */
+  isLocalDomain(domain: string): Promise<boolean>;
+  log: Logger;
+}
+
+/** A phone that authenticated, in the domain (realm) it authenticated in. */
+export interface AuthenticatedPhone extends CallingDevice {
+  domain: string;
+}
+
+const EXTENSION = /^[0-9]{1,15}$/;
+
+/** The SIP status of a refused place, by error code. */
+const REFUSAL: Record<string, [number, string]> = {
+  not_found: [404, 'Not Found'],
+  not_in_tenant: [403, 'Forbidden'],
+  validation_failed: [403, 'Forbidden'],
+  limit_exceeded: [486, 'Busy Here'],
+  unavailable: [503, 'Service Unavailable'],
+  invalid_sdp: [488, 'Not Acceptable Here'],
+};
+
+export class PhoneCalls implements CallPhones {
+  /** Calls placed by phones, by call id (the phones they ring look for them: phone to phone). */
+  private readonly placed = new Map<string, PhoneCaller>();
+  private requestIds = 0;
+  private readonly nextRequestId = () => ++this.requestIds;
+
+  constructor(private readonly d: PhoneCallsDeps) {}
+
+  /** Calls placed by phones in progress (tests check none is left). */
+  get size(): number {
+    return this.placed.size;
+  }
+
+  /** Call control's `CallPhones`: a ringing device per registered contact of the callee. */
+  devicesOf(callee: CallUser): CallSession[] {
+    return this.d.registrations.contactsOf(callee.tenantId, callee.id).map(
+      (b) =>
+        new RingingPhone(
+          {
+            ua: this.d.ua,
+            control: this.d.control,
+            media: this.d.media,
+            log: this.d.log,
+            phoneCaller: (callId) => this.placed.get(callId),
+            nextRequestId: this.nextRequestId,
+          },
+          callee.tenantId,
+          callee.id,
+          b,
+          `sip:${callee.address}`,
+        ).session,
+    );
+  }
+
+  /** A phone's authenticated INVITE (the listener checked the digest): placed as its user's call. */
+  async invite(inv: IncomingInvite, phone: AuthenticatedPhone): Promise<void> {
+    const target = await this.target(inv, phone);
+    if (!target) return inv.reject(404, { reason: 'Not Found' });
+    if (inv.request.body.length === 0) return inv.reject(488, { reason: 'Offer Required' });
+    let rtp;
+    try {
+      rtp = await this.d.media.answerRtp(inv.request.body.toString());
+    } catch (err) {
+      this.d.log.debug({ err }, 'phone offer refused');
+      return inv.reject(488, { reason: 'Not Acceptable Here' });
+    }
+    if (inv.state !== 'pending') return void rtp.close(); // cancelled meanwhile
+    const caller = new PhoneCaller(
+      {
+        control: this.d.control,
+        media: this.d.media,
+        log: this.d.log,
+        track: (callId, c) => (c ? this.placed.set(callId, c) : this.placed.delete(callId)),
+        nextRequestId: this.nextRequestId,
+      },
+      inv,
+      phone,
+      rtp,
+    );
+    try {
+      await caller.place(target);
+    } catch (err) {
+      const [status, reason] = (err instanceof ParleyError && REFUSAL[err.code]) || [
+        500,
+        'Server Internal Error',
+      ];
+      if (status === 500) this.d.log.warn({ err }, 'phone call could not be placed');
+      inv.reject(status, { reason });
+    }
+  }
+
+  /** The callee the Request-URI names (see the file's doc), or null when it names nobody. */
+  private async target(inv: IncomingInvite, phone: AuthenticatedPhone): Promise<CallTarget | null> {
+    const uri = inv.request.uri;
+    if (!isSipUri(uri) || !uri.user) return null;
+    const user = decodeURIComponent(uri.user).toLowerCase();
+    if (EXTENSION.test(user)) {
+      const u = await this.d.extensions.userByExtension(phone.tenantId, user);
+      if (u) return { userId: u.id };
+    }
+    const host = uri.host.toLowerCase();
+    const domain = (await this.d.isLocalDomain(host)) ? host : phone.domain.toLowerCase();
+    return { address: `${user}@${domain}` };
+  }
+}

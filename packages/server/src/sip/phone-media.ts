@@ -1,0 +1,51 @@
+/**
+ * The media a phone call needs, as the phone-calls service sees it (phone-calls.ts): four ways to make
+ * a leg and one way to join two. A browser's leg is WebRTC (ICE, DTLS-SRTP), a phone's is plain
+ * RTP/AVP (RFC 3551, G.711 and RFC 4733 telephone-event); the server answers or makes the offer on each
+ * side, so a phone never sees WebRTC and a browser never sees RTP/AVP. Phone to phone is two RTP legs
+ * joined: the media are anchored here (NAT-safe, latched to where each phone actually sends from).
+ *
+ * Why an interface of its own: packages/media knows nothing of Parley and may carry another driver
+ * (rtpengine); the service needs only these few calls, and its tests pass a fake that needs no sockets.
+ */
+import type { IceCandidate } from '@parley/protocol';
+import type { TypedEmitter } from '@parley/sip';
+
+export type PhoneMediaLegEvents = {
+  /** A key press arrived on this leg (an RFC 4733 event from a phone), one digit. */
+  dtmf: [digit: string];
+  /** No media arrived for `PARLEY_MEDIA_TIMEOUT` (a phone that lost power or its network). */
+  timeout: [];
+  /** The leg closed (by `close()`, or by itself: ICE consent lost, RFC 7675). */
+  close: [];
+};
+
+/** One party's media: a WebRTC session with a browser or an RTP/AVP session with a phone. */
+export interface PhoneMediaLeg extends Pick<TypedEmitter<PhoneMediaLegEvents>, 'on' | 'once' | 'off'> {
+  /** Our description: the offer (until `accept`) or the answer we made. */
+  readonly sdp: string;
+  /** Applies the other side's answer to our offer. */
+  accept(answer: string): Promise<void>;
+  /** A browser's trickled candidate (WebRTC legs; RTP legs ignore it). */
+  addRemoteCandidate(c: IceCandidate): Promise<void>;
+  /** A new offer from the other side (a browser's ICE restart or camera change): our answer. */
+  renegotiate(offer: string): Promise<string>;
+  /** Sends key presses (RFC 4733 events on an RTP leg). */
+  sendDtmf(digits: string): void;
+  /** Closes the leg (idempotent): its sockets and timers. */
+  close(): Promise<void>;
+}
+
+/** Makes and joins legs. */
+export interface PhoneMedia {
+  /** An RTP/AVP leg offering to a phone (the INVITE Parley sends). */
+  offerRtp(): Promise<PhoneMediaLeg>;
+  /** An RTP/AVP leg answering a phone's offer (its INVITE); a coded MediaError when none is usable. */
+  answerRtp(offer: string): Promise<PhoneMediaLeg>;
+  /** A WebRTC leg offering to a browser (a phone calls a browser). */
+  offerWebRtc(): Promise<PhoneMediaLeg>;
+  /** A WebRTC leg answering a browser's offer (a browser calls a phone). */
+  answerWebRtc(offer: string): Promise<PhoneMediaLeg>;
+  /** Joins two legs' audio both ways (and their RFC 4733 digits, between two phones). */
+  bridge(a: PhoneMediaLeg, b: PhoneMediaLeg): void;
+}
