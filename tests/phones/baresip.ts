@@ -9,7 +9,9 @@
  *
  * Every socket is on 127.0.0.1 (or the address given): `sip_listen` binds UDP and TCP on a port and TLS
  * on the next one, so the port pair is found free first, and a start that loses that race to another
- * process is retried on a new pair.
+ * process is retried on a new pair. The account is added over the control connection (`uanew`) once
+ * that is open, so the events of its first REGISTER reach the test. `PARLEY_BARESIP_TRACE=1` makes
+ * baresip print every SIP message (`-s`) into the log a failure shows.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -243,11 +245,15 @@ export class Baresip {
       join(dir, 'config'),
       configText({ address, sipPort, ctrlPort, wav: options.wav, recordings, caFile: options.caFile }),
     );
-    writeFileSync(join(dir, 'accounts'), accountLine(options.account, address, sipPort) + '\n');
+    // No account at start: it is added over the control connection once that is open (`uanew`), so
+    // the events of its first REGISTER are not raised before anyone listens.
+    writeFileSync(join(dir, 'accounts'), '');
     writeFileSync(join(dir, 'contacts'), '');
     mkdirSync(recordings); // sndfile writes into snd_path and does not make it
 
-    const child = spawn('baresip', ['-f', dir], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn('baresip', ['-f', dir, ...(process.env.PARLEY_BARESIP_TRACE ? ['-s'] : [])], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let output = '';
     const keep = (d: Buffer) => {
       output = (output + d.toString('utf8')).slice(-6000);
@@ -284,7 +290,14 @@ export class Baresip {
     }).catch((err: Error) => {
       throw fail(`control connection: ${err.message}`);
     });
-    return new Baresip(options, dir, address, sipPort, child, ctrl, exited, () => output);
+    const phone = new Baresip(options, dir, address, sipPort, child, ctrl, exited, () => output);
+    try {
+      await phone.command('uanew', accountLine(options.account, address, sipPort));
+    } catch (err) {
+      await phone.stop();
+      throw err;
+    }
+    return phone;
   }
 
   /** The phone's own address of record when it is called directly (no proxy). */
