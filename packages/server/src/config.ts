@@ -310,7 +310,7 @@ export const settings = {
       .default('SHA-256,MD5')
       .transform((v) => v.split(',').map((a) => a.trim().toUpperCase()))
       .pipe(z.array(z.enum(['SHA-256', 'MD5'])).min(1)),
-    doc: 'Digest algorithms SIP challenges offer, most preferred first (RFC 8760); put MD5 first for phones that read only the first challenge',
+    doc: 'Digest algorithms SIP challenges offer, most preferred first (RFC 8760); MD5 alone for phones that give up on any challenge they cannot answer, wherever it is in the list (baresip 1.0 on libre 1.x fails a REGISTER with ENOSYS if one is SHA-256)',
   },
   sipRegisterMinExpires: {
     env: 'PARLEY_SIP_REGISTER_MIN_EXPIRES',
