@@ -34,6 +34,12 @@ export interface BaresipEvent {
 export type Transport = 'udp' | 'tcp' | 'tls';
 
 export interface PhoneAccount {
+  /**
+   * An account line as Parley's provisioning text gives it (address of record, credentials, outbound
+   * proxy, register interval): used as written, with `answer` and `codecs` added; the fields below
+   * that it already says are then ignored.
+   */
+  provisioned?: string;
   /** The SIP user name (the part before @ in the address of record). */
   user: string;
   /** The domain of the address of record (the tenant's SIP domain); default the phone's own address. */
@@ -105,14 +111,18 @@ function udpFree(address: string, port: number): Promise<boolean> {
 
 /** The account line of baresip's `accounts` file. */
 export function accountLine(a: PhoneAccount, address: string, sipPort: number): string {
+  const answer = [
+    `answermode=${a.answer ?? 'manual'}`,
+    `audio_codecs=${(a.codecs ?? ['PCMU', 'PCMA']).join(',')}`,
+  ];
+  if (a.provisioned) return [a.provisioned.trim(), ...answer].join(';');
   const domain = a.domain ?? `${address}:${sipPort}`;
   const params: string[] = [];
   if (a.password !== undefined) params.push(`auth_user=${a.authUser ?? a.user}`, `auth_pass=${a.password}`);
   if (a.proxy)
     params.push(`outbound="sip:${a.proxy.address}:${a.proxy.port};transport=${a.proxy.transport}"`);
   params.push(`regint=${a.registerSeconds ?? 0}`);
-  params.push(`answermode=${a.answer ?? 'manual'}`);
-  params.push(`audio_codecs=${(a.codecs ?? ['PCMU', 'PCMA']).join(',')}`);
+  params.push(...answer);
   return `<sip:${a.user}@${domain}>;${params.join(';')}`;
 }
 
