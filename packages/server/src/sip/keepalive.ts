@@ -7,7 +7,9 @@
  *
  * The probe also keeps a NAT pinhole (UDP) or a connection (TCP, TLS, WebSocket: the listener closes
  * idle ones) open from our side; phones keep theirs open with CRLF pings (RFC 5626 section 4.4.1),
- * which the transports answer. One probe per binding is in flight at a time.
+ * which the transports answer. One probe per binding is in flight at a time, and the probes are
+ * spread over the interval (a tenth of the bindings, by a hash of their id, every tenth of it), so
+ * ten thousand phones are not sent ten thousand OPTIONS in one burst.
  */
 import type { Clock, TimerHandle, UserAgentCore } from '@parley/sip';
 import { SipRequestFailed, systemClock } from '@parley/sip';
@@ -27,8 +29,12 @@ export interface KeepAliveOptions {
   onError?(err: unknown): void;
 }
 
+/** Parts the interval is cut into; each part probes the bindings whose id hashes to it. */
+const SLICES = 10;
+
 export class KeepAlive {
   private readonly inFlight = new Set<string>();
+  private slice = 0;
   private readonly clock: Clock;
   private timer: TimerHandle | undefined;
   private closed = false;
@@ -38,9 +44,16 @@ export class KeepAlive {
     if (opts.intervalMs > 0) this.schedule();
   }
 
-  /** Probes every binding now (the timer calls it; tests may too). */
+  /** Probes every binding now (tests may call it). */
   tick(): void {
     for (const b of this.opts.table.all()) void this.probe(b);
+  }
+
+  /** Probes the bindings of the next slice of the interval. */
+  private tickSlice(): void {
+    const slice = this.slice;
+    this.slice = (slice + 1) % SLICES;
+    for (const b of this.opts.table.all()) if (sliceOf(b.bindingId) === slice) void this.probe(b);
   }
 
   /** Sends one OPTIONS; resolves true when the contact answered. */
@@ -87,10 +100,16 @@ export class KeepAlive {
   }
 
   private schedule(): void {
-    this.timer = this.clock.setTimer(this.opts.intervalMs, () => {
+    this.timer = this.clock.setTimer(this.opts.intervalMs / SLICES, () => {
       if (this.closed) return;
-      this.tick();
+      this.tickSlice();
       this.schedule();
     });
   }
+}
+
+function sliceOf(id: string): number {
+  let h = 0;
+  for (let i = 0; i < id.length; i++) h = (h * 31 + id.charCodeAt(i)) | 0;
+  return Math.abs(h) % SLICES;
 }
