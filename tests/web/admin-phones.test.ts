@@ -1,10 +1,10 @@
 /**
  * A user's phones in the tenant admin screens (issue 16), in Chromium: Alice (admin) opens Bob's phones
  * from the Users list, gives him an extension (an emergency number and a colleague's number refused with
- * a sentence), adds a desk phone whose password is shown once with the settings, and a SIP phone typed
- * with exactly those settings registers with digest; a reset shows a new password (the old one is then
- * refused, the new one accepted); a chosen weak password is refused; removing the phone stops it
- * registering. Axe-clean in light and dark, and 360 px wide.
+ * a sentence; the Users list shows it), adds a desk phone whose password is shown once with the
+ * settings, and a SIP phone typed with exactly those settings registers with digest; a rename; a reset
+ * shows a new password (the old one is then refused, the new one accepted); a chosen weak password is
+ * refused; removing the phone stops it registering. Axe-clean in light and dark, and 360 px wide.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -119,9 +119,13 @@ test('an admin gives Bob an extension and a desk phone that registers with the s
       userId: bobId,
       extension: '201',
     });
-    await page.reload();
-    await page.getByRole('heading', { name: 'Phones of Bob Baker', level: 1 }).waitFor();
-    await loaded(page);
+    // The Users list shows it on Bob's row, and it is still there when his phones open again.
+    await page.getByRole('link', { name: 'Back to users' }).click();
+    await page
+      .getByRole('row', { name: /Bob Baker/ })
+      .getByRole('cell', { name: '201', exact: true })
+      .waitFor();
+    await openBobsPhones(page);
     assert.equal(await page.getByRole('textbox', { name: 'Extension', exact: true }).inputValue(), '201');
 
     // A chosen weak password is refused, and no phone is made.
@@ -161,20 +165,27 @@ test('an admin gives Bob an extension and a desk phone that registers with the s
     // Nothing shows the password again.
     assert.equal(await page.getByText(first.password).count(), 0);
 
+    // Rename: the row shows the new name.
+    await page.getByRole('button', { name: 'Rename Desk phone' }).click();
+    dialog = page.getByRole('dialog', { name: 'Rename Desk phone' });
+    await dialog.getByLabel('Device name').fill('Front desk');
+    await dialog.getByRole('button', { name: 'Save name' }).click();
+    await table.getByRole('row', { name: /Front desk/ }).waitFor();
+
     // Reset: a new password; the old one is refused, the new one registers.
-    await page.getByRole('button', { name: 'Reset password of Desk phone' }).click();
-    dialog = page.getByRole('dialog', { name: 'Reset the password of Desk phone' });
+    await page.getByRole('button', { name: 'Reset password of Front desk' }).click();
+    dialog = page.getByRole('dialog', { name: 'Reset the password of Front desk' });
     await dialog.getByRole('button', { name: 'Reset password' }).click();
-    dialog = page.getByRole('dialog', { name: 'Set up Desk phone' });
-    const second = await shownSettings(dialog, 'Desk phone');
+    dialog = page.getByRole('dialog', { name: 'Set up Front desk' });
+    const second = await shownSettings(dialog, 'Front desk');
     assert.notEqual(second.password, first.password);
     assert.equal(await registerWith(second, first.password), 403, 'the old password is refused');
     assert.equal(await registerWith(second), 200, 'the new password registers');
     await dialog.getByRole('button', { name: 'I have copied it' }).click();
 
     // Remove: the row goes, and the phone can no longer register.
-    await page.getByRole('button', { name: 'Remove Desk phone' }).click();
-    dialog = page.getByRole('dialog', { name: 'Remove Desk phone?' });
+    await page.getByRole('button', { name: 'Remove Front desk' }).click();
+    dialog = page.getByRole('dialog', { name: 'Remove Front desk?' });
     await dialog.getByRole('button', { name: 'Remove phone' }).click();
     await page.getByText('No phones yet.').waitFor();
     assert.notEqual(await registerWith(second), 200, 'a removed phone cannot register');

@@ -1,6 +1,6 @@
 /**
- * The dialogs of a user's SIP devices (desk phones, softphones): add one, reset its password, remove
- * it, and what the phone needs typed in. The password is shown once, in the answer that created or reset
+ * The dialogs of a user's SIP devices (desk phones, softphones): add one, rename it, reset its password,
+ * remove it, and what the phone needs typed in. The password is shown once, in the answer that created or reset
  * it (the server keeps only digest hashes), so that answer's view says so and offers no way back to it.
  */
 import { useState, type FormEvent } from 'react';
@@ -261,6 +261,50 @@ export function RemoveDeviceDialog({
           <Button onClick={onClose}>Cancel</Button>
         </div>
       </div>
+    </Dialog>
+  );
+}
+
+export function RenameDeviceDialog({
+  device,
+  onClose,
+  onDone,
+}: {
+  device: SipDevice;
+  onClose: () => void;
+  onDone: () => void;
+}) {
+  const client = useClient();
+  const save = useAction();
+  const [name, setName] = useState(device.name);
+  const submit = (e: FormEvent) => {
+    e.preventDefault();
+    void save
+      .run(() => client.admin.renameSipDevice(device.id, name.trim()))
+      .then((ok) => {
+        if (!ok) return;
+        onDone();
+        onClose();
+      });
+  };
+  return (
+    <Dialog open title={`Rename ${device.name}`} onClose={onClose}>
+      <form className="form" onSubmit={submit}>
+        {save.error && <Banner tone="error">{save.error}</Banner>}
+        <TextField
+          label="Device name"
+          required
+          maxLength={100}
+          value={name}
+          onChange={(e) => setName(e.target.value)}
+        />
+        <div className="form-actions">
+          <Button type="submit" variant="primary" busy={save.busy}>
+            Save name
+          </Button>
+          <Button onClick={onClose}>Cancel</Button>
+        </div>
+      </form>
     </Dialog>
   );
 }

@@ -2,7 +2,7 @@
  * Tenant admin: one user's phones at `/admin/users/:userId/phones` (opened from the Users list): the
  * user's extension (the short number colleagues dial from a desk phone) and SIP devices (desk phones and
  * softphones, each a SIP user name and password the phone registers with): add one (the password shown
- * once with the settings to type into the phone), reset its password, remove it.
+ * once with the settings to type into the phone), rename it, reset its password, remove it.
  */
 import { useState, type FormEvent } from 'react';
 import type { SipDevice } from '@parley/protocol';
@@ -14,7 +14,12 @@ import { LoadedView, Screen } from '../console/Screen.tsx';
 import { Table } from '../console/Table.tsx';
 import { useLoad } from '../console/use-load.ts';
 import { formatTime } from '../console/format.ts';
-import { AddDeviceDialog, RemoveDeviceDialog, ResetDeviceDialog } from './SipDeviceDialogs.tsx';
+import {
+  AddDeviceDialog,
+  RemoveDeviceDialog,
+  RenameDeviceDialog,
+  ResetDeviceDialog,
+} from './SipDeviceDialogs.tsx';
 import '../console/console.css';
 
 export default function UserPhonesScreen({ params }: { params: Record<string, string> }) {
@@ -115,6 +120,7 @@ function DevicesSection({ userId, name }: { userId: string; name: string }) {
   const client = useClient();
   const devices = useLoad(() => client.admin.sipDevices(userId), [client, userId]);
   const [adding, setAdding] = useState(false);
+  const [renaming, setRenaming] = useState<SipDevice | null>(null);
   const [resetting, setResetting] = useState<SipDevice | null>(null);
   const [removing, setRemoving] = useState<SipDevice | null>(null);
   return (
@@ -150,6 +156,13 @@ function DevicesSection({ userId, name }: { userId: string; name: string }) {
                 cell: (x) => (
                   <div className="row-actions">
                     <Button
+                      aria-label={`Rename ${x.name}`}
+                      aria-haspopup="dialog"
+                      onClick={() => setRenaming(x)}
+                    >
+                      Rename
+                    </Button>
+                    <Button
                       aria-label={`Reset password of ${x.name}`}
                       aria-haspopup="dialog"
                       onClick={() => setResetting(x)}
@@ -178,6 +191,9 @@ function DevicesSection({ userId, name }: { userId: string; name: string }) {
         onClose={() => setAdding(false)}
         onDone={devices.reload}
       />
+      {renaming && (
+        <RenameDeviceDialog device={renaming} onClose={() => setRenaming(null)} onDone={devices.reload} />
+      )}
       {resetting && (
         <ResetDeviceDialog
           device={resetting}

@@ -37,7 +37,9 @@ export default function UsersScreen() {
       if (!next) break;
       cursor = next;
     }
-    return { items, next };
+    // Each user's extension beside them (one request for the tenant's whole list, in number order).
+    const extensions = new Map((await client.admin.extensions()).items.map((e) => [e.userId, e.extension]));
+    return { items, next, extensions };
   }, [client, query, pages]);
   const [adding, setAdding] = useState(false);
   const [editing, setEditing] = useState<User | null>(null);
@@ -90,6 +92,7 @@ export default function UsersScreen() {
                   ),
                 },
                 { header: 'Address', cell: (u) => u.address },
+                { header: 'Extension', cell: (u) => d.extensions.get(u.id) ?? '' },
                 { header: 'Role', cell: (u) => roleLabel(u.role) },
                 {
                   header: 'State',
