@@ -8,6 +8,7 @@ import { Directory } from '../directory/directory.ts';
 import { AuditLog, systemActor } from '../audit/audit-log.ts';
 import { trustedScope } from '../directory/scope.ts';
 import { enrolUser } from '../directory/enrol.ts';
+import { check } from './check.ts';
 
 export interface TenantArgs {
   name: string;
@@ -15,21 +16,6 @@ export interface TenantArgs {
   country?: string;
   timeZone?: string;
 }
-
-const check = <T>(
-  schema: {
-    safeParse(
-      v: unknown,
-    ): { success: true; data: T } | { success: false; error: { issues: Array<{ message: string }> } };
-  },
-  value: unknown,
-  flag: string,
-): T => {
-  const r = schema.safeParse(value);
-  if (!r.success)
-    throw new ParleyError('validation_failed', `${flag}: ${r.error.issues[0]!.message}`, { field: flag });
-  return r.data;
-};
 
 export class AdminCommands {
   private readonly directory: Directory;

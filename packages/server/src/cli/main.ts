@@ -6,6 +6,10 @@
  *   parley tenant create --name N --domain D [--country CC] [--time-zone TZ]
  *   parley user add --tenant D --address A --name N --password P [--role user|admin]
  *   parley operator add --address A --password P [--name N]
+ *   parley device add --user A [--name N] [--username U] [--password P]   a SIP device (desk phone)
+ *   parley device list --user A | device reset --user A --device D [--password P]
+ *   parley device remove --user A --device D
+ *   parley extension set --user A --extension N | extension clear --user A
  *   parley demo                  create the demo tenant, users and operator (idempotent)
  *   parley chat send --from A --to B --text T [--url URL]   send through a running server's API
  *
@@ -14,13 +18,14 @@
  * on a data folder another server holds exits 3 at once (admin commands may share the folder).
  */
 import { parseArgs } from 'node:util';
-import { ParleyError } from '@parley/protocol';
+import { ParleyError, type SipDeviceCredentials } from '@parley/protocol';
 import { ConfigError, loadConfig } from '../config.ts';
 import { openStorage } from '../storage/db.ts';
 import { migrate } from '../storage/migrator.ts';
 import { DataDirLockedError } from '../storage/data-dir-lock.ts';
 import { AdminCommands } from './commands.ts';
 import { chatSend } from './chat-send.ts';
+import { DeviceCommands } from './device-commands.ts';
 
 export const usage = `usage: parley <command> [options]
 
@@ -30,6 +35,16 @@ export const usage = `usage: parley <command> [options]
   user add --tenant DOMAIN --address A --name N --password P [--role user|admin]
            [--title T] [--department D]
   operator add --address A --password P [--name N]
+  device add --user ADDRESS [--name N] [--username U] [--password P]
+                                      give the user a SIP device (desk phone, softphone): prints the
+                                      SIP user name, password (shown once), domain, proxy and port
+  device list --user ADDRESS
+  device reset --user ADDRESS --device ID|USERNAME [--password P]
+                                      a new password (generated unless given), shown once
+  device remove --user ADDRESS --device ID|USERNAME
+  extension set --user ADDRESS --extension N
+                                      the user's short number (2-8 digits, unique in the tenant)
+  extension clear --user ADDRESS
   demo                                create demo tenant, users and operator (idempotent)
   chat send --from A --to B --text T [--url URL]
                                       send a chat message through a running server (password from
@@ -59,6 +74,17 @@ const specs = {
     department: { type: 'string' },
   },
   'operator add': { address: { type: 'string' }, password: { type: 'string' }, name: { type: 'string' } },
+  'device add': {
+    user: { type: 'string' },
+    name: { type: 'string' },
+    username: { type: 'string' },
+    password: { type: 'string' },
+  },
+  'device list': { user: { type: 'string' } },
+  'device reset': { user: { type: 'string' }, device: { type: 'string' }, password: { type: 'string' } },
+  'device remove': { user: { type: 'string' }, device: { type: 'string' } },
+  'extension set': { user: { type: 'string' }, extension: { type: 'string' } },
+  'extension clear': { user: { type: 'string' } },
   demo: { quiet: { type: 'boolean' } },
   'chat send': {
     from: { type: 'string' },
@@ -146,6 +172,10 @@ async function run(argv: string[]): Promise<number> {
   try {
     const report = await migrate(storage);
     const admin = new AdminCommands(storage);
+    const devices = new DeviceCommands(storage, config);
+    // The string options of the command (after `required` has checked the ones it needs).
+    const opt = (name: string) => values[name] as string | undefined;
+    const user = () => values.user as string;
     switch (command) {
       case 'migrate':
         print(
@@ -179,6 +209,53 @@ async function run(argv: string[]): Promise<number> {
         print(json, u, `operator ${u.address} created: ${u.id}`);
         break;
       }
+      case 'device add': {
+        required(values, 'user');
+        const c = await devices.add({
+          user: user(),
+          name: opt('name'),
+          username: opt('username'),
+          password: opt('password'),
+        });
+        print(json, c, credentialsText(c, `SIP device "${c.device.name}" added for ${values.user}`));
+        break;
+      }
+      case 'device list': {
+        required(values, 'user');
+        const l = await devices.list({ user: user() });
+        print(
+          json,
+          l,
+          l.items.length
+            ? l.items.map((d) => `${d.username}@${d.domain}  ${d.name}  (${d.id})`).join('\n')
+            : `${values.user} has no SIP devices`,
+        );
+        break;
+      }
+      case 'device reset': {
+        required(values, 'user', 'device');
+        const c = await devices.reset({ user: user(), device: opt('device')!, password: opt('password') });
+        print(json, c, credentialsText(c, `new password for SIP device "${c.device.name}"`));
+        break;
+      }
+      case 'device remove': {
+        required(values, 'user', 'device');
+        const r = await devices.remove({ user: user(), device: opt('device')! });
+        print(json, r, `SIP device ${r.removed} removed`);
+        break;
+      }
+      case 'extension set': {
+        required(values, 'user', 'extension');
+        const e = await devices.setExtension({ user: user(), extension: opt('extension')! });
+        print(json, e, `${values.user} has extension ${e.extension}`);
+        break;
+      }
+      case 'extension clear': {
+        required(values, 'user');
+        const e = await devices.clearExtension({ user: user() });
+        print(json, e, `${values.user} has no extension`);
+        break;
+      }
       case 'demo': {
         const d = await admin.demo();
         if (!values.quiet || json) print(json, d, demoText(d));
@@ -200,6 +277,19 @@ async function run(argv: string[]): Promise<number> {
   } finally {
     await storage.close();
   }
+}
+
+/** What to type into the phone, as text: the password is shown this once. */
+function credentialsText(c: SipDeviceCredentials, heading: string): string {
+  const s = c.settings;
+  return [
+    `${heading} (${c.device.id})`,
+    `  SIP user name: ${s.username}`,
+    `  password:      ${s.password}   (shown this once)`,
+    `  domain:        ${s.domain}`,
+    `  proxy:         ${s.proxyAddress} port ${s.port} (UDP, TCP)${s.tlsPort === null ? '' : `, ${s.tlsPort} (TLS)`}`,
+    ...c.provisioning.flatMap((p) => ['', `${p.title}:`, p.text.trimEnd()]),
+  ].join('\n');
 }
 
 function demoText(d: Awaited<ReturnType<AdminCommands['demo']>>): string {

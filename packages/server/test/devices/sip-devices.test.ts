@@ -6,7 +6,7 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { answerChallenge, digestHa1 } from '@parley/sip';
+import { digestHa1 } from '@parley/sip';
 import type { SipDevice, SipDeviceCredentials } from '@parley/protocol';
 import {
   engines,
@@ -17,6 +17,7 @@ import {
   type TestServer,
 } from '../helpers/server.ts';
 import { UdpSipClient } from '../helpers/sip-client.ts';
+import { registerDevice } from './register.ts';
 import { trustedScope } from '../../src/directory/scope.ts';
 import type { SipDeviceRevokedEvent } from '../../src/devices/sip-device-directory.ts';
 
@@ -40,41 +41,12 @@ for (const engine of engines) {
     const add = (userId: string, body: unknown, token = t.admin.token) =>
       s.http.post(`/api/users/${userId}/sip-devices`, body, { token });
 
-    let n = 0;
-    /**
-     * A REGISTER for `username@domain` answered with the digest credentials, with the challenge's
-     * `algorithm` (the listener offers SHA-256 first, then MD5): the final status.
-     */
-    async function register(
+    const register = (
       username: string,
       password: string,
       algorithm: 'SHA-256' | 'MD5' = 'SHA-256',
       domain = t.domain,
-    ): Promise<number> {
-      const callId = `reg-${++n}-${process.pid}`;
-      const target = `${username}@${domain}`;
-      const first = (await sip.exchange(
-        sip.request({ method: 'REGISTER', target: domain, from: target, callId }),
-      ))!;
-      assert.equal(first.status, 401);
-      const challenge = first.getAll('www-authenticate').find((c) => c.includes(`algorithm=${algorithm}`))!;
-      assert.ok(challenge, `no ${algorithm} challenge`);
-      const auth = answerChallenge(challenge, { username, password }, 'REGISTER', `sip:${domain}`)!;
-      const r = await sip.exchange(
-        sip
-          .request({
-            method: 'REGISTER',
-            target: domain,
-            from: target,
-            callId,
-            cseq: 2,
-            headers: [['Authorization', auth]],
-          })
-          // The address-of-record is the device's (RFC 3261 section 10.2: To names it).
-          .replace(/^To: .*$/m, `To: <sip:${target}>`),
-      );
-      return r!.status;
-    }
+    ) => registerDevice(sip, username, password, domain, algorithm);
     /** Digest accepted and the contact bound (200 from the registrar). */
     const accepted = (status: number) => status === 200;
 
