@@ -9,7 +9,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 
 const dir = new URL('../bench/', import.meta.url);
 /** Helpers and child processes of a benchmark, and the fuzz run (robustness, not speed). */
-const NOT_ENTRY = /-(client|server)\.ts$|^(report|client-process)\.ts$|^sip-fuzz\.ts$/;
+const NOT_ENTRY = /-(client|server)\.ts$|^(report|client-process|sipp-steps)\.ts$|^sip-fuzz\.ts$/;
 const entries = readdirSync(dir).filter((f) => f.endsWith('.ts') && !NOT_ENTRY.test(f));
 
 test('every benchmark reports a same-run reference and its ratio, and has a short mode', () => {
