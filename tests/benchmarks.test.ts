@@ -5,18 +5,25 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 
 const dir = new URL('../bench/', import.meta.url);
 /** Helpers and child processes of a benchmark, and the fuzz run (robustness, not speed). */
 const NOT_ENTRY = /-(client|server)\.ts$|^(report|client-process|sipp-steps)\.ts$|^sip-fuzz\.ts$/;
-const entries = readdirSync(dir).filter((f) => f.endsWith('.ts') && !NOT_ENTRY.test(f));
+const entries = [
+  ...readdirSync(dir).filter((f) => f.endsWith('.ts') && !NOT_ENTRY.test(f)),
+  // A benchmark in a folder of its own: bench/NAME/NAME.ts (its helpers beside it).
+  ...readdirSync(dir, { withFileTypes: true })
+    .filter((d) => d.isDirectory())
+    .map((d) => `${d.name}/${d.name}.ts`)
+    .filter((f) => existsSync(new URL(f, dir))),
+];
 
 test('every benchmark reports a same-run reference and its ratio, and has a short mode', () => {
   assert.ok(entries.length >= 6, `benchmarks found: ${entries.join(', ')}`);
   for (const f of entries) {
     const text = readFileSync(new URL(f, dir), 'utf8');
-    assert.match(text, /from '\.\/report\.ts'/, `${f} reports through bench/report.ts`);
+    assert.match(text, /from '(\.\.?\/)+report\.ts'/, `${f} reports through bench/report.ts`);
     assert.match(text, /\bcompare\(\{/, `${f} prints a figure beside its reference`);
     assert.match(text, /referenceName:/, `${f} names its reference`);
     assert.match(text, /\bSHORT\b/, `${f} has a --short mode`);
