@@ -13,7 +13,8 @@
  * 480 (no calls yet) and to anyone else 404. Everyone else is authenticated by digest
  * (digest-gate.ts) before anything about the target is said: 407 for INVITE and 401 for REGISTER
  * whatever the user, then 403 for wrong credentials; only an authenticated device learns 480 or
- * 404. Carriers do not register (403).
+ * 404. Carriers do not register (403). An authenticated device's INVITE goes to the phone calls
+ * (`phones`, phone-calls.ts), which place it as its user's call.
  *
  * Safety: responses go to the source address of the request, at the source port when the client
  * asked for rport and at its Via sent-by port otherwise (RFC 3261 section 18.2.2, RFC 3581), never to
@@ -87,6 +88,8 @@ export interface SipListenerOptions {
     keepAliveMs: number;
     keepAliveTimeoutMs: number;
   };
+  /** Calls placed by phones: an authenticated INVITE, with the realm and user name it proved. */
+  phones?: { invite(inv: IncomingInvite, who: { domain: string; username: string }): Promise<void> };
   /**
    * SIP over WebSocket (RFC 7118) on the HTTP server: its port, and whether it is reached as wss
    * (the public URL is https). The caller routes upgrades for /sip to `SipListener.ws`.
@@ -164,6 +167,7 @@ export async function startSipListener(opts: SipListenerOptions): Promise<SipLis
         isSipUri(from) && (await isLocalHost(from.host)) ? from.host : (req.uri as { host: string }).host;
       const v = await gate.check(req, inv.tx.peer, realm);
       if (!v.ok) return inv.reject(v.status, { headers: v.headers });
+      if (opts.phones) return opts.phones.invite(inv, { domain: realm.toLowerCase(), username: v.username });
     }
     // A user of a tenant with no reachable device yet: 480 Temporarily Unavailable; a user who
     // does not exist (or is disabled) is not found (RFC 3261 section 21.4.5).

@@ -34,21 +34,26 @@ import { RingingPhone, type PhoneBinding, type PhoneCallControl } from './phone-
 
 export type { PhoneBinding } from './phone-ringing.ts';
 
-/** The registrar's lookup: a user's live bindings. */
+/** The registrar's lookup: a user's live bindings, and word of those that go away. */
 export interface PhoneRegistrations {
   contactsOf(tenantId: string, userId: string): readonly PhoneBinding[];
+  onChange?(listener: (change: { type: string; binding: { bindingId: string } }) => void): () => void;
 }
 
-/** The devices' lookup: a tenant's extension. */
-export interface PhoneExtensions {
-  userByExtension(tenantId: string, extension: string): Promise<{ id: string } | null>;
+/** The devices' lookups (SipDeviceDirectory): who a digest user name is, who an extension is. */
+export interface PhoneDevices {
+  deviceByUsername(
+    domain: string,
+    username: string,
+  ): Promise<{ deviceId: string; tenantId: string; userId: string } | null>;
+  userByExtension(tenantId: string, extension: string): Promise<{ userId: string } | null>;
 }
 
 export interface PhoneCallsDeps {
   ua: Pick<UserAgentCore, 'invite'>;
   control: PhoneCallControl;
   registrations: PhoneRegistrations;
-  extensions: PhoneExtensions;
+  devices: PhoneDevices;
   media: PhoneMedia;
   /** Whether a domain is some tenant's. */
   isLocalDomain(domain: string): Promise<boolean>;
@@ -75,38 +80,65 @@ const REFUSAL: Record<string, [number, string]> = {
 export class PhoneCalls implements CallPhones {
   /** Calls placed by phones, by call id (the phones they ring look for them: phone to phone). */
   private readonly placed = new Map<string, PhoneCaller>();
+  /** Phones ringing or in a call, by binding (a binding that goes away stops ringing). */
+  private readonly rung = new Map<string, Set<RingingPhone>>();
   private requestIds = 0;
   private readonly nextRequestId = () => ++this.requestIds;
+  private readonly unsubscribe: () => void;
 
-  constructor(private readonly d: PhoneCallsDeps) {}
+  constructor(private readonly d: PhoneCallsDeps) {
+    this.unsubscribe =
+      d.registrations.onChange?.((c) => {
+        if (c.type !== 'removed') return;
+        for (const p of [...(this.rung.get(c.binding.bindingId) ?? [])]) p.vanished();
+      }) ?? (() => {});
+  }
+
+  /** Stops listening to the registrations (the calls themselves end with call control). */
+  close(): void {
+    this.unsubscribe();
+  }
 
   /** Calls placed by phones in progress (tests check none is left). */
   get size(): number {
-    return this.placed.size;
+    return this.placed.size + this.rung.size;
   }
 
   /** Call control's `CallPhones`: a ringing device per registered contact of the callee. */
   devicesOf(callee: CallUser): CallSession[] {
-    return this.d.registrations.contactsOf(callee.tenantId, callee.id).map(
-      (b) =>
-        new RingingPhone(
-          {
-            ua: this.d.ua,
-            control: this.d.control,
-            media: this.d.media,
-            log: this.d.log,
-            phoneCaller: (callId) => this.placed.get(callId),
-            nextRequestId: this.nextRequestId,
-          },
-          callee.tenantId,
-          callee.id,
-          b,
-          `sip:${callee.address}`,
-        ).session,
-    );
+    const ctx = {
+      ua: this.d.ua,
+      control: this.d.control,
+      media: this.d.media,
+      log: this.d.log,
+      phoneCaller: (callId: string) => this.placed.get(callId),
+      nextRequestId: this.nextRequestId,
+      done: (p: RingingPhone) => {
+        const set = this.rung.get(p.bindingId);
+        set?.delete(p);
+        if (set?.size === 0) this.rung.delete(p.bindingId);
+      },
+    };
+    return this.d.registrations.contactsOf(callee.tenantId, callee.id).map((b) => {
+      const phone = new RingingPhone(ctx, callee.tenantId, callee.id, b, `sip:${callee.address}`);
+      let set = this.rung.get(b.bindingId);
+      if (!set) this.rung.set(b.bindingId, (set = new Set()));
+      set.add(phone);
+      return phone.session;
+    });
   }
 
-  /** A phone's authenticated INVITE (the listener checked the digest): placed as its user's call. */
+  /**
+   * The listener's hook: an INVITE whose digest proved `username` in `domain`. A user name that is no
+   * device (any more) is refused 403, as a wrong password is.
+   */
+  async inviteFrom(inv: IncomingInvite, who: { domain: string; username: string }): Promise<void> {
+    const device = await this.d.devices.deviceByUsername(who.domain, who.username);
+    if (!device) return inv.reject(403, { reason: 'Forbidden' });
+    return this.invite(inv, { ...device, domain: who.domain });
+  }
+
+  /** A phone's authenticated INVITE: placed as its user's call. */
   async invite(inv: IncomingInvite, phone: AuthenticatedPhone): Promise<void> {
     const target = await this.target(inv, phone);
     if (!target) return inv.reject(404, { reason: 'Not Found' });
@@ -149,8 +181,8 @@ export class PhoneCalls implements CallPhones {
     if (!isSipUri(uri) || !uri.user) return null;
     const user = decodeURIComponent(uri.user).toLowerCase();
     if (EXTENSION.test(user)) {
-      const u = await this.d.extensions.userByExtension(phone.tenantId, user);
-      if (u) return { userId: u.id };
+      const u = await this.d.devices.userByExtension(phone.tenantId, user);
+      if (u) return { userId: u.userId };
     }
     const host = uri.host.toLowerCase();
     const domain = (await this.d.isLocalDomain(host)) ? host : phone.domain.toLowerCase();

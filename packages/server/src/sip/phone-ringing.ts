@@ -59,6 +59,8 @@ export interface RingContext {
   /** The caller's leg when the call was placed by a phone. */
   phoneCaller(callId: string): PhoneCallerLink | undefined;
   nextRequestId(): number;
+  /** This phone's part is over (the service forgets it). */
+  done(phone: RingingPhone): void;
 }
 
 /**
@@ -166,6 +168,7 @@ export class RingingPhone {
       if (this.ended) return;
       const status = err instanceof SipRequestFailed ? err.status : 500;
       this.ended = true;
+      this.ctx.done(this);
       await rtp.close();
       // 603: the user pressed reject. Anything else: this phone is out of this call only.
       if (status === 603) await this.send({ t: 'call.decline', callId: this.callId! }).catch(() => {});
@@ -206,6 +209,17 @@ export class RingingPhone {
     } else this.ctx.media.bridge(this.web!, rtp);
   }
 
+  /** The binding rung went away (un-REGISTER, lapsed, keep-alive unanswered): it stops ringing. */
+  vanished(): void {
+    if (this.dialog || this.ended) return;
+    void this.stop([]);
+    this.ctx.control.closed(this.session, true);
+  }
+
+  get bindingId(): string {
+    return this.binding.bindingId;
+  }
+
   private watch(rtp: PhoneMediaLeg): void {
     rtp.on('dtmf', (digit) => {
       if (!this.anchored && this.dialog && this.callId)
@@ -241,6 +255,7 @@ export class RingingPhone {
   /** Ends this phone's part: CANCEL while it rings (with `cancelHeaders`), BYE once answered; media closed. */
   async stop(cancelHeaders: Array<[string, string]>): Promise<void> {
     this.ended = true;
+    this.ctx.done(this);
     if (this.dialog) await this.dialog.bye().catch(() => {});
     else this.invite?.cancel(cancelHeaders);
     await Promise.all([this.web?.close(), this.rtp?.close()]);

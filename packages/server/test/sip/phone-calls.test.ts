@@ -84,6 +84,16 @@ async function setup() {
   const activity: Array<[string, string | null]> = [];
   const sessions = new Map<string, Browser[]>();
   const registered = new Map<string, PhoneBinding[]>();
+  const changes = new Set<(c: { type: string; binding: { bindingId: string } }) => void>();
+  /** The registrar drops a binding (un-REGISTER, lapse, keep-alive unanswered). */
+  const unregister = (userId: string, bindingId: string) => {
+    const b = registered.get(userId)?.find((x) => x.bindingId === bindingId);
+    registered.set(
+      userId,
+      (registered.get(userId) ?? []).filter((x) => x !== b),
+    );
+    for (const l of changes) l({ type: 'removed', binding: b! });
+  };
   const media = new FakeMedia();
   const log = pino({ level: 'silent' });
   const control = new CallControl({
@@ -118,12 +128,19 @@ async function setup() {
   const phones: PhoneCalls = new PhoneCalls({
     ua: server,
     control,
-    registrations: { contactsOf: (_t, userId) => registered.get(userId) ?? [] },
-    extensions: {
+    registrations: {
+      contactsOf: (_t, userId) => registered.get(userId) ?? [],
+      onChange: (l) => {
+        changes.add(l);
+        return () => changes.delete(l);
+      },
+    },
+    devices: {
+      deviceByUsername: async () => null,
       userByExtension: async (tenantId, ext) => {
         const id = extensions[ext];
         const u = users.find((x) => x.id === id);
-        return u && u.tenantId === tenantId ? { id: u.id } : null;
+        return u && u.tenantId === tenantId ? { userId: u.id } : null;
       },
     },
     media,
@@ -151,6 +168,7 @@ async function setup() {
     sink,
     activity,
     registered,
+    unregister,
     media,
     control,
     server,
@@ -253,6 +271,27 @@ describe('calls with phones', () => {
     await control.frame(alice, { t: 'call.hangup', id: 8, callId: call.id });
     await waitFor(() => p2.requests.find((r) => r.method === 'BYE'), 3000, 'BYE to the phone');
     await waitFor(() => (media.open.length === 0 ? true : undefined), 3000, 'every media leg closed');
+    assert.ok(control.idle);
+    assert.equal(world.phones.size, 0);
+  });
+
+  test('a phone whose registration goes away while it rings stops ringing; the others ring on', async () => {
+    const { control, browser, registered, unregister, p2, p3, phones } = world;
+    registered.set('usr_b', [binding(p2, 'desk'), binding(p3, 'soft')]);
+    const alice = browser('usr_a', 'ses/a');
+    const call = await place(control, alice, 'usr_b');
+    const [desk, soft] = await Promise.all([
+      waitFor(() => p2.invites[0], 3000, 'desk'),
+      waitFor(() => p3.invites[0], 3000, 'soft'),
+    ]);
+    desk.progress(180);
+    soft.progress(180);
+    unregister('usr_b', 'bnd_desk');
+    await waitFor(() => p2.requests.find((r) => r.method === 'CANCEL'), 3000, 'CANCEL to the vanished phone');
+    assert.equal(control.get(call.id)?.ringingLegs().length, 1, 'the softphone still rings');
+    unregister('usr_b', 'bnd_soft');
+    await ended(alice, 'unavailable');
+    await waitFor(() => (phones.size === 0 ? true : undefined), 3000, 'nothing left');
     assert.ok(control.idle);
   });
 
