@@ -43,6 +43,8 @@ export interface PhoneOptions {
 
 export interface PhoneServer {
   web: WebServer;
+  /** The tenant's SIP domain (the demo tenant's). */
+  domain: string;
   /** The CA file phones trust for TLS (the server's own certificate). */
   caFile: string;
   speech: string;
@@ -74,6 +76,7 @@ export async function startPhoneServer(overrides: Overrides = {}): Promise<Phone
   const phones: Baresip[] = [];
   const server: PhoneServer = {
     web,
+    domain: DOMAIN,
     caFile: tls.certPath,
     speech,
     tone,

@@ -10,6 +10,7 @@ import assert from 'node:assert/strict';
 import { apiSession, demo } from '../web/harness.ts';
 import { startPhoneServer, type PhoneServer } from './parley.ts';
 import type { Binding } from '../../packages/server/src/sip/registrations.ts';
+import { until } from './until.ts';
 
 let server: PhoneServer;
 
@@ -19,18 +20,6 @@ before(async () => {
 after(async () => {
   await server?.close();
 });
-
-/** Polls `read` (every 100 ms, 10 s at most) until `ok` holds; the last value otherwise fails. */
-async function until<T>(what: string, read: () => Promise<T> | T, ok: (v: T) => boolean): Promise<T> {
-  const deadline = Date.now() + 10_000;
-  let last: T;
-  for (;;) {
-    last = await read();
-    if (ok(last)) return last;
-    if (Date.now() > deadline) throw new Error(`${what}: still ${JSON.stringify(last)} after 10 s`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 test('baresip registers with digest over UDP and TLS: Bob is Available, a binding per phone; quitting un-registers', async () => {
   const alice = await apiSession(server.web, demo.alice);
