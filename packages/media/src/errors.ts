@@ -11,6 +11,16 @@ export type MediaErrorCode =
   | 'no_audio'
   /** The offer's audio line shares no codec with the endpoint's list. */
   | 'no_common_codec'
+  /** The audio line is not the transport this session speaks (RTP/AVP for a phone leg, DTLS-SRTP for WebRTC). */
+  | 'unsupported_transport'
+  /** No free UDP port pair for RTP and RTCP in the configured range. */
+  | 'no_ports'
+  /** Digits to send that are not DTMF (0-9, *, #, A-D; at most 64). */
+  | 'invalid_dtmf'
+  /** The far end did not negotiate RFC 4733 telephone-event, so digits cannot be sent. */
+  | 'no_telephone_event'
+  /** An answer given to a session that made no offer, or a second one. */
+  | 'unexpected_answer'
   /** A trickled ICE candidate that is not an RFC 8839 candidate line. */
   | 'invalid_candidate'
   /** A WAV file that is not mono/stereo 16-bit PCM, or is truncated. */

@@ -31,11 +31,21 @@
  * `close()` is idempotent and resolves once every socket is closed. The owner decides how long a
  * disconnected session may linger (call control's grace); the session only reports. A peer that
  * vanishes (or closes without a word on signalling) is found by ICE consent freshness (RFC 7675):
- * measured with werift, about 30 s later the session closes itself as 'failed'. DTMF
- * (RFC 4733) events join the event map with the bridge.
+ * measured with werift, about 30 s later the session closes itself as 'failed'.
+ *
+ * Two more things every session reports: digits (RFC 4733 telephone events, `'dtmf'` once per key
+ * press) and a media timeout (`'timeout'` after `mediaTimeoutMs` without an incoming packet while
+ * the far side says it sends, `'media'` when packets come back). The session only reports a
+ * timeout; its owner decides whether that ends the call.
+ *
+ * The bridge needs one thing more, {@link PacketPort}: the raw packets as they arrive (no decoding)
+ * and a way to send a packet on at once, so G.711 crosses from one leg to the other without the
+ * pacer and without a decode/encode (see `bridge.ts`).
  */
 import type { AudioOutput } from './audio-out.ts';
-import type { CodecInfo } from './codec.ts';
+import { MediaError } from './errors.ts';
+import type { CodecInfo, CodecName } from './codec.ts';
+import type { DtmfEvent, DtmfSendOptions } from './dtmf.ts';
 import type { PacerStats } from './pacer.ts';
 
 export type MediaSessionState = 'connecting' | 'connected' | 'disconnected' | 'closed';
@@ -65,7 +75,45 @@ export type MediaSessionEvents = {
   state: [MediaSessionState];
   audio: [AudioFrame];
   close: [MediaCloseReason];
+  /** A digit from the far end (RFC 4733), once per key press, when it ends. */
+  dtmf: [DtmfEvent];
+  /** No packet for the media timeout while the far end should be sending. */
+  timeout: [];
+  /** Packets again after a timeout. */
+  media: [];
+  /** Every incoming RTP packet of the negotiated audio codecs and telephone-event, undecoded. */
+  packet: [MediaPacket];
 };
+
+/** An incoming packet as the bridge forwards it. */
+export interface MediaPacket {
+  /** Audio of `codec`, or an RFC 4733 telephone event. */
+  readonly kind: 'audio' | 'event';
+  readonly codec?: CodecName;
+  /** Valid only while the listener runs (a view into the datagram); copy it to keep it. */
+  readonly payload: Uint8Array;
+  readonly timestamp: number;
+  readonly sequence: number;
+  readonly marker: boolean;
+  readonly ssrc: number;
+}
+
+/** Forwarding packets through a session without its pacer (the bridge's fast path). */
+export interface PacketPort {
+  /** Codecs the far end takes from us as they are (the first is the one we send from the pacer). */
+  readonly sendCodecs: readonly CodecName[];
+  /** Whether the far end takes RFC 4733 telephone events from us. */
+  readonly sendsEvents: boolean;
+  /**
+   * Sends `packet` now under our SSRC and sequence numbers, its timestamp moved onto our own
+   * timeline (an offset fixed per source SSRC), so forwarded and paced packets never collide.
+   * Audio in a codec not in {@link sendCodecs}, or an event when {@link sendsEvents} is false, is
+   * dropped: the caller checks first.
+   */
+  forward(packet: MediaPacket): void;
+  /** Turns the session's own pacer off (the bridge forwards instead) or back on. */
+  setPaced(on: boolean): void;
+}
 
 /** Listening to a session's events (what a recorder or an echo needs of it). */
 export interface MediaSessionEventSource {
@@ -85,6 +133,29 @@ export interface MediaSession extends MediaSessionEventSource {
   readonly stats: MediaSessionStats;
   /** Resolves when the transport is up; rejects with `closed` if the session closes first. */
   untilConnected(): Promise<void>;
+  /**
+   * Sends digits to the far end as RFC 4733 events, one after another; resolves when the last has
+   * ended. Rejects with `no_telephone_event` when the far end did not negotiate telephone-event.
+   */
+  sendDtmf(digits: string, options?: DtmfSendOptions): Promise<void>;
   /** Closes everything the session owns; idempotent; resolves when the sockets are closed. */
   close(reason?: MediaCloseReason): Promise<void>;
+}
+
+/**
+ * {@link MediaSession.untilConnected} for any session: resolves once it is (or has been) connected,
+ * rejects with `closed` when it closes first.
+ */
+export function untilConnected(session: Pick<MediaSession, 'state' | 'on' | 'off'>): Promise<void> {
+  if (session.state === 'connected' || session.state === 'disconnected') return Promise.resolve();
+  if (session.state === 'closed')
+    return Promise.reject(new MediaError('closed', 'the media session is closed'));
+  return new Promise((resolve, reject) => {
+    const onState = (s: MediaSessionState) => {
+      session.off('state', onState);
+      if (s === 'closed') reject(new MediaError('closed', 'the media session closed before it connected'));
+      else resolve();
+    };
+    session.on('state', onState);
+  });
 }

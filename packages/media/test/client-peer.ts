@@ -6,6 +6,7 @@
 import { performance } from 'node:perf_hooks';
 import {
   RTCPeerConnection,
+  RTCRtpCodecParameters,
   RtpHeader,
   RtpPacket,
   useOPUS,
@@ -43,14 +44,26 @@ export class ClientPeer {
   constructor(
     readonly codecs: readonly CodecName[] = ['OPUS', 'PCMU'],
     readonly address = '127.0.0.1',
+    /** Offer telephone-event/8000 (payload type 126, as Chromium numbers it) after the codecs. */
+    readonly telephoneEvent = false,
   ) {
+    const audio = codecs.map((c) => PARAMS[c]());
+    if (telephoneEvent)
+      audio.push(
+        new RTCRtpCodecParameters({
+          mimeType: 'audio/telephone-event',
+          clockRate: 8000,
+          channels: 1,
+          payloadType: 126,
+        }),
+      );
     this.pc = new RTCPeerConnection({
       iceServers: [],
       iceUseIpv4: false,
       iceUseIpv6: false,
       iceAdditionalHostAddresses: [address],
       iceInterfaceAddresses: { udp4: address },
-      codecs: { audio: codecs.map((c) => PARAMS[c]()), video: [] },
+      codecs: { audio, video: [] },
     });
     this.transceiver = this.pc.addTransceiver('audio', { direction: 'sendrecv' });
     this.pc.onTrack.subscribe((track) =>
@@ -150,6 +163,22 @@ export class ClientPeer {
     });
     this.pacer.start();
   }
+
+  /** One RFC 4733 event packet with the negotiated telephone-event payload type (RTCDTMFSender's kind). */
+  sendEvent(payload: Buffer, timestamp: number, marker: boolean): void {
+    const pt = this.transceiver.codecs.find((c) => c.name.toLowerCase() === 'telephone-event')!.payloadType;
+    const sender = this.transceiver.sender;
+    const header = new RtpHeader({
+      payloadType: pt,
+      sequenceNumber: this.eventSeq++ & 0xffff,
+      timestamp,
+      marker,
+      ssrc: sender.ssrc,
+    });
+    void sender.dtlsTransport.sendRtp(payload, header);
+  }
+
+  private eventSeq = 20000;
 
   stopSending(): void {
     this.pacer?.stop();
