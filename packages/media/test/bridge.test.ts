@@ -33,22 +33,26 @@ async function browserAndPhone(browserCodecs: CodecName[], phoneCodecs = '0 8 10
   const webrtc = new WebRtcEndpoint({ address: '127.0.0.1' });
   const rtp = new RtpEndpoint({ address: '127.0.0.1' });
   const client = new ClientPeer(browserCodecs, '127.0.0.1', true);
-  const browser = await webrtc.answer(await client.offer(), { codecs: ['PCMU', 'PCMA', 'OPUS'] });
-  await client.accept(browser.answer);
   const phone = await RtpPhone.create();
-  const leg = await rtp.offer({ codecs: ['PCMU', 'PCMA'] });
-  phone.learn(leg.offer);
-  leg.session.accept(phone.offer({ codecs: phoneCodecs }));
-  await Promise.all([client.connected(), browser.session.untilConnected()]);
-  const joined = bridge(browser.session, leg.session);
   const close = async () => {
-    await joined.close();
     await client.close();
     await phone.close();
-    await webrtc.close();
+    await webrtc.close(); // closes the bridged sessions too, if they were made
     await rtp.close();
   };
-  return { client, phone, browser: browser.session, leg: leg.session, joined, close };
+  try {
+    const browser = await webrtc.answer(await client.offer(), { codecs: ['PCMU', 'PCMA', 'OPUS'] });
+    await client.accept(browser.answer);
+    const leg = await rtp.offer({ codecs: ['PCMU', 'PCMA'] });
+    phone.learn(leg.offer);
+    leg.session.accept(phone.offer({ codecs: phoneCodecs }));
+    await Promise.all([client.connected(), browser.session.untilConnected()]);
+    const joined = bridge(browser.session, leg.session);
+    return { client, phone, browser: browser.session, leg: leg.session, joined, close };
+  } catch (err) {
+    await close(); // a failed start leaves no socket for the next test to trip on
+    throw err;
+  }
 }
 
 test('browser <-> phone, both PCMU: passed through on arrival both ways, digits both ways', async () => {
@@ -117,15 +121,15 @@ test('browser Opus <-> phone PCMU: transcoded through the pacer, the tones keep 
     const since = performance.now();
     client.send(new ToneSource({ frequencies: [600], durationMs: 3000, sampleRate: 48000 }));
     phone.send(new ToneSource({ frequencies: [1000], durationMs: 3000, sampleRate: 8000 }));
-    await until(() => phone.received.filter((r) => r.at >= since).length >= 60, 5000, 'audio at the phone');
+    await until(() => phone.received.filter((r) => r.at >= since).length >= 30, 15_000, 'audio at the phone');
     await until(
-      () => client.received.filter((r) => r.at >= since).length >= 60,
-      5000,
+      () => client.received.filter((r) => r.at >= since).length >= 30,
+      15_000,
       'audio at the browser',
     );
-    assert.equal(strongestOf(phone.decode(since, 0).subarray(4000), 8000, RIVALS), 600);
+    assert.equal(strongestOf(phone.decode(since, 0).subarray(1600), 8000, RIVALS), 600);
     const { samples, sampleRate } = client.decodeReceived(since);
-    assert.equal(strongestOf(samples.subarray(sampleRate / 2), sampleRate, RIVALS), 1000);
+    assert.equal(strongestOf(samples.subarray(sampleRate / 5), sampleRate, RIVALS), 1000);
     await joined.close();
   } finally {
     await client.close();
@@ -136,6 +140,7 @@ test('browser Opus <-> phone PCMU: transcoded through the pacer, the tones keep 
 });
 
 test('phone <-> phone anchored, PCMU to PCMA: converted per packet on arrival, digits forwarded', async () => {
+  const base = udpHandles();
   const rtp = new RtpEndpoint({ address: '127.0.0.1' });
   const alice = await RtpPhone.create('127.0.0.2');
   const bob = await RtpPhone.create('127.0.0.3');
@@ -183,7 +188,7 @@ test('phone <-> phone anchored, PCMU to PCMA: converted per packet on arrival, d
     await bob.close();
     await rtp.close();
   }
-  await until(() => udpHandles() === 0, 3000, 'every socket closed');
+  await until(() => udpHandles() <= base, 3000, 'every socket closed');
 });
 
 test('WebRTC as offerer: a browser answers the server offer; digits both ways; close ends both legs', async () => {
