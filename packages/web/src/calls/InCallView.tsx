@@ -13,6 +13,7 @@ import type { CallQuality, WebCall } from './calls-port.ts';
 import type { CallStore } from './call-store.ts';
 import { clock, mediaErrorSentence, peerName, qualityLabels, spokenDuration } from './call-text.ts';
 import { DevicePicker } from './DevicePicker.tsx';
+import { Keypad } from './Keypad.tsx';
 import { useDevicePrefs } from './device-prefs.ts';
 
 const QUALITY_EVERY_MS = 2_000;
@@ -218,6 +219,7 @@ export function InCallView({ call, store }: { call: WebCall; store: CallStore })
           </Button>
         </div>
       </div>
+      {connected && <Keypad call={call} onError={(err) => setError(session.failed(err))} />}
       {error && <Banner tone="error">{error}</Banner>}
       <DevicePicker open={devicesOpen} onClose={() => setDevicesOpen(false)} call={call} />
     </section>

@@ -26,6 +26,10 @@ export interface WebCall {
   setCamera(on: boolean): Promise<void>;
   setDevices(d: { audioInput?: string; videoInput?: string }): Promise<void>;
   quality(): Promise<CallQuality>;
+  /** Sends key presses (0-9, *, #) to the other party: a phone's menu hears them as RFC 4733. */
+  sendDtmf(digits: string): Promise<void>;
+  /** Calls `l` with the keys the other party pressed (a desk phone's digits); returns the unsubscribe. */
+  onDtmf(l: (digits: string) => void): () => void;
   /** Calls `l` on every change of state, media or settings; returns the unsubscribe. */
   onChange(l: () => void): () => void;
 }
@@ -86,6 +90,8 @@ function wrap(c: Call): WebCall {
     setCamera: (on) => c.setCamera(on).finally(changed),
     setDevices: (d) => c.setDevices(d).finally(changed),
     quality: () => c.quality(),
+    sendDtmf: (digits) => c.sendDtmf(digits),
+    onDtmf: (l) => c.on('dtmf', l),
     onChange(l) {
       listeners.add(l);
       return () => listeners.delete(l);
