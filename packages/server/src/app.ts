@@ -45,6 +45,8 @@ import { Registrar } from './sip/registrar.ts';
 import { RegistrationStore } from './sip/registration-store.ts';
 import { RegistrationTable } from './sip/registrations.ts';
 import { InMemorySipDevices } from './sip/in-memory-devices.ts';
+import { PhoneCalls } from './sip/phone-calls.ts';
+import { PhoneMediaDriver } from './sip/phone-media-driver.ts';
 import { createChat, type Chat } from './chat/chat.ts';
 import { CallControl, callDirectory } from './calls/call-control.ts';
 import { EchoService } from './calls/echo.ts';
@@ -96,6 +98,10 @@ export interface App {
   devices: Devices;
   /** The SIP listener (UDP and TCP), once `listen()` has started it. */
   readonly sip: SipListener | undefined;
+  /** Calls with registered phones (ringing them, calls they place), once `listen()` has started SIP. */
+  readonly phoneCalls: PhoneCalls | undefined;
+  /** Phone calls' media: RTP legs for phones, WebRTC legs on `mediaEndpoint`, joined by the bridge. */
+  phoneMedia: PhoneMediaDriver;
   /** Starts serving; resolves to the URL the server answers on. */
   listen(): Promise<string>;
   close(): Promise<void>;
@@ -264,9 +270,18 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     recordMs: config.echoRecordSeconds * 1000,
     log: log.child({ module: 'echo' }),
   });
+  // Phones are rung once the SIP listener is up (listen()); until then a call rings browsers only.
+  let phoneCalls: PhoneCalls | undefined;
+  const phoneMedia = new PhoneMediaDriver({
+    webrtc: mediaEndpoint,
+    address: config.mediaAddress,
+    mediaTimeoutMs: config.mediaTimeout * 1000,
+    log: log.child({ module: 'phone-media' }),
+  });
   const calls = new CallControl({
     directory: callDirectory(directory),
     services: echo,
+    phones: { devicesOf: (callee) => phoneCalls?.devicesOf(callee) ?? [] },
     presence,
     records: options.callRecords ?? callRecords,
     limits: {
@@ -370,6 +385,10 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     get sip() {
       return sip;
     },
+    get phoneCalls() {
+      return phoneCalls;
+    },
+    phoneMedia,
     async listen() {
       const address = await http.listen({ port: config.port, host: config.host });
       // A SIP port already taken must stop the start, not leave a half-started server running.
@@ -398,6 +417,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
         isKnownUser: async (address) => (await directory.findUserRecordByAddress(address))?.enabled === 1,
         peers: sipPeerPolicy(config, sipPeers),
         credentials: sipPeers.credentials,
+        // phoneCalls is made just below, from this listener's user agent; nothing arrives before.
+        phones: { invite: async (inv, who) => phoneCalls?.inviteFrom(inv, who) ?? inv.reject(503) },
         registration: {
           registrar,
           table: registrations,
@@ -429,6 +450,22 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
         await http.close();
         throw err;
       });
+      phoneCalls = new PhoneCalls({
+        ua: sip.ua,
+        control: calls,
+        registrations,
+        devices: {
+          deviceByUsername: (domain, username) => devices.lookup.deviceByUsername(domain, username),
+          // The lookup answers { userId, address, displayName }; phone calls need the user only.
+          userByExtension: async (tenantId, ext) => {
+            const u = await devices.lookup.userByExtension(tenantId, ext);
+            return u && { userId: u.userId };
+          },
+        },
+        media: phoneMedia,
+        isLocalDomain: async (domain) => (await directory.findTenantByDomain(domain)) !== null,
+        log: log.child({ module: 'phone-calls' }),
+      });
       const sipWs = sip.ws;
       if (sipWs)
         gateway.serveUpgrades(SIP_WS_PATH, (req, socket, head) => sipWs.handleUpgrade(req, socket, head));
@@ -445,7 +482,9 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
         chat.close();
         // Before the sockets close: calls end `failed` for their devices, and their records are written.
         await calls.close();
+        phoneCalls?.close();
         await echo.close();
+        await phoneMedia.close();
         await mediaEndpoint.close();
         await gateway.close();
         presence.close();

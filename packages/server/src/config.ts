@@ -465,7 +465,12 @@ export const settings = {
   mediaAddress: {
     env: 'PARLEY_MEDIA_ADDRESS',
     schema: z.string().min(1).default('127.0.0.1'),
-    doc: "The address the server's own media endpoint (the echo test) binds and advertises in ICE: a concrete address the callers reach, not 0.0.0.0",
+    doc: "The address the server's own media endpoints bind and advertise (the echo test and browsers' legs in ICE, phones' RTP legs in SDP): a concrete address the callers reach, not 0.0.0.0",
+  },
+  mediaTimeout: {
+    env: 'PARLEY_MEDIA_TIMEOUT',
+    schema: seconds(30, 0, 3600),
+    doc: "Seconds without media from a phone's RTP leg before its call ends as `media_timeout` (a phone that lost power or its network); 0: never; fractions allowed",
   },
   turnSecret: {
     env: 'PARLEY_TURN_SECRET',

@@ -1,0 +1,124 @@
+/**
+ * The PhoneMedia seam (phone-media.ts) over @parley/media: browser legs are sessions of the process's
+ * WebRTC endpoint (the one the echo test uses), phone legs are RTP/AVP sessions of an RTP endpoint on
+ * `PARLEY_MEDIA_ADDRESS`, and two legs are joined by the media bridge.
+ *
+ * Codecs are chosen so G.711 passes through the bridge untouched (no decoding, no pacer): a browser's
+ * offer is answered with PCMU or PCMA first (Opus only when it offers no G.711), a phone is offered
+ * PCMU then PCMA, and a WebRTC offer to a browser carries PCMU, the phone leg's usual codec.
+ */
+import {
+  bridge,
+  RtpEndpoint,
+  type MediaBridge,
+  type MediaSessionEvents,
+  type RtpSession,
+  type WebRtcEndpoint,
+  type WebRtcSession,
+} from '@parley/media';
+import type { IceCandidate } from '@parley/protocol';
+import { TypedEmitter } from '@parley/sip';
+import type { Logger } from 'pino';
+import type { PhoneMedia, PhoneMediaLeg, PhoneMediaLegEvents } from './phone-media.ts';
+
+/** A browser's leg prefers G.711 so a phone's audio crosses without transcoding. */
+const BROWSER_CODECS = ['PCMU', 'PCMA', 'OPUS'] as const;
+
+type Session = WebRtcSession | RtpSession;
+
+/** One party's media session, as the phone-calls service sees it. */
+class Leg extends TypedEmitter<PhoneMediaLegEvents> implements PhoneMediaLeg {
+  /** The bridge this leg is in, once joined (re-chosen after a renegotiation). */
+  joined: MediaBridge | undefined;
+
+  constructor(
+    readonly session: Session,
+    public sdp: string,
+    private readonly log: Logger,
+  ) {
+    super();
+    const on = <K extends keyof MediaSessionEvents>(
+      event: K,
+      fn: (...args: MediaSessionEvents[K]) => void,
+    ): void => void (session as TypedEmitter<MediaSessionEvents>).on(event, fn);
+    on('dtmf', (e) => this.emit('dtmf', e.digit));
+    on('timeout', () => this.emit('timeout'));
+    on('close', () => this.emit('close'));
+  }
+
+  async accept(answer: string): Promise<void> {
+    await this.session.accept(answer);
+  }
+
+  async addRemoteCandidate(c: IceCandidate): Promise<void> {
+    if ('addRemoteCandidate' in this.session) await this.session.addRemoteCandidate(c);
+  }
+
+  async renegotiate(offer: string): Promise<string> {
+    const answer = await this.session.renegotiate(offer);
+    this.sdp = answer;
+    this.joined?.update();
+    return answer;
+  }
+
+  sendDtmf(digits: string): void {
+    this.session
+      .sendDtmf(digits)
+      .catch((err: unknown) => this.log.debug({ err }, 'sending key presses failed'));
+  }
+
+  async close(): Promise<void> {
+    await this.session.close();
+  }
+}
+
+export interface PhoneMediaDriverOptions {
+  /** The process's WebRTC endpoint (browsers' legs). */
+  webrtc: WebRtcEndpoint;
+  /** The address phone legs bind and advertise (`PARLEY_MEDIA_ADDRESS`). */
+  address: string;
+  /** A phone leg without media this long reports 'timeout' (`PARLEY_MEDIA_TIMEOUT`); 0: never. */
+  mediaTimeoutMs: number;
+  log: Logger;
+}
+
+export class PhoneMediaDriver implements PhoneMedia {
+  /** Phone legs' sessions (tests count them: none left after a call). */
+  readonly rtp: RtpEndpoint;
+
+  constructor(private readonly o: PhoneMediaDriverOptions) {
+    this.rtp = new RtpEndpoint({ address: o.address, mediaTimeoutMs: o.mediaTimeoutMs });
+  }
+
+  async offerRtp(): Promise<PhoneMediaLeg> {
+    const { session, offer } = await this.rtp.offer();
+    return new Leg(session, offer, this.o.log);
+  }
+
+  async answerRtp(offer: string): Promise<PhoneMediaLeg> {
+    const { session, answer } = await this.rtp.answer(offer);
+    return new Leg(session, answer, this.o.log);
+  }
+
+  async offerWebRtc(): Promise<PhoneMediaLeg> {
+    const { session, offer } = await this.o.webrtc.offer({ codec: 'PCMU' });
+    return new Leg(session, offer, this.o.log);
+  }
+
+  async answerWebRtc(offer: string): Promise<PhoneMediaLeg> {
+    const { session, answer } = await this.o.webrtc.answer(offer, { codecs: BROWSER_CODECS });
+    return new Leg(session, answer, this.o.log);
+  }
+
+  bridge(a: PhoneMediaLeg, b: PhoneMediaLeg): void {
+    const la = a as Leg;
+    const lb = b as Leg;
+    const joined = bridge(la.session, lb.session);
+    la.joined = lb.joined = joined;
+  }
+
+  /** Closes every phone leg (browser legs close with the WebRTC endpoint). */
+  close(): Promise<void> {
+    return this.rtp.close();
+  }
+}
