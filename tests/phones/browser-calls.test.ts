@@ -1,0 +1,103 @@
+/**
+ * Issue 16: browsers and desk phones in the same calls. Chromium (fake microphone: a beeping tone) signs
+ * in as Alice; Bob and Carol have baresip desk phones registered with Parley (UDP), speaking espeak-ng
+ * speech through `aufile` and recording what they hear with `sndfile`.
+ * - Alice calls Bob, whose phone answers by itself: the phone's speech reaches the browser (inbound
+ *   `totalAudioEnergy` grows) and the phone's recording of the browser is above silence.
+ * - Forking: Bob is signed in in a browser and has his phone; Alice's call rings both; he answers on
+ *   the phone and his browser stops ringing, saying the call was answered on another device.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Browser, Page } from 'playwright-core';
+import { apiSession, demo, launchBrowser, mediaArgs } from '../web/harness.ts';
+import { openCallPage, ringing, waitForStats, type CallPage } from '../web/call-steps.ts';
+import { hear, SILENCE_DBFS } from './audio.ts';
+import { startPhoneServer, type PhoneServer } from './parley.ts';
+
+let server: PhoneServer;
+let browser: Browser;
+const pages: CallPage[] = [];
+
+before(async () => {
+  server = await startPhoneServer();
+  browser = await launchBrowser(mediaArgs);
+});
+after(async () => {
+  for (const p of pages) await p.context.close();
+  await browser?.close();
+  await server?.close();
+});
+
+async function page(address: string): Promise<Page> {
+  const p = await openCallPage(browser, server.web, address);
+  pages.push(p);
+  return p.page;
+}
+
+/** Alice opens `name`'s card and calls (audio). */
+async function call(a: Page, address: string, name: string): Promise<void> {
+  const id = await (await apiSession(server.web, demo.alice)).idOf(address);
+  await a.goto(`${server.web.url}/people/${encodeURIComponent(id)}`);
+  await a.getByRole('heading', { name, level: 1 }).waitFor();
+  await a.getByRole('button', { name: `Call ${name}`, exact: true }).click();
+}
+
+/** Inbound audio energy that grows by a clear step (speech, not comfort noise). */
+async function hearsSound(p: Page, who: string): Promise<void> {
+  const first = await waitForStats(p, `${who}: inbound audio`, (s) => s.audioEnergy > 0);
+  await waitForStats(
+    p,
+    `${who}: inbound audio energy grows`,
+    (s) => s.audioEnergy > first.audioEnergy + 0.01,
+  );
+}
+
+test('Alice’s browser calls Bob, whose desk phone answers by itself: speech reaches the browser, the phone hears the browser', async () => {
+  const bob = await server.phone('bob', {
+    device: await server.addDevice(demo.bob, 'bob-desk'),
+    answer: 'auto',
+  });
+  await bob.waitFor('REGISTER_OK');
+  const a = await page(demo.alice);
+  await call(a, demo.bob, 'Bob Baker');
+  await bob.waitFor('CALL_ESTABLISHED');
+  const view = a.getByRole('region', { name: 'Call with Bob Baker' });
+  await view.getByRole('timer').waitFor();
+  await bob.waitFor('CALL_RTPESTAB');
+  await hearsSound(a, 'Alice');
+
+  await view.getByRole('button', { name: 'Hang up' }).click();
+  await view.waitFor({ state: 'detached' });
+  await bob.waitFor('CALL_CLOSED');
+  const heard = await hear(bob.recordings()[0]!.received);
+  assert.ok(
+    heard.loudestDbfs > SILENCE_DBFS,
+    `Bob’s phone heard the browser (${heard.loudestDbfs.toFixed(1)} dBFS)`,
+  );
+  await bob.stop();
+});
+
+test('a call forks to Bob’s browser and his desk phone: answering on the phone stops the browser ringing', async () => {
+  const bob = await server.phone('bob2', { device: await server.addDevice(demo.bob, 'bob-phone2') });
+  await bob.waitFor('REGISTER_OK');
+  const b = await page(demo.bob);
+  const a = await page(demo.alice);
+  await call(a, demo.bob, 'Bob Baker');
+
+  const incoming = b.getByRole('alertdialog', { name: 'Alice Archer' });
+  await incoming.waitFor();
+  await bob.waitFor('CALL_INCOMING');
+  assert.equal(await ringing(b), true, 'the browser rings beside the phone');
+
+  await bob.accept();
+  await bob.waitFor('CALL_ESTABLISHED');
+  await incoming.waitFor({ state: 'detached' });
+  await b.getByText('Call from Alice Archer answered on another device.').waitFor();
+  assert.equal(await ringing(b), false, 'the browser stopped ringing');
+  const view = a.getByRole('region', { name: 'Call with Bob Baker' });
+  await view.getByRole('timer').waitFor();
+  await hearsSound(a, 'Alice');
+  await view.getByRole('button', { name: 'Hang up' }).click();
+  await bob.waitFor('CALL_CLOSED');
+});
