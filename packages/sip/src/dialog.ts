@@ -15,6 +15,7 @@ import { NameAddr, parseNameAddr } from './address.ts';
 import { SipStateError } from './errors.ts';
 import { headerFields, type HeaderValue, SipRequest, type SipResponse } from './message.ts';
 import { isSipUri, type Uri } from './uri.ts';
+import type { Peer } from './transport/transport.ts';
 
 export type DialogState = 'early' | 'confirmed' | 'terminated';
 
@@ -51,6 +52,12 @@ export class Dialog {
   remoteTarget: Uri;
   /** Route set in the order our requests carry it (section 12.1). */
   readonly routeSet: string[];
+  /**
+   * The registered flow every request of this dialog goes on, whatever the remote target says (RFC
+   * 5626 section 5.3: a registrar reaches a UA over the connection it registered on; its Contact may
+   * be a port that takes no new connection, or an address behind NAT). Unset: the remote target.
+   */
+  flow: Peer | undefined = undefined;
   readonly secure: boolean;
   /**
    * Whether we sent the request that created the dialog (and chose its Call-ID): the glare retry

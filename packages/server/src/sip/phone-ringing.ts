@@ -158,6 +158,9 @@ export class RingingPhone {
       from: this.from,
       to: this.to,
       dest: this.binding.flow,
+      // The phone is reached on the flow it registered on, in the dialog too (a TLS phone's Contact
+      // port takes no new connection; a phone behind NAT is not at its Contact).
+      flow: true,
       sdp: rtp.sdp,
     });
     this.invite = invite;

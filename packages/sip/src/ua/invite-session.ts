@@ -450,7 +450,7 @@ export class InviteSession extends TypedEmitter<InviteSessionEvents> implements 
           : [];
     const build = (auth: Array<[string, string]>): SipRequest =>
       this.dialog.createRequest('INVITE', {
-        contact: this.ua.contact(dest.protocol),
+        contact: this.ua.contact(dest.protocol, this.dialog.secure),
         headers: [
           ['Allow', this.ua.policy.allow.join(', ')],
           ['Supported', 'timer'],

@@ -51,6 +51,11 @@ export interface OutgoingInviteOptions {
   to?: string;
   /** Where the INVITE goes (an outbound proxy or the target itself); nothing is resolved. */
   dest: Peer;
+  /**
+   * `dest` is the callee's registered flow (RFC 5626 section 5.3): the dialog's requests (ACK, BYE,
+   * re-INVITEs) go on it too, not to the Contact of the answer (see `Dialog.flow`).
+   */
+  flow?: boolean;
   /** Route headers to put on the INVITE (a preloaded route set, section 8.1.1.1). */
   route?: string[];
   sdp?: string | Buffer;
@@ -147,7 +152,7 @@ export class OutgoingInvite extends TypedEmitter<OutgoingInviteEvents> {
       ['To', `<${o.to ?? o.target}>`],
       ['Call-ID', this.callId],
       ['CSeq', `${this.seq++} INVITE`],
-      ['Contact', this.ua.contact(o.dest.protocol)],
+      ['Contact', this.ua.contact(o.dest.protocol, /^sips:/i.test(o.target))],
       ['Allow', this.ua.policy.allow.join(', ')],
       ['Supported', ['timer', ...this.ua.policy.supported.filter((t) => t !== 'timer')].join(', ')],
       ...(o.route ?? []).map((r) => ['Route', r] as [string, string]),
@@ -207,6 +212,7 @@ export class OutgoingInvite extends TypedEmitter<OutgoingInviteEvents> {
         let e = this.early.get(tag);
         if (!e) {
           e = this.ua.table.add(Dialog.fromResponse(req, res));
+          if (this.o.flow) e.dialog.flow = this.o.dest;
           this.early.set(tag, e);
         }
         early = e.dialog;
@@ -269,6 +275,7 @@ export class OutgoingInvite extends TypedEmitter<OutgoingInviteEvents> {
     this.early.delete(tag);
     if (entry && entry.dialog.state === 'early') entry.dialog.confirm(res);
     else entry = this.ua.table.add(Dialog.fromResponse(req, res));
+    if (this.o.flow) entry.dialog.flow = this.o.dest;
     const dest = this.ua.nextHop(entry.dialog, this.o.dest);
     // Section 13.2.2.4: CSeq of the INVITE, the INVITE's credentials, built like an in-dialog request.
     const ack = entry.dialog.createRequest('ACK', { cseq: req.cseq.seq, headers: credentialsOf(req) });

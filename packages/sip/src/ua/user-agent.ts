@@ -149,11 +149,17 @@ export class UserAgentCore extends TypedEmitter<UserAgentEvents> {
     return this.table.size;
   }
 
-  /** Our Contact for a transport, e.g. `<sip:ua@192.0.2.1:5060>` (`;transport=tcp` over TCP). */
-  contact(protocol: TransportProtocol = 'UDP'): string {
+  /**
+   * Our Contact for a transport, e.g. `<sip:ua@192.0.2.1:5060>` (`;transport=tcp` over TCP). Over TLS a
+   * SIPS URI unless `sips` is false: a request to a `sip:` URI over TLS gets `sip:...;transport=tls`
+   * (RFC 3261 section 8.1.1.8 requires SIPS only for a SIPS Request-URI; a phone that registered a
+   * `sip:` contact may not reach a `sips:` one, so its BYE would be lost).
+   */
+  contact(protocol: TransportProtocol = 'UDP', sips = true): string {
     const port = this.endpoint.transport(protocol)?.localPort ?? 5060;
-    // Over TLS a SIPS URI (RFC 3261 sections 8.1.1.8 and 12.1.1: a sips request gets a sips Contact).
-    if (protocol === 'TLS') return `<sips:${this.contactUser}@${this.endpoint.advertisedAddress}:${port}>`;
+    // RFC 3261 sections 8.1.1.8 and 12.1.1: a sips request gets a sips Contact.
+    if (protocol === 'TLS' && sips)
+      return `<sips:${this.contactUser}@${this.endpoint.advertisedAddress}:${port}>`;
     const t = protocol === 'UDP' ? '' : `;transport=${protocol.toLowerCase()}`;
     return `<sip:${this.contactUser}@${this.endpoint.advertisedAddress}:${port}${t}>`;
   }
@@ -164,6 +170,7 @@ export class UserAgentCore extends TypedEmitter<UserAgentEvents> {
    * it); otherwise `fallback`, the peer the dialog was set up with.
    */
   nextHop(dialog: Dialog, fallback: Peer): Peer {
+    if (dialog.flow) return dialog.flow;
     const hop = dialog.nextHop();
     const peer = peerFromUri(hop, fallback.protocol) ?? this.resolver?.(hop, fallback.protocol);
     if (!peer) return fallback;
