@@ -4,6 +4,8 @@
  * speech through `aufile` and recording what they hear with `sndfile`.
  * - Alice calls Bob, whose phone answers by itself: the phone's speech reaches the browser (inbound
  *   `totalAudioEnergy` grows) and the phone's recording of the browser is above silence.
+ * - Carol's phone calls Alice, who answers in the browser: each hears the other; Carol hangs up and
+ *   Alice's call view goes.
  * - Forking: Bob is signed in in a browser and has his phone; Alice's call rings both; he answers on
  *   the phone and his browser stops ringing, saying the call was answered on another device.
  */
@@ -13,6 +15,7 @@ import type { Browser, Page } from 'playwright-core';
 import { apiSession, demo, launchBrowser, mediaArgs } from '../web/harness.ts';
 import { openCallPage, ringing, waitForStats, type CallPage } from '../web/call-steps.ts';
 import { hear, SILENCE_DBFS } from './audio.ts';
+import { until } from './until.ts';
 import { startPhoneServer, type PhoneServer } from './parley.ts';
 
 let server: PhoneServer;
@@ -76,6 +79,40 @@ test('Alice’s browser calls Bob, whose desk phone answers by itself: speech re
     `Bob’s phone heard the browser (${heard.loudestDbfs.toFixed(1)} dBFS)`,
   );
   await bob.stop();
+});
+
+test('Carol’s desk phone calls Alice, who answers in the browser; Carol hangs up', async () => {
+  const carol = await server.phone('carol', { device: await server.addDevice(demo.carol, 'carol-desk') });
+  await carol.waitFor('REGISTER_OK');
+  const a = await page(demo.alice);
+  await carol.dial(`sip:alice@${server.domain}`);
+  const incoming = a.getByRole('alertdialog', { name: 'Carol Chen' });
+  await incoming.waitFor();
+  assert.equal(await ringing(a), true, 'the browser rings');
+  await carol.waitFor('CALL_RINGING');
+  await incoming.getByRole('button', { name: /^Answer with audio/ }).click();
+  const view = a.getByRole('region', { name: 'Call with Carol Chen' });
+  await view.getByRole('timer').waitFor();
+  await carol.waitFor('CALL_ESTABLISHED');
+  await carol.waitFor('CALL_RTPESTAB');
+  await hearsSound(a, 'Alice');
+  // The browser's beeps come about once a second: Carol hangs up once her phone has heard one.
+  await until(
+    'Carol’s phone hears Alice',
+    async () =>
+      (await hear(carol.recordings()[0]!.received).catch(() => undefined))?.loudestDbfs ?? -Infinity,
+    (dbfs) => dbfs > SILENCE_DBFS,
+  );
+
+  await carol.hangup();
+  await carol.waitFor('CALL_CLOSED');
+  await view.waitFor({ state: 'detached' });
+  const heard = await hear(carol.recordings()[0]!.received);
+  assert.ok(
+    heard.loudestDbfs > SILENCE_DBFS,
+    `Carol’s phone heard Alice (${heard.loudestDbfs.toFixed(1)} dBFS)`,
+  );
+  await carol.stop();
 });
 
 test('a call forks to Bob’s browser and his desk phone: answering on the phone stops the browser ringing', async () => {
