@@ -206,8 +206,10 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
         .catch((err: unknown) => log.warn({ err }, 'sip registrar: deleting a lapsed binding failed')),
   });
   for (const b of await registrationStore.load(registrations.now())) registrations.put(b);
+  // One device lookup for the registrar and the phone calls, so both know the same phones.
+  const sipDevices = sipPeers.devices ?? new InMemorySipDevices();
   const registrar = new Registrar({
-    devices: sipPeers.devices ?? new InMemorySipDevices(),
+    devices: sipDevices,
     table: registrations,
     store: registrationStore,
     limits: {
@@ -455,7 +457,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
         control: calls,
         registrations,
         devices: {
-          deviceByUsername: (domain, username) => devices.lookup.deviceByUsername(domain, username),
+          deviceByUsername: async (domain, username) =>
+            (await sipDevices.deviceByUsername(domain, username)) ?? null,
           // The lookup answers { userId, address, displayName }; phone calls need the user only.
           userByExtension: async (tenantId, ext) => {
             const u = await devices.lookup.userByExtension(tenantId, ext);

@@ -15,7 +15,8 @@ import { startServer, type TestServer } from './helpers/server.ts';
 import { ConfigError, loadConfig } from '../src/config.ts';
 import { trustedScope } from '../src/directory/scope.ts';
 import { loadTorture } from '../../sip/test/torture.ts';
-import { InMemoryCarriers, InMemorySipCredentials } from '../src/sip/peers.ts';
+import { InMemoryCarriers } from '../src/sip/peers.ts';
+import { InMemorySipDevices } from '../src/sip/in-memory-devices.ts';
 import { UdpSipClient } from './helpers/sip-client.ts';
 
 /** The RFC 4475 corpus from the sip package's fixtures (inside the repository). */
@@ -338,15 +339,20 @@ describe('SIP listener and the RFC 4475 torture messages', () => {
   });
 });
 
+/** A desk phone's G.711 offer: an authenticated INVITE with it is placed as a call. */
+const PHONE_OFFER =
+  'v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n' +
+  'm=audio 40000 RTP/AVP 0 8 101\r\na=rtpmap:0 PCMU/8000\r\na=rtpmap:8 PCMA/8000\r\n' +
+  'a=rtpmap:101 telephone-event/8000\r\na=sendrecv\r\n';
+
 describe('no user enumeration', () => {
   test('INVITE and REGISTER get the same challenge for existing and unknown users of every tenant and the operator; bad credentials 403', async () => {
-    const credentials = new InMemorySipCredentials([
-      { username: 'user', realm: 'example.com', password: 'right' },
-    ]);
+    // The device is added once its tenant and user exist (the phone calls look its user up).
+    const phones = new InMemorySipDevices();
     const s = await startServer(
       'sqlite',
       {},
-      { sipPeers: { carriers: new InMemoryCarriers(), credentials } },
+      { sipPeers: { carriers: new InMemoryCarriers(), credentials: phones, devices: phones } },
     );
     const sip = await UdpSipClient.open('127.0.0.1', s.app.sip!.udpPort);
     try {
@@ -375,6 +381,22 @@ describe('no user enumeration', () => {
           role: 'user',
         });
       }
+      // The SIP user name `user` is the desk phone of a colleague of user@example.com.
+      const owner = await s.app.directory.createUser(trustedScope(example.id), {
+        address: 'desk.owner@example.com',
+        displayName: 'Desk Owner',
+        passwordHash: null,
+        role: 'user',
+      });
+      phones.add({
+        deviceId: 'dev_user',
+        tenantId: example.id,
+        userId: owner.id,
+        name: 'Desk phone',
+        username: 'user',
+        domain: 'example.com',
+        password: 'right',
+      });
       /** Status and challenge header (its nonce blanked) for a request without credentials. */
       const answer = async (method: 'INVITE' | 'REGISTER', target: string) => {
         const r = (await sip.exchange(sip.request({ method, target })))!;
@@ -417,6 +439,7 @@ describe('no user enumeration', () => {
             callId,
             cseq: 2,
             headers: [['Proxy-Authorization', auth]],
+            sdp: PHONE_OFFER,
           }),
         );
         return r!.status;

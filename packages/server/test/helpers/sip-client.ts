@@ -16,6 +16,8 @@ export interface RequestSpec {
   callId?: string;
   cseq?: number;
   headers?: Array<[string, string]>;
+  /** An SDP body (sent as application/sdp). */
+  sdp?: string;
 }
 
 export class UdpSipClient {
@@ -51,7 +53,9 @@ export class UdpSipClient {
       `Via: SIP/2.0/UDP ${this.address}:${this.port};rport;branch=z9hG4bK-t${n}-${process.pid}\r\n` +
       `Max-Forwards: 70\r\nFrom: <sip:${r.from ?? 'caller@example.org'}>;tag=f${n}\r\nTo: <sip:${r.target}>\r\n` +
       `Call-ID: ${callId}\r\nCSeq: ${cseq} ${r.method}\r\nContact: <sip:c@${this.address}:${this.port}>\r\n` +
-      `${extra}Content-Length: 0\r\n\r\n`
+      (r.sdp === undefined
+        ? `${extra}Content-Length: 0\r\n\r\n`
+        : `${extra}Content-Type: application/sdp\r\nContent-Length: ${Buffer.byteLength(r.sdp)}\r\n\r\n${r.sdp}`)
     );
   }
 
