@@ -68,6 +68,11 @@ export type IceCandidate = z.infer<typeof IceCandidate>;
 export const CallTarget = z.union([
   z.strictObject({ userId: Id }),
   z.strictObject({ address: z.string().trim().min(3).max(320) }),
+  /**
+   * A phone number as the user typed or pasted it (`+44 20 7946 0000`, `020 7946 0000`, `tel:` links,
+   * an extension): the caller's tenant dial plan normalises it to E.164 and the record keeps both.
+   */
+  z.strictObject({ number: z.string().trim().min(1).max(64) }),
 ]);
 export type CallTarget = z.infer<typeof CallTarget>;
 

@@ -49,6 +49,10 @@ export const ErrorCodes = {
   not_in_tenant: 403,
   /** Calls: the call is not in a state for that (answered already, ended, not yours to answer yet). */
   call_state: 409,
+  /** Calls: the dialled number is not one the tenant's dial plan can place (malformed, or no carrier reaches it). */
+  invalid_number: 400,
+  /** Calls: no carrier can take a phone call to this number now (none configured, all down or full). */
+  no_route: 503,
   /** Calls: the SDP offer or answer does not parse, or lacks what WebRTC needs (ICE, DTLS, a media line). */
   invalid_sdp: 400,
   rate_limited: 429,

@@ -469,6 +469,10 @@ export class CallControl implements SessionCalls {
         throw new ParleyError('not_found', 'no such user', { field: 'to.userId' });
       return u;
     }
+    if ('number' in to)
+      throw new ParleyError('no_route', 'phone numbers cannot be called on this server yet', {
+        field: 'to.number',
+      });
     const u = await this.d.directory.userByAddress(to.address);
     if (!u && service) return service;
     if (!u || !u.enabled) throw new ParleyError('not_found', 'no such user', { field: 'to.address' });

@@ -73,7 +73,9 @@ export class EchoService implements CallServices {
 
   resolve(tenantId: string, to: CallTarget): CallUser | null {
     const named =
-      'userId' in to ? to.userId === ECHO_USER_ID : to.address.toLowerCase().split('@')[0] === 'echo';
+      'userId' in to
+        ? to.userId === ECHO_USER_ID
+        : 'address' in to && to.address.toLowerCase().split('@')[0] === 'echo';
     if (!named) return null;
     return {
       id: ECHO_USER_ID,

@@ -37,6 +37,8 @@ export const errorSentences: Record<ErrorCode, string> = {
   unsupported_media_type: 'That kind of file or data is not accepted.',
   not_in_tenant: 'You can call people of your own organisation only.',
   call_state: 'That call has already been answered or has ended.',
+  invalid_number: 'That is not a number we can call. Check it and try again.',
+  no_route: 'Calls to that number cannot be placed right now.',
   invalid_sdp: 'Your browser could not set up the call. Reload the page and try again.',
   rate_limited: 'You are going a bit fast. Wait a moment and try again.',
   too_many_connections: 'You are connected from too many places. Close a tab or device and try again.',
