@@ -9,6 +9,8 @@
  *   browser answers: call.sdp {answer} ──▶ WebRTC answer applied, legs joined ──▶ 200 OK (RTP answer)
  *   phone answers (phone to phone): joinPhone(its RTP) ──▶ RTP joined to RTP ──▶ 200 OK
  *   CANCEL ──▶ call.hangup (cancelled)   call.update ended ──▶ 486 / 603 / 480 ... or BYE
+ *   late offer: INVITE (no SDP) ──▶ RTP offer made ... answered ──▶ 200 OK (RTP offer)
+ *               ──▶ ACK (RTP answer) applied ──▶ legs joined   (no answer in it ──▶ ended as failed, BYE)
  * ```
  * The WebRTC offer is made before anyone answers because the callee's browsers need an offer to ring;
  * it is closed unused when a phone answers.
@@ -78,6 +80,8 @@ export class PhoneCaller implements PhoneCallerLink {
     private readonly inv: IncomingInvite,
     device: CallingDevice,
     private readonly rtp: PhoneMediaLeg,
+    /** The INVITE had no offer: `rtp.sdp` is our offer (in the 200), the phone answers in its ACK. */
+    private readonly lateOffer = false,
   ) {
     this.session = {
       tenantId: device.tenantId,
@@ -154,8 +158,8 @@ export class PhoneCaller implements PhoneCallerLink {
   /** A browser answered: our WebRTC offer is complete, the two legs are joined, the phone gets 200. */
   private async browserAnswered(answer: string): Promise<void> {
     await this.web!.accept(answer);
-    this.ctx.media.bridge(this.web!, this.rtp);
-    this.accept();
+    const web = this.web!;
+    this.accept(() => this.ctx.media.bridge(web, this.rtp));
   }
 
   /** Another phone answered (phone to phone): its RTP joins ours; the WebRTC offer was for nothing. */
@@ -164,18 +168,41 @@ export class PhoneCaller implements PhoneCallerLink {
     await this.web?.close();
     this.web = null;
     if (this.ended) return;
-    this.ctx.media.bridge(this.rtp, other);
-    this.accept();
+    this.accept(() => this.ctx.media.bridge(this.rtp, other));
   }
 
-  private accept(): void {
+  /**
+   * Answers the INVITE with our RTP description and joins the legs (`join`): at once when that
+   * description is our answer, once the ACK brings the phone's answer when it is our offer.
+   */
+  private accept(join: () => void): void {
     if (this.ended) return;
+    if (!this.lateOffer) join();
     const dialog = this.inv.accept({ body: this.rtp.sdp });
     if (!dialog) return void this.hangup(); // cancelled meanwhile, or no Contact (answered 400)
     this.dialog = dialog;
     dialog.once('terminated', (reason) => {
       if (reason !== 'local') void this.hangup();
     });
+    if (this.lateOffer) dialog.once('confirmed', () => void this.answeredInAck(dialog, join));
+  }
+
+  /**
+   * A late offer's ACK arrived (RFC 3264 section 5): its body is the phone's answer to our 200's
+   * offer. An ACK without one, or with one we cannot use, ends the call (BYE, RFC 3261 section
+   * 13.2.2.4 asks the same of a UAC given an unusable answer): the record says it failed.
+   */
+  private async answeredInAck(dialog: InviteSession, join: () => void): Promise<void> {
+    const answer = dialog.remoteSdp?.toString() ?? '';
+    try {
+      if (!answer) throw new Error('the ACK carried no answer to our offer');
+      await this.rtp.accept(answer);
+    } catch (err) {
+      this.ctx.log.info({ err, call: this.callId }, 'a late-offer phone gave no usable answer');
+      if (this.callId && !this.ended) this.ctx.control.endCall(this.session, this.callId, 'failed');
+      return;
+    }
+    if (!this.ended) join();
   }
 
   private async renegotiate(offer: string): Promise<void> {

@@ -21,7 +21,9 @@
  * limit 486, shutting down 503. A call that ends before the answer answers the INVITE with the
  * status of its reason (`statusForEnd`).
  *
- * Not yet: an INVITE without an offer (a late offer, RFC 3261 section 13.2.1) gets 488.
+ * An INVITE without an offer (a late offer, RFC 3261 section 13.2.1, RFC 3264 section 5) gets our
+ * RTP/AVP offer in the 200 and the phone's answer in the ACK (phone-caller.ts); an ACK that brings no
+ * usable answer ends the call with BYE (the phone's leg never had media).
  */
 import type { Logger } from 'pino';
 import { ParleyError, type CallTarget } from '@parley/protocol';
@@ -142,10 +144,13 @@ export class PhoneCalls implements CallPhones {
   async invite(inv: IncomingInvite, phone: AuthenticatedPhone): Promise<void> {
     const target = await this.target(inv, phone);
     if (!target) return inv.reject(404, { reason: 'Not Found' });
-    if (inv.request.body.length === 0) return inv.reject(488, { reason: 'Offer Required' });
+    // No offer (a late offer, RFC 3261 section 13.2.1): our 200 offers, the phone's ACK answers.
+    const lateOffer = inv.request.body.length === 0;
     let rtp;
     try {
-      rtp = await this.d.media.answerRtp(inv.request.body.toString());
+      rtp = lateOffer
+        ? await this.d.media.offerRtp()
+        : await this.d.media.answerRtp(inv.request.body.toString());
     } catch (err) {
       this.d.log.debug({ err }, 'phone offer refused');
       return inv.reject(488, { reason: 'Not Acceptable Here' });
@@ -162,6 +167,7 @@ export class PhoneCalls implements CallPhones {
       inv,
       phone,
       rtp,
+      lateOffer,
     );
     try {
       await caller.place(target);

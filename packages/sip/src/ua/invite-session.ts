@@ -201,6 +201,9 @@ export class InviteSession extends TypedEmitter<InviteSessionEvents> implements 
     if (this.incomingInvite === w.seq) {
       this.incomingInvite = undefined;
       if (ack.body.length > 0) this.remoteSdp = ack.body; // the answer to an offer in our 2xx
+    } else if (this._state === 'waitingAck' && this.remoteSdp === undefined && ack.body.length > 0) {
+      // An INVITE without an offer (a late offer, section 13.2.1): our 2xx offered, the ACK answers.
+      this.remoteSdp = ack.body;
     }
     if (this._state === 'waitingAck') {
       this.transition('confirmed');
