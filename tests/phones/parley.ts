@@ -36,6 +36,8 @@ export interface PhoneOptions {
   /** UDP (default) or TLS: the provisioning text has a line for each. */
   transport?: 'udp' | 'tls';
   answer?: PhoneAccount['answer'];
+  /** The codecs it offers and accepts (baresip names); default PCMU and PCMA. */
+  codecs?: PhoneAccount['codecs'];
   /** What it sends: `speech` (default) or `tone` (a 600 Hz sine). */
   sound?: 'speech' | 'tone';
   password?: string;
@@ -113,7 +115,12 @@ export async function startPhoneServer(overrides: Overrides = {}): Promise<Phone
         name,
         wav: o.sound === 'tone' ? tone : speech,
         caFile: tls.certPath,
-        account: { provisioned: line, user: o.device.username, answer: o.answer ?? 'manual' },
+        account: {
+          provisioned: line,
+          user: o.device.username,
+          answer: o.answer ?? 'manual',
+          ...(o.codecs ? { codecs: o.codecs } : {}),
+        },
       });
       phones.push(p);
       return p;
