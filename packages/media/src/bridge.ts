@@ -9,10 +9,15 @@
  *   leg X --packet--> same codec on Y?       --yes--> Y.forward(packet)            passthrough, on arrival
  *                     both G.711, other law? --yes--> 256-entry table, Y.forward   on arrival
  *                     otherwise (Opus)       -------> decode -> LiveSource -> Y's pacer -> encode
+ *                     G.722 on either side   -------> refused: `not_transcodable` (never decoded)
  *
  * On the first two paths Y's own pacer is off: the packet leaves as soon as it arrived, with its
  * timing (and its loss, its jitter) as the sender made it; nothing waits for a 20 ms tick. The
  * third path is the only one with the pacer in it, and the added delay of a queue (bounded).
+ * G.722 (RFC 3551: 16 kHz audio on an 8000 RTP clock) only ever takes the first path: two legs that
+ * both negotiated it; joining a G.722 leg to one without it throws a MediaError `not_transcodable`
+ * (the caller answers 488 or picks G.711), and a renegotiation that leads there leaves that
+ * direction `refused` (nothing crosses) rather than decoding it.
  *
  * DTMF: RFC 4733 event packets are forwarded like audio on the first two paths when Y negotiated
  * telephone-event; otherwise the digit heard on X (its `'dtmf'` event) is sent again by Y. Either
@@ -20,7 +25,8 @@
  * never hands received events to the page, so a phone's digits go to it as signalling events).
  */
 import { TypedEmitter } from '@parley/sip';
-import type { CodecName } from './codec.ts';
+import { canTranscode, type CodecName } from './codec.ts';
+import { MediaError } from './errors.ts';
 import type { DtmfEvent } from './dtmf.ts';
 import { g711Decode, g711Encode } from './g711.ts';
 import { LiveSource } from './live-source.ts';
@@ -33,7 +39,7 @@ export type BridgeLeg = MediaSession & PacketPort;
 export type BridgeSide = 'a' | 'b';
 
 /** How packets cross in one direction (for stats and tests). */
-export type BridgePath = 'passthrough' | 'g711' | 'transcode' | 'none';
+export type BridgePath = 'passthrough' | 'g711' | 'transcode' | 'refused' | 'none';
 
 /** Why the bridge ended: `close()` by its owner, or one leg closing (and how). */
 export interface BridgeEnd {
@@ -72,6 +78,17 @@ function isG711(codec: CodecName | undefined): codec is 'PCMU' | 'PCMA' {
   return codec === 'PCMU' || codec === 'PCMA';
 }
 
+/** How packets from `from` reach `to`, given the codecs each negotiated. */
+function pathOf(from: BridgeLeg, to: BridgeLeg): BridgePath {
+  const codec = from.codec.name;
+  if (to.sendCodecs.includes(codec)) return 'passthrough';
+  if (isG711(codec) && to.sendCodecs.some(isG711)) return 'g711';
+  if (to.sendCodecs.length === 0) return 'none';
+  // Transcoding needs both codecs here: G.722 is passed through only.
+  if (!canTranscode(codec) || !canTranscode(to.codec.name)) return 'refused';
+  return 'transcode';
+}
+
 /** One direction: packets from `from` go to `to`. */
 class Direction {
   forwarded = 0;
@@ -108,19 +125,17 @@ class Direction {
 
   /** The path for `from`'s codec now; the receiving leg's pacer is on only for transcoding. */
   get path(): BridgePath {
-    const codec = this.from.codec.name;
-    if (this.to.sendCodecs.includes(codec)) return 'passthrough';
-    if (isG711(codec) && this.to.sendCodecs.some(isG711)) return 'g711';
-    return this.to.sendCodecs.length > 0 ? 'transcode' : 'none';
+    return pathOf(this.from, this.to);
   }
 
   /** Re-reads the legs' codecs (after a renegotiation) and sets the receiving leg's pacer. */
   update(): void {
-    const fast = this.path === 'passthrough' || this.path === 'g711';
-    this.to.setPaced(!fast);
+    const path = this.path;
+    // The receiving leg paces only what it encodes itself (refused: nothing crosses, nothing paced).
+    this.to.setPaced(path === 'transcode' || path === 'none');
     // Decoding costs; only the transcoding path needs PCM.
-    this.decoding(this.path === 'transcode');
-    if (fast && this.live) {
+    this.decoding(path === 'transcode');
+    if (path !== 'transcode' && this.live) {
       this.live.playback.stop();
       this.live.source.close();
       this.live = undefined;
@@ -176,12 +191,21 @@ export class MediaBridge extends TypedEmitter<MediaBridgeEvents> {
   private digits = 0;
   private closing: Promise<void> | undefined;
 
-  /** Joins `a` and `b`; from here on the bridge owns both. */
+  /**
+   * Joins `a` and `b`; from here on the bridge owns both. Throws `not_transcodable` (and owns
+   * neither) when G.722 on one leg would have to be transcoded for the other.
+   */
   constructor(
     readonly a: BridgeLeg,
     readonly b: BridgeLeg,
   ) {
     super();
+    if (pathOf(a, b) === 'refused' || pathOf(b, a) === 'refused')
+      throw new MediaError(
+        'not_transcodable',
+        `cannot bridge ${a.codec.name} to ${b.codec.name}: G.722 is passed through only, ` +
+          'so both legs must negotiate it',
+      );
     const digit = (from: BridgeSide) => (e: DtmfEvent) => {
       this.digits++;
       this.emit('dtmf', from, e);

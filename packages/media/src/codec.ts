@@ -6,13 +6,14 @@
  * clock may differ from the PCM rate in general (G.722), so both are kept.
  */
 import OpusScript from 'opusscript';
+import { MediaError } from './errors.ts';
 import { g711Decode, g711Encode } from './g711.ts';
 
 /** Packetisation time of every stream the media plane sends (the WebRTC and SIP default, RFC 7587 section 4.2). */
 export const FRAME_MS = 20;
 
 /** The codecs the endpoint can negotiate, by their SDP encoding name (upper case). */
-export type CodecName = 'OPUS' | 'PCMU' | 'PCMA';
+export type CodecName = 'OPUS' | 'PCMU' | 'PCMA' | 'G722';
 
 export interface CodecInfo {
   readonly name: CodecName;
@@ -24,13 +25,32 @@ export interface CodecInfo {
   readonly sampleRate: number;
   /** Static payload type (RFC 3551 table 4), or undefined for a dynamic one. */
   readonly staticPayloadType?: number;
+  /** Only ever passed through between two legs that both negotiated it: never decoded or encoded. */
+  readonly passthroughOnly?: boolean;
 }
 
 export const CODECS: Record<CodecName, CodecInfo> = {
   OPUS: { name: 'OPUS', clockRate: 48000, sdpChannels: 2, sampleRate: 48000 },
   PCMU: { name: 'PCMU', clockRate: 8000, sampleRate: 8000, staticPayloadType: 0 },
   PCMA: { name: 'PCMA', clockRate: 8000, sampleRate: 8000, staticPayloadType: 8 },
+  /**
+   * G.722 (ITU-T, 64 kbit/s wideband): sampled at 16 kHz, but its RTP clock and SDP rate are 8000
+   * (RFC 3551 section 4.5.2, an error kept for compatibility), so `G722/8000` in a=rtpmap and 160
+   * timestamp units per 20 ms. No codec for it here: passthrough between legs that both chose it.
+   */
+  G722: {
+    name: 'G722',
+    clockRate: 8000,
+    sampleRate: 16000,
+    staticPayloadType: 9,
+    passthroughOnly: true,
+  },
 };
+
+/** Whether frames in `name` can be made or read here (false: passthrough only, G.722). */
+export function canTranscode(name: CodecName): boolean {
+  return !CODECS[name].passthroughOnly;
+}
 
 /** A codec instance: stateful (Opus keeps encoder and decoder state), so one per stream. */
 export interface AudioCodec {
@@ -112,6 +132,9 @@ class OpusCodec implements AudioCodec {
   }
 }
 
+/** A codec instance; a passthrough-only codec (G.722) is refused with `not_transcodable`. */
 export function createCodec(name: CodecName): AudioCodec {
+  if (!canTranscode(name))
+    throw new MediaError('not_transcodable', `${name} is passed through only, never decoded or encoded`);
   return name === 'OPUS' ? new OpusCodec() : new G711Codec(CODECS[name]);
 }

@@ -29,6 +29,11 @@ export type MediaErrorCode =
   | 'tts_unavailable'
   /** espeak-ng ran but failed, or the prompt text is empty or too long. */
   | 'tts_failed'
+  /**
+   * Audio would have to be decoded or encoded in a codec the media plane only passes through
+   * (G.722): two legs to be bridged share no codec and one of them negotiated it.
+   */
+  | 'not_transcodable'
   /** The session (or endpoint) is closed. */
   | 'closed';
 

@@ -1,6 +1,8 @@
 /**
  * SDP offer/answer (RFC 3264) for the plain RTP/AVP phone leg: one audio stream with PCMU and/or
- * PCMA (RFC 3551 static payload types 0 and 8) and RFC 4733 telephone-event, RTCP on the next port
+ * PCMA (RFC 3551 static payload types 0 and 8), G.722 when asked for (static type 9, `G722/8000`:
+ * RFC 3551 section 4.5.2 gives a 16 kHz codec an 8000 clock; a peer that wrote 16000 is read too,
+ * ours always says 8000) and RFC 4733 telephone-event, RTCP on the next port
  * (RFC 3550 section 11, announced with `a=rtcp`, RFC 3605) or muxed when both sides say
  * `a=rtcp-mux` (RFC 5761 section 5.1.1).
  *
@@ -12,8 +14,12 @@ import { CODECS, type CodecName } from './codec.ts';
 import { MediaError } from './errors.ts';
 import { MAX_SDP_BYTES } from './offer.ts';
 
-/** The codecs a plain RTP leg carries: G.711 only (both 8 kHz, 160 samples a frame). */
-export type RtpCodecName = 'PCMU' | 'PCMA';
+/**
+ * The codecs a plain RTP leg carries: G.711 (both 8 kHz, 160 samples a frame) and G.722 (passed
+ * through only). The default offers G.711 alone; G.722 only when a caller lists it.
+ */
+export type RtpCodecName = 'PCMU' | 'PCMA' | 'G722';
+export const RTP_CODEC_NAMES: readonly RtpCodecName[] = ['PCMU', 'PCMA', 'G722'];
 export const RTP_CODECS: readonly RtpCodecName[] = ['PCMU', 'PCMA'];
 
 /** The dynamic payload type we give telephone-event in our own offers (the common choice). */
@@ -120,16 +126,16 @@ export function readRtpSdp(
   if (!address) invalid('the SDP has no connection address (c=) for its audio line');
   if (!(m.port > 0 && m.port < 65536)) invalid(`the audio port ${m.port} is not a UDP port`);
   const offered = codecsOf(m);
-  const g711 = offered
-    .filter((c) => c.rate === 8000)
+  const usable = offered
+    .filter((c) => c.rate === 8000 || (c.rate === 16000 && c.name.toUpperCase() === 'G722'))
     .map((c) => ({ name: c.name.toUpperCase(), payloadType: c.payload }))
     .filter((c): c is { name: RtpCodecName; payloadType: number } =>
-      (RTP_CODECS as readonly string[]).includes(c.name),
+      (RTP_CODEC_NAMES as readonly string[]).includes(c.name),
     );
   const codecs =
     kind === 'offer'
-      ? preferences.flatMap((p) => g711.filter((c) => c.name === p).slice(0, 1))
-      : g711.filter((c) => preferences.includes(c.name));
+      ? preferences.flatMap((p) => usable.filter((c) => c.name === p).slice(0, 1))
+      : usable.filter((c) => preferences.includes(c.name));
   if (codecs.length === 0) {
     const names = offered.map((c) => c.name).join(', ') || '(none)';
     throw new MediaError(

@@ -22,7 +22,15 @@ import { randomUUID } from 'node:crypto';
 import type { Socket, RemoteInfo } from 'node:dgram';
 import { systemClock, TypedEmitter, type Clock, type TimerHandle } from '@parley/sip';
 import { AudioOutput } from './audio-out.ts';
-import { CODECS, createCodec, type AudioCodec, type CodecInfo, type CodecName } from './codec.ts';
+import {
+  canTranscode,
+  CODECS,
+  createCodec,
+  FRAME_MS,
+  type AudioCodec,
+  type CodecInfo,
+  type CodecName,
+} from './codec.ts';
 import { DtmfReceiver, DtmfSender, type DtmfSendOptions } from './dtmf.ts';
 import { MediaError } from './errors.ts';
 import { g711Decode } from './g711.ts';
@@ -98,6 +106,11 @@ export type RtpSessionEvents = MediaSessionEvents & { latched: [RtpAddress] };
 
 const DEFAULT_RTCP_MS = 5000;
 
+/** A codec instance for a G.711 law; none for G.722, which is only ever passed through. */
+function coderFor(name: RtpCodecName): AudioCodec | undefined {
+  return canTranscode(name) ? createCodec(name) : undefined;
+}
+
 export class RtpSession extends TypedEmitter<RtpSessionEvents> implements MediaSession, PacketPort {
   readonly id = randomUUID();
   readonly output: AudioOutput;
@@ -105,7 +118,8 @@ export class RtpSession extends TypedEmitter<RtpSessionEvents> implements MediaS
   localDescription = '';
   private _state: MediaSessionState = 'connecting';
   private _codec: CodecInfo = CODECS.PCMU;
-  private coder: AudioCodec;
+  /** The encoder/decoder of the codec we send; none for a passthrough-only one (G.722). */
+  private coder: AudioCodec | undefined;
   private sendPt = 0;
   private readonly clock: Clock;
   private readonly rtp: Socket;
@@ -152,9 +166,9 @@ export class RtpSession extends TypedEmitter<RtpSessionEvents> implements MediaS
     this.rtp = sockets.rtp;
     this.rtcp = sockets.rtcp;
     this.rtcpIntervalMs = options.rtcpIntervalMs ?? DEFAULT_RTCP_MS;
-    this.coder = createCodec(codecs[0] ?? 'PCMU');
-    this._codec = this.coder.info;
-    this.output = new AudioOutput(8000, this.coder.frameSamples);
+    this.coder = coderFor(codecs[0] ?? 'PCMU');
+    this._codec = CODECS[codecs[0] ?? 'PCMU'];
+    this.output = new AudioOutput(8000, (8000 * FRAME_MS) / 1000);
     this.timeline = new RtpTimeline(this.clock, 8000);
     const id = Math.floor(Date.now() / 1000);
     this.local = {
@@ -332,7 +346,7 @@ export class RtpSession extends TypedEmitter<RtpSessionEvents> implements MediaS
     // The BYE leaves before the sockets close (a datagram still queued would be dropped).
     if (this.remote) await new Promise<void>((r) => this.sendRtcp(true, r));
     await Promise.all([this.rtp, this.rtcp].map((s) => new Promise<void>((r) => s.close(() => r()))));
-    this.coder.close();
+    this.coder?.close();
     this.emit('close', reason);
     this.removeAllListeners();
   }
@@ -357,9 +371,9 @@ export class RtpSession extends TypedEmitter<RtpSessionEvents> implements MediaS
     this.remote = remote;
     const codec = remote.codecs[0]!;
     if (codec.name !== this._codec.name) {
-      this.coder.close();
-      this.coder = createCodec(codec.name);
-      this._codec = this.coder.info;
+      this.coder?.close();
+      this.coder = coderFor(codec.name);
+      this._codec = CODECS[codec.name];
     }
     this.sendPt = codec.payloadType;
     this.rebuildRecvPts();
@@ -387,7 +401,8 @@ export class RtpSession extends TypedEmitter<RtpSessionEvents> implements MediaS
   private sendFrame(index: number): void {
     const { pcm } = this.output.nextFrame();
     const remote = this.remote;
-    if (!remote || !this.rtpDest || !maySendTo(remote) || this.dtmfOut.active) return;
+    // A passthrough-only codec (G.722) has no encoder: only the bridge's packets go out.
+    if (!this.coder || !remote || !this.rtpDest || !maySendTo(remote) || this.dtmfOut.active) return;
     const ts = (this.pacedBase + index * this.coder.frameTicks) >>> 0;
     const payload = this.coder.encode(pcm);
     const seq = this.timeline.take(ts, payload.length);
@@ -462,7 +477,7 @@ export class RtpSession extends TypedEmitter<RtpSessionEvents> implements MediaS
         marker: p.marker,
         ssrc: p.ssrc,
       });
-    if (this.listenerCount('audio') === 0) return;
+    if (this.listenerCount('audio') === 0 || kind === 'G722') return; // G.722: passed through only
     const samples = g711Decode(kind === 'PCMU' ? 'ulaw' : 'alaw', p.payload);
     this.emit('audio', { samples, sampleRate: 8000, rtpTimestamp: p.timestamp, sequence: p.sequence });
   }

@@ -84,6 +84,11 @@ const CANDIDATE_LINE = /^(a=)?candidate:\S+ \d+ (udp|tcp) \d+ \S+ \d+ typ (host|
 function codecParameters(name: CodecName, payloadType: number): RTCRtpCodecParameters {
   if (name === 'OPUS') return useOPUS({ payloadType });
   if (name === 'PCMU') return usePCMU({ payloadType });
+  if (name === 'G722')
+    throw new MediaError(
+      'not_transcodable',
+      'a browser leg does not carry G.722 (phone legs pass it through)',
+    );
   return usePCMA({ payloadType });
 }
 

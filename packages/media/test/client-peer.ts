@@ -47,7 +47,7 @@ export class ClientPeer {
     /** Offer telephone-event/8000 (payload type 126, as Chromium numbers it) after the codecs. */
     readonly telephoneEvent = false,
   ) {
-    const audio = codecs.map((c) => PARAMS[c]());
+    const audio = codecs.map((c) => PARAMS[c as keyof typeof PARAMS]()); // no G.722 in a browser here
     if (telephoneEvent)
       audio.push(
         new RTCRtpCodecParameters({
