@@ -134,3 +134,37 @@ describe('OPTIONS keep-alive', () => {
     assert.equal(reason, 'keepalive-failed');
   });
 });
+
+describe('late offer (RFC 3261 section 13.2.1)', () => {
+  test('an INVITE without SDP: our 2xx offers, the ACK’s body becomes the remote description', async () => {
+    const { net, clock } = world();
+    let callee: InviteSession | undefined;
+    let atAnswer: Buffer | undefined | null = null;
+    const b = makeUa(net, clock, B.address, {
+      handlers: {
+        onInvite: (inv) => {
+          callee = inv.accept({ body: SDP(4000) });
+          atAnswer = callee!.remoteSdp;
+        },
+      },
+    });
+    const a = makeUa(net, clock, A.address);
+    // The caller answers the 2xx's offer in its ACK (this stack's UAC sends none, so it is added here).
+    const sendAck = a.endpoint.sendAck.bind(a.endpoint);
+    a.endpoint.sendAck = (ack, dest) => {
+      ack.set('Content-Type', 'application/sdp');
+      ack.body = Buffer.from(SDP(3000));
+      sendAck(ack, dest);
+    };
+    const caller = await settle(
+      clock,
+      a.invite({ target: 'sip:b@10.0.0.2', from: 'sip:a@10.0.0.1', dest: B }).answered,
+    );
+    await run(clock, 50);
+    assert.equal(atAnswer, undefined, 'no offer in the INVITE');
+    assert.equal(caller.remoteSdp?.toString(), SDP(4000), 'the 2xx carried the offer');
+    assert.equal(callee!.remoteSdp?.toString(), SDP(3000), 'the answer read from the ACK');
+    assert.equal(callee!.state, 'confirmed');
+    await Promise.all([a.close(), b.close()]);
+  });
+});
