@@ -11,6 +11,7 @@ command -v baresip >/dev/null 2>&1 || need+=(baresip-core)   # tests/phones: a r
 [ -x /usr/bin/chromium ] || need+=(chromium)   # the web app's browser tests (playwright-core drives it)
 command -v turnserver >/dev/null 2>&1 || need+=(coturn)   # the TURN call test relays through it
 command -v espeak-ng >/dev/null 2>&1 || need+=(espeak-ng)   # packages/media's spoken prompts
+command -v rtpengine >/dev/null 2>&1 || need+=(rtpengine-daemon)   # the rtpengine media driver's tests
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then echo "need root to install: ${need[*]}" >&2; exit 1; fi
   apt-get update -qq

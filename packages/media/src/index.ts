@@ -31,3 +31,4 @@ export * from './rtp-session.ts';
 export * from './rtp-endpoint.ts';
 export * from './live-source.ts';
 export * from './bridge.ts';
+export * from './rtpengine/index.ts';
