@@ -47,6 +47,7 @@ import { RegistrationTable } from './sip/registrations.ts';
 import { InMemorySipDevices } from './sip/in-memory-devices.ts';
 import { PhoneCalls } from './sip/phone-calls.ts';
 import { PhoneMediaDriver } from './sip/phone-media-driver.ts';
+import { RtpenginePhoneMedia } from './sip/phone-media-rtpengine.ts';
 import { createChat, type Chat } from './chat/chat.ts';
 import { CallControl, callDirectory } from './calls/call-control.ts';
 import { EchoService } from './calls/echo.ts';
@@ -102,6 +103,8 @@ export interface App {
   readonly phoneCalls: PhoneCalls | undefined;
   /** Phone calls' media: RTP legs for phones, WebRTC legs on `mediaEndpoint`, joined by the bridge. */
   phoneMedia: PhoneMediaDriver;
+  /** With `PARLEY_MEDIA=rtpengine`: phone calls' media on rtpengine nodes (falling back to `phoneMedia`). */
+  rtpengine: RtpenginePhoneMedia | null;
   /** Starts serving; resolves to the URL the server answers on. */
   listen(): Promise<string>;
   close(): Promise<void>;
@@ -280,6 +283,18 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     mediaTimeoutMs: config.mediaTimeout * 1000,
     log: log.child({ module: 'phone-media' }),
   });
+  const rtpengine =
+    config.media === 'rtpengine'
+      ? new RtpenginePhoneMedia({
+          nodes: config.rtpengineNg,
+          fallback: phoneMedia,
+          timeoutMs: config.rtpengineTimeoutMs,
+          retries: config.rtpengineRetries,
+          pingMs: config.rtpenginePing * 1000,
+          dtmf: config.rtpengineDtmf,
+          log: log.child({ module: 'rtpengine' }),
+        })
+      : null;
   const calls = new CallControl({
     directory: callDirectory(directory),
     services: echo,
@@ -391,6 +406,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       return phoneCalls;
     },
     phoneMedia,
+    rtpengine,
     async listen() {
       const address = await http.listen({ port: config.port, host: config.host });
       // A SIP port already taken must stop the start, not leave a half-started server running.
@@ -452,6 +468,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
         await http.close();
         throw err;
       });
+      await rtpengine?.start();
       phoneCalls = new PhoneCalls({
         ua: sip.ua,
         control: calls,
@@ -465,7 +482,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
             return u && { userId: u.userId };
           },
         },
-        media: phoneMedia,
+        media: rtpengine ?? phoneMedia,
         isLocalDomain: async (domain) => (await directory.findTenantByDomain(domain)) !== null,
         log: log.child({ module: 'phone-calls' }),
       });
@@ -487,6 +504,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
         await calls.close();
         phoneCalls?.close();
         await echo.close();
+        await rtpengine?.close();
         await phoneMedia.close();
         await mediaEndpoint.close();
         await gateway.close();

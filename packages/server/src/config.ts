@@ -472,6 +472,48 @@ export const settings = {
     schema: seconds(30, 0, 3600),
     doc: "Seconds without media from a phone's RTP leg before its call ends as `media_timeout` (a phone that lost power or its network); 0: never; fractions allowed",
   },
+  media: {
+    env: 'PARLEY_MEDIA',
+    schema: z.enum(['embedded', 'rtpengine']).default('embedded'),
+    doc: 'Which media driver carries phone calls: `embedded` (the werift bridge in this process) or `rtpengine` (the nodes of `PARLEY_RTPENGINE_NG`, falling back to embedded while none answers)',
+  },
+  rtpengineNg: {
+    env: 'PARLEY_RTPENGINE_NG',
+    schema: z
+      .string()
+      .transform((s) =>
+        s
+          .split(',')
+          .map((u) => u.trim())
+          .filter(Boolean),
+      )
+      .pipe(z.array(z.string().regex(/^[^\s,]+:\d{1,5}$/, 'each must be host:port')))
+      .default([]),
+    doc: "rtpengine nodes' `ng` control addresses, comma-separated `host:port` (their `--listen-ng`); used when `PARLEY_MEDIA=rtpengine`",
+  },
+  rtpengineTimeoutMs: {
+    env: 'PARLEY_RTPENGINE_TIMEOUT_MS',
+    schema: int(1000, 10, 60_000),
+    doc: 'How long one `ng` request to rtpengine waits for its reply before it is resent (same cookie), ms',
+  },
+  rtpengineRetries: {
+    env: 'PARLEY_RTPENGINE_RETRIES',
+    schema: int(2, 0, 10),
+    doc: 'Resends of an unanswered `ng` request before the node is marked down',
+  },
+  rtpenginePing: {
+    env: 'PARLEY_RTPENGINE_PING',
+    schema: seconds(5, 0.05, 3600),
+    doc: 'Seconds between health pings to each rtpengine node: one that stops answering is marked down (its calls end as `failed`, new calls go to another node or the embedded driver) and up again once it answers',
+  },
+  rtpengineDtmf: {
+    env: 'PARLEY_RTPENGINE_DTMF',
+    schema: z
+      .string()
+      .regex(/^[^\s,]+:\d{1,5}$/, 'must be host:port')
+      .optional(),
+    doc: "Where the server listens for rtpengine's DTMF events (`host:port`, the nodes' `--dtmf-log-dest`): a phone's key presses reach the browser as they do on the embedded driver; absent: no key presses from rtpengine calls",
+  },
   turnSecret: {
     env: 'PARLEY_TURN_SECRET',
     schema: z.string().min(1).optional(),

@@ -105,7 +105,7 @@ export class PhoneCaller implements PhoneCallerLink {
    * with the coded ParleyError (the service answers the INVITE with its status).
    */
   async place(to: CallTarget): Promise<CallView> {
-    const web = await this.ctx.media.offerWebRtc();
+    const web = await this.ctx.media.offerWebRtc({ peer: this.rtp });
     this.web = web;
     web.once('close', () => {
       if (!this.anchored) void this.hangup();
@@ -168,7 +168,11 @@ export class PhoneCaller implements PhoneCallerLink {
     await this.web?.close();
     this.web = null;
     if (this.ended) return;
-    this.accept(() => this.ctx.media.bridge(this.rtp, other));
+    // Joining may change our description (rtpengine moves this phone into the callee's call): the
+    // 200 carries it once joined. A late offer joins once the ACK brings the phone's answer.
+    if (this.lateOffer) return this.accept(() => void this.ctx.media.bridge(this.rtp, other));
+    await this.ctx.media.bridge(this.rtp, other);
+    if (!this.ended) this.accept(() => {});
   }
 
   /**

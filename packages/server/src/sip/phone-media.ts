@@ -36,16 +36,32 @@ export interface PhoneMediaLeg extends Pick<TypedEmitter<PhoneMediaLegEvents>, '
   close(): Promise<void>;
 }
 
+/**
+ * The leg a new one will be joined with, when the caller knows it: a driver that carries both parties
+ * as one relayed call (rtpengine, phone-media-rtpengine.ts) makes the pair from it; the embedded driver
+ * ignores it.
+ */
+export interface PairWith {
+  /** The partner leg, made already (a phone's leg when its browser's is made). */
+  peer?: PhoneMediaLeg;
+  /** The partner's offer when its leg is not made yet (a browser's, when the phone is offered). */
+  peerOffer?: string;
+}
+
 /** Makes and joins legs. */
 export interface PhoneMedia {
   /** An RTP/AVP leg offering to a phone (the INVITE Parley sends). */
-  offerRtp(): Promise<PhoneMediaLeg>;
+  offerRtp(o?: PairWith): Promise<PhoneMediaLeg>;
   /** An RTP/AVP leg answering a phone's offer (its INVITE); a coded MediaError when none is usable. */
   answerRtp(offer: string): Promise<PhoneMediaLeg>;
   /** A WebRTC leg offering to a browser (a phone calls a browser). */
-  offerWebRtc(): Promise<PhoneMediaLeg>;
+  offerWebRtc(o?: PairWith): Promise<PhoneMediaLeg>;
   /** A WebRTC leg answering a browser's offer (a browser calls a phone). */
-  answerWebRtc(offer: string): Promise<PhoneMediaLeg>;
-  /** Joins two legs' audio both ways (and their RFC 4733 digits, between two phones). */
-  bridge(a: PhoneMediaLeg, b: PhoneMediaLeg): void;
+  answerWebRtc(offer: string, o?: PairWith): Promise<PhoneMediaLeg>;
+  /**
+   * Joins two legs' audio both ways (and their RFC 4733 digits, between two phones). A promise when
+   * joining changes a leg's `sdp` (rtpengine moving a phone into another phone's call): await it before
+   * reading the `sdp`.
+   */
+  bridge(a: PhoneMediaLeg, b: PhoneMediaLeg): void | Promise<void>;
 }

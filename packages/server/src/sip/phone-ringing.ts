@@ -149,7 +149,7 @@ export class RingingPhone {
   }
 
   private async ring(): Promise<void> {
-    const rtp = await this.ctx.media.offerRtp();
+    const rtp = await this.ctx.media.offerRtp({ peerOffer: this.offer ?? undefined });
     this.rtp = rtp;
     if (this.ended) return void rtp.close();
     this.watch(rtp);
@@ -193,7 +193,7 @@ export class RingingPhone {
     const caller = this.ctx.phoneCaller(this.callId!);
     let answer = ANCHORED_ANSWER;
     if (!caller) {
-      const web = await this.ctx.media.answerWebRtc(this.offer!);
+      const web = await this.ctx.media.answerWebRtc(this.offer!, { peer: rtp });
       this.web = web;
       web.once('close', () => void this.hangup());
       if (this.ended) return void this.stop([]);

@@ -1,0 +1,438 @@
+/**
+ * The PhoneMedia seam (phone-media.ts) over rtpengine media nodes (`PARLEY_MEDIA=rtpengine`), driven
+ * with the `ng` client of @parley/media. Where the embedded driver makes each leg on its own and joins
+ * two with a bridge, rtpengine carries both parties of a call as one of its calls (a `call-id` with
+ * two tags): the first leg made sends rtpengine the other party's offer, the second takes its half of
+ * rtpengine's reply. So legs are made in pairs, told of their partner (`PairWith`):
+ *
+ *   phone calls a browser (phone-caller.ts)        a browser calls a phone (phone-ringing.ts)
+ *   answerRtp(phone's offer)  ─ ng offer ─┐         offerRtp({peerOffer: browser's}) ─ ng offer ─┐
+ *     (RTP/AVP -> UDP/TLS/RTP/SAVPF, ICE force)    (SAVPF -> RTP/AVP, ICE remove, rtcp demux)
+ *   offerWebRtc({peer}) <── rtpengine's offer ┘     phone's 200: rtp.accept(answer) ─ ng answer ─┐
+ *   browser's answer: web.accept ─ ng answer ─┐       (-> SAVPF, ICE force, DTLS passive, mux)
+ *   200 to the phone: rtp.sdp <── its answer ─┘     answerWebRtc(offer, {peer}) <── its answer ──┘
+ *
+ * with the flags PEERS.md measured (`full-rtcp-attribute`: werift's parser wants the long `a=rtcp:`).
+ * Phone to phone: the calling phone's leg was paired with a WebRTC offer no browser took; `bridge`
+ * moves it into the ringing phone's rtpengine call with a re-offer of its own SDP (the ringing phone's
+ * ports do not change, it needs no re-INVITE) and the calling phone gets that call's answer.
+ *
+ * Health: every node is pinged each `PARLEY_RTPENGINE_PING`; one that does not answer (after the ng
+ * client's retries) is marked down and each leg it carried reports 'timeout' (its call ends; the
+ * record says `media_timeout`), and new legs go to another node that is up, or to the embedded driver
+ * while none is. A leg without a partner (a caller that does not say one) goes to the embedded driver.
+ *
+ * DTMF: rtpengine sends each key press it sees as JSON over UDP to `--dtmf-log-dest`, which is
+ * `PARLEY_RTPENGINE_DTMF`; the leg whose tag sent it emits 'dtmf', as the embedded driver's legs do.
+ * Digits sent to a leg use the `play DTMF` command (injected into the stream towards that party).
+ */
+import { createSocket, type Socket } from 'node:dgram';
+import { randomBytes } from 'node:crypto';
+import { isNgError, MediaError, NgClient, type NgDict } from '@parley/media';
+import type { IceCandidate } from '@parley/protocol';
+import { TypedEmitter } from '@parley/sip';
+import type { Logger } from 'pino';
+import { z } from 'zod';
+import type { PairWith, PhoneMedia, PhoneMediaLeg, PhoneMediaLegEvents } from './phone-media.ts';
+
+/** ng flags turning a browser's side into a phone's: plain RTP/AVP, no ICE, RTCP on its own port. */
+const TO_PHONE: NgDict = {
+  'transport-protocol': 'RTP/AVP',
+  ICE: 'remove',
+  DTLS: 'off',
+  'rtcp-mux': ['demux'],
+  SDES: ['off'],
+};
+/** ng flags turning a phone's side into a browser's (PEERS.md's answer flags). */
+const TO_BROWSER: NgDict = {
+  'transport-protocol': 'UDP/TLS/RTP/SAVPF',
+  ICE: 'force',
+  DTLS: 'passive',
+  SDES: ['off'],
+  flags: ['full-rtcp-attribute'],
+};
+
+const DIGITS = '0123456789*#ABCD';
+
+/** What rtpengine's `--dtmf-log-dest` sends (one JSON object per key press). */
+const DtmfLog = z.object({
+  callid: z.string(),
+  source_tag: z.string(),
+  event: z.number().int().min(0).max(15),
+});
+
+/** One rtpengine node, up or down. */
+class Node {
+  up = true;
+  /** Legs it carries (their calls end if it goes down). */
+  readonly legs = new Set<RtpengineLeg>();
+  constructor(readonly ng: NgClient) {}
+}
+
+/** One rtpengine call (a `call-id`): deleted once, whichever of its legs closes first. */
+class NgCall {
+  private deleted = false;
+  constructor(
+    readonly node: Node,
+    readonly callId: string,
+  ) {}
+  delete(): Promise<void> {
+    if (this.deleted) return Promise.resolve();
+    this.deleted = true;
+    return this.node.up
+      ? this.node.ng.delete({ 'call-id': this.callId }).then(
+          () => undefined,
+          () => undefined,
+        )
+      : Promise.resolve();
+  }
+}
+
+type Role = 'rtp' | 'webrtc';
+
+class RtpengineLeg extends TypedEmitter<PhoneMediaLegEvents> implements PhoneMediaLeg {
+  /** The partner's tag in the same rtpengine call (set when both exist). */
+  partner: RtpengineLeg | undefined;
+  /** This party's SDP as it offered or answered (kept for a phone-to-phone move). */
+  remoteSdp = '';
+  /** Whether this leg's party made the offer of its rtpengine call (`from-tag`) or answered it. */
+  offerer = false;
+  /** The answer rtpengine made for the partner, waiting for it (answerWebRtc after rtp.accept). */
+  pendingForPartner: string | undefined;
+  private closed = false;
+
+  constructor(
+    readonly driver: RtpenginePhoneMedia,
+    public call: NgCall,
+    readonly role: Role,
+    public tag: string,
+    public sdp: string,
+  ) {
+    super();
+    call.node.legs.add(this);
+  }
+
+  /** The other party answered our offer. */
+  async accept(answer: string): Promise<void> {
+    const p = this.partner;
+    if (!p)
+      throw new MediaError('unexpected_answer', 'an rtpengine leg got an answer before its partner existed');
+    this.remoteSdp = answer;
+    const reply = await this.driver.request(this.call.node, 'answer', {
+      'call-id': this.call.callId,
+      'from-tag': p.tag,
+      'to-tag': this.tag,
+      sdp: answer,
+      ...(p.role === 'webrtc' ? TO_BROWSER : TO_PHONE),
+      ...(p.role === 'webrtc' ? { 'rtcp-mux': ['require'] } : {}),
+    });
+    p.sdp = String(reply.sdp);
+    p.pendingForPartner = undefined;
+  }
+
+  async addRemoteCandidate(_c: IceCandidate): Promise<void> {
+    // rtpengine learns the browser's address from its connectivity checks (peer-reflexive).
+  }
+
+  /** A browser's new offer (ICE restart): re-offered, then answered with the phone's last answer. */
+  async renegotiate(offer: string): Promise<string> {
+    const p = this.partner;
+    if (!p) throw new MediaError('unexpected_answer', 'renegotiation before the call was joined');
+    const base = { 'call-id': this.call.callId, 'from-tag': this.tag, 'to-tag': p.tag };
+    await this.driver.request(this.call.node, 'offer', { ...base, sdp: offer, ...this.flagsToward(p) });
+    const reply = await this.driver.request(this.call.node, 'answer', {
+      'call-id': this.call.callId,
+      'from-tag': this.tag,
+      'to-tag': p.tag,
+      sdp: p.remoteSdp,
+      ...this.flagsToward(this),
+    });
+    this.sdp = String(reply.sdp);
+    this.remoteSdp = offer;
+    return this.sdp;
+  }
+
+  flagsToward(leg: RtpengineLeg): NgDict {
+    return leg.role === 'webrtc' ? { ...TO_BROWSER, 'rtcp-mux': ['require'] } : TO_PHONE;
+  }
+
+  /** Key presses towards this leg's party: injected into its partner's stream towards it. */
+  sendDtmf(digits: string): void {
+    const p = this.partner;
+    if (!p || this.closed) return;
+    void (async () => {
+      for (const d of digits.toUpperCase()) {
+        if (!DIGITS.includes(d)) return;
+        await this.driver
+          .request(this.call.node, 'play DTMF', {
+            'call-id': this.call.callId,
+            'from-tag': p.tag,
+            code: d,
+            duration: 160,
+          })
+          .catch((err: unknown) => this.driver.log.debug({ err }, 'rtpengine play DTMF failed'));
+        await new Promise((r) => setTimeout(r, 220));
+      }
+    })();
+  }
+
+  /** A key press rtpengine saw from this leg's party. */
+  digit(d: string): void {
+    if (!this.closed) this.emit('dtmf', d);
+  }
+
+  /** rtpengine went away under it: the media stopped. */
+  lost(): void {
+    if (this.closed) return;
+    this.emit('timeout');
+  }
+
+  move(call: NgCall, tag: string): void {
+    this.call.node.legs.delete(this);
+    this.driver.forget(this);
+    this.call = call;
+    this.tag = tag;
+    call.node.legs.add(this);
+    this.driver.remember(this);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.call.node.legs.delete(this);
+    this.driver.forget(this);
+    await this.call.delete();
+    this.emit('close');
+  }
+}
+
+export interface RtpenginePhoneMediaOptions {
+  /** The nodes' ng addresses, `host:port` (`PARLEY_RTPENGINE_NG`). */
+  nodes: string[];
+  /** Where legs go while no node is up, and legs without a partner. */
+  fallback: PhoneMedia;
+  /** One ng try's wait, ms, and resends (`PARLEY_RTPENGINE_TIMEOUT_MS`, `PARLEY_RTPENGINE_RETRIES`). */
+  timeoutMs: number;
+  retries: number;
+  /** Health ping interval, ms (`PARLEY_RTPENGINE_PING`). */
+  pingMs: number;
+  /** `host:port` to receive rtpengine's DTMF events on (`PARLEY_RTPENGINE_DTMF`). */
+  dtmf?: string;
+  log: Logger;
+}
+
+function hostPort(s: string): { host: string; port: number } {
+  const i = s.lastIndexOf(':');
+  return { host: s.slice(0, i).replace(/^\[|\]$/g, ''), port: Number(s.slice(i + 1)) };
+}
+
+export class RtpenginePhoneMedia implements PhoneMedia {
+  readonly nodes: Node[];
+  private next = 0;
+  private readonly byTag = new Map<string, RtpengineLeg>();
+  private readonly pinger: NodeJS.Timeout;
+  private dtmfSocket: Socket | undefined;
+  readonly log: Logger;
+
+  constructor(private readonly o: RtpenginePhoneMediaOptions) {
+    this.log = o.log;
+    this.nodes = o.nodes.map(
+      (a) => new Node(new NgClient({ ...hostPort(a), timeoutMs: o.timeoutMs, retries: o.retries })),
+    );
+    this.pinger = setInterval(() => void this.checkHealth(), o.pingMs);
+    this.pinger.unref();
+  }
+
+  /** Binds the DTMF event socket (when `dtmf` is set). */
+  async start(): Promise<void> {
+    if (!this.o.dtmf) return;
+    const { host, port } = hostPort(this.o.dtmf);
+    const s = createSocket(host.includes(':') ? 'udp6' : 'udp4');
+    s.on('message', (msg) => this.onDtmf(msg));
+    await new Promise<void>((resolve, reject) => {
+      s.once('error', reject);
+      s.bind(port, host, () => {
+        s.off('error', reject);
+        resolve();
+      });
+    });
+    this.dtmfSocket = s;
+  }
+
+  private onDtmf(msg: Buffer): void {
+    let e;
+    try {
+      e = DtmfLog.parse(JSON.parse(msg.toString('utf8')));
+    } catch {
+      return;
+    }
+    const leg = this.byTag.get(`${e.callid} ${e.source_tag}`);
+    const digit = DIGITS[e.event];
+    if (leg && digit) leg.digit(digit);
+  }
+
+  remember(leg: RtpengineLeg): void {
+    this.byTag.set(`${leg.call.callId} ${leg.tag}`, leg);
+  }
+
+  forget(leg: RtpengineLeg): void {
+    if (this.byTag.get(`${leg.call.callId} ${leg.tag}`) === leg)
+      this.byTag.delete(`${leg.call.callId} ${leg.tag}`);
+  }
+
+  /** Pings every node; a silent one is marked down (its legs lost), an answering one up. */
+  async checkHealth(): Promise<void> {
+    await Promise.all(
+      this.nodes.map(async (n) => {
+        const ok = await n.ng.ping().catch(() => false);
+        if (ok && !n.up) this.log.info({ node: n.ng.address }, 'rtpengine node answers again');
+        if (ok) n.up = true;
+        else this.down(n);
+      }),
+    );
+  }
+
+  private down(n: Node): void {
+    if (!n.up) return;
+    n.up = false;
+    this.log.warn({ node: n.ng.address, legs: n.legs.size }, 'rtpengine node stopped answering: marked down');
+    for (const leg of [...n.legs]) leg.lost();
+  }
+
+  /** One ng request; a node that does not answer is marked down and the error rethrown. */
+  async request(n: Node, command: string, params: NgDict): Promise<NgDict> {
+    try {
+      return await n.ng.request(command, params);
+    } catch (err) {
+      if (isNgError(err, 'ng_timeout')) this.down(n);
+      if (isNgError(err, 'ng_refused')) throw new MediaError('invalid_sdp', err.message, { cause: err });
+      throw err;
+    }
+  }
+
+  /** The next node that is up (round robin), or undefined. */
+  private pick(): Node | undefined {
+    for (let i = 0; i < this.nodes.length; i++) {
+      const n = this.nodes[(this.next++ + i) % this.nodes.length]!;
+      if (n.up) return n;
+    }
+    return undefined;
+  }
+
+  /** A new rtpengine call from `offer` of a party `offererRole`, towards `toward`; two legs, paired. */
+  private async start2(
+    offer: string,
+    offererRole: Role,
+    toward: Role,
+  ): Promise<[RtpengineLeg, RtpengineLeg] | null> {
+    for (let tries = 0; tries < this.nodes.length; tries++) {
+      const node = this.pick();
+      if (!node) return null;
+      const call = new NgCall(node, `parley-${randomBytes(9).toString('base64url')}`);
+      const fromTag = `${offererRole}-${randomBytes(6).toString('hex')}`;
+      const toTag = `${toward}-${randomBytes(6).toString('hex')}`;
+      let reply: NgDict;
+      try {
+        reply = await this.request(node, 'offer', {
+          'call-id': call.callId,
+          'from-tag': fromTag,
+          sdp: offer,
+          ...(toward === 'webrtc' ? { ...TO_BROWSER, 'rtcp-mux': ['offer'] } : TO_PHONE),
+        });
+      } catch (err) {
+        if (isNgError(err, 'ng_timeout')) continue; // that node is down now: the next one
+        throw err;
+      }
+      const a = new RtpengineLeg(this, call, offererRole, fromTag, '');
+      const b = new RtpengineLeg(this, call, toward, toTag, String(reply.sdp));
+      a.offerer = true;
+      a.remoteSdp = offer;
+      a.partner = b;
+      b.partner = a;
+      this.remember(a);
+      this.remember(b);
+      return [a, b];
+    }
+    return null;
+  }
+
+  async offerRtp(o?: PairWith): Promise<PhoneMediaLeg> {
+    if (o?.peerOffer && this.pick()) {
+      const pair = await this.start2(o.peerOffer, 'webrtc', 'rtp');
+      if (pair) {
+        // The browser's leg waits for answerWebRtc(offer, {peer}); the phone's is returned.
+        pair[1].pendingForPartner = 'waiting';
+        return pair[1];
+      }
+    }
+    return this.o.fallback.offerRtp(o);
+  }
+
+  async answerRtp(offer: string): Promise<PhoneMediaLeg> {
+    const pair = this.pick() ? await this.start2(offer, 'rtp', 'webrtc') : null;
+    if (!pair) return this.o.fallback.answerRtp(offer);
+    return pair[0];
+  }
+
+  async offerWebRtc(o?: PairWith): Promise<PhoneMediaLeg> {
+    const peer = o?.peer;
+    if (peer instanceof RtpengineLeg && peer.partner) return peer.partner;
+    return this.o.fallback.offerWebRtc(o);
+  }
+
+  async answerWebRtc(offer: string, o?: PairWith): Promise<PhoneMediaLeg> {
+    const peer = o?.peer;
+    if (peer instanceof RtpengineLeg && peer.partner) {
+      const web = peer.partner;
+      if (!web.sdp) throw new MediaError('unexpected_answer', 'the phone has not answered yet');
+      web.remoteSdp = offer;
+      return web;
+    }
+    return this.o.fallback.answerWebRtc(offer, o);
+  }
+
+  async bridge(a: PhoneMediaLeg, b: PhoneMediaLeg): Promise<void> {
+    if (a instanceof RtpengineLeg && b instanceof RtpengineLeg) {
+      if (a.call === b.call) return; // rtpengine relays them already
+      await this.joinPhones(a, b).catch((err: unknown) => {
+        this.log.warn({ err }, 'joining two phones on rtpengine failed');
+        void a.close();
+        void b.close();
+      });
+      return;
+    }
+    if (!(a instanceof RtpengineLeg) && !(b instanceof RtpengineLeg)) return this.o.fallback.bridge(a, b);
+    this.log.warn('a leg on rtpengine cannot be joined with one on the embedded driver');
+    void a.close();
+    void b.close();
+  }
+
+  /**
+   * Phone to phone: `caller` (an answering leg whose partner was a WebRTC offer nobody took) moves into
+   * `callee`'s call, in place of its partner: re-offer the caller's SDP as that tag, answer with the
+   * callee's last answer; the reply is the caller's answer (read as its `sdp` for the 200).
+   */
+  private async joinPhones(x: RtpengineLeg, y: RtpengineLeg): Promise<void> {
+    const [caller, callee] = x.offerer ? [x, y] : [y, x];
+    const into = callee.call;
+    const seat = callee.partner!;
+    const old = caller.call;
+    const base = { 'call-id': into.callId, 'from-tag': seat.tag, 'to-tag': callee.tag };
+    await this.request(into.node, 'offer', { ...base, sdp: caller.remoteSdp, ...TO_PHONE });
+    const reply = await this.request(into.node, 'answer', { ...base, sdp: callee.remoteSdp, ...TO_PHONE });
+    this.forget(seat);
+    into.node.legs.delete(seat);
+    caller.move(into, seat.tag);
+    caller.partner = callee;
+    callee.partner = caller;
+    caller.sdp = String(reply.sdp);
+    await old.delete();
+  }
+
+  /** Stops pinging, closes the ng sockets and the DTMF socket (legs close with their calls). */
+  async close(): Promise<void> {
+    clearInterval(this.pinger);
+    for (const n of this.nodes) n.ng.close();
+    this.dtmfSocket?.close();
+  }
+}

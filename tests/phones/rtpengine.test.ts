@@ -1,0 +1,135 @@
+/**
+ * Issue 17: phone calls' media on a real rtpengine daemon (`PARLEY_MEDIA=rtpengine`), started here on
+ * free ports. Chromium signs in as Alice (fake microphone: a beeping tone); Bob and Carol have baresip
+ * desk phones speaking espeak-ng speech and recording what they hear.
+ * - Alice's browser calls Bob's phone: audio both ways through rtpengine (the phone's SDP points at the
+ *   daemon, not at Parley's own RTP ports), and the phone's key presses reach the browser
+ *   (rtpengine's `--dtmf-log-dest` events).
+ * - Carol's phone calls Alice, who answers: audio both ways.
+ * - The daemon is killed mid-call: the call ends (the browser's call view goes, the phone gets a BYE),
+ *   and the next call is carried by the embedded driver.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Browser, Page } from 'playwright-core';
+import { apiSession, demo, launchBrowser, mediaArgs } from '../web/harness.ts';
+import { openCallPage, ringing, waitForStats, type CallPage } from '../web/call-steps.ts';
+import { hear, SILENCE_DBFS } from './audio.ts';
+import { until } from './until.ts';
+import { startPhoneServer, type PhoneServer } from './parley.ts';
+import { rtpengineSetup, type RtpengineSetup } from './rtpengine.ts';
+
+let server: PhoneServer;
+let browser: Browser;
+let engine: RtpengineSetup;
+const pages: CallPage[] = [];
+
+before(async () => {
+  engine = await rtpengineSetup();
+  server = await startPhoneServer(engine.settings);
+  browser = await launchBrowser(mediaArgs);
+});
+after(async () => {
+  for (const p of pages) await p.context.close();
+  await browser?.close();
+  await server?.close();
+  await engine?.node.stop();
+});
+
+async function page(address: string): Promise<Page> {
+  const p = await openCallPage(browser, server.web, address);
+  pages.push(p);
+  return p.page;
+}
+
+async function call(a: Page, address: string, name: string): Promise<void> {
+  const id = await (await apiSession(server.web, demo.alice)).idOf(address);
+  await a.goto(`${server.web.url}/people/${encodeURIComponent(id)}`);
+  await a.getByRole('heading', { name, level: 1 }).waitFor();
+  await a.getByRole('button', { name: `Call ${name}`, exact: true }).click();
+}
+
+async function hearsSound(p: Page, who: string): Promise<void> {
+  const first = await waitForStats(p, `${who}: inbound audio`, (s) => s.audioEnergy > 0);
+  await waitForStats(
+    p,
+    `${who}: inbound audio energy grows`,
+    (s) => s.audioEnergy > first.audioEnergy + 0.01,
+  );
+}
+
+async function phoneHears(recording: () => string | undefined, who: string): Promise<void> {
+  await until(
+    who,
+    async () => {
+      const f = recording();
+      return f ? ((await hear(f).catch(() => undefined))?.loudestDbfs ?? -Infinity) : -Infinity;
+    },
+    (dbfs) => dbfs > SILENCE_DBFS,
+  );
+}
+
+/** RTP legs of the embedded driver (none while rtpengine carries the calls). */
+function rtpSessionsOnParley(): number {
+  return server.web.app.phoneMedia.rtp.size;
+}
+
+test('on rtpengine: Alice’s browser calls Bob’s phone; audio both ways, Bob’s key presses reach the browser', async () => {
+  const bob = await server.phone('bob', {
+    device: await server.addDevice(demo.bob, 'bob-desk'),
+    answer: 'auto',
+  });
+  try {
+    await bob.waitFor('REGISTER_OK');
+    const a = await page(demo.alice);
+    await call(a, demo.bob, 'Bob Baker');
+    await bob.waitFor('CALL_ESTABLISHED');
+    const view = a.getByRole('region', { name: 'Call with Bob Baker' });
+    await view.getByRole('timer').waitFor();
+    assert.equal(rtpSessionsOnParley(), 0, 'no RTP leg in Parley: the media go through rtpengine');
+    assert.equal(server.web.app.rtpengine!.nodes[0]!.legs.size, 2, 'rtpengine carries both legs');
+    await bob.waitFor('CALL_RTPESTAB');
+    await hearsSound(a, 'Alice');
+    await phoneHears(() => bob.recordings()[0]?.received, 'Bob’s phone hears the browser');
+
+    await bob.sendDigits('1');
+    await bob.sendDigits('#');
+    await view.getByText('Keys pressed by the other side: 1#').waitFor();
+
+    await view.getByRole('button', { name: 'Hang up' }).click();
+    await view.waitFor({ state: 'detached' });
+    await bob.waitFor('CALL_CLOSED');
+    await until(
+      'rtpengine legs closed',
+      async () => server.web.app.rtpengine!.nodes[0]!.legs.size,
+      (n) => n === 0,
+    );
+  } finally {
+    await bob.stop();
+  }
+});
+
+test('on rtpengine: Carol’s phone calls Alice, who answers in the browser; audio both ways', async () => {
+  const carol = await server.phone('carol', { device: await server.addDevice(demo.carol, 'carol-desk') });
+  try {
+    await carol.waitFor('REGISTER_OK');
+    const a = await page(demo.alice);
+    await carol.dial(`sip:alice@${server.domain}`);
+    const incoming = a.getByRole('alertdialog', { name: 'Carol Chen' });
+    await incoming.waitFor();
+    assert.equal(await ringing(a), true, 'the browser rings');
+    await incoming.getByRole('button', { name: /^Answer with audio/ }).click();
+    const view = a.getByRole('region', { name: 'Call with Carol Chen' });
+    await view.getByRole('timer').waitFor();
+    await carol.waitFor('CALL_ESTABLISHED');
+    assert.equal(rtpSessionsOnParley(), 0, 'no RTP leg in Parley');
+    await carol.waitFor('CALL_RTPESTAB');
+    await hearsSound(a, 'Alice');
+    await phoneHears(() => carol.recordings()[0]?.received, 'Carol’s phone hears Alice');
+    await carol.hangup();
+    await carol.waitFor('CALL_CLOSED');
+    await view.waitFor({ state: 'detached' });
+  } finally {
+    await carol.stop();
+  }
+});
