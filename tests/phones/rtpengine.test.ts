@@ -58,6 +58,28 @@ async function hearsSound(p: Page, who: string): Promise<void> {
   );
 }
 
+/** The newest call record's outcome and media columns (migration 014), once its media are in. */
+async function lastRecord() {
+  return until(
+    'the call record has its media statistics',
+    () =>
+      server.web.app.storage.db
+        .selectFrom('call_records')
+        .select([
+          'end_reason',
+          'media_driver',
+          'media_packets_in',
+          'media_packets_out',
+          'media_loss_pct',
+          'media_jitter_ms',
+          'media_failure',
+        ])
+        .orderBy('placed_at', 'desc')
+        .executeTakeFirst(),
+    (r) => r !== undefined && r.end_reason !== null && r.media_driver != null,
+  ).then((r) => r!);
+}
+
 async function phoneHears(recording: () => string | undefined, who: string): Promise<void> {
   await until(
     who,
@@ -104,6 +126,12 @@ test('on rtpengine: Alice’s browser calls Bob’s phone; audio both ways, Bob�
       async () => server.web.app.rtpengine!.nodes[0]!.legs.size,
       (n) => n === 0,
     );
+    const record = await lastRecord();
+    assert.equal(record.end_reason, 'hangup');
+    assert.equal(record.media_driver, 'rtpengine');
+    assert.ok(Number(record.media_packets_in) > 50, `packets from the phone: ${record.media_packets_in}`);
+    assert.ok(Number(record.media_packets_out) > 50, `packets to the phone: ${record.media_packets_out}`);
+    assert.equal(record.media_failure, null);
   } finally {
     await bob.stop();
   }
@@ -131,5 +159,47 @@ test('on rtpengine: Carol’s phone calls Alice, who answers in the browser; aud
     await view.waitFor({ state: 'detached' });
   } finally {
     await carol.stop();
+  }
+});
+
+test('the rtpengine daemon is killed mid-call: the call ends with a record saying why; the next call is carried by the embedded driver', async () => {
+  const bob = await server.phone('bob3', {
+    device: await server.addDevice(demo.bob, 'bob-desk3'),
+    answer: 'auto',
+  });
+  try {
+    await bob.waitFor('REGISTER_OK');
+    const a = await page(demo.alice);
+    await call(a, demo.bob, 'Bob Baker');
+    await bob.waitFor('CALL_ESTABLISHED');
+    const view = a.getByRole('region', { name: 'Call with Bob Baker' });
+    await view.getByRole('timer').waitFor();
+    await hearsSound(a, 'Alice');
+
+    engine.node.kill();
+    await bob.waitFor('CALL_CLOSED');
+    await view.waitFor({ state: 'detached' });
+    const record = await lastRecord();
+    assert.equal(record.end_reason, 'media_timeout');
+    assert.equal(record.media_driver, 'rtpengine');
+    assert.match(record.media_failure ?? '', /rtpengine node 127\.0\.0\.1:\d+ stopped answering/);
+    assert.equal(server.web.app.rtpengine!.nodes[0]!.up, false, 'the node is marked down');
+
+    // The next call: Parley's own RTP leg carries it, audio both ways.
+    await call(a, demo.bob, 'Bob Baker');
+    await bob.waitFor('CALL_ESTABLISHED');
+    await view.getByRole('timer').waitFor();
+    assert.equal(rtpSessionsOnParley(), 1, 'the embedded driver carries the phone leg');
+    await hearsSound(a, 'Alice');
+    await phoneHears(() => bob.recordings().at(-1)?.received, 'Bob’s phone hears the browser');
+    await view.getByRole('button', { name: 'Hang up' }).click();
+    await bob.waitFor('CALL_CLOSED');
+    const next = await lastRecord();
+    assert.equal(next.end_reason, 'hangup');
+    assert.equal(next.media_driver, 'embedded');
+    assert.ok(Number(next.media_packets_in) > 10, `packets from the phone: ${next.media_packets_in}`);
+    assert.equal(next.media_failure, null);
+  } finally {
+    await bob.stop();
   }
 });

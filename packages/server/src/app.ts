@@ -48,6 +48,7 @@ import { InMemorySipDevices } from './sip/in-memory-devices.ts';
 import { PhoneCalls } from './sip/phone-calls.ts';
 import { PhoneMediaDriver } from './sip/phone-media-driver.ts';
 import { RtpenginePhoneMedia } from './sip/phone-media-rtpengine.ts';
+import type { PhoneMediaStatsSink } from './sip/phone-media.ts';
 import { createChat, type Chat } from './chat/chat.ts';
 import { CallControl, callDirectory } from './calls/call-control.ts';
 import { EchoService } from './calls/echo.ts';
@@ -277,11 +278,17 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   });
   // Phones are rung once the SIP listener is up (listen()); until then a call rings browsers only.
   let phoneCalls: PhoneCalls | undefined;
+  // A phone leg's media statistics (and why its media failed) go to its call's records when it closes.
+  const phoneMediaStats: PhoneMediaStatsSink = (callId, s) =>
+    void callRecords
+      .mediaStats(callId, s)
+      .catch((err: unknown) => log.warn({ err }, 'media statistics not stored'));
   const phoneMedia = new PhoneMediaDriver({
     webrtc: mediaEndpoint,
     address: config.mediaAddress,
     mediaTimeoutMs: config.mediaTimeout * 1000,
     log: log.child({ module: 'phone-media' }),
+    stats: phoneMediaStats,
   });
   const rtpengine =
     config.media === 'rtpengine'
@@ -292,6 +299,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
           retries: config.rtpengineRetries,
           pingMs: config.rtpenginePing * 1000,
           dtmf: config.rtpengineDtmf,
+          stats: phoneMediaStats,
           log: log.child({ module: 'rtpengine' }),
         })
       : null;

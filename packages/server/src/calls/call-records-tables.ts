@@ -44,6 +44,17 @@ export interface CallRecordsTable {
   missed: number;
   /** When the callee marked the missed call seen. */
   missed_seen_at: number | null;
+  /** Media statistics of the phone's leg (migration 014; null without one): the driver that carried it. */
+  media_driver?: 'embedded' | 'rtpengine' | null;
+  /** RTP packets received from the phone, and sent (relayed) to it. */
+  media_packets_in?: number | null;
+  media_packets_out?: number | null;
+  /** Loss of the phone's stream, percent (sequence gaps, or its RTCP reports on rtpengine). */
+  media_loss_pct?: number | null;
+  /** Interarrival jitter of the phone's stream, ms (RFC 3550 A.8). */
+  media_jitter_ms?: number | null;
+  /** Why the media failed mid-call (an rtpengine node that stopped answering); null when they did not. */
+  media_failure?: string | null;
 }
 
 export interface CallRecordTables {

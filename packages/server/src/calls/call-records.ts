@@ -30,6 +30,16 @@ import type { CallOpened, CallRecordSink, RecordParty } from './record-sink.ts';
 import type { CallRecordsTable } from './call-records-tables.ts';
 import { callerDisposition, dispositionFor, durationSeconds, isMissed } from './call-records-outcome.ts';
 
+/** A phone leg's media statistics, as the media drivers measure them (migration 014's columns). */
+export interface CallMediaStats {
+  driver: 'embedded' | 'rtpengine';
+  packetsIn: number | null;
+  packetsOut: number | null;
+  lossPct: number | null;
+  jitterMs: number | null;
+  failure: string | null;
+}
+
 export interface CallRecordsDeps {
   storage: StorageHandle;
   events: Pick<EventLog, 'stage' | 'publish'>;
@@ -128,6 +138,29 @@ export class CallRecords implements CallRecordSink {
         this.live.delete(callId);
       }
     });
+  }
+
+  /**
+   * The media statistics of a phone's leg of the call (its records, every tenant's): written when the
+   * leg closes, after or before `ended` (chained with the call's other writes either way).
+   */
+  mediaStats(callId: string, s: CallMediaStats): Promise<void> {
+    return this.chain(callId, () =>
+      this.storage.write(async (tx) => {
+        await tx
+          .updateTable('call_records')
+          .set({
+            media_driver: s.driver,
+            media_packets_in: s.packetsIn,
+            media_packets_out: s.packetsOut,
+            media_loss_pct: s.lossPct,
+            media_jitter_ms: s.jitterMs,
+            media_failure: s.failure,
+          })
+          .where('call_id', '=', callId)
+          .execute();
+      }),
+    );
   }
 
   /**

@@ -128,6 +128,7 @@ export class PhoneCaller implements PhoneCallerLink {
       return view;
     }
     this.callId = view.id;
+    this.rtp.belongsTo?.(view.id);
     this.ctx.track(view.id, this);
     if (!this.ended) this.inv.progress(180);
     return view;

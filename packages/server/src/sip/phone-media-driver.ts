@@ -19,7 +19,7 @@ import {
 import type { IceCandidate } from '@parley/protocol';
 import { TypedEmitter } from '@parley/sip';
 import type { Logger } from 'pino';
-import type { PhoneMedia, PhoneMediaLeg, PhoneMediaLegEvents } from './phone-media.ts';
+import type { PhoneMedia, PhoneMediaLeg, PhoneMediaLegEvents, PhoneMediaStatsSink } from './phone-media.ts';
 
 /** A browser's leg prefers G.711 so a phone's audio crosses without transcoding. */
 const BROWSER_CODECS = ['PCMU', 'PCMA', 'OPUS'] as const;
@@ -30,11 +30,13 @@ type Session = WebRtcSession | RtpSession;
 class Leg extends TypedEmitter<PhoneMediaLegEvents> implements PhoneMediaLeg {
   /** The bridge this leg is in, once joined (re-chosen after a renegotiation). */
   joined: MediaBridge | undefined;
+  private callId: string | undefined;
 
   constructor(
     readonly session: Session,
     public sdp: string,
     private readonly log: Logger,
+    private readonly stats?: PhoneMediaStatsSink,
   ) {
     super();
     const on = <K extends keyof MediaSessionEvents>(
@@ -67,7 +69,24 @@ class Leg extends TypedEmitter<PhoneMediaLegEvents> implements PhoneMediaLeg {
       .catch((err: unknown) => this.log.debug({ err }, 'sending key presses failed'));
   }
 
+  belongsTo(callId: string): void {
+    this.callId = callId;
+  }
+
   async close(): Promise<void> {
+    if (this.callId && this.stats && 'jitterMs' in this.session.stats && this.session.state !== 'closed') {
+      const s = this.session.stats;
+      const expected = s.packetsReceived + s.packetsLost;
+      this.stats(this.callId, {
+        driver: 'embedded',
+        packetsIn: s.packetsReceived,
+        packetsOut: s.packetsSent,
+        lossPct: expected > 0 ? (100 * s.packetsLost) / expected : 0,
+        jitterMs: s.jitterMs,
+        failure: null,
+      });
+      this.callId = undefined;
+    }
     await this.session.close();
   }
 }
@@ -80,6 +99,8 @@ export interface PhoneMediaDriverOptions {
   /** A phone leg without media this long reports 'timeout' (`PARLEY_MEDIA_TIMEOUT`); 0: never. */
   mediaTimeoutMs: number;
   log: Logger;
+  /** Where a phone leg's statistics go when it closes (the call records). */
+  stats?: PhoneMediaStatsSink;
 }
 
 export class PhoneMediaDriver implements PhoneMedia {
@@ -92,12 +113,12 @@ export class PhoneMediaDriver implements PhoneMedia {
 
   async offerRtp(): Promise<PhoneMediaLeg> {
     const { session, offer } = await this.rtp.offer();
-    return new Leg(session, offer, this.o.log);
+    return new Leg(session, offer, this.o.log, this.o.stats);
   }
 
   async answerRtp(offer: string): Promise<PhoneMediaLeg> {
     const { session, answer } = await this.rtp.answer(offer);
-    return new Leg(session, answer, this.o.log);
+    return new Leg(session, answer, this.o.log, this.o.stats);
   }
 
   async offerWebRtc(): Promise<PhoneMediaLeg> {

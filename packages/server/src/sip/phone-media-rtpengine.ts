@@ -33,7 +33,14 @@ import type { IceCandidate } from '@parley/protocol';
 import { TypedEmitter } from '@parley/sip';
 import type { Logger } from 'pino';
 import { z } from 'zod';
-import type { PairWith, PhoneMedia, PhoneMediaLeg, PhoneMediaLegEvents } from './phone-media.ts';
+import type {
+  PairWith,
+  PhoneMedia,
+  PhoneMediaLeg,
+  PhoneMediaLegEvents,
+  PhoneMediaStats,
+  PhoneMediaStatsSink,
+} from './phone-media.ts';
 
 /** ng flags turning a browser's side into a phone's: plain RTP/AVP, no ICE, RTCP on its own port. */
 const TO_PHONE: NgDict = {
@@ -69,22 +76,18 @@ class Node {
   constructor(readonly ng: NgClient) {}
 }
 
-/** One rtpengine call (a `call-id`): deleted once, whichever of its legs closes first. */
+/** One rtpengine call (a `call-id`): deleted once (by the phone's leg, after its `query`). */
 class NgCall {
-  private deleted = false;
+  private deleted: Promise<NgDict | null> | undefined;
   constructor(
     readonly node: Node,
     readonly callId: string,
   ) {}
-  delete(): Promise<void> {
-    if (this.deleted) return Promise.resolve();
-    this.deleted = true;
-    return this.node.up
-      ? this.node.ng.delete({ 'call-id': this.callId }).then(
-          () => undefined,
-          () => undefined,
-        )
-      : Promise.resolve();
+  delete(): Promise<NgDict | null> {
+    this.deleted ??= this.node.up
+      ? this.node.ng.delete({ 'call-id': this.callId }).catch(() => null)
+      : Promise.resolve(null);
+    return this.deleted;
   }
 }
 
@@ -99,7 +102,11 @@ class RtpengineLeg extends TypedEmitter<PhoneMediaLegEvents> implements PhoneMed
   offerer = false;
   /** The answer rtpengine made for the partner, waiting for it (answerWebRtc after rtp.accept). */
   pendingForPartner: string | undefined;
-  private closed = false;
+  /** The Parley call it carries (a phone's leg: its statistics go to the record on close). */
+  callId: string | undefined;
+  /** Why its media stopped, when rtpengine went away under it. */
+  private failure: string | null = null;
+  closed = false;
 
   constructor(
     readonly driver: RtpenginePhoneMedia,
@@ -182,9 +189,28 @@ class RtpengineLeg extends TypedEmitter<PhoneMediaLegEvents> implements PhoneMed
   }
 
   /** rtpengine went away under it: the media stopped. */
-  lost(): void {
+  lost(why: string): void {
     if (this.closed) return;
+    this.failure = why;
     this.emit('timeout');
+  }
+
+  belongsTo(callId: string): void {
+    this.callId = callId;
+  }
+
+  /** This (phone's) leg's statistics from its call's `query` reply, or the failure when the node went. */
+  private stats(final: NgDict | null): PhoneMediaStats {
+    const none = {
+      driver: 'rtpengine' as const,
+      packetsIn: null,
+      packetsOut: null,
+      lossPct: null,
+      jitterMs: null,
+    };
+    if (this.failure) return { ...none, failure: this.failure };
+    if (!final) return { ...none, failure: null };
+    return { ...queryStats(final, this.tag, this.partner?.tag), failure: null };
   }
 
   move(call: NgCall, tag: string): void {
@@ -201,7 +227,21 @@ class RtpengineLeg extends TypedEmitter<PhoneMediaLegEvents> implements PhoneMed
     this.closed = true;
     this.call.node.legs.delete(this);
     this.driver.forget(this);
-    await this.call.delete();
+    const callId = this.callId;
+    const sink = this.driver.statsSink;
+    const p = this.partner;
+    if (callId && sink) {
+      // The phone's leg reads the call's figures (`query`) before the call is deleted.
+      const q = this.failure
+        ? null
+        : await this.driver
+            .request(this.call.node, 'query', { 'call-id': this.call.callId })
+            .catch(() => null);
+      sink(callId, this.stats(q));
+      await this.call.delete();
+    } else if (!(p && !p.closed && p.callId && p.call === this.call)) {
+      await this.call.delete(); // else the phone's leg, closing too, deletes it after its query
+    }
     this.emit('close');
   }
 }
@@ -218,7 +258,57 @@ export interface RtpenginePhoneMediaOptions {
   pingMs: number;
   /** `host:port` to receive rtpengine's DTMF events on (`PARLEY_RTPENGINE_DTMF`). */
   dtmf?: string;
+  /** Where a phone leg's statistics go when it closes (the call records). */
+  stats?: PhoneMediaStatsSink;
   log: Logger;
+}
+
+const Stream = z.object({
+  flags: z.array(z.string()).default([]),
+  stats: z.object({ packets: z.number() }).optional(),
+  SSRC: z.number().optional(),
+});
+const Tag = z.object({ medias: z.array(z.object({ streams: z.array(Stream).default([]) })).default([]) });
+const Quality = z.object({ jitter: z.number().optional(), 'packet loss': z.number().optional() });
+const SsrcStats = z.object({ 'average MOS': Quality.optional() }).passthrough();
+
+/**
+ * A `query` reply read for one phone's tag: a tag's RTP stream counts what its party sent (so `in` is
+ * the phone's, `out` its partner's, relayed to the phone); loss and jitter come from the RTCP-fed
+ * per-SSRC figures of the phone's stream (null until RTCP reported any).
+ */
+export function queryStats(
+  q: NgDict,
+  tag: string,
+  partner: string | undefined,
+): Omit<PhoneMediaStats, 'failure' | 'driver'> & { driver: 'rtpengine' } {
+  const tags = (q.tags ?? {}) as Record<string, unknown>;
+  const rtpOf = (t: string | undefined) => {
+    const parsed = t ? Tag.safeParse(tags[t]) : undefined;
+    if (!parsed?.success) return undefined;
+    return parsed.data.medias.flatMap((m) => m.streams).find((s) => s.flags.includes('RTP'));
+  };
+  const mine = rtpOf(tag);
+  const theirs = rtpOf(partner);
+  const ssrcs = (q.SSRC ?? {}) as Record<string, unknown>;
+  // The phone's stream's SSRC as its partner's stream sends it on (rtpengine lists the SSRC it
+  // forwards on the other side's stream); either way, take what the reports say about it.
+  let jitter: number | null = null;
+  let loss: number | null = null;
+  for (const key of [theirs?.SSRC, mine?.SSRC]) {
+    if (key === undefined) continue;
+    const s = SsrcStats.safeParse(ssrcs[String(key)]);
+    const avg = s.success ? s.data['average MOS'] : undefined;
+    if (avg?.jitter !== undefined && jitter === null) jitter = avg.jitter;
+    if (avg?.['packet loss'] !== undefined && loss === null) loss = avg['packet loss'];
+  }
+  return {
+    driver: 'rtpengine',
+    packetsIn: mine?.stats?.packets ?? null,
+    packetsOut: theirs?.stats?.packets ?? null,
+    lossPct: loss,
+    jitterMs: jitter,
+  };
 }
 
 function hostPort(s: string): { host: string; port: number } {
@@ -233,9 +323,11 @@ export class RtpenginePhoneMedia implements PhoneMedia {
   private readonly pinger: NodeJS.Timeout;
   private dtmfSocket: Socket | undefined;
   readonly log: Logger;
+  readonly statsSink: PhoneMediaStatsSink | undefined;
 
   constructor(private readonly o: RtpenginePhoneMediaOptions) {
     this.log = o.log;
+    this.statsSink = o.stats;
     this.nodes = o.nodes.map(
       (a) => new Node(new NgClient({ ...hostPort(a), timeoutMs: o.timeoutMs, retries: o.retries })),
     );
@@ -296,7 +388,7 @@ export class RtpenginePhoneMedia implements PhoneMedia {
     if (!n.up) return;
     n.up = false;
     this.log.warn({ node: n.ng.address, legs: n.legs.size }, 'rtpengine node stopped answering: marked down');
-    for (const leg of [...n.legs]) leg.lost();
+    for (const leg of [...n.legs]) leg.lost(`rtpengine node ${n.ng.address} stopped answering`);
   }
 
   /** One ng request; a node that does not answer is marked down and the error rethrown. */

@@ -34,7 +34,29 @@ export interface PhoneMediaLeg extends Pick<TypedEmitter<PhoneMediaLegEvents>, '
   sendDtmf(digits: string): void;
   /** Closes the leg (idempotent): its sockets and timers. */
   close(): Promise<void>;
+  /**
+   * Names the call this phone's leg carries: its media statistics go to the call's record when it
+   * closes (`PhoneMediaStatsSink`). Optional so test fakes need not have it.
+   */
+  belongsTo?(callId: string): void;
 }
+
+/** A phone leg's media statistics when it closed (the call record's media columns, migration 014). */
+export interface PhoneMediaStats {
+  driver: 'embedded' | 'rtpengine';
+  /** RTP packets received from the phone, and sent to it. */
+  packetsIn: number | null;
+  packetsOut: number | null;
+  /** Loss of the phone's stream, percent. */
+  lossPct: number | null;
+  /** Interarrival jitter of the phone's stream, ms. */
+  jitterMs: number | null;
+  /** Why the media failed mid-call, when they did. */
+  failure: string | null;
+}
+
+/** Where drivers write a closed phone leg's statistics (the call records). */
+export type PhoneMediaStatsSink = (callId: string, stats: PhoneMediaStats) => void;
 
 /**
  * The leg a new one will be joined with, when the caller knows it: a driver that carries both parties

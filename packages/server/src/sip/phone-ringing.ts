@@ -152,6 +152,7 @@ export class RingingPhone {
     const rtp = await this.ctx.media.offerRtp({ peerOffer: this.offer ?? undefined });
     this.rtp = rtp;
     if (this.ended) return void rtp.close();
+    rtp.belongsTo?.(this.callId!);
     this.watch(rtp);
     const invite = this.ctx.ua.invite({
       target: this.binding.contact,

@@ -27,6 +27,7 @@ import * as m010 from './migrations/010_file_thumbnails.ts';
 import * as m011 from './migrations/011_calls.ts';
 import * as m012 from './migrations/012_sip_devices.ts';
 import * as m013 from './migrations/013_sip_registrations.ts';
+import * as m014 from './migrations/014_call_media_stats.ts';
 
 export type MigrationEngine = Engine;
 type Up = (db: Kysely<unknown>, engine: Engine) => Promise<void>;
@@ -46,6 +47,7 @@ const migrations: Array<[string, { up: Up }]> = [
   ['011_calls', m011],
   ['012_sip_devices', m012],
   ['013_sip_registrations', m013],
+  ['014_call_media_stats', m014],
 ];
 
 /** An auto-incrementing integer primary key on either engine. */
