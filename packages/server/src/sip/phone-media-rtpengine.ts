@@ -24,7 +24,9 @@
  *
  * DTMF: rtpengine sends each key press it sees as JSON over UDP to `--dtmf-log-dest`, which is
  * `PARLEY_RTPENGINE_DTMF`; the leg whose tag sent it emits 'dtmf', as the embedded driver's legs do.
- * Digits sent to a leg use the `play DTMF` command (injected into the stream towards that party).
+ * Digits sent to a leg use the `play DTMF` command, which rtpengine accepts but injects only into
+ * streams set up with its `inject-DTMF` flag; with that flag the phone's audio did not reach a
+ * browser that called it, so it is not set and a browser's key presses do not reach a phone yet.
  */
 import { createSocket, type Socket } from 'node:dgram';
 import { randomBytes } from 'node:crypto';
