@@ -3,15 +3,17 @@
  * free ports. Chromium signs in as Alice (fake microphone: a beeping tone); Bob and Carol have baresip
  * desk phones speaking espeak-ng speech and recording what they hear.
  * - Alice's browser calls Bob's phone: audio both ways through rtpengine (the phone's SDP points at the
- *   daemon, not at Parley's own RTP ports), and the phone's key presses reach the browser
- *   (rtpengine's `--dtmf-log-dest` events).
- * - Carol's phone calls Alice, who answers: audio both ways.
+ *   daemon, not at Parley's own RTP ports), the phone's key presses reach the browser
+ *   (rtpengine's `--dtmf-log-dest` events), the web Keypad's reach the phone as RFC 4733 (`play DTMF`
+ *   on `inject-DTMF` streams), and the audio still flows both ways after them.
+ * - Carol's phone calls Alice, who answers: the same, audio and digits both ways.
  * - The daemon is killed mid-call: the call ends (the browser's call view goes, the phone gets a BYE),
  *   and the next call is carried by the embedded driver.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser, Locator, Page } from 'playwright-core';
+import type { Baresip } from './baresip.ts';
 import { apiSession, demo, launchBrowser, mediaArgs } from '../web/harness.ts';
 import { openCallPage, ringing, waitForStats, type CallPage } from '../web/call-steps.ts';
 import { hear, SILENCE_DBFS } from './audio.ts';
@@ -91,6 +93,33 @@ async function phoneHears(recording: () => string | undefined, who: string): Pro
   );
 }
 
+/** The next `n` digits a phone received as RFC 4733 telephone-events (baresip's CALL_DTMF_START). */
+async function digitsAt(phone: Baresip, n: number): Promise<string> {
+  let got = '';
+  for (let i = 0; i < n; i++) got += (await phone.waitFor('CALL_DTMF_START')).param ?? '';
+  return got;
+}
+
+/** Presses `digits` on the call view's web Keypad, one key at a time. */
+async function pressKeys(view: Locator, digits: string): Promise<void> {
+  const keypad = view.getByRole('group', { name: 'Keypad' });
+  if (!(await keypad.isVisible())) await view.getByRole('button', { name: 'Keypad' }).click();
+  for (const d of digits) await keypad.getByRole('button', { name: `Key ${d}`, exact: true }).click();
+  await keypad.getByText(`Sent: ${digits}`).waitFor();
+}
+
+/** The phone's recording keeps growing with sound: what it hears now is not silence. */
+async function phoneHearsMore(phone: Baresip, who: string): Promise<void> {
+  const file = phone.recordings().at(-1)?.received;
+  assert.ok(file, `${who}: a recording`);
+  const before = (await hear(file)).seconds;
+  await until(
+    who,
+    async () => hear(file).catch(() => undefined),
+    (h) => h !== undefined && h.seconds > before + 1 && h.loudestDbfs > SILENCE_DBFS,
+  );
+}
+
 /** RTP legs of the embedded driver (none while rtpengine carries the calls). */
 function rtpSessionsOnParley(): number {
   return server.web.app.phoneMedia.rtp.size;
@@ -117,6 +146,10 @@ test('on rtpengine: Alice’s browser calls Bob’s phone; audio both ways, Bob�
     await bob.sendDigits('1');
     await bob.sendDigits('#');
     await view.getByText('Keys pressed by the other side: 1#').waitFor();
+    await pressKeys(view, '15*0');
+    assert.equal(await digitsAt(bob, 4), '15*0', 'the keypad’s keys reach Bob’s phone as RFC 4733');
+    await hearsSound(a, 'Alice, after the key presses');
+    await phoneHearsMore(bob, 'Bob’s phone still hears the browser');
 
     await view.getByRole('button', { name: 'Hang up' }).click();
     await view.waitFor({ state: 'detached' });
@@ -154,6 +187,12 @@ test('on rtpengine: Carol’s phone calls Alice, who answers in the browser; aud
     await carol.waitFor('CALL_RTPESTAB');
     await hearsSound(a, 'Alice');
     await phoneHears(() => carol.recordings()[0]?.received, 'Carol’s phone hears Alice');
+    await carol.sendDigits('42#7');
+    await view.getByText('Keys pressed by the other side: 42#7').waitFor();
+    await pressKeys(view, '15*0');
+    assert.equal(await digitsAt(carol, 4), '15*0', 'the keypad’s keys reach Carol’s phone as RFC 4733');
+    await hearsSound(a, 'Alice, after the key presses');
+    await phoneHearsMore(carol, 'Carol’s phone still hears Alice');
     await carol.hangup();
     await carol.waitFor('CALL_CLOSED');
     await view.waitFor({ state: 'detached' });

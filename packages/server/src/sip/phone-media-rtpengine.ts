@@ -24,9 +24,16 @@
  *
  * DTMF: rtpengine sends each key press it sees as JSON over UDP to `--dtmf-log-dest`, which is
  * `PARLEY_RTPENGINE_DTMF`; the leg whose tag sent it emits 'dtmf', as the embedded driver's legs do.
- * Digits sent to a leg use the `play DTMF` command, which rtpengine accepts but injects only into
- * streams set up with its `inject-DTMF` flag; with that flag the phone's audio did not reach a
- * browser that called it, so it is not set and a browser's key presses do not reach a phone yet.
+ * Digits sent to a leg (a browser's keypad, `call.dtmf`) use the `play DTMF` command, which rtpengine
+ * injects as RFC 4733 events only into streams set up with its `inject-DTMF` flag, so every offer and
+ * answer carries it. That flag puts rtpengine's codec handler on the streams: it re-encodes and sends
+ * on an SSRC of its own while its SDP still names the other party's (`a=ssrc` copied from it), and
+ * Chromium drops packets on an SSRC other than the one it was told of (the phone's audio never reached
+ * a browser that called it: 0 frames decoded). So the SDP given to a browser loses its `a=ssrc` lines
+ * (`withoutSsrcs`): with one audio m-line Chromium takes the stream whatever its SSRC. Between two
+ * phones (the ringing phone offered rtpengine's own WebRTC offer for a calling phone) the call is set
+ * up without the flag: with it the calling phone's audio did not reach the other phone after the move,
+ * and the phones' own RFC 4733 events pass through anyway.
  */
 import { createSocket, type Socket } from 'node:dgram';
 import { randomBytes } from 'node:crypto';
@@ -51,17 +58,37 @@ const TO_PHONE: NgDict = {
   DTLS: 'off',
   'rtcp-mux': ['demux'],
   SDES: ['off'],
+  flags: ['inject-DTMF'],
 };
+/**
+ * Between two phones nothing is injected (their own RFC 4733 events pass through): no `inject-DTMF`,
+ * whose re-encoding left the calling phone's audio silent at the other phone here.
+ */
+const PHONE_TO_PHONE: NgDict = { ...TO_PHONE, flags: [] };
 /** ng flags turning a phone's side into a browser's (PEERS.md's answer flags). */
 const TO_BROWSER: NgDict = {
   'transport-protocol': 'UDP/TLS/RTP/SAVPF',
   ICE: 'force',
   DTLS: 'passive',
   SDES: ['off'],
-  flags: ['full-rtcp-attribute'],
+  flags: ['full-rtcp-attribute', 'inject-DTMF'],
 };
 
 const DIGITS = '0123456789*#ABCD';
+
+/**
+ * rtpengine's SDP for a browser without the `a=ssrc` lines it copies from the other party's SDP: with
+ * `inject-DTMF` rtpengine re-encodes the stream and sends it on an SSRC of its own, and Chromium,
+ * told of an SSRC, drops every packet on another (0 frames decoded). Without the lines it takes the
+ * stream on its one audio m-line whatever its SSRC.
+ */
+export function withoutSsrcs(sdp: string): string {
+  return sdp.replace(/^a=ssrc(-group)?:[^\r\n]*\r?\n/gm, '');
+}
+
+function forRole(role: Role, sdp: string): string {
+  return role === 'webrtc' ? withoutSsrcs(sdp) : sdp;
+}
 
 /** What rtpengine's `--dtmf-log-dest` sends (one JSON object per key press). */
 const DtmfLog = z.object({
@@ -81,6 +108,8 @@ class Node {
 /** One rtpengine call (a `call-id`): deleted once (by the phone's leg, after its `query`). */
 class NgCall {
   private deleted: Promise<NgDict | null> | undefined;
+  /** Whether its streams carry `inject-DTMF` (not between two phones). */
+  inject = true;
   constructor(
     readonly node: Node,
     readonly callId: string,
@@ -98,6 +127,8 @@ type Role = 'rtp' | 'webrtc';
 class RtpengineLeg extends TypedEmitter<PhoneMediaLegEvents> implements PhoneMediaLeg {
   /** The partner's tag in the same rtpengine call (set when both exist). */
   partner: RtpengineLeg | undefined;
+  /** rtpengine's SDP for this party as it wrote it (`sdp` is it for a browser, without `a=ssrc`). */
+  rawSdp = '';
   /** This party's SDP as it offered or answered (kept for a phone-to-phone move). */
   remoteSdp = '';
   /** Whether this leg's party made the offer of its rtpengine call (`from-tag`) or answered it. */
@@ -134,8 +165,9 @@ class RtpengineLeg extends TypedEmitter<PhoneMediaLegEvents> implements PhoneMed
       sdp: answer,
       ...(p.role === 'webrtc' ? TO_BROWSER : TO_PHONE),
       ...(p.role === 'webrtc' ? { 'rtcp-mux': ['require'] } : {}),
+      ...(this.call.inject ? {} : { flags: p.role === 'webrtc' ? ['full-rtcp-attribute'] : [] }),
     });
-    p.sdp = String(reply.sdp);
+    p.sdp = forRole(p.role, String(reply.sdp));
     p.pendingForPartner = undefined;
   }
 
@@ -156,7 +188,7 @@ class RtpengineLeg extends TypedEmitter<PhoneMediaLegEvents> implements PhoneMed
       sdp: p.remoteSdp,
       ...this.flagsToward(this),
     });
-    this.sdp = String(reply.sdp);
+    this.sdp = forRole(this.role, String(reply.sdp));
     this.remoteSdp = offer;
     return this.sdp;
   }
@@ -418,11 +450,13 @@ export class RtpenginePhoneMedia implements PhoneMedia {
     offer: string,
     offererRole: Role,
     toward: Role,
+    inject = true,
   ): Promise<[RtpengineLeg, RtpengineLeg] | null> {
     for (let tries = 0; tries < this.nodes.length; tries++) {
       const node = this.pick();
       if (!node) return null;
       const call = new NgCall(node, `parley-${randomBytes(9).toString('base64url')}`);
+      call.inject = inject;
       const fromTag = `${offererRole}-${randomBytes(6).toString('hex')}`;
       const toTag = `${toward}-${randomBytes(6).toString('hex')}`;
       let reply: NgDict;
@@ -432,13 +466,15 @@ export class RtpenginePhoneMedia implements PhoneMedia {
           'from-tag': fromTag,
           sdp: offer,
           ...(toward === 'webrtc' ? { ...TO_BROWSER, 'rtcp-mux': ['offer'] } : TO_PHONE),
+          ...(inject ? {} : { flags: toward === 'webrtc' ? ['full-rtcp-attribute'] : [] }),
         });
       } catch (err) {
         if (isNgError(err, 'ng_timeout')) continue; // that node is down now: the next one
         throw err;
       }
       const a = new RtpengineLeg(this, call, offererRole, fromTag, '');
-      const b = new RtpengineLeg(this, call, toward, toTag, String(reply.sdp));
+      const b = new RtpengineLeg(this, call, toward, toTag, forRole(toward, String(reply.sdp)));
+      b.rawSdp = String(reply.sdp);
       a.offerer = true;
       a.remoteSdp = offer;
       a.partner = b;
@@ -452,7 +488,11 @@ export class RtpenginePhoneMedia implements PhoneMedia {
 
   async offerRtp(o?: PairWith): Promise<PhoneMediaLeg> {
     if (o?.peerOffer && this.pick()) {
-      const pair = await this.start2(o.peerOffer, 'webrtc', 'rtp');
+      // A WebRTC offer this driver wrote (a calling phone's partner nobody took) is phone to phone:
+      // no key presses to inject, and the phones' own RFC 4733 events pass through.
+      // rtpengine gets its own SDP back as it wrote it (with its `a=ssrc` lines).
+      const ours = [...this.byTag.values()].find((l) => l.role === 'webrtc' && l.sdp === o.peerOffer);
+      const pair = await this.start2(ours?.rawSdp ?? o.peerOffer, 'webrtc', 'rtp', !ours);
       if (pair) {
         // The browser's leg waits for answerWebRtc(offer, {peer}); the phone's is returned.
         pair[1].pendingForPartner = 'waiting';
@@ -512,8 +552,12 @@ export class RtpenginePhoneMedia implements PhoneMedia {
     const seat = callee.partner!;
     const old = caller.call;
     const base = { 'call-id': into.callId, 'from-tag': seat.tag, 'to-tag': callee.tag };
-    await this.request(into.node, 'offer', { ...base, sdp: caller.remoteSdp, ...TO_PHONE });
-    const reply = await this.request(into.node, 'answer', { ...base, sdp: callee.remoteSdp, ...TO_PHONE });
+    await this.request(into.node, 'offer', { ...base, sdp: caller.remoteSdp, ...PHONE_TO_PHONE });
+    const reply = await this.request(into.node, 'answer', {
+      ...base,
+      sdp: callee.remoteSdp,
+      ...PHONE_TO_PHONE,
+    });
     this.forget(seat);
     into.node.legs.delete(seat);
     caller.move(into, seat.tag);
