@@ -51,3 +51,16 @@ test('the ratio line: figure, reference, ratio and which side is better', async 
     console.log = log;
   }
 });
+
+test('bench/bridge starts, bridges one browser<->phone call on each side, and stops', async () => {
+  const { execFile } = await import('node:child_process');
+  const { promisify } = await import('node:util');
+  const { stdout } = await promisify(execFile)(
+    process.execPath,
+    ['--import', 'tsx', new URL('bridge/bridge.ts', dir).pathname, '1', '--short'],
+    { env: { ...process.env, BENCH_CALLS: '1' }, timeout: 60_000 },
+  );
+  assert.match(stdout, /^embedded +1 calls: .*lost 0 of/m, 'the embedded driver carried the call');
+  assert.match(stdout, /^werift relay +1 calls: /m, 'the reference ran in the same run');
+  assert.match(stdout, /^RESULT embedded: concurrent browser<->phone calls .* ratio /m);
+});

@@ -1,0 +1,211 @@
+/**
+ * bench/bridge's callers, in a child process of their own so their CPU is not the bridge's. Each call
+ * is two ends: a werift peer connection as the browser (PCMU, ICE and DTLS-SRTP on 127.0.0.1) and a
+ * plain UDP socket as the phone (RTP/AVP PCMU, no SRTP). Both send a 20 ms tone frame on one pacer per
+ * call, as a microphone would, and log each arrival beside its RTP timestamp while measuring, so the
+ * parent can say how late each direction arrived behind its stream's schedule and what never came.
+ *
+ * Signalling is the parent's, over IPC: `offer` makes a browser offer and a phone socket; `answer` takes
+ * the bridge's WebRTC answer and its RTP offer, answers that from the phone socket's port, and resolves
+ * once the browser's peer connection is connected.
+ */
+import { createSocket, type Socket } from 'node:dgram';
+import { RTCPeerConnection, RtpHeader, RtpPacket, usePCMU, type RTCRtpTransceiver } from 'werift';
+import { createCodec, Pacer, ToneSource } from '../../packages/media/src/index.ts';
+
+export type BridgeClientCommand =
+  | { cmd: 'offer' }
+  | { cmd: 'answer'; index: number; webAnswer: string; phoneOffer: string }
+  | { cmd: 'measure'; ms: number }
+  | { cmd: 'hangup' }
+  | { cmd: 'close' };
+
+export interface MeasureResult {
+  /** Per packet that arrived in the window, both directions: ms behind its stream's timestamp schedule. */
+  lateness: number[];
+  /** Frames the streams' timestamps say were due in the window, and how many of them arrived. */
+  expected: number;
+  received: number;
+  /** Directions (browser->phone, phone->browser) that received nothing in the window. */
+  silent: number;
+}
+
+const FRAME_TICKS = 160; // 20 ms at 8 kHz
+const CLOCK = 8000;
+
+interface Call {
+  pc: RTCPeerConnection;
+  transceiver: RTCRtpTransceiver;
+  phone: Socket;
+  /** Where the bridge's phone leg listens (from its offer). */
+  remote: { address: string; port: number } | null;
+  pacer: Pacer | null;
+  /** Arrivals while measuring: [performance.now(), RTP timestamp] pairs, per receiving end. */
+  atBrowser: number[];
+  atPhone: number[];
+}
+
+let calls: Call[] = [];
+let measuring = false;
+const frames = (() => {
+  const c = createCodec('PCMU');
+  try {
+    const tone = new ToneSource({ frequencies: [440], durationMs: 1000, sampleRate: c.info.sampleRate });
+    return Array.from({ length: 50 }, () => Buffer.from(c.encode(tone.read(c.frameSamples))));
+  } finally {
+    c.close();
+  }
+})();
+
+async function offer(): Promise<{ index: number; sdp: string }> {
+  const pc = new RTCPeerConnection({
+    iceServers: [],
+    iceUseIpv4: false,
+    iceUseIpv6: false,
+    iceAdditionalHostAddresses: ['127.0.0.1'],
+    iceInterfaceAddresses: { udp4: '127.0.0.1' },
+    codecs: { audio: [usePCMU()], video: [] },
+  });
+  const transceiver = pc.addTransceiver('audio', { direction: 'sendrecv' });
+  const phone = createSocket('udp4');
+  await new Promise<void>((r) => phone.bind(0, '127.0.0.1', () => r()));
+  const c: Call = { pc, transceiver, phone, remote: null, pacer: null, atBrowser: [], atPhone: [] };
+  pc.onTrack.subscribe((track) =>
+    track.onReceiveRtp.subscribe((rtp) => {
+      if (measuring) c.atBrowser.push(performance.now(), rtp.header.timestamp);
+    }),
+  );
+  phone.on('message', (m) => {
+    // RTP (version 2, not RTCP's 200-204 packet types): the timestamp is bytes 4-7.
+    if (measuring && m.length >= 12 && m[0]! >> 6 === 2 && (m[1]! < 200 || m[1]! > 204))
+      c.atPhone.push(performance.now(), m.readUInt32BE(4));
+  });
+  await pc.setLocalDescription(await pc.createOffer());
+  calls.push(c);
+  return { index: calls.length - 1, sdp: pc.localDescription!.sdp };
+}
+
+/** The phone's answer to the bridge's RTP offer: PCMU from this socket, plus telephone-event if offered. */
+function phoneAnswer(c: Call, sdp: string): string {
+  const addr = /^c=IN IP4 (\S+)/m.exec(sdp)?.[1] ?? '127.0.0.1';
+  const port = Number(/^m=audio (\d+)/m.exec(sdp)?.[1]);
+  c.remote = { address: addr, port };
+  const local = c.phone.address().port;
+  return (
+    [
+      'v=0',
+      `o=phone 1 1 IN IP4 127.0.0.1`,
+      's=-',
+      'c=IN IP4 127.0.0.1',
+      't=0 0',
+      `m=audio ${local} RTP/AVP 0`,
+      'a=rtpmap:0 PCMU/8000',
+      'a=ptime:20',
+      'a=sendrecv',
+    ].join('\r\n') + '\r\n'
+  );
+}
+
+async function answer(m: Extract<BridgeClientCommand, { cmd: 'answer' }>): Promise<string> {
+  const c = calls[m.index]!;
+  const connected = new Promise<void>((resolve, reject) => {
+    if (c.pc.connectionState === 'connected') return resolve();
+    c.pc.connectionStateChange.subscribe((s) => {
+      if (s === 'connected') resolve();
+      else if (s === 'failed' || s === 'closed') reject(new Error(`peer connection ${s}`));
+    });
+  });
+  await c.pc.setRemoteDescription({ type: 'answer', sdp: m.webAnswer });
+  const sdp = phoneAnswer(c, m.phoneOffer);
+  void connected.then(() => start(c)).catch(() => {});
+  return sdp;
+}
+
+function start(c: Call): void {
+  const pt = c.transceiver.sender.codec!.payloadType;
+  let seq = Math.floor(Math.random() * 0xffff);
+  const ts0 = Math.floor(Math.random() * 0xffffffff);
+  const ssrc = Math.floor(Math.random() * 0xffffffff) >>> 0;
+  let pseq = Math.floor(Math.random() * 0xffff);
+  const pts0 = Math.floor(Math.random() * 0xffffffff);
+  c.pacer = new Pacer({
+    onFrame: ({ index }) => {
+      const payload = frames[index % frames.length]!;
+      const header = new RtpHeader({
+        payloadType: pt,
+        sequenceNumber: seq++ & 0xffff,
+        timestamp: (ts0 + index * FRAME_TICKS) >>> 0,
+        marker: index === 0,
+      });
+      c.transceiver.sender.sendRtp(new RtpPacket(header, payload)).catch(() => {});
+      if (!c.remote) return;
+      const h = Buffer.alloc(12);
+      h[0] = 0x80;
+      h[1] = index === 0 ? 0x80 : 0x00; // PT 0, marker on the first
+      h.writeUInt16BE(pseq++ & 0xffff, 2);
+      h.writeUInt32BE((pts0 + index * FRAME_TICKS) >>> 0, 4);
+      h.writeUInt32BE(ssrc, 8);
+      c.phone.send(Buffer.concat([h, payload]), c.remote.port, c.remote.address);
+    },
+  });
+  c.pacer.start();
+}
+
+function latenessOf(log: number[]): { lateness: number[]; expected: number; received: number } {
+  if (log.length < 4) return { lateness: [], expected: 0, received: log.length / 2 };
+  const at0 = log[0]!;
+  const ts0 = log[1]!;
+  const seen = new Set<number>();
+  const raw: number[] = [];
+  let lo = 0;
+  let hi = 0;
+  for (let i = 0; i < log.length; i += 2) {
+    const ticks = ((log[i + 1]! - ts0) | 0) / FRAME_TICKS; // signed: wraps of the 32-bit timestamp
+    if (seen.has(ticks)) continue;
+    seen.add(ticks);
+    lo = Math.min(lo, ticks);
+    hi = Math.max(hi, ticks);
+    raw.push(log[i]! - at0 - (ticks * FRAME_TICKS * 1000) / CLOCK);
+  }
+  const min = Math.min(...raw);
+  return { lateness: raw.map((x) => x - min), expected: hi - lo + 1, received: seen.size };
+}
+
+async function measure(ms: number): Promise<MeasureResult> {
+  for (const c of calls) {
+    c.atBrowser = [];
+    c.atPhone = [];
+  }
+  measuring = true;
+  await new Promise((r) => setTimeout(r, ms));
+  measuring = false;
+  const out: MeasureResult = { lateness: [], expected: 0, received: 0, silent: 0 };
+  for (const c of calls)
+    for (const log of [c.atBrowser, c.atPhone]) {
+      const s = latenessOf(log);
+      if (s.received === 0) out.silent++;
+      for (const x of s.lateness) out.lateness.push(x);
+      out.expected += s.expected;
+      out.received += s.received;
+    }
+  return out;
+}
+
+async function hangup(): Promise<void> {
+  for (const c of calls) c.pacer?.stop();
+  await Promise.all(calls.map((c) => c.pc.close().catch(() => {})));
+  for (const c of calls) c.phone.close();
+  calls = [];
+}
+
+process.on('message', (m: BridgeClientCommand) => {
+  const reply = (x: object) => process.send!(x);
+  const fail = (err: Error) => reply({ error: err.message });
+  if (m.cmd === 'offer') offer().then((o) => reply({ offer: o }), fail);
+  else if (m.cmd === 'answer') answer(m).then((sdp) => reply({ phoneAnswer: sdp }), fail);
+  else if (m.cmd === 'measure') void measure(m.ms).then((result) => reply({ result }));
+  else if (m.cmd === 'hangup') void hangup().then(() => reply({ done: true }));
+  else if (m.cmd === 'close') void hangup().then(() => process.exit(0));
+});
+// The parent gone (finished or failed): nothing to call for.
+process.on('disconnect', () => process.exit(0));
