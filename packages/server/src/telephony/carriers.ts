@@ -1,0 +1,86 @@
+/**
+ * Carriers' SIP side: the trunk settings of a carrier that billing already knows (same id as
+ * `billing_carriers`, so routing and rating join on it). Billing owns the name and the cost decks; this
+ * module owns how to reach the carrier and how to recognise it (authentication by IP: an allow-list of
+ * the carrier's source addresses).
+ *
+ * A carrier with `tenantId` null is the operator's and serves every tenant; a tenant's own carrier
+ * (as Teams Direct Routing) serves only that tenant and is tried before the operator's.
+ */
+
+export type TrunkTransport = 'udp' | 'tcp' | 'tls';
+export type TrunkCodec = 'PCMU' | 'PCMA' | 'G722';
+/** How our caller ID is written on the carrier leg: `+447700900123`, `447700900123` or `07700 900123`. */
+export type CallerIdFormat = 'e164' | 'e164_no_plus' | 'national';
+
+export const TRUNK_TRANSPORTS: readonly TrunkTransport[] = ['udp', 'tcp', 'tls'];
+export const TRUNK_CODECS: readonly TrunkCodec[] = ['PCMU', 'PCMA', 'G722'];
+export const CALLER_ID_FORMATS: readonly CallerIdFormat[] = ['e164', 'e164_no_plus', 'national'];
+
+export interface TrunkCarrier {
+  /** Billing's carrier id. */
+  id: string;
+  name: string;
+  /** The tenant that brought this carrier for itself, or null for the operator's. */
+  tenantId: string | null;
+  /** Where calls go, in order of preference. */
+  addresses: { host: string; port: number }[];
+  transport: TrunkTransport;
+  /** Source addresses (IPs) whose requests are this carrier's. */
+  allow: string[];
+  /** Codecs offered on the carrier leg, in order. */
+  codecs: TrunkCodec[];
+  callerIdFormat: CallerIdFormat;
+  /** Concurrent calls allowed on this trunk, or null for no limit. */
+  channelLimit: number | null;
+  enabled: boolean;
+}
+
+export interface CarrierDirectory {
+  /** Sync, from a cache refreshed on every change: the carrier whose allow-list holds this source. */
+  carrierBySource(address: string): TrunkCarrier | undefined;
+  /** Carriers that may take a call of `tenantId` to `e164`: the tenant's own first, then the operator's. */
+  carriersFor(tenantId: string, e164: string): Promise<TrunkCarrier[]>;
+  get(id: string): Promise<TrunkCarrier | null>;
+}
+
+/**
+ * A directory over a fixed list, for tests and for the store's cache: enabled carriers only, the
+ * tenant's own before the operator's, each group in the list's order.
+ */
+export class StaticCarrierDirectory implements CarrierDirectory {
+  private bySource = new Map<string, TrunkCarrier>();
+
+  constructor(private carriers: TrunkCarrier[] = []) {
+    this.replace(carriers);
+  }
+
+  /** Swaps the whole list (the store calls this after every change). */
+  replace(carriers: TrunkCarrier[]): void {
+    this.carriers = carriers;
+    const bySource = new Map<string, TrunkCarrier>();
+    for (const c of carriers) {
+      if (!c.enabled) continue;
+      for (const a of c.allow) if (!bySource.has(a)) bySource.set(a, c);
+    }
+    this.bySource = bySource;
+  }
+
+  carrierBySource(address: string): TrunkCarrier | undefined {
+    return this.bySource.get(stripIpv6Mapped(address));
+  }
+
+  async carriersFor(tenantId: string, _e164: string): Promise<TrunkCarrier[]> {
+    const usable = this.carriers.filter((c) => c.enabled && c.addresses.length > 0);
+    return [...usable.filter((c) => c.tenantId === tenantId), ...usable.filter((c) => c.tenantId === null)];
+  }
+
+  async get(id: string): Promise<TrunkCarrier | null> {
+    return this.carriers.find((c) => c.id === id) ?? null;
+  }
+}
+
+/** `::ffff:127.0.0.2` (a dual-stack socket's view of an IPv4 peer) is `127.0.0.2`. */
+export function stripIpv6Mapped(address: string): string {
+  return address.startsWith('::ffff:') && address.includes('.') ? address.slice(7) : address;
+}
