@@ -28,6 +28,7 @@ import * as m011 from './migrations/011_calls.ts';
 import * as m012 from './migrations/012_sip_devices.ts';
 import * as m013 from './migrations/013_sip_registrations.ts';
 import * as m014 from './migrations/014_call_media_stats.ts';
+import * as m015 from './migrations/015_telephony.ts';
 
 export type MigrationEngine = Engine;
 type Up = (db: Kysely<unknown>, engine: Engine) => Promise<void>;
@@ -48,6 +49,7 @@ const migrations: Array<[string, { up: Up }]> = [
   ['012_sip_devices', m012],
   ['013_sip_registrations', m013],
   ['014_call_media_stats', m014],
+  ['015_telephony', m015],
 ];
 
 /** An auto-incrementing integer primary key on either engine. */

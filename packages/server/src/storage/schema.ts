@@ -13,6 +13,7 @@ import type { ChatTables } from '../chat/chat-tables.ts';
 import type { DeviceTables } from '../devices/device-tables.ts';
 import type { CallRecordTables } from '../calls/call-records-tables.ts';
 import type { SipRegistrationTables } from '../sip/registration-tables.ts';
+import type { TelephonyTables } from '../telephony/telephony-tables.ts';
 
 export interface SettingsTable {
   key: string;
@@ -121,4 +122,5 @@ export interface Database
     ChatTables,
     CallRecordTables,
     DeviceTables,
-    SipRegistrationTables {}
+    SipRegistrationTables,
+    TelephonyTables {}

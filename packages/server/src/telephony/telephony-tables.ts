@@ -1,0 +1,35 @@
+/** Tables of carriers' trunks, numbers and dial plans (see telephony-store.ts, migration 015_telephony). */
+export interface TelephonyTrunksTable {
+  carrier_id: string;
+  tenant_id: string | null;
+  /** JSON: `{ host, port }[]`. */
+  addresses: string;
+  transport: string;
+  /** JSON: source addresses. */
+  allow: string;
+  /** JSON: codec names in order. */
+  codecs: string;
+  caller_id_format: string;
+  channel_limit: number | null;
+  enabled: number;
+  created_at: number;
+}
+
+export interface TelephonyNumbersTable {
+  number: string;
+  carrier_id: string;
+  tenant_id: string | null;
+  user_id: string | null;
+  created_at: number;
+}
+
+export interface TelephonyDialPlansTable {
+  tenant_id: string;
+  country: string;
+}
+
+export interface TelephonyTables {
+  telephony_trunks: TelephonyTrunksTable;
+  telephony_numbers: TelephonyNumbersTable;
+  telephony_dial_plans: TelephonyDialPlansTable;
+}
