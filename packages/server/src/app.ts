@@ -62,6 +62,8 @@ import type { Clock } from '@parley/sip';
 import { CallRecords } from './calls/call-records.ts';
 import { CallHistory } from './calls/call-history.ts';
 import { callHistoryRoutes } from './calls/call-history-routes.ts';
+import { TelephonyStore } from './telephony/telephony-store.ts';
+import { operatorTelephonyRoutes, tenantTelephonyRoutes } from './telephony/routes.ts';
 
 export interface App {
   config: Config;
@@ -86,6 +88,8 @@ export interface App {
   callHistory: CallHistory;
   /** Calls between users: the call table, ringing, relay. */
   calls: CallControl;
+  /** Carriers' trunks, the number inventory, dial plans: the B2BUA's CarrierDirectory and NumberDirectory. */
+  telephony: TelephonyStore;
   /** The echo test (Parley Echo) and its media endpoint (tests count its sessions). */
   echo: EchoService;
   mediaEndpoint: WebRtcEndpoint;
@@ -223,6 +227,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       maxContacts: config.sipRegisterMaxContacts,
     },
   });
+  const telephony = new TelephonyStore(storage.db);
+  await telephony.load();
   const billing = createBilling(storage, {
     sliceSeconds: config.billingSliceSeconds,
     graceSeconds: config.billingReservationGrace,
@@ -329,6 +335,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     ...realtimeRoutes({ events, directory, presence }),
     ...operatorBillingRoutes(billing, audit, { deckMaxBytes: config.deckMaxBytes }),
     ...tenantBillingRoutes(billing, audit),
+    ...operatorTelephonyRoutes(telephony, audit),
+    ...tenantTelephonyRoutes(telephony, audit),
     ...chat.routes,
     ...callHistoryRoutes(callHistory),
     ...callRoutes(config),
@@ -395,6 +403,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     events,
     contacts,
     billing,
+    telephony,
     realtime,
     chat,
     callRecords,

@@ -16,6 +16,13 @@ let n = 0;
 const lastConversation = new Map<string, string>();
 
 export const resourceFactories: Record<string, ResourceFactory> = {
+  // A number of a fresh carrier, given to the tenant.
+  phone_number: async (s, t) => {
+    const carrier = await s.app.billing.decks.createCarrier(`wall carrier ${++n}`);
+    const number = `+4420794${String(100000 + n).slice(-5)}`;
+    await s.app.telephony.addNumber({ number, carrierId: carrier.id, tenantId: t.id, userId: null });
+    return number;
+  },
   user: async (s, t) => (await makeUser(s, t.id, `wall${++n}@${t.domain}`)).id,
   api_key: async (s, t) => (await s.app.auth.createApiKey(t.id, `wall key ${++n}`, 'user', null)).id,
   // Owned by the tenant's plain user (contact groups are per user; the wall tests act as that user).
