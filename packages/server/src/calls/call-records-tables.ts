@@ -55,6 +55,14 @@ export interface CallRecordsTable {
   media_jitter_ms?: number | null;
   /** Why the media failed mid-call (an rtpengine node that stopped answering); null when they did not. */
   media_failure?: string | null;
+  /** Calls through a carrier (migration 016; null otherwise): the number as the caller typed it. */
+  callee_number_typed?: string | null;
+  /** The codec of the user's leg and of the carrier's (e.g. `opus`, `PCMA`). */
+  user_codec?: string | null;
+  carrier_codec?: string | null;
+  /** The SIP code and reason phrase that ended the carrier leg (e.g. 486 `Busy Here`, 200 for a BYE). */
+  sip_end_code?: number | null;
+  sip_end_text?: string | null;
 }
 
 export interface CallRecordTables {

@@ -29,6 +29,7 @@ import * as m012 from './migrations/012_sip_devices.ts';
 import * as m013 from './migrations/013_sip_registrations.ts';
 import * as m014 from './migrations/014_call_media_stats.ts';
 import * as m015 from './migrations/015_telephony.ts';
+import * as m016 from './migrations/016_call_trunk_columns.ts';
 
 export type MigrationEngine = Engine;
 type Up = (db: Kysely<unknown>, engine: Engine) => Promise<void>;
@@ -50,6 +51,7 @@ const migrations: Array<[string, { up: Up }]> = [
   ['013_sip_registrations', m013],
   ['014_call_media_stats', m014],
   ['015_telephony', m015],
+  ['016_call_trunk_columns', m016],
 ];
 
 /** An auto-incrementing integer primary key on either engine. */
