@@ -51,7 +51,7 @@ for (const engine of ['sqlite', 'postgres'] as const) {
   describe(`migration 016 on ${engine}`, () => {
     test('old records keep their values; carrier calls store typed number, codecs and SIP reason', async () => {
       await withStorage(engine, async (s) => {
-        await migrate(s, '014_call_media_stats');
+        await migrate(s, '015_telephony');
         await sql`insert into call_records (call_id, tenant_id, direction, placed_at, alive_at)
           values ('old', 't1', 'internal', 1, 2)`.execute(s.db);
         const report = await migrate(s);
