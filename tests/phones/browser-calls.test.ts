@@ -9,56 +9,20 @@
  * - Forking: Bob is signed in in a browser and has his phone; Alice's call rings both; he answers on
  *   the phone and his browser stops ringing, saying the call was answered on another device.
  */
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Browser, Page } from 'playwright-core';
-import { apiSession, demo, launchBrowser, mediaArgs } from '../web/harness.ts';
-import { openCallPage, ringing, waitForStats, type CallPage } from '../web/call-steps.ts';
+import { apiSession, demo } from '../web/harness.ts';
+import { ringing, waitForStats } from '../web/call-steps.ts';
 import { hear, SILENCE_DBFS } from './audio.ts';
 import { until } from './until.ts';
-import { startPhoneServer, type PhoneServer } from './parley.ts';
+import { browserSuite, hearsSound } from './browser-suite.ts';
 
-let server: PhoneServer;
-let browser: Browser;
-const pages: CallPage[] = [];
-
-before(async () => {
-  server = await startPhoneServer();
-  browser = await launchBrowser(mediaArgs);
-});
-after(async () => {
-  for (const p of pages) await p.context.close();
-  await browser?.close();
-  await server?.close();
-});
-
-async function page(address: string): Promise<Page> {
-  const p = await openCallPage(browser, server.web, address);
-  pages.push(p);
-  return p.page;
-}
-
-/** Alice opens `name`'s card and calls (audio). */
-async function call(a: Page, address: string, name: string): Promise<void> {
-  const id = await (await apiSession(server.web, demo.alice)).idOf(address);
-  await a.goto(`${server.web.url}/people/${encodeURIComponent(id)}`);
-  await a.getByRole('heading', { name, level: 1 }).waitFor();
-  await a.getByRole('button', { name: `Call ${name}`, exact: true }).click();
-}
-
-/** Inbound audio energy that grows by a clear step (speech, not comfort noise). */
-async function hearsSound(p: Page, who: string): Promise<void> {
-  const first = await waitForStats(p, `${who}: inbound audio`, (s) => s.audioEnergy > 0);
-  await waitForStats(
-    p,
-    `${who}: inbound audio energy grows`,
-    (s) => s.audioEnergy > first.audioEnergy + 0.01,
-  );
-}
+const suite = browserSuite();
+const { page, call } = suite;
 
 test('Alice’s browser calls Bob, whose desk phone answers by itself: speech reaches the browser, the phone hears the browser', async () => {
-  const bob = await server.phone('bob', {
-    device: await server.addDevice(demo.bob, 'bob-desk'),
+  const bob = await suite.server.phone('bob', {
+    device: await suite.server.addDevice(demo.bob, 'bob-desk'),
     answer: 'auto',
   });
   try {
@@ -92,10 +56,12 @@ test('Alice’s browser calls Bob, whose desk phone answers by itself: speech re
 });
 
 test('Carol’s desk phone calls Alice, who answers in the browser; Carol hangs up', async () => {
-  const carol = await server.phone('carol', { device: await server.addDevice(demo.carol, 'carol-desk') });
+  const carol = await suite.server.phone('carol', {
+    device: await suite.server.addDevice(demo.carol, 'carol-desk'),
+  });
   await carol.waitFor('REGISTER_OK');
   const a = await page(demo.alice);
-  await carol.dial(`sip:alice@${server.domain}`);
+  await carol.dial(`sip:alice@${suite.server.domain}`);
   const incoming = a.getByRole('alertdialog', { name: 'Carol Chen' });
   await incoming.waitFor();
   assert.equal(await ringing(a), true, 'the browser rings');
@@ -126,7 +92,9 @@ test('Carol’s desk phone calls Alice, who answers in the browser; Carol hangs 
 });
 
 test('a call forks to Bob’s browser and his desk phone: answering on the phone stops the browser ringing', async () => {
-  const bob = await server.phone('bob2', { device: await server.addDevice(demo.bob, 'bob-phone2') });
+  const bob = await suite.server.phone('bob2', {
+    device: await suite.server.addDevice(demo.bob, 'bob-phone2'),
+  });
   await bob.waitFor('REGISTER_OK');
   const b = await page(demo.bob);
   const a = await page(demo.alice);

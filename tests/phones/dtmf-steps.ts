@@ -12,32 +12,16 @@
  *   half of the phone code (a phone placing a call rather than being rung).
  * What is asserted is what a user notices: the digits, in order, on the other side.
  */
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Browser, Locator, Page } from 'playwright-core';
-import { apiSession, demo, launchBrowser, mediaArgs, type Overrides } from '../web/harness.ts';
-import { openCallPage, type CallPage } from '../web/call-steps.ts';
+import type { Locator } from 'playwright-core';
+import { apiSession, demo, type Overrides } from '../web/harness.ts';
 import type { Baresip } from './baresip.ts';
-import { startPhoneServer, type PhoneServer } from './parley.ts';
+import { browserSuite, digitsAt, pressKeys } from './browser-suite.ts';
 
 /** The digits each side types: the phone's include `#` and `*`, the keypad's too. */
 const PHONE_DIGITS = '42#7';
 const BROWSER_DIGITS = '15*0';
-
-/** The next `n` digits the phone received as RFC 4733 events. */
-async function phoneHears(phone: Baresip, n: number): Promise<string> {
-  let got = '';
-  for (let i = 0; i < n; i++) got += (await phone.waitFor('CALL_DTMF_START')).param ?? '';
-  return got;
-}
-
-/** Presses `digits` on the call view's Keypad, one key at a time. */
-async function pressKeys(view: Locator, digits: string): Promise<void> {
-  const keypad = view.getByRole('group', { name: 'Keypad' });
-  if (!(await keypad.isVisible())) await view.getByRole('button', { name: 'Keypad' }).click();
-  for (const d of digits) await keypad.getByRole('button', { name: `Key ${d}`, exact: true }).click();
-  await keypad.getByText(`Sent: ${digits}`).waitFor();
-}
 
 /**
  * Both directions in one answered call: the phone types, the call view shows its keys; the browser
@@ -57,7 +41,7 @@ async function digitsBothWays(view: Locator, phone: Baresip, who: string): Promi
     });
   await pressKeys(view, BROWSER_DIGITS);
   assert.equal(
-    await phoneHears(phone, BROWSER_DIGITS.length),
+    await digitsAt(phone, BROWSER_DIGITS.length),
     BROWSER_DIGITS,
     `the browser’s keys reach ${who}’s phone as RFC 4733 events, in order`,
   );
@@ -69,36 +53,19 @@ async function digitsBothWays(view: Locator, phone: Baresip, who: string): Promi
  */
 export function dtmfTests(label: string, options: () => Overrides | Promise<Overrides> = () => ({})): void {
   describe(`DTMF between a browser and a desk phone (${label})`, () => {
-    let server: PhoneServer;
-    let browser: Browser;
-    const pages: CallPage[] = [];
-
-    before(async () => {
-      server = await startPhoneServer(await options());
-      browser = await launchBrowser(mediaArgs);
-    });
-    after(async () => {
-      for (const p of pages) await p.context.close();
-      await browser?.close();
-      await server?.close();
-    });
-
-    async function page(address: string): Promise<Page> {
-      const p = await openCallPage(browser, server.web, address);
-      pages.push(p);
-      return p.page;
-    }
+    const suite = browserSuite(options);
+    const { page } = suite;
 
     test('Alice’s browser calls Bob’s desk phone: his digits show in her call view, her keypad’s reach his phone', async () => {
-      const bob = await server.phone('bob-dtmf', {
-        device: await server.addDevice(demo.bob, 'bob-dtmf'),
+      const bob = await suite.server.phone('bob-dtmf', {
+        device: await suite.server.addDevice(demo.bob, 'bob-dtmf'),
         answer: 'auto',
       });
       try {
         await bob.waitFor('REGISTER_OK');
         const a = await page(demo.alice);
-        const id = await (await apiSession(server.web, demo.alice)).idOf(demo.bob);
-        await a.goto(`${server.web.url}/people/${encodeURIComponent(id)}`);
+        const id = await (await apiSession(suite.server.web, demo.alice)).idOf(demo.bob);
+        await a.goto(`${suite.server.web.url}/people/${encodeURIComponent(id)}`);
         await a.getByRole('heading', { name: 'Bob Baker', level: 1 }).waitFor();
         await a.getByRole('button', { name: 'Call Bob Baker', exact: true }).click();
         await bob.waitFor('CALL_ESTABLISHED');
@@ -116,13 +83,13 @@ export function dtmfTests(label: string, options: () => Overrides | Promise<Over
     });
 
     test('Carol’s desk phone calls Alice, who answers in the browser: digits both ways', async () => {
-      const carol = await server.phone('carol-dtmf', {
-        device: await server.addDevice(demo.carol, 'carol-dtmf'),
+      const carol = await suite.server.phone('carol-dtmf', {
+        device: await suite.server.addDevice(demo.carol, 'carol-dtmf'),
       });
       try {
         await carol.waitFor('REGISTER_OK');
         const a = await page(demo.alice);
-        await carol.dial(`sip:alice@${server.domain}`);
+        await carol.dial(`sip:alice@${suite.server.domain}`);
         const incoming = a.getByRole('alertdialog', { name: 'Carol Chen' });
         await incoming.waitFor();
         await incoming.getByRole('button', { name: /^Answer with audio/ }).click();

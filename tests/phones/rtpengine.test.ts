@@ -10,62 +10,32 @@
  * - The daemon is killed mid-call: the call ends (the browser's call view goes, the phone gets a BYE),
  *   and the next call is carried by the embedded driver.
  */
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Browser, Locator, Page } from 'playwright-core';
 import type { Baresip } from './baresip.ts';
-import { apiSession, demo, launchBrowser, mediaArgs } from '../web/harness.ts';
-import { openCallPage, ringing, waitForStats, type CallPage } from '../web/call-steps.ts';
+import { apiSession, demo } from '../web/harness.ts';
+import { ringing, waitForStats } from '../web/call-steps.ts';
 import { hear, SILENCE_DBFS } from './audio.ts';
 import { until } from './until.ts';
-import { startPhoneServer, type PhoneServer } from './parley.ts';
+import { browserSuite, digitsAt, hearsSound, pressKeys } from './browser-suite.ts';
 import { rtpengineSetup, type RtpengineSetup } from './rtpengine.ts';
 
-let server: PhoneServer;
-let browser: Browser;
-let engine: RtpengineSetup;
-const pages: CallPage[] = [];
-
-before(async () => {
-  engine = await rtpengineSetup();
-  server = await startPhoneServer(engine.settings);
-  browser = await launchBrowser(mediaArgs);
-});
-after(async () => {
-  for (const p of pages) await p.context.close();
-  await browser?.close();
-  await server?.close();
-  await engine?.node.stop();
-});
-
-async function page(address: string): Promise<Page> {
-  const p = await openCallPage(browser, server.web, address);
-  pages.push(p);
-  return p.page;
-}
-
-async function call(a: Page, address: string, name: string): Promise<void> {
-  const id = await (await apiSession(server.web, demo.alice)).idOf(address);
-  await a.goto(`${server.web.url}/people/${encodeURIComponent(id)}`);
-  await a.getByRole('heading', { name, level: 1 }).waitFor();
-  await a.getByRole('button', { name: `Call ${name}`, exact: true }).click();
-}
-
-async function hearsSound(p: Page, who: string): Promise<void> {
-  const first = await waitForStats(p, `${who}: inbound audio`, (s) => s.audioEnergy > 0);
-  await waitForStats(
-    p,
-    `${who}: inbound audio energy grows`,
-    (s) => s.audioEnergy > first.audioEnergy + 0.01,
-  );
-}
+let engine: RtpengineSetup | undefined;
+const suite = browserSuite(
+  async () => {
+    engine = await rtpengineSetup();
+    return engine.settings;
+  },
+  async () => engine?.node.stop(),
+);
+const { page, call } = suite;
 
 /** The newest call record's outcome and media columns (migration 014), once its media are in. */
 async function lastRecord() {
   return until(
     'the call record has its media statistics',
     () =>
-      server.web.app.storage.db
+      suite.server.web.app.storage.db
         .selectFrom('call_records')
         .select([
           'end_reason',
@@ -93,21 +63,6 @@ async function phoneHears(recording: () => string | undefined, who: string): Pro
   );
 }
 
-/** The next `n` digits a phone received as RFC 4733 telephone-events (baresip's CALL_DTMF_START). */
-async function digitsAt(phone: Baresip, n: number): Promise<string> {
-  let got = '';
-  for (let i = 0; i < n; i++) got += (await phone.waitFor('CALL_DTMF_START')).param ?? '';
-  return got;
-}
-
-/** Presses `digits` on the call view's web Keypad, one key at a time. */
-async function pressKeys(view: Locator, digits: string): Promise<void> {
-  const keypad = view.getByRole('group', { name: 'Keypad' });
-  if (!(await keypad.isVisible())) await view.getByRole('button', { name: 'Keypad' }).click();
-  for (const d of digits) await keypad.getByRole('button', { name: `Key ${d}`, exact: true }).click();
-  await keypad.getByText(`Sent: ${digits}`).waitFor();
-}
-
 /** The phone's recording keeps growing with sound: what it hears now is not silence. */
 async function phoneHearsMore(phone: Baresip, who: string): Promise<void> {
   const file = phone.recordings().at(-1)?.received;
@@ -122,12 +77,12 @@ async function phoneHearsMore(phone: Baresip, who: string): Promise<void> {
 
 /** RTP legs of the embedded driver (none while rtpengine carries the calls). */
 function rtpSessionsOnParley(): number {
-  return server.web.app.phoneMedia.rtp.size;
+  return suite.server.web.app.phoneMedia.rtp.size;
 }
 
 test('on rtpengine: Alice’s browser calls Bob’s phone; audio both ways, Bob’s key presses reach the browser', async () => {
-  const bob = await server.phone('bob', {
-    device: await server.addDevice(demo.bob, 'bob-desk'),
+  const bob = await suite.server.phone('bob', {
+    device: await suite.server.addDevice(demo.bob, 'bob-desk'),
     answer: 'auto',
   });
   try {
@@ -138,7 +93,7 @@ test('on rtpengine: Alice’s browser calls Bob’s phone; audio both ways, Bob�
     const view = a.getByRole('region', { name: 'Call with Bob Baker' });
     await view.getByRole('timer').waitFor();
     assert.equal(rtpSessionsOnParley(), 0, 'no RTP leg in Parley: the media go through rtpengine');
-    assert.equal(server.web.app.rtpengine!.nodes[0]!.legs.size, 2, 'rtpengine carries both legs');
+    assert.equal(suite.server.web.app.rtpengine!.nodes[0]!.legs.size, 2, 'rtpengine carries both legs');
     await bob.waitFor('CALL_RTPESTAB');
     await hearsSound(a, 'Alice');
     await phoneHears(() => bob.recordings()[0]?.received, 'Bob’s phone hears the browser');
@@ -156,7 +111,7 @@ test('on rtpengine: Alice’s browser calls Bob’s phone; audio both ways, Bob�
     await bob.waitFor('CALL_CLOSED');
     await until(
       'rtpengine legs closed',
-      async () => server.web.app.rtpengine!.nodes[0]!.legs.size,
+      async () => suite.server.web.app.rtpengine!.nodes[0]!.legs.size,
       (n) => n === 0,
     );
     const record = await lastRecord();
@@ -171,11 +126,13 @@ test('on rtpengine: Alice’s browser calls Bob’s phone; audio both ways, Bob�
 });
 
 test('on rtpengine: Carol’s phone calls Alice, who answers in the browser; audio both ways', async () => {
-  const carol = await server.phone('carol', { device: await server.addDevice(demo.carol, 'carol-desk') });
+  const carol = await suite.server.phone('carol', {
+    device: await suite.server.addDevice(demo.carol, 'carol-desk'),
+  });
   try {
     await carol.waitFor('REGISTER_OK');
     const a = await page(demo.alice);
-    await carol.dial(`sip:alice@${server.domain}`);
+    await carol.dial(`sip:alice@${suite.server.domain}`);
     const incoming = a.getByRole('alertdialog', { name: 'Carol Chen' });
     await incoming.waitFor();
     assert.equal(await ringing(a), true, 'the browser rings');
@@ -202,8 +159,8 @@ test('on rtpengine: Carol’s phone calls Alice, who answers in the browser; aud
 });
 
 test('the rtpengine daemon is killed mid-call: the call ends with a record saying why; the next call is carried by the embedded driver', async () => {
-  const bob = await server.phone('bob3', {
-    device: await server.addDevice(demo.bob, 'bob-desk3'),
+  const bob = await suite.server.phone('bob3', {
+    device: await suite.server.addDevice(demo.bob, 'bob-desk3'),
     answer: 'auto',
   });
   try {
@@ -215,14 +172,14 @@ test('the rtpengine daemon is killed mid-call: the call ends with a record sayin
     await view.getByRole('timer').waitFor();
     await hearsSound(a, 'Alice');
 
-    engine.node.kill();
+    engine!.node.kill();
     await bob.waitFor('CALL_CLOSED');
     await view.waitFor({ state: 'detached' });
     const record = await lastRecord();
     assert.equal(record.end_reason, 'media_timeout');
     assert.equal(record.media_driver, 'rtpengine');
     assert.match(record.media_failure ?? '', /rtpengine node 127\.0\.0\.1:\d+ stopped answering/);
-    assert.equal(server.web.app.rtpengine!.nodes[0]!.up, false, 'the node is marked down');
+    assert.equal(suite.server.web.app.rtpengine!.nodes[0]!.up, false, 'the node is marked down');
 
     // The next call: Parley's own RTP leg carries it, audio both ways.
     await call(a, demo.bob, 'Bob Baker');
