@@ -32,3 +32,32 @@ export function ask<T>(c: ChildProcess, msg: object, key: string): Promise<T> {
 /** The p-th percentile of sorted latencies (NaN when there are none). */
 export const pct = (sorted: Float64Array, p: number): number =>
   sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))]! : NaN;
+
+/**
+ * Lateness of one stream's arrivals, `log` holding (arrival ms, RTP timestamp) pairs: arrival minus
+ * the timestamp schedule, the earliest packet at 0; repeats are counted once, and `expected` is the
+ * span of frames the timestamps cover.
+ */
+export function latenessOf(
+  log: number[],
+  frameTicks: number,
+  clockRate: number,
+): { lateness: number[]; expected: number; received: number } {
+  if (log.length < 4) return { lateness: [], expected: 0, received: log.length / 2 };
+  const at0 = log[0]!;
+  const ts0 = log[1]!;
+  const seen = new Set<number>();
+  const raw: number[] = [];
+  let lo = 0;
+  let hi = 0;
+  for (let i = 0; i < log.length; i += 2) {
+    const ticks = ((log[i + 1]! - ts0) | 0) / frameTicks; // signed: wraps of the 32-bit timestamp
+    if (seen.has(ticks)) continue;
+    seen.add(ticks);
+    lo = Math.min(lo, ticks);
+    hi = Math.max(hi, ticks);
+    raw.push(log[i]! - at0 - (ticks * frameTicks * 1000) / clockRate);
+  }
+  const min = Math.min(...raw);
+  return { lateness: raw.map((x) => x - min), expected: hi - lo + 1, received: seen.size };
+}

@@ -9,6 +9,7 @@
 import WebSocket from 'ws';
 import { RTCPeerConnection, RtpHeader, RtpPacket, useOPUS, usePCMU, type RTCRtpTransceiver } from 'werift';
 import { createCodec, Pacer, ToneSource, type CodecName } from '../packages/media/src/index.ts';
+import { latenessOf } from './client-process.ts';
 
 export type EchoClientCommand =
   | { cmd: 'open'; url: string; tokens: string[]; codec: CodecName }
@@ -161,27 +162,6 @@ async function open(c: Extract<EchoClientCommand, { cmd: 'open' }>): Promise<voi
   }
 }
 
-/** Lateness of one stream's arrivals: arrival minus the timestamp schedule, the earliest packet at 0. */
-function latenessOf(log: number[]): { lateness: number[]; expected: number; received: number } {
-  if (log.length < 4) return { lateness: [], expected: 0, received: log.length / 2 };
-  const at0 = log[0]!;
-  const ts0 = log[1]!;
-  const seen = new Set<number>();
-  const raw: number[] = [];
-  let lo = 0;
-  let hi = 0;
-  for (let i = 0; i < log.length; i += 2) {
-    const ticks = ((log[i + 1]! - ts0) | 0) / frameTicks; // signed: wraps of the 32-bit timestamp
-    if (seen.has(ticks)) continue;
-    seen.add(ticks);
-    lo = Math.min(lo, ticks);
-    hi = Math.max(hi, ticks);
-    raw.push(log[i]! - at0 - (ticks * frameTicks * 1000) / clockRate);
-  }
-  const min = Math.min(...raw);
-  return { lateness: raw.map((x) => x - min), expected: hi - lo + 1, received: seen.size };
-}
-
 async function measure(ms: number): Promise<MeasureResult> {
   for (const l of calls) l.log = [];
   measuring = true;
@@ -189,7 +169,7 @@ async function measure(ms: number): Promise<MeasureResult> {
   measuring = false;
   const out: MeasureResult = { lateness: [], expected: 0, received: 0, silent: 0 };
   for (const l of calls) {
-    const s = latenessOf(l.log);
+    const s = latenessOfStream(l.log);
     if (s.received === 0) out.silent++;
     for (const x of s.lateness) out.lateness.push(x);
     out.expected += s.expected;
@@ -225,3 +205,5 @@ process.on('message', (m: EchoClientCommand) => {
 });
 // The parent gone (finished or failed): nothing to call for.
 process.on('disconnect', () => process.exit(0));
+
+const latenessOfStream = (log: number[]) => latenessOf(log, frameTicks, clockRate);

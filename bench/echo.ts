@@ -34,7 +34,7 @@ import { loadConfig } from '../packages/server/src/config.ts';
 import { trustedScope } from '../packages/server/src/directory/scope.ts';
 import type { EchoClientCommand, MeasureResult, OpenResult } from './echo-client.ts';
 import { ask as askClient, forkClient, pct } from './client-process.ts';
-import { compare, machine, positional, SHORT } from './report.ts';
+import { compare, machine, ms, positional, SHORT, sleep, waitFor } from './report.ts';
 
 const SECONDS = Number(positional[0] ?? (SHORT ? 3 : 8));
 const STEPS = process.env.BENCH_CALLS
@@ -62,17 +62,7 @@ interface Step {
   ok: boolean;
 }
 
-const ms = (n: number) => (Number.isFinite(n) ? n.toFixed(1) : '-');
-const sleep = (t: number) => new Promise((r) => setTimeout(r, t));
 const ask = <T>(c: ChildProcess, m: EchoClientCommand, key: string) => askClient<T>(c, m, key);
-
-async function waitFor(f: () => boolean, what: string, timeoutMs = 20_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!f()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(20);
-  }
-}
 
 /** The server under test, with one signed-in user per concurrent call of the largest step. */
 async function parley(): Promise<{ app: App; dataDir: string; url: string; tokens: string[] }> {

@@ -74,3 +74,16 @@ export function compare(c: Comparison): string {
 }
 
 export const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+/** A figure in ms with one decimal, or '-' when there is none. */
+export const ms = (n: number): string => (Number.isFinite(n) ? n.toFixed(1) : '-');
+export const sleep = (t: number): Promise<void> => new Promise((r) => setTimeout(r, t));
+
+/** Polls `f` every 20 ms until it holds; throws after `timeoutMs`. */
+export async function waitFor(f: () => boolean, what: string, timeoutMs = 20_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!f()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await sleep(20);
+  }
+}

@@ -12,6 +12,7 @@
 import { createSocket, type Socket } from 'node:dgram';
 import { RTCPeerConnection, RtpHeader, RtpPacket, usePCMU, type RTCRtpTransceiver } from 'werift';
 import { createCodec, Pacer, ToneSource } from '../../packages/media/src/index.ts';
+import { latenessOf } from '../client-process.ts';
 
 export type BridgeClientCommand =
   | { cmd: 'offer' }
@@ -151,26 +152,6 @@ function start(c: Call): void {
   c.pacer.start();
 }
 
-function latenessOf(log: number[]): { lateness: number[]; expected: number; received: number } {
-  if (log.length < 4) return { lateness: [], expected: 0, received: log.length / 2 };
-  const at0 = log[0]!;
-  const ts0 = log[1]!;
-  const seen = new Set<number>();
-  const raw: number[] = [];
-  let lo = 0;
-  let hi = 0;
-  for (let i = 0; i < log.length; i += 2) {
-    const ticks = ((log[i + 1]! - ts0) | 0) / FRAME_TICKS; // signed: wraps of the 32-bit timestamp
-    if (seen.has(ticks)) continue;
-    seen.add(ticks);
-    lo = Math.min(lo, ticks);
-    hi = Math.max(hi, ticks);
-    raw.push(log[i]! - at0 - (ticks * FRAME_TICKS * 1000) / CLOCK);
-  }
-  const min = Math.min(...raw);
-  return { lateness: raw.map((x) => x - min), expected: hi - lo + 1, received: seen.size };
-}
-
 async function measure(ms: number): Promise<MeasureResult> {
   for (const c of calls) {
     c.atBrowser = [];
@@ -182,7 +163,7 @@ async function measure(ms: number): Promise<MeasureResult> {
   const out: MeasureResult = { lateness: [], expected: 0, received: 0, silent: 0 };
   for (const c of calls)
     for (const log of [c.atBrowser, c.atPhone]) {
-      const s = latenessOf(log);
+      const s = latenessOfStream(log);
       if (s.received === 0) out.silent++;
       for (const x of s.lateness) out.lateness.push(x);
       out.expected += s.expected;
@@ -209,3 +190,5 @@ process.on('message', (m: BridgeClientCommand) => {
 });
 // The parent gone (finished or failed): nothing to call for.
 process.on('disconnect', () => process.exit(0));
+
+const latenessOfStream = (log: number[]) => latenessOf(log, FRAME_TICKS, CLOCK);

@@ -32,7 +32,7 @@ import { PhoneMediaDriver } from '../../packages/server/src/sip/phone-media-driv
 import type { PhoneMedia, PhoneMediaLeg } from '../../packages/server/src/sip/phone-media.ts';
 import type { BridgeClientCommand, MeasureResult } from './bridge-client.ts';
 import { ask as askClient, forkClient, pct } from '../client-process.ts';
-import { compare, machine, positional, SHORT } from '../report.ts';
+import { compare, machine, ms, positional, SHORT, sleep, waitFor } from '../report.ts';
 
 const SECONDS = Number(positional[0] ?? (SHORT ? 2 : 8));
 const STEPS = process.env.BENCH_CALLS
@@ -197,17 +197,7 @@ interface Step {
   ok: boolean;
 }
 
-const ms = (n: number) => (Number.isFinite(n) ? n.toFixed(1) : '-');
-const sleep = (t: number) => new Promise((r) => setTimeout(r, t));
 const ask = <T>(c: ChildProcess, m: BridgeClientCommand, key: string) => askClient<T>(c, m, key);
-
-async function waitFor(f: () => boolean, what: string, timeoutMs = 20_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!f()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(20);
-  }
-}
 
 /** Opens `n` calls one after another, measures one window, hangs up, waits until every leg is gone. */
 async function step(kid: ChildProcess, d: Driver, n: number): Promise<Step> {
