@@ -256,6 +256,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       sendBurst: config.chatSendBurst,
       typingTtlMs: config.chatTypingTtlMs,
       resumeMarginMs: config.chatResumeMarginMs,
+      orderWaitMs: config.chatOrderWaitMs,
       fileMaxBytes: config.fileMaxBytes,
       thumbnailMaxPixels: config.fileThumbnailMaxPixels,
       thumbnailSize: config.fileThumbnailSize,

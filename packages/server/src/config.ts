@@ -437,6 +437,11 @@ export const settings = {
     schema: int(5000, 0),
     doc: 'How far before the resume cursor a reconnecting client is told of changed conversations, ms (covers commit order and clock skew between nodes)',
   },
+  chatOrderWaitMs: {
+    env: 'PARLEY_CHAT_ORDER_WAIT_MS',
+    schema: int(500, 0, 60_000),
+    doc: 'How long a new chat message waits for an earlier one of its conversation before it is pushed anyway, ms (concurrent sends commit in order but their events may arrive out of order)',
+  },
   callRecordAliveMs: {
     env: 'PARLEY_CALL_RECORD_ALIVE_MS',
     schema: int(5000, 10, 600_000),

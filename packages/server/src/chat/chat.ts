@@ -29,6 +29,8 @@ export interface ChatLimits {
   sendBurst: number;
   typingTtlMs: number;
   resumeMarginMs: number;
+  /** How long a new message waits for an earlier one before it is pushed anyway, ms (seq-order.ts). */
+  orderWaitMs: number;
   fileMaxBytes: number;
   /** Largest image (width x height) thumbnailed. */
   thumbnailMaxPixels: number;
@@ -65,7 +67,7 @@ export function createChat(d: ChatDeps): Chat {
   const conversations = new ConversationStore(d.db, d.writer, { maxMembers: d.limits.maxMembers });
   const timeline = new Timeline(d.db, d.writer, conversations, { maxMessageBytes: d.limits.maxMessageBytes });
   const receipts = new Receipts(d.writer, conversations);
-  const delivery = new ChatDelivery(d.bus, conversations, d.log);
+  const delivery = new ChatDelivery(d.bus, conversations, d.log, d.limits.orderWaitMs);
   const service = new ChatService({
     conversations,
     timeline,

@@ -10,7 +10,8 @@ import type { Bus } from '../bus/bus.ts';
 import { trustedScope } from '../directory/scope.ts';
 import { jsonFrame } from '../realtime/wire-frame.ts';
 import type { ConversationStore } from './conversations.ts';
-import { TypingTracker, type TypingClock, type TypingKey } from './typing.ts';
+import { SeqOrder } from './seq-order.ts';
+import { realClock, TypingTracker, type TypingClock, type TypingKey } from './typing.ts';
 
 /** What delivery needs of a realtime session. */
 export interface ChatSession {
@@ -29,6 +30,8 @@ export class ChatDelivery {
   private sessions: SessionDirectory = { sessionsOf: () => [] };
   /** Typing indicators showing, each ended by a "stopped" push (expiry, a stop, or the typist's message). */
   readonly typing: TypingTracker;
+  /** New messages pushed in seq order per conversation, whatever order their commits' events came in. */
+  readonly order: SeqOrder;
   /** Pushes written (one per recipient device), for the benchmark and tests. */
   delivered = 0;
 
@@ -36,7 +39,8 @@ export class ChatDelivery {
     bus: Bus,
     private readonly conversations: Pick<ConversationStore, 'memberIds'>,
     private readonly log: Logger,
-    clock?: TypingClock,
+    orderWaitMs: number,
+    clock: TypingClock = realClock,
   ) {
     const stopped = (k: TypingKey) =>
       this.push(
@@ -46,6 +50,7 @@ export class ChatDelivery {
         k.userId,
       );
     this.typing = new TypingTracker(stopped, clock);
+    this.order = new SeqOrder(orderWaitMs, clock);
     this.unsubscribe.push(
       bus.subscribe('chat.message', (e) => {
         // Their message ends the sender's indicator before it is shown.
@@ -55,11 +60,14 @@ export class ChatDelivery {
             conversationId: e.message.conversationId,
             userId: e.message.senderId,
           });
-        this.push(e.tenantId, e.message.conversationId, {
-          t: 'chat.message',
-          change: e.change,
-          message: e.message,
-        });
+        const push = () =>
+          this.push(e.tenantId, e.message.conversationId, {
+            t: 'chat.message',
+            change: e.change,
+            message: e.message,
+          });
+        if (e.change === 'new') this.order.deliver(e.message.conversationId, e.message.seq, push);
+        else push();
       }),
       bus.subscribe('chat.typing', (e) => {
         const k = { tenantId: e.tenantId, conversationId: e.conversationId, userId: e.userId };
@@ -134,6 +142,7 @@ export class ChatDelivery {
 
   close(): void {
     this.typing.close();
+    this.order.close();
     this.unsubscribe.forEach((u) => u());
   }
 }

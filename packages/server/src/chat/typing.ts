@@ -15,7 +15,7 @@ export interface TypingClock {
   clearTimeout(handle: unknown): void;
 }
 
-const realClock: TypingClock = {
+export const realClock: TypingClock = {
   setTimeout: (fn, ms) => {
     const t = setTimeout(fn, ms);
     t.unref();
