@@ -132,12 +132,12 @@ export class PhoneMediaDriver implements PhoneMedia {
   }
 
   async offerRtp(o?: PairWith): Promise<PhoneMediaLeg> {
-    const { session, offer } = await this.rtp.offer({ codecs: o?.codecs });
+    const { session, offer } = await this.rtp.offer({ codecs: o?.codecs, paced: false });
     return new Leg(session, offer, this.o.log, this.o.stats);
   }
 
   async answerRtp(offer: string): Promise<PhoneMediaLeg> {
-    const { session, answer } = await this.rtp.answer(offer);
+    const { session, answer } = await this.rtp.answer(offer, { paced: false });
     return new Leg(session, answer, this.o.log, this.o.stats);
   }
 
