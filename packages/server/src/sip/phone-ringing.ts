@@ -154,10 +154,21 @@ export class RingingPhone {
     const caller =
       this.ctx.phoneCaller(this.callId!) ?? (this.offer ? this.ctx.phoneCaller(this.offer) : undefined);
     const g722 = caller?.offersG722 === true;
-    const rtp = await this.ctx.media.offerRtp({
-      peerOffer: this.offer ?? undefined,
-      ...(g722 ? { codecs: ['G722', 'PCMU', 'PCMA'] as const } : {}),
-    });
+    let rtp: PhoneMediaLeg;
+    try {
+      rtp = await this.ctx.media.offerRtp({
+        peerOffer: this.offer ?? undefined,
+        ...(g722 ? { codecs: ['G722', 'PCMU', 'PCMA'] as const } : {}),
+      });
+    } catch (err) {
+      // No media for this phone (no codec in common and no transcoding): it is not rung, and drops
+      // out of this call only (as a phone answering 480 would), not declining it for the others.
+      this.ctx.log.info({ err, call: this.callId }, 'no media for this phone: not rung');
+      this.ended = true;
+      this.ctx.done(this);
+      this.ctx.control.closed(this.session, true);
+      return;
+    }
     this.rtp = rtp;
     if (this.ended) return void rtp.close();
     rtp.belongsTo?.(this.callId!);
