@@ -152,6 +152,7 @@ function configText(o: {
     'rtp_ports 40000-49999',
     'module_path /usr/lib/baresip/modules',
     'module g711.so',
+    'module g722.so',
     'module aufile.so',
     'module aubridge.so',
     'module sndfile.so',

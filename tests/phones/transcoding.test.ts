@@ -15,6 +15,7 @@ import { openCallPage, waitForStats, type CallPage } from '../web/call-steps.ts'
 import { hear, SILENCE_DBFS } from './audio.ts';
 import { startPhoneServer, type PhoneServer } from './parley.ts';
 import { until } from './until.ts';
+import { codecsInUse, OPUS_ONLY } from './opus-only.ts';
 
 let server: PhoneServer;
 let browser: Browser;
@@ -29,32 +30,6 @@ after(async () => {
   await browser?.close();
   await server?.close();
 });
-
-/** Every offer this page makes carries Opus alone for audio (source text: runs in the page). */
-const OPUS_ONLY = `(() => {
-  const createOffer = RTCPeerConnection.prototype.createOffer;
-  RTCPeerConnection.prototype.createOffer = function (...args) {
-    const opus = RTCRtpReceiver.getCapabilities('audio').codecs.filter((c) => /opus/i.test(c.mimeType));
-    for (const t of this.getTransceivers())
-      if (t.receiver.track && t.receiver.track.kind === 'audio') t.setCodecPreferences(opus);
-    return createOffer.apply(this, args);
-  };
-})();`;
-
-/** The audio codecs the page's call uses each way, from its statistics. */
-const codecsInUse = `(async () => {
-  const pc = window.parleyCalls && window.parleyCalls.peerConnection();
-  if (!pc) return null;
-  const report = await pc.getStats();
-  const byId = new Map();
-  report.forEach((s) => byId.set(s.id, s));
-  const out = {};
-  report.forEach((s) => {
-    if ((s.type === 'inbound-rtp' || s.type === 'outbound-rtp') && s.kind === 'audio' && s.codecId)
-      out[s.type] = byId.get(s.codecId) ? byId.get(s.codecId).mimeType : null;
-  });
-  return out;
-})()`;
 
 async function opusOnlyPage(address: string): Promise<Page> {
   const p = await openCallPage(browser, server.web, address);

@@ -25,6 +25,13 @@ export interface RtpEndpointOptions {
 export interface RtpSessionRequest {
   /** This session's codec preferences (the bridge puts the other leg's codec first). */
   readonly codecs?: readonly RtpCodecName[];
+  /**
+   * False: the session sends no frames of its own (not even silence) until `setPaced(true)`, as a
+   * bridge does when it must encode for it. A leg that waits to be joined sets it: otherwise our
+   * answer's codec reaches a phone before the answer does (a caller's answer re-made before its 200
+   * would change the codec under the phone's feet). Default true.
+   */
+  readonly paced?: boolean;
 }
 
 export class RtpEndpoint {
@@ -43,6 +50,7 @@ export class RtpEndpoint {
   /** A session that offers (the far side's answer goes to `session.accept`). */
   async offer(request: RtpSessionRequest = {}): Promise<{ session: RtpSession; offer: string }> {
     const session = await this.create(request.codecs ?? this.options.codecs ?? RTP_CODECS);
+    if (request.paced === false) session.setPaced(false);
     return { session, offer: session.makeOffer() };
   }
 
@@ -57,6 +65,7 @@ export class RtpEndpoint {
     const codecs = request.codecs ?? this.options.codecs ?? RTP_CODECS;
     readRtpSdp(offer, 'offer', codecs);
     const session = await this.create(codecs);
+    if (request.paced === false) session.setPaced(false);
     try {
       return { session, answer: session.answer(offer, codecs) };
     } catch (err) {

@@ -139,3 +139,32 @@ test('a G.722 phone and a G.711-only phone: the bridge refuses with not_transcod
     await rtp.close();
   }
 });
+
+test('a leg made with paced: false sends nothing until joined, so an answer re-made with G.722 is the first codec the phone hears', async () => {
+  const rtp = new RtpEndpoint({ address: '127.0.0.1', codecs: ['G722', 'PCMU', 'PCMA'] });
+  const a = await RtpPhone.create('127.0.0.2');
+  const b = await RtpPhone.create('127.0.0.3');
+  try {
+    // The caller's leg is answered G.711 first (its callee is not known yet), then re-made with G.722.
+    const legA = await rtp.answer(g722Offer(a), { codecs: ['PCMU', 'PCMA'], paced: false });
+    assert.equal(legA.session.codec.name, 'PCMU');
+    await new Promise((r) => setTimeout(r, 120));
+    assert.equal(a.received.length, 0, 'no silence in PCMU before the answer is sent');
+    a.learn(legA.session.answer(g722Offer(a), ['G722']));
+    const legB = await rtp.answer(g722Offer(b), { paced: false });
+    b.learn(legB.answer);
+    const joined = bridge(legA.session, legB.session);
+    for (let i = 0; i < 5; i++) b.sendRaw(b.packet(9, Buffer.alloc(160, i), i === 0, 7000 + i * 160));
+    await until(() => a.received.length >= 5, 3000, 'G.722 at a');
+    assert.deepEqual(
+      [...new Set(a.received.map((r) => r.payloadType))],
+      [9],
+      'the caller only ever received G.722',
+    );
+    await joined.close();
+  } finally {
+    await a.close();
+    await b.close();
+    await rtp.close();
+  }
+});

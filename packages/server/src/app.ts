@@ -306,6 +306,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
           retries: config.rtpengineRetries,
           pingMs: config.rtpenginePing * 1000,
           dtmf: config.rtpengineDtmf,
+          transcode: config.rtpengineTranscode,
           stats: phoneMediaStats,
           log: log.child({ module: 'rtpengine' }),
         })

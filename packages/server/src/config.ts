@@ -511,6 +511,11 @@ export const settings = {
     schema: seconds(5, 0.05, 3600),
     doc: 'Seconds between health pings to each rtpengine node: one that stops answering is marked down (its calls end as `failed`, new calls go to another node or the embedded driver) and up again once it answers',
   },
+  rtpengineTranscode: {
+    env: 'PARLEY_RTPENGINE_TRANSCODE',
+    schema: z.union([z.boolean(), z.stringbool()]).default(true),
+    doc: "Let rtpengine transcode when a call's two sides share no G.711 (a browser offering Opus alone, a phone G.711 alone): its `codec-transcode` offer (Debian's build has Opus, G.722, G.711); false (a build without codecs): such a call is refused (`no_common_codec`) and the phone is not rung",
+  },
   rtpengineDtmf: {
     env: 'PARLEY_RTPENGINE_DTMF',
     schema: z

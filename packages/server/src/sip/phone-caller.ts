@@ -16,6 +16,7 @@
  * it is closed unused when a phone answers.
  */
 import type { Logger } from 'pino';
+import { readRtpSdp } from '@parley/media';
 import type { CallEndReason, CallServerFrame, CallTarget, CallView } from '@parley/protocol';
 import type { IncomingInvite, InviteSession } from '@parley/sip';
 import type { CallSession } from '../realtime/session.ts';
@@ -40,8 +41,11 @@ export interface CallerContext {
   control: PhoneCallControl;
   media: PhoneMedia;
   log: Logger;
-  /** Tells the service which calls a phone placed (the phones it rings look for their caller). */
-  track(callId: string, caller: PhoneCaller | null): void;
+  /**
+   * Tells the service which calls a phone placed (the phones it rings look for their caller), by call
+   * id, and by the WebRTC offer while call.place is in flight.
+   */
+  track(callIdOrOffer: string, caller: PhoneCaller | null): void;
   nextRequestId(): number;
 }
 
@@ -112,6 +116,9 @@ export class PhoneCaller implements PhoneCallerLink {
     });
     this.ctx.control.attachDevice(this.session);
     let view: CallView;
+    // Phones rung while call.place is in flight find this caller by its WebRTC offer (the call id
+    // is not known yet): they are offered the codecs this phone can pass through (G.722).
+    this.ctx.track(web.sdp, this);
     try {
       view = (await this.send({
         t: 'call.place',
@@ -122,6 +129,8 @@ export class PhoneCaller implements PhoneCallerLink {
     } catch (err) {
       await this.close();
       throw err;
+    } finally {
+      this.ctx.track(web.sdp, null);
     }
     if (view.state === 'ended') {
       this.finish(view.endReason);
@@ -157,6 +166,16 @@ export class PhoneCaller implements PhoneCallerLink {
   }
 
   /** A browser answered: our WebRTC offer is complete, the two legs are joined, the phone gets 200. */
+  /** The phone's INVITE offered G.722 (RFC 3551 static type 9): a phone it calls is offered it first. */
+  get offersG722(): boolean {
+    if (this.lateOffer) return false;
+    try {
+      return readRtpSdp(this.inv.request.body.toString(), 'offer', ['G722']).codecs.length > 0;
+    } catch {
+      return false;
+    }
+  }
+
   private async browserAnswered(answer: string): Promise<void> {
     await this.web!.accept(answer);
     const web = this.web!;
@@ -172,6 +191,10 @@ export class PhoneCaller implements PhoneCallerLink {
     // Joining may change our description (rtpengine moves this phone into the callee's call): the
     // 200 carries it once joined. A late offer joins once the ACK brings the phone's answer.
     if (this.lateOffer) return this.accept(() => void this.ctx.media.bridge(this.rtp, other));
+    // The callee took G.722 and so did we offer it: the caller's answer (not sent yet) is re-made
+    // with G722 so the bridge passes it through; otherwise the caller keeps its G.711 answer.
+    if (other.codec?.() === 'G722' && this.offersG722)
+      this.rtp.reanswer?.(this.inv.request.body.toString(), ['G722']);
     await this.ctx.media.bridge(this.rtp, other);
     if (!this.ended) this.accept(() => {});
   }

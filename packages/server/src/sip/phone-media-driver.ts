@@ -5,21 +5,31 @@
  *
  * Codecs are chosen so G.711 passes through the bridge untouched (no decoding, no pacer): a browser's
  * offer is answered with PCMU or PCMA first (Opus only when it offers no G.711), a phone is offered
- * PCMU then PCMA, and a WebRTC offer to a browser carries PCMU, the phone leg's usual codec.
+ * PCMU then PCMA, and a WebRTC offer to a browser carries PCMU, the phone leg's usual codec. A phone
+ * called by a phone that offered G.722 is offered G722 first; when it takes it, the caller's answer is
+ * re-made with G722 (`reanswer`, before its 200) and the bridge passes G.722 through, never decoded.
  */
 import {
   bridge,
+  RTP_CODEC_NAMES,
   RtpEndpoint,
+  RtpSession,
   type MediaBridge,
   type MediaSessionEvents,
-  type RtpSession,
+  type RtpCodecName,
   type WebRtcEndpoint,
   type WebRtcSession,
 } from '@parley/media';
 import type { IceCandidate } from '@parley/protocol';
 import { TypedEmitter } from '@parley/sip';
 import type { Logger } from 'pino';
-import type { PhoneMedia, PhoneMediaLeg, PhoneMediaLegEvents, PhoneMediaStatsSink } from './phone-media.ts';
+import type {
+  PairWith,
+  PhoneMedia,
+  PhoneMediaLeg,
+  PhoneMediaLegEvents,
+  PhoneMediaStatsSink,
+} from './phone-media.ts';
 
 /** A browser's leg prefers G.711 so a phone's audio crosses without transcoding. */
 const BROWSER_CODECS = ['PCMU', 'PCMA', 'OPUS'] as const;
@@ -69,6 +79,16 @@ class Leg extends TypedEmitter<PhoneMediaLegEvents> implements PhoneMediaLeg {
       .catch((err: unknown) => this.log.debug({ err }, 'sending key presses failed'));
   }
 
+  codec(): string | undefined {
+    return this.session instanceof RtpSession ? this.session.codec.name : undefined;
+  }
+
+  reanswer(offer: string, codecs: readonly string[]): void {
+    if (!(this.session instanceof RtpSession)) return;
+    const names = codecs.filter((c): c is RtpCodecName => (RTP_CODEC_NAMES as string[]).includes(c));
+    this.sdp = this.session.answer(offer, names);
+  }
+
   belongsTo(callId: string): void {
     this.callId = callId;
   }
@@ -111,13 +131,13 @@ export class PhoneMediaDriver implements PhoneMedia {
     this.rtp = new RtpEndpoint({ address: o.address, mediaTimeoutMs: o.mediaTimeoutMs });
   }
 
-  async offerRtp(): Promise<PhoneMediaLeg> {
-    const { session, offer } = await this.rtp.offer();
+  async offerRtp(o?: PairWith): Promise<PhoneMediaLeg> {
+    const { session, offer } = await this.rtp.offer({ codecs: o?.codecs, paced: false });
     return new Leg(session, offer, this.o.log, this.o.stats);
   }
 
   async answerRtp(offer: string): Promise<PhoneMediaLeg> {
-    const { session, answer } = await this.rtp.answer(offer);
+    const { session, answer } = await this.rtp.answer(offer, { paced: false });
     return new Leg(session, answer, this.o.log, this.o.stats);
   }
 

@@ -39,7 +39,7 @@ import { createSocket, type Socket } from 'node:dgram';
 import { randomBytes } from 'node:crypto';
 import { isNgError, MediaError, NgClient, type NgDict } from '@parley/media';
 import type { IceCandidate } from '@parley/protocol';
-import { TypedEmitter } from '@parley/sip';
+import { codecsOf, parseSdp, TypedEmitter } from '@parley/sip';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import type {
@@ -75,6 +75,19 @@ const TO_BROWSER: NgDict = {
 };
 
 const DIGITS = '0123456789*#ABCD';
+
+/** What rtpengine is asked to add (and transcode to) when a side offers no G.711. */
+const TRANSCODE_TO_G711: NgDict = { codec: { transcode: ['PCMU', 'PCMA'] } };
+
+/** Whether an SDP's first audio line offers PCMU or PCMA (an SDP that does not parse: false). */
+export function offersG711(sdp: string): boolean {
+  try {
+    const audio = (parseSdp(sdp).media ?? []).find((m) => m.type === 'audio' && m.port !== 0);
+    return !!audio && codecsOf(audio).some((c) => /^PCM[UA]$/i.test(c.name) && c.rate === 8000);
+  } catch {
+    return false;
+  }
+}
 
 /**
  * rtpengine's SDP for a browser without the `a=ssrc` lines it copies from the other party's SDP: with
@@ -292,6 +305,8 @@ export interface RtpenginePhoneMediaOptions {
   pingMs: number;
   /** `host:port` to receive rtpengine's DTMF events on (`PARLEY_RTPENGINE_DTMF`). */
   dtmf?: string;
+  /** Whether rtpengine may transcode a call whose sides share no G.711 (`PARLEY_RTPENGINE_TRANSCODE`, default true). */
+  transcode?: boolean;
   /** Where a phone leg's statistics go when it closes (the call records). */
   stats?: PhoneMediaStatsSink;
   log: Logger;
@@ -452,6 +467,13 @@ export class RtpenginePhoneMedia implements PhoneMedia {
     toward: Role,
     inject = true,
   ): Promise<[RtpengineLeg, RtpengineLeg] | null> {
+    const transcode = !offersG711(offer);
+    if (transcode && this.o.transcode === false)
+      throw new MediaError(
+        'no_common_codec',
+        `the ${offererRole === 'webrtc' ? "browser's" : "phone's"} offer has no G.711 and transcoding on ` +
+          'rtpengine is off (PARLEY_RTPENGINE_TRANSCODE=false): the call is refused',
+      );
     for (let tries = 0; tries < this.nodes.length; tries++) {
       const node = this.pick();
       if (!node) return null;
@@ -467,10 +489,19 @@ export class RtpenginePhoneMedia implements PhoneMedia {
           sdp: offer,
           ...(toward === 'webrtc' ? { ...TO_BROWSER, 'rtcp-mux': ['offer'] } : TO_PHONE),
           ...(inject ? {} : { flags: toward === 'webrtc' ? ['full-rtcp-attribute'] : [] }),
+          ...(transcode ? TRANSCODE_TO_G711 : {}),
         });
       } catch (err) {
         if (isNgError(err, 'ng_timeout')) continue; // that node is down now: the next one
         throw err;
+      }
+      if (transcode && !offersG711(String(reply.sdp))) {
+        await call.delete();
+        throw new MediaError(
+          'no_common_codec',
+          `rtpengine node ${node.ng.address} did not transcode to G.711 (its build has no codecs?): ` +
+            'the two sides share no G.711',
+        );
       }
       const a = new RtpengineLeg(this, call, offererRole, fromTag, '');
       const b = new RtpengineLeg(this, call, toward, toTag, forRole(toward, String(reply.sdp)));

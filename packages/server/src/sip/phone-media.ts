@@ -39,6 +39,16 @@ export interface PhoneMediaLeg extends Pick<TypedEmitter<PhoneMediaLegEvents>, '
    * closes (`PhoneMediaStatsSink`). Optional so test fakes need not have it.
    */
   belongsTo?(callId: string): void;
+  /**
+   * An RTP leg's codec (its answer's, or the one its offer's answer chose): phone to phone reads the
+   * callee's to answer the caller with the same (G.722 passed through). Optional so fakes need not.
+   */
+  codec?(): string | undefined;
+  /**
+   * Re-makes our answer to the phone's offer preferring `codecs` (before it is sent: the caller's
+   * 200 waits for the callee's choice). Optional: a driver without it keeps its first answer.
+   */
+  reanswer?(offer: string, codecs: readonly string[]): void;
 }
 
 /** A phone leg's media statistics when it closed (the call record's media columns, migration 014). */
@@ -68,6 +78,11 @@ export interface PairWith {
   peer?: PhoneMediaLeg;
   /** The partner's offer when its leg is not made yet (a browser's, when the phone is offered). */
   peerOffer?: string;
+  /**
+   * Codecs an RTP offer carries, in order (`offerRtp`): a phone calling a phone that offered G.722
+   * gets the callee offered G722, PCMU, PCMA. Absent: the driver's default (G.711).
+   */
+  codecs?: readonly ('PCMU' | 'PCMA' | 'G722')[];
 }
 
 /** Makes and joins legs. */

@@ -49,6 +49,8 @@ export interface PhoneCallControl {
 export interface PhoneCallerLink {
   /** Takes the answering phone's RTP leg: the two legs are joined and the caller's INVITE answered. */
   joinPhone(rtp: PhoneMediaLeg): Promise<void>;
+  /** The caller phone offered G.722: the callee is offered it first (passed through when both take it). */
+  readonly offersG722?: boolean;
 }
 
 export interface RingContext {
@@ -56,8 +58,8 @@ export interface RingContext {
   control: PhoneCallControl;
   media: PhoneMedia;
   log: Logger;
-  /** The caller's leg when the call was placed by a phone. */
-  phoneCaller(callId: string): PhoneCallerLink | undefined;
+  /** The caller's leg when the call was placed by a phone (by call id, or by its WebRTC offer). */
+  phoneCaller(callIdOrOffer: string): PhoneCallerLink | undefined;
   nextRequestId(): number;
   /** This phone's part is over (the service forgets it). */
   done(phone: RingingPhone): void;
@@ -149,7 +151,24 @@ export class RingingPhone {
   }
 
   private async ring(): Promise<void> {
-    const rtp = await this.ctx.media.offerRtp({ peerOffer: this.offer ?? undefined });
+    const caller =
+      this.ctx.phoneCaller(this.callId!) ?? (this.offer ? this.ctx.phoneCaller(this.offer) : undefined);
+    const g722 = caller?.offersG722 === true;
+    let rtp: PhoneMediaLeg;
+    try {
+      rtp = await this.ctx.media.offerRtp({
+        peerOffer: this.offer ?? undefined,
+        ...(g722 ? { codecs: ['G722', 'PCMU', 'PCMA'] as const } : {}),
+      });
+    } catch (err) {
+      // No media for this phone (no codec in common and no transcoding): it is not rung, and drops
+      // out of this call only (as a phone answering 480 would), not declining it for the others.
+      this.ctx.log.info({ err, call: this.callId }, 'no media for this phone: not rung');
+      this.ended = true;
+      this.ctx.done(this);
+      this.ctx.control.closed(this.session, true);
+      return;
+    }
     this.rtp = rtp;
     if (this.ended) return void rtp.close();
     rtp.belongsTo?.(this.callId!);
