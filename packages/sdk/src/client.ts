@@ -31,6 +31,7 @@ import { ChatApi, type ChatEvents } from './chat-api.ts';
 import { AdminApi } from './admin-api.ts';
 import { OperatorApi } from './operator-api.ts';
 import { CallsApi } from './calls-api.ts';
+import { TelephonyApi } from './telephony-api.ts';
 import { resolveWebRtc, type WebRtcOptions } from './call-webrtc.ts';
 import { defaultBackoff, type BackoffOptions } from './backoff.ts';
 
@@ -118,6 +119,8 @@ export class ParleyClient extends TypedEmitter<ClientEvents> {
   readonly admin: AdminApi;
   /** The operator's calls (tenants, plans, decks, wallets, approvals, audit). */
   readonly operator: OperatorApi;
+  /** The phone network: trunks and numbers (operator), the tenant's numbers and dial plan, your number. */
+  readonly telephony: TelephonyApi;
   /** Calls between users: place, answer, hang up, history (calls-api.ts). */
   readonly calls: CallsApi;
   private readonly link: RealtimeLink;
@@ -143,6 +146,7 @@ export class ParleyClient extends TypedEmitter<ClientEvents> {
     this.directory = new DirectoryApi(this.rest);
     this.admin = new AdminApi(this.rest);
     this.operator = new OperatorApi(this.rest);
+    this.telephony = new TelephonyApi(this.rest);
     const wsUrl = new URL('/api/realtime', opts.baseUrl);
     wsUrl.protocol = wsUrl.protocol === 'https:' ? 'wss:' : 'ws:';
     this.link = new RealtimeLink({

@@ -19,6 +19,15 @@ export { ContactsApi } from './contacts-api.ts';
 export { DirectoryApi } from './directory-api.ts';
 export { AdminApi, type ImportProgress, type NewUser, type UserChange } from './admin-api.ts';
 export { OperatorApi, type NewPlan, type NewTenant } from './operator-api.ts';
+export {
+  TelephonyApi,
+  type CallerIdFormat,
+  type PhoneNumber,
+  type Trunk,
+  type TrunkCodec,
+  type TrunkSettings,
+  type TrunkTransport,
+} from './telephony-api.ts';
 export { ChatApi, type ChatEvents, type SendOptions } from './chat-api.ts';
 export { CallsApi, type CallsEvents, type HistoryQuery, type PlaceOptions } from './calls-api.ts';
 export { Call, type CallEvents } from './call.ts';

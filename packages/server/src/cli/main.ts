@@ -10,6 +10,10 @@
  *   parley device list --user A | device reset --user A --device D [--password P]
  *   parley device remove --user A --device D
  *   parley extension set --user A --extension N | extension clear --user A
+ *   parley carrier add --name N --address HOST:PORT [--transport T] [--allow ADDR,...] [--tenant D]
+ *   parley carrier list | carrier remove --name N
+ *   parley number add --carrier N --number +E164 [--tenant D] [--user A]
+ *   parley number list [--tenant D] [--carrier N] | number remove --number +E164
  *   parley demo                  create the demo tenant, users and operator (idempotent)
  *   parley chat send --from A --to B --text T [--url URL]   send through a running server's API
  *
@@ -26,6 +30,8 @@ import { DataDirLockedError } from '../storage/data-dir-lock.ts';
 import { AdminCommands } from './commands.ts';
 import { chatSend } from './chat-send.ts';
 import { DeviceCommands } from './device-commands.ts';
+import { CarrierCommands } from './carrier-commands.ts';
+import { NumberCommands } from './number-commands.ts';
 
 export const usage = `usage: parley <command> [options]
 
@@ -45,6 +51,19 @@ export const usage = `usage: parley <command> [options]
   extension set --user ADDRESS --extension N
                                       the user's short number (2-8 digits, unique in the tenant)
   extension clear --user ADDRESS
+  carrier add --name N --address HOST:PORT[,HOST:PORT...] [--transport udp|tcp|tls]
+              [--allow ADDR,...] [--tenant DOMAIN] [--codecs PCMA,PCMU,G722]
+              [--caller-id e164|e164_no_plus|national] [--channels N]
+                                      a carrier's SIP trunk (billing's carrier of that name, created
+                                      when there is none); --allow defaults to the address hosts,
+                                      --tenant makes it that tenant's own carrier
+  carrier list
+  carrier remove --name N|ID          the SIP trunk only (billing's carrier and decks stay)
+  number add --carrier N --number +E164 [--tenant DOMAIN] [--user ADDRESS]
+                                      a phone number (DID) of the carrier, given to a tenant and
+                                      to a user (their caller ID; calls to it ring them)
+  number list [--tenant DOMAIN] [--carrier N]
+  number remove --number +E164
   demo                                create demo tenant, users and operator (idempotent)
   chat send --from A --to B --text T [--url URL]
                                       send a chat message through a running server (password from
@@ -85,6 +104,26 @@ const specs = {
   'device remove': { user: { type: 'string' }, device: { type: 'string' } },
   'extension set': { user: { type: 'string' }, extension: { type: 'string' } },
   'extension clear': { user: { type: 'string' } },
+  'carrier add': {
+    name: { type: 'string' },
+    address: { type: 'string' },
+    transport: { type: 'string' },
+    allow: { type: 'string' },
+    tenant: { type: 'string' },
+    codecs: { type: 'string' },
+    'caller-id': { type: 'string' },
+    channels: { type: 'string' },
+  },
+  'carrier list': {},
+  'carrier remove': { name: { type: 'string' } },
+  'number add': {
+    carrier: { type: 'string' },
+    number: { type: 'string' },
+    tenant: { type: 'string' },
+    user: { type: 'string' },
+  },
+  'number list': { tenant: { type: 'string' }, carrier: { type: 'string' } },
+  'number remove': { number: { type: 'string' } },
   demo: { quiet: { type: 'boolean' } },
   'chat send': {
     from: { type: 'string' },
@@ -173,6 +212,8 @@ async function run(argv: string[]): Promise<number> {
     const report = await migrate(storage);
     const admin = new AdminCommands(storage);
     const devices = new DeviceCommands(storage, config);
+    const carriers = new CarrierCommands(storage);
+    const numbers = new NumberCommands(storage);
     // The string options of the command (after `required` has checked the ones it needs).
     const opt = (name: string) => values[name] as string | undefined;
     const user = () => values.user as string;
@@ -256,6 +297,58 @@ async function run(argv: string[]): Promise<number> {
         print(json, e, `${values.user} has no extension`);
         break;
       }
+      case 'carrier add': {
+        required(values, 'name', 'address');
+        const c = await carriers.add({
+          name: opt('name')!,
+          address: opt('address')!,
+          transport: opt('transport'),
+          allow: opt('allow'),
+          tenant: opt('tenant'),
+          codecs: opt('codecs'),
+          callerId: opt('caller-id'),
+          channels: opt('channels'),
+        });
+        print(
+          json,
+          c,
+          `carrier ${c.name} ${c.created ? 'created with' : 'given'} a SIP trunk: ${c.id}\n${trunkText(c)}`,
+        );
+        break;
+      }
+      case 'carrier list': {
+        const l = await carriers.list();
+        print(json, l, l.items.length ? l.items.map(trunkText).join('\n') : 'no carrier has a SIP trunk');
+        break;
+      }
+      case 'carrier remove': {
+        required(values, 'name');
+        const r = await carriers.remove({ name: opt('name')! });
+        print(json, r, `SIP trunk of carrier ${r.removed} removed (billing's carrier stays)`);
+        break;
+      }
+      case 'number add': {
+        required(values, 'carrier', 'number');
+        const n = await numbers.add({
+          carrier: opt('carrier')!,
+          number: opt('number')!,
+          tenant: opt('tenant'),
+          user: opt('user'),
+        });
+        print(json, n, `number ${numberText(n)} added`);
+        break;
+      }
+      case 'number list': {
+        const l = await numbers.list({ tenant: opt('tenant'), carrier: opt('carrier') });
+        print(json, l, l.items.length ? l.items.map(numberText).join('\n') : 'no numbers');
+        break;
+      }
+      case 'number remove': {
+        required(values, 'number');
+        const r = await numbers.remove({ number: opt('number')! });
+        print(json, r, `number ${r.removed} removed`);
+        break;
+      }
       case 'demo': {
         const d = await admin.demo();
         if (!values.quiet || json) print(json, d, demoText(d));
@@ -290,6 +383,25 @@ function credentialsText(c: SipDeviceCredentials, heading: string): string {
     `  proxy:         ${s.proxyAddress} port ${s.port} (UDP, TCP)${s.tlsPort === null ? '' : `, ${s.tlsPort} (TLS)`}`,
     ...c.provisioning.flatMap((p) => ['', `${p.title}:`, p.text.trimEnd()]),
   ].join('\n');
+}
+
+/** One trunk as a line: name, where its calls go, how they are recognised and sent. */
+function trunkText(t: Awaited<ReturnType<CarrierCommands['list']>>['items'][number]): string {
+  const to = t.addresses.map((a) => `${a.host}:${a.port}`).join(', ');
+  return [
+    `${t.name}  ${t.transport} ${to}  allow ${t.allow.join(', ') || 'none'}  codecs ${t.codecs.join(', ')}`,
+    `caller ID ${t.callerIdFormat}`,
+    t.channelLimit === null ? 'no channel limit' : `${t.channelLimit} channels`,
+    t.tenantId === null ? "operator's" : `${t.tenant ?? t.tenantId}'s own`,
+    t.enabled ? '' : 'disabled',
+    `(${t.id})`,
+  ]
+    .filter((x) => x !== '')
+    .join('  ');
+}
+
+function numberText(n: Awaited<ReturnType<NumberCommands['add']>>): string {
+  return `${n.number}  carrier ${n.carrier ?? n.carrierId}  ${n.tenant ? `tenant ${n.tenant}` : 'not given to a tenant'}${n.user ? `  user ${n.user}` : ''}`;
 }
 
 function demoText(d: Awaited<ReturnType<AdminCommands['demo']>>): string {

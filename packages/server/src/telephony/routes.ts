@@ -4,10 +4,11 @@
  * says where and how to send its calls), and the number inventory (`/api/operator/telephony/numbers`,
  * each number a carrier's, then given to a tenant). A tenant admin sees the tenant's numbers, assigns
  * them to users and sets the dial plan country (`/api/telephony/...`, scoped by the dispatcher's
- * TenantScope: another tenant's number is not_found, never revealed). Every change is audited.
+ * TenantScope: another tenant's number is not_found, never revealed); every user reads their own number
+ * (`/api/me/phone-number`). Every change is audited.
  */
 import { z } from 'zod';
-import { Id } from '@parley/protocol';
+import { Id, ParleyError } from '@parley/protocol';
 import { defineRoute, type AnyRoute } from '../http/route.ts';
 import type { AuditLog } from '../audit/audit-log.ts';
 import type { TelephonyStore } from './telephony-store.ts';
@@ -189,6 +190,21 @@ export function operatorTelephonyRoutes(store: TelephonyStore, audit: AuditLog):
 
 export function tenantTelephonyRoutes(store: TelephonyStore, audit: AuditLog): AnyRoute[] {
   return [
+    defineRoute({
+      method: 'GET',
+      url: '/api/me/phone-number',
+      tag: 'telephony',
+      summary: "The signed-in user's own number (their caller ID) and the dial plan country",
+      access: 'user',
+      response: z.object({ number: z.string().nullable(), country: z.string() }),
+      handler: async ({ principal, scope }) => {
+        if (principal?.kind !== 'user') throw new ParleyError('forbidden', 'an API key is not a user');
+        return {
+          number: await store.numberOfUser(scope.tenantId, principal.id),
+          country: await store.dialPlanCountry(scope),
+        };
+      },
+    }),
     defineRoute({
       method: 'GET',
       url: '/api/telephony/numbers',

@@ -1,0 +1,188 @@
+/**
+ * `parley carrier ...`: a carrier's SIP trunk on an open storage, as the operator's HTTP API sets it
+ * (telephony/routes.ts). The carrier is named as billing names it: `carrier add --name N` finds billing's
+ * carrier of that name, or creates it when billing has none (so `carrier add` alone is enough to start
+ * routing; cost decks can be imported for it later), then sets its trunk side.
+ *
+ * A running server reads trunks into a cache at start and after its own writes (telephony-store.ts), so
+ * a trunk added here reaches a running server at its next start; through the HTTP API it applies at once.
+ */
+import { Domain, ParleyError } from '@parley/protocol';
+import type { Storage } from '../storage/db.ts';
+import { AuditLog, systemActor } from '../audit/audit-log.ts';
+import { Directory } from '../directory/directory.ts';
+import { DeckStore } from '../billing/deck-store.ts';
+import { TelephonyStore } from '../telephony/telephony-store.ts';
+import { PutTrunkRequest } from '../telephony/routes.ts';
+import type { TrunkCarrier } from '../telephony/carriers.ts';
+import { check } from './check.ts';
+
+export interface CarrierAddArgs {
+  name: string;
+  /** `HOST:PORT`, several separated by commas (tried in order). */
+  address: string;
+  transport?: string;
+  /** Source addresses, separated by commas; absent: the hosts of `address`. */
+  allow?: string;
+  /** A tenant's domain: the tenant's own carrier (as Teams Direct Routing). */
+  tenant?: string;
+  /** Codecs in order, separated by commas. */
+  codecs?: string;
+  callerId?: string;
+  channels?: string;
+}
+
+/** A list option: `a, b,c` is `['a','b','c']`. */
+export const commaList = (v: string): string[] =>
+  v
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
+
+/** `HOST:PORT` (or `[v6]:PORT`; the port defaults to 5060, SIP's). */
+function hostPort(text: string): { host: string; port: number } {
+  const m = /^(?:\[([^\]]+)\]|([^:[\]]+))(?::(\d{1,5}))?$/.exec(text);
+  const port = m?.[3] === undefined ? 5060 : Number(m[3]);
+  if (!m || port < 1 || port > 65535)
+    throw new ParleyError('validation_failed', `--address: ${text} is not HOST:PORT`, { field: '--address' });
+  return { host: (m[1] ?? m[2])!, port };
+}
+
+/** A trunk as printed: with its tenant's domain (null: the operator's carrier, for every tenant). */
+export type TrunkView = TrunkCarrier & { tenant: string | null };
+
+/** The flag of each trunk setting, to name it in a refusal. */
+const FLAGS: Record<string, string> = {
+  addresses: '--address',
+  transport: '--transport',
+  allow: '--allow',
+  codecs: '--codecs',
+  callerIdFormat: '--caller-id',
+  channelLimit: '--channels',
+};
+
+export class CarrierCommands {
+  private readonly decks: DeckStore;
+  private readonly telephony: TelephonyStore;
+  private readonly directory: Directory;
+  private readonly audit: AuditLog;
+  private readonly actor = systemActor('cli');
+
+  constructor(storage: Storage) {
+    this.decks = new DeckStore(storage.db);
+    this.telephony = new TelephonyStore(storage.db);
+    this.directory = new Directory(storage);
+    this.audit = new AuditLog(storage.db);
+  }
+
+  /** `carrier add`: billing's carrier (created if none has the name) gains its SIP trunk. */
+  async add(a: CarrierAddArgs): Promise<TrunkView & { created: boolean }> {
+    const addresses = commaList(a.address).map(hostPort);
+    const tenantId = a.tenant === undefined ? null : await this.tenantId(a.tenant);
+    const parsed = PutTrunkRequest.safeParse({
+      tenantId,
+      addresses,
+      transport: a.transport,
+      allow: a.allow === undefined ? [...new Set(addresses.map((x) => x.host))] : commaList(a.allow),
+      codecs: a.codecs === undefined ? undefined : commaList(a.codecs).map((c) => c.toUpperCase()),
+      callerIdFormat: a.callerId,
+      channelLimit: a.channels === undefined ? null : Number(a.channels),
+    });
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0]!;
+      const flag = FLAGS[String(issue.path[0])] ?? '--address';
+      throw new ParleyError('validation_failed', `${flag}: ${issue.message}`, { field: flag });
+    }
+    const settings = parsed.data;
+    let billing = await this.billingCarrier(a.name, { optional: true });
+    if (billing && (await this.trunkOf(billing.id)))
+      throw new ParleyError(
+        'conflict',
+        `${billing.name} already has a SIP trunk: remove it first (parley carrier remove --name ${billing.name}).`,
+        { field: '--name' },
+      );
+    const created = !billing;
+    if (!billing) {
+      try {
+        billing = await this.decks.createCarrier(a.name);
+      } catch (err) {
+        throw new ParleyError('validation_failed', `--name: ${(err as Error).message}`, { field: '--name' });
+      }
+      await this.audit.record(this.actor, {
+        tenantId: null,
+        action: 'billing.carrier.create',
+        target: billing.id,
+        detail: { name: billing.name },
+      });
+    }
+    const t = await this.telephony.putTrunk({ id: billing.id, ...settings });
+    await this.audit.record(this.actor, {
+      tenantId: null,
+      action: 'telephony.carrier.put',
+      target: t.id,
+      detail: { addresses: t.addresses, allow: t.allow, transport: t.transport, enabled: t.enabled },
+    });
+    return { ...(await this.view([t]))[0]!, created };
+  }
+
+  /** `carrier list`: every carrier with a SIP trunk. */
+  async list(): Promise<{ items: TrunkView[] }> {
+    return { items: await this.view(await this.telephony.listTrunks()) };
+  }
+
+  /** The tenant's domain beside a tenant's own carrier's tenant id. */
+  private async view(trunks: TrunkCarrier[]): Promise<TrunkView[]> {
+    const out: TrunkView[] = [];
+    for (const t of trunks) {
+      const tenant = t.tenantId === null ? null : await this.directory.getTenant(t.tenantId);
+      out.push({ ...t, tenant: tenant?.domains[0] ?? null });
+    }
+    return out;
+  }
+
+  /** `carrier remove`: the trunk side only; billing's carrier and its decks stay (as over HTTP). */
+  async remove(a: { name: string }): Promise<{ removed: string }> {
+    const c = await this.billingCarrier(a.name);
+    if (!(await this.trunkOf(c.id)))
+      throw new ParleyError('not_found', `${c.name} has no SIP trunk`, { field: '--name' });
+    await this.telephony.removeTrunk(c.id);
+    await this.audit.record(this.actor, {
+      tenantId: null,
+      action: 'telephony.carrier.remove',
+      target: c.id,
+    });
+    return { removed: c.id };
+  }
+
+  /**
+   * Billing's carrier named `nameOrId` (its id, or its name ignoring case). Names are not unique in
+   * billing: two of one name are refused as ambiguous rather than one picked.
+   */
+  async billingCarrier(nameOrId: string, o: { optional: true }): Promise<{ id: string; name: string } | null>;
+  async billingCarrier(nameOrId: string, o?: { optional: false }): Promise<{ id: string; name: string }>;
+  async billingCarrier(nameOrId: string, o: { optional: boolean } = { optional: false }) {
+    const all = await this.decks.listCarriers();
+    const byId = all.find((c) => c.id === nameOrId);
+    if (byId) return byId;
+    const named = all.filter((c) => c.name.toLowerCase() === nameOrId.trim().toLowerCase());
+    if (named.length > 1)
+      throw new ParleyError(
+        'conflict',
+        `${named.length} carriers are named ${nameOrId}: name one by its id (${named.map((c) => c.id).join(', ')})`,
+        { field: '--name' },
+      );
+    if (!named[0] && !o.optional)
+      throw new ParleyError('not_found', `no carrier is named ${nameOrId}`, { field: '--name' });
+    return named[0] ?? null;
+  }
+
+  private async trunkOf(carrierId: string): Promise<TrunkCarrier | undefined> {
+    return (await this.telephony.listTrunks()).find((t) => t.id === carrierId);
+  }
+
+  private async tenantId(domain: string): Promise<string> {
+    const t = await this.directory.findTenantByDomain(check(Domain, domain, '--tenant'));
+    if (!t) throw new ParleyError('not_found', `no tenant has the domain ${domain}`, { field: '--tenant' });
+    return t.id;
+  }
+}
