@@ -63,6 +63,9 @@ import { CallRecords } from './calls/call-records.ts';
 import { CallHistory } from './calls/call-history.ts';
 import { callHistoryRoutes } from './calls/call-history-routes.ts';
 import { TelephonyStore } from './telephony/telephony-store.ts';
+import { ParleyError } from '@parley/protocol';
+import { trustedScope } from './directory/scope.ts';
+import { TrunkOutbound } from './telephony/trunk-outbound.ts';
 import { operatorTelephonyRoutes, tenantTelephonyRoutes } from './telephony/routes.ts';
 
 export interface App {
@@ -106,6 +109,8 @@ export interface App {
   readonly sip: SipListener | undefined;
   /** Calls with registered phones (ringing them, calls they place), once `listen()` has started SIP. */
   readonly phoneCalls: PhoneCalls | undefined;
+  /** Calls out to phone numbers through carriers (the trunk legs), once `listen()` has started SIP. */
+  readonly trunkOutbound: TrunkOutbound | undefined;
   /** Phone calls' media: RTP legs for phones, WebRTC legs on `mediaEndpoint`, joined by the bridge. */
   phoneMedia: PhoneMediaDriver;
   /** With `PARLEY_MEDIA=rtpengine`: phone calls' media on rtpengine nodes (falling back to `phoneMedia`). */
@@ -285,6 +290,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   });
   // Phones are rung once the SIP listener is up (listen()); until then a call rings browsers only.
   let phoneCalls: PhoneCalls | undefined;
+  // Numbers are called out through a carrier once SIP is up (listen()); until then `no_route`.
+  let trunkOutbound: TrunkOutbound | undefined;
   // A phone leg's media statistics (and why its media failed) go to its call's records when it closes.
   const phoneMediaStats: PhoneMediaStatsSink = (callId, s) =>
     void callRecords
@@ -315,6 +322,13 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     directory: callDirectory(directory),
     services: echo,
     phones: { devicesOf: (callee) => phoneCalls?.devicesOf(callee) ?? [] },
+    trunks: {
+      route: (caller, typed) =>
+        trunkOutbound
+          ? trunkOutbound.route(caller, typed)
+          : Promise.reject(new ParleyError('no_route', 'calls to phone numbers start with the SIP listener')),
+      device: (caller, route) => trunkOutbound?.device(caller, route) ?? null,
+    },
     presence,
     records: options.callRecords ?? callRecords,
     limits: {
@@ -424,6 +438,9 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     get phoneCalls() {
       return phoneCalls;
     },
+    get trunkOutbound() {
+      return trunkOutbound;
+    },
     phoneMedia,
     rtpengine,
     async listen() {
@@ -504,6 +521,25 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
         media: rtpengine ?? phoneMedia,
         isLocalDomain: async (domain) => (await directory.findTenantByDomain(domain)) !== null,
         log: log.child({ module: 'phone-calls' }),
+      });
+      trunkOutbound = new TrunkOutbound({
+        ua: sip.ua,
+        control: calls,
+        carriers: telephony,
+        numbers: telephony,
+        dialPlanCountry: (tenantId) => telephony.dialPlanCountry(trustedScope(tenantId)),
+        userByExtension: async (tenantId, ext) => {
+          const u = await devices.lookup.userByExtension(tenantId, ext);
+          return u && { userId: u.userId };
+        },
+        media: rtpengine ?? phoneMedia,
+        records: (callId, t) =>
+          void callRecords
+            .trunkLeg(callId, t)
+            .catch((err: unknown) => log.warn({ err }, 'trunk leg record not stored')),
+        localHost: config.sipAddress,
+        sessionExpires: config.trunkSessionExpires,
+        log: log.child({ module: 'trunk-outbound' }),
       });
       const sipWs = sip.ws;
       if (sipWs)

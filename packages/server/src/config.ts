@@ -462,6 +462,11 @@ export const settings = {
     schema: int(4, 1, 100),
     doc: 'Calls (placed, ringing or connected) one user may take part in at once: the caller past it is refused `limit_exceeded`, a callee at it gets `busy`',
   },
+  trunkSessionExpires: {
+    env: 'PARLEY_TRUNK_SESSION_EXPIRES',
+    schema: int(1800, 90, 86_400),
+    doc: 'Session timer asked for on calls out through a carrier (RFC 4028 Session-Expires, seconds; Min-SE 90): the carrier may shorten it; whichever side refreshes sends a re-INVITE or UPDATE every half interval, and a call whose refreshes stop is ended with BYE',
+  },
   echoRecordSeconds: {
     env: 'PARLEY_ECHO_RECORD_SECONDS',
     schema: seconds(10, 0.5, 60),

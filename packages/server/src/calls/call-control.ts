@@ -99,10 +99,38 @@ export interface CallPhones {
   devicesOf(callee: CallUser): CallSession[];
 }
 
+/**
+ * Number targets (`call.place {to:{number}}`, trunk-outbound.ts): what the caller typed read through
+ * the tenant's dial plan, then either a user of the tenant (an extension) or a number reached through
+ * a carrier, rung as one server-side device (the trunk leg) that places the outbound INVITE.
+ */
+export interface CallTrunks {
+  /** Coded refusals: `invalid_number` (the dial plan cannot read it), `no_route`, `not_found`. */
+  route(caller: { tenantId: string; userId: string }, typed: string): Promise<TrunkRoute>;
+  /**
+   * The trunk leg for a call to `route`'s number (a channel taken on the first carrier with one
+   * free), or null when every carrier's channels are in use (the call ends `busy`).
+   */
+  device(caller: { tenantId: string; userId: string }, route: NumberRoute): CallSession | null;
+}
+
+/** A number the dial plan made E.164, with the caller ID the caller shows and the carriers to try. */
+export interface NumberRoute {
+  kind: 'number';
+  e164: string;
+  typed: string;
+  /** The caller's own number (their caller ID), or null. */
+  callerNumber: string | null;
+  carrierIds: string[];
+}
+
+export type TrunkRoute = { kind: 'user'; userId: string } | NumberRoute;
+
 export interface CallControlDeps {
   directory: CallDirectory;
   services?: CallServices;
   phones?: CallPhones;
+  trunks?: CallTrunks;
   presence: Pick<PresenceService, 'get' | 'setActivity'>;
   records: CallRecordSink;
   limits: CallLimits;
@@ -211,6 +239,18 @@ export class CallControl implements SessionCalls {
     return true;
   }
 
+  /**
+   * A trunk leg (trunk-outbound.ts) ends its call for what the carrier answered (busy, unavailable,
+   * failed: trunk-codes.ts), ringing or connected. False when the call is not this device's.
+   */
+  failCall(s: CallSession, callId: string, reason: CallEndReason): boolean {
+    const call = this.calls.get(callId);
+    const leg = call?.legOf(s.deviceKey);
+    if (!call || !leg || leg.session !== s) return false;
+    this.finish(call, reason, null);
+    return true;
+  }
+
   welcome(s: CallSession): CallView[] {
     this.ready.add(s);
     const key = s.deviceKey;
@@ -266,7 +306,9 @@ export class CallControl implements SessionCalls {
   private async place(s: CallSession, f: Frame<'call.place'>): Promise<CallView> {
     if (this.closing) throw new ParleyError('unavailable', 'the server is shutting down');
     checkSdp(f.offer, 'offer', 'offer');
-    const [me, callee] = await Promise.all([this.d.directory.userById(s.userId), this.resolve(s, f.to)]);
+    const [me, target] = await Promise.all([this.d.directory.userById(s.userId), this.resolve(s, f.to)]);
+    const numberRoute = 'kind' in target ? target : null;
+    const callee: CallUser = numberRoute ? numberUser(s.tenantId, numberRoute) : (target as CallUser);
     if (callee.id === s.userId)
       throw new ParleyError('validation_failed', 'you cannot call yourself', { field: 'to' });
     const key = s.deviceKey;
@@ -279,9 +321,19 @@ export class CallControl implements SessionCalls {
         field: 'to',
       });
     const service = this.d.services?.owns(callee.id) === true;
-    const busy = !service && this.countOf(callee.id) >= max;
+    const busy = !service && !numberRoute && this.countOf(callee.id) >= max;
     const caller = party('caller', me);
     const calleeParty = party('callee', callee);
+    if (numberRoute) {
+      // A number party: no user, no directory data; the caller shows their own number (caller ID).
+      caller.number = numberRoute.callerNumber;
+      Object.assign(calleeParty, {
+        userId: null,
+        displayName: null,
+        address: null,
+        number: numberRoute.e164,
+      });
+    }
     const call = new Call(
       newId('call'),
       caller,
@@ -320,7 +372,15 @@ export class CallControl implements SessionCalls {
       throw err;
     }
     if (call.state !== 'dialing') return call.viewFor(caller); // ended while storing (the caller left)
-    if (busy) this.finish(call, 'busy', null, 'caller');
+    if (numberRoute) {
+      const trunk = this.d.trunks!.device(s, numberRoute);
+      if (!trunk) this.finish(call, 'busy', null, 'caller');
+      else {
+        this.ring(call, trunk);
+        const at = this.now();
+        this.record(call, (r) => r.ringing(call.id, at, [trunk.deviceKey!]));
+      }
+    } else if (busy) this.finish(call, 'busy', null, 'caller');
     else if (!service && this.d.presence.get(callee.id).availability === 'do_not_disturb')
       this.finish(call, 'do_not_disturb', null, 'caller');
     else {
@@ -340,9 +400,10 @@ export class CallControl implements SessionCalls {
 
   private answer(s: CallSession, f: Frame<'call.answer'>): Promise<CallView> {
     const call = this.own(s, f.callId);
-    if (call.partyOf(s.userId) !== call.callee)
-      throw new ParleyError('call_state', 'only the callee answers a call', { field: 'callId' });
     const leg = this.legHere(s, call);
+    // By leg, not by user: a number's trunk leg carries the caller's user (a number has none).
+    if (leg.side !== 'callee')
+      throw new ParleyError('call_state', 'only the callee answers a call', { field: 'callId' });
     if (call.state !== 'ringing' || leg.state !== 'ringing')
       throw new ParleyError(
         'call_state',
@@ -373,11 +434,11 @@ export class CallControl implements SessionCalls {
 
   private decline(s: CallSession, f: Frame<'call.decline'>): Record<string, never> {
     const call = this.own(s, f.callId);
-    if (call.partyOf(s.userId) !== call.callee)
+    const leg = this.legHere(s, call);
+    if (leg.side !== 'callee')
       throw new ParleyError('call_state', 'the caller hangs up (call.hangup), not declines', {
         field: 'callId',
       });
-    const leg = this.legHere(s, call);
     if (call.state !== 'ringing' || leg.state !== 'ringing')
       throw new ParleyError('call_state', `the call is ${call.state}`, { field: 'callId' });
     this.finish(call, 'declined', s.userId);
@@ -397,6 +458,14 @@ export class CallControl implements SessionCalls {
   private sdp(s: CallSession, f: Frame<'call.sdp'>): Record<string, never> {
     const call = this.own(s, f.callId);
     const leg = this.legHere(s, call);
+    if (call.state === 'ringing' && leg.state === 'ringing' && call.callee.userId === null) {
+      // Early media (RFC 3960): a number's trunk leg got a 183 with SDP, and answers the caller's
+      // offer before the call is answered, so ringback and announcements reach the caller.
+      checkSdp(f.description, 'description', 'answer');
+      if (call.callerLeg.reachable)
+        call.callerLeg.session.push({ t: 'call.sdp', callId: call.id, description: f.description });
+      return {};
+    }
     const peer = call.state === 'connected' ? call.peerOf(leg) : null;
     if (!peer)
       throw new ParleyError(
@@ -459,7 +528,7 @@ export class CallControl implements SessionCalls {
   // --- lookups ---
 
   /** The callee of a `call.place`, within the caller's tenant. */
-  private async resolve(s: CallSession, to: CallTarget): Promise<CallUser> {
+  private async resolve(s: CallSession, to: CallTarget): Promise<CallUser | NumberRoute> {
     const service = this.d.services?.resolve(s.tenantId, to) ?? null;
     if (service && 'userId' in to) return service;
     if ('userId' in to) {
@@ -469,10 +538,15 @@ export class CallControl implements SessionCalls {
         throw new ParleyError('not_found', 'no such user', { field: 'to.userId' });
       return u;
     }
-    if ('number' in to)
-      throw new ParleyError('no_route', 'phone numbers cannot be called on this server yet', {
-        field: 'to.number',
-      });
+    if ('number' in to) {
+      if (!this.d.trunks)
+        throw new ParleyError('no_route', 'phone numbers cannot be called on this server', {
+          field: 'to.number',
+        });
+      const route = await this.d.trunks.route(s, to.number);
+      if (route.kind === 'number') return route;
+      return this.resolve(s, { userId: route.userId }); // an extension of the tenant
+    }
     const u = await this.d.directory.userByAddress(to.address);
     if (!u && service) return service;
     if (!u || !u.enabled) throw new ParleyError('not_found', 'no such user', { field: 'to.address' });
@@ -628,6 +702,17 @@ export function callDirectory(
   return {
     userById: async (id) => out(await d.findUserRecordById(id)),
     userByAddress: async (address) => out(await d.findUserRecordByAddress(address)),
+  };
+}
+
+/** A number as the callee of a call (it is no user: its id only keeps the per-user bookkeeping apart). */
+function numberUser(tenantId: string, route: NumberRoute): CallUser {
+  return {
+    id: `number:${route.e164}`,
+    tenantId,
+    address: route.e164,
+    displayName: route.e164,
+    enabled: true,
   };
 }
 

@@ -40,6 +40,18 @@ export interface CallMediaStats {
   failure: string | null;
 }
 
+/** What a trunk leg tells its call's records (each field optional: set when known). */
+export interface CallTrunkLeg {
+  /** Billing's carrier id. */
+  carrier?: string;
+  /** The number as the caller typed it. */
+  typed?: string;
+  userCodec?: string | null;
+  carrierCodec?: string | null;
+  sipEndCode?: number | null;
+  sipEndText?: string | null;
+}
+
 export interface CallRecordsDeps {
   storage: StorageHandle;
   events: Pick<EventLog, 'stage' | 'publish'>;
@@ -159,6 +171,27 @@ export class CallRecords implements CallRecordSink {
           })
           .where('call_id', '=', callId)
           .execute();
+      }),
+    );
+  }
+
+  /**
+   * The carrier leg of a phone call (migration 016's columns, and the carrier): written as the trunk
+   * leg learns them (the carrier chosen, the codecs answered, the SIP code that ended it); only the
+   * fields given are set.
+   */
+  trunkLeg(callId: string, t: CallTrunkLeg): Promise<void> {
+    const set: Partial<Record<string, string | number | null>> = {};
+    if (t.carrier !== undefined) set.carrier = t.carrier;
+    if (t.typed !== undefined) set.callee_number_typed = t.typed;
+    if (t.userCodec !== undefined) set.user_codec = t.userCodec;
+    if (t.carrierCodec !== undefined) set.carrier_codec = t.carrierCodec;
+    if (t.sipEndCode !== undefined) set.sip_end_code = t.sipEndCode;
+    if (t.sipEndText !== undefined) set.sip_end_text = t.sipEndText;
+    if (Object.keys(set).length === 0) return Promise.resolve();
+    return this.chain(callId, () =>
+      this.storage.write(async (tx) => {
+        await tx.updateTable('call_records').set(set).where('call_id', '=', callId).execute();
       }),
     );
   }
@@ -338,8 +371,11 @@ function recordsOf(call: CallOpened): CallRecordsTable[] {
     missed_seen_at: null,
   } as const;
   const { caller, callee } = call;
-  if (caller.tenantId === callee.tenantId)
-    return [{ ...base, tenant_id: caller.tenantId, direction: 'internal', ...parties(caller, callee) }];
+  if (caller.tenantId === callee.tenantId) {
+    // A party that is no user is a phone number: the call went out to (or came in from) the network.
+    const direction = callee.userId === null ? 'outbound' : caller.userId === null ? 'inbound' : 'internal';
+    return [{ ...base, tenant_id: caller.tenantId, direction, ...parties(caller, callee) }];
+  }
   // Across tenants each record shows the other tenant's party by number only.
   return [
     { ...base, tenant_id: caller.tenantId, direction: 'outbound', ...parties(caller, byNumber(callee)) },

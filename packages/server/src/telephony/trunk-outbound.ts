@@ -1,0 +1,369 @@
+/**
+ * Calls out to the phone network (issue 18 item 4, outbound): a number target of `call.place` (a
+ * browser's dial pad, or a phone dialling a number) read through the tenant's dial plan, then rung
+ * as one server-side device of call control, the trunk leg, which is Parley as a back-to-back user
+ * agent (RFC 7092) placing its own INVITE on a carrier: never a proxy, so the call can be controlled,
+ * recorded and rated.
+ *
+ * ```
+ *   call.incoming ─▶ RTP offer (carrier's codec order) ─▶ INVITE ─▶ 100 ─▶ 180 / 183 (SDP) ─▶ 200 OK
+ *                                                                   │ early media:     │
+ *                                        WebRTC answer, bridge, ◀───┘ call.sdp answer  │
+ *                                        ringback reaches the caller                   ▼
+ *                                                               call.answer (the same WebRTC answer)
+ *   call.update ended ──▶ CANCEL while it rings (a 200 crossing it: ACK then BYE), BYE once answered
+ *   3xx-6xx ──▶ the call ends with trunk-codes.ts's reason (486 busy, 480 unavailable, 404 ...)
+ *   BYE from the carrier ──▶ the call ends `hangup` (ended by nobody of ours)
+ * ```
+ * What the SIP stack does for this leg (packages/sip): the carrier's Record-Route becomes the
+ * dialog's route set (RFC 3261 section 12.1.2) so ACK, BYE and refreshes follow it; session timers
+ * (RFC 4028) are asked for with `PARLEY_TRUNK_SESSION_EXPIRES` and the carrier's Session-Expires and
+ * refresher honoured (we send the re-INVITE or UPDATE when we refresh); re-INVITEs and UPDATEs from
+ * the carrier are answered with our description (a hold mirrored).
+ *
+ * Carrier choice: the first enabled carrier that can reach the number (`carriersFor`: the tenant's
+ * own first, then the operator's) with a channel free; none free ends the call `busy`, none at all
+ * refuses the place with `no_route`. Until the routing issue there is no failover to a second
+ * carrier once one has refused the call.
+ *
+ * Caller ID: the user's number (`numberOfUser`) in the carrier's `callerIdFormat`, in From and
+ * P-Asserted-Identity (RFC 3325: carriers authenticating by IP trust it); a user without a number
+ * calls as anonymous with `Privacy: id` (RFC 3323).
+ */
+import type { Logger } from 'pino';
+import { parsePhoneNumberWithError } from 'libphonenumber-js/max';
+import { ParleyError, type CallEndReason, type CallServerFrame, type IceCandidate } from '@parley/protocol';
+import type {
+  InviteSession,
+  OutgoingInvite,
+  SipResponse,
+  TransportProtocol,
+  UserAgentCore,
+} from '@parley/sip';
+import { SipRequestFailed } from '@parley/sip';
+import type { CallTrunks, NumberRoute, TrunkRoute } from '../calls/call-control.ts';
+import type { CallTrunkLeg } from '../calls/call-records.ts';
+import type { CallSession } from '../realtime/session.ts';
+import type { PhoneMedia, PhoneMediaLeg } from '../sip/phone-media.ts';
+import { answerReoffer, sendFrame, type OutgoingFrame, type PhoneCallControl } from '../sip/phone-ringing.ts';
+import type { CallerIdFormat, CarrierDirectory, TrunkCarrier } from './carriers.ts';
+import { dial } from './dial-plan.ts';
+import type { NumberDirectory } from './numbers.ts';
+import { carrierFailure } from './trunk-codes.ts';
+import { firstCodec, orderCodecs } from './trunk-sdp.ts';
+
+/** What a trunk leg needs of call control: a device's frames, and ending a call for the carrier's reason. */
+export interface TrunkCallControl extends PhoneCallControl {
+  failCall(session: CallSession, callId: string, reason: CallEndReason): boolean;
+}
+
+export interface TrunkOutboundDeps {
+  ua: Pick<UserAgentCore, 'invite'>;
+  control: TrunkCallControl;
+  carriers: Pick<CarrierDirectory, 'carriersFor'>;
+  numbers: Pick<NumberDirectory, 'numberOfUser'>;
+  /** The tenant's dial plan country (national numbers), '' when none is set. */
+  dialPlanCountry(tenantId: string): Promise<string>;
+  /** The tenant's user with this extension, when one has it (a dial pad's `201`). */
+  userByExtension(tenantId: string, extension: string): Promise<{ userId: string } | null>;
+  media: PhoneMedia;
+  /** Where the carrier leg's record columns go (the call records' `trunkLeg`). */
+  records(callId: string, t: CallTrunkLeg): void;
+  /** The host of our From and P-Asserted-Identity (`PARLEY_SIP_ADDRESS`). */
+  localHost: string;
+  /** Session-Expires asked for, seconds (`PARLEY_TRUNK_SESSION_EXPIRES`). */
+  sessionExpires: number;
+  log: Logger;
+}
+
+const PROTOCOL: Record<TrunkCarrier['transport'], TransportProtocol> = { udp: 'UDP', tcp: 'TCP', tls: 'TLS' };
+
+export class TrunkOutbound implements CallTrunks {
+  /** The carriers routes named, by id (device() is synchronous: it reads them here). */
+  private readonly known = new Map<string, TrunkCarrier>();
+  /** Channels in use per carrier. */
+  private readonly channels = new Map<string, number>();
+  private readonly live = new Set<TrunkCall>();
+  private requestIds = 0;
+  private readonly nextRequestId = () => ++this.requestIds;
+
+  constructor(private readonly d: TrunkOutboundDeps) {}
+
+  /** Trunk legs ringing or in a call (tests check none is left). */
+  get size(): number {
+    return this.live.size;
+  }
+
+  /** Channels in use on a carrier. */
+  inUse(carrierId: string): number {
+    return this.channels.get(carrierId) ?? 0;
+  }
+
+  async route(caller: { tenantId: string; userId: string }, typed: string): Promise<TrunkRoute> {
+    const dialled = dial(typed, { country: await this.d.dialPlanCountry(caller.tenantId) });
+    if (dialled.kind === 'extension') {
+      const u = await this.d.userByExtension(caller.tenantId, dialled.extension);
+      if (!u)
+        throw new ParleyError('not_found', `Nobody has extension ${dialled.extension}.`, { field: 'to' });
+      return { kind: 'user', userId: u.userId };
+    }
+    const [carriers, callerNumber] = await Promise.all([
+      this.d.carriers.carriersFor(caller.tenantId, dialled.e164),
+      this.d.numbers.numberOfUser(caller.tenantId, caller.userId),
+    ]);
+    if (carriers.length === 0)
+      throw new ParleyError('no_route', 'No carrier can take calls to phone numbers here.', { field: 'to' });
+    for (const c of carriers) this.known.set(c.id, c);
+    return { kind: 'number', e164: dialled.e164, typed, callerNumber, carrierIds: carriers.map((c) => c.id) };
+  }
+
+  device(caller: { tenantId: string; userId: string }, route: NumberRoute): CallSession | null {
+    const carrier = route.carrierIds
+      .map((id) => this.known.get(id))
+      .find((c) => c && (c.channelLimit === null || this.inUse(c.id) < c.channelLimit));
+    if (!carrier) return null;
+    this.channels.set(carrier.id, this.inUse(carrier.id) + 1);
+    const call = new TrunkCall(
+      {
+        ...this.d,
+        nextRequestId: this.nextRequestId,
+        done: (t) => {
+          if (!this.live.delete(t)) return;
+          const n = this.inUse(carrier.id) - 1;
+          if (n > 0) this.channels.set(carrier.id, n);
+          else this.channels.delete(carrier.id);
+        },
+      },
+      caller,
+      carrier,
+      route,
+    );
+    this.live.add(call);
+    return call.session;
+  }
+}
+
+/** `e164` as the carrier wants to read it: `+447700900123`, `447700900123` or `07700900123`. */
+export function formatForCarrier(e164: string, format: CallerIdFormat): string {
+  if (format === 'e164') return e164;
+  if (format === 'e164_no_plus') return e164.slice(1);
+  try {
+    return parsePhoneNumberWithError(e164)
+      .formatNational()
+      .replace(/[^0-9]/g, '');
+  } catch {
+    return e164;
+  }
+}
+
+interface TrunkContext extends TrunkOutboundDeps {
+  nextRequestId(): number;
+  done(t: TrunkCall): void;
+}
+
+let keys = 0;
+
+/** One call's carrier leg: the device call control rings for a number. */
+class TrunkCall {
+  readonly session: CallSession;
+  private callId: string | null = null;
+  private offer = '';
+  private readonly early: IceCandidate[] = [];
+  private invite: OutgoingInvite | null = null;
+  private dialog: InviteSession | null = null;
+  private rtp: PhoneMediaLeg | null = null;
+  private web: PhoneMediaLeg | null = null;
+  /** The WebRTC answer made (early, on a 183 with SDP, or at the 200), once. */
+  private answering: Promise<string> | null = null;
+  private ended = false;
+
+  constructor(
+    private readonly ctx: TrunkContext,
+    caller: { tenantId: string; userId: string },
+    private readonly carrier: TrunkCarrier,
+    private readonly route: NumberRoute,
+  ) {
+    // The trunk leg carries the caller's user: a number is no user (call control checks it by leg).
+    this.session = {
+      tenantId: caller.tenantId,
+      userId: caller.userId,
+      deviceKey: `trunk/${carrier.id}/${(++keys).toString(36)}`,
+      kind: 'sip',
+      push: (f) => this.push(f),
+    };
+  }
+
+  private push(f: CallServerFrame): void {
+    switch (f.t) {
+      case 'call.incoming':
+        if (this.callId) return;
+        this.callId = f.call.id;
+        this.offer = f.offer.sdp;
+        this.early.push(...f.candidates);
+        this.ctx.records(this.callId, { carrier: this.carrier.id, typed: this.route.typed });
+        void this.place().catch((err: unknown) => this.fail(err));
+        return;
+      case 'call.ice':
+        if (this.web) void this.web.addRemoteCandidate(f.candidate).catch(() => {});
+        else this.early.push(f.candidate);
+        return;
+      case 'call.sdp':
+        if (f.description.type === 'offer' && this.web && this.dialog)
+          void answerReoffer(this.ctx, this.session, this.web, this.callId!, f.description.sdp).catch(
+            (err: unknown) => this.fail(err),
+          );
+        return;
+      case 'call.dtmf':
+        this.rtp?.sendDtmf(f.digits);
+        return;
+      case 'call.update':
+        if (f.call.state === 'ended') void this.stop();
+        return;
+    }
+  }
+
+  private async place(): Promise<void> {
+    const rtp = await this.ctx.media.offerRtp({ peerOffer: this.offer });
+    this.rtp = rtp;
+    if (this.ended) return void rtp.close();
+    rtp.belongsTo?.(this.callId!);
+    rtp.once('timeout', () => {
+      if (this.callId && !this.ended) this.ctx.control.failCall(this.session, this.callId, 'media_timeout');
+    });
+    rtp.on('dtmf', (digit) => {
+      if (this.dialog && this.callId)
+        void this.send({ t: 'call.dtmf', callId: this.callId, digits: digit }).catch(() => {});
+    });
+    const c = this.carrier;
+    const address = c.addresses[0]!;
+    const callee = formatForCarrier(
+      this.route.e164,
+      c.callerIdFormat === 'national' ? 'e164' : c.callerIdFormat,
+    );
+    const transport = c.transport === 'udp' ? '' : `;transport=${c.transport}`;
+    const host = `${address.host}:${address.port}`;
+    const callerId = this.route.callerNumber && formatForCarrier(this.route.callerNumber, c.callerIdFormat);
+    const from = callerId ? `sip:${callerId}@${this.ctx.localHost}` : 'sip:anonymous@anonymous.invalid';
+    const invite = this.ctx.ua.invite({
+      target: `sip:${callee}@${host}${transport}`,
+      to: `sip:${callee}@${host}`,
+      from,
+      dest: { protocol: PROTOCOL[c.transport], address: address.host, port: address.port },
+      sdp: orderCodecs(rtp.sdp, c.codecs),
+      headers: callerId ? [['P-Asserted-Identity', `<${from}>`]] : [['Privacy', 'id']],
+      session: { sessionTimer: { sessionExpires: this.ctx.sessionExpires, minSE: 90 } },
+    });
+    this.invite = invite;
+    this.ctx.log.debug(
+      { call: this.callId, carrier: c.id, target: invite.request.uri.toString() },
+      'INVITE to the carrier',
+    );
+    invite.on('progress', (res) => {
+      this.ctx.log.debug({ call: this.callId, status: res.status }, 'carrier progress');
+      // A 183 (or 180) with SDP is early media: the carrier's ringback or announcement.
+      if (res.status > 100 && res.body.length > 0 && !this.answering && !this.ended)
+        void this.earlyMedia(res).catch((err: unknown) => this.fail(err));
+    });
+    let dialog: InviteSession;
+    try {
+      dialog = await invite.answered;
+    } catch (err) {
+      if (this.ended) return;
+      const status = err instanceof SipRequestFailed ? err.status : 500;
+      const text = err instanceof SipRequestFailed ? (err.response?.reason ?? '') : '';
+      const failure = carrierFailure(status >= 300 ? status : 500, text);
+      this.ctx.records(this.callId!, { sipEndCode: status, sipEndText: text || null });
+      this.ctx.log.info({ call: this.callId, status, carrier: c.id }, 'carrier refused the call');
+      const callId = this.callId!;
+      await this.close();
+      this.ctx.control.failCall(this.session, callId, failure.reason);
+      return;
+    }
+    this.dialog = dialog;
+    dialog.once('terminated', (reason) => {
+      if (reason === 'local' || this.ended) return;
+      this.ctx.records(this.callId!, {
+        sipEndCode: 200,
+        sipEndText: reason === 'bye' ? 'BYE from the carrier' : `ended: ${reason}`,
+      });
+      const callId = this.callId!;
+      void this.close().then(() =>
+        this.ctx.control.failCall(this.session, callId, reason === 'bye' ? 'hangup' : 'failed'),
+      );
+    });
+    if (this.ended) return void dialog.bye().catch(() => {});
+    const answer = await (this.answering ??= this.joinMedia(dialog.remoteSdp?.toString() ?? ''));
+    if (this.ended) return;
+    try {
+      await this.send({ t: 'call.answer', callId: this.callId!, answer: { type: 'answer', sdp: answer } });
+    } catch {
+      await this.stop(); // too late: the caller gave up meanwhile
+    }
+  }
+
+  /** A 183 with SDP: the media joined now, and the caller's offer answered early (call.sdp). */
+  private async earlyMedia(res: SipResponse): Promise<void> {
+    this.answering = this.joinMedia(res.body.toString());
+    const answer = await this.answering;
+    if (this.ended || this.dialog) return;
+    await this.send({ t: 'call.sdp', callId: this.callId!, description: { type: 'answer', sdp: answer } });
+  }
+
+  /** Applies the carrier's answer, answers the browser's offer with a WebRTC leg, joins the two. */
+  private async joinMedia(carrierSdp: string): Promise<string> {
+    const rtp = this.rtp!;
+    await rtp.accept(carrierSdp);
+    const web = await this.ctx.media.answerWebRtc(this.offer, { peer: rtp });
+    this.web = web;
+    if (this.ended) {
+      await web.close();
+      return web.sdp;
+    }
+    web.once('close', () => void this.hangup());
+    for (const cand of this.early.splice(0)) await web.addRemoteCandidate(cand).catch(() => {});
+    await this.ctx.media.bridge(web, rtp);
+    this.ctx.records(this.callId!, { userCodec: firstCodec(web.sdp), carrierCodec: firstCodec(carrierSdp) });
+    return web.sdp;
+  }
+
+  private send(f: OutgoingFrame): Promise<unknown> {
+    return sendFrame(this.ctx, this.session, f);
+  }
+
+  private fail(err: unknown): void {
+    if (!this.ended) this.ctx.log.warn({ err, call: this.callId }, 'trunk leg failed');
+    const callId = this.callId;
+    void this.stop().then(() => {
+      if (callId) this.ctx.control.failCall(this.session, callId, 'failed');
+    });
+  }
+
+  /** The browser's media closed by itself (ICE consent lost): the call ends. */
+  private async hangup(): Promise<void> {
+    if (this.ended) return;
+    const callId = this.callId;
+    await this.stop();
+    if (callId) this.ctx.control.failCall(this.session, callId, 'failed');
+  }
+
+  /** Our side ended it: CANCEL while it rings, BYE once answered; media closed. */
+  private async stop(): Promise<void> {
+    if (this.ended) return;
+    if (this.callId) {
+      if (this.dialog) this.ctx.records(this.callId, { sipEndCode: 200, sipEndText: 'BYE from Parley' });
+      else this.ctx.records(this.callId, { sipEndCode: 487, sipEndText: 'Request Terminated' });
+    }
+    const dialog = this.dialog;
+    const invite = this.invite;
+    await this.close();
+    if (dialog) await dialog.bye().catch(() => {});
+    else invite?.cancel();
+  }
+
+  /** Closes both legs and gives the channel back (idempotent). */
+  private async close(): Promise<void> {
+    this.ended = true;
+    this.ctx.done(this);
+    await Promise.all([this.web?.close(), this.rtp?.close()]);
+  }
+}

@@ -1,0 +1,93 @@
+/**
+ * Issue 18, calls out to the phone network: Alice (Chromium, fake microphone) dials a number as a GB
+ * user types it (`020 7946 0999`); Contoso's dial plan makes it +442079460999 and Parley, as a
+ * B2BUA, places its own INVITE on the carrier, SIPp on 127.0.0.2, which answers 183 with SDP (early
+ * media), then 200, and echoes the RTP it receives (`-rtp_echo`): Alice hears her own microphone
+ * come back before the answer (the early media) and after it. The carrier's scenario checks what
+ * Parley sent: PCMU first (the carrier's codec order), her number as caller ID, and the carrier's
+ * Record-Route carried back on the ACK and the BYE. The call record says outbound, both numbers,
+ * what was typed, the carrier, the codecs and the SIP end.
+ */
+import { after, test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Page } from 'playwright-core';
+import { demo } from '../web/harness.ts';
+import { waitForStats } from '../web/call-steps.ts';
+import { browserSuite, hearsSound } from '../phones/browser-suite.ts';
+import { until } from '../phones/until.ts';
+import {
+  ALICE_NUMBER,
+  assertCarrierPassed,
+  CALLED_E164,
+  CALLED_TYPED,
+  setUpTrunk,
+  startCarrier,
+  stopAll,
+} from './sipp-carrier.ts';
+
+const suite = browserSuite(() => (process.env.TRUNK_DEBUG ? { logLevel: 'debug' } : {}));
+after(stopAll);
+
+/** Places an audio call from the page as the app's call buttons do; the refusal's words, or null. */
+export function dialFrom(page: Page, typed: string): Promise<string | null> {
+  return page.evaluate(`window.parleyCalls.place({ number: ${JSON.stringify(typed)} })`) as Promise<
+    string | null
+  >;
+}
+
+/** The newest call record (outbound calls are Contoso's only record of them). */
+export async function lastRecord(suite: {
+  server: { web: { app: import('../../packages/server/src/app.ts').App } };
+}) {
+  return suite.server.web.app.storage.db
+    .selectFrom('call_records')
+    .selectAll()
+    .orderBy('placed_at', 'desc')
+    .executeTakeFirstOrThrow();
+}
+
+test('Alice dials a number: early media reach her before the answer, the carrier echoes her voice, she hangs up', async () => {
+  const carrier = await startCarrier('uas-early-echo.xml', {
+    pauseMs: 4000,
+    keys: { session_expires: '1800' },
+  });
+  const trunk = await setUpTrunk(suite.server.web.app, carrier.port);
+  const a = await suite.page(demo.alice);
+  assert.equal(await dialFrom(a, CALLED_TYPED), null, 'the call is placed');
+  const view = a.getByRole('region', { name: `Call with ${CALLED_E164}` });
+  await view.waitFor();
+  // Early media: the carrier's 183 answered the offer; her echo comes back while it still rings.
+  await hearsSound(a, 'Alice (early media)');
+  assert.equal(await view.getByRole('timer').count(), 0, 'not answered yet while the early media play');
+  await view.getByRole('timer').waitFor({ timeout: 10_000 });
+  const answered = await waitForStats(a, 'Alice: inbound audio', (s) => s.audioEnergy > 0);
+  await waitForStats(
+    a,
+    'Alice hears her echo after the answer',
+    (s) => s.audioEnergy > answered.audioEnergy + 0.01,
+  );
+  await view.getByRole('button', { name: 'Hang up' }).click();
+  await view.waitFor({ state: 'detached' });
+  assertCarrierPassed(await carrier.done);
+
+  const app = suite.server.web.app;
+  const r = await until(
+    'the record is complete',
+    () => lastRecord(suite),
+    (r) => r.sip_end_code !== null && r.ended_at !== null,
+  );
+  assert.equal(r.direction, 'outbound');
+  assert.equal(r.caller_number, ALICE_NUMBER);
+  assert.equal(r.callee_number, CALLED_E164);
+  assert.equal(r.callee_number_typed, CALLED_TYPED);
+  assert.equal(r.callee_user_id, null);
+  assert.equal(r.carrier, trunk.id);
+  assert.equal(r.carrier_codec, 'PCMU');
+  assert.equal(r.user_codec, 'PCMU', 'G.711 passes through: the browser leg uses the carrier’s codec');
+  assert.equal(r.sip_end_code, 200);
+  assert.equal(r.end_reason, 'hangup');
+  assert.equal(r.disposition, 'answered');
+  assert.equal(app.trunkOutbound?.size, 0, 'no trunk leg is left');
+  assert.equal(app.trunkOutbound?.inUse(trunk.id), 0, 'the channel is free again');
+  assert.ok(app.calls.idle, 'call control holds nothing');
+});

@@ -1,0 +1,119 @@
+/**
+ * A SIPp carrier for the outbound trunk tests: Debian's SIPp as the UAS on 127.0.0.2 (its media
+ * too, echoing what it receives with `-rtp_echo`), one call per run (`-m 1`), playing a scenario of
+ * tests/trunks/scenarios/ with its keywords (`-key`), and Parley's trunk set to reach it: a billing
+ * carrier and its SIP trunk on the app, Alice given a number (her caller ID) and Contoso's dial plan
+ * in GB. The run is killed after its timeout, and by `stopAll` when a test file ends.
+ */
+import { fileURLToPath } from 'node:url';
+import assert from 'node:assert/strict';
+import { freePort, startSipp, type SippResult, type SippRun } from '../../packages/sip/test/sipp-harness.ts';
+import type { App } from '../../packages/server/src/app.ts';
+import type { TrunkCarrier } from '../../packages/server/src/telephony/carriers.ts';
+import { trustedScope } from '../../packages/server/src/directory/scope.ts';
+
+export const CARRIER_IP = '127.0.0.2';
+/** Alice's number (her caller ID) and the number she calls, typed as a GB user would. */
+export const ALICE_NUMBER = '+442079460018';
+export const CALLED_TYPED = '020 7946 0999';
+export const CALLED_E164 = '+442079460999';
+
+const SCENARIOS = fileURLToPath(new URL('./scenarios/', import.meta.url));
+
+export interface CarrierRun {
+  port: number;
+  run: SippRun;
+  /** Resolves when SIPp exits (its statistics, errors). */
+  done: Promise<SippResult>;
+}
+
+const running: SippRun[] = [];
+
+/**
+ * Starts SIPp as the carrier with `scenario` (a file name under scenarios/), `keys` its keywords, and
+ * `pauseMs` the length of its `<pause/>` (the early-media phase).
+ */
+export async function startCarrier(
+  scenario: string,
+  o: { keys?: Record<string, string>; pauseMs?: number; timeoutMs?: number } = {},
+): Promise<CarrierRun> {
+  const port = await freePort();
+  const mediaPort = await freePort();
+  const keys = Object.entries(o.keys ?? {}).flatMap(([k, v]) => ['-key', k, v]);
+  const run = startSipp(
+    [
+      '-sf',
+      `${SCENARIOS}${scenario}`,
+      '-i',
+      CARRIER_IP,
+      '-p',
+      String(port),
+      '-mi',
+      CARRIER_IP,
+      '-mp',
+      String(mediaPort),
+      '-rtp_echo',
+      '-m',
+      '1',
+      '-d',
+      String(o.pauseMs ?? 1000),
+      ...keys,
+    ],
+    o.timeoutMs ?? 40_000,
+  );
+  running.push(run);
+  // SIPp binds its socket a moment after it starts.
+  await new Promise((r) => setTimeout(r, 300));
+  return { port, run, done: run.done };
+}
+
+/** Kills every SIPp still running (a test's `after`, also when it failed). */
+export function stopAll(): void {
+  for (const r of running.splice(0))
+    if (r.child.exitCode === null && r.child.signalCode === null) r.child.kill('SIGKILL');
+}
+
+/** SIPp ran its scenario to the end with every check passing (one successful call). */
+export function assertCarrierPassed(r: SippResult): void {
+  assert.equal(r.code, 0, `SIPp's carrier scenario failed (exit ${r.code}):\n${r.errors}`);
+  assert.equal(
+    r.stats['SuccessfulCall(C)'],
+    '1',
+    `one successful call at the carrier: ${JSON.stringify(r.stats)}`,
+  );
+}
+
+/** The trunk of one test: a billing carrier, its SIP side at `port`, Alice's number on it. */
+export async function setUpTrunk(
+  app: App,
+  port: number,
+  o: Partial<Omit<TrunkCarrier, 'id' | 'name'>> & { name?: string } = {},
+): Promise<TrunkCarrier> {
+  const tenant = (await app.directory.findTenantByDomain('contoso.example'))!;
+  const scope = trustedScope(tenant.id);
+  const name = o.name ?? 'SIPp Telecom';
+  const existing = (await app.telephony.listTrunks()).find((t) => t.name === name);
+  const carrierId = existing?.id ?? (await app.billing.decks.createCarrier(name)).id;
+  const trunk = await app.telephony.putTrunk({
+    id: carrierId,
+    tenantId: o.tenantId ?? null,
+    addresses: o.addresses ?? [{ host: CARRIER_IP, port }],
+    transport: o.transport ?? 'udp',
+    allow: o.allow ?? [CARRIER_IP],
+    codecs: o.codecs ?? ['PCMU', 'PCMA'],
+    callerIdFormat: o.callerIdFormat ?? 'e164',
+    channelLimit: o.channelLimit ?? null,
+    enabled: o.enabled ?? true,
+  });
+  if (!(await app.telephony.byNumber(ALICE_NUMBER))) {
+    const alice = (await app.directory.findUserRecordByAddress('alice@contoso.example'))!;
+    await app.telephony.addNumber({
+      number: ALICE_NUMBER,
+      carrierId,
+      tenantId: tenant.id,
+      userId: alice.id,
+    });
+  }
+  await app.telephony.setDialPlanCountry(scope, 'GB');
+  return trunk;
+}
