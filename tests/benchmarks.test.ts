@@ -52,7 +52,7 @@ test('the ratio line: figure, reference, ratio and which side is better', async 
   }
 });
 
-test('bench/bridge starts, bridges one browser<->phone call on each side, and stops', async () => {
+test('bench/bridge starts, bridges one browser<->phone call on each side (embedded, rtpengine driver, bare rtpengine, werift relay), and stops', async () => {
   const { execFile } = await import('node:child_process');
   const { promisify } = await import('node:util');
   const { stdout } = await promisify(execFile)(
@@ -61,6 +61,9 @@ test('bench/bridge starts, bridges one browser<->phone call on each side, and st
     { env: { ...process.env, BENCH_CALLS: '1' }, timeout: 60_000 },
   );
   assert.match(stdout, /^embedded +1 calls: .*lost 0 of/m, 'the embedded driver carried the call');
+  assert.match(stdout, /^rtpengine +1 calls: .*lost 0 of/m, 'the rtpengine driver carried the call');
+  assert.match(stdout, /^bare-rtpengine +1 calls: .*lost 0 of/m, 'bare rtpengine carried the call');
   assert.match(stdout, /^werift relay +1 calls: /m, 'the reference ran in the same run');
   assert.match(stdout, /^RESULT embedded: concurrent browser<->phone calls .* ratio /m);
+  assert.match(stdout, /^RESULT rtpengine driver: calls per core at p99 <= 10 ms .* ratio /m);
 });

@@ -5,9 +5,11 @@
  * call, as a microphone would, and log each arrival beside its RTP timestamp while measuring, so the
  * parent can say how late each direction arrived behind its stream's schedule and what never came.
  *
- * Signalling is the parent's, over IPC: `offer` makes a browser offer and a phone socket; `answer` takes
- * the bridge's WebRTC answer and its RTP offer, answers that from the phone socket's port, and resolves
- * once the browser's peer connection is connected.
+ * Signalling is the parent's, over IPC: `offer` makes a browser offer and a phone socket; `phone` takes
+ * the bridge's RTP offer and answers it from the phone socket's port; `browser` takes the bridge's WebRTC
+ * answer (the streams start once the peer connection is connected). The parent orders them as the
+ * phone-calls service does when a browser calls a phone: the phone is offered first (rtpengine makes
+ * the phone's offer from the browser's), the browser answered last.
  */
 import { createSocket, type Socket } from 'node:dgram';
 import { RTCPeerConnection, RtpHeader, RtpPacket, usePCMU, type RTCRtpTransceiver } from 'werift';
@@ -16,7 +18,8 @@ import { latenessOf } from '../client-process.ts';
 
 export type BridgeClientCommand =
   | { cmd: 'offer' }
-  | { cmd: 'answer'; index: number; webAnswer: string; phoneOffer: string }
+  | { cmd: 'phone'; index: number; phoneOffer: string }
+  | { cmd: 'browser'; index: number; webAnswer: string }
   | { cmd: 'measure'; ms: number }
   | { cmd: 'hangup' }
   | { cmd: 'close' };
@@ -29,6 +32,8 @@ export interface MeasureResult {
   received: number;
   /** Directions (browser->phone, phone->browser) that received nothing in the window. */
   silent: number;
+  /** Of those, the ones whose receiving end is the browser. */
+  silentAtBrowser: number;
 }
 
 const FRAME_TICKS = 160; // 20 ms at 8 kHz
@@ -71,11 +76,14 @@ async function offer(): Promise<{ index: number; sdp: string }> {
   const phone = createSocket('udp4');
   await new Promise<void>((r) => phone.bind(0, '127.0.0.1', () => r()));
   const c: Call = { pc, transceiver, phone, remote: null, pacer: null, atBrowser: [], atPhone: [] };
-  pc.onTrack.subscribe((track) =>
-    track.onReceiveRtp.subscribe((rtp) => {
-      if (measuring) c.atBrowser.push(performance.now(), rtp.header.timestamp);
-    }),
-  );
+  // Arrivals are taken where werift routes decrypted RTP to a receiver, whatever the SSRC: werift drops
+  // an SSRC the SDP did not announce, and rtpengine (its `inject-DTMF` codec handler) sends on one of
+  // its own while its SDP names none; Chromium takes any SSRC on its one audio m-line (the rtpengine
+  // driver strips the `a=ssrc` lines for it), so the stand-in browser does too, for every side alike.
+  const router = (pc as unknown as { router: { routeRtp(p: RtpPacket): void } }).router;
+  router.routeRtp = (rtp: RtpPacket) => {
+    if (measuring) c.atBrowser.push(performance.now(), rtp.header.timestamp);
+  };
   phone.on('message', (m) => {
     // RTP (version 2, not RTCP's 200-204 packet types): the timestamp is bytes 4-7.
     if (measuring && m.length >= 12 && m[0]! >> 6 === 2 && (m[1]! < 200 || m[1]! > 204))
@@ -107,7 +115,7 @@ function phoneAnswer(c: Call, sdp: string): string {
   );
 }
 
-async function answer(m: Extract<BridgeClientCommand, { cmd: 'answer' }>): Promise<string> {
+async function browser(m: Extract<BridgeClientCommand, { cmd: 'browser' }>): Promise<void> {
   const c = calls[m.index]!;
   const connected = new Promise<void>((resolve, reject) => {
     if (c.pc.connectionState === 'connected') return resolve();
@@ -117,9 +125,15 @@ async function answer(m: Extract<BridgeClientCommand, { cmd: 'answer' }>): Promi
     });
   });
   await c.pc.setRemoteDescription({ type: 'answer', sdp: m.webAnswer });
-  const sdp = phoneAnswer(c, m.phoneOffer);
-  void connected.then(() => start(c)).catch(() => {});
-  return sdp;
+  // Resolved once connected (ICE and DTLS done) and streaming, so every call counts from its start.
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([
+    connected,
+    new Promise((_, reject) => {
+      timer = setTimeout(() => reject(new Error('the browser did not connect within 10 s')), 10_000);
+    }),
+  ]).finally(() => clearTimeout(timer));
+  start(c);
 }
 
 function start(c: Call): void {
@@ -160,11 +174,12 @@ async function measure(ms: number): Promise<MeasureResult> {
   measuring = true;
   await new Promise((r) => setTimeout(r, ms));
   measuring = false;
-  const out: MeasureResult = { lateness: [], expected: 0, received: 0, silent: 0 };
+  const out: MeasureResult = { lateness: [], expected: 0, received: 0, silent: 0, silentAtBrowser: 0 };
   for (const c of calls)
     for (const log of [c.atBrowser, c.atPhone]) {
       const s = latenessOfStream(log);
       if (s.received === 0) out.silent++;
+      if (s.received === 0 && log === c.atBrowser) out.silentAtBrowser++;
       for (const x of s.lateness) out.lateness.push(x);
       out.expected += s.expected;
       out.received += s.received;
@@ -183,7 +198,8 @@ process.on('message', (m: BridgeClientCommand) => {
   const reply = (x: object) => process.send!(x);
   const fail = (err: Error) => reply({ error: err.message });
   if (m.cmd === 'offer') offer().then((o) => reply({ offer: o }), fail);
-  else if (m.cmd === 'answer') answer(m).then((sdp) => reply({ phoneAnswer: sdp }), fail);
+  else if (m.cmd === 'phone') reply({ phoneAnswer: phoneAnswer(calls[m.index]!, m.phoneOffer) });
+  else if (m.cmd === 'browser') browser(m).then(() => reply({ browserAnswered: true }), fail);
   else if (m.cmd === 'measure') void measure(m.ms).then((result) => reply({ result }));
   else if (m.cmd === 'hangup') void hangup().then(() => reply({ done: true }));
   else if (m.cmd === 'close') void hangup().then(() => process.exit(0));

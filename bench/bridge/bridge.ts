@@ -1,15 +1,23 @@
 /**
- * bench/bridge: how many concurrent browser<->phone G.711 calls one process bridges with p99 added
- * latency <= 10 ms and no loss (issue 16: target >= 150 calls per core), and the call count at which p99
- * passes 10 ms. The callers run in a child process (bench/bridge/bridge-client.ts): per call a werift
- * peer connection as the browser (PCMU over DTLS-SRTP) and a plain UDP RTP socket as the phone, both
- * sending a 20 ms tone as a microphone would. This process holds the media the way the phone-calls
- * service does: through a `PhoneMedia` driver, a WebRTC leg answering the browser's offer, an RTP leg
- * offering to the phone, the two joined by `bridge()` (G.711 both sides: passthrough, no pacer).
+ * bench/bridge: how many concurrent browser<->phone G.711 calls are bridged with p99 added latency <= 10 ms
+ * and no loss (issue 16: target >= 150 calls per core for the embedded driver; issue 17: the rtpengine
+ * driver within 10% of bare rtpengine in calls per core), and the call count at which p99 passes 10 ms.
+ * The callers run in a child process (bench/bridge/bridge-client.ts): per call a werift peer connection
+ * as the browser (PCMU over DTLS-SRTP) and a plain UDP RTP socket as the phone, both sending a 20 ms
+ * tone as a microphone would. This process sets the media up the way the phone-calls service does when
+ * a browser calls a phone (phone-ringing.ts): through a `PhoneMedia` driver, the phone's RTP leg
+ * offered first (paired with the browser's offer), its answer accepted, the browser's offer answered,
+ * the two joined by `bridge()`.
  *
- * The driver is chosen by BENCH_DRIVER (comma-separated, each measured beside the reference in the same
- * run): `embedded` is packages/server's PhoneMediaDriver over packages/media. A second driver (rtpengine)
- * is one more entry in DRIVERS returning a `PhoneMedia`.
+ * The drivers, chosen by BENCH_DRIVER (comma-separated; default all three, each measured beside the
+ * reference in the same run, every call count on every side back to back):
+ * - `embedded`: packages/server's PhoneMediaDriver over packages/media (G.711 passthrough, no pacer);
+ * - `rtpengine`: packages/server's RtpenginePhoneMedia on a daemon this run starts (Debian's
+ *   `rtpengine-daemon`, user space, `--table=-1`); the media do not cross this process;
+ * - `bare-rtpengine`: the same daemon, the same ng flags, driven by bare-rtpengine.ts (its own bencode
+ *   and UDP, no Parley code in the path).
+ * A side's CPU per call is this process's plus the daemon's (all its threads, from /proc) over the
+ * window, per call: calls per core is 100 / that.
  *
  * Added latency, as in bench/echo: each packet's arrival behind its stream's RTP timestamp schedule (the
  * stream's earliest packet at 0), both directions of every call over the window. Loss is frames the
@@ -20,7 +28,7 @@
  * payload forwarded to the other side as it arrives.
  *
  * Run: node --import tsx bench/bridge/bridge.ts [seconds-per-step=8] [--short]
- *   (BENCH_CALLS=25,50,100 the concurrency steps; BENCH_DRIVER=embedded;
+ *   (BENCH_CALLS=25,50,100 the concurrency steps; BENCH_DRIVER=embedded,rtpengine,bare-rtpengine;
  *    --short: 2 s windows at 2 and 4 calls)
  */
 import type { ChildProcess } from 'node:child_process';
@@ -29,6 +37,8 @@ import pino from 'pino';
 import { RTCPeerConnection, RtpHeader, RtpPacket, usePCMU } from 'werift';
 import { WebRtcEndpoint } from '../../packages/media/src/index.ts';
 import { PhoneMediaDriver } from '../../packages/server/src/sip/phone-media-driver.ts';
+import { RtpenginePhoneMedia } from '../../packages/server/src/sip/phone-media-rtpengine.ts';
+import { bareRtpengine, startDaemon, type Daemon } from './bare-rtpengine.ts';
 import type { PhoneMedia, PhoneMediaLeg } from '../../packages/server/src/sip/phone-media.ts';
 import type { BridgeClientCommand, MeasureResult } from './bridge-client.ts';
 import { ask as askClient, forkClient, pct } from '../client-process.ts';
@@ -49,11 +59,26 @@ const SETTLE_MS = 1000;
 interface Driver {
   media: PhoneMedia;
   size(): number;
+  /** CPU seconds spent outside this process so far (the rtpengine daemon's), when any. */
+  externalCpu?(): number;
   close(): Promise<void>;
 }
 
-const DRIVERS: Record<string, () => Driver> = {
-  embedded: () => {
+/** One daemon for the run, started when a side needs it. */
+let daemon: Daemon | undefined;
+const theDaemon = async (): Promise<Daemon> => (daemon ??= await startDaemon());
+
+function embedded(): PhoneMediaDriver {
+  return new PhoneMediaDriver({
+    webrtc: new WebRtcEndpoint({ address: '127.0.0.1' }),
+    address: '127.0.0.1',
+    mediaTimeoutMs: 0,
+    log: pino({ level: 'silent' }),
+  });
+}
+
+const DRIVERS: Record<string, () => Promise<Driver>> = {
+  embedded: async () => {
     const webrtc = new WebRtcEndpoint({ address: '127.0.0.1' });
     const d = new PhoneMediaDriver({
       webrtc,
@@ -63,8 +88,30 @@ const DRIVERS: Record<string, () => Driver> = {
     });
     return { media: d, size: () => webrtc.size + d.rtp.size, close: async () => {} };
   },
+  rtpengine: async () => {
+    const node = await theDaemon();
+    const fallback = embedded();
+    const d = new RtpenginePhoneMedia({
+      nodes: [`${node.ng.host}:${node.ng.port}`],
+      fallback,
+      timeoutMs: 1000,
+      retries: 2,
+      pingMs: 5000,
+      log: pino({ level: 'silent' }),
+    });
+    return {
+      media: d,
+      size: () => d.nodes[0]!.legs.size + fallback.rtp.size,
+      externalCpu: () => node.cpuSeconds(),
+      close: () => d.close(),
+    };
+  },
+  'bare-rtpengine': async () => {
+    const node = await theDaemon();
+    return { ...bareRtpengine(node), externalCpu: () => node.cpuSeconds() };
+  },
 };
-const DRIVER_NAMES = (process.env.BENCH_DRIVER ?? 'embedded').split(',');
+const DRIVER_NAMES = (process.env.BENCH_DRIVER ?? 'embedded,rtpengine,bare-rtpengine').split(',');
 for (const n of DRIVER_NAMES) if (!DRIVERS[n]) throw new Error(`unknown BENCH_DRIVER ${n}`);
 
 /**
@@ -189,6 +236,7 @@ interface Step {
   lost: number;
   expected: number;
   silent: number;
+  silentAtBrowser: number;
   /** This process's CPU per call, % of one core. */
   cpuPerCall: number;
   /** Nothing lost and no direction silent. */
@@ -204,23 +252,28 @@ async function step(kid: ChildProcess, d: Driver, n: number): Promise<Step> {
   const legs: PhoneMediaLeg[] = [];
   for (let i = 0; i < n; i++) {
     const o = await ask<{ index: number; sdp: string }>(kid, { cmd: 'offer' }, 'offer');
-    const web = await d.media.answerWebRtc(o.sdp);
-    const rtp = await d.media.offerRtp();
-    legs.push(web, rtp);
+    // As phone-ringing.ts: the phone is offered first, paired with the browser's offer.
+    const rtp = await d.media.offerRtp({ peerOffer: o.sdp });
+    legs.push(rtp);
     const phoneAnswer = await ask<string>(
       kid,
-      { cmd: 'answer', index: o.index, webAnswer: web.sdp, phoneOffer: rtp.sdp },
+      { cmd: 'phone', index: o.index, phoneOffer: rtp.sdp },
       'phoneAnswer',
     );
     await rtp.accept(phoneAnswer);
-    d.media.bridge(web, rtp);
+    const web = await d.media.answerWebRtc(o.sdp, { peer: rtp });
+    legs.push(web);
+    await d.media.bridge(web, rtp);
+    await ask(kid, { cmd: 'browser', index: o.index, webAnswer: web.sdp }, 'browserAnswered');
   }
   await sleep(SETTLE_MS);
   const cpu0 = process.cpuUsage();
+  const ext0 = d.externalCpu?.() ?? 0;
   const t0 = performance.now();
   const r = await ask<MeasureResult>(kid, { cmd: 'measure', ms: SECONDS * 1000 }, 'result');
   const wall = (performance.now() - t0) / 1000;
   const cpu = process.cpuUsage(cpu0);
+  const ext = (d.externalCpu?.() ?? 0) - ext0;
   await ask(kid, { cmd: 'hangup' }, 'done');
   await Promise.all(legs.map((l) => l.close()));
   await waitFor(() => d.size() === 0, 'every leg let go');
@@ -234,7 +287,8 @@ async function step(kid: ChildProcess, d: Driver, n: number): Promise<Step> {
     lost,
     expected: r.expected,
     silent: r.silent,
-    cpuPerCall: ((cpu.user + cpu.system) / 1e6 / wall / n) * 100,
+    silentAtBrowser: r.silentAtBrowser,
+    cpuPerCall: (((cpu.user + cpu.system) / 1e6 + ext) / wall / n) * 100,
     lossless: lost === 0 && r.silent === 0,
     ok: p99 <= P99_TARGET && lost === 0 && r.silent === 0,
   };
@@ -243,8 +297,8 @@ async function step(kid: ChildProcess, d: Driver, n: number): Promise<Step> {
 function line(name: string, s: Step): void {
   console.log(
     `${name.padEnd(14)} ${String(s.calls).padStart(3)} calls: added latency p50 ${ms(s.p50)} ms p99 ${ms(s.p99)} ms, ` +
-      `lost ${s.lost} of ${s.expected} frames${s.silent ? `, ${s.silent} directions silent` : ''}, ` +
-      `this process's CPU ${s.cpuPerCall.toFixed(2)}% of a core per call` +
+      `lost ${s.lost} of ${s.expected} frames${s.silent ? `, ${s.silent} directions silent (${s.silentAtBrowser} at the browser)` : ''}, ` +
+      `CPU ${s.cpuPerCall.toFixed(2)}% of a core per call` +
       `${s.ok ? '' : ' — over the target'}`,
   );
 }
@@ -258,10 +312,9 @@ console.log(
 console.log(machine());
 const started = performance.now();
 const kid = forkClient(new URL('./bridge-client.ts', import.meta.url));
-const sides: { name: string; d: Driver; steps: Step[] }[] = [
-  ...DRIVER_NAMES.map((name) => ({ name, d: DRIVERS[name]!(), steps: [] as Step[] })),
-  { name: 'werift relay', d: weriftRelay(), steps: [] },
-];
+const sides: { name: string; d: Driver; steps: Step[] }[] = [];
+for (const name of DRIVER_NAMES) sides.push({ name, d: await DRIVERS[name]!(), steps: [] });
+sides.push({ name: 'werift relay', d: weriftRelay(), steps: [] });
 // Each size on every side, one right after the other, so all see the same machine.
 for (const n of STEPS) {
   let anyLossless = false;
@@ -275,6 +328,7 @@ for (const n of STEPS) {
 }
 kid.send({ cmd: 'close' } satisfies BridgeClientCommand);
 for (const s of sides) await s.d.close();
+await daemon?.stop();
 console.log(`run took ${((performance.now() - started) / 1000).toFixed(0)} s`);
 
 const highest = (xs: Step[]) => xs.filter((s) => s.ok).at(-1)?.calls ?? 0;
@@ -323,6 +377,32 @@ for (const s of sides.slice(0, -1)) {
     reference: perCore(top(ref.steps)),
     unit: 'calls/core',
     referenceName: REFERENCE,
+  });
+}
+// Issue 17's target: the rtpengine driver within 10% of bare rtpengine, calls per core at p99 <= 10 ms.
+const driverSide = sides.find((s) => s.name === 'rtpengine');
+const bareSide = sides.find((s) => s.name === 'bare-rtpengine');
+if (driverSide && bareSide) {
+  /** 100 / CPU per call at the largest step with p99 <= 10 ms and no loss (0: none). */
+  const perCoreOk = (xs: Step[]) => {
+    const top = xs.filter((x) => x.ok).at(-1);
+    return top ? 100 / top.cpuPerCall : 0;
+  };
+  compare({
+    what: `rtpengine driver: calls per core at p99 <= ${P99_TARGET} ms (100 / CPU per call, daemon included, at the largest such step)`,
+    figure: perCoreOk(driverSide.steps),
+    reference: perCoreOk(bareSide.steps),
+    unit: 'calls/core',
+    referenceName: 'bare rtpengine, same daemon, same ng flags, no Parley code',
+  });
+  compare({
+    what: `rtpengine driver: p99 added latency at ${driverSide.steps.at(-1)!.calls} calls`,
+    figure: driverSide.steps.at(-1)!.p99,
+    reference: bareSide.steps.at(-1)!.p99,
+    unit: 'ms',
+    referenceName: 'bare rtpengine',
+    lowerIsBetter: true,
+    digits: 1,
   });
 }
 process.exit(0);
