@@ -10,6 +10,7 @@ const LicencesScreen = lazy(() => import('./LicencesScreen.tsx'));
 const WalletScreen = lazy(() => import('./WalletScreen.tsx'));
 const TopUpRequestsScreen = lazy(() => import('./TopUpRequestsScreen.tsx'));
 const AuditScreen = lazy(() => import('./AuditScreen.tsx'));
+const NumbersScreen = lazy(() => import('./NumbersScreen.tsx'));
 
 const admin = sectionRoute('admin');
 
@@ -17,6 +18,7 @@ export const adminRoutes: AppRoute[] = [
   admin('/admin/users', 'Users', 10, UsersScreen),
   admin('/admin/users/:userId/phones', 'Phones', null, UserPhonesScreen),
   admin('/admin/import', 'Import users', null, ImportUsersScreen),
+  admin('/admin/numbers', 'Phone numbers', 15, NumbersScreen),
   admin('/admin/api-keys', 'API keys', 20, ApiKeysScreen),
   admin('/admin/licences', 'Licences', 30, LicencesScreen),
   admin('/admin/wallet', 'Wallet', 40, WalletScreen),

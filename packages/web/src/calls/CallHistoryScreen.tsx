@@ -2,7 +2,8 @@
  * Call history at `/calls`: every call of the user, newest first (incoming, outgoing, missed; when;
  * how long), with Call and Video call buttons to call back, a Missed filter, and older pages on request.
  * Opening it while the tab is visible marks the missed calls seen, which clears the badge on every
- * device (the server keeps the count). It reloads when a call ends or is missed.
+ * device (the server keeps the count). It reloads when a call ends or is missed. Phone calls (to or from
+ * a number, through a carrier) show the number and call it back by number; the dial pad opens from here.
  */
 import { TestAudioButton } from './TestAudioButton.tsx';
 import { useEffect, useState } from 'react';
@@ -14,6 +15,8 @@ import { formatTime } from '../console/format.ts';
 import { callStoreOf, useCalls } from './call-store.ts';
 import { clock, dispositionLabels, missedReason, peerName, spokenDuration } from './call-text.ts';
 import { CallButtons } from './CallButtons.tsx';
+import { NumberCallButton } from './NumberCallButton.tsx';
+import { Link } from '../router/router.tsx';
 import './calls.css';
 
 const PAGE = 50;
@@ -21,6 +24,11 @@ const PAGE = 50;
 type Filter = 'all' | 'missed';
 
 function directionLabel(e: CallHistoryEntry): string {
+  // A party known only by number is on the phone network: a phone call (never video).
+  if (e.peer.userId === null && e.peer.number) {
+    if (e.direction === 'outgoing') return 'Outgoing phone call';
+    return e.disposition === 'missed' ? 'Missed phone call' : 'Incoming phone call';
+  }
   if (e.direction === 'outgoing') return e.video ? 'Outgoing video call' : 'Outgoing call';
   if (e.disposition === 'missed') return e.video ? 'Missed video call' : 'Missed call';
   return e.video ? 'Incoming video call' : 'Incoming call';
@@ -68,7 +76,11 @@ function HistoryRow({ e }: { e: CallHistoryEntry }) {
         )}
       </span>
       <span className="history-actions">
-        {e.peer.userId && <CallButtons userId={e.peer.userId} name={who} compact />}
+        {e.peer.userId ? (
+          <CallButtons userId={e.peer.userId} name={who} compact />
+        ) : (
+          e.peer.number && <NumberCallButton number={e.peer.number} />
+        )}
       </span>
     </li>
   );
@@ -134,6 +146,9 @@ export default function CallHistoryScreen() {
           Calls
         </h1>
         <TestAudioButton />
+        <Link to="/calls/dial" className="btn btn-secondary">
+          Dial pad
+        </Link>
         <div className="pane-actions" role="group" aria-label="Show">
           {(['all', 'missed'] as const).map((f) => (
             <Button
@@ -155,7 +170,9 @@ export default function CallHistoryScreen() {
       {calls !== null &&
         (calls.length === 0 ? (
           <EmptyState title={filter === 'missed' ? 'No missed calls' : 'No calls yet'}>
-            <p>Call a colleague from their contact card or from a chat.</p>
+            <p>
+              Call a colleague from their contact card or from a chat, or a phone number from the dial pad.
+            </p>
           </EmptyState>
         ) : (
           <>

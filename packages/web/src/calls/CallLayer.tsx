@@ -1,7 +1,7 @@
 /**
  * The calls' part of every signed-in screen: incoming calls ringing on this device, the call in
  * progress, and a polite notice when a call ends ("Bob Baker did not answer."). Mounted once by the
- * shell, so a call survives moving between screens.
+ * shell, so a call survives moving between screens. Also where `tel:` links open the dial pad.
  */
 import { useEffect } from 'react';
 import { Button } from '../ui/index.ts';
@@ -9,6 +9,7 @@ import { useClient } from '../session/use-session.ts';
 import { callStoreOf, useCalls } from './call-store.ts';
 import { IncomingCall } from './IncomingCall.tsx';
 import { InCallView } from './InCallView.tsx';
+import { useTelLinks } from './tel-links.ts';
 import './calls.css';
 
 const NOTICE_MS = 8_000;
@@ -17,6 +18,7 @@ export function CallLayer() {
   const store = callStoreOf(useClient());
   const calls = useCalls(store);
   const notice = calls.notice;
+  useTelLinks();
   useEffect(() => {
     if (!notice) return;
     const t = setTimeout(() => store.clearNotice(notice.id), NOTICE_MS);

@@ -1,5 +1,6 @@
 /**
- * The calls area: the history at `/calls` (in the navigation, with the missed-call badge), Call / Video
+ * The calls area: the history at `/calls` (in the navigation, with the missed-call badge) and its dial
+ * pad at `/calls/dial` (phone numbers; `tel:` links open it), Call / Video
  * call buttons on every contact card, and Parley Echo among everyone's contacts. The incoming-call panel
  * and the in-call view are the shell's (`CallLayer`), on every screen.
  */
@@ -13,6 +14,7 @@ import { CallButtons } from './CallButtons.tsx';
 import { MissedBadge } from './MissedBadge.tsx';
 
 const CallHistoryScreen = lazy(() => import('./CallHistoryScreen.tsx'));
+const DialPadScreen = lazy(() => import('./DialPadScreen.tsx'));
 
 cardActions.push((user) => createElement(CallButtons, { userId: user.id, name: user.displayName }));
 builtInContacts.push({ name: ECHO_NAME, row: () => createElement(EchoContactRow) });
@@ -25,4 +27,5 @@ export const callRoutes: AppRoute[] = [
     nav: { label: 'Calls', section: 'user', order: 30, badge: MissedBadge },
     component: CallHistoryScreen,
   },
+  { path: '/calls/dial', title: 'Dial pad', access: 'user', component: DialPadScreen },
 ];

@@ -1,6 +1,7 @@
 /**
  * Operator: the billing carriers (whose cost decks price the minutes bought from them) with their cost
- * decks. The SIP side of a carrier (trunks) comes with the phone network.
+ * decks, and beside them each carrier's SIP trunk (TrunkForm: where its calls go and how they are
+ * recognised), so pricing and routing are set on the same carrier.
  */
 import { useState } from 'react';
 import { Banner, Button, EmptyState, TextField } from '../ui/index.ts';
@@ -11,13 +12,20 @@ import { LoadedView, Screen } from '../console/Screen.tsx';
 import { Table } from '../console/Table.tsx';
 import { useLoad } from '../console/use-load.ts';
 import { formatTime } from '../console/format.ts';
+import { TrunkForm } from './TrunkForm.tsx';
 import '../console/console.css';
+import './telephony.css';
 
 export default function CarriersScreen() {
   const client = useClient();
   const data = useLoad(async () => {
-    const [carriers, decks] = await Promise.all([client.operator.carriers(), client.operator.decks()]);
-    return { carriers: carriers.items, decks: decks.items };
+    const [carriers, decks, trunks, tenants] = await Promise.all([
+      client.operator.carriers(),
+      client.operator.decks(),
+      client.telephony.trunks(),
+      client.operator.tenants(),
+    ]);
+    return { carriers: carriers.items, decks: decks.items, trunks: trunks.items, tenants: tenants.items };
   }, [client]);
   const act = useAction();
   const [name, setName] = useState('');
@@ -105,6 +113,12 @@ export default function CarriersScreen() {
                     </Button>
                   </div>
                 </form>
+                <TrunkForm
+                  carrier={c}
+                  trunk={d.trunks.find((t) => t.id === c.id)}
+                  tenants={d.tenants}
+                  onSaved={data.reload}
+                />
               </div>
             );
           })

@@ -11,6 +11,7 @@ const DeckScreen = lazy(() => import('./DeckScreen.tsx'));
 const WalletsScreen = lazy(() => import('./WalletsScreen.tsx'));
 const ApprovalsScreen = lazy(() => import('./ApprovalsScreen.tsx'));
 const AuditScreen = lazy(() => import('./AuditScreen.tsx'));
+const NumbersScreen = lazy(() => import('./NumbersScreen.tsx'));
 
 const op = sectionRoute('operator');
 
@@ -19,6 +20,7 @@ export const operatorRoutes: AppRoute[] = [
   op('/operator/tenants/:tenantId', 'Tenant', null, TenantScreen),
   op('/operator/plans', 'Plans', 20, PlansScreen),
   op('/operator/carriers', 'Carriers', 30, CarriersScreen),
+  op('/operator/numbers', 'Phone numbers', 35, NumbersScreen),
   op('/operator/decks', 'Rate decks', 40, DecksScreen),
   op('/operator/decks/:deckId', 'Rate deck', null, DeckScreen),
   op('/operator/wallets', 'Wallets', 50, WalletsScreen),
