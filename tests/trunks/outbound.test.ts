@@ -10,7 +10,6 @@
  */
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Page } from 'playwright-core';
 import { demo } from '../web/harness.ts';
 import { waitForStats } from '../web/call-steps.ts';
 import { browserSuite, hearsSound } from '../phones/browser-suite.ts';
@@ -24,27 +23,10 @@ import {
   startCarrier,
   stopAll,
 } from './sipp-carrier.ts';
+import { dialFrom, lastRecord } from './outbound-steps.ts';
 
 const suite = browserSuite(() => (process.env.TRUNK_DEBUG ? { logLevel: 'debug' } : {}));
 after(stopAll);
-
-/** Places an audio call from the page as the app's call buttons do; the refusal's words, or null. */
-export function dialFrom(page: Page, typed: string): Promise<string | null> {
-  return page.evaluate(`window.parleyCalls.place({ number: ${JSON.stringify(typed)} })`) as Promise<
-    string | null
-  >;
-}
-
-/** The newest call record (outbound calls are Contoso's only record of them). */
-export async function lastRecord(suite: {
-  server: { web: { app: import('../../packages/server/src/app.ts').App } };
-}) {
-  return suite.server.web.app.storage.db
-    .selectFrom('call_records')
-    .selectAll()
-    .orderBy('placed_at', 'desc')
-    .executeTakeFirstOrThrow();
-}
 
 test('Alice dials a number: early media reach her before the answer, the carrier echoes her voice, she hangs up', async () => {
   const carrier = await startCarrier('uas-early-echo.xml', {
