@@ -73,3 +73,28 @@ test('Alice dials a number: early media reach her before the answer, the carrier
   assert.equal(app.trunkOutbound?.inUse(trunk.id), 0, 'the channel is free again');
   assert.ok(app.calls.idle, 'call control holds nothing');
 });
+
+test('the called party hangs up: the carrier’s re-INVITE and UPDATE are answered in the call, then its BYE ends it for Alice', async () => {
+  const carrier = await startCarrier('uas-refresh-bye.xml', { pauseMs: 8000 });
+  await setUpTrunk(suite.server.web.app, carrier.port, { codecs: ['PCMA', 'PCMU'] });
+  const a = await suite.page(demo.alice);
+  assert.equal(await dialFrom(a, '+44 20 7946 0999'), null);
+  const view = a.getByRole('region', { name: `Call with ${CALLED_E164}` });
+  await view.getByRole('timer').waitFor({ timeout: 10_000 });
+  // PCMA from the carrier, the browser's PCMU: the bridge converts, and her echo still comes back.
+  await hearsSound(a, 'Alice (PCMA carrier)');
+  assertCarrierPassed(await carrier.done);
+  await view.waitFor({ state: 'detached', timeout: 5_000 });
+  await a.getByText(`Call with ${CALLED_E164} ended.`).first().waitFor();
+  const r = await until(
+    'the record is complete',
+    () => lastRecord(suite),
+    (r) => r.ended_at !== null && r.sip_end_code !== null,
+  );
+  assert.equal(r.end_reason, 'hangup');
+  assert.equal(r.ended_by, null, 'ended by the number, not by Alice');
+  assert.equal(r.carrier_codec, 'PCMA');
+  assert.equal(r.sip_end_code, 200);
+  assert.equal(r.sip_end_text, 'BYE from the carrier');
+  assert.equal(r.callee_number_typed, '+44 20 7946 0999');
+});
