@@ -10,7 +10,6 @@
  */
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Page } from 'playwright-core';
 import { demo } from '../web/harness.ts';
 import { waitForStats } from '../web/call-steps.ts';
 import { browserSuite, hearsSound } from '../phones/browser-suite.ts';
@@ -24,27 +23,10 @@ import {
   startCarrier,
   stopAll,
 } from './sipp-carrier.ts';
+import { dialFrom, lastRecord } from './outbound-steps.ts';
 
 const suite = browserSuite(() => (process.env.TRUNK_DEBUG ? { logLevel: 'debug' } : {}));
 after(stopAll);
-
-/** Places an audio call from the page as the app's call buttons do; the refusal's words, or null. */
-export function dialFrom(page: Page, typed: string): Promise<string | null> {
-  return page.evaluate(`window.parleyCalls.place({ number: ${JSON.stringify(typed)} })`) as Promise<
-    string | null
-  >;
-}
-
-/** The newest call record (outbound calls are Contoso's only record of them). */
-export async function lastRecord(suite: {
-  server: { web: { app: import('../../packages/server/src/app.ts').App } };
-}) {
-  return suite.server.web.app.storage.db
-    .selectFrom('call_records')
-    .selectAll()
-    .orderBy('placed_at', 'desc')
-    .executeTakeFirstOrThrow();
-}
 
 test('Alice dials a number: early media reach her before the answer, the carrier echoes her voice, she hangs up', async () => {
   const carrier = await startCarrier('uas-early-echo.xml', {
@@ -90,4 +72,29 @@ test('Alice dials a number: early media reach her before the answer, the carrier
   assert.equal(app.trunkOutbound?.size, 0, 'no trunk leg is left');
   assert.equal(app.trunkOutbound?.inUse(trunk.id), 0, 'the channel is free again');
   assert.ok(app.calls.idle, 'call control holds nothing');
+});
+
+test('the called party hangs up: the carrier’s re-INVITE and UPDATE are answered in the call, then its BYE ends it for Alice', async () => {
+  const carrier = await startCarrier('uas-refresh-bye.xml', { pauseMs: 8000 });
+  await setUpTrunk(suite.server.web.app, carrier.port, { codecs: ['PCMA', 'PCMU'] });
+  const a = await suite.page(demo.alice);
+  assert.equal(await dialFrom(a, '+44 20 7946 0999'), null);
+  const view = a.getByRole('region', { name: `Call with ${CALLED_E164}` });
+  await view.getByRole('timer').waitFor({ timeout: 10_000 });
+  // PCMA from the carrier, the browser's PCMU: the bridge converts, and her echo still comes back.
+  await hearsSound(a, 'Alice (PCMA carrier)');
+  assertCarrierPassed(await carrier.done);
+  await view.waitFor({ state: 'detached', timeout: 5_000 });
+  await a.getByText(`Call with ${CALLED_E164} ended.`).first().waitFor();
+  const r = await until(
+    'the record is complete',
+    () => lastRecord(suite),
+    (r) => r.ended_at !== null && r.sip_end_code !== null,
+  );
+  assert.equal(r.end_reason, 'hangup');
+  assert.equal(r.ended_by, null, 'ended by the number, not by Alice');
+  assert.equal(r.carrier_codec, 'PCMA');
+  assert.equal(r.sip_end_code, 200);
+  assert.equal(r.sip_end_text, 'BYE from the carrier');
+  assert.equal(r.callee_number_typed, '+44 20 7946 0999');
 });

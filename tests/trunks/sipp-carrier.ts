@@ -5,6 +5,9 @@
  * carrier and its SIP trunk on the app, Alice given a number (her caller ID) and Contoso's dial plan
  * in GB. The run is killed after its timeout, and by `stopAll` when a test file ends.
  */
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import assert from 'node:assert/strict';
 import { freePort, startSipp, type SippResult, type SippRun } from '../../packages/sip/test/sipp-harness.ts';
@@ -28,6 +31,7 @@ export interface CarrierRun {
 }
 
 const running: SippRun[] = [];
+const folders: string[] = [];
 
 /**
  * Starts SIPp as the carrier with `scenario` (a file name under scenarios/), `keys` its keywords, and
@@ -35,15 +39,30 @@ const running: SippRun[] = [];
  */
 export async function startCarrier(
   scenario: string,
-  o: { keys?: Record<string, string>; pauseMs?: number; timeoutMs?: number } = {},
+  o: {
+    keys?: Record<string, string>;
+    /** `__NAME__` placeholders written into the scenario first (a status line's code and phrase). */
+    fill?: Record<string, string>;
+    pauseMs?: number;
+    timeoutMs?: number;
+  } = {},
 ): Promise<CarrierRun> {
+  let file = `${SCENARIOS}${scenario}`;
+  if (o.fill) {
+    let text = readFileSync(file, 'utf8');
+    for (const [k, v] of Object.entries(o.fill)) text = text.replaceAll(`__${k}__`, v);
+    const dir = mkdtempSync(join(tmpdir(), 'parley-carrier-'));
+    folders.push(dir);
+    file = join(dir, scenario);
+    writeFileSync(file, text);
+  }
   const port = await freePort();
   const mediaPort = await freePort();
   const keys = Object.entries(o.keys ?? {}).flatMap(([k, v]) => ['-key', k, v]);
   const run = startSipp(
     [
       '-sf',
-      `${SCENARIOS}${scenario}`,
+      file,
       '-i',
       CARRIER_IP,
       '-p',
@@ -71,6 +90,7 @@ export async function startCarrier(
 export function stopAll(): void {
   for (const r of running.splice(0))
     if (r.child.exitCode === null && r.child.signalCode === null) r.child.kill('SIGKILL');
+  for (const f of folders.splice(0)) rmSync(f, { recursive: true, force: true });
 }
 
 /** SIPp ran its scenario to the end with every check passing (one successful call). */

@@ -142,6 +142,11 @@ export const CallView = z.object({
   endReason: CallEndReason.nullable(),
   /** Who ended it (a user id), when a party did. */
   endedBy: z.string().nullable(),
+  /**
+   * Why, in words, when the end reason alone does not say (a carrier's answer to a call out to a
+   * number: "That number does not exist."); absent otherwise.
+   */
+  endDetail: z.string().nullable().optional(),
 });
 export type CallView = z.infer<typeof CallView>;
 

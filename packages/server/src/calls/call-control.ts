@@ -243,11 +243,11 @@ export class CallControl implements SessionCalls {
    * A trunk leg (trunk-outbound.ts) ends its call for what the carrier answered (busy, unavailable,
    * failed: trunk-codes.ts), ringing or connected. False when the call is not this device's.
    */
-  failCall(s: CallSession, callId: string, reason: CallEndReason): boolean {
+  failCall(s: CallSession, callId: string, reason: CallEndReason, detail?: string): boolean {
     const call = this.calls.get(callId);
     const leg = call?.legOf(s.deviceKey);
     if (!call || !leg || leg.session !== s) return false;
-    this.finish(call, reason, null);
+    this.finish(call, reason, null, undefined, detail);
     return true;
   }
 
@@ -374,7 +374,7 @@ export class CallControl implements SessionCalls {
     if (call.state !== 'dialing') return call.viewFor(caller); // ended while storing (the caller left)
     if (numberRoute) {
       const trunk = this.d.trunks!.device(s, numberRoute);
-      if (!trunk) this.finish(call, 'busy', null, 'caller');
+      if (!trunk) this.finish(call, 'busy', null, 'caller', 'Every line to the phone network is in use.');
       else {
         this.ring(call, trunk);
         const at = this.now();
@@ -607,10 +607,16 @@ export class CallControl implements SessionCalls {
    * Ends the call: every leg, every timer, every index entry; tells each device still reachable (but
    * `quiet`'s, which learns it from its request's result) and the records.
    */
-  private finish(call: Call, reason: CallEndReason, endedBy: string | null, quiet?: 'caller'): void {
+  private finish(
+    call: Call,
+    reason: CallEndReason,
+    endedBy: string | null,
+    quiet?: 'caller',
+    detail?: string,
+  ): void {
     const reach = call.legs().filter((l) => l.reachable);
     const wasConnected = call.state === 'connected';
-    if (!call.end(reason, this.now(), endedBy)) return;
+    if (!call.end(reason, this.now(), endedBy, detail)) return;
     this.unregister(call);
     if (wasConnected) {
       this.inCall(call.caller, -1);

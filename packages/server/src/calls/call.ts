@@ -52,6 +52,8 @@ export class Call {
   endedAt: number | null = null;
   endReason: CallEndReason | null = null;
   endedBy: string | null = null;
+  /** Why in words, when the reason alone does not say (a carrier's answer); see CallView.endDetail. */
+  endDetail: string | null = null;
   /** The caller's trickled candidates before the answer, for devices that start ringing later (bounded). */
   readonly candidates: IceCandidate[] = [];
 
@@ -153,9 +155,10 @@ export class Call {
   }
 
   /** Ends the call and every leg; idempotent (a second end keeps the first reason). */
-  end(reason: CallEndReason, at: number, endedBy: string | null): boolean {
+  end(reason: CallEndReason, at: number, endedBy: string | null, detail: string | null = null): boolean {
     if (this.current === 'ended') return false;
     this.to('ended');
+    this.endDetail = detail;
     this.clearRingTimer();
     this.endReason = reason;
     this.endedAt = at;
@@ -199,6 +202,7 @@ export class Call {
       endedAt: endedHere ? iso(endedHere.at) : this.endedAt === null ? null : iso(this.endedAt),
       endReason: endedHere ? endedHere.reason : this.endReason,
       endedBy: endedHere ? null : this.endedBy,
+      ...(!endedHere && this.endDetail ? { endDetail: this.endDetail } : {}),
     };
   }
 }

@@ -45,8 +45,11 @@ import type { RegistrationTable } from './registrations.ts';
 /** Where browsers open SIP over WebSocket on the HTTP server (RFC 7118; subprotocol `sip`). */
 export const SIP_WS_PATH = '/sip';
 
-/** Methods the listener implements today (listed in Allow). */
-export const SIP_ALLOW = ['INVITE', 'ACK', 'CANCEL', 'BYE', 'OPTIONS', 'REGISTER'] as const;
+/**
+ * Methods the listener implements today (listed in Allow). UPDATE (RFC 3311) is answered inside an
+ * INVITE dialog (a carrier's session refresh, RFC 4028); outside one the listener refuses it 405.
+ */
+export const SIP_ALLOW = ['INVITE', 'ACK', 'CANCEL', 'BYE', 'OPTIONS', 'REGISTER', 'UPDATE'] as const;
 
 export interface SipListenerLimits {
   /** Server transactions in progress in all (beyond: 503). */

@@ -54,7 +54,7 @@ import { firstCodec, orderCodecs } from './trunk-sdp.ts';
 
 /** What a trunk leg needs of call control: a device's frames, and ending a call for the carrier's reason. */
 export interface TrunkCallControl extends PhoneCallControl {
-  failCall(session: CallSession, callId: string, reason: CallEndReason): boolean;
+  failCall(session: CallSession, callId: string, reason: CallEndReason, detail?: string): boolean;
 }
 
 export interface TrunkOutboundDeps {
@@ -276,7 +276,7 @@ class TrunkCall {
       this.ctx.log.info({ call: this.callId, status, carrier: c.id }, 'carrier refused the call');
       const callId = this.callId!;
       await this.close();
-      this.ctx.control.failCall(this.session, callId, failure.reason);
+      this.ctx.control.failCall(this.session, callId, failure.reason, failure.words);
       return;
     }
     this.dialog = dialog;

@@ -34,6 +34,8 @@ export function endedSentence(call: CallView): string {
   const who = peerName(call.peer);
   const reason: CallEndReason = call.endReason ?? 'hangup';
   if (call.direction === 'outgoing') {
+    // A carrier's refusal of a call out to a number says why in its own words (trunk-codes.ts).
+    if (call.endDetail) return `The call to ${who} did not go through. ${call.endDetail}`;
     const outgoing: Record<CallEndReason, string> = {
       hangup: `Call with ${who} ended.`,
       cancelled: `Call to ${who} cancelled.`,
