@@ -63,6 +63,8 @@ import { CallRecords } from './calls/call-records.ts';
 import { CallHistory } from './calls/call-history.ts';
 import { callHistoryRoutes } from './calls/call-history-routes.ts';
 import { TelephonyStore } from './telephony/telephony-store.ts';
+import { TrunkInbound } from './telephony/trunk-inbound.ts';
+import { trustedScope } from './directory/scope.ts';
 import { operatorTelephonyRoutes, tenantTelephonyRoutes } from './telephony/routes.ts';
 
 export interface App {
@@ -106,6 +108,8 @@ export interface App {
   readonly sip: SipListener | undefined;
   /** Calls with registered phones (ringing them, calls they place), once `listen()` has started SIP. */
   readonly phoneCalls: PhoneCalls | undefined;
+  /** Calls from carriers to users' numbers, once `listen()` has started SIP. */
+  readonly trunkInbound: TrunkInbound | undefined;
   /** Phone calls' media: RTP legs for phones, WebRTC legs on `mediaEndpoint`, joined by the bridge. */
   phoneMedia: PhoneMediaDriver;
   /** With `PARLEY_MEDIA=rtpengine`: phone calls' media on rtpengine nodes (falling back to `phoneMedia`). */
@@ -284,6 +288,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   });
   // Phones are rung once the SIP listener is up (listen()); until then a call rings browsers only.
   let phoneCalls: PhoneCalls | undefined;
+  // Calls from carriers, once the SIP listener is up (listen()).
+  let trunkInbound: TrunkInbound | undefined;
   // A phone leg's media statistics (and why its media failed) go to its call's records when it closes.
   const phoneMediaStats: PhoneMediaStatsSink = (callId, s) =>
     void callRecords
@@ -422,6 +428,9 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     get phoneCalls() {
       return phoneCalls;
     },
+    get trunkInbound() {
+      return trunkInbound;
+    },
     phoneMedia,
     rtpengine,
     async listen() {
@@ -450,10 +459,19 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
         log: log.child({ module: 'sip' }),
         isLocalDomain: async (domain) => (await directory.findTenantByDomain(domain)) !== null,
         isKnownUser: async (address) => (await directory.findUserRecordByAddress(address))?.enabled === 1,
-        peers: sipPeerPolicy(config, sipPeers),
+        // Carriers are the test lookups' and every enabled trunk's allow-listed sources.
+        peers: sipPeerPolicy(config, {
+          ...sipPeers,
+          carriers: {
+            isCarrier: (address, protocol) =>
+              sipPeers.carriers.isCarrier(address, protocol) ||
+              telephony.carrierBySource(address) !== undefined,
+          },
+        }),
         credentials: sipPeers.credentials,
         // phoneCalls is made just below, from this listener's user agent; nothing arrives before.
         phones: { invite: async (inv, who) => phoneCalls?.inviteFrom(inv, who) ?? inv.reject(503) },
+        trunks: { invite: async (inv) => trunkInbound?.invite(inv) ?? inv.reject(503) },
         registration: {
           registrar,
           table: registrations,
@@ -502,6 +520,22 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
         media: rtpengine ?? phoneMedia,
         isLocalDomain: async (domain) => (await directory.findTenantByDomain(domain)) !== null,
         log: log.child({ module: 'phone-calls' }),
+      });
+      const calledPhones = phoneCalls;
+      trunkInbound = new TrunkInbound({
+        carriers: telephony,
+        numbers: telephony,
+        userEnabled: async (tenantId, userId) => {
+          const u = await directory.findUserRecordById(userId);
+          return u !== null && u.tenant_id === tenantId && u.enabled === 1;
+        },
+        dialPlanCountry: (tenantId) => telephony.dialPlanCountry(trustedScope(tenantId)),
+        control: calls,
+        media: rtpengine ?? phoneMedia,
+        records: callRecords,
+        link: (callId, link) => calledPhones.link(callId, link),
+        retryAfterS: config.sipRetryAfter,
+        log: log.child({ module: 'trunk-inbound' }),
       });
       const sipWs = sip.ws;
       if (sipWs)

@@ -328,7 +328,7 @@ describe('SIP listener and the RFC 4475 torture messages', () => {
       assert.equal(a.responses.length, 1);
       const r = a.responses[0]!;
       assert.equal(r.status, 200);
-      assert.equal(r.get('allow'), 'INVITE, ACK, CANCEL, BYE, OPTIONS, REGISTER');
+      assert.equal(r.get('allow'), 'INVITE, ACK, CANCEL, BYE, OPTIONS, REGISTER, UPDATE');
       assert.equal(r.get('accept'), 'application/sdp');
       assert.ok(r.has('supported'));
       assert.ok(r.to.tag, 'a To tag on the final response');

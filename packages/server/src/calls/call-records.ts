@@ -40,6 +40,15 @@ export interface CallMediaStats {
   failure: string | null;
 }
 
+/** A carrier leg's part of a call record (`carrierLeg`); absent fields are left as they are. */
+export interface CarrierLegDetails {
+  carrier?: string;
+  userCodec?: string | null;
+  carrierCodec?: string | null;
+  sipEndCode?: number | null;
+  sipEndText?: string | null;
+}
+
 export interface CallRecordsDeps {
   storage: StorageHandle;
   events: Pick<EventLog, 'stage' | 'publish'>;
@@ -138,6 +147,26 @@ export class CallRecords implements CallRecordSink {
         this.live.delete(callId);
       }
     });
+  }
+
+  /**
+   * What a call through a carrier adds to its records (migration 016): the carrier, the codec of each
+   * leg, the SIP code and phrase that ended the carrier leg. Only the fields given are written; chained
+   * after the call's other writes, so it may come at any time after `opened`.
+   */
+  carrierLeg(callId: string, d: CarrierLegDetails): Promise<void> {
+    const set: Partial<CallRecordsTable> = {};
+    if (d.carrier !== undefined) set.carrier = d.carrier;
+    if (d.userCodec !== undefined) set.user_codec = d.userCodec;
+    if (d.carrierCodec !== undefined) set.carrier_codec = d.carrierCodec;
+    if (d.sipEndCode !== undefined) set.sip_end_code = d.sipEndCode;
+    if (d.sipEndText !== undefined) set.sip_end_text = d.sipEndText;
+    if (Object.keys(set).length === 0) return Promise.resolve();
+    return this.chain(callId, () =>
+      this.storage.write(async (tx) => {
+        await tx.updateTable('call_records').set(set).where('call_id', '=', callId).execute();
+      }),
+    );
   }
 
   /**
@@ -338,8 +367,11 @@ function recordsOf(call: CallOpened): CallRecordsTable[] {
     missed_seen_at: null,
   } as const;
   const { caller, callee } = call;
-  if (caller.tenantId === callee.tenantId)
-    return [{ ...base, tenant_id: caller.tenantId, direction: 'internal', ...parties(caller, callee) }];
+  if (caller.tenantId === callee.tenantId) {
+    // A caller that is no user is the phone network calling in (a carrier's INVITE).
+    const direction = caller.userId === null ? 'inbound' : 'internal';
+    return [{ ...base, tenant_id: caller.tenantId, direction, ...parties(caller, callee) }];
+  }
   // Across tenants each record shows the other tenant's party by number only.
   return [
     { ...base, tenant_id: caller.tenantId, direction: 'outbound', ...parties(caller, byNumber(callee)) },
