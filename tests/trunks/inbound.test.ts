@@ -15,14 +15,24 @@ import type { Page } from 'playwright-core';
 import { apiSession, demo } from '../web/harness.ts';
 import { ringing } from '../web/call-steps.ts';
 import { browserSuite, hearsSound } from '../phones/browser-suite.ts';
-import { carrierCalls, carrierRefused, passed, stopAll, type InboundCall } from './sipp-inbound.ts';
+import {
+  addCarrier,
+  carrierCalls,
+  carrierRefused,
+  passed,
+  stopAll,
+  type InboundCall,
+} from './sipp-inbound.ts';
 
 const CARRIER_IP = '127.0.0.2';
+const OTHER_CARRIER_IP = '127.0.0.3';
 const BOB_NUMBER = '+442079460123';
 const SPARE_NUMBER = '+442079460124';
 const CALLER = '+447700900123';
+/** The ring timeout (PARLEY_CALL_RING_TIMEOUT): short, so the unanswered call ends soon. */
+const RING_S = 8;
 
-const suite = browserSuite(() => ({ callRingTimeout: 20 }));
+const suite = browserSuite(() => ({ callRingTimeout: RING_S }));
 let carrierId = '';
 let bobPage: Page | undefined;
 
@@ -35,22 +45,17 @@ function carrierReady(): Promise<void> {
 }
 
 async function setUpCarrier(): Promise<void> {
-  const web = suite.server.web;
-  const op = await apiSession(web, demo.operator.address, demo.operator.password);
-  const carrier = await op.call<{ id: string }>('POST', '/api/operator/billing/carriers', {
+  carrierId = await addCarrier(suite.server.web, suite.server.domain, {
     name: 'Carrier A',
+    ip: CARRIER_IP,
+    numbers: [BOB_NUMBER, SPARE_NUMBER],
+    users: { [BOB_NUMBER]: demo.bob },
   });
-  carrierId = carrier.id;
-  await op.call('PUT', `/api/operator/telephony/carriers/${carrierId}`, {
-    addresses: [{ host: CARRIER_IP, port: 5060 }],
-    allow: [CARRIER_IP],
-  });
-  const tenant = await web.app.directory.findTenantByDomain(suite.server.domain);
-  for (const number of [BOB_NUMBER, SPARE_NUMBER])
-    await op.call('POST', '/api/operator/telephony/numbers', { number, carrierId, tenantId: tenant!.id });
-  const admin = await apiSession(web, demo.alice);
-  await admin.call('PUT', `/api/telephony/numbers/${encodeURIComponent(BOB_NUMBER)}/user`, {
-    userId: await admin.idOf(demo.bob),
+  // Another carrier, which must not ring Carrier A's numbers.
+  await addCarrier(suite.server.web, suite.server.domain, {
+    name: 'Carrier B',
+    ip: OTHER_CARRIER_IP,
+    numbers: [],
   });
 }
 after(() => stopAll());
@@ -169,13 +174,29 @@ test('Bob declines: the carrier gets 603 Decline', async () => {
   await noCallsLeft();
 });
 
+test('nobody answers: after the ring timeout the carrier gets 480', async () => {
+  const b = await bob();
+  const run = await carrierRefused(480, call());
+  const incoming = b.getByRole('alertdialog', { name: CALLER });
+  await incoming.waitFor({ timeout: 15_000 });
+  await passed(run, 'the carrier’s unanswered call');
+  await incoming.waitFor({ state: 'detached' });
+  const r = await endedRecord();
+  assert.equal(r.end_reason, 'no_answer');
+  assert.deepEqual([r.sip_end_code, r.sip_end_text], [480, 'Temporarily Unavailable']);
+  assert.ok(r.ended_at! - r.placed_at >= (RING_S - 1) * 1000, 'it rang for the ring timeout');
+  await noCallsLeft();
+});
+
 test('numbers nobody has, and INVITEs from no carrier’s address, ring nobody', async () => {
   const b = await bob();
   const before = await lastRecord().catch(() => null);
-  // Not in the inventory; in it but given to no user; Bob's number from 127.0.0.9 (no carrier's).
+  // Not in the inventory; in it but given to no user; Bob's number from 127.0.0.9 (no carrier's),
+  // and from Carrier B (the number is Carrier A's).
   await passed(await carrierRefused(404, call({ to: '+442079460999' })), 'an unknown number');
   await passed(await carrierRefused(404, call({ to: SPARE_NUMBER })), 'a number with no user');
   await passed(await carrierRefused(407, call({ from: '127.0.0.9' })), 'an unknown source');
+  await passed(await carrierRefused(404, call({ from: OTHER_CARRIER_IP })), 'another carrier’s number');
   assert.equal(await ringing(b), false, 'Bob’s browser never rang');
   assert.equal(await b.getByRole('alertdialog').count(), 0, 'no incoming call was shown');
   const after = await lastRecord().catch(() => null);

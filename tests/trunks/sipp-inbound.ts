@@ -8,6 +8,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort, startSipp, type SippResult, type SippRun } from '../../packages/sip/test/sipp-harness.ts';
+import { apiSession, demo, type WebServer } from '../web/harness.ts';
 
 export const SCENARIOS = new URL('./scenarios/', import.meta.url).pathname;
 /** Debian's PCMA capture (copied from /usr/share/sip-tester): the caller's voice. */
@@ -71,13 +72,12 @@ async function run(file: string, c: InboundCall, extra: string[] = []): Promise<
       G711A_PCAP,
       '-d',
       String(c.pauseMs ?? 1000),
-      '-m',
-      '1',
       '-timeout',
       '60',
       '-trace_msg',
       '-message_file',
       messages,
+      ...(extra.includes('-m') ? [] : ['-m', '1']),
       ...extra,
     ],
     70_000,
@@ -98,13 +98,47 @@ async function run(file: string, c: InboundCall, extra: string[] = []): Promise<
   };
 }
 
+export interface CarrierSetup {
+  name: string;
+  /** The carrier's source address (its trunk's allow-list). */
+  ip: string;
+  /** Numbers of this carrier given to the demo tenant; `users` maps some to a user's address. */
+  numbers: string[];
+  users?: Record<string, string>;
+  channelLimit?: number;
+}
+
+/**
+ * Sets a carrier up as the operator and the tenant admin would, over HTTP: billing's carrier, its SIP
+ * trunk (allow-listing `ip`), its numbers given to the demo tenant (Contoso), some of them to users
+ * (by Alice, the tenant admin). Resolves to the carrier id.
+ */
+export async function addCarrier(web: WebServer, domain: string, c: CarrierSetup): Promise<string> {
+  const op = await apiSession(web, demo.operator.address, demo.operator.password);
+  const { id } = await op.call<{ id: string }>('POST', '/api/operator/billing/carriers', { name: c.name });
+  await op.call('PUT', `/api/operator/telephony/carriers/${id}`, {
+    addresses: [{ host: c.ip, port: 5060 }],
+    allow: [c.ip],
+    ...(c.channelLimit ? { channelLimit: c.channelLimit } : {}),
+  });
+  const tenant = await web.app.directory.findTenantByDomain(domain);
+  for (const number of c.numbers)
+    await op.call('POST', '/api/operator/telephony/numbers', { number, carrierId: id, tenantId: tenant!.id });
+  const admin = await apiSession(web, demo.alice);
+  for (const [number, address] of Object.entries(c.users ?? {}))
+    await admin.call('PUT', `/api/telephony/numbers/${encodeURIComponent(number)}/user`, {
+      userId: await admin.idOf(address),
+    });
+  return id;
+}
+
 /** A carrier's call playing one of the scenarios. */
 export function carrierCalls(scenario: InboundScenario, c: InboundCall): Promise<CarrierRun> {
   return run(join(SCENARIOS, `uac-${scenario}.xml`), c);
 }
 
 /** A carrier's call that expects `status` as the final answer (uac-refused.xml with it filled in). */
-export function carrierRefused(status: number, c: InboundCall): Promise<CarrierRun> {
+export function carrierRefused(status: number, c: InboundCall, extra: string[] = []): Promise<CarrierRun> {
   const file = join(folder(), `uac-refused-${status}.xml`);
   writeFileSync(
     file,
@@ -113,7 +147,7 @@ export function carrierRefused(status: number, c: InboundCall): Promise<CarrierR
       `response="${status}"`,
     ),
   );
-  return run(file, c);
+  return run(file, c, extra);
 }
 
 /** Waits for a run and fails with SIPp's errors and trace unless the scenario passed. */
