@@ -66,6 +66,7 @@ import { TelephonyStore } from './telephony/telephony-store.ts';
 import { ParleyError } from '@parley/protocol';
 import { trustedScope } from './directory/scope.ts';
 import { TrunkOutbound } from './telephony/trunk-outbound.ts';
+import { TrunkInbound } from './telephony/trunk-inbound.ts';
 import { operatorTelephonyRoutes, tenantTelephonyRoutes } from './telephony/routes.ts';
 
 export interface App {
@@ -111,6 +112,8 @@ export interface App {
   readonly phoneCalls: PhoneCalls | undefined;
   /** Calls out to phone numbers through carriers (the trunk legs), once `listen()` has started SIP. */
   readonly trunkOutbound: TrunkOutbound | undefined;
+  /** Calls from carriers to users' numbers, once `listen()` has started SIP. */
+  readonly trunkInbound: TrunkInbound | undefined;
   /** Phone calls' media: RTP legs for phones, WebRTC legs on `mediaEndpoint`, joined by the bridge. */
   phoneMedia: PhoneMediaDriver;
   /** With `PARLEY_MEDIA=rtpengine`: phone calls' media on rtpengine nodes (falling back to `phoneMedia`). */
@@ -292,6 +295,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   let phoneCalls: PhoneCalls | undefined;
   // Numbers are called out through a carrier once SIP is up (listen()); until then `no_route`.
   let trunkOutbound: TrunkOutbound | undefined;
+  // Calls from carriers, once the SIP listener is up (listen()).
+  let trunkInbound: TrunkInbound | undefined;
   // A phone leg's media statistics (and why its media failed) go to its call's records when it closes.
   const phoneMediaStats: PhoneMediaStatsSink = (callId, s) =>
     void callRecords
@@ -441,6 +446,9 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     get trunkOutbound() {
       return trunkOutbound;
     },
+    get trunkInbound() {
+      return trunkInbound;
+    },
     phoneMedia,
     rtpengine,
     async listen() {
@@ -469,10 +477,19 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
         log: log.child({ module: 'sip' }),
         isLocalDomain: async (domain) => (await directory.findTenantByDomain(domain)) !== null,
         isKnownUser: async (address) => (await directory.findUserRecordByAddress(address))?.enabled === 1,
-        peers: sipPeerPolicy(config, sipPeers),
+        // Carriers are the test lookups' and every enabled trunk's allow-listed sources.
+        peers: sipPeerPolicy(config, {
+          ...sipPeers,
+          carriers: {
+            isCarrier: (address, protocol) =>
+              sipPeers.carriers.isCarrier(address, protocol) ||
+              telephony.carrierBySource(address) !== undefined,
+          },
+        }),
         credentials: sipPeers.credentials,
         // phoneCalls is made just below, from this listener's user agent; nothing arrives before.
         phones: { invite: async (inv, who) => phoneCalls?.inviteFrom(inv, who) ?? inv.reject(503) },
+        trunks: { invite: async (inv) => trunkInbound?.invite(inv) ?? inv.reject(503) },
         registration: {
           registrar,
           table: registrations,
@@ -535,11 +552,27 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
         media: rtpengine ?? phoneMedia,
         records: (callId, t) =>
           void callRecords
-            .trunkLeg(callId, t)
+            .carrierLeg(callId, t)
             .catch((err: unknown) => log.warn({ err }, 'trunk leg record not stored')),
         localHost: config.sipAddress,
         sessionExpires: config.trunkSessionExpires,
         log: log.child({ module: 'trunk-outbound' }),
+      });
+      const calledPhones = phoneCalls;
+      trunkInbound = new TrunkInbound({
+        carriers: telephony,
+        numbers: telephony,
+        userEnabled: async (tenantId, userId) => {
+          const u = await directory.findUserRecordById(userId);
+          return u !== null && u.tenant_id === tenantId && u.enabled === 1;
+        },
+        dialPlanCountry: (tenantId) => telephony.dialPlanCountry(trustedScope(tenantId)),
+        control: calls,
+        media: rtpengine ?? phoneMedia,
+        records: callRecords,
+        link: (callId, link) => calledPhones.link(callId, link),
+        retryAfterS: config.sipRetryAfter,
+        log: log.child({ module: 'trunk-inbound' }),
       });
       const sipWs = sip.ws;
       if (sipWs)

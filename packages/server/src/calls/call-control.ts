@@ -39,6 +39,7 @@ import {
   type CallEndReason,
   type CallTarget,
   type CallView,
+  type SessionDescription,
 } from '@parley/protocol';
 import { systemClock, type Clock } from '@parley/sip';
 import type { CallSession, SessionCalls } from '../realtime/session.ts';
@@ -294,8 +295,8 @@ export class CallControl implements SessionCalls {
       } else if (leg.state === 'up') {
         if (call.state !== 'connected') {
           // The caller went away before the answer: there are no media to keep alive.
-          this.finish(call, deliberate ? 'cancelled' : 'lost', deliberate ? s.userId : null);
-        } else if (deliberate) this.finish(call, 'hangup', s.userId);
+          this.finish(call, deliberate ? 'cancelled' : 'lost', deliberate ? userOf(call, s) : null);
+        } else if (deliberate) this.finish(call, 'hangup', userOf(call, s));
         else leg.lose(this.d.limits.lostGraceMs, () => this.finish(call, 'lost', null));
       }
     }
@@ -320,9 +321,54 @@ export class CallControl implements SessionCalls {
       throw new ParleyError('limit_exceeded', `you may take part in at most ${max} calls at once`, {
         field: 'to',
       });
+    return this.open(s, key, party('caller', me), callee, f.offer, f.video, numberRoute);
+  }
+
+  /**
+   * A call whose caller is a phone number, not a user: a carrier's INVITE to one of the callee's
+   * numbers (telephony/trunk-inbound.ts), placed from its server-side device `s` (attached with
+   * `attachDevice`, `userId` empty: it is no user). The callee rings as for any call and sees the
+   * caller by number (`displayName` when the carrier gave one). Refusals are coded as `place`'s.
+   */
+  async placeFromNumber(
+    s: CallSession,
+    from: { number: string; displayName: string | null },
+    calleeUserId: string,
+    offer: SessionDescription,
+  ): Promise<CallView> {
+    if (this.closing) throw new ParleyError('unavailable', 'the server is shutting down');
+    checkSdp(offer, 'offer', 'offer');
+    const callee = await this.d.directory.userById(calleeUserId);
+    if (!callee || !callee.enabled || callee.tenantId !== s.tenantId)
+      throw new ParleyError('not_found', 'no such user', { field: 'to' });
+    const key = s.deviceKey;
+    if (key === null || !this.ready.has(s) || this.closing)
+      throw new ParleyError('call_state', 'this device is no longer connected');
+    const caller: Party = {
+      side: 'caller',
+      tenantId: s.tenantId,
+      userId: null,
+      displayName: from.displayName,
+      address: null,
+      number: from.number,
+    };
+    return this.open(s, key, caller, callee, offer, false, null);
+  }
+
+  /** Stores and rings a call whose parties are resolved (synchronously up to the table: limits hold). */
+  private async open(
+    s: CallSession,
+    key: string,
+    caller: Party,
+    callee: CallUser,
+    offer: SessionDescription,
+    video: boolean,
+    /** Set when the callee is a phone number (a trunk leg rings instead of the callee's devices). */
+    numberRoute: NumberRoute | null,
+  ): Promise<CallView> {
+    const max = this.d.limits.maxPerUser;
     const service = this.d.services?.owns(callee.id) === true;
     const busy = !service && !numberRoute && this.countOf(callee.id) >= max;
-    const caller = party('caller', me);
     const calleeParty = party('callee', callee);
     if (numberRoute) {
       // A number party: no user, no directory data; the caller shows their own number (caller ID).
@@ -339,8 +385,8 @@ export class CallControl implements SessionCalls {
       caller,
       calleeParty,
       new Leg('caller', key, s, 'up', this.clock),
-      f.offer,
-      f.video,
+      offer,
+      video,
       this.now(),
       this.clock,
     );
@@ -451,7 +497,7 @@ export class CallControl implements SessionCalls {
     if (leg.state === 'ringing') return this.decline(s, { t: 'call.decline', id: f.id, callId: f.callId });
     if (leg.state !== 'up')
       throw new ParleyError('call_state', 'this device takes no part in the call now', { field: 'callId' });
-    this.finish(call, call.state === 'connected' ? 'hangup' : 'cancelled', s.userId);
+    this.finish(call, call.state === 'connected' ? 'hangup' : 'cancelled', userOf(call, s));
     return {};
   }
 
@@ -560,7 +606,7 @@ export class CallControl implements SessionCalls {
   /** A call the session's user is a party of; any other id (unknown, ended, someone else's) is not found. */
   private own(s: CallSession, callId: string): Call {
     const call = this.calls.get(callId);
-    const p = call?.partyOf(s.userId);
+    const p = call && (call.partyOf(s.userId) ?? numberCallerOf(call, s));
     if (!call || !p || p.tenantId !== s.tenantId)
       throw new ParleyError('not_found', 'no such call', { field: 'callId' });
     return call;
@@ -732,6 +778,14 @@ function party(side: 'caller' | 'callee', u: CallUser): Party {
     number: null,
   };
 }
+
+/** The caller party when `s` is the device of a caller that is a phone number (no user), else null. */
+function numberCallerOf(call: Call, s: CallSession): Party | null {
+  return call.caller.userId === null && call.callerLeg.session === s ? call.caller : null;
+}
+
+/** Who a device's hang-up is by: its user, or nobody for a phone number's device. */
+const userOf = (call: Call, s: CallSession): string | null => (numberCallerOf(call, s) ? null : s.userId);
 
 const recordParty = (p: Party) => ({ tenantId: p.tenantId, userId: p.userId, number: p.number });
 

@@ -153,6 +153,27 @@ export class CallRecords implements CallRecordSink {
   }
 
   /**
+   * What a call through a carrier adds to its records (migration 016): the carrier, the codec of each
+   * leg, the SIP code and phrase that ended the carrier leg. Only the fields given are written; chained
+   * after the call's other writes, so it may come at any time after `opened`.
+   */
+  carrierLeg(callId: string, d: CallTrunkLeg): Promise<void> {
+    const set: Partial<CallRecordsTable> = {};
+    if (d.carrier !== undefined) set.carrier = d.carrier;
+    if (d.typed !== undefined) set.callee_number_typed = d.typed;
+    if (d.userCodec !== undefined) set.user_codec = d.userCodec;
+    if (d.carrierCodec !== undefined) set.carrier_codec = d.carrierCodec;
+    if (d.sipEndCode !== undefined) set.sip_end_code = d.sipEndCode;
+    if (d.sipEndText !== undefined) set.sip_end_text = d.sipEndText;
+    if (Object.keys(set).length === 0) return Promise.resolve();
+    return this.chain(callId, () =>
+      this.storage.write(async (tx) => {
+        await tx.updateTable('call_records').set(set).where('call_id', '=', callId).execute();
+      }),
+    );
+  }
+
+  /**
    * The media statistics of a phone's leg of the call (its records, every tenant's): written when the
    * leg closes, after or before `ended` (chained with the call's other writes either way).
    */
@@ -171,27 +192,6 @@ export class CallRecords implements CallRecordSink {
           })
           .where('call_id', '=', callId)
           .execute();
-      }),
-    );
-  }
-
-  /**
-   * The carrier leg of a phone call (migration 016's columns, and the carrier): written as the trunk
-   * leg learns them (the carrier chosen, the codecs answered, the SIP code that ended it); only the
-   * fields given are set.
-   */
-  trunkLeg(callId: string, t: CallTrunkLeg): Promise<void> {
-    const set: Partial<Record<string, string | number | null>> = {};
-    if (t.carrier !== undefined) set.carrier = t.carrier;
-    if (t.typed !== undefined) set.callee_number_typed = t.typed;
-    if (t.userCodec !== undefined) set.user_codec = t.userCodec;
-    if (t.carrierCodec !== undefined) set.carrier_codec = t.carrierCodec;
-    if (t.sipEndCode !== undefined) set.sip_end_code = t.sipEndCode;
-    if (t.sipEndText !== undefined) set.sip_end_text = t.sipEndText;
-    if (Object.keys(set).length === 0) return Promise.resolve();
-    return this.chain(callId, () =>
-      this.storage.write(async (tx) => {
-        await tx.updateTable('call_records').set(set).where('call_id', '=', callId).execute();
       }),
     );
   }

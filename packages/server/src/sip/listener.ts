@@ -9,8 +9,8 @@
  * to the registrar (registrar.ts), and registered contacts are kept alive by OPTIONS (keepalive.ts).
  *
  * Peers (see @parley/sip's peer-policy.ts and peers.ts here): every datagram is classified before
- * parsing. Carriers, trusted by address, are not challenged: their INVITE to a tenant's user gets
- * 480 (no calls yet) and to anyone else 404. Everyone else is authenticated by digest
+ * parsing. Carriers, trusted by address, are not challenged: their INVITE goes to the trunks
+ * (`trunks`, telephony/trunk-inbound.ts: a call to one of the carrier's numbers, 404 for any other). Everyone else is authenticated by digest
  * (digest-gate.ts) before anything about the target is said: 407 for INVITE and 401 for REGISTER
  * whatever the user, then 403 for wrong credentials; only an authenticated device learns 480 or
  * 404. Carriers do not register (403). An authenticated device's INVITE goes to the phone calls
@@ -91,6 +91,11 @@ export interface SipListenerOptions {
     keepAliveMs: number;
     keepAliveTimeoutMs: number;
   };
+  /**
+   * Calls from the phone network: a carrier's INVITE (a source the peer policy classed a carrier),
+   * never challenged (telephony/trunk-inbound.ts). Without it a carrier's INVITE gets 480 or 404.
+   */
+  trunks?: { invite(inv: IncomingInvite): Promise<void> };
   /** Calls placed by phones: an authenticated INVITE, with the realm and user name it proved. */
   phones?: { invite(inv: IncomingInvite, who: { domain: string; username: string }): Promise<void> };
   /**
@@ -171,7 +176,7 @@ export async function startSipListener(opts: SipListenerOptions): Promise<SipLis
       const v = await gate.check(req, inv.tx.peer, realm);
       if (!v.ok) return inv.reject(v.status, { headers: v.headers });
       if (opts.phones) return opts.phones.invite(inv, { domain: realm.toLowerCase(), username: v.username });
-    }
+    } else if (opts.trunks) return opts.trunks.invite(inv);
     // A user of a tenant with no reachable device yet: 480 Temporarily Unavailable; a user who
     // does not exist (or is disabled) is not found (RFC 3261 section 21.4.5).
     inv.reject((await knownUser(req)) ? 480 : 404, { headers: [['Allow', allow]] });

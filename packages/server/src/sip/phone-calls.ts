@@ -32,7 +32,12 @@ import type { CallPhones, CallUser } from '../calls/call-control.ts';
 import type { CallSession } from '../realtime/session.ts';
 import { PhoneCaller, type CallingDevice } from './phone-caller.ts';
 import type { PhoneMedia } from './phone-media.ts';
-import { RingingPhone, type PhoneBinding, type PhoneCallControl } from './phone-ringing.ts';
+import {
+  RingingPhone,
+  type PhoneBinding,
+  type PhoneCallControl,
+  type PhoneCallerLink,
+} from './phone-ringing.ts';
 
 export type { PhoneBinding } from './phone-ringing.ts';
 
@@ -81,7 +86,7 @@ const REFUSAL: Record<string, [number, string]> = {
 
 export class PhoneCalls implements CallPhones {
   /** Calls placed by phones, by call id (the phones they ring look for them: phone to phone). */
-  private readonly placed = new Map<string, PhoneCaller>();
+  private readonly placed = new Map<string, PhoneCallerLink>();
   /** Phones ringing or in a call, by binding (a binding that goes away stops ringing). */
   private readonly rung = new Map<string, Set<RingingPhone>>();
   private requestIds = 0;
@@ -94,6 +99,15 @@ export class PhoneCalls implements CallPhones {
         if (c.type !== 'removed') return;
         for (const p of [...(this.rung.get(c.binding.bindingId) ?? [])]) p.vanished();
       }) ?? (() => {});
+  }
+
+  /**
+   * A call placed by a caller that is not a phone of ours but has an RTP leg (a carrier's INVITE,
+   * telephony/trunk-in-call.ts): a phone answering it joins RTP to RTP, as phone to phone. Null forgets it.
+   */
+  link(callId: string, caller: PhoneCallerLink | null): void {
+    if (caller) this.placed.set(callId, caller);
+    else this.placed.delete(callId);
   }
 
   /** Stops listening to the registrations (the calls themselves end with call control). */

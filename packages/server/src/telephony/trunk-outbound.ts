@@ -67,7 +67,7 @@ export interface TrunkOutboundDeps {
   /** The tenant's user with this extension, when one has it (a dial pad's `201`). */
   userByExtension(tenantId: string, extension: string): Promise<{ userId: string } | null>;
   media: PhoneMedia;
-  /** Where the carrier leg's record columns go (the call records' `trunkLeg`). */
+  /** Where the carrier leg's record columns go (the call records' `carrierLeg`). */
   records(callId: string, t: CallTrunkLeg): void;
   /** The host of our From and P-Asserted-Identity (`PARLEY_SIP_ADDRESS`). */
   localHost: string;

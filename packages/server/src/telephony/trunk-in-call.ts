@@ -1,0 +1,254 @@
+/**
+ * One call from the phone network: a carrier's INVITE to a user's number, to call control a caller
+ * device (a `CallSession` of kind `sip` whose caller party is the number, not a user), to the carrier
+ * the UAS of its INVITE (RFC 3261 section 13.3) as Parley's back-to-back user agent.
+ *
+ * ```
+ *   INVITE (RTP/AVP offer, PCMA first) ──▶ RTP answer made, WebRTC offer made ──▶ placeFromNumber
+ *        ──▶ 180 Ringing (the user's browsers and phones ring)
+ *   a browser answers: call.sdp {answer} ──▶ WebRTC answer applied, legs bridged ──▶ 200 OK (RTP answer)
+ *   a phone answers (joinPhone): its RTP joined to the carrier's RTP ──▶ 200 OK
+ *   CANCEL ──▶ the call ends `cancelled` (487 sent by the SIP stack)
+ *   call.update ended before the answer ──▶ 480 (no answer, unavailable) / 603 (declined) / 486 (busy)
+ *   connected: BYE from the carrier ──▶ call.hangup;  call ended here ──▶ BYE to the carrier
+ * ```
+ * re-INVITEs and UPDATEs inside the dialog (session refreshes, hold) are answered by the SIP stack's
+ * INVITE session with our description (direction mirrored), and the carrier's Session-Expires is
+ * honoured there too (RFC 4028: we refresh when it makes us the refresher, and end the call with BYE
+ * when its refreshes stop). The record gets the carrier, both legs' codecs and the SIP code that
+ * ended the carrier leg (the final answer we sent, or 200 for a BYE either way).
+ */
+import type { Logger } from 'pino';
+import type { CallEndReason, CallServerFrame, CallView } from '@parley/protocol';
+import { codecsOf, parseSdp, type IncomingInvite, type InviteSession } from '@parley/sip';
+import type { CallSession } from '../realtime/session.ts';
+import type { PhoneMedia, PhoneMediaLeg } from '../sip/phone-media.ts';
+import {
+  ANCHORED_ANSWER,
+  answerReoffer,
+  sendFrame,
+  type OutgoingFrame,
+  type PhoneCallControl,
+  type PhoneCallerLink,
+} from '../sip/phone-ringing.ts';
+import type { CallTrunkLeg } from '../calls/call-records.ts';
+import { inboundAnswer } from './trunk-codes.ts';
+
+/** Call control as a call from a number needs it. */
+export interface InboundCallControl extends PhoneCallControl {
+  placeFromNumber(
+    s: CallSession,
+    from: { number: string; displayName: string | null },
+    calleeUserId: string,
+    offer: { type: 'offer'; sdp: string },
+  ): Promise<CallView>;
+}
+
+export interface InboundCallContext {
+  control: InboundCallControl;
+  media: PhoneMedia;
+  records: { carrierLeg(callId: string, d: CallTrunkLeg): Promise<void> };
+  log: Logger;
+  /** Tells the trunks which calls are in progress (phones rung for one look for it: joinPhone). */
+  track(callId: string, call: InboundTrunkCall | null): void;
+  /** This call's part is over: its channel is free. */
+  done(call: InboundTrunkCall): void;
+  nextRequestId(): number;
+}
+
+/** Who called, as the carrier said it (trunk-inbound.ts reads it from From / P-Asserted-Identity). */
+export interface InboundCaller {
+  /** E.164 when it could be read as a number, the digits as sent otherwise; null: withheld. */
+  number: string | null;
+  displayName: string | null;
+}
+
+let keys = 0;
+
+export class InboundTrunkCall implements PhoneCallerLink {
+  readonly session: CallSession;
+  private callId: string | null = null;
+  private web: PhoneMediaLeg | null = null;
+  private dialog: InviteSession | null = null;
+  private ended = false;
+  private anchored = false;
+
+  constructor(
+    private readonly ctx: InboundCallContext,
+    private readonly inv: IncomingInvite,
+    readonly carrierId: string,
+    tenantId: string,
+    private readonly calleeUserId: string,
+    private readonly rtp: PhoneMediaLeg,
+    private readonly caller: InboundCaller,
+  ) {
+    this.session = {
+      tenantId,
+      // No user: the caller is a phone number (call control's placeFromNumber).
+      userId: '',
+      deviceKey: `trunk/${carrierId}/${(++keys).toString(36)}`,
+      kind: 'sip',
+      push: (f) => this.push(f),
+    };
+    inv.once('cancelled', () => void this.hangup(487, 'Request Terminated'));
+    rtp.on('dtmf', (digit) => {
+      if (!this.anchored && this.dialog && this.callId)
+        void this.send({ t: 'call.dtmf', callId: this.callId, digits: digit }).catch(() => {});
+    });
+    rtp.once('timeout', () => {
+      if (this.callId && !this.ended) this.ctx.control.endCall(this.session, this.callId, 'media_timeout');
+    });
+  }
+
+  /** Rings the number's user. Resolves with the caller's view; a refusal rejects with its ParleyError. */
+  async place(): Promise<CallView> {
+    const web = await this.ctx.media.offerWebRtc({ peer: this.rtp });
+    this.web = web;
+    web.once('close', () => {
+      if (!this.anchored) void this.hangup(200, 'BYE');
+    });
+    this.ctx.control.attachDevice(this.session);
+    let view: CallView;
+    try {
+      view = await this.ctx.control.placeFromNumber(
+        this.session,
+        {
+          number: this.caller.number ?? '',
+          displayName: this.caller.displayName,
+        },
+        this.calleeUserId,
+        { type: 'offer', sdp: web.sdp },
+      );
+    } catch (err) {
+      await this.close();
+      throw err;
+    }
+    this.callId = view.id;
+    void this.ctx.records
+      .carrierLeg(view.id, { carrier: this.carrierId, carrierCodec: codecOf(this.rtp.sdp) })
+      .catch((err: unknown) => this.ctx.log.warn({ err, call: view.id }, 'call record write failed'));
+    if (view.state === 'ended') {
+      this.finish(view.endReason);
+      return view;
+    }
+    this.rtp.belongsTo?.(view.id);
+    this.ctx.track(view.id, this);
+    if (!this.ended) this.inv.progress(180);
+    return view;
+  }
+
+  private push(f: CallServerFrame): void {
+    switch (f.t) {
+      case 'call.sdp':
+        if (f.description.sdp === ANCHORED_ANSWER) return;
+        if (f.description.type === 'answer' && !this.dialog && !this.anchored)
+          void this.browserAnswered(f.description.sdp).catch((err: unknown) => this.fail(err));
+        else if (f.description.type === 'offer' && this.web && this.dialog)
+          void answerReoffer(this.ctx, this.session, this.web, this.callId!, f.description.sdp).catch(
+            (err: unknown) => this.fail(err),
+          );
+        return;
+      case 'call.ice':
+        if (this.web && !this.anchored) void this.web.addRemoteCandidate(f.candidate).catch(() => {});
+        return;
+      case 'call.dtmf':
+        this.rtp.sendDtmf(f.digits);
+        return;
+      case 'call.update':
+        if (f.call.state === 'ended') this.finish(f.call.endReason);
+        return;
+    }
+  }
+
+  /** A browser answered: our WebRTC offer is complete, the legs are joined, the carrier gets 200. */
+  private async browserAnswered(answer: string): Promise<void> {
+    await this.web!.accept(answer);
+    const web = this.web!;
+    this.accept(codecOf(answer), () => this.ctx.media.bridge(web, this.rtp));
+  }
+
+  /** A phone of the user answered: its RTP joins the carrier's; the WebRTC offer was for nothing. */
+  async joinPhone(other: PhoneMediaLeg): Promise<void> {
+    this.anchored = true;
+    await this.web?.close();
+    this.web = null;
+    if (this.ended) return;
+    await this.ctx.media.bridge(this.rtp, other);
+    if (!this.ended) this.accept(codecOf(other.sdp), () => {});
+  }
+
+  /** Answers the carrier's INVITE with our RTP description, once the legs are joined. */
+  private accept(userCodec: string | null, join: () => void | Promise<void>): void {
+    if (this.ended) return;
+    void join();
+    const dialog = this.inv.accept({ body: this.rtp.sdp });
+    if (!dialog) return void this.hangup(487, 'Request Terminated');
+    this.dialog = dialog;
+    this.write({ userCodec });
+    dialog.once('terminated', (reason) => {
+      if (reason !== 'local') void this.hangup(200, reason === 'bye' ? 'BYE' : `ended: ${reason}`);
+    });
+  }
+
+  private send(f: OutgoingFrame): Promise<unknown> {
+    return sendFrame(this.ctx, this.session, f);
+  }
+
+  private fail(err: unknown): void {
+    if (!this.ended) this.ctx.log.warn({ err, call: this.callId }, 'inbound trunk call failed');
+    void this.hangup(500, 'Server Internal Error');
+  }
+
+  /** The carrier's side ended it (CANCEL, BYE, its media closed): call control hears a hang-up. */
+  private async hangup(code: number, text: string): Promise<void> {
+    if (this.ended) return;
+    this.ended = true;
+    this.write({ sipEndCode: code, sipEndText: text });
+    if (this.dialog && this.dialog.state !== 'terminated') await this.dialog.bye().catch(() => {});
+    this.inv.reject(487);
+    await this.close();
+  }
+
+  /** The call ended on Parley's side: the carrier gets the final answer of the reason, or BYE. */
+  private finish(reason: CallEndReason | null): void {
+    if (this.ended) return;
+    this.ended = true;
+    if (this.dialog) {
+      this.write({ sipEndCode: 200, sipEndText: 'BYE' });
+      void this.dialog.bye().catch(() => {});
+    } else {
+      const { code, text } = inboundAnswer(reason ?? 'failed');
+      this.write({ sipEndCode: code, sipEndText: text });
+      this.inv.reject(code, { reason: text });
+    }
+    void this.close();
+  }
+
+  private write(d: CallTrunkLeg): void {
+    const callId = this.callId;
+    if (!callId) return;
+    void this.ctx.records
+      .carrierLeg(callId, d)
+      .catch((err: unknown) => this.ctx.log.warn({ err, call: callId }, 'call record write failed'));
+  }
+
+  /** Closes both legs (idempotent), leaves call control and the trunks' table. */
+  async close(): Promise<void> {
+    this.ended = true;
+    if (this.callId) this.ctx.track(this.callId, null);
+    this.ctx.done(this);
+    this.ctx.control.closed(this.session, true);
+    await Promise.all([this.web?.close(), this.rtp.close()]);
+  }
+}
+
+/** The first codec of an SDP's audio (our answer to the carrier, a browser's answer), e.g. `PCMA`. */
+export function codecOf(sdp: string): string | null {
+  try {
+    const audio = parseSdp(sdp).media.find((m) => m.type === 'audio');
+    const first = audio && codecsOf(audio).find((c) => c.name.toLowerCase() !== 'telephone-event');
+    return first ? first.name.toUpperCase() : null;
+  } catch {
+    return null;
+  }
+}

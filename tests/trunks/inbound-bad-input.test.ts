@@ -1,0 +1,142 @@
+/**
+ * What carriers send beyond the plain call (issue 18, "Bad input"), with SIPp as the carriers:
+ * compact headers and a session timer asked for in the INVITE (granted, the carrier refreshing),
+ * a re-INVITE and an UPDATE refreshing the session (answered 200, the call goes on); an INVITE
+ * retransmitted before any answer rings once; a trunk at its channel limit answers 503 with
+ * Retry-After; and a flood from one carrier's address is throttled (503) while another carrier's
+ * call still rings Bob.
+ */
+import { after, test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Page } from 'playwright-core';
+import { demo } from '../web/harness.ts';
+import { ringing } from '../web/call-steps.ts';
+import { browserSuite } from '../phones/browser-suite.ts';
+import {
+  addCarrier,
+  carrierCalls,
+  carrierRefused,
+  passed,
+  stopAll,
+  type InboundCall,
+} from './sipp-inbound.ts';
+
+const FLOODER_IP = '127.0.0.2';
+const CARRIER_IP = '127.0.0.3';
+const LIMITED_IP = '127.0.0.4';
+const BOB_NUMBER = '+442079460131';
+const FLOODED_NUMBER = '+442079460132';
+const LIMITED_NUMBER = '+442079460133';
+const CALLER = '+447700900124';
+/** Carrier requests per second and burst per address (PARLEY_SIP_CARRIER_RATE / _BURST): small. */
+const RATE = 20;
+
+const suite = browserSuite(() => ({ sipCarrierRate: RATE, sipCarrierBurst: RATE, callRingTimeout: 20 }));
+let setUp: Promise<void> | undefined;
+let bobPage: Page | undefined;
+
+async function bob(): Promise<Page> {
+  setUp ??= (async () => {
+    const { web, domain } = suite.server;
+    await addCarrier(web, domain, { name: 'Carrier Flood', ip: FLOODER_IP, numbers: [FLOODED_NUMBER] });
+    await addCarrier(web, domain, {
+      name: 'Carrier Good',
+      ip: CARRIER_IP,
+      numbers: [BOB_NUMBER],
+      users: { [BOB_NUMBER]: demo.bob },
+    });
+    await addCarrier(web, domain, {
+      name: 'Carrier Small',
+      ip: LIMITED_IP,
+      numbers: [LIMITED_NUMBER],
+      users: { [LIMITED_NUMBER]: demo.bob },
+      channelLimit: 1,
+    });
+  })();
+  await setUp;
+  bobPage ??= await suite.page(demo.bob);
+  return bobPage;
+}
+after(() => stopAll());
+
+const call = (o: Partial<InboundCall> = {}): InboundCall => ({
+  from: CARRIER_IP,
+  port: suite.server.port('udp'),
+  to: BOB_NUMBER,
+  caller: CALLER,
+  ...o,
+});
+
+async function noCallsLeft(): Promise<void> {
+  const app = suite.server.web.app;
+  const deadline = Date.now() + 5000;
+  while (app.calls.size > 0 || (app.trunkInbound?.size ?? 0) > 0) {
+    if (Date.now() > deadline) throw new Error('calls were left over');
+    await new Promise((ok) => setTimeout(ok, 100));
+  }
+}
+
+test('compact headers and a session timer; a re-INVITE and an UPDATE refresh the call, which goes on', async () => {
+  const b = await bob();
+  const run = await carrierCalls('compact', call({ pauseMs: 1500 }));
+  const incoming = b.getByRole('alertdialog', { name: CALLER });
+  await incoming.waitFor({ timeout: 15_000 });
+  await incoming.getByRole('button', { name: /^Answer with audio/ }).click();
+  const view = b.getByRole('region', { name: `Call with ${CALLER}` });
+  await view.getByRole('timer').waitFor();
+  // SIPp checks the 200 granted Session-Expires 90 (refresher uac) and both refreshes got 200.
+  await passed(run, 'the carrier’s compact call with refreshes');
+  await view.waitFor({ state: 'detached' });
+  await noCallsLeft();
+});
+
+test('an INVITE retransmitted before any answer rings Bob once', async () => {
+  const b = await bob();
+  const run = await carrierCalls('retransmit', call());
+  const incoming = b.getByRole('alertdialog', { name: CALLER });
+  await incoming.waitFor({ timeout: 15_000 });
+  await new Promise((ok) => setTimeout(ok, 500));
+  assert.equal(suite.server.web.app.calls.size, 1, 'one call');
+  assert.equal(suite.server.web.app.trunkInbound?.size, 1, 'one carrier leg');
+  assert.equal(await b.getByRole('alertdialog').count(), 1, 'one incoming call shown');
+  await incoming.getByRole('button', { name: /^Decline/ }).click();
+  await passed(run, 'the retransmitting carrier’s call');
+  await noCallsLeft();
+});
+
+test('a trunk at its channel limit answers 503 with Retry-After', async () => {
+  const b = await bob();
+  const first = await carrierCalls('cancel', call({ from: LIMITED_IP, to: LIMITED_NUMBER, pauseMs: 4000 }));
+  await b.getByRole('alertdialog', { name: CALLER }).waitFor({ timeout: 15_000 });
+  await passed(
+    await carrierRefused(503, call({ from: LIMITED_IP, to: LIMITED_NUMBER })),
+    'the second call on a one-channel trunk',
+  );
+  await passed(first, 'the first call, cancelled');
+  await noCallsLeft();
+});
+
+test('a flood from one carrier address is throttled; another carrier’s call still rings Bob', async () => {
+  const b = await bob();
+  const policy = suite.server.web.app.sip!.peers;
+  const overRate = policy.stats.carrierOverRate;
+  // 400 calls at 200 a second to a number nobody has: far over the carrier's 20 a second.
+  const flood = await carrierRefused(404, call({ from: FLOODER_IP, to: FLOODED_NUMBER }), [
+    '-r',
+    '200',
+    '-m',
+    '400',
+    '-l',
+    '400',
+  ]);
+  await new Promise((ok) => setTimeout(ok, 500));
+  const run = await carrierRefused(603, call());
+  const incoming = b.getByRole('alertdialog', { name: CALLER });
+  await incoming.waitFor({ timeout: 15_000 });
+  assert.equal(await ringing(b), true, 'Bob’s browser rings during the flood');
+  await incoming.getByRole('button', { name: /^Decline/ }).click();
+  await passed(run, 'the other carrier’s call');
+  await flood.result();
+  assert.ok(policy.stats.carrierOverRate > overRate, 'the flood was answered 503 beyond its rate');
+  await noCallsLeft();
+});

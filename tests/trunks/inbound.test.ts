@@ -1,0 +1,205 @@
+/**
+ * Calls from the phone network (issue 18 item 4, inbound): SIPp plays a carrier on 127.0.0.2 whose
+ * trunk the operator set up over HTTP (billing's carrier, its SIP side allow-listing 127.0.0.2) and
+ * whose number +44 20 7946 0123 the tenant admin gave to Bob. The carrier calls the number with PCMA
+ * first and plays Debian's g711a.pcap: Bob's browser rings showing the caller's number, he answers
+ * and hears the audio (inbound energy grows); the carrier hangs up, or Bob does and the carrier gets
+ * BYE; the carrier gives up while it rings (CANCEL); Bob declines (603). A number nobody has (404),
+ * one not given to a user (404) and an INVITE from 127.0.0.9, no carrier's address (challenged,
+ * 407), ring nobody. Each call's record says inbound, the caller's number, the carrier, the codecs
+ * and the SIP code that ended the carrier leg.
+ */
+import { after, test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Page } from 'playwright-core';
+import { apiSession, demo } from '../web/harness.ts';
+import { ringing } from '../web/call-steps.ts';
+import { browserSuite, hearsSound } from '../phones/browser-suite.ts';
+import {
+  addCarrier,
+  carrierCalls,
+  carrierRefused,
+  passed,
+  stopAll,
+  type InboundCall,
+} from './sipp-inbound.ts';
+
+const CARRIER_IP = '127.0.0.2';
+const OTHER_CARRIER_IP = '127.0.0.3';
+const BOB_NUMBER = '+442079460123';
+const SPARE_NUMBER = '+442079460124';
+const CALLER = '+447700900123';
+/** The ring timeout (PARLEY_CALL_RING_TIMEOUT): short, so the unanswered call ends soon. */
+const RING_S = 8;
+
+const suite = browserSuite(() => ({ callRingTimeout: RING_S }));
+let carrierId = '';
+let bobPage: Page | undefined;
+
+let setUp: Promise<void> | undefined;
+
+/** The operator's carrier and numbers, Bob's number (once, in the first test: the suite's server is up). */
+function carrierReady(): Promise<void> {
+  setUp ??= setUpCarrier();
+  return setUp;
+}
+
+async function setUpCarrier(): Promise<void> {
+  carrierId = await addCarrier(suite.server.web, suite.server.domain, {
+    name: 'Carrier A',
+    ip: CARRIER_IP,
+    numbers: [BOB_NUMBER, SPARE_NUMBER],
+    users: { [BOB_NUMBER]: demo.bob },
+  });
+  // Another carrier, which must not ring Carrier A's numbers.
+  await addCarrier(suite.server.web, suite.server.domain, {
+    name: 'Carrier B',
+    ip: OTHER_CARRIER_IP,
+    numbers: [],
+  });
+}
+after(() => stopAll());
+
+async function bob(): Promise<Page> {
+  await carrierReady();
+  bobPage ??= await suite.page(demo.bob);
+  return bobPage;
+}
+
+const call = (o: Partial<InboundCall> = {}): InboundCall => ({
+  from: CARRIER_IP,
+  port: suite.server.port('udp'),
+  to: BOB_NUMBER,
+  caller: CALLER,
+  ...o,
+});
+
+/** The newest call record of Bob's tenant (the calls here are one after another). */
+async function lastRecord() {
+  return suite.server.web.app.storage.db
+    .selectFrom('call_records')
+    .selectAll()
+    .orderBy('placed_at', 'desc')
+    .limit(1)
+    .executeTakeFirstOrThrow();
+}
+
+/** Waits until the newest record is ended (its writes are chained after the call's end). */
+async function endedRecord() {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const r = await lastRecord();
+    if (r.ended_at !== null && r.sip_end_code !== null) return r;
+    if (Date.now() > deadline) throw new Error(`the record did not end: ${JSON.stringify(r)}`);
+    await new Promise((ok) => setTimeout(ok, 100));
+  }
+}
+
+async function noCallsLeft(): Promise<void> {
+  const app = suite.server.web.app;
+  const deadline = Date.now() + 5000;
+  while (app.calls.size > 0 || (app.trunkInbound?.size ?? 0) > 0) {
+    if (Date.now() > deadline) throw new Error('calls were left over');
+    await new Promise((ok) => setTimeout(ok, 100));
+  }
+}
+
+test('a carrier calls Bob’s number with PCMA: his browser rings with the number, he answers and hears it; the carrier hangs up', async () => {
+  const b = await bob();
+  const run = await carrierCalls('answered-bye', call({ pauseMs: 6000 }));
+  const incoming = b.getByRole('alertdialog', { name: CALLER });
+  await incoming.waitFor({ timeout: 15_000 });
+  assert.equal(await ringing(b), true, 'the browser rings');
+  await incoming.getByRole('button', { name: /^Answer with audio/ }).click();
+  const view = b.getByRole('region', { name: `Call with ${CALLER}` });
+  await view.getByRole('timer').waitFor();
+  await hearsSound(b, 'Bob');
+  await passed(run, 'the carrier’s call');
+  await view.waitFor({ state: 'detached' });
+  const r = await endedRecord();
+  assert.equal(r.direction, 'inbound');
+  assert.equal(r.caller_number, CALLER);
+  assert.equal(r.caller_user_id, null);
+  assert.equal(r.callee_user_id, await (await apiSession(suite.server.web, demo.bob)).userId);
+  assert.equal(r.carrier, carrierId);
+  assert.equal(r.carrier_codec, 'PCMA');
+  assert.ok(r.user_codec, 'the user leg’s codec is kept');
+  assert.equal(r.end_reason, 'hangup');
+  assert.equal(r.ended_by, null, 'the caller, a number, hung up');
+  assert.deepEqual([r.sip_end_code, r.sip_end_text], [200, 'BYE']);
+  await noCallsLeft();
+});
+
+test('Bob hangs up an inbound call: the carrier gets BYE', async () => {
+  const b = await bob();
+  const run = await carrierCalls('answered-wait', call());
+  const incoming = b.getByRole('alertdialog', { name: CALLER });
+  await incoming.waitFor({ timeout: 15_000 });
+  await incoming.getByRole('button', { name: /^Answer with audio/ }).click();
+  const view = b.getByRole('region', { name: `Call with ${CALLER}` });
+  await view.getByRole('timer').waitFor();
+  await hearsSound(b, 'Bob');
+  await view.getByRole('button', { name: 'Hang up' }).click();
+  await passed(run, 'the carrier’s call (BYE from Parley)');
+  const r = await endedRecord();
+  assert.equal(r.end_reason, 'hangup');
+  assert.equal(r.ended_by, r.callee_user_id);
+  assert.equal(r.sip_end_code, 200);
+  await noCallsLeft();
+});
+
+test('the carrier cancels while Bob’s browser rings: it stops ringing, the carrier gets 487', async () => {
+  const b = await bob();
+  const run = await carrierCalls('cancel', call({ pauseMs: 1500 }));
+  const incoming = b.getByRole('alertdialog', { name: CALLER });
+  await incoming.waitFor({ timeout: 15_000 });
+  await passed(run, 'the carrier’s CANCEL');
+  await incoming.waitFor({ state: 'detached' });
+  const r = await endedRecord();
+  assert.equal(r.end_reason, 'cancelled');
+  assert.equal(r.sip_end_code, 487);
+  await noCallsLeft();
+});
+
+test('Bob declines: the carrier gets 603 Decline', async () => {
+  const b = await bob();
+  const run = await carrierRefused(603, call());
+  const incoming = b.getByRole('alertdialog', { name: CALLER });
+  await incoming.waitFor({ timeout: 15_000 });
+  await incoming.getByRole('button', { name: /^Decline/ }).click();
+  await passed(run, 'the carrier’s call declined');
+  const r = await endedRecord();
+  assert.equal(r.end_reason, 'declined');
+  assert.deepEqual([r.sip_end_code, r.sip_end_text], [603, 'Decline']);
+  await noCallsLeft();
+});
+
+test('nobody answers: after the ring timeout the carrier gets 480', async () => {
+  const b = await bob();
+  const run = await carrierRefused(480, call());
+  const incoming = b.getByRole('alertdialog', { name: CALLER });
+  await incoming.waitFor({ timeout: 15_000 });
+  await passed(run, 'the carrier’s unanswered call');
+  await incoming.waitFor({ state: 'detached' });
+  const r = await endedRecord();
+  assert.equal(r.end_reason, 'no_answer');
+  assert.deepEqual([r.sip_end_code, r.sip_end_text], [480, 'Temporarily Unavailable']);
+  assert.ok(r.ended_at! - r.placed_at >= (RING_S - 1) * 1000, 'it rang for the ring timeout');
+  await noCallsLeft();
+});
+
+test('numbers nobody has, and INVITEs from no carrier’s address, ring nobody', async () => {
+  const b = await bob();
+  const before = await lastRecord().catch(() => null);
+  // Not in the inventory; in it but given to no user; Bob's number from 127.0.0.9 (no carrier's),
+  // and from Carrier B (the number is Carrier A's).
+  await passed(await carrierRefused(404, call({ to: '+442079460999' })), 'an unknown number');
+  await passed(await carrierRefused(404, call({ to: SPARE_NUMBER })), 'a number with no user');
+  await passed(await carrierRefused(407, call({ from: '127.0.0.9' })), 'an unknown source');
+  await passed(await carrierRefused(404, call({ from: OTHER_CARRIER_IP })), 'another carrier’s number');
+  assert.equal(await ringing(b), false, 'Bob’s browser never rang');
+  assert.equal(await b.getByRole('alertdialog').count(), 0, 'no incoming call was shown');
+  const after = await lastRecord().catch(() => null);
+  assert.equal(after?.call_id, before?.call_id, 'no call was placed');
+  await noCallsLeft();
+});
