@@ -230,6 +230,10 @@ test('Bob dials: his number, paste, keys, a tel: link, the refusal in words, pho
     await missed.getByRole('button', { name: 'Call +12025550143' }).waitFor();
     await clean(page, 'history');
 
+    await page.goto(`${server.url}/settings`);
+    await page.getByRole('status').filter({ hasText: 'Your number: +442079460018' }).waitFor();
+    await clean(page, 'settings');
+    await page.goto(`${server.url}/calls`);
     await page.getByRole('link', { name: 'Dial pad' }).click();
     await page.getByRole('heading', { name: 'Dial pad', level: 1 }).waitFor();
     await page.getByRole('status').filter({ hasText: 'Your number: +442079460018' }).waitFor();
