@@ -3,7 +3,7 @@
  * its billing carrier (a bad address is refused on its field) and stocks numbers, giving them to Contoso;
  * Contoso's admin gives one to Bob and sets the dial plan country; Bob sees his own number on the dial
  * pad, pastes a formatted number, presses keys, follows a `tel:` link, and places a call that the
- * server refuses while no carrier takes numbers (shown in words); his phone calls are in the history
+ * server refuses once no carrier has a trunk (shown in words); his phone calls are in the history
  * by number with a call-back. Every screen is axe-clean in light and dark and fits 360 px.
  * Screenshots under test-output/web/telephony/.
  */
@@ -230,6 +230,10 @@ test('Bob dials: his number, paste, keys, a tel: link, the refusal in words, pho
     await missed.getByRole('button', { name: 'Call +12025550143' }).waitFor();
     await clean(page, 'history');
 
+    await page.goto(`${server.url}/settings`);
+    await page.getByRole('status').filter({ hasText: 'Your number: +442079460018' }).waitFor();
+    await clean(page, 'settings');
+    await page.goto(`${server.url}/calls`);
     await page.getByRole('link', { name: 'Dial pad' }).click();
     await page.getByRole('heading', { name: 'Dial pad', level: 1 }).waitFor();
     await page.getByRole('status').filter({ hasText: 'Your number: +442079460018' }).waitFor();
@@ -255,7 +259,9 @@ test('Bob dials: his number, paste, keys, a tel: link, the refusal in words, pho
     assert.equal(await pad.inputValue(), '02079460018');
     await clean(page, 'dial-pad');
 
-    // No carrier takes calls to numbers on this server yet: the refusal is said in words.
+    // With no carrier's trunk (the operator removed it) the refusal is said in words.
+    const trunk = (await server.app.telephony.listTrunks()).find((t) => t.name === 'Carrier One')!;
+    assert.equal(await server.app.telephony.removeTrunk(trunk.id), true);
     await page.getByRole('button', { name: 'Call', exact: true }).click();
     await page
       .getByRole('alert')

@@ -13,6 +13,7 @@ import { useLocation } from '../router/router.tsx';
 import { useLoad } from '../console/use-load.ts';
 import { usePlaceCall } from './use-place-call.ts';
 import { cleanDialled } from './dial-text.ts';
+import { MyNumber } from './MyNumber.tsx';
 import './calls.css';
 import './dial-pad.css';
 
@@ -68,16 +69,7 @@ export default function DialPadScreen() {
           Dial pad
         </h1>
       </div>
-      <p className="my-number" role="status">
-        {mine.status === 'ready' &&
-          (mine.data.number ? (
-            <>
-              Your number: <strong className="number">{mine.data.number}</strong>
-            </>
-          ) : (
-            'You have no phone number of your own yet; ask your administrator for one.'
-          ))}
-      </p>
+      <MyNumber mine={mine} />
       <form
         className="dial-form"
         onSubmit={(e) => {
