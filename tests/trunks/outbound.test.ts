@@ -14,6 +14,7 @@ import { demo } from '../web/harness.ts';
 import { waitForStats } from '../web/call-steps.ts';
 import { browserSuite, hearsSound } from '../phones/browser-suite.ts';
 import { until } from '../phones/until.ts';
+import { hear, SILENCE_DBFS } from '../phones/audio.ts';
 import {
   ALICE_NUMBER,
   assertCarrierPassed,
@@ -97,4 +98,44 @@ test('the called party hangs up: the carrier’s re-INVITE and UPDATE are answer
   assert.equal(r.sip_end_code, 200);
   assert.equal(r.sip_end_text, 'BYE from the carrier');
   assert.equal(r.callee_number_typed, '+44 20 7946 0999');
+});
+
+test('Alice’s desk phone dials a national number: the carrier answers and echoes, the phone hears itself, and its hang-up reaches the carrier as BYE', async () => {
+  const carrier = await startCarrier('uas-early-echo.xml', {
+    pauseMs: 1000,
+    keys: { session_expires: '1800' },
+  });
+  await setUpTrunk(suite.server.web.app, carrier.port);
+  const phone = await suite.server.phone('alice-desk', {
+    device: await suite.server.addDevice(demo.alice, 'alice-desk'),
+  });
+  try {
+    await phone.waitFor('REGISTER_OK');
+    await phone.dial(`sip:02079460999@${suite.server.domain}`);
+    await phone.waitFor('CALL_ESTABLISHED');
+    await phone.waitFor('CALL_RTPESTAB');
+    await until(
+      'the phone hears its own speech back from the carrier',
+      async () =>
+        (await hear(phone.recordings()[0]!.received).catch(() => undefined))?.loudestDbfs ?? -Infinity,
+      (dbfs) => dbfs > SILENCE_DBFS,
+    );
+    await phone.hangup();
+    await phone.waitFor('CALL_CLOSED');
+    assertCarrierPassed(await carrier.done);
+    const r = await until(
+      'the record is complete',
+      () => lastRecord(suite),
+      (r) => r.ended_at !== null && r.sip_end_code !== null,
+    );
+    assert.equal(r.direction, 'outbound');
+    assert.equal(r.callee_number, CALLED_E164);
+    assert.equal(r.callee_number_typed, '02079460999');
+    assert.equal(r.caller_number, ALICE_NUMBER);
+    assert.equal(r.carrier_codec, 'PCMU');
+    assert.equal(r.end_reason, 'hangup');
+    assert.equal(suite.server.web.app.trunkOutbound?.size, 0);
+  } finally {
+    await phone.stop();
+  }
 });

@@ -556,6 +556,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
             .catch((err: unknown) => log.warn({ err }, 'trunk leg record not stored')),
         localHost: config.sipAddress,
         sessionExpires: config.trunkSessionExpires,
+        phoneCaller: (callId) => phoneCalls?.callerOf(callId),
         log: log.child({ module: 'trunk-outbound' }),
       });
       const calledPhones = phoneCalls;

@@ -16,10 +16,12 @@
  * - an extension of the caller's tenant (`201`), looked up first;
  * - `user@host` where host is a tenant domain: that address (another tenant's user is refused 403);
  * - a bare user part at any other host (our address, a name the phone was given): that user in the
- *   caller's own domain.
+ *   caller's own domain;
+ * - digits that are no extension, or `+` and digits: a phone number, read through the tenant's dial
+ *   plan and called out through a carrier (telephony/trunk-outbound.ts).
  * Refusals become SIP statuses: not found 404, another tenant 403, yourself 403, over the per-user
- * limit 486, shutting down 503. A call that ends before the answer answers the INVITE with the
- * status of its reason (`statusForEnd`).
+ * limit 486, shutting down 503, a number the dial plan cannot read 484, no carrier for it 404. A
+ * call that ends before the answer answers the INVITE with the status of its reason (`statusForEnd`).
  *
  * An INVITE without an offer (a late offer, RFC 3261 section 13.2.1, RFC 3264 section 5) gets our
  * RTP/AVP offer in the 200 and the phone's answer in the ACK (phone-caller.ts); an ACK that brings no
@@ -82,6 +84,9 @@ const REFUSAL: Record<string, [number, string]> = {
   limit_exceeded: [486, 'Busy Here'],
   unavailable: [503, 'Service Unavailable'],
   invalid_sdp: [488, 'Not Acceptable Here'],
+  // A number the dial plan cannot read, and one no carrier reaches (calls out, trunk-outbound.ts).
+  invalid_number: [484, 'Address Incomplete'],
+  no_route: [404, 'No Route To Number'],
 };
 
 export class PhoneCalls implements CallPhones {
@@ -118,6 +123,11 @@ export class PhoneCalls implements CallPhones {
   /** Calls placed by phones in progress (tests check none is left). */
   get size(): number {
     return this.placed.size + this.rung.size;
+  }
+
+  /** The phone that placed `callId`, when one did (a call out through a carrier joins its RTP). */
+  callerOf(callId: string): PhoneCallerLink | undefined {
+    return this.placed.get(callId);
   }
 
   /** Call control's `CallPhones`: a ringing device per registered contact of the callee. */
@@ -204,6 +214,8 @@ export class PhoneCalls implements CallPhones {
       const u = await this.d.devices.userByExtension(phone.tenantId, user);
       if (u) return { userId: u.userId };
     }
+    // Digits that are no extension (or start with +) are a phone number: the dial plan reads them.
+    if (/^\+?[0-9]{2,32}$/.test(user)) return { number: user };
     const host = uri.host.toLowerCase();
     const domain = (await this.d.isLocalDomain(host)) ? host : phone.domain.toLowerCase();
     return { address: `${user}@${domain}` };

@@ -45,7 +45,14 @@ import type { CallTrunks, NumberRoute, TrunkRoute } from '../calls/call-control.
 import type { CallTrunkLeg } from '../calls/call-records.ts';
 import type { CallSession } from '../realtime/session.ts';
 import type { PhoneMedia, PhoneMediaLeg } from '../sip/phone-media.ts';
-import { answerReoffer, sendFrame, type OutgoingFrame, type PhoneCallControl } from '../sip/phone-ringing.ts';
+import {
+  ANCHORED_ANSWER,
+  answerReoffer,
+  sendFrame,
+  type OutgoingFrame,
+  type PhoneCallControl,
+  type PhoneCallerLink,
+} from '../sip/phone-ringing.ts';
 import type { CallerIdFormat, CarrierDirectory, TrunkCarrier } from './carriers.ts';
 import { dial } from './dial-plan.ts';
 import type { NumberDirectory } from './numbers.ts';
@@ -73,6 +80,8 @@ export interface TrunkOutboundDeps {
   localHost: string;
   /** Session-Expires asked for, seconds (`PARLEY_TRUNK_SESSION_EXPIRES`). */
   sessionExpires: number;
+  /** The phone that placed the call, when one did: its RTP is joined to the carrier's, RTP to RTP. */
+  phoneCaller(callId: string): PhoneCallerLink | undefined;
   log: Logger;
 }
 
@@ -258,7 +267,11 @@ class TrunkCall {
       { call: this.callId, carrier: c.id, target: invite.request.uri.toString() },
       'INVITE to the carrier',
     );
+    // Read when needed: the phone's leg is known to the service once its place has returned.
+    const phone = () => this.ctx.phoneCaller(this.callId!);
     invite.on('progress', (res) => {
+      // A phone caller hears its own ringback on the 180 it was sent: early media reach browsers only.
+      if (phone()) return;
       this.ctx.log.debug({ call: this.callId, status: res.status }, 'carrier progress');
       // A 183 (or 180) with SDP is early media: the carrier's ringback or announcement.
       if (res.status > 100 && res.body.length > 0 && !this.answering && !this.ended)
@@ -292,6 +305,8 @@ class TrunkCall {
       );
     });
     if (this.ended) return void dialog.bye().catch(() => {});
+    const caller = phone();
+    if (caller) return this.joinPhone(caller, dialog.remoteSdp?.toString() ?? '');
     const answer = await (this.answering ??= this.joinMedia(dialog.remoteSdp?.toString() ?? ''));
     if (this.ended) return;
     try {
@@ -299,6 +314,26 @@ class TrunkCall {
     } catch {
       await this.stop(); // too late: the caller gave up meanwhile
     }
+  }
+
+  /**
+   * A phone placed the call (phone-caller.ts): the carrier's RTP joins the phone's, anchored here,
+   * and call control is answered with the anchored answer only that phone's leg sees.
+   */
+  private async joinPhone(phone: PhoneCallerLink, carrierSdp: string): Promise<void> {
+    const rtp = this.rtp!;
+    await rtp.accept(carrierSdp);
+    this.ctx.records(this.callId!, { carrierCodec: firstCodec(carrierSdp) });
+    try {
+      await this.send({
+        t: 'call.answer',
+        callId: this.callId!,
+        answer: { type: 'answer', sdp: ANCHORED_ANSWER },
+      });
+    } catch {
+      return this.stop();
+    }
+    await phone.joinPhone(rtp);
   }
 
   /** A 183 with SDP: the media joined now, and the caller's offer answered early (call.sdp). */
