@@ -53,11 +53,7 @@ export class CallStore {
     });
     // After a reconnection whose missed events were not replayed, the count is asked again.
     client.on('welcome', () => void this.refreshCount());
-    installTestHook(
-      () => this.snap.current,
-      this.ringtone,
-      (to) => this.place(to, false),
-    );
+    installTestHook(() => this.snap.current, this.ringtone);
     // A closed tab's socket ends with "going away", which the server cannot tell from a network loss:
     // without this the other side would hear silence for PARLEY_CALL_LOST_GRACE. A page kept in the
     // back-forward cache (`persisted`) keeps its call; ringing calls simply stop ringing here.

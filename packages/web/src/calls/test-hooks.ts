@@ -4,10 +4,8 @@
  * - `parley.test.iceTransportPolicy = relay`: every call goes through TURN (`iceTransportPolicy`), so
  *   the TURN test proves the relay path rather than whichever path ICE happened to choose;
  * - `parley.test.hooks = 1`: `window.parleyCalls` exposes the current call's peer connection and the
- *   ringtone's state, so a test can read `getStats` in the page as the call runs, and places a call to
- *   any target (a phone number) as the app's own buttons do.
+ *   ringtone's state, so a test can read `getStats` in the page as the call runs.
  */
-import type { CallTarget } from '@parley/protocol';
 import type { WebCall } from './calls-port.ts';
 import type { Ringtone } from './ringtone.ts';
 
@@ -31,25 +29,14 @@ export interface CallsTestHook {
   peerConnection(): RTCPeerConnection | null;
   /** Whether the ringtone is on (a call rings on this device). */
   ringing(): boolean;
-  /** Places an audio call as the app's call buttons do; resolves to the refusal's message, or null. */
-  place(to: CallTarget): Promise<string | null>;
 }
 
 /** Installs the hook when the tests asked for it. */
-export function installTestHook(
-  current: () => WebCall | null,
-  ringtone: Ringtone,
-  place: (to: CallTarget) => Promise<void>,
-): void {
+export function installTestHook(current: () => WebCall | null, ringtone: Ringtone): void {
   if (read('parley.test.hooks') !== '1') return;
   const hook: CallsTestHook = {
     peerConnection: () => current()?.peerConnection ?? null,
     ringing: () => ringtone.playing,
-    place: (to) =>
-      place(to).then(
-        () => null,
-        (err: unknown) => (err instanceof Error ? err.message : String(err)),
-      ),
   };
   (window as unknown as { parleyCalls: CallsTestHook }).parleyCalls = hook;
 }

@@ -1,0 +1,162 @@
+/**
+ * Unit tests of calls out through carriers (trunk-outbound.ts, trunk-sdp.ts), without sockets: the
+ * dial plan's reading of what was typed, the walls (a tenant's own carrier serves only it, a user's
+ * caller ID is their own tenant's number), the channel limit, the caller ID in each carrier format,
+ * and the offer in the carrier's codec order. The calls themselves run against SIPp in
+ * tests/trunks/outbound*.test.ts.
+ */
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import pino from 'pino';
+import { ParleyError } from '@parley/protocol';
+import { StaticCarrierDirectory, type TrunkCarrier } from '../../src/telephony/carriers.ts';
+import { StaticNumberDirectory } from '../../src/telephony/numbers.ts';
+import { formatForCarrier, TrunkOutbound } from '../../src/telephony/trunk-outbound.ts';
+import { firstCodec, orderCodecs } from '../../src/telephony/trunk-sdp.ts';
+import type { NumberRoute } from '../../src/calls/call-control.ts';
+
+function trunk(id: string, tenantId: string | null, o: Partial<TrunkCarrier> = {}): TrunkCarrier {
+  return {
+    id,
+    name: id,
+    tenantId,
+    addresses: [{ host: '127.0.0.2', port: 5060 }],
+    transport: 'udp',
+    allow: ['127.0.0.2'],
+    codecs: ['PCMA', 'PCMU'],
+    callerIdFormat: 'e164',
+    channelLimit: null,
+    enabled: true,
+    ...o,
+  };
+}
+
+function service(carriers: TrunkCarrier[]) {
+  return new TrunkOutbound({
+    ua: {
+      invite: () => {
+        throw new Error('no INVITE in these tests');
+      },
+    },
+    control: {
+      frame: () => ({}),
+      closed: () => {},
+      endCall: () => false,
+      attachDevice: () => {},
+      failCall: () => false,
+    },
+    carriers: new StaticCarrierDirectory(carriers),
+    numbers: new StaticNumberDirectory([
+      { number: '+442079460018', carrierId: 'op', tenantId: 'acme', userId: 'alice' },
+      { number: '+33142685300', carrierId: 'op', tenantId: 'globex', userId: 'gina' },
+    ]),
+    dialPlanCountry: async (tenantId) => (tenantId === 'acme' ? 'GB' : ''),
+    userByExtension: async (tenantId, ext) =>
+      tenantId === 'acme' && ext === '201' ? { userId: 'bob' } : null,
+    media: {
+      offerRtp: () => Promise.reject(new Error('no media')),
+      answerRtp: () => Promise.reject(new Error('no media')),
+      offerWebRtc: () => Promise.reject(new Error('no media')),
+      answerWebRtc: () => Promise.reject(new Error('no media')),
+      bridge: () => {},
+    },
+    records: () => {},
+    localHost: '127.0.0.1',
+    sessionExpires: 1800,
+    phoneCaller: () => undefined,
+    log: pino({ level: 'silent' }),
+  });
+}
+
+const code = (c: string) => (e: unknown) => e instanceof ParleyError && e.code === c;
+
+describe('routing a number out', () => {
+  test('a national number in the tenant’s dial plan becomes E.164, with the caller’s own number and the carriers to try', async () => {
+    const s = service([trunk('acme-own', 'acme'), trunk('op', null), trunk('globex-own', 'globex')]);
+    const r = (await s.route({ tenantId: 'acme', userId: 'alice' }, '020 7946 0999')) as NumberRoute;
+    assert.deepEqual(r, {
+      kind: 'number',
+      e164: '+442079460999',
+      typed: '020 7946 0999',
+      callerNumber: '+442079460018',
+      carrierIds: ['acme-own', 'op'],
+    });
+  });
+
+  test('walls: another tenant’s own carrier is never tried, and a user without a number shows none', async () => {
+    const s = service([trunk('acme-own', 'acme')]);
+    await assert.rejects(s.route({ tenantId: 'globex', userId: 'gina' }, '+442079460999'), code('no_route'));
+    const both = service([trunk('acme-own', 'acme'), trunk('op', null)]);
+    const r = (await both.route({ tenantId: 'globex', userId: 'hank' }, '+442079460999')) as NumberRoute;
+    assert.deepEqual(r.carrierIds, ['op']);
+    assert.equal(r.callerNumber, null, 'Hank has no number; Alice’s (another tenant’s) is not his');
+  });
+
+  test('an extension is a user of the tenant; an unknown one not_found; a disabled carrier no_route; garbage invalid_number', async () => {
+    const s = service([trunk('op', null, { enabled: false })]);
+    assert.deepEqual(await s.route({ tenantId: 'acme', userId: 'alice' }, '201'), {
+      kind: 'user',
+      userId: 'bob',
+    });
+    await assert.rejects(s.route({ tenantId: 'globex', userId: 'gina' }, '201'), code('not_found'));
+    await assert.rejects(s.route({ tenantId: 'acme', userId: 'alice' }, '+442079460999'), code('no_route'));
+    await assert.rejects(s.route({ tenantId: 'acme', userId: 'alice' }, 'call me'), code('invalid_number'));
+    // No dial plan country: a national number cannot be read.
+    await assert.rejects(
+      s.route({ tenantId: 'globex', userId: 'gina' }, '020 7946 0999'),
+      code('invalid_number'),
+    );
+  });
+
+  test('the channel limit: a full carrier is passed over for the next; all full, no trunk leg', async () => {
+    const s = service([trunk('small', null, { channelLimit: 1 }), trunk('big', null, { channelLimit: 2 })]);
+    const caller = { tenantId: 'acme', userId: 'alice' };
+    const route = (await s.route(caller, '+442079460999')) as NumberRoute;
+    const legs = [s.device(caller, route), s.device(caller, route), s.device(caller, route)];
+    assert.ok(legs.every((l) => l !== null));
+    assert.match(legs[0]!.deviceKey!, /^trunk\/small\//);
+    assert.match(legs[1]!.deviceKey!, /^trunk\/big\//);
+    assert.equal(s.inUse('small'), 1);
+    assert.equal(s.inUse('big'), 2);
+    assert.equal(s.device(caller, route), null, 'every channel is in use');
+  });
+});
+
+describe('what the carrier reads', () => {
+  test('caller ID in each format', () => {
+    assert.equal(formatForCarrier('+442079460018', 'e164'), '+442079460018');
+    assert.equal(formatForCarrier('+442079460018', 'e164_no_plus'), '442079460018');
+    assert.equal(formatForCarrier('+442079460018', 'national'), '02079460018');
+    assert.equal(formatForCarrier('+12025550143', 'national'), '2025550143');
+  });
+
+  const offer = [
+    'v=0',
+    'o=- 1 1 IN IP4 127.0.0.1',
+    's=-',
+    'c=IN IP4 127.0.0.1',
+    't=0 0',
+    'm=audio 4000 RTP/AVP 0 8 101',
+    'a=rtpmap:0 PCMU/8000',
+    'a=rtpmap:8 PCMA/8000',
+    'a=rtpmap:101 telephone-event/8000',
+    'a=fmtp:101 0-16',
+    '',
+  ].join('\r\n');
+
+  test('the offer in the carrier’s codec order, telephone-event kept, unlisted codecs dropped', () => {
+    const pcmaFirst = orderCodecs(offer, ['PCMA', 'PCMU']);
+    assert.match(pcmaFirst, /m=audio 4000 RTP\/AVP 8 0 101\r\n/);
+    assert.equal(firstCodec(pcmaFirst), 'PCMA');
+    const pcmaOnly = orderCodecs(offer, ['PCMA']);
+    assert.match(pcmaOnly, /m=audio 4000 RTP\/AVP 8 101\r\n/);
+    assert.doesNotMatch(pcmaOnly, /rtpmap:0 /);
+    assert.match(pcmaOnly, /a=fmtp:101 0-16/);
+    assert.equal(
+      orderCodecs(offer, ['G722']),
+      offer,
+      'nothing in common: the offer is left for the carrier to refuse',
+    );
+    assert.equal(firstCodec(offer), 'PCMU');
+  });
+});
