@@ -28,6 +28,14 @@
  *   any other; only `call.dtmf` (key presses, relayed to the peer after the answer) and `endCall` (a
  *   phone's media timing out) are theirs in particular.
  *
+ * - Numbers (`to: {number}`, telephony/trunk-outbound.ts): the tenant's dial plan reads what was typed
+ *   (`CallTrunks.route`); an extension is that user, a number is a callee party with no user (its
+ *   number only, no per-user limit, no Do not disturb) rung on one trunk leg (`CallTrunks.device`;
+ *   none: every carrier's channels are in use, `busy`). The trunk leg carries the caller's user, so
+ *   answering and declining are checked by leg side, not by user; it may answer the caller's offer
+ *   early (`call.sdp` while ringing: the carrier's early media), and it ends the call with the
+ *   carrier's reason and words (`failCall`, the view's `endDetail`).
+ *
  * Nothing is orphaned: a call leaves every index the moment it ends, with its timers.
  * One node: calls live in this process's table and ring the devices connected to it (several nodes
  * need the bus to carry calls; not yet).
