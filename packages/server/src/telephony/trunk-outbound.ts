@@ -232,7 +232,8 @@ class TrunkCall {
   }
 
   private async place(): Promise<void> {
-    const rtp = await this.ctx.media.offerRtp({ peerOffer: this.offer });
+    // The carrier's codecs in its order (the driver's offer; orderCodecs below for a driver that ignores it).
+    const rtp = await this.ctx.media.offerRtp({ peerOffer: this.offer, codecs: this.carrier.codecs });
     this.rtp = rtp;
     if (this.ended) return void rtp.close();
     rtp.belongsTo?.(this.callId!);
