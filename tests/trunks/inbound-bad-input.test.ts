@@ -3,7 +3,7 @@
  * compact headers and a session timer asked for in the INVITE (granted, the carrier refreshing),
  * a re-INVITE and an UPDATE refreshing the session (answered 200, the call goes on); an INVITE
  * retransmitted before any answer rings once; a trunk at its channel limit answers 503 with
- * Retry-After; and a flood from one carrier's address is throttled (503) while another carrier's
+ * Retry-After; a user already in a call is busy (486); and a flood from one carrier's address is throttled (503) while another carrier's
  * call still rings Bob.
  */
 import { after, test } from 'node:test';
@@ -31,7 +31,13 @@ const CALLER = '+447700900124';
 /** Carrier requests per second and burst per address (PARLEY_SIP_CARRIER_RATE / _BURST): small. */
 const RATE = 20;
 
-const suite = browserSuite(() => ({ sipCarrierRate: RATE, sipCarrierBurst: RATE, callRingTimeout: 20 }));
+// One call per user (PARLEY_CALL_MAX_PER_USER): a second call to Bob while one rings is busy.
+const suite = browserSuite(() => ({
+  sipCarrierRate: RATE,
+  sipCarrierBurst: RATE,
+  callRingTimeout: 20,
+  callMaxPerUser: 1,
+}));
 let setUp: Promise<void> | undefined;
 let bobPage: Page | undefined;
 
@@ -112,6 +118,15 @@ test('a trunk at its channel limit answers 503 with Retry-After', async () => {
     await carrierRefused(503, call({ from: LIMITED_IP, to: LIMITED_NUMBER })),
     'the second call on a one-channel trunk',
   );
+  await passed(first, 'the first call, cancelled');
+  await noCallsLeft();
+});
+
+test('Bob already has a call: a second carrier call gets 486 Busy Here', async () => {
+  const b = await bob();
+  const first = await carrierCalls('cancel', call({ pauseMs: 4000 }));
+  await b.getByRole('alertdialog', { name: CALLER }).waitFor({ timeout: 15_000 });
+  await passed(await carrierRefused(486, call({ caller: '+447700900126' })), 'the second call');
   await passed(first, 'the first call, cancelled');
   await noCallsLeft();
 });
