@@ -1,5 +1,6 @@
 /**
  * What carriers send beyond the plain call (issue 18, "Bad input"), with SIPp as the carriers:
+ * a late offer (no SDP in the INVITE: the 200 offers, the ACK answers, the audio arrives);
  * compact headers and a session timer asked for in the INVITE (granted, the carrier refreshing),
  * a re-INVITE and an UPDATE refreshing the session (answered 200, the call goes on); an INVITE
  * retransmitted before any answer rings once; a trunk at its channel limit answers 503 with
@@ -11,7 +12,7 @@ import assert from 'node:assert/strict';
 import type { Page } from 'playwright-core';
 import { demo } from '../web/harness.ts';
 import { ringing } from '../web/call-steps.ts';
-import { browserSuite } from '../phones/browser-suite.ts';
+import { browserSuite, hearsSound } from '../phones/browser-suite.ts';
 import {
   addCarrier,
   carrierCalls,
@@ -94,6 +95,35 @@ test('compact headers and a session timer; a re-INVITE and an UPDATE refresh the
   await passed(run, 'the carrier’s compact call with refreshes');
   await view.waitFor({ state: 'detached' });
   await noCallsLeft();
+});
+
+test('a late offer (INVITE without SDP): the 200 offers, the ACK answers PCMA, Bob hears the caller', async () => {
+  const b = await bob();
+  const run = await carrierCalls('late-offer', call());
+  const incoming = b.getByRole('alertdialog', { name: CALLER });
+  await incoming.waitFor({ timeout: 15_000 });
+  await incoming.getByRole('button', { name: /^Answer with audio/ }).click();
+  const view = b.getByRole('region', { name: `Call with ${CALLER}` });
+  await view.getByRole('timer').waitFor();
+  await hearsSound(b, 'Bob');
+  await view.getByRole('button', { name: 'Hang up' }).click();
+  await passed(run, 'the late-offer carrier’s call');
+  const app = suite.server.web.app;
+  await noCallsLeft();
+  const deadline = Date.now() + 10_000;
+  let r;
+  do {
+    r = await app.storage.db
+      .selectFrom('call_records')
+      .selectAll()
+      .orderBy('placed_at', 'desc')
+      .limit(1)
+      .executeTakeFirstOrThrow();
+    if (r.sip_end_code !== null) break;
+    await new Promise((ok) => setTimeout(ok, 100));
+  } while (Date.now() < deadline);
+  assert.equal(r.carrier_codec, 'PCMA', 'the codec of the ACK’s answer');
+  assert.equal(r.sip_end_code, 200);
 });
 
 test('an INVITE retransmitted before any answer rings Bob once', async () => {

@@ -14,7 +14,8 @@ export const SCENARIOS = new URL('./scenarios/', import.meta.url).pathname;
 /** Debian's PCMA capture (copied from /usr/share/sip-tester): the caller's voice. */
 export const G711A_PCAP = new URL('./data/g711a.pcap', import.meta.url).pathname;
 
-export type InboundScenario = 'answered-bye' | 'answered-wait' | 'cancel' | 'compact' | 'retransmit';
+export type InboundScenario =
+  'answered-bye' | 'answered-wait' | 'cancel' | 'compact' | 'late-offer' | 'retransmit';
 
 export interface InboundCall {
   /** The address SIPp sends from (a carrier's allow-listed source, or not). */
