@@ -131,7 +131,9 @@ export class InboundTrunkCall implements PhoneCallerLink {
     void this.ctx.records
       .carrierLeg(view.id, {
         carrier: this.carrierId,
-        carrierCodec: this.lateOffer ? null : codecOf(this.rtp.sdp),
+        // Our answer's codec; a driver that completes the answer only once joined (rtpengine) has
+        // none yet, and the 200's description is written when it goes out.
+        carrierCodec: (!this.lateOffer && codecOf(this.rtp.sdp)) || undefined,
       })
       .catch((err: unknown) => this.ctx.log.warn({ err, call: view.id }, 'call record write failed'));
     if (view.state === 'ended') {
@@ -197,7 +199,7 @@ export class InboundTrunkCall implements PhoneCallerLink {
     const dialog = this.inv.accept({ body: this.rtp.sdp });
     if (!dialog) return void this.hangup(487, 'Request Terminated');
     this.dialog = dialog;
-    this.write({ userCodec });
+    this.write({ userCodec, ...(this.lateOffer ? {} : { carrierCodec: codecOf(this.rtp.sdp) }) });
     dialog.once('terminated', (reason) => {
       if (reason !== 'local') void this.hangup(200, reason === 'bye' ? 'BYE' : `ended: ${reason}`);
     });
