@@ -1,7 +1,7 @@
 /**
  * What carriers send beyond the plain call (issue 18, "Bad input"), with SIPp as the carriers:
  * a late offer (no SDP in the INVITE: the 200 offers, the ACK answers, the audio arrives);
- * compact headers and a session timer asked for in the INVITE (granted, the carrier refreshing),
+ * odd caller IDs (withheld, named); malformed INVITEs (415, 488); compact headers and a session timer asked for in the INVITE (granted, the carrier refreshing),
  * a re-INVITE and an UPDATE refreshing the session (answered 200, the call goes on); an INVITE
  * retransmitted before any answer rings once; a trunk at its channel limit answers 503 with
  * Retry-After; a user already in a call is busy (486); and a flood from one carrier's address is throttled (503) while another carrier's
@@ -124,6 +124,39 @@ test('a late offer (INVITE without SDP): the 200 offers, the ACK answers PCMA, B
   } while (Date.now() < deadline);
   assert.equal(r.carrier_codec, 'PCMA', 'the codec of the ACK’s answer');
   assert.equal(r.sip_end_code, 200);
+});
+
+test('odd caller IDs: a withheld caller rings as Unknown caller, a named one by name', async () => {
+  const b = await bob();
+  for (const [caller, callerName, shown] of [
+    ['anonymous', 'Anonymous', 'Unknown caller'],
+    ['+447700900128', 'Acme Ltd', 'Acme Ltd'],
+  ] as const) {
+    const run = await carrierRefused(603, call({ caller, callerName }));
+    const incoming = b.getByRole('alertdialog', { name: shown });
+    await incoming.waitFor({ timeout: 15_000 });
+    await incoming.getByRole('button', { name: /^Decline/ }).click();
+    await passed(run, `the call from ${caller}`);
+    await noCallsLeft();
+  }
+});
+
+test('malformed INVITEs get their RFC answer and ring nobody: a body that is no SDP 415, SDP without audio 488', async () => {
+  const b = await bob();
+  await passed(
+    await carrierRefused(415, call(), [], (x) =>
+      x.replace('Content-Type: application/sdp', 'Content-Type: text/plain'),
+    ),
+    'a text/plain body',
+  );
+  await passed(
+    await carrierRefused(488, call(), [], (x) =>
+      x.replace('m=audio [media_port] RTP/AVP 8 0 101', 'm=video [media_port] RTP/AVP 96'),
+    ),
+    'SDP without audio',
+  );
+  assert.equal(await ringing(b), false, 'Bob’s browser never rang');
+  await noCallsLeft();
 });
 
 test('an INVITE retransmitted before any answer rings Bob once', async () => {

@@ -138,16 +138,22 @@ export function carrierCalls(scenario: InboundScenario, c: InboundCall): Promise
   return run(join(SCENARIOS, `uac-${scenario}.xml`), c);
 }
 
-/** A carrier's call that expects `status` as the final answer (uac-refused.xml with it filled in). */
-export function carrierRefused(status: number, c: InboundCall, extra: string[] = []): Promise<CarrierRun> {
+/**
+ * A carrier's call that expects `status` as the final answer (uac-refused.xml with it filled in);
+ * `edit` may change the scenario's text first (a malformed INVITE).
+ */
+export function carrierRefused(
+  status: number,
+  c: InboundCall,
+  extra: string[] = [],
+  edit: (xml: string) => string = (x) => x,
+): Promise<CarrierRun> {
   const file = join(folder(), `uac-refused-${status}.xml`);
-  writeFileSync(
-    file,
-    readFileSync(join(SCENARIOS, 'uac-refused.xml'), 'utf8').replace(
-      'response="STATUS"',
-      `response="${status}"`,
-    ),
+  const xml = readFileSync(join(SCENARIOS, 'uac-refused.xml'), 'utf8').replace(
+    'response="STATUS"',
+    `response="${status}"`,
   );
+  writeFileSync(file, edit(xml));
   return run(file, c, extra);
 }
 

@@ -40,7 +40,7 @@ import { inboundAnswer } from './trunk-codes.ts';
 export interface InboundCallControl extends PhoneCallControl {
   placeFromNumber(
     s: CallSession,
-    from: { number: string; displayName: string | null },
+    from: { number: string | null; displayName: string | null },
     calleeUserId: string,
     offer: { type: 'offer'; sdp: string },
   ): Promise<CallView>;
@@ -116,10 +116,8 @@ export class InboundTrunkCall implements PhoneCallerLink {
     try {
       view = await this.ctx.control.placeFromNumber(
         this.session,
-        {
-          number: this.caller.number ?? '',
-          displayName: this.caller.displayName,
-        },
+        // A withheld caller has neither: the web app shows "Unknown caller".
+        { number: this.caller.number, displayName: this.caller.displayName },
         this.calleeUserId,
         { type: 'offer', sdp: web.sdp },
       );
