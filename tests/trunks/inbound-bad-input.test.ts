@@ -1,9 +1,10 @@
 /**
  * What carriers send beyond the plain call (issue 18, "Bad input"), with SIPp as the carriers:
- * compact headers and a session timer asked for in the INVITE (granted, the carrier refreshing),
+ * a late offer (no SDP in the INVITE: the 200 offers, the ACK answers, the audio arrives);
+ * odd caller IDs (withheld, named); malformed INVITEs (415, 488); compact headers and a session timer asked for in the INVITE (granted, the carrier refreshing),
  * a re-INVITE and an UPDATE refreshing the session (answered 200, the call goes on); an INVITE
  * retransmitted before any answer rings once; a trunk at its channel limit answers 503 with
- * Retry-After; and a flood from one carrier's address is throttled (503) while another carrier's
+ * Retry-After; a user already in a call is busy (486); and a flood from one carrier's address is throttled (503) while another carrier's
  * call still rings Bob.
  */
 import { after, test } from 'node:test';
@@ -11,7 +12,7 @@ import assert from 'node:assert/strict';
 import type { Page } from 'playwright-core';
 import { demo } from '../web/harness.ts';
 import { ringing } from '../web/call-steps.ts';
-import { browserSuite } from '../phones/browser-suite.ts';
+import { browserSuite, hearsSound } from '../phones/browser-suite.ts';
 import {
   addCarrier,
   carrierCalls,
@@ -31,7 +32,13 @@ const CALLER = '+447700900124';
 /** Carrier requests per second and burst per address (PARLEY_SIP_CARRIER_RATE / _BURST): small. */
 const RATE = 20;
 
-const suite = browserSuite(() => ({ sipCarrierRate: RATE, sipCarrierBurst: RATE, callRingTimeout: 20 }));
+// One call per user (PARLEY_CALL_MAX_PER_USER): a second call to Bob while one rings is busy.
+const suite = browserSuite(() => ({
+  sipCarrierRate: RATE,
+  sipCarrierBurst: RATE,
+  callRingTimeout: 20,
+  callMaxPerUser: 1,
+}));
 let setUp: Promise<void> | undefined;
 let bobPage: Page | undefined;
 
@@ -90,6 +97,68 @@ test('compact headers and a session timer; a re-INVITE and an UPDATE refresh the
   await noCallsLeft();
 });
 
+test('a late offer (INVITE without SDP): the 200 offers, the ACK answers PCMA, Bob hears the caller', async () => {
+  const b = await bob();
+  const run = await carrierCalls('late-offer', call());
+  const incoming = b.getByRole('alertdialog', { name: CALLER });
+  await incoming.waitFor({ timeout: 15_000 });
+  await incoming.getByRole('button', { name: /^Answer with audio/ }).click();
+  const view = b.getByRole('region', { name: `Call with ${CALLER}` });
+  await view.getByRole('timer').waitFor();
+  await hearsSound(b, 'Bob');
+  await view.getByRole('button', { name: 'Hang up' }).click();
+  await passed(run, 'the late-offer carrier’s call');
+  const app = suite.server.web.app;
+  await noCallsLeft();
+  const deadline = Date.now() + 10_000;
+  let r;
+  do {
+    r = await app.storage.db
+      .selectFrom('call_records')
+      .selectAll()
+      .orderBy('placed_at', 'desc')
+      .limit(1)
+      .executeTakeFirstOrThrow();
+    if (r.sip_end_code !== null) break;
+    await new Promise((ok) => setTimeout(ok, 100));
+  } while (Date.now() < deadline);
+  assert.equal(r.carrier_codec, 'PCMA', 'the codec of the ACK’s answer');
+  assert.equal(r.sip_end_code, 200);
+});
+
+test('odd caller IDs: a withheld caller rings as Unknown caller, a named one by name', async () => {
+  const b = await bob();
+  for (const [caller, callerName, shown] of [
+    ['anonymous', 'Anonymous', 'Unknown caller'],
+    ['+447700900128', 'Acme Ltd', 'Acme Ltd'],
+  ] as const) {
+    const run = await carrierRefused(603, call({ caller, callerName }));
+    const incoming = b.getByRole('alertdialog', { name: shown });
+    await incoming.waitFor({ timeout: 15_000 });
+    await incoming.getByRole('button', { name: /^Decline/ }).click();
+    await passed(run, `the call from ${caller}`);
+    await noCallsLeft();
+  }
+});
+
+test('malformed INVITEs get their RFC answer and ring nobody: a body that is no SDP 415, SDP without audio 488', async () => {
+  const b = await bob();
+  await passed(
+    await carrierRefused(415, call(), [], (x) =>
+      x.replace('Content-Type: application/sdp', 'Content-Type: text/plain'),
+    ),
+    'a text/plain body',
+  );
+  await passed(
+    await carrierRefused(488, call(), [], (x) =>
+      x.replace('m=audio [media_port] RTP/AVP 8 0 101', 'm=video [media_port] RTP/AVP 96'),
+    ),
+    'SDP without audio',
+  );
+  assert.equal(await ringing(b), false, 'Bob’s browser never rang');
+  await noCallsLeft();
+});
+
 test('an INVITE retransmitted before any answer rings Bob once', async () => {
   const b = await bob();
   const run = await carrierCalls('retransmit', call());
@@ -112,6 +181,15 @@ test('a trunk at its channel limit answers 503 with Retry-After', async () => {
     await carrierRefused(503, call({ from: LIMITED_IP, to: LIMITED_NUMBER })),
     'the second call on a one-channel trunk',
   );
+  await passed(first, 'the first call, cancelled');
+  await noCallsLeft();
+});
+
+test('Bob already has a call: a second carrier call gets 486 Busy Here', async () => {
+  const b = await bob();
+  const first = await carrierCalls('cancel', call({ pauseMs: 4000 }));
+  await b.getByRole('alertdialog', { name: CALLER }).waitFor({ timeout: 15_000 });
+  await passed(await carrierRefused(486, call({ caller: '+447700900126' })), 'the second call');
   await passed(first, 'the first call, cancelled');
   await noCallsLeft();
 });

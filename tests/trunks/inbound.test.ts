@@ -4,11 +4,11 @@
  * whose number +44 20 7946 0123 the tenant admin gave to Bob. The carrier calls the number with PCMA
  * first and plays Debian's g711a.pcap: Bob's browser rings showing the caller's number, he answers
  * and hears the audio (inbound energy grows); the carrier hangs up, or Bob does and the carrier gets
- * BYE; the carrier gives up while it rings (CANCEL); Bob declines (603). A number nobody has (404),
- * one not given to a user (404) and an INVITE from 127.0.0.9, no carrier's address (challenged,
- * 407), ring nobody. Each call's record says inbound, the caller's number, the carrier, the codecs
- * and the SIP code that ended the carrier leg.
- */
+ * BYE; the caller presses a key (RFC 4733) and Bob sees it; the carrier gives up while it rings
+ * (CANCEL); Bob declines (603); nobody answers (480). A number nobody has (404), one not given to a
+ * user (404), Bob's number from another carrier (404) and an INVITE from 127.0.0.9, no carrier's
+ * address (challenged, 407), ring nobody. Each call's record says inbound, the caller's number, the
+ * carrier, the codecs and the SIP code that ended the carrier leg. */
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Page } from 'playwright-core';
@@ -19,6 +19,7 @@ import {
   addCarrier,
   carrierCalls,
   carrierRefused,
+  DTMF_5_PCAP,
   passed,
   stopAll,
   type InboundCall,
@@ -145,6 +146,20 @@ test('Bob hangs up an inbound call: the carrier gets BYE', async () => {
   assert.equal(r.end_reason, 'hangup');
   assert.equal(r.ended_by, r.callee_user_id);
   assert.equal(r.sip_end_code, 200);
+  await noCallsLeft();
+});
+
+test('the caller presses 5 (RFC 4733 from the carrier): Bob’s call view shows the key', async () => {
+  const b = await bob();
+  const run = await carrierCalls('answered-bye', call({ pcap: DTMF_5_PCAP, pauseMs: 4000 }));
+  const incoming = b.getByRole('alertdialog', { name: CALLER });
+  await incoming.waitFor({ timeout: 15_000 });
+  await incoming.getByRole('button', { name: /^Answer with audio/ }).click();
+  const view = b.getByRole('region', { name: `Call with ${CALLER}` });
+  await view.getByRole('timer').waitFor();
+  await view.getByText('Keys pressed by the other side: 5', { exact: true }).waitFor({ timeout: 10_000 });
+  await passed(run, 'the carrier’s call with a key press');
+  await view.waitFor({ state: 'detached' });
   await noCallsLeft();
 });
 

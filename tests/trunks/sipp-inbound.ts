@@ -13,8 +13,11 @@ import { apiSession, demo, type WebServer } from '../web/harness.ts';
 export const SCENARIOS = new URL('./scenarios/', import.meta.url).pathname;
 /** Debian's PCMA capture (copied from /usr/share/sip-tester): the caller's voice. */
 export const G711A_PCAP = new URL('./data/g711a.pcap', import.meta.url).pathname;
+/** Debian's RFC 4733 capture of the key 5 (copied from /usr/share/sip-tester): the caller presses 5. */
+export const DTMF_5_PCAP = new URL('./data/dtmf_2833_5.pcap', import.meta.url).pathname;
 
-export type InboundScenario = 'answered-bye' | 'answered-wait' | 'cancel' | 'compact' | 'retransmit';
+export type InboundScenario =
+  'answered-bye' | 'answered-wait' | 'cancel' | 'compact' | 'late-offer' | 'retransmit';
 
 export interface InboundCall {
   /** The address SIPp sends from (a carrier's allow-listed source, or not). */
@@ -25,6 +28,8 @@ export interface InboundCall {
   to: string;
   caller: string;
   callerName?: string;
+  /** What the caller plays once answered (default g711a.pcap). */
+  pcap?: string;
   /** `d` of SIPp's `<pause/>`: how long the carrier talks before BYE, or rings before CANCEL, ms. */
   pauseMs?: number;
 }
@@ -69,7 +74,7 @@ async function run(file: string, c: InboundCall, extra: string[] = []): Promise<
       c.callerName ?? '',
       '-key',
       'pcap',
-      G711A_PCAP,
+      c.pcap ?? G711A_PCAP,
       '-d',
       String(c.pauseMs ?? 1000),
       '-timeout',
@@ -137,16 +142,22 @@ export function carrierCalls(scenario: InboundScenario, c: InboundCall): Promise
   return run(join(SCENARIOS, `uac-${scenario}.xml`), c);
 }
 
-/** A carrier's call that expects `status` as the final answer (uac-refused.xml with it filled in). */
-export function carrierRefused(status: number, c: InboundCall, extra: string[] = []): Promise<CarrierRun> {
+/**
+ * A carrier's call that expects `status` as the final answer (uac-refused.xml with it filled in);
+ * `edit` may change the scenario's text first (a malformed INVITE).
+ */
+export function carrierRefused(
+  status: number,
+  c: InboundCall,
+  extra: string[] = [],
+  edit: (xml: string) => string = (x) => x,
+): Promise<CarrierRun> {
   const file = join(folder(), `uac-refused-${status}.xml`);
-  writeFileSync(
-    file,
-    readFileSync(join(SCENARIOS, 'uac-refused.xml'), 'utf8').replace(
-      'response="STATUS"',
-      `response="${status}"`,
-    ),
+  const xml = readFileSync(join(SCENARIOS, 'uac-refused.xml'), 'utf8').replace(
+    'response="STATUS"',
+    `response="${status}"`,
   );
+  writeFileSync(file, edit(xml));
   return run(file, c, extra);
 }
 

@@ -336,11 +336,12 @@ export class CallControl implements SessionCalls {
    * A call whose caller is a phone number, not a user: a carrier's INVITE to one of the callee's
    * numbers (telephony/trunk-inbound.ts), placed from its server-side device `s` (attached with
    * `attachDevice`, `userId` empty: it is no user). The callee rings as for any call and sees the
-   * caller by number (`displayName` when the carrier gave one). Refusals are coded as `place`'s.
+   * caller by number (`displayName` when the carrier gave one; neither for a withheld caller).
+   * Refusals are coded as `place`'s.
    */
   async placeFromNumber(
     s: CallSession,
-    from: { number: string; displayName: string | null },
+    from: { number: string | null; displayName: string | null },
     calleeUserId: string,
     offer: SessionDescription,
   ): Promise<CallView> {

@@ -129,7 +129,7 @@ export class RingingPhone {
         if (this.callId) return; // rung again: the INVITE is on its way already
         this.callId = f.call.id;
         this.offer = f.offer.sdp;
-        this.from = `sip:${f.call.peer.address ?? 'anonymous@anonymous.invalid'}`;
+        this.from = callerUri(f.call.peer, this.to);
         this.early.push(...f.candidates);
         void this.ring().catch((err: unknown) => this.fail(err));
         return;
@@ -283,6 +283,18 @@ export class RingingPhone {
     else this.invite?.cancel(cancelHeaders);
     await Promise.all([this.web?.close(), this.rtp?.close()]);
   }
+}
+
+/**
+ * The caller as a phone's INVITE names it: a user by address; a phone number (a call from a carrier)
+ * as that number at the callee's domain, so the phone's display shows the number; else anonymous
+ * (RFC 3261 section 8.1.1.3).
+ */
+export function callerUri(peer: { address: string | null; number: string | null }, to: string): string {
+  if (peer.address) return `sip:${peer.address}`;
+  if (peer.number && /^\+?[0-9]{1,20}$/.test(peer.number))
+    return `sip:${peer.number}@${to.split('@')[1] ?? 'anonymous.invalid'}`;
+  return 'sip:anonymous@anonymous.invalid';
 }
 
 /** A frame a server-side phone device sends, before its request id is given. */

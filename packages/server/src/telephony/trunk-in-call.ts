@@ -11,6 +11,8 @@
  *   CANCEL ──▶ the call ends `cancelled` (487 sent by the SIP stack)
  *   call.update ended before the answer ──▶ 480 (no answer, unavailable) / 603 (declined) / 486 (busy)
  *   connected: BYE from the carrier ──▶ call.hangup;  call ended here ──▶ BYE to the carrier
+ *   late offer: INVITE (no SDP) ──▶ RTP offer made ... answered ──▶ 200 OK (RTP offer)
+ *               ──▶ ACK (RTP answer) applied ──▶ legs joined   (no answer in it ──▶ ended as failed, BYE)
  * ```
  * re-INVITEs and UPDATEs inside the dialog (session refreshes, hold) are answered by the SIP stack's
  * INVITE session with our description (direction mirrored), and the carrier's Session-Expires is
@@ -38,7 +40,7 @@ import { inboundAnswer } from './trunk-codes.ts';
 export interface InboundCallControl extends PhoneCallControl {
   placeFromNumber(
     s: CallSession,
-    from: { number: string; displayName: string | null },
+    from: { number: string | null; displayName: string | null },
     calleeUserId: string,
     offer: { type: 'offer'; sdp: string },
   ): Promise<CallView>;
@@ -81,6 +83,8 @@ export class InboundTrunkCall implements PhoneCallerLink {
     private readonly calleeUserId: string,
     private readonly rtp: PhoneMediaLeg,
     private readonly caller: InboundCaller,
+    /** The INVITE had no offer: `rtp.sdp` is our offer (in the 200), the carrier answers in its ACK. */
+    private readonly lateOffer = false,
   ) {
     this.session = {
       tenantId,
@@ -112,10 +116,8 @@ export class InboundTrunkCall implements PhoneCallerLink {
     try {
       view = await this.ctx.control.placeFromNumber(
         this.session,
-        {
-          number: this.caller.number ?? '',
-          displayName: this.caller.displayName,
-        },
+        // A withheld caller has neither: the web app shows "Unknown caller".
+        { number: this.caller.number, displayName: this.caller.displayName },
         this.calleeUserId,
         { type: 'offer', sdp: web.sdp },
       );
@@ -125,7 +127,12 @@ export class InboundTrunkCall implements PhoneCallerLink {
     }
     this.callId = view.id;
     void this.ctx.records
-      .carrierLeg(view.id, { carrier: this.carrierId, carrierCodec: codecOf(this.rtp.sdp) })
+      .carrierLeg(view.id, {
+        carrier: this.carrierId,
+        // Our answer's codec; a driver that completes the answer only once joined (rtpengine) has
+        // none yet, and the 200's description is written when it goes out.
+        carrierCodec: (!this.lateOffer && codecOf(this.rtp.sdp)) || undefined,
+      })
       .catch((err: unknown) => this.ctx.log.warn({ err, call: view.id }, 'call record write failed'));
     if (view.state === 'ended') {
       this.finish(view.endReason);
@@ -173,21 +180,47 @@ export class InboundTrunkCall implements PhoneCallerLink {
     await this.web?.close();
     this.web = null;
     if (this.ended) return;
+    // Joining may change our description (rtpengine moves the carrier into the phone's call): the
+    // 200 carries it once joined. A late offer joins once the ACK brings the carrier's answer.
+    if (this.lateOffer) return this.accept(codecOf(other.sdp), () => this.ctx.media.bridge(this.rtp, other));
     await this.ctx.media.bridge(this.rtp, other);
     if (!this.ended) this.accept(codecOf(other.sdp), () => {});
   }
 
-  /** Answers the carrier's INVITE with our RTP description, once the legs are joined. */
+  /**
+   * Answers the carrier's INVITE with our RTP description and joins the legs (`join`): at once when
+   * it is our answer, once the ACK brings the carrier's answer when it is our offer (late offer).
+   */
   private accept(userCodec: string | null, join: () => void | Promise<void>): void {
     if (this.ended) return;
-    void join();
+    if (!this.lateOffer) void join();
     const dialog = this.inv.accept({ body: this.rtp.sdp });
     if (!dialog) return void this.hangup(487, 'Request Terminated');
     this.dialog = dialog;
-    this.write({ userCodec });
+    this.write({ userCodec, ...(this.lateOffer ? {} : { carrierCodec: codecOf(this.rtp.sdp) }) });
     dialog.once('terminated', (reason) => {
       if (reason !== 'local') void this.hangup(200, reason === 'bye' ? 'BYE' : `ended: ${reason}`);
     });
+    if (this.lateOffer) dialog.once('confirmed', () => void this.answeredInAck(dialog, join));
+  }
+
+  /**
+   * A late offer's ACK arrived (RFC 3264 section 5): its body is the carrier's answer to our 200's
+   * offer. None, or one we cannot use, ends the call with BYE (RFC 3261 section 13.2.2.4 asks the
+   * same of a UAC given an unusable answer): the record says it failed.
+   */
+  private async answeredInAck(dialog: InviteSession, join: () => void | Promise<void>): Promise<void> {
+    const answer = dialog.remoteSdp?.toString() ?? '';
+    try {
+      if (!answer) throw new Error('the ACK carried no answer to our offer');
+      await this.rtp.accept(answer);
+    } catch (err) {
+      this.ctx.log.info({ err, call: this.callId }, 'a late-offer carrier gave no usable answer');
+      if (this.callId && !this.ended) this.ctx.control.endCall(this.session, this.callId, 'failed');
+      return;
+    }
+    this.write({ carrierCodec: codecOf(answer) });
+    if (!this.ended) void join();
   }
 
   private send(f: OutgoingFrame): Promise<unknown> {

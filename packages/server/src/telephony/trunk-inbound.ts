@@ -10,6 +10,7 @@
  *     ├─ the called number (Request-URI user part, else To) read as E.164 ──────▶ not one of this
  *     │    carrier's numbers, or given to no user of a tenant (or a disabled one) ▶ 404
  *     ├─ an offer sharing no codec with the trunk's list, or none Parley has ─────▶ 488
+ *     │    (no offer at all, a late offer: our 200 offers, the ACK answers)
  *     └─ an InboundTrunkCall (trunk-in-call.ts): the user's browsers and phones ring
  * ```
  * Reading the called number, as carriers send it: `+447700900123`, `447700900123` (E.164 without
@@ -106,15 +107,13 @@ export class TrunkInbound {
       return refuse('channel_limit', [['Retry-After', this.d.retryAfterS]]);
     const callee = await this.callee(inv.request, carrier);
     if (!callee) return refuse('unknown_number');
-    if (inv.request.body.length === 0) {
-      // A late offer from a carrier (no SDP): not taken yet (phones' late offers are, phone-caller.ts).
-      return inv.reject(488, { reason: 'Not Acceptable Here' });
-    }
-    const offer = narrowOffer(inv.request.body.toString(), carrier.codecs);
-    if (!offer) return inv.reject(488, { reason: 'Not Acceptable Here' });
+    // No offer (a late offer, RFC 3261 section 13.2.1): our 200 offers, the carrier's ACK answers.
+    const lateOffer = inv.request.body.length === 0;
+    const offer = lateOffer ? '' : narrowOffer(inv.request.body.toString(), carrier.codecs);
+    if (offer === null) return inv.reject(488, { reason: 'Not Acceptable Here' });
     let rtp;
     try {
-      rtp = await this.d.media.answerRtp(offer);
+      rtp = lateOffer ? await this.d.media.offerRtp() : await this.d.media.answerRtp(offer);
     } catch (err) {
       this.d.log.debug({ err }, 'carrier offer refused');
       return inv.reject(488, { reason: 'Not Acceptable Here' });
@@ -142,6 +141,7 @@ export class TrunkInbound {
       callee.userId,
       rtp,
       callerOf(inv.request),
+      lateOffer,
     );
     set.add(call);
     try {

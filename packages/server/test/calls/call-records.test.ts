@@ -342,6 +342,59 @@ for (const engine of engines) {
       );
     });
 
+    test('a call from a carrier (the caller a number, no user) is one inbound record with its carrier leg', async () => {
+      const rec = s.app.callRecords;
+      const call: CallOpened = {
+        callId: newId('call'),
+        caller: { tenantId: tenant, userId: null, number: '+447700900123' },
+        callee: { tenantId: tenant, userId: carol.id, number: null },
+        callerDevice: 'trunk/car_a/1',
+        video: false,
+        at: T0 + 8_500_000,
+      };
+      await rec.opened(call);
+      await rec.carrierLeg(call.callId, { carrier: 'car_a', carrierCodec: 'PCMA' });
+      await rec.ringing(call.callId, call.at + 1, ['carol-phone']);
+      await rec.ended(call.callId, call.at + 20_000, 'no_answer', null);
+      await rec.carrierLeg(call.callId, { sipEndCode: 480, sipEndText: 'Temporarily Unavailable' });
+      const rows = await s.app.storage.db
+        .selectFrom('call_records')
+        .select([
+          'tenant_id',
+          'direction',
+          'caller_user_id',
+          'caller_number',
+          'callee_user_id',
+          'carrier',
+          'carrier_codec',
+          'sip_end_code',
+          'sip_end_text',
+        ])
+        .where('call_id', '=', call.callId)
+        .execute();
+      assert.deepEqual(rows, [
+        {
+          tenant_id: tenant,
+          direction: 'inbound',
+          caller_user_id: null,
+          caller_number: '+447700900123',
+          callee_user_id: carol.id,
+          carrier: 'car_a',
+          carrier_codec: 'PCMA',
+          sip_end_code: 480,
+          sip_end_text: 'Temporarily Unavailable',
+        },
+      ]);
+      const hers = (await historyOf(s, carol)).calls.find((c) => c.callId === call.callId)!;
+      assert.deepEqual(hers.peer, {
+        userId: null,
+        displayName: null,
+        address: null,
+        number: '+447700900123',
+      });
+      assert.equal(hers.disposition, 'missed');
+    });
+
     test("a call's writes keep their order even when none waits for the last", async () => {
       const rec = s.app.callRecords;
       const calls = Array.from({ length: 20 }, (_, i) => placed(tenant, bob, carol, T0 + 9_000_000 + i));
