@@ -5,9 +5,11 @@
  *   SIPp uac (carrier A, 127.0.0.2) --INVITE to a DID--> Parley (B2BUA) --INVITE--> SIPp uas (127.0.0.3)
  *   SIPp uac (carrier A, 127.0.0.2) --INVITE---------> Kamailio (record_route; t_relay) --> SIPp uas
  *
- * The path through Parley: carrier A (a trunk whose allow-list is 127.0.0.2) calls a number (DID) of the
- * tenant; the number's user has no browser, only a registered SIP device, which is the SIPp uas
- * (registered by uac-register.xml from the uas's own address and port before the uas starts). So each
+ * The path through Parley: carrier A (a trunk whose allow-list is 127.0.0.2) calls numbers (DIDs) of the
+ * tenant, 100 users' numbers in turn; each user has no browser, only a registered SIP device, and every
+ * one of those devices is the SIPp uas (registered by uac-register.xml from the uas's own address and
+ * port before the uas starts; many users because call control holds one user to at most 100 calls at
+ * once, and a carrier's calls go to many numbers). So each
  * call is an inbound trunk leg and a phone leg, two dialogs joined by call control, with a call record,
  * exactly as a carrier's call to a desk phone goes. Both servers see the same scenario: INVITE with SDP,
  * 200 with SDP, ACK, a hold of HOLD ms, BYE from the caller. No RTP is sent (Parley still opens its
@@ -42,8 +44,9 @@ const CHILDREN = Number(process.env.KAMAILIO_CHILDREN ?? 2);
 const SERVER_IP = '127.0.0.1';
 const CALLER_IP = '127.0.0.2';
 const CALLEE_IP = '127.0.0.3';
-/** The number carrier A calls: the callee's user's DID. */
-const DID = '+441632960001';
+/** The numbers carrier A calls, one per user (each user's one device is the SIPp uas), in turn. */
+const FIRST_DID = 441632960000;
+const USERS = 100;
 const here = new URL('.', import.meta.url).pathname;
 
 const children: ChildProcess[] = [];
@@ -101,6 +104,11 @@ interface Step {
 // The callee: one SIPp uas for every side, its cumulative statistics written each second.
 const calleePort = await freePort();
 const calleeStats = join(tmp, 'callee-stat.csv');
+const didsCsv = join(tmp, 'dids.csv');
+writeFileSync(
+  didsCsv,
+  ['SEQUENTIAL', ...Array.from({ length: USERS }, (_, i) => `+${FIRST_DID + i}`)].join('\n') + '\n',
+);
 const calleeCounters = () => {
   const s = readStats(calleeStats);
   return { retrans: Number(s['Retransmissions(C)'] ?? 0), failed: Number(s['FailedCall(C)'] ?? 0) };
@@ -115,8 +123,8 @@ async function step(side: Side, rate: number): Promise<Step> {
     [
       '-sf',
       join(here, 'uac-call.xml'),
-      '-s',
-      DID,
+      '-inf',
+      didsCsv,
       '-i',
       CALLER_IP,
       '-p',
@@ -191,17 +199,20 @@ console.log(
 );
 
 try {
-  // 1. Parley, with carrier A's trunk, the DID and the callee's device (server.ts).
-  const server = spawn(process.execPath, ['--import', 'tsx', join(here, 'server.ts'), CALLER_IP, DID], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  // 1. Parley, with carrier A's trunk and the users, their DIDs and devices (server.ts).
+  const server = spawn(
+    process.execPath,
+    ['--import', 'tsx', join(here, 'server.ts'), CALLER_IP, `+${FIRST_DID}`, String(USERS)],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
   children.push(server);
-  const [port, domain, user] = (await started(server, 'b2bua on')).trim().split(' ').slice(2);
+  const [port, domain] = (await started(server, 'b2bua on')).trim().split(' ').slice(2);
   const parleyPort = Number(port);
 
-  // 2. The callee registers as the user's SIP device from its own address and port, then answers there.
-  const csv = join(tmp, 'device.csv');
-  writeFileSync(csv, `SEQUENTIAL\n${user};${domain};[authentication username=${user} password=pw]\n`);
+  // 2. The callee registers as every user's SIP device from its own address and port, then answers there.
+  const csv = join(tmp, 'devices.csv');
+  const device = (i: number) => `callee${i};${domain};[authentication username=callee${i} password=pw]`;
+  writeFileSync(csv, ['SEQUENTIAL', ...Array.from({ length: USERS }, (_, i) => device(i))].join('\n') + '\n');
   const reg = await runSipp(
     [
       '-sf',
@@ -213,14 +224,16 @@ try {
       '-p',
       String(calleePort),
       '-m',
-      '1',
+      String(USERS),
+      '-r',
+      '50',
       '-timeout',
-      '10',
+      '20',
       `${SERVER_IP}:${parleyPort}`,
     ],
-    20_000,
+    40_000,
   );
-  if (reg.stats['SuccessfulCall(C)'] !== '1')
+  if (reg.stats['SuccessfulCall(C)'] !== String(USERS))
     throw new Error(`the callee did not register: ${JSON.stringify(reg.stats)} ${reg.errors}`);
   const callee = spawn(
     'sipp',
@@ -281,8 +294,8 @@ try {
       [
         '-sf',
         join(here, 'uac-call.xml'),
-        '-s',
-        DID,
+        '-inf',
+        didsCsv,
         '-i',
         CALLER_IP,
         '-p',

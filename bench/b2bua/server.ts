@@ -1,11 +1,13 @@
 /**
- * bench/b2bua's Parley: a server (SQLite in a temporary folder) with one tenant, one user with one
- * SIP device (`callee`, password `pw`: the SIPp uas registers as it), carrier A's trunk (its
- * allow-list the caller's address) and the DID it calls, assigned to that user. Every per-source
- * limit is lifted so one SIPp address measures the B2BUA, not the flood rules; keep-alives are off
- * (the uas scenario answers calls only). Prints `b2bua on PORT DOMAIN USER` once listening.
+ * bench/b2bua's Parley: a server (SQLite in a temporary folder) with one tenant and `count` users, each
+ * with one SIP device (`callee0`.., password `pw`: the SIPp uas registers them all from its one
+ * address) and one DID (`firstDid` + i) on carrier A's trunk (its allow-list the caller's address).
+ * Many users, because call control holds a user to `PARLEY_CALL_MAX_PER_USER` calls at once (set to its
+ * maximum, 100, here): a carrier's calls go to many numbers. Every per-source limit is lifted so one
+ * SIPp address measures the B2BUA, not the flood rules; keep-alives are off (the uas scenario answers
+ * calls only). Prints `b2bua on PORT DOMAIN` once listening.
  *
- *   node --import tsx bench/b2bua/server.ts CARRIER_IP DID
+ *   node --import tsx bench/b2bua/server.ts CARRIER_IP FIRST_DID COUNT
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -17,9 +19,9 @@ import { InMemorySipDevices } from '../../packages/server/src/sip/in-memory-devi
 import { InMemoryCarriers } from '../../packages/server/src/sip/peers.ts';
 
 const DOMAIN = 'bench.example';
-const USER = 'callee';
 const carrierIp = process.argv[2] ?? '127.0.0.2';
-const did = process.argv[3] ?? '+441632960001';
+const firstDid = Number(process.argv[3] ?? '+441632960000');
+const count = Number(process.argv[4] ?? 100);
 
 const dataDir = mkdtempSync(join(tmpdir(), 'parley-bench-b2bua-'));
 const lifted = 10_000_000;
@@ -41,6 +43,7 @@ const config = loadConfig(
     sipMaxTransactions: lifted,
     sipTotalTransactions: lifted,
     sipAuthFailures: lifted,
+    callMaxPerUser: 100,
   },
 );
 const devices = new InMemorySipDevices();
@@ -53,22 +56,7 @@ const tenant = await app.directory.createTenant({
   country: 'GB',
   timeZone: 'Europe/London',
 });
-const user = await app.directory.createUser(trustedScope(tenant.id), {
-  address: `${USER}@${DOMAIN}`,
-  displayName: 'Callee',
-  passwordHash: null,
-  role: 'user',
-});
-devices.add({
-  username: USER,
-  domain: DOMAIN,
-  password: 'pw',
-  deviceId: 'dev-callee',
-  tenantId: tenant.id,
-  userId: user.id,
-  name: 'Desk phone',
-});
-// Carrier A: billing's carrier, its trunk (calls come from carrierIp), and the DID given to the user.
+// Carrier A: billing's carrier and its trunk (calls come from carrierIp); then the users and their DIDs.
 const carrier = await app.billing.decks.createCarrier('Carrier A');
 await app.telephony.putTrunk({
   id: carrier.id,
@@ -81,10 +69,32 @@ await app.telephony.putTrunk({
   channelLimit: null,
   enabled: true,
 });
-await app.telephony.addNumber({ number: did, carrierId: carrier.id, tenantId: tenant.id, userId: user.id });
+for (let i = 0; i < count; i++) {
+  const user = await app.directory.createUser(trustedScope(tenant.id), {
+    address: `callee${i}@${DOMAIN}`,
+    displayName: `Callee ${i}`,
+    passwordHash: null,
+    role: 'user',
+  });
+  devices.add({
+    username: `callee${i}`,
+    domain: DOMAIN,
+    password: 'pw',
+    deviceId: `dev-${i}`,
+    tenantId: tenant.id,
+    userId: user.id,
+    name: `Desk phone ${i}`,
+  });
+  await app.telephony.addNumber({
+    number: `+${firstDid + i}`,
+    carrierId: carrier.id,
+    tenantId: tenant.id,
+    userId: user.id,
+  });
+}
 
 await app.listen();
-console.log(`b2bua on ${app.sip!.udpPort} ${DOMAIN} ${USER}`);
+console.log(`b2bua on ${app.sip!.udpPort} ${DOMAIN}`);
 const stop = async () => {
   await app.close();
   rmSync(dataDir, { recursive: true, force: true });
