@@ -23,7 +23,8 @@
  * directly, with no server between, is the harness's own ceiling.
  *
  * Run: node --import tsx bench/b2bua/b2bua.ts [seconds-per-step=5] [rates=250,500,...] [--short]
- *   (--short: 1 s per step at 20 and 50 calls/s); HOLD=ms (default 200), KAMAILIO_CHILDREN (default 2).
+ *   (--short: 1 s per step at 20 and 50 calls/s); HOLD=ms (default 200), KAMAILIO_CHILDREN (default 2),
+ *   ONLY=Parley|Kamailio|SIPp (one side), PROFILE=dir (Parley's CPU profile).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -202,7 +203,16 @@ try {
   // 1. Parley, with carrier A's trunk and the users, their DIDs and devices (server.ts).
   const server = spawn(
     process.execPath,
-    ['--import', 'tsx', join(here, 'server.ts'), CALLER_IP, `+${FIRST_DID}`, String(USERS)],
+    [
+      // PROFILE=dir: the server's CPU profile (.cpuprofile) written there when it stops.
+      ...(process.env.PROFILE ? ['--cpu-prof', '--cpu-prof-dir', process.env.PROFILE] : []),
+      '--import',
+      'tsx',
+      join(here, 'server.ts'),
+      CALLER_IP,
+      `+${FIRST_DID}`,
+      String(USERS),
+    ],
     { stdio: ['ignore', 'pipe', 'inherit'] },
   );
   children.push(server);
@@ -268,7 +278,7 @@ try {
   const k = kamailio;
   await sleep(500);
 
-  const sides: Side[] = [
+  const all: Side[] = [
     {
       label: 'Kamailio proxy',
       host: SERVER_IP,
@@ -287,8 +297,10 @@ try {
     },
     { label: 'SIPp direct', host: CALLEE_IP, target: calleePort, dirty: 0, done: false },
   ];
+  // ONLY=Parley (a label's start): run only those sides, e.g. to profile.
+  const sides = all.filter((s) => !process.env.ONLY || s.label.startsWith(process.env.ONLY));
   // Warm-up (JIT, socket buffers, Kamailio's memory pools): not reported.
-  for (const side of sides.slice(0, 2)) {
+  for (const side of sides.filter((s) => s.cpu)) {
     const warm = SHORT ? 20 : 200;
     await runSipp(
       [
@@ -320,7 +332,7 @@ try {
     if (sides.every((s) => s.done)) break;
   }
 
-  const [kam, parley, direct] = sides as [Side, Side, Side];
+  const [kam, parley, direct] = all as [Side, Side, Side];
   console.log('');
   console.log(`after the run: ${machine().replace(/^machine: .*, load/, 'load')}`);
   const figure = parley.best?.rate ?? 0;
