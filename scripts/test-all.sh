@@ -12,10 +12,13 @@ command -v baresip >/dev/null 2>&1 || need+=(baresip-core)   # tests/phones: a r
 command -v turnserver >/dev/null 2>&1 || need+=(coturn)   # the TURN call test relays through it
 command -v espeak-ng >/dev/null 2>&1 || need+=(espeak-ng)   # packages/media's spoken prompts
 command -v rtpengine >/dev/null 2>&1 || need+=(rtpengine-daemon)   # the rtpengine media driver's tests
+command -v kamailio >/dev/null 2>&1 || need+=(kamailio)   # bench/b2bua's reference proxy (started by the bench, never as a service)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then echo "need root to install: ${need[*]}" >&2; exit 1; fi
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
+  # Debian enables Kamailio's own service on 5060; the benchmark starts its own on a free port.
+  if [[ " ${need[*]} " == *" kamailio "* ]]; then systemctl disable --now kamailio >/dev/null 2>&1 || true; fi
 fi
 # The Debian package starts its own cluster on 5432; the tests start their own on a free port.
 npm ci --no-audit --no-fund

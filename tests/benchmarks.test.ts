@@ -67,3 +67,19 @@ test('bench/bridge starts, bridges one browser<->phone call on each side (embedd
   assert.match(stdout, /^RESULT embedded: concurrent browser<->phone calls .* ratio /m);
   assert.match(stdout, /^RESULT rtpengine driver: calls per core at p99 <= 10 ms .* ratio /m);
 });
+
+test('bench/b2bua starts Parley, Kamailio and the SIPp ends, carries calls through both, and stops', async () => {
+  const { execFile } = await import('node:child_process');
+  const { promisify } = await import('node:util');
+  const { stdout } = await promisify(execFile)(
+    process.execPath,
+    ['--import', 'tsx', new URL('b2bua/b2bua.ts', dir).pathname, '1', '20', '--short'],
+    { env: { ...process.env, HOLD: '50' }, timeout: 120_000 },
+  );
+  // Every call went through (clean or not: retransmissions on a shared machine are the benchmark's
+  // figure, not this test's).
+  assert.match(stdout, /^Kamailio proxy +20\/s: +20 ok, +0 failed, /m, 'the reference carried its calls');
+  assert.match(stdout, /^Parley B2BUA +20\/s: +20 ok, +0 failed, /m, "Parley's B2BUA carried its calls");
+  assert.match(stdout, /^SIPp direct +20\/s: +20 ok, /m, 'the harness row ran');
+  assert.match(stdout, /^RESULT highest clean calls\/s through Parley .* ratio /m);
+});

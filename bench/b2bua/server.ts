@@ -1,0 +1,103 @@
+/**
+ * bench/b2bua's Parley: a server (SQLite in a temporary folder) with one tenant and `count` users, each
+ * with one SIP device (`callee0`.., password `pw`: the SIPp uas registers them all from its one
+ * address) and one DID (`firstDid` + i) on carrier A's trunk (its allow-list the caller's address).
+ * Many users, because call control holds a user to `PARLEY_CALL_MAX_PER_USER` calls at once (set to its
+ * maximum, 100, here): a carrier's calls go to many numbers. Every per-source limit is lifted so one
+ * SIPp address measures the B2BUA, not the flood rules; keep-alives are off (the uas scenario answers
+ * calls only). Prints `b2bua on PORT DOMAIN` once listening.
+ *
+ *   node --import tsx bench/b2bua/server.ts CARRIER_IP FIRST_DID COUNT
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createApp } from '../../packages/server/src/app.ts';
+import { loadConfig } from '../../packages/server/src/config.ts';
+import { trustedScope } from '../../packages/server/src/directory/scope.ts';
+import { InMemorySipDevices } from '../../packages/server/src/sip/in-memory-devices.ts';
+import { InMemoryCarriers } from '../../packages/server/src/sip/peers.ts';
+
+const DOMAIN = 'bench.example';
+const carrierIp = process.argv[2] ?? '127.0.0.2';
+const firstDid = Number(process.argv[3] ?? '+441632960000');
+const count = Number(process.argv[4] ?? 100);
+
+const dataDir = mkdtempSync(join(tmpdir(), 'parley-bench-b2bua-'));
+const lifted = 10_000_000;
+const config = loadConfig(
+  {},
+  {
+    port: 0,
+    sipPort: 0,
+    sipTlsPort: -1,
+    host: '127.0.0.1',
+    dataDir,
+    logLevel: 'silent',
+    sipDigestAlgorithms: 'MD5,SHA-256',
+    sipKeepAliveMs: 0,
+    sipRate: lifted,
+    sipBurst: lifted,
+    sipDeviceRate: lifted,
+    sipDeviceBurst: lifted,
+    sipMaxTransactions: lifted,
+    sipTotalTransactions: lifted,
+    sipAuthFailures: lifted,
+    callMaxPerUser: 100,
+  },
+);
+const devices = new InMemorySipDevices();
+const app = await createApp(config, {
+  sipPeers: { carriers: new InMemoryCarriers([carrierIp]), credentials: devices, devices },
+});
+const tenant = await app.directory.createTenant({
+  name: 'Bench',
+  domains: [DOMAIN],
+  country: 'GB',
+  timeZone: 'Europe/London',
+});
+// Carrier A: billing's carrier and its trunk (calls come from carrierIp); then the users and their DIDs.
+const carrier = await app.billing.decks.createCarrier('Carrier A');
+await app.telephony.putTrunk({
+  id: carrier.id,
+  tenantId: null,
+  addresses: [{ host: carrierIp, port: 5060 }],
+  transport: 'udp',
+  allow: [carrierIp],
+  codecs: ['PCMA', 'PCMU'],
+  callerIdFormat: 'e164',
+  channelLimit: null,
+  enabled: true,
+});
+for (let i = 0; i < count; i++) {
+  const user = await app.directory.createUser(trustedScope(tenant.id), {
+    address: `callee${i}@${DOMAIN}`,
+    displayName: `Callee ${i}`,
+    passwordHash: null,
+    role: 'user',
+  });
+  devices.add({
+    username: `callee${i}`,
+    domain: DOMAIN,
+    password: 'pw',
+    deviceId: `dev-${i}`,
+    tenantId: tenant.id,
+    userId: user.id,
+    name: `Desk phone ${i}`,
+  });
+  await app.telephony.addNumber({
+    number: `+${firstDid + i}`,
+    carrierId: carrier.id,
+    tenantId: tenant.id,
+    userId: user.id,
+  });
+}
+
+await app.listen();
+console.log(`b2bua on ${app.sip!.udpPort} ${DOMAIN}`);
+const stop = async () => {
+  await app.close();
+  rmSync(dataDir, { recursive: true, force: true });
+  process.exit(0);
+};
+process.on('SIGTERM', () => void stop());
