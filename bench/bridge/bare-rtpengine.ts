@@ -182,22 +182,28 @@ const TO_BROWSER = {
 };
 
 /** Bare rtpengine as bench/bridge drives a driver: offerRtp(browser's offer), accept, answerWebRtc. */
-export function bareRtpengine(daemon: Daemon): {
+export function bareRtpengine(
+  daemon: Daemon,
+  o: { injectDtmf?: boolean } = {},
+): {
   media: PhoneMedia;
   size(): number;
   close(): Promise<void>;
 } {
   const ng = new Ng(daemon.ng);
   const open = new Set<object>();
+  const plain = o.injectDtmf === false;
+  const toPhone = plain ? { ...TO_PHONE, flags: [] } : TO_PHONE;
+  const toBrowser = plain ? { ...TO_BROWSER, flags: ['full-rtcp-attribute'] } : TO_BROWSER;
   const media = {
-    async offerRtp(o: { peerOffer: string }) {
+    async offerRtp(p: { peerOffer: string }) {
       const callId = `bare-${randomBytes(9).toString('hex')}`;
       const reply = await ng.request({
         command: 'offer',
         'call-id': callId,
         'from-tag': 'browser',
-        sdp: o.peerOffer,
-        ...TO_PHONE,
+        sdp: p.peerOffer,
+        ...toPhone,
       });
       const leg = {
         sdp: String(reply.sdp),
@@ -209,7 +215,7 @@ export function bareRtpengine(daemon: Daemon): {
             'from-tag': 'browser',
             'to-tag': 'phone',
             sdp: answer,
-            ...TO_BROWSER,
+            ...toBrowser,
           });
           leg.browserSdp = String(r.sdp);
         },
