@@ -82,7 +82,7 @@ test('the called party hangs up: the carrier’s re-INVITE and UPDATE are answer
   assert.equal(await dialFrom(a, '+44 20 7946 0999'), null);
   const view = a.getByRole('region', { name: `Call with ${CALLED_E164}` });
   await view.getByRole('timer').waitFor({ timeout: 10_000 });
-  // PCMA from the carrier, the browser's PCMU: the bridge converts, and her echo still comes back.
+  // PCMA from the carrier: the browser's leg is answered PCMA too, so it passes through.
   await hearsSound(a, 'Alice (PCMA carrier)');
   assertCarrierPassed(await carrier.done);
   await view.waitFor({ state: 'detached', timeout: 5_000 });
@@ -95,6 +95,7 @@ test('the called party hangs up: the carrier’s re-INVITE and UPDATE are answer
   assert.equal(r.end_reason, 'hangup');
   assert.equal(r.ended_by, null, 'ended by the number, not by Alice');
   assert.equal(r.carrier_codec, 'PCMA');
+  assert.equal(r.user_codec, 'PCMA', 'the browser leg takes the carrier’s G.711: no conversion');
   assert.equal(r.sip_end_code, 200);
   assert.equal(r.sip_end_text, 'BYE from the carrier');
   assert.equal(r.callee_number_typed, '+44 20 7946 0999');

@@ -146,8 +146,11 @@ export class PhoneMediaDriver implements PhoneMedia {
     return new Leg(session, offer, this.o.log);
   }
 
-  async answerWebRtc(offer: string): Promise<PhoneMediaLeg> {
-    const { session, answer } = await this.o.webrtc.answer(offer, { codecs: BROWSER_CODECS });
+  async answerWebRtc(offer: string, o?: PairWith): Promise<PhoneMediaLeg> {
+    // The partner's G.711 codec first when the caller knows it (a carrier's answer): it passes through.
+    const first = (o?.codecs ?? []).filter((c): c is 'PCMU' | 'PCMA' => c === 'PCMU' || c === 'PCMA');
+    const codecs = [...first, ...BROWSER_CODECS.filter((c) => !(first as string[]).includes(c))];
+    const { session, answer } = await this.o.webrtc.answer(offer, { codecs });
     return new Leg(session, answer, this.o.log);
   }
 

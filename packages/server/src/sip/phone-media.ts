@@ -80,7 +80,8 @@ export interface PairWith {
   peerOffer?: string;
   /**
    * Codecs an RTP offer carries, in order (`offerRtp`): a phone calling a phone that offered G.722
-   * gets the callee offered G722, PCMU, PCMA. Absent: the driver's default (G.711).
+   * gets the callee offered G722, PCMU, PCMA. Absent: the driver's default (G.711). For
+   * `answerWebRtc`, the partner's codec to prefer (a carrier's answer: its G.711 passes through).
    */
   codecs?: readonly ('PCMU' | 'PCMA' | 'G722')[];
 }

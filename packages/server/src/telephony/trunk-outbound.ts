@@ -349,7 +349,11 @@ class TrunkCall {
   private async joinMedia(carrierSdp: string): Promise<string> {
     const rtp = this.rtp!;
     await rtp.accept(carrierSdp);
-    const web = await this.ctx.media.answerWebRtc(this.offer, { peer: rtp });
+    const carrierCodec = firstCodec(carrierSdp);
+    const web = await this.ctx.media.answerWebRtc(this.offer, {
+      peer: rtp,
+      codecs: carrierCodec === 'PCMA' || carrierCodec === 'PCMU' ? [carrierCodec] : [],
+    });
     this.web = web;
     if (this.ended) {
       await web.close();
@@ -358,7 +362,7 @@ class TrunkCall {
     web.once('close', () => void this.hangup());
     for (const cand of this.early.splice(0)) await web.addRemoteCandidate(cand).catch(() => {});
     await this.ctx.media.bridge(web, rtp);
-    this.ctx.records(this.callId!, { userCodec: firstCodec(web.sdp), carrierCodec: firstCodec(carrierSdp) });
+    this.ctx.records(this.callId!, { userCodec: firstCodec(web.sdp), carrierCodec });
     return web.sdp;
   }
 
