@@ -57,7 +57,7 @@ import type { CallerIdFormat, CarrierDirectory, TrunkCarrier } from './carriers.
 import { dial } from './dial-plan.ts';
 import type { NumberDirectory } from './numbers.ts';
 import { carrierFailure } from './trunk-codes.ts';
-import { firstCodec, orderCodecs } from './trunk-sdp.ts';
+import { firstCodec, orderCodecs, plainRtp } from './trunk-sdp.ts';
 
 /** What a trunk leg needs of call control: a device's frames, and ending a call for the carrier's reason. */
 export interface TrunkCallControl extends PhoneCallControl {
@@ -259,13 +259,18 @@ class TrunkCall {
       to: `sip:${callee}@${host}`,
       from,
       dest: { protocol: PROTOCOL[c.transport], address: address.host, port: address.port },
-      sdp: orderCodecs(rtp.sdp, c.codecs),
+      sdp: plainRtp(orderCodecs(rtp.sdp, c.codecs)),
       headers: callerId ? [['P-Asserted-Identity', `<${from}>`]] : [['Privacy', 'id']],
       session: { sessionTimer: { sessionExpires: this.ctx.sessionExpires, minSE: 90 } },
     });
     this.invite = invite;
     this.ctx.log.debug(
-      { call: this.callId, carrier: c.id, target: invite.request.uri.toString() },
+      {
+        call: this.callId,
+        carrier: c.id,
+        target: invite.request.uri.toString(),
+        bytes: invite.request.body.length,
+      },
       'INVITE to the carrier',
     );
     // Read when needed: the phone's leg is known to the service once its place has returned.

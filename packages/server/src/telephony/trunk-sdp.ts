@@ -36,6 +36,36 @@ export function orderCodecs(sdp: string, codecs: readonly string[]): string {
   return out.join('\r\n');
 }
 
+/** Attributes a plain RTP/AVP carrier leg uses (RFC 4566, 3264, 3605); the rest are WebRTC's. */
+const PLAIN = /^a=(rtpmap|fmtp|ptime|maxptime|sendrecv|sendonly|recvonly|inactive|rtcp):?/;
+
+/**
+ * `sdp` with only what a carrier's RTP/AVP leg needs: an offer made from a browser's (the rtpengine
+ * driver's) carries WebRTC's header extensions, msid, ssrc and mid lines and a 48 kHz
+ * telephone-event, which carriers ignore at best, and which push an INVITE past the 1300 bytes
+ * after which it must go over TCP (RFC 3261 section 18.1.1), where many carriers do not listen.
+ */
+export function plainRtp(sdp: string): string {
+  const lines = sdp.split(/\r?\n/).filter((l) => l !== '');
+  const wideEvents = new Set<string>();
+  for (const l of lines) {
+    const r = /^a=rtpmap:(\d+) telephone-event\/(\d+)/i.exec(l);
+    if (r && r[2] !== '8000') wideEvents.add(r[1]!);
+  }
+  const out = lines
+    .filter((l) => !l.startsWith('a=') || PLAIN.test(l))
+    .filter((l) => {
+      const a = /^a=(?:rtpmap|fmtp):(\d+)[ \t]/.exec(l);
+      return !a || !wideEvents.has(a[1]!);
+    })
+    .map((l) => {
+      if (!l.startsWith('m=audio ')) return l;
+      const parts = l.split(' ');
+      return [...parts.slice(0, 3), ...parts.slice(3).filter((pt) => !wideEvents.has(pt))].join(' ');
+    });
+  return out.join('\r\n') + '\r\n';
+}
+
 /** The codec a description puts first on its audio line (`PCMA`, `opus`, ...), or null. */
 export function firstCodec(sdp: string): string | null {
   const lines = sdp.split(/\r?\n/);

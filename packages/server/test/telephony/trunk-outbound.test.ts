@@ -12,7 +12,7 @@ import { ParleyError } from '@parley/protocol';
 import { StaticCarrierDirectory, type TrunkCarrier } from '../../src/telephony/carriers.ts';
 import { StaticNumberDirectory } from '../../src/telephony/numbers.ts';
 import { formatForCarrier, TrunkOutbound } from '../../src/telephony/trunk-outbound.ts';
-import { firstCodec, orderCodecs } from '../../src/telephony/trunk-sdp.ts';
+import { firstCodec, orderCodecs, plainRtp } from '../../src/telephony/trunk-sdp.ts';
 import type { NumberRoute } from '../../src/calls/call-control.ts';
 
 function trunk(id: string, tenantId: string | null, o: Partial<TrunkCarrier> = {}): TrunkCarrier {
@@ -158,5 +158,48 @@ describe('what the carrier reads', () => {
       'nothing in common: the offer is left for the carrier to refuse',
     );
     assert.equal(firstCodec(offer), 'PCMU');
+  });
+
+  test('a browser-made offer loses its WebRTC lines and its 48 kHz telephone-event', () => {
+    const webrtcish = [
+      'v=0',
+      'o=- 1 2 IN IP4 127.0.0.1',
+      's=-',
+      't=0 0',
+      'a=extmap-allow-mixed',
+      'a=msid-semantic: WMS x',
+      'm=audio 28578 RTP/AVP 0 8 13 110 126',
+      'c=IN IP4 127.0.0.1',
+      'a=extmap:1 urn:ietf:params:rtp-hdrext:ssrc-audio-level',
+      'a=msid:x y',
+      'a=ssrc:1 cname:z',
+      'a=mid:0',
+      'a=rtpmap:0 PCMU/8000',
+      'a=rtpmap:8 PCMA/8000',
+      'a=rtpmap:13 CN/8000',
+      'a=rtpmap:110 telephone-event/48000',
+      'a=rtpmap:126 telephone-event/8000',
+      'a=sendrecv',
+      'a=rtcp:28579',
+      '',
+    ].join('\r\n');
+    assert.equal(
+      plainRtp(webrtcish),
+      [
+        'v=0',
+        'o=- 1 2 IN IP4 127.0.0.1',
+        's=-',
+        't=0 0',
+        'm=audio 28578 RTP/AVP 0 8 13 126',
+        'c=IN IP4 127.0.0.1',
+        'a=rtpmap:0 PCMU/8000',
+        'a=rtpmap:8 PCMA/8000',
+        'a=rtpmap:13 CN/8000',
+        'a=rtpmap:126 telephone-event/8000',
+        'a=sendrecv',
+        'a=rtcp:28579',
+        '',
+      ].join('\r\n'),
+    );
   });
 });
