@@ -101,9 +101,9 @@ test('the called party hangs up: the carrier’s re-INVITE and UPDATE are answer
   assert.equal(r.callee_number_typed, '+44 20 7946 0999');
 });
 
-test('Alice’s desk phone dials a national number: the carrier answers and echoes, the phone hears itself, and its hang-up reaches the carrier as BYE', async () => {
+test('Alice’s desk phone dials a national number: early media and the carrier’s echo reach it, and its hang-up reaches the carrier as BYE', async () => {
   const carrier = await startCarrier('uas-early-echo.xml', {
-    pauseMs: 1000,
+    pauseMs: 5000,
     keys: { session_expires: '1800' },
   });
   await setUpTrunk(suite.server.web.app, carrier.port);
@@ -113,14 +113,15 @@ test('Alice’s desk phone dials a national number: the carrier answers and echo
   try {
     await phone.waitFor('REGISTER_OK');
     await phone.dial(`sip:02079460999@${suite.server.domain}`);
-    await phone.waitFor('CALL_ESTABLISHED');
-    await phone.waitFor('CALL_RTPESTAB');
+    await phone.waitFor('CALL_PROGRESS'); // our 183 with SDP: the carrier's early media
     await until(
-      'the phone hears its own speech back from the carrier',
+      'the phone hears its own speech back from the carrier before the answer',
       async () =>
         (await hear(phone.recordings()[0]!.received).catch(() => undefined))?.loudestDbfs ?? -Infinity,
       (dbfs) => dbfs > SILENCE_DBFS,
     );
+    assert.equal((await lastRecord(suite)).answered_at, null, 'heard while the number still rings');
+    await phone.waitFor('CALL_ESTABLISHED');
     await phone.hangup();
     await phone.waitFor('CALL_CLOSED');
     assertCarrierPassed(await carrier.done);

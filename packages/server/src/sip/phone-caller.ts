@@ -78,6 +78,8 @@ export class PhoneCaller implements PhoneCallerLink {
   private dialog: InviteSession | null = null;
   private ended = false;
   private anchored = false;
+  /** Joined early to the callee's media (a carrier's 183): the answer only sends the 200. */
+  private joinedEarly = false;
 
   constructor(
     private readonly ctx: CallerContext,
@@ -188,6 +190,7 @@ export class PhoneCaller implements PhoneCallerLink {
     await this.web?.close();
     this.web = null;
     if (this.ended) return;
+    if (this.joinedEarly) return this.accept(() => {});
     // Joining may change our description (rtpengine moves this phone into the callee's call): the
     // 200 carries it once joined. A late offer joins once the ACK brings the phone's answer.
     if (this.lateOffer) return this.accept(() => void this.ctx.media.bridge(this.rtp, other));
@@ -197,6 +200,21 @@ export class PhoneCaller implements PhoneCallerLink {
       this.rtp.reanswer?.(this.inv.request.body.toString(), ['G722']);
     await this.ctx.media.bridge(this.rtp, other);
     if (!this.ended) this.accept(() => {});
+  }
+
+  /**
+   * A carrier's early media (RFC 3960): its RTP joins ours before the answer and the phone gets 183
+   * with our answer (RFC 3261 section 13.3.1.1). A late offer has no answer to send early: it waits.
+   */
+  async earlyMedia(other: PhoneMediaLeg): Promise<void> {
+    if (this.ended || this.lateOffer || this.joinedEarly || this.dialog) return;
+    this.anchored = true;
+    await this.web?.close();
+    this.web = null;
+    if (this.ended) return;
+    await this.ctx.media.bridge(this.rtp, other);
+    this.joinedEarly = true;
+    if (!this.ended) this.inv.progress(183, { body: this.rtp.sdp, contentType: 'application/sdp' });
   }
 
   /**

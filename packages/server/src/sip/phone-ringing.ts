@@ -49,6 +49,12 @@ export interface PhoneCallControl {
 export interface PhoneCallerLink {
   /** Takes the answering phone's RTP leg: the two legs are joined and the caller's INVITE answered. */
   joinPhone(rtp: PhoneMediaLeg): Promise<void>;
+  /**
+   * Early media from the callee's side (a carrier's 183 with SDP, telephony/trunk-outbound.ts): the
+   * legs joined now and the caller sent 183 with our answer, so it hears ringback and announcements;
+   * `joinPhone` at the answer then only answers the INVITE.
+   */
+  earlyMedia?(rtp: PhoneMediaLeg): Promise<void>;
   /** The caller phone offered G.722: the callee is offered it first (passed through when both take it). */
   readonly offersG722?: boolean;
 }

@@ -15,6 +15,9 @@
  *   3xx-6xx ──▶ the call ends with trunk-codes.ts's reason (486 busy, 480 unavailable, 404 ...)
  *   BYE from the carrier ──▶ the call ends `hangup` (ended by nobody of ours)
  * ```
+ * A call a phone placed (phone-caller.ts) is joined RTP to RTP instead: at a 183 with SDP the phone
+ * gets a 183 of ours (`PhoneCallerLink.earlyMedia`), at the 200 its INVITE is answered, and call
+ * control gets the anchored answer only that phone's leg sees.
  * What the SIP stack does for this leg (packages/sip): the carrier's Record-Route becomes the
  * dialog's route set (RFC 3261 section 12.1.2) so ACK, BYE and refreshes follow it; session timers
  * (RFC 4028) are asked for with `PARLEY_TRUNK_SESSION_EXPIRES` and the carrier's Session-Expires and
@@ -276,8 +279,13 @@ class TrunkCall {
     // Read when needed: the phone's leg is known to the service once its place has returned.
     const phone = () => this.ctx.phoneCaller(this.callId!);
     invite.on('progress', (res) => {
-      // A phone caller hears its own ringback on the 180 it was sent: early media reach browsers only.
-      if (phone()) return;
+      const caller = phone();
+      if (caller) {
+        // A phone caller gets the early media as a 183 of its own, RTP joined to RTP.
+        if (res.status > 100 && res.body.length > 0 && !this.answering && !this.ended)
+          void this.earlyToPhone(caller, res.body.toString()).catch((err: unknown) => this.fail(err));
+        return;
+      }
       this.ctx.log.debug({ call: this.callId, status: res.status }, 'carrier progress');
       // A 183 (or 180) with SDP is early media: the carrier's ringback or announcement.
       if (res.status > 100 && res.body.length > 0 && !this.answering && !this.ended)
@@ -328,8 +336,12 @@ class TrunkCall {
    */
   private async joinPhone(phone: PhoneCallerLink, carrierSdp: string): Promise<void> {
     const rtp = this.rtp!;
-    await rtp.accept(carrierSdp);
-    this.ctx.records(this.callId!, { carrierCodec: firstCodec(carrierSdp) });
+    if (this.answering)
+      await this.answering; // joined early already (its 183's description)
+    else {
+      await rtp.accept(carrierSdp);
+      this.ctx.records(this.callId!, { carrierCodec: firstCodec(carrierSdp) });
+    }
     try {
       await this.send({
         t: 'call.answer',
@@ -340,6 +352,18 @@ class TrunkCall {
       return this.stop();
     }
     await phone.joinPhone(rtp);
+  }
+
+  /** A 183 with SDP to a call a phone placed: the carrier's RTP applied and joined to the phone's. */
+  private async earlyToPhone(phone: PhoneCallerLink, carrierSdp: string): Promise<void> {
+    if (!phone.earlyMedia) return;
+    this.answering = (async () => {
+      await this.rtp!.accept(carrierSdp);
+      this.ctx.records(this.callId!, { carrierCodec: firstCodec(carrierSdp) });
+      await phone.earlyMedia!(this.rtp!);
+      return ANCHORED_ANSWER;
+    })();
+    await this.answering;
   }
 
   /** A 183 with SDP: the media joined now, and the caller's offer answered early (call.sdp). */
