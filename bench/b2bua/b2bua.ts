@@ -377,9 +377,15 @@ try {
   console.log(`harness ceiling (SIPp uac -> SIPp uas, no server): ${direct.best?.rate ?? 0} clean calls/s`);
   if (sides.some((s) => s.best?.rate === rates.at(-1)))
     console.log('note: a clean rate at the last step tried is a floor, not a ceiling');
+  // Kamailio clean at the last rate tried is a floor: the share of it is then not measured.
+  const share =
+    reference === rates.at(-1)
+      ? 'not measured (Kamailio was clean at the last rate tried)'
+      : reference > 0 && figure >= reference * 0.55
+        ? 'met'
+        : 'NOT met';
   console.log(
-    `targets: >= 1,000 clean calls/s ${figure >= 1000 ? 'met' : 'NOT met'}; ` +
-      `>= 55% of Kamailio ${reference > 0 && figure >= reference * 0.55 ? 'met' : 'NOT met'}`,
+    `targets: >= 1,000 clean calls/s ${figure >= 1000 ? 'met' : 'NOT met'}; >= 55% of Kamailio ${share}`,
   );
 
   server.kill('SIGTERM');
