@@ -61,8 +61,13 @@ test('bench/bridge starts, bridges one browser<->phone call on each side (embedd
     { env: { ...process.env, BENCH_CALLS: '1' }, timeout: 60_000 },
   );
   assert.match(stdout, /^embedded +1 calls: .*lost 0 of/m, 'the embedded driver carried the call');
-  assert.match(stdout, /^rtpengine +1 calls: .*lost 0 of/m, 'the rtpengine driver carried the call');
-  assert.match(stdout, /^bare-rtpengine +1 calls: .*lost 0 of/m, 'bare rtpengine carried the call');
+  // A set-up whose DTLS handshake with rtpengine fails is retried as a new call (the werift stand-in's flaw).
+  assert.match(
+    stdout,
+    /^rtpengine +1 calls: .*lost 0 of [1-9]\d* frames/m,
+    'the rtpengine driver carried the call',
+  );
+  assert.match(stdout, /^bare-rtpengine +1 calls: .*lost 0 of [1-9]\d* frames/m, 'bare rtpengine carried it');
   assert.match(stdout, /^werift relay +1 calls: /m, 'the reference ran in the same run');
   assert.match(stdout, /^RESULT embedded: concurrent browser<->phone calls .* ratio /m);
   assert.match(stdout, /^RESULT rtpengine driver: calls per core at p99 <= 10 ms .* ratio /m);

@@ -134,11 +134,11 @@ async function browser(m: Extract<BridgeClientCommand, { cmd: 'browser' }>): Pro
         () =>
           reject(
             new Error(
-              `the browser did not connect within 10 s (ICE ${c.pc.iceConnectionState}, ` +
+              `the browser did not connect within 5 s (ICE ${c.pc.iceConnectionState}, ` +
                 `connection ${c.pc.connectionState})`,
             ),
           ),
-        10_000,
+        5_000,
       );
     }),
   ]).finally(() => clearTimeout(timer));
