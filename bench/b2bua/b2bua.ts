@@ -1,19 +1,26 @@
 /**
  * bench/b2bua: clean calls per second through Parley's back-to-back user agent on a trunk (issue 18),
  * signalling only, beside Kamailio as a stateful proxy between the same two SIPp ends, in the same run.
+ * Two paths, each with its reference:
  *
- *   SIPp uac (carrier A, 127.0.0.2) --INVITE to a DID--> Parley (B2BUA) --INVITE--> SIPp uas (127.0.0.3)
- *   SIPp uac (carrier A, 127.0.0.2) --INVITE---------> Kamailio (record_route; t_relay) --> SIPp uas
+ *   calls in:  SIPp uac (carrier A, 127.0.0.2) --INVITE to a DID--> Parley --INVITE--> SIPp uas (.3, a phone)
+ *              SIPp uac (carrier A, 127.0.0.2) --INVITE--> Kamailio (record_route; t_relay) --> SIPp uas
+ *   calls out: SIPp uac (a phone, 127.0.0.4) --INVITE, 407, INVITE with digest--> Parley --INVITE-->
+ *              SIPp uas (.3, carrier B)
+ *              SIPp uac (a phone, 127.0.0.4) --the same--> Kamailio challenging INVITEs (auth module) --> uas
  *
- * The path through Parley: carrier A (a trunk whose allow-list is 127.0.0.2) calls numbers (DIDs) of the
- * tenant, 100 users' numbers in turn; each user has no browser, only a registered SIP device, and every
- * one of those devices is the SIPp uas (registered by uac-register.xml from the uas's own address and
- * port before the uas starts; many users because call control holds one user to at most 100 calls at
- * once, and a carrier's calls go to many numbers). So each
- * call is an inbound trunk leg and a phone leg, two dialogs joined by call control, with a call record,
- * exactly as a carrier's call to a desk phone goes. Both servers see the same scenario: INVITE with SDP,
- * 200 with SDP, ACK, a hold of HOLD ms, BYE from the caller. No RTP is sent (Parley still opens its
- * media legs for each call, as it must to answer with SDP).
+ * Calls in: carrier A (a trunk whose allow-list is 127.0.0.2) calls numbers (DIDs) of the tenant, 100
+ * users' numbers in turn; each user has no browser, only a registered SIP device, and every one of those
+ * devices is the SIPp uas (registered by uac-register.xml from the uas's own address and port before the
+ * uas starts; many users because call control holds one user to at most 100 calls at once, and a
+ * carrier's calls go to many numbers). So each call is an inbound trunk leg and a phone leg, two dialogs
+ * joined by call control, with a call record, exactly as a carrier's call to a desk phone goes.
+ * Calls out: the same users' devices, now calling from 127.0.0.4, dial numbers that are none of ours
+ * (the dial plan reads them as GB numbers) and Parley places them on carrier B, whose address is the
+ * same SIPp uas. A phone is authenticated by digest, so Kamailio's reference for this path challenges
+ * and checks the same digest. Both paths: INVITE with SDP, 200 with SDP, ACK, a hold of HOLD ms, BYE
+ * from the caller. No RTP is sent (Parley still opens its media legs for each call, as it must to
+ * answer with SDP).
  *
  * A step is clean when every call of it succeeded at both ends, neither SIPp retransmitted anything
  * (the uas retransmits its 200 when the ACK is late, the uac its INVITE or BYE), and no call took 500 ms
@@ -24,9 +31,9 @@
  * CPU time over the step's calls (Kamailio: the main process and its receivers). SIPp calling the uas
  * directly, with no server between, is the harness's own ceiling.
  *
- * Run: node --import tsx bench/b2bua/b2bua.ts [seconds-per-step=5] [rates=250,500,...] [--short]
+ * Run: node --import tsx bench/b2bua/b2bua.ts [seconds-per-step=5] [rates=25,50,100,...] [--short]
  *   (--short: 1 s per step at 20 and 50 calls/s); HOLD=ms (default 200), KAMAILIO_CHILDREN (default 2),
- *   ONLY=Parley|Kamailio|SIPp (one side), PROFILE=dir (Parley's CPU profile).
+ *   ONLY=label-prefix (e.g. Parley, "Parley, phone", Kamailio), PROFILE=dir (Parley's CPU profile).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -45,10 +52,16 @@ const rates = (
   .map(Number);
 const HOLD = Number(process.env.HOLD ?? 200);
 const CHILDREN = Number(process.env.KAMAILIO_CHILDREN ?? 2);
-/** Where each party is: the servers on .1, carrier A (the caller) on .2, the callee on .3. */
+/**
+ * Where each party is: the servers on .1, carrier A (the caller) on .2, the callee (a phone when
+ * calls come in, carrier B when they go out) on .3, the phones calling out on .4.
+ */
 const SERVER_IP = '127.0.0.1';
 const CALLER_IP = '127.0.0.2';
 const CALLEE_IP = '127.0.0.3';
+const PHONE_IP = '127.0.0.4';
+/** Calls out: each phone (the same users' devices) dials a number none of ours, on carrier B. */
+const FIRST_OUT = 442079460000;
 /** The numbers carrier A calls, one per user (each user's one device is the SIPp uas), in turn. */
 const FIRST_DID = 441632960000;
 const USERS = 100;
@@ -56,6 +69,7 @@ const here = new URL('.', import.meta.url).pathname;
 
 const children: ChildProcess[] = [];
 let kamailio: Kamailio | undefined;
+let kamailioDigest: Kamailio | undefined;
 const tmp = mkdtempSync(join(tmpdir(), 'bench-b2bua-'));
 function cleanup(): void {
   for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
@@ -77,6 +91,9 @@ function started(child: ChildProcess, marker: string): Promise<string> {
 
 interface Side {
   label: string;
+  /** The caller's scenario (SIPp arguments) and address. */
+  scenario: string[];
+  ip: string;
   host: string;
   target: number;
   /** CPU seconds of the server so far (undefined: no server, the harness row). */
@@ -110,6 +127,9 @@ writeFileSync(
   didsCsv,
   ['SEQUENTIAL', ...Array.from({ length: USERS }, (_, i) => `+${FIRST_DID + i}`)].join('\n') + '\n',
 );
+const phonesCsv = join(tmp, 'phones.csv');
+const INBOUND = ['-sf', join(here, 'uac-call.xml'), '-inf', didsCsv];
+const OUTBOUND = ['-sf', join(here, 'uac-phone-call.xml'), '-inf', phonesCsv];
 const calleeCounters = () => {
   const s = readStats(calleeStats);
   return { retrans: Number(s['Retransmissions(C)'] ?? 0), failed: Number(s['FailedCall(C)'] ?? 0) };
@@ -121,12 +141,9 @@ async function step(side: Side, rate: number): Promise<Step> {
   const cpu0 = side.cpu?.();
   const r = await runSipp(
     [
-      '-sf',
-      join(here, 'uac-call.xml'),
-      '-inf',
-      didsCsv,
+      ...side.scenario,
       '-i',
-      CALLER_IP,
+      side.ip,
       '-p',
       String(await freePort()),
       '-r',
@@ -208,7 +225,7 @@ console.log(
 );
 
 try {
-  // 1. Parley, with carrier A's trunk and the users, their DIDs and devices (server.ts).
+  // 1. Parley, with carriers A and B and the users, their DIDs and devices (server.ts).
   const server = spawn(
     process.execPath,
     [
@@ -220,6 +237,7 @@ try {
       CALLER_IP,
       `+${FIRST_DID}`,
       String(USERS),
+      `${CALLEE_IP}:${calleePort}`,
     ],
     { stdio: ['ignore', 'pipe', 'inherit'] },
   );
@@ -231,6 +249,12 @@ try {
   const csv = join(tmp, 'devices.csv');
   const device = (i: number) => `callee${i};${domain};[authentication username=callee${i} password=pw]`;
   writeFileSync(csv, ['SEQUENTIAL', ...Array.from({ length: USERS }, (_, i) => device(i))].join('\n') + '\n');
+  // The same users' devices calling out, each to a number of its own on carrier B.
+  writeFileSync(
+    phonesCsv,
+    ['SEQUENTIAL', ...Array.from({ length: USERS }, (_, i) => `${device(i)};+${FIRST_OUT + i}`)].join('\n') +
+      '\n',
+  );
   const reg = await runSipp(
     [
       '-sf',
@@ -275,7 +299,7 @@ try {
   );
   children.push(callee);
 
-  // 3. Kamailio, relaying every new INVITE to the same callee.
+  // 3. Kamailio, relaying every new INVITE to the same callee; a second one challenging INVITEs first.
   const kamailioPort = await freePort();
   kamailio = await startKamailio({
     ip: SERVER_IP,
@@ -284,28 +308,41 @@ try {
     children: CHILDREN,
   });
   const k = kamailio;
+  const digestPort = await freePort();
+  kamailioDigest = await startKamailio({
+    ip: SERVER_IP,
+    port: digestPort,
+    callee: `${CALLEE_IP}:${calleePort}`,
+    children: CHILDREN,
+    password: 'pw',
+  });
+  const kd = kamailioDigest;
   await sleep(500);
 
+  const side = (
+    label: string,
+    scenario: string[],
+    ip: string,
+    host: string,
+    target: number,
+    cpu?: () => number,
+  ): Side => ({
+    label,
+    scenario,
+    ip,
+    host,
+    target,
+    cpu,
+    steps: [],
+    dirty: 0,
+    done: false,
+  });
   const all: Side[] = [
-    {
-      label: 'Kamailio proxy',
-      host: SERVER_IP,
-      target: kamailioPort,
-      cpu: () => k.cpu(),
-      steps: [],
-      dirty: 0,
-      done: false,
-    },
-    {
-      label: 'Parley B2BUA',
-      host: SERVER_IP,
-      target: parleyPort,
-      cpu: () => cpuSeconds(server.pid!),
-      steps: [],
-      dirty: 0,
-      done: false,
-    },
-    { label: 'SIPp direct', host: CALLEE_IP, target: calleePort, steps: [], dirty: 0, done: false },
+    side('Kamailio', INBOUND, CALLER_IP, SERVER_IP, kamailioPort, () => k.cpu()),
+    side('Parley, carrier in', INBOUND, CALLER_IP, SERVER_IP, parleyPort, () => cpuSeconds(server.pid!)),
+    side('Kamailio+digest', OUTBOUND, PHONE_IP, SERVER_IP, digestPort, () => kd.cpu()),
+    side('Parley, phone out', OUTBOUND, PHONE_IP, SERVER_IP, parleyPort, () => cpuSeconds(server.pid!)),
+    side('SIPp direct', INBOUND, CALLER_IP, CALLEE_IP, calleePort),
   ];
   // ONLY=Parley (a label's start): run only those sides, e.g. to profile.
   const sides = all.filter((s) => !process.env.ONLY || s.label.startsWith(process.env.ONLY));
@@ -314,12 +351,9 @@ try {
     const warm = rates[0]!; // a rate every side carries, 2 s of it
     await runSipp(
       [
-        '-sf',
-        join(here, 'uac-call.xml'),
-        '-inf',
-        didsCsv,
+        ...side.scenario,
         '-i',
-        CALLER_IP,
+        side.ip,
         '-p',
         String(await freePort()),
         '-r',
@@ -342,50 +376,68 @@ try {
     if (sides.every((s) => s.done)) break;
   }
 
-  const [kam, parley, direct] = all as [Side, Side, Side];
+  const [kam, parleyIn, kamDigest, parleyOut, direct] = all as [Side, Side, Side, Side, Side];
   console.log('');
   console.log(`after the run: ${machine().replace(/^machine: .*, load/, 'load')}`);
-  const figure = parley.best?.rate ?? 0;
-  const reference = kam.best?.rate ?? 0;
-  compare({
-    what: 'highest clean calls/s through Parley (carrier -> DID -> SIP device, B2BUA)',
-    figure,
-    reference,
-    unit: 'calls/s',
-    referenceName: 'Kamailio stateful proxy, same SIPp ends',
-  });
-  // CPU per call at the highest rate both carried cleanly (at low rates Kamailio's timer processes'
-  // idle ticks weigh on each call), and at each side's own highest clean rate.
-  const both = parley.steps
-    .filter((p) => p.clean && kam.steps.some((k) => k.clean && k.rate === p.rate))
-    .at(-1);
-  const kamBoth = kam.steps.find((k) => k.rate === both?.rate);
-  if (both?.cpuUsPerCall !== undefined && kamBoth?.cpuUsPerCall !== undefined)
+  /** The figures of one Parley path beside its Kamailio reference; whether its targets were met. */
+  const report = (parley: Side, ref: Side, path: string, refName: string): string => {
+    const figure = parley.best?.rate ?? 0;
+    const reference = ref.best?.rate ?? 0;
     compare({
-      what: `server CPU per call at ${both.rate} calls/s`,
-      figure: both.cpuUsPerCall,
-      reference: kamBoth.cpuUsPerCall,
-      unit: 'µs',
-      referenceName: 'Kamailio',
-      lowerIsBetter: true,
+      what: `highest clean calls/s through Parley, ${path}`,
+      figure,
+      reference,
+      unit: 'calls/s',
+      referenceName: `${refName}, same SIPp ends`,
     });
-  if (parley.best?.cpuUsPerCall !== undefined && kam.best?.cpuUsPerCall !== undefined)
-    console.log(
-      `CPU per call at each side's highest clean rate: Parley ${parley.best.cpuUsPerCall.toFixed(0)} µs ` +
-        `at ${parley.best.rate}/s, Kamailio ${kam.best.cpuUsPerCall.toFixed(0)} µs at ${kam.best.rate}/s`,
-    );
+    // CPU per call at the highest rate both carried cleanly (at low rates Kamailio's timer processes'
+    // idle ticks weigh on each call), and at each side's own highest clean rate.
+    const both = parley.steps
+      .filter((p) => p.clean && ref.steps.some((k) => k.clean && k.rate === p.rate))
+      .at(-1);
+    const refBoth = ref.steps.find((k) => k.rate === both?.rate);
+    if (both?.cpuUsPerCall !== undefined && refBoth?.cpuUsPerCall !== undefined)
+      compare({
+        what: `server CPU per call at ${both.rate} calls/s, ${path}`,
+        figure: both.cpuUsPerCall,
+        reference: refBoth.cpuUsPerCall,
+        unit: 'µs',
+        referenceName: refName,
+        lowerIsBetter: true,
+      });
+    if (parley.best?.cpuUsPerCall !== undefined && ref.best?.cpuUsPerCall !== undefined)
+      console.log(
+        `CPU per call at each side's highest clean rate: Parley ${parley.best.cpuUsPerCall.toFixed(0)} µs ` +
+          `at ${parley.best.rate}/s, ${refName} ${ref.best.cpuUsPerCall.toFixed(0)} µs at ${ref.best.rate}/s`,
+      );
+    // Kamailio clean at the last rate tried is a floor: the share of it is then not measured.
+    const share =
+      reference === rates.at(-1)
+        ? `not measured (${refName} was clean at the last rate tried)`
+        : reference > 0 && figure >= reference * 0.55
+          ? 'met'
+          : 'NOT met';
+    return `${path}: >= 1,000 clean calls/s ${figure >= 1000 ? 'met' : 'NOT met'}; >= 55% of ${refName} ${share}`;
+  };
+  const targets = [
+    report(parleyIn, kam, 'carrier -> DID -> SIP phone', 'Kamailio stateful proxy'),
+    report(
+      parleyOut,
+      kamDigest,
+      'SIP phone (digest) -> number -> carrier',
+      'Kamailio stateful proxy with digest',
+    ),
+  ];
   console.log(`harness ceiling (SIPp uac -> SIPp uas, no server): ${direct.best?.rate ?? 0} clean calls/s`);
   if (sides.some((s) => s.best?.rate === rates.at(-1)))
     console.log('note: a clean rate at the last step tried is a floor, not a ceiling');
-  console.log(
-    `targets: >= 1,000 clean calls/s ${figure >= 1000 ? 'met' : 'NOT met'}; ` +
-      `>= 55% of Kamailio ${reference > 0 && figure >= reference * 0.55 ? 'met' : 'NOT met'}`,
-  );
+  for (const t of targets) console.log(`targets, ${t}`);
 
   server.kill('SIGTERM');
   await new Promise((r) => server.once('exit', r));
 } finally {
   await kamailio?.stop();
+  await kamailioDigest?.stop();
   cleanup();
 }
 process.exit(0);

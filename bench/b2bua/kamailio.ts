@@ -7,8 +7,9 @@
  *
  * Routing: a new INVITE is record-routed and relayed to the callee (`rewritehostport`); an in-dialog
  * request follows its Route (loose_route) to the callee's Contact; an ACK to a failure goes with its
- * transaction. This is what "a stateful proxy" means in the issue, nothing more (no auth, no DB), as a
- * ceiling of what a SIP server does per call on this machine.
+ * transaction. This is what "a stateful proxy" means in the issue, nothing more (no DB), as a ceiling
+ * of what a SIP server does per call on this machine. With `password`, a new INVITE is first
+ * challenged (407) and its digest checked, the reference for a phone's call out through Parley.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -26,6 +27,11 @@ export interface KamailioOptions {
   callee: string;
   /** Receiver processes (UDP workers). */
   children: number;
+  /**
+   * Challenge every new INVITE with digest (407), as Parley challenges a phone, and accept this
+   * password for any user of the From domain (the auth module's pv_proxy_authenticate: no database).
+   */
+  password?: string;
 }
 
 /** The configuration file's text. */
@@ -53,7 +59,7 @@ loadmodule "rr.so"
 loadmodule "maxfwd.so"
 loadmodule "siputils.so"
 loadmodule "textops.so"
-
+${o.password ? 'loadmodule "auth.so"\n' : ''}
 request_route {
   if (!mf_process_maxfwd_header("10")) {
     sl_send_reply("483", "Too Many Hops");
@@ -76,7 +82,18 @@ request_route {
     exit;
   }
   t_check_trans();
-  record_route();
+${
+  o.password
+    ? `  if (is_method("INVITE")) {
+    if (!pv_proxy_authenticate("$fd", "${o.password}", "0")) {
+      proxy_challenge("$fd", "0");
+      exit;
+    }
+    consume_credentials();
+  }
+`
+    : ''
+}  record_route();
   rewritehostport("${o.callee}");
   t_relay();
 }

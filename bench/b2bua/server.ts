@@ -7,7 +7,12 @@
  * SIPp address measures the B2BUA, not the flood rules; keep-alives are off (the uas scenario answers
  * calls only). Prints `b2bua on PORT DOMAIN` once listening.
  *
- *   node --import tsx bench/b2bua/server.ts CARRIER_IP FIRST_DID COUNT
+ * Calls out (`uac-phone-call.xml`): a phone authenticating as one of those devices dials a number that is
+ * none of ours, which goes out on carrier B (`carrierB`, the same SIPp uas: it only answers). Carrier A
+ * has no address to call (calls in only) and carrier B no allow-list (calls out only), so the uas's
+ * REGISTERs from 127.0.0.3 stay a device's.
+ *
+ *   node --import tsx bench/b2bua/server.ts CARRIER_IP FIRST_DID COUNT CARRIER_B_HOST:PORT
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -22,6 +27,8 @@ const DOMAIN = 'bench.example';
 const carrierIp = process.argv[2] ?? '127.0.0.2';
 const firstDid = Number(process.argv[3] ?? '+441632960000');
 const count = Number(process.argv[4] ?? 100);
+/** Carrier B, where calls out go (`host:port`, the SIPp uas). */
+const carrierB = process.argv[5] ?? '127.0.0.3:5060';
 
 const dataDir = mkdtempSync(join(tmpdir(), 'parley-bench-b2bua-'));
 const lifted = 10_000_000;
@@ -48,7 +55,7 @@ const config = loadConfig(
 );
 const devices = new InMemorySipDevices();
 const app = await createApp(config, {
-  sipPeers: { carriers: new InMemoryCarriers([carrierIp]), credentials: devices, devices },
+  sipPeers: { carriers: new InMemoryCarriers(), credentials: devices, devices },
 });
 const tenant = await app.directory.createTenant({
   name: 'Bench',
@@ -61,7 +68,7 @@ const carrier = await app.billing.decks.createCarrier('Carrier A');
 await app.telephony.putTrunk({
   id: carrier.id,
   tenantId: null,
-  addresses: [{ host: carrierIp, port: 5060 }],
+  addresses: [],
   transport: 'udp',
   allow: [carrierIp],
   codecs: ['PCMA', 'PCMU'],
@@ -69,6 +76,19 @@ await app.telephony.putTrunk({
   channelLimit: null,
   enabled: true,
 });
+const [bHost, bPort] = carrierB.split(':');
+await app.telephony.putTrunk({
+  id: (await app.billing.decks.createCarrier('Carrier B')).id,
+  tenantId: null,
+  addresses: [{ host: bHost!, port: Number(bPort) }],
+  transport: 'udp',
+  allow: [],
+  codecs: ['PCMA', 'PCMU'],
+  callerIdFormat: 'e164',
+  channelLimit: null,
+  enabled: true,
+});
+await app.telephony.setDialPlanCountry(trustedScope(tenant.id), 'GB');
 for (let i = 0; i < count; i++) {
   const user = await app.directory.createUser(trustedScope(tenant.id), {
     address: `callee${i}@${DOMAIN}`,

@@ -130,7 +130,16 @@ async function browser(m: Extract<BridgeClientCommand, { cmd: 'browser' }>): Pro
   await Promise.race([
     connected,
     new Promise((_, reject) => {
-      timer = setTimeout(() => reject(new Error('the browser did not connect within 10 s')), 10_000);
+      timer = setTimeout(
+        () =>
+          reject(
+            new Error(
+              `the browser did not connect within 5 s (ICE ${c.pc.iceConnectionState}, ` +
+                `connection ${c.pc.connectionState})`,
+            ),
+          ),
+        5_000,
+      );
     }),
   ]).finally(() => clearTimeout(timer));
   start(c);

@@ -57,6 +57,8 @@ const STEPS = process.env.BENCH_CALLS
 const P99_TARGET = 10;
 /** After the last call connects, before measuring. */
 const SETTLE_MS = 1000;
+/** Attempts to set one call up before it counts as never connected. */
+const SETUP_TRIES = 3;
 /** Between one side's step and the next side's. */
 const PAUSE_MS = 3000;
 
@@ -247,8 +249,10 @@ interface Step {
   expected: number;
   silent: number;
   silentAtBrowser: number;
-  /** Calls whose setup failed (the browser did not connect). */
+  /** Set-ups that failed (the browser did not connect), each retried as a new call. */
   failed: number;
+  /** Calls that never connected in SETUP_TRIES attempts. */
+  unconnected: number;
   /** This process's CPU per call, % of one core. */
   cpuPerCall: number;
   /** Nothing lost and no direction silent. */
@@ -294,14 +298,23 @@ async function connect(
 /** Opens `n` calls one after another, measures one window, hangs up, waits until every leg is gone. */
 async function step(kid: ChildProcess, d: Driver, n: number): Promise<Step> {
   const legs: PhoneMediaLeg[] = [];
+  /** Set-ups that failed (retried as a new call up to SETUP_TRIES times), and calls never connected. */
   let failed = 0;
+  let unconnected = 0;
   for (let i = 0; i < n; i++) {
-    const o = await ask<{ index: number; sdp: string }>(kid, { cmd: 'offer' }, 'offer');
-    try {
-      await connect(kid, d, o, legs);
-    } catch (err) {
-      failed++; // counted against the step (not ok), its legs closed with the others
-      if (failed === 1) console.log(`  a call failed to connect: ${(err as Error).message}`);
+    for (let attempt = 1; ; attempt++) {
+      const o = await ask<{ index: number; sdp: string }>(kid, { cmd: 'offer' }, 'offer');
+      try {
+        await connect(kid, d, o, legs);
+        break;
+      } catch (err) {
+        failed++; // its legs are closed with the others at hang-up
+        if (failed === 1) console.log(`  a call failed to connect: ${(err as Error).message}`);
+        if (attempt === SETUP_TRIES) {
+          unconnected++;
+          break;
+        }
+      }
     }
   }
   await sleep(SETTLE_MS);
@@ -328,8 +341,9 @@ async function step(kid: ChildProcess, d: Driver, n: number): Promise<Step> {
     silent: r.silent,
     silentAtBrowser: r.silentAtBrowser,
     failed,
+    unconnected,
     // Per call that carried media: a call whose browser never connected costs no media CPU.
-    cpuPerCall: (((cpu.user + cpu.system) / 1e6 + ext) / wall / Math.max(1, n - failed)) * 100,
+    cpuPerCall: (((cpu.user + cpu.system) / 1e6 + ext) / wall / Math.max(1, n - unconnected)) * 100,
     // A call that never connected is reported beside the figures, not as loss: against rtpengine the
     // stand-in browser (werift) fails a few DTLS setups whoever drives the daemon (bare or driver alike).
     lossless: lost === 0 && r.silent === 2 * failed,
@@ -342,7 +356,7 @@ function line(name: string, s: Step): void {
     `${name.padEnd(14)} ${String(s.calls).padStart(3)} calls: added latency p50 ${ms(s.p50)} ms p99 ${ms(s.p99)} ms, ` +
       `lost ${s.lost} of ${s.expected} frames` +
       `${s.silent ? `, ${s.silent} directions silent (${s.silentAtBrowser} at the browser)` : ''}` +
-      `${s.failed ? `, ${s.failed} calls failed to connect` : ''}, ` +
+      `${s.failed ? `, ${s.failed} set-ups failed to connect (${s.unconnected} calls never did)` : ''}, ` +
       `CPU ${s.cpuPerCall.toFixed(2)}% of a core per call` +
       `${s.ok ? '' : ' — over the target'}`,
   );

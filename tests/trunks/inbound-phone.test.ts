@@ -2,7 +2,8 @@
  * A call from the phone network to a user whose desk phone is registered (no browser open): SIPp as
  * the carrier on 127.0.0.2 calls Bob's number with PCMA and plays Debian's g711a.pcap; Bob's baresip
  * rings showing the caller's number, answers (auto-answer), and the carrier's RTP is joined to the
- * phone's RTP server side (RTP to RTP, no WebRTC leg): the phone hears the caller. The carrier hangs
+ * phone's RTP server side (RTP to RTP; no WebRTC session is even offered, no browser being open):
+ * the phone hears the caller. The carrier hangs
  * up; the phone's call closes, and the record says inbound with the phone's answer.
  */
 import { after, before, test } from 'node:test';
@@ -55,6 +56,7 @@ test('a carrier calls Bob’s number: his desk phone rings with the number, answ
       /^sip:\+447700900125@/,
       'the phone shows the caller’s number',
     );
+    assert.equal(server.web.app.mediaEndpoint.size, 0, 'no WebRTC session: only a phone rang');
     await until(
       'Bob’s phone hears the caller',
       async () =>

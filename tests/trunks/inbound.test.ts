@@ -176,6 +176,23 @@ test('the carrier cancels while Bob’s browser rings: it stops ringing, the car
   await noCallsLeft();
 });
 
+test('a CANCEL racing Bob’s answer changes nothing: the call is up until the carrier’s BYE', async () => {
+  const b = await bob();
+  const run = await carrierCalls('cancel-race', call({ pauseMs: 1500 }));
+  const incoming = b.getByRole('alertdialog', { name: CALLER });
+  await incoming.waitFor({ timeout: 15_000 });
+  await incoming.getByRole('button', { name: /^Answer with audio/ }).click();
+  const view = b.getByRole('region', { name: `Call with ${CALLER}` });
+  await view.getByRole('timer').waitFor();
+  await passed(run, 'the carrier’s late CANCEL, then BYE');
+  await view.waitFor({ state: 'detached' });
+  const r = await endedRecord();
+  assert.ok(r.answered_at !== null, 'answered');
+  assert.equal(r.end_reason, 'hangup', 'ended by the BYE, not the CANCEL');
+  assert.deepEqual([r.sip_end_code, r.sip_end_text], [200, 'BYE']);
+  await noCallsLeft();
+});
+
 test('Bob declines: the carrier gets 603 Decline', async () => {
   const b = await bob();
   const run = await carrierRefused(603, call());

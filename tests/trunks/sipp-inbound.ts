@@ -17,7 +17,7 @@ export const G711A_PCAP = new URL('./data/g711a.pcap', import.meta.url).pathname
 export const DTMF_5_PCAP = new URL('./data/dtmf_2833_5.pcap', import.meta.url).pathname;
 
 export type InboundScenario =
-  'answered-bye' | 'answered-wait' | 'cancel' | 'compact' | 'late-offer' | 'retransmit';
+  'answered-bye' | 'answered-wait' | 'cancel' | 'cancel-race' | 'compact' | 'late-offer' | 'retransmit';
 
 export interface InboundCall {
   /** The address SIPp sends from (a carrier's allow-listed source, or not). */

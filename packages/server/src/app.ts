@@ -572,6 +572,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
         media: rtpengine ?? phoneMedia,
         records: callRecords,
         link: (callId, link) => calledPhones.link(callId, link),
+        // The embedded driver's phone legs ignore the browser's offer; rtpengine pairs them with it.
+        webRtcOnDemand: rtpengine === null,
         retryAfterS: config.sipRetryAfter,
         log: log.child({ module: 'trunk-inbound' }),
       });

@@ -375,8 +375,8 @@ describe('INVITE server transaction (17.2.1)', () => {
     assert.equal(tx.state, 'completed');
   });
 
-  test('CANCEL after the final response: 200 and no effect (9.2)', () => {
-    const { lines, layer, requests } = setup();
+  test('CANCEL after the final response: 200 with the dialog’s To tag, and no effect (9.2)', () => {
+    const { lines, layer, requests, sent } = setup();
     const req = request('INVITE');
     layer.receiveRequest(req, UDP_PEER);
     const tx = requests[0] as InviteServerTransaction;
@@ -387,6 +387,11 @@ describe('INVITE server transaction (17.2.1)', () => {
     cancel.set('call-id', req.callId);
     layer.receiveRequest(cancel, UDP_PEER);
     assert.deepEqual(lines(), ['SIP/2.0 200 OK', 'SIP/2.0 200 OK']);
+    assert.match(
+      sent.at(-1)!.data.toString(),
+      /\r\nTo: [^\r]*;tag=t\r\n/,
+      'the CANCEL’s 200 has the dialog’s tag',
+    );
     assert.equal(cancelled, 0);
     assert.equal(tx.state, 'accepted');
   });

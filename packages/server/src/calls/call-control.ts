@@ -629,6 +629,14 @@ export class CallControl implements SessionCalls {
     return leg;
   }
 
+  /**
+   * Whether a call to `userId` would ring a browser (a ready realtime session, not a SIP phone): a
+   * caller with an RTP leg (a carrier's call) makes a WebRTC offer only then (trunk-in-call.ts).
+   */
+  ringsBrowser(userId: string): boolean {
+    return this.readySessions(userId).some((s) => s.kind !== 'sip');
+  }
+
   private readySessions(userId: string): CallSession[] {
     const out: CallSession[] = [];
     for (const s of this.sessions?.sessionsOf(userId) ?? [])

@@ -66,6 +66,8 @@ export interface TrunkInboundDeps {
   records: { carrierLeg(callId: string, d: CallTrunkLeg): Promise<void> };
   /** Tells the phone calls which calls the carrier placed (a phone answering joins RTP to RTP). */
   link?(callId: string, link: PhoneCallerLink | null): void;
+  /** No WebRTC offer when only phones ring (see InboundCallContext.webRtcOnDemand). */
+  webRtcOnDemand?: boolean;
   /** Seconds a carrier is asked to wait when a trunk is full (Retry-After). */
   retryAfterS: number;
   log: Logger;
@@ -127,6 +129,7 @@ export class TrunkInbound {
         media: this.d.media,
         records: this.d.records,
         log: this.d.log,
+        webRtcOnDemand: this.d.webRtcOnDemand,
         track: (callId, c) => this.d.link?.(callId, c),
         done: (c) => {
           const s = this.channels.get(c.carrierId);

@@ -64,6 +64,12 @@ export class InviteServerTransaction extends Transaction<InviteServerState, Invi
   private timerG = 0;
   /** The final status sent, if any. */
   finalStatus: number | undefined;
+  /**
+   * The To tag of our responses (the UAS's dialog tag, from the first response that has one): a
+   * CANCEL's 200 carries it too (RFC 3261 section 9.2), so a UAC that takes the tag from the last
+   * response it saw still names the dialog.
+   */
+  toTag: string | undefined;
   /** @internal `branch|sent-by`, under which the layer matches CANCELs from any source port. */
   branchKey: string | undefined;
   /** Set by the layer: answer once, keep nothing after a 300-699 (see the class comment). */
@@ -98,6 +104,7 @@ export class InviteServerTransaction extends Transaction<InviteServerState, Invi
    */
   respond(res: SipResponse): boolean {
     const s = res.status;
+    this.toTag ??= res.to.tag;
     const data = res.serialize();
     if (this.state === 'accepted') {
       if (s < 200 || s >= 300) return false;

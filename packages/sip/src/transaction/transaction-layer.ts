@@ -155,7 +155,8 @@ export class TransactionLayer {
       const byBranch = bk === undefined ? undefined : this.invitesByBranch.get(bk);
       const invite = exact instanceof InviteServerTransaction ? exact : byBranch;
       if (invite) {
-        tx.respond(createResponse(req, 200));
+        // Section 9.2: the CANCEL's 200 SHOULD carry the To tag of the INVITE's responses.
+        tx.respond(createResponse(req, 200, { toTag: invite.toTag }));
         if (invite.state === 'proceeding') invite.cancelled(req);
       } else {
         tx.respond(createResponse(req, 481));
