@@ -8,7 +8,13 @@
  */
 import WebSocket from 'ws';
 import { RTCPeerConnection, RtpHeader, RtpPacket, useOPUS, usePCMU, type RTCRtpTransceiver } from 'werift';
-import { createCodec, Pacer, ToneSource, type CodecName } from '../packages/media/src/index.ts';
+import {
+  createCodec,
+  noDefaultStun,
+  Pacer,
+  ToneSource,
+  type CodecName,
+} from '../packages/media/src/index.ts';
 import { latenessOf } from './client-process.ts';
 
 export type EchoClientCommand =
@@ -107,6 +113,7 @@ async function openCall(url: string, token: string, codec: CodecName): Promise<L
     codecs: { audio: [CODECS[codec as 'OPUS' | 'PCMU']()], video: [] },
   });
   const transceiver = pc.addTransceiver('audio', { direction: 'sendrecv' });
+  noDefaultStun(pc); // loopback only, as the server's sessions
   const l: Live = { ws, pc, transceiver, callId: null, pacer: null, log: [] };
   pc.onTrack.subscribe((track) =>
     track.onReceiveRtp.subscribe((rtp) => {

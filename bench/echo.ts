@@ -27,7 +27,7 @@ import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { RtpHeader, RtpPacket, RTCPeerConnection, useOPUS, usePCMU } from 'werift';
 import { WebSocketServer } from 'ws';
-import type { CodecName } from '../packages/media/src/index.ts';
+import { noDefaultStun, type CodecName } from '../packages/media/src/index.ts';
 import { createApp, type App } from '../packages/server/src/app.ts';
 import { ECHO_CLOSING, ECHO_PROMPT } from '../packages/server/src/calls/echo.ts';
 import { loadConfig } from '../packages/server/src/config.ts';
@@ -159,6 +159,7 @@ function bareLoop(): Promise<{ close(): Promise<void>; url: string; size(): numb
       void (async () => {
         await pc.setRemoteDescription({ type: 'offer', sdp: f.offer!.sdp });
         pc.getTransceivers()[0]?.setDirection('sendrecv');
+        noDefaultStun(pc); // as the server's sessions: no STUN server, loopback only
         await pc.setLocalDescription(await pc.createAnswer());
         send({ t: 'call.update', call: { id, state: 'connected' } });
         send({ t: 'call.sdp', callId: id, description: { type: 'answer', sdp: pc.localDescription!.sdp } });

@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { performance } from 'node:perf_hooks';
 import test from 'node:test';
 import {
+  noDefaultStun,
   bridge,
   encodeDtmfPayload,
   playTone,
@@ -203,6 +204,7 @@ test('WebRTC as offerer: a browser answers the server offer; digits both ways; c
     assert.match(offer, /^m=audio \d+ UDP\/TLS\/RTP\/SAVPF 8 101\r$/m);
     assert.match(offer, /^a=rtpmap:101 telephone-event\/8000\r$/m);
     await client.pc.setRemoteDescription({ type: 'offer', sdp: offer });
+    noDefaultStun(client.pc);
     await client.pc.setLocalDescription(await client.pc.createAnswer());
     await session.accept(client.pc.localDescription!.sdp);
     await Promise.all([client.connected(), session.untilConnected()]);

@@ -17,6 +17,7 @@ import {
 import {
   CODECS,
   createCodec,
+  noDefaultStun,
   Pacer,
   type AudioCodec,
   type AudioSource,
@@ -66,6 +67,7 @@ export class ClientPeer {
       codecs: { audio, video: [] },
     });
     this.transceiver = this.pc.addTransceiver('audio', { direction: 'sendrecv' });
+    noDefaultStun(this.pc); // a browser stand-in on loopback asks no STUN server either
     this.pc.onTrack.subscribe((track) =>
       track.onReceiveRtp.subscribe((rtp) =>
         this.received.push({

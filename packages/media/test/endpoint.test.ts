@@ -4,6 +4,7 @@
  * and that closing leaves no socket or timer behind.
  */
 import assert from 'node:assert/strict';
+import dns from 'node:dns';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -65,6 +66,28 @@ for (const codec of ['OPUS', 'PCMU', 'PCMA'] as const) {
     }
   });
 }
+
+test('a call asks no STUN server none was configured for: no name is looked up', async () => {
+  const looked: string[] = [];
+  const lookup = dns.promises.lookup;
+  dns.promises.lookup = ((host: string, ...rest: unknown[]) => {
+    looked.push(host);
+    return (lookup as (...a: unknown[]) => unknown).call(dns.promises, host, ...rest);
+  }) as typeof lookup;
+  const endpoint = new WebRtcEndpoint({ address: '127.0.0.1' });
+  try {
+    const { client } = await call(endpoint, ['PCMU']);
+    await client.close();
+  } finally {
+    dns.promises.lookup = lookup;
+    await endpoint.close();
+  }
+  // werift's fallback would have looked up stun.l.google.com for the session's host candidate.
+  assert.deepEqual(
+    looked.filter((h) => !/^[\d.:]+$/.test(h)),
+    [],
+  );
+});
 
 for (const codec of ['OPUS', 'PCMU'] as const) {
   test(`${codec}: the client's tone is recorded into a WAV of the right length and pitch`, async () => {
