@@ -193,9 +193,10 @@ test('a CANCEL racing Bob’s answer changes nothing: the call is up until the c
   await noCallsLeft();
 });
 
-test('Bob declines: the carrier gets 603 Decline', async () => {
+test('a call to Bob’s number in national form (02079460123) rings him; he declines: the carrier gets 603', async () => {
   const b = await bob();
-  const run = await carrierRefused(603, call());
+  // Carrier A is the operator's: a national number is read in the country of its numbers (GB).
+  const run = await carrierRefused(603, call({ to: '02079460123' }));
   const incoming = b.getByRole('alertdialog', { name: CALLER });
   await incoming.waitFor({ timeout: 15_000 });
   await incoming.getByRole('button', { name: /^Decline/ }).click();

@@ -66,7 +66,7 @@ import { TelephonyStore } from './telephony/telephony-store.ts';
 import { ParleyError } from '@parley/protocol';
 import { trustedScope } from './directory/scope.ts';
 import { TrunkOutbound } from './telephony/trunk-outbound.ts';
-import { TrunkInbound } from './telephony/trunk-inbound.ts';
+import { countriesOf, TrunkInbound } from './telephony/trunk-inbound.ts';
 import { operatorTelephonyRoutes, tenantTelephonyRoutes } from './telephony/routes.ts';
 
 export interface App {
@@ -568,6 +568,10 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
           return u !== null && u.tenant_id === tenantId && u.enabled === 1;
         },
         dialPlanCountry: (tenantId) => telephony.dialPlanCountry(trustedScope(tenantId)),
+        numberCountries: async (carrierId) =>
+          countriesOf(
+            (await telephony.listNumbers()).filter((n) => n.carrierId === carrierId).map((n) => n.number),
+          ),
         control: calls,
         media: rtpengine ?? phoneMedia,
         records: callRecords,

@@ -15,8 +15,7 @@
  * ```
  * Reading the called number, as carriers send it: `+447700900123`, `447700900123` (E.164 without
  * the `+`), `00447700900123` / national `07700 900123` in the dial-plan country of the carrier's
- * tenant (a tenant's own trunk; the operator's trunks have no country, so they must send E.164,
- * with or without `+`), `tel:` URIs, visual separators, `;npdi`-style parameters. The number must be
+ * tenant (a tenant's own trunk) or, on an operator's trunk, in the countries of its numbers, `tel:` URIs, visual separators, `;npdi`-style parameters. The number must be
  * one of this carrier's: a carrier never rings another carrier's numbers, and a tenant's own trunk
  * never another tenant's.
  *
@@ -61,6 +60,8 @@ export interface TrunkInboundDeps {
   userEnabled(tenantId: string, userId: string): Promise<boolean>;
   /** A tenant's dial-plan country (for national numbers on its own trunk), or ''. */
   dialPlanCountry(tenantId: string): Promise<string>;
+  /** The countries of a carrier's numbers (national numbers on an operator's trunk). */
+  numberCountries?(carrierId: string): Promise<string[]>;
   control: InboundCallControl;
   media: PhoneMedia;
   records: { carrierLeg(callId: string, d: CallTrunkLeg): Promise<void> };
@@ -166,8 +167,14 @@ export class TrunkInbound {
   ): Promise<{ tenantId: string; userId: string } | null> {
     const typed = calledDigits(req);
     if (typed === null) return null;
+    // A national number needs a country: a tenant's trunk has its tenant's dial plan; an operator's
+    // trunk, the countries of its own numbers (only looked up for digits that are no E.164).
     const country = carrier.tenantId ? await this.d.dialPlanCountry(carrier.tenantId) : '';
-    for (const e164 of e164Candidates(typed, country)) {
+    const candidates = e164Candidates(typed, country);
+    if (!carrier.tenantId && typed.startsWith('0') && this.d.numberCountries)
+      for (const c of await this.d.numberCountries(carrier.id))
+        for (const e164 of e164Candidates(typed, c)) if (!candidates.includes(e164)) candidates.push(e164);
+    for (const e164 of candidates) {
       const n = await this.d.numbers.byNumber(e164);
       if (!n) continue;
       if (n.carrierId !== carrier.id || n.tenantId === null || n.userId === null) return null;
@@ -212,6 +219,20 @@ export function calledDigits(req: SipRequest): string | null {
  * The E.164 numbers digits may stand for, most likely first: `+...` as is; bare digits as E.164
  * without the `+`, then (with a dial-plan country) as `00`-prefixed international or national.
  */
+/** The countries of E.164 numbers (distinct, in order), for reading national numbers. */
+export function countriesOf(numbers: readonly string[]): string[] {
+  const out: string[] = [];
+  for (const n of numbers) {
+    try {
+      const c = parsePhoneNumberWithError(n).country;
+      if (c && !out.includes(c)) out.push(c);
+    } catch {
+      // not a number libphonenumber reads: no country
+    }
+  }
+  return out;
+}
+
 export function e164Candidates(digits: string, country: string): string[] {
   if (digits.startsWith('+')) return [digits];
   const out: string[] = [];

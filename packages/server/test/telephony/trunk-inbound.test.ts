@@ -11,6 +11,7 @@ import { parseMessage, type IncomingInvite, type SipRequest } from '@parley/sip'
 import {
   calledDigits,
   callerOf,
+  countriesOf,
   e164Candidates,
   narrowOffer,
   TrunkInbound,
@@ -52,6 +53,7 @@ describe('the number called', () => {
     assert.deepEqual(e164Candidates('00442079460123', ''), ['+442079460123']);
     assert.deepEqual(e164Candidates('02079460123', 'GB'), ['+442079460123']);
     assert.deepEqual(e164Candidates('02079460123', ''), [], 'national without a country reads as nothing');
+    assert.deepEqual(countriesOf(['+442079460123', '+33142685300', '+442079460124', 'junk']), ['GB', 'FR']);
   });
 });
 
@@ -131,6 +133,7 @@ describe('the walls', () => {
     numbers,
     userEnabled: async (tenantId, userId) => tenantId === 't2' && userId === 'u2',
     dialPlanCountry: async () => 'GB',
+    numberCountries: async (carrierId) => (carrierId === 'car_op' ? ['GB'] : []),
     control: {} as InboundCallControl,
     // Reached only past every wall: refuses the offer, so the answer is 488.
     media: {
@@ -155,6 +158,7 @@ describe('the walls', () => {
   }
   test('a carrier rings its own numbers given to an enabled user, and nothing else', async () => {
     assert.equal(await answer('10.0.0.1', '+442079460001'), 488, 'past the walls');
+    assert.equal(await answer('10.0.0.1', '02079460001'), 488, 'national, in the country of its numbers');
     assert.equal(await answer('10.0.0.1', '+442079460002'), 404, 'another carrier’s number');
     assert.equal(await answer('10.0.0.2', '+442079460002'), 404, 'a tenant trunk, another tenant’s number');
     assert.equal(await answer('10.0.0.1', '+442079460003'), 404, 'a number with no user');
