@@ -124,7 +124,7 @@ test('a carrier calls Bob’s number with PCMA: his browser rings with the numbe
   assert.equal(r.callee_user_id, await (await apiSession(suite.server.web, demo.bob)).userId);
   assert.equal(r.carrier, carrierId);
   assert.equal(r.carrier_codec, 'PCMA');
-  assert.ok(r.user_codec, 'the user leg’s codec is kept');
+  assert.equal(r.user_codec, 'PCMA', 'the carrier’s PCMA passes through to the browser');
   assert.equal(r.end_reason, 'hangup');
   assert.equal(r.ended_by, null, 'the caller, a number, hung up');
   assert.deepEqual([r.sip_end_code, r.sip_end_text], [200, 'BYE']);

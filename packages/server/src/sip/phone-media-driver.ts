@@ -5,7 +5,7 @@
  *
  * Codecs are chosen so G.711 passes through the bridge untouched (no decoding, no pacer): a browser's
  * offer is answered with PCMU or PCMA first (Opus only when it offers no G.711), a phone is offered
- * PCMU then PCMA, and a WebRTC offer to a browser carries PCMU, the phone leg's usual codec. A phone
+ * PCMU then PCMA, and a WebRTC offer to a browser carries the phone leg's G.711 codec (PCMU when it has none). A phone
  * called by a phone that offered G.722 is offered G722 first; when it takes it, the caller's answer is
  * re-made with G722 (`reanswer`, before its 200) and the bridge passes G.722 through, never decoded.
  */
@@ -141,8 +141,10 @@ export class PhoneMediaDriver implements PhoneMedia {
     return new Leg(session, answer, this.o.log, this.o.stats);
   }
 
-  async offerWebRtc(): Promise<PhoneMediaLeg> {
-    const { session, offer } = await this.o.webrtc.offer({ codec: 'PCMU' });
+  async offerWebRtc(o?: PairWith): Promise<PhoneMediaLeg> {
+    // The partner leg's G.711 codec, so its audio passes through (a carrier's PCMA reaches the browser as PCMA).
+    const codec = o?.peer?.codec?.() === 'PCMA' ? 'PCMA' : 'PCMU';
+    const { session, offer } = await this.o.webrtc.offer({ codec });
     return new Leg(session, offer, this.o.log);
   }
 
