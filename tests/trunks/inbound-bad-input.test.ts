@@ -7,20 +7,13 @@
  * Retry-After; a user already in a call is busy (486); and a flood from one carrier's address is throttled (503) while another carrier's
  * call still rings Bob.
  */
-import { after, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Page } from 'playwright-core';
 import { demo } from '../web/harness.ts';
 import { ringing } from '../web/call-steps.ts';
-import { browserSuite, hearsSound } from '../phones/browser-suite.ts';
-import {
-  addCarrier,
-  carrierCalls,
-  carrierRefused,
-  passed,
-  stopAll,
-  type InboundCall,
-} from './sipp-inbound.ts';
+import { hearsSound } from '../phones/browser-suite.ts';
+import { addCarrier, carrierCalls, carrierRefused, passed } from './sipp-inbound.ts';
+import { answer, inboundSuite, incomingCall } from './inbound-steps.ts';
 
 const FLOODER_IP = '127.0.0.2';
 const CARRIER_IP = '127.0.0.3';
@@ -32,19 +25,15 @@ const CALLER = '+447700900124';
 /** Carrier requests per second and burst per address (PARLEY_SIP_CARRIER_RATE / _BURST): small. */
 const RATE = 20;
 
-// One call per user (PARLEY_CALL_MAX_PER_USER): a second call to Bob while one rings is busy.
-const suite = browserSuite(() => ({
-  sipCarrierRate: RATE,
-  sipCarrierBurst: RATE,
-  callRingTimeout: 20,
-  callMaxPerUser: 1,
-}));
-let setUp: Promise<void> | undefined;
-let bobPage: Page | undefined;
-
-async function bob(): Promise<Page> {
-  setUp ??= (async () => {
-    const { web, domain } = suite.server;
+const { suite, bob, call, endedRecord, noCallsLeft } = inboundSuite({
+  // One call per user (PARLEY_CALL_MAX_PER_USER): a second call to Bob while one rings is busy.
+  settings: () => ({
+    sipCarrierRate: RATE,
+    sipCarrierBurst: RATE,
+    callRingTimeout: 20,
+    callMaxPerUser: 1,
+  }),
+  carriers: async ({ web, domain }) => {
     await addCarrier(web, domain, { name: 'Carrier Flood', ip: FLOODER_IP, numbers: [FLOODED_NUMBER] });
     await addCarrier(web, domain, {
       name: 'Carrier Good',
@@ -59,38 +48,14 @@ async function bob(): Promise<Page> {
       users: { [LIMITED_NUMBER]: demo.bob },
       channelLimit: 1,
     });
-  })();
-  await setUp;
-  bobPage ??= await suite.page(demo.bob);
-  return bobPage;
-}
-after(() => stopAll());
-
-const call = (o: Partial<InboundCall> = {}): InboundCall => ({
-  from: CARRIER_IP,
-  port: suite.server.port('udp'),
-  to: BOB_NUMBER,
-  caller: CALLER,
-  ...o,
+  },
+  call: { from: CARRIER_IP, to: BOB_NUMBER, caller: CALLER },
 });
-
-async function noCallsLeft(): Promise<void> {
-  const app = suite.server.web.app;
-  const deadline = Date.now() + 5000;
-  while (app.calls.size > 0 || (app.trunkInbound?.size ?? 0) > 0) {
-    if (Date.now() > deadline) throw new Error('calls were left over');
-    await new Promise((ok) => setTimeout(ok, 100));
-  }
-}
 
 test('compact headers and a session timer; a re-INVITE and an UPDATE refresh the call, which goes on', async () => {
   const b = await bob();
   const run = await carrierCalls('compact', call({ pauseMs: 1500 }));
-  const incoming = b.getByRole('alertdialog', { name: CALLER });
-  await incoming.waitFor({ timeout: 15_000 });
-  await incoming.getByRole('button', { name: /^Answer with audio/ }).click();
-  const view = b.getByRole('region', { name: `Call with ${CALLER}` });
-  await view.getByRole('timer').waitFor();
+  const view = await answer(b, CALLER);
   // SIPp checks the 200 granted Session-Expires 90 (refresher uac) and both refreshes got 200.
   await passed(run, 'the carrier’s compact call with refreshes');
   await view.waitFor({ state: 'detached' });
@@ -100,28 +65,12 @@ test('compact headers and a session timer; a re-INVITE and an UPDATE refresh the
 test('a late offer (INVITE without SDP): the 200 offers, the ACK answers PCMA, Bob hears the caller', async () => {
   const b = await bob();
   const run = await carrierCalls('late-offer', call());
-  const incoming = b.getByRole('alertdialog', { name: CALLER });
-  await incoming.waitFor({ timeout: 15_000 });
-  await incoming.getByRole('button', { name: /^Answer with audio/ }).click();
-  const view = b.getByRole('region', { name: `Call with ${CALLER}` });
-  await view.getByRole('timer').waitFor();
+  const view = await answer(b, CALLER);
   await hearsSound(b, 'Bob');
   await view.getByRole('button', { name: 'Hang up' }).click();
   await passed(run, 'the late-offer carrier’s call');
-  const app = suite.server.web.app;
   await noCallsLeft();
-  const deadline = Date.now() + 10_000;
-  let r;
-  do {
-    r = await app.storage.db
-      .selectFrom('call_records')
-      .selectAll()
-      .orderBy('placed_at', 'desc')
-      .limit(1)
-      .executeTakeFirstOrThrow();
-    if (r.sip_end_code !== null) break;
-    await new Promise((ok) => setTimeout(ok, 100));
-  } while (Date.now() < deadline);
+  const r = await endedRecord((row) => row.sip_end_code !== null, 'the record has its end code');
   assert.equal(r.carrier_codec, 'PCMA', 'the codec of the ACK’s answer');
   assert.equal(r.sip_end_code, 200);
 });
@@ -133,8 +82,7 @@ test('odd caller IDs: a withheld caller rings as Unknown caller, a named one by 
     ['+447700900128', 'Acme Ltd', 'Acme Ltd'],
   ] as const) {
     const run = await carrierRefused(603, call({ caller, callerName }));
-    const incoming = b.getByRole('alertdialog', { name: shown });
-    await incoming.waitFor({ timeout: 15_000 });
+    const incoming = await incomingCall(b, shown);
     await incoming.getByRole('button', { name: /^Decline/ }).click();
     await passed(run, `the call from ${caller}`);
     await noCallsLeft();
@@ -162,8 +110,7 @@ test('malformed INVITEs get their RFC answer and ring nobody: a body that is no 
 test('an INVITE retransmitted before any answer rings Bob once', async () => {
   const b = await bob();
   const run = await carrierCalls('retransmit', call());
-  const incoming = b.getByRole('alertdialog', { name: CALLER });
-  await incoming.waitFor({ timeout: 15_000 });
+  const incoming = await incomingCall(b, CALLER);
   await new Promise((ok) => setTimeout(ok, 500));
   assert.equal(suite.server.web.app.calls.size, 1, 'one call');
   assert.equal(suite.server.web.app.trunkInbound?.size, 1, 'one carrier leg');
@@ -176,7 +123,7 @@ test('an INVITE retransmitted before any answer rings Bob once', async () => {
 test('a trunk at its channel limit answers 503 with Retry-After', async () => {
   const b = await bob();
   const first = await carrierCalls('cancel', call({ from: LIMITED_IP, to: LIMITED_NUMBER, pauseMs: 4000 }));
-  await b.getByRole('alertdialog', { name: CALLER }).waitFor({ timeout: 15_000 });
+  await incomingCall(b, CALLER);
   await passed(
     await carrierRefused(503, call({ from: LIMITED_IP, to: LIMITED_NUMBER })),
     'the second call on a one-channel trunk',
@@ -188,7 +135,7 @@ test('a trunk at its channel limit answers 503 with Retry-After', async () => {
 test('Bob already has a call: a second carrier call gets 486 Busy Here', async () => {
   const b = await bob();
   const first = await carrierCalls('cancel', call({ pauseMs: 4000 }));
-  await b.getByRole('alertdialog', { name: CALLER }).waitFor({ timeout: 15_000 });
+  await incomingCall(b, CALLER);
   await passed(await carrierRefused(486, call({ caller: '+447700900126' })), 'the second call');
   await passed(first, 'the first call, cancelled');
   await noCallsLeft();
@@ -209,8 +156,7 @@ test('a flood from one carrier address is throttled; another carrier’s call st
   ]);
   await new Promise((ok) => setTimeout(ok, 500));
   const run = await carrierRefused(603, call());
-  const incoming = b.getByRole('alertdialog', { name: CALLER });
-  await incoming.waitFor({ timeout: 15_000 });
+  const incoming = await incomingCall(b, CALLER);
   assert.equal(await ringing(b), true, 'Bob’s browser rings during the flood');
   await incoming.getByRole('button', { name: /^Decline/ }).click();
   await passed(run, 'the other carrier’s call');

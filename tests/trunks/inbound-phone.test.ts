@@ -13,6 +13,7 @@ import { hear, SILENCE_DBFS } from '../phones/audio.ts';
 import { startPhoneServer, type PhoneServer } from '../phones/parley.ts';
 import { until } from '../phones/until.ts';
 import { addCarrier, carrierCalls, passed, stopAll } from './sipp-inbound.ts';
+import { endedRecord, noCallsLeft } from './inbound-steps.ts';
 
 const CARRIER_IP = '127.0.0.2';
 const BOB_NUMBER = '+442079460141';
@@ -65,24 +66,9 @@ test('a carrier calls Bob’s number: his desk phone rings with the number, answ
     );
     await passed(run, 'the carrier’s call');
     await phone.waitFor('CALL_CLOSED');
-    const app = server.web.app;
-    await until(
-      'no calls left',
-      () => app.calls.size + (app.trunkInbound?.size ?? 0),
-      (n) => n === 0,
-    );
+    await noCallsLeft(server.web.app, 10_000);
     // The record's writes are chained after the call's end: wait for the last of them.
-    const r = await until(
-      'the record ends',
-      () =>
-        app.storage.db
-          .selectFrom('call_records')
-          .selectAll()
-          .orderBy('placed_at', 'desc')
-          .limit(1)
-          .executeTakeFirstOrThrow(),
-      (row) => row.ended_at !== null && row.sip_end_code !== null,
-    );
+    const r = await endedRecord(server.web.app);
     assert.equal(r.direction, 'inbound');
     assert.equal(r.caller_number, CALLER);
     assert.equal(r.carrier, carrierId);

@@ -9,21 +9,13 @@
  * user (404), Bob's number from another carrier (404) and an INVITE from 127.0.0.9, no carrier's
  * address (challenged, 407), ring nobody. Each call's record says inbound, the caller's number, the
  * carrier, the codecs and the SIP code that ended the carrier leg. */
-import { after, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Page } from 'playwright-core';
 import { apiSession, demo } from '../web/harness.ts';
 import { ringing } from '../web/call-steps.ts';
-import { browserSuite, hearsSound } from '../phones/browser-suite.ts';
-import {
-  addCarrier,
-  carrierCalls,
-  carrierRefused,
-  DTMF_5_PCAP,
-  passed,
-  stopAll,
-  type InboundCall,
-} from './sipp-inbound.ts';
+import { hearsSound } from '../phones/browser-suite.ts';
+import { addCarrier, carrierCalls, carrierRefused, DTMF_5_PCAP, passed } from './sipp-inbound.ts';
+import { answer, inboundSuite, incomingCall } from './inbound-steps.ts';
 
 const CARRIER_IP = '127.0.0.2';
 const OTHER_CARRIER_IP = '127.0.0.3';
@@ -33,87 +25,29 @@ const CALLER = '+447700900123';
 /** The ring timeout (PARLEY_CALL_RING_TIMEOUT): short, so the unanswered call ends soon. */
 const RING_S = 8;
 
-const suite = browserSuite(() => ({ callRingTimeout: RING_S }));
 let carrierId = '';
-let bobPage: Page | undefined;
-
-let setUp: Promise<void> | undefined;
-
-/** The operator's carrier and numbers, Bob's number (once, in the first test: the suite's server is up). */
-function carrierReady(): Promise<void> {
-  setUp ??= setUpCarrier();
-  return setUp;
-}
-
-async function setUpCarrier(): Promise<void> {
-  carrierId = await addCarrier(suite.server.web, suite.server.domain, {
-    name: 'Carrier A',
-    ip: CARRIER_IP,
-    numbers: [BOB_NUMBER, SPARE_NUMBER],
-    users: { [BOB_NUMBER]: demo.bob },
-  });
-  // Another carrier, which must not ring Carrier A's numbers.
-  await addCarrier(suite.server.web, suite.server.domain, {
-    name: 'Carrier B',
-    ip: OTHER_CARRIER_IP,
-    numbers: [],
-  });
-}
-after(() => stopAll());
-
-async function bob(): Promise<Page> {
-  await carrierReady();
-  bobPage ??= await suite.page(demo.bob);
-  return bobPage;
-}
-
-const call = (o: Partial<InboundCall> = {}): InboundCall => ({
-  from: CARRIER_IP,
-  port: suite.server.port('udp'),
-  to: BOB_NUMBER,
-  caller: CALLER,
-  ...o,
+// The operator's carrier and numbers, Bob's number (once, in the first test: the suite's server is up).
+const { suite, bob, call, lastRecord, endedRecord, noCallsLeft } = inboundSuite({
+  settings: () => ({ callRingTimeout: RING_S }),
+  carriers: async ({ web, domain }) => {
+    carrierId = await addCarrier(web, domain, {
+      name: 'Carrier A',
+      ip: CARRIER_IP,
+      numbers: [BOB_NUMBER, SPARE_NUMBER],
+      users: { [BOB_NUMBER]: demo.bob },
+    });
+    // Another carrier, which must not ring Carrier A's numbers.
+    await addCarrier(web, domain, { name: 'Carrier B', ip: OTHER_CARRIER_IP, numbers: [] });
+  },
+  call: { from: CARRIER_IP, to: BOB_NUMBER, caller: CALLER },
 });
-
-/** The newest call record of Bob's tenant (the calls here are one after another). */
-async function lastRecord() {
-  return suite.server.web.app.storage.db
-    .selectFrom('call_records')
-    .selectAll()
-    .orderBy('placed_at', 'desc')
-    .limit(1)
-    .executeTakeFirstOrThrow();
-}
-
-/** Waits until the newest record is ended (its writes are chained after the call's end). */
-async function endedRecord() {
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    const r = await lastRecord();
-    if (r.ended_at !== null && r.sip_end_code !== null) return r;
-    if (Date.now() > deadline) throw new Error(`the record did not end: ${JSON.stringify(r)}`);
-    await new Promise((ok) => setTimeout(ok, 100));
-  }
-}
-
-async function noCallsLeft(): Promise<void> {
-  const app = suite.server.web.app;
-  const deadline = Date.now() + 5000;
-  while (app.calls.size > 0 || (app.trunkInbound?.size ?? 0) > 0) {
-    if (Date.now() > deadline) throw new Error('calls were left over');
-    await new Promise((ok) => setTimeout(ok, 100));
-  }
-}
 
 test('a carrier calls Bob’s number with PCMA: his browser rings with the number, he answers and hears it; the carrier hangs up', async () => {
   const b = await bob();
   const run = await carrierCalls('answered-bye', call({ pauseMs: 6000 }));
-  const incoming = b.getByRole('alertdialog', { name: CALLER });
-  await incoming.waitFor({ timeout: 15_000 });
+  const incoming = await incomingCall(b, CALLER);
   assert.equal(await ringing(b), true, 'the browser rings');
-  await incoming.getByRole('button', { name: /^Answer with audio/ }).click();
-  const view = b.getByRole('region', { name: `Call with ${CALLER}` });
-  await view.getByRole('timer').waitFor();
+  const view = await answer(b, CALLER, incoming);
   await hearsSound(b, 'Bob');
   await passed(run, 'the carrier’s call');
   await view.waitFor({ state: 'detached' });
@@ -134,11 +68,7 @@ test('a carrier calls Bob’s number with PCMA: his browser rings with the numbe
 test('Bob hangs up an inbound call: the carrier gets BYE', async () => {
   const b = await bob();
   const run = await carrierCalls('answered-wait', call());
-  const incoming = b.getByRole('alertdialog', { name: CALLER });
-  await incoming.waitFor({ timeout: 15_000 });
-  await incoming.getByRole('button', { name: /^Answer with audio/ }).click();
-  const view = b.getByRole('region', { name: `Call with ${CALLER}` });
-  await view.getByRole('timer').waitFor();
+  const view = await answer(b, CALLER);
   await hearsSound(b, 'Bob');
   await view.getByRole('button', { name: 'Hang up' }).click();
   await passed(run, 'the carrier’s call (BYE from Parley)');
@@ -152,11 +82,7 @@ test('Bob hangs up an inbound call: the carrier gets BYE', async () => {
 test('the caller presses 5 (RFC 4733 from the carrier): Bob’s call view shows the key', async () => {
   const b = await bob();
   const run = await carrierCalls('answered-bye', call({ pcap: DTMF_5_PCAP, pauseMs: 4000 }));
-  const incoming = b.getByRole('alertdialog', { name: CALLER });
-  await incoming.waitFor({ timeout: 15_000 });
-  await incoming.getByRole('button', { name: /^Answer with audio/ }).click();
-  const view = b.getByRole('region', { name: `Call with ${CALLER}` });
-  await view.getByRole('timer').waitFor();
+  const view = await answer(b, CALLER);
   await view.getByText('Keys pressed by the other side: 5', { exact: true }).waitFor({ timeout: 10_000 });
   await passed(run, 'the carrier’s call with a key press');
   await view.waitFor({ state: 'detached' });
@@ -166,8 +92,7 @@ test('the caller presses 5 (RFC 4733 from the carrier): Bob’s call view shows 
 test('the carrier cancels while Bob’s browser rings: it stops ringing, the carrier gets 487', async () => {
   const b = await bob();
   const run = await carrierCalls('cancel', call({ pauseMs: 1500 }));
-  const incoming = b.getByRole('alertdialog', { name: CALLER });
-  await incoming.waitFor({ timeout: 15_000 });
+  const incoming = await incomingCall(b, CALLER);
   await passed(run, 'the carrier’s CANCEL');
   await incoming.waitFor({ state: 'detached' });
   const r = await endedRecord();
@@ -179,11 +104,7 @@ test('the carrier cancels while Bob’s browser rings: it stops ringing, the car
 test('a CANCEL racing Bob’s answer changes nothing: the call is up until the carrier’s BYE', async () => {
   const b = await bob();
   const run = await carrierCalls('cancel-race', call({ pauseMs: 1500 }));
-  const incoming = b.getByRole('alertdialog', { name: CALLER });
-  await incoming.waitFor({ timeout: 15_000 });
-  await incoming.getByRole('button', { name: /^Answer with audio/ }).click();
-  const view = b.getByRole('region', { name: `Call with ${CALLER}` });
-  await view.getByRole('timer').waitFor();
+  const view = await answer(b, CALLER);
   await passed(run, 'the carrier’s late CANCEL, then BYE');
   await view.waitFor({ state: 'detached' });
   const r = await endedRecord();
@@ -197,8 +118,7 @@ test('a call to Bob’s number in national form (02079460123) rings him; he decl
   const b = await bob();
   // Carrier A is the operator's: a national number is read in the country of its numbers (GB).
   const run = await carrierRefused(603, call({ to: '02079460123' }));
-  const incoming = b.getByRole('alertdialog', { name: CALLER });
-  await incoming.waitFor({ timeout: 15_000 });
+  const incoming = await incomingCall(b, CALLER);
   await incoming.getByRole('button', { name: /^Decline/ }).click();
   await passed(run, 'the carrier’s call declined');
   const r = await endedRecord();
@@ -210,8 +130,7 @@ test('a call to Bob’s number in national form (02079460123) rings him; he decl
 test('nobody answers: after the ring timeout the carrier gets 480', async () => {
   const b = await bob();
   const run = await carrierRefused(480, call());
-  const incoming = b.getByRole('alertdialog', { name: CALLER });
-  await incoming.waitFor({ timeout: 15_000 });
+  const incoming = await incomingCall(b, CALLER);
   await passed(run, 'the carrier’s unanswered call');
   await incoming.waitFor({ state: 'detached' });
   const r = await endedRecord();
