@@ -6,24 +6,14 @@
  * is ACKed and ended with BYE; a carrier at its channel limit takes no more calls (busy). Each
  * record keeps the SIP code and reason phrase.
  */
-import { after, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Page } from 'playwright-core';
 import { demo } from '../web/harness.ts';
-import { browserSuite } from '../phones/browser-suite.ts';
-import { until } from '../phones/until.ts';
-import {
-  assertCarrierPassed,
-  CALLED_E164,
-  CALLED_TYPED,
-  setUpTrunk,
-  startCarrier,
-  stopAll,
-} from './sipp-carrier.ts';
-import { dialFrom, lastRecord } from './outbound-steps.ts';
+import { assertCarrierPassed, CALLED_E164, CALLED_TYPED, setUpTrunk, startCarrier } from './sipp-carrier.ts';
+import { completeRecord, dialFrom, hangUp, lastRecord, outboundSuite, placeCall } from './outbound-steps.ts';
 
-const suite = browserSuite(() => (process.env.TRUNK_DEBUG ? { logLevel: 'debug' } : {}));
-after(stopAll);
+const suite = outboundSuite();
 
 let alice: Page | undefined;
 async function page(): Promise<Page> {
@@ -38,11 +28,7 @@ async function refusedWith(code: string, text: string, sentence: string): Promis
   await a.getByText(sentence).first().waitFor({ timeout: 10_000 });
   await a.getByRole('region', { name: `Call with ${CALLED_E164}` }).waitFor({ state: 'detached' });
   assertCarrierPassed(await carrier.done);
-  const r = await until(
-    'the record is complete',
-    () => lastRecord(suite),
-    (r) => r.ended_at !== null,
-  );
+  const r = await completeRecord(suite, (r) => r.ended_at !== null);
   assert.equal(r.sip_end_code, Number(code));
   assert.equal(r.sip_end_text, text);
   assert.equal(r.direction, 'outbound');
@@ -76,18 +62,11 @@ test('Alice hangs up while the number rings: the carrier gets CANCEL', async () 
   const carrier = await startCarrier('uas-ring-cancel.xml');
   await setUpTrunk(suite.server.web.app, carrier.port);
   const a = await page();
-  assert.equal(await dialFrom(a, CALLED_TYPED), null);
-  const view = a.getByRole('region', { name: `Call with ${CALLED_E164}` });
-  await view.waitFor();
+  const view = await placeCall(a);
   await a.waitForTimeout(1000); // the carrier's 180 has come
-  await view.getByRole('button', { name: 'Hang up' }).click();
-  await view.waitFor({ state: 'detached' });
+  await hangUp(view);
   assertCarrierPassed(await carrier.done);
-  const r = await until(
-    'the record is complete',
-    () => lastRecord(suite),
-    (r) => r.ended_at !== null,
-  );
+  const r = await completeRecord(suite, (r) => r.ended_at !== null);
   assert.equal(r.end_reason, 'cancelled');
   assert.equal(r.sip_end_code, 487);
   assert.equal(suite.server.web.app.trunkOutbound?.size, 0);
@@ -97,18 +76,11 @@ test('a 200 crossing Alice’s CANCEL is ACKed, then ended with BYE', async () =
   const carrier = await startCarrier('uas-cancel-race.xml');
   await setUpTrunk(suite.server.web.app, carrier.port);
   const a = await page();
-  assert.equal(await dialFrom(a, CALLED_TYPED), null);
-  const view = a.getByRole('region', { name: `Call with ${CALLED_E164}` });
-  await view.waitFor();
+  const view = await placeCall(a);
   await a.waitForTimeout(1000);
-  await view.getByRole('button', { name: 'Hang up' }).click();
-  await view.waitFor({ state: 'detached' });
+  await hangUp(view);
   assertCarrierPassed(await carrier.done); // it got the ACK and the BYE
-  const r = await until(
-    'the record is complete',
-    () => lastRecord(suite),
-    (r) => r.ended_at !== null,
-  );
+  const r = await completeRecord(suite, (r) => r.ended_at !== null);
   assert.equal(r.end_reason, 'cancelled');
   assert.equal(r.answered_at, null, 'the call was never answered for Alice');
 });
@@ -118,9 +90,7 @@ test('a carrier at its channel limit takes no more calls: the second call ends b
   const trunk = await setUpTrunk(suite.server.web.app, carrier.port, { channelLimit: 1 });
   try {
     const a = await page();
-    assert.equal(await dialFrom(a, CALLED_TYPED), null);
-    const view = a.getByRole('region', { name: `Call with ${CALLED_E164}` });
-    await view.waitFor();
+    const view = await placeCall(a);
     assert.equal(suite.server.web.app.trunkOutbound?.inUse(trunk.id), 1);
     // Bob tries while Alice's call holds the only channel.
     const b = await suite.page(demo.bob);
@@ -129,8 +99,7 @@ test('a carrier at its channel limit takes no more calls: the second call ends b
       .getByText(`The call to +442079460777 did not go through. Every line to the phone network is in use.`)
       .first()
       .waitFor({ timeout: 10_000 });
-    await view.getByRole('button', { name: 'Hang up' }).click();
-    await view.waitFor({ state: 'detached' });
+    await hangUp(view);
     assertCarrierPassed(await carrier.done);
     assert.equal(suite.server.web.app.trunkOutbound?.inUse(trunk.id), 0);
   } finally {

@@ -9,9 +9,8 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { demo } from '../web/harness.ts';
 import { startPhoneServer, type PhoneServer } from '../phones/parley.ts';
-import { until } from '../phones/until.ts';
 import { assertCarrierPassed, setUpTrunk, startCarrier, stopAll } from './sipp-carrier.ts';
-import { lastRecord } from './outbound-steps.ts';
+import { completeRecord } from './outbound-steps.ts';
 
 let server: PhoneServer;
 before(async () => {
@@ -39,11 +38,7 @@ test('Parley refreshes a 90 s session timer with UPDATE before it lapses, and th
     await phone.hangup();
     await phone.waitFor('CALL_CLOSED');
     assertCarrierPassed(await carrier.done);
-    const r = await until(
-      'the record is complete',
-      () => lastRecord({ server }),
-      (r) => r.ended_at !== null,
-    );
+    const r = await completeRecord({ server }, (r) => r.ended_at !== null);
     assert.equal(r.end_reason, 'hangup');
   } finally {
     await phone.stop();

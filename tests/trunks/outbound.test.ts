@@ -8,11 +8,10 @@
  * Record-Route carried back on the ACK and the BYE. The call record says outbound, both numbers,
  * what was typed, the carrier, the codecs and the SIP end.
  */
-import { after, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { demo } from '../web/harness.ts';
-import { waitForStats } from '../web/call-steps.ts';
-import { browserSuite, hearsSound } from '../phones/browser-suite.ts';
+import { hearsSound } from '../phones/browser-suite.ts';
 import { until } from '../phones/until.ts';
 import { hear, SILENCE_DBFS } from '../phones/audio.ts';
 import {
@@ -22,43 +21,21 @@ import {
   CALLED_TYPED,
   setUpTrunk,
   startCarrier,
-  stopAll,
 } from './sipp-carrier.ts';
-import { dialFrom, lastRecord } from './outbound-steps.ts';
+import {
+  completeRecord,
+  earlyMediaEchoCall,
+  lastRecord,
+  outboundSuite,
+  placeCall,
+} from './outbound-steps.ts';
 
-const suite = browserSuite(() => (process.env.TRUNK_DEBUG ? { logLevel: 'debug' } : {}));
-after(stopAll);
+const suite = outboundSuite();
 
 test('Alice dials a number: early media reach her before the answer, the carrier echoes her voice, she hangs up', async () => {
-  const carrier = await startCarrier('uas-early-echo.xml', {
-    pauseMs: 4000,
-    keys: { session_expires: '1800' },
-  });
-  const trunk = await setUpTrunk(suite.server.web.app, carrier.port);
-  const a = await suite.page(demo.alice);
-  assert.equal(await dialFrom(a, CALLED_TYPED), null, 'the call is placed');
-  const view = a.getByRole('region', { name: `Call with ${CALLED_E164}` });
-  await view.waitFor();
-  // Early media: the carrier's 183 answered the offer; her echo comes back while it still rings.
-  await hearsSound(a, 'Alice (early media)');
-  assert.equal(await view.getByRole('timer').count(), 0, 'not answered yet while the early media play');
-  await view.getByRole('timer').waitFor({ timeout: 10_000 });
-  const answered = await waitForStats(a, 'Alice: inbound audio', (s) => s.audioEnergy > 0);
-  await waitForStats(
-    a,
-    'Alice hears her echo after the answer',
-    (s) => s.audioEnergy > answered.audioEnergy + 0.01,
-  );
-  await view.getByRole('button', { name: 'Hang up' }).click();
-  await view.waitFor({ state: 'detached' });
-  assertCarrierPassed(await carrier.done);
-
+  const trunk = await earlyMediaEchoCall(suite, await suite.page(demo.alice), 'Alice', 4000);
   const app = suite.server.web.app;
-  const r = await until(
-    'the record is complete',
-    () => lastRecord(suite),
-    (r) => r.sip_end_code !== null && r.ended_at !== null,
-  );
+  const r = await completeRecord(suite);
   assert.equal(r.direction, 'outbound');
   assert.equal(r.caller_number, ALICE_NUMBER);
   assert.equal(r.callee_number, CALLED_E164);
@@ -79,19 +56,14 @@ test('the called party hangs up: the carrier’s re-INVITE and UPDATE are answer
   const carrier = await startCarrier('uas-refresh-bye.xml', { pauseMs: 8000 });
   await setUpTrunk(suite.server.web.app, carrier.port, { codecs: ['PCMA', 'PCMU'] });
   const a = await suite.page(demo.alice);
-  assert.equal(await dialFrom(a, '+44 20 7946 0999'), null);
-  const view = a.getByRole('region', { name: `Call with ${CALLED_E164}` });
+  const view = await placeCall(a, '+44 20 7946 0999');
   await view.getByRole('timer').waitFor({ timeout: 10_000 });
   // PCMA from the carrier: the browser's leg is answered PCMA too, so it passes through.
   await hearsSound(a, 'Alice (PCMA carrier)');
   assertCarrierPassed(await carrier.done);
   await view.waitFor({ state: 'detached', timeout: 5_000 });
   await a.getByText(`Call with ${CALLED_E164} ended.`).first().waitFor();
-  const r = await until(
-    'the record is complete',
-    () => lastRecord(suite),
-    (r) => r.ended_at !== null && r.sip_end_code !== null,
-  );
+  const r = await completeRecord(suite);
   assert.equal(r.end_reason, 'hangup');
   assert.equal(r.ended_by, null, 'ended by the number, not by Alice');
   assert.equal(r.carrier_codec, 'PCMA');
@@ -125,11 +97,7 @@ test('Alice’s desk phone dials a national number: early media and the carrier�
     await phone.hangup();
     await phone.waitFor('CALL_CLOSED');
     assertCarrierPassed(await carrier.done);
-    const r = await until(
-      'the record is complete',
-      () => lastRecord(suite),
-      (r) => r.ended_at !== null && r.sip_end_code !== null,
-    );
+    const r = await completeRecord(suite);
     assert.equal(r.direction, 'outbound');
     assert.equal(r.callee_number, CALLED_E164);
     assert.equal(r.callee_number_typed, '02079460999');
