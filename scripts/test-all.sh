@@ -18,7 +18,11 @@ if [ ${#need[@]} -gt 0 ]; then
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
   # Debian enables Kamailio's own service on 5060; the benchmark starts its own on a free port.
-  if [[ " ${need[*]} " == *" kamailio "* ]]; then systemctl disable --now kamailio >/dev/null 2>&1 || true; fi
+  # Without systemd its init script may have started it anyway: stop that one too.
+  if [[ " ${need[*]} " == *" kamailio "* ]]; then
+    systemctl disable --now kamailio >/dev/null 2>&1 || true
+    pkill -x kamailio >/dev/null 2>&1 || true
+  fi
 fi
 # The Debian package starts its own cluster on 5432; the tests start their own on a free port.
 npm ci --no-audit --no-fund
