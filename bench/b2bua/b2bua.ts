@@ -239,7 +239,7 @@ try {
       String(USERS),
       `${CALLEE_IP}:${calleePort}`,
     ],
-    { stdio: ['ignore', 'pipe', 'inherit'] },
+    { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, B2BUA_TMP: tmp } },
   );
   children.push(server);
   const [port, domain] = (await started(server, 'b2bua on')).trim().split(' ').slice(2);

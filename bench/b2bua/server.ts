@@ -30,7 +30,8 @@ const count = Number(process.argv[4] ?? 100);
 /** Carrier B, where calls out go (`host:port`, the SIPp uas). */
 const carrierB = process.argv[5] ?? '127.0.0.3:5060';
 
-const dataDir = mkdtempSync(join(tmpdir(), 'parley-bench-b2bua-'));
+// In the benchmark's own temporary folder when it gives one (removed by it even if this is killed).
+const dataDir = mkdtempSync(join(process.env.B2BUA_TMP ?? tmpdir(), 'parley-bench-b2bua-'));
 const lifted = 10_000_000;
 const config = loadConfig(
   {},
