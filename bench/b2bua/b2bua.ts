@@ -117,6 +117,8 @@ interface Step {
   setupMs: number;
   cpuUsPerCall: number | undefined;
   clean: boolean;
+  /** The first unexpected answers SIPp logged (e.g. `503 Service Unavailable`), when calls failed. */
+  why: string;
 }
 
 // The callee: one SIPp uas for every side, its cumulative statistics written each second.
@@ -170,6 +172,8 @@ async function step(side: Side, rate: number): Promise<Step> {
   const calleeRetrans = callee1.retrans - callee0.retrans;
   const calleeFailed = callee1.failed - callee0.failed;
   const slow = Number(r.stats['ResponseTimeRepartitionsetup_>=500'] ?? 0);
+  const answers = [...r.errors.matchAll(/received 'SIP\/2\.0 (\d{3}[^\r\n']*)/g)].map((m) => m[1]!);
+  const why = failed > 0 ? [...new Set(answers)].slice(0, 3).join(', ') : '';
   const [sh, sm, ss, su] = (r.stats['ResponseTimesetup(C)'] ?? '').split(':').map(Number);
   const setupMs = ((sh ?? 0) * 3600 + (sm ?? 0) * 60 + (ss ?? 0)) * 1000 + (su ?? 0) / 1000;
   return {
@@ -181,6 +185,7 @@ async function step(side: Side, rate: number): Promise<Step> {
     calleeFailed,
     slow,
     setupMs,
+    why,
     cpuUsPerCall: cpu !== undefined && ok > 0 ? (cpu * 1e6) / ok : undefined,
     clean:
       ok === calls &&
@@ -199,7 +204,8 @@ function line(side: Side, s: Step): string {
     `${String(s.retrans).padStart(5)}+${String(s.calleeRetrans).padEnd(5)} retransmissions (caller+callee), ` +
     `setup ${s.setupMs.toFixed(0)} ms mean, ${s.slow} over 500 ms` +
     (s.cpuUsPerCall !== undefined ? `, server CPU ${s.cpuUsPerCall.toFixed(0)} us/call` : '') +
-    (s.clean ? '  clean' : '  NOT clean')
+    (s.clean ? '  clean' : '  NOT clean') +
+    (s.why ? ` (${s.why})` : '')
   );
 }
 

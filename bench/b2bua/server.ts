@@ -51,6 +51,9 @@ const config = loadConfig(
     sipMaxTransactions: lifted,
     sipTotalTransactions: lifted,
     sipAuthFailures: lifted,
+    sipCarrierRate: lifted,
+    sipCarrierBurst: lifted,
+    sipCarrierTransactions: lifted,
     callMaxPerUser: 100,
   },
 );
