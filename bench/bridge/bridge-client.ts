@@ -13,7 +13,7 @@
  */
 import { createSocket, type Socket } from 'node:dgram';
 import { RTCPeerConnection, RtpHeader, RtpPacket, usePCMU, type RTCRtpTransceiver } from 'werift';
-import { createCodec, Pacer, ToneSource } from '../../packages/media/src/index.ts';
+import { createCodec, noDefaultStun, Pacer, ToneSource } from '../../packages/media/src/index.ts';
 import { latenessOf } from '../client-process.ts';
 
 export type BridgeClientCommand =
@@ -73,6 +73,7 @@ async function offer(): Promise<{ index: number; sdp: string }> {
     codecs: { audio: [usePCMU()], video: [] },
   });
   const transceiver = pc.addTransceiver('audio', { direction: 'sendrecv' });
+  noDefaultStun(pc); // loopback only, as the server's sessions (werift would look up a public STUN server)
   const phone = createSocket('udp4');
   await new Promise<void>((r) => phone.bind(0, '127.0.0.1', () => r()));
   const c: Call = { pc, transceiver, phone, remote: null, pacer: null, atBrowser: [], atPhone: [] };

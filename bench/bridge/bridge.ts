@@ -38,7 +38,7 @@ import type { ChildProcess } from 'node:child_process';
 import { createSocket, type Socket } from 'node:dgram';
 import pino from 'pino';
 import { RTCPeerConnection, RtpHeader, RtpPacket, usePCMU } from 'werift';
-import { WebRtcEndpoint } from '../../packages/media/src/index.ts';
+import { noDefaultStun, WebRtcEndpoint } from '../../packages/media/src/index.ts';
 import { PhoneMediaDriver } from '../../packages/server/src/sip/phone-media-driver.ts';
 import { RtpenginePhoneMedia } from '../../packages/server/src/sip/phone-media-rtpengine.ts';
 import { bareRtpengine, startDaemon, type Daemon } from './bare-rtpengine.ts';
@@ -177,6 +177,7 @@ function weriftRelay(): Driver {
         ),
       );
       await pc.setRemoteDescription({ type: 'offer', sdp: offer });
+      noDefaultStun(pc); // loopback only, as the server's sessions
       pc.getTransceivers()[0]?.setDirection('sendrecv');
       await pc.setLocalDescription(await pc.createAnswer());
       leg.sdp = pc.localDescription!.sdp;
