@@ -104,7 +104,7 @@ export class InviteServerTransaction extends Transaction<InviteServerState, Invi
    */
   respond(res: SipResponse): boolean {
     const s = res.status;
-    this.toTag ??= res.to.tag;
+    if (this.toTag === undefined && s > 100) this.toTag = toTagOf(res);
     const data = res.serialize();
     if (this.state === 'accepted') {
       if (s < 200 || s >= 300) return false;
@@ -187,5 +187,17 @@ export class InviteServerTransaction extends Transaction<InviteServerState, Invi
 
   protected override onTerminated(): void {
     this.emit('terminated');
+  }
+}
+
+/**
+ * The To tag a response gives the dialog (the CANCEL's 200 repeats it, section 9.2), or none when the
+ * request's To could not be read: a response to a malformed request copies its To as it came.
+ */
+function toTagOf(res: SipResponse): string | undefined {
+  try {
+    return res.to.tag;
+  } catch {
+    return undefined;
   }
 }
