@@ -93,6 +93,7 @@ test('Aliceâ€™s desk phone dials a national number: early media and the carrierâ
       (dbfs) => dbfs > SILENCE_DBFS,
     );
     assert.equal((await lastRecord(suite)).answered_at, null, 'heard while the number still rings');
+    assert.equal(suite.server.web.app.mediaEndpoint.size, 0, 'no WebRTC session: no browser takes part');
     await phone.waitFor('CALL_ESTABLISHED');
     await phone.hangup();
     await phone.waitFor('CALL_CLOSED');

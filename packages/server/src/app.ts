@@ -536,6 +536,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
           },
         },
         media: rtpengine ?? phoneMedia,
+        webRtcOnDemand: rtpengine === null,
         isLocalDomain: async (domain) => (await directory.findTenantByDomain(domain)) !== null,
         log: log.child({ module: 'phone-calls' }),
       });

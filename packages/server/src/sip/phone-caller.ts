@@ -20,7 +20,7 @@ import { readRtpSdp } from '@parley/media';
 import type { CallEndReason, CallServerFrame, CallTarget, CallView } from '@parley/protocol';
 import type { IncomingInvite, InviteSession } from '@parley/sip';
 import type { CallSession } from '../realtime/session.ts';
-import type { PhoneMedia, PhoneMediaLeg } from './phone-media.ts';
+import { PHONES_ONLY_OFFER, type PhoneMedia, type PhoneMediaLeg } from './phone-media.ts';
 import {
   ANCHORED_ANSWER,
   answerReoffer,
@@ -47,6 +47,12 @@ export interface CallerContext {
    */
   track(callIdOrOffer: string, caller: PhoneCaller | null): void;
   nextRequestId(): number;
+  /**
+   * WebRTC legs are made only when a browser takes part (the embedded driver): a call to a number then
+   * gets no WebRTC offer, the trunk leg joining its RTP to this phone's. rtpengine pairs the legs from
+   * the offer, so it keeps one.
+   */
+  webRtcOnDemand?: boolean;
 }
 
 /** The SIP final status for a call that ended before it was answered (RFC 3261 section 21). */
@@ -111,28 +117,31 @@ export class PhoneCaller implements PhoneCallerLink {
    * with the coded ParleyError (the service answers the INVITE with its status).
    */
   async place(to: CallTarget): Promise<CallView> {
-    const web = await this.ctx.media.offerWebRtc({ peer: this.rtp });
+    // A number's trunk leg joins this phone's RTP to the carrier's: a WebRTC offer would go unread.
+    const web =
+      this.ctx.webRtcOnDemand && 'number' in to ? null : await this.ctx.media.offerWebRtc({ peer: this.rtp });
+    const offer = web?.sdp ?? PHONES_ONLY_OFFER;
     this.web = web;
-    web.once('close', () => {
+    web?.once('close', () => {
       if (!this.anchored) void this.hangup();
     });
     this.ctx.control.attachDevice(this.session);
     let view: CallView;
     // Phones rung while call.place is in flight find this caller by its WebRTC offer (the call id
     // is not known yet): they are offered the codecs this phone can pass through (G.722).
-    this.ctx.track(web.sdp, this);
+    if (web) this.ctx.track(offer, this);
     try {
       view = (await this.send({
         t: 'call.place',
         to,
         video: false,
-        offer: { type: 'offer', sdp: web.sdp },
+        offer: { type: 'offer', sdp: offer },
       })) as CallView;
     } catch (err) {
       await this.close();
       throw err;
     } finally {
-      this.ctx.track(web.sdp, null);
+      if (web) this.ctx.track(offer, null);
     }
     if (view.state === 'ended') {
       this.finish(view.endReason);

@@ -64,6 +64,8 @@ export interface PhoneCallsDeps {
   registrations: PhoneRegistrations;
   devices: PhoneDevices;
   media: PhoneMedia;
+  /** No WebRTC offer for a phone's call to a number (CallerContext.webRtcOnDemand). */
+  webRtcOnDemand?: boolean;
   /** Whether a domain is some tenant's. */
   isLocalDomain(domain: string): Promise<boolean>;
   log: Logger;
@@ -187,6 +189,7 @@ export class PhoneCalls implements CallPhones {
         log: this.d.log,
         track: (callId, c) => (c ? this.placed.set(callId, c) : this.placed.delete(callId)),
         nextRequestId: this.nextRequestId,
+        webRtcOnDemand: this.d.webRtcOnDemand,
       },
       inv,
       phone,

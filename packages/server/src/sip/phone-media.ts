@@ -103,3 +103,26 @@ export interface PhoneMedia {
    */
   bridge(a: PhoneMediaLeg, b: PhoneMediaLeg): void | Promise<void>;
 }
+
+/**
+ * The offer of a call no browser takes part in (the embedded driver makes WebRTC legs on demand): call
+ * control wants one as a browser's (ICE, DTLS, an audio line), but nobody reads it. A carrier's call
+ * that rings only phones (their own RTP offers are made for them, trunk-in-call.ts), and a phone calling
+ * a number (the trunk leg joins its RTP to the carrier's, phone-caller.ts).
+ */
+export const PHONES_ONLY_OFFER = [
+  'v=0',
+  'o=- 0 0 IN IP4 127.0.0.1',
+  's=parley phones only',
+  't=0 0',
+  'a=ice-ufrag:phonesonly',
+  'a=ice-pwd:phonesonlyphonesonlyphones0',
+  `a=fingerprint:sha-256 ${Array.from({ length: 32 }, () => '00').join(':')}`,
+  'm=audio 9 UDP/TLS/RTP/SAVPF 0',
+  'c=IN IP4 0.0.0.0',
+  'a=setup:actpass',
+  'a=mid:0',
+  'a=sendrecv',
+  'a=rtcp-mux',
+  '',
+].join('\r\n');

@@ -24,7 +24,7 @@ import type { Logger } from 'pino';
 import type { CallEndReason, CallServerFrame, CallView } from '@parley/protocol';
 import { codecsOf, parseSdp, type IncomingInvite, type InviteSession } from '@parley/sip';
 import type { CallSession } from '../realtime/session.ts';
-import type { PhoneMedia, PhoneMediaLeg } from '../sip/phone-media.ts';
+import { PHONES_ONLY_OFFER, type PhoneMedia, type PhoneMediaLeg } from '../sip/phone-media.ts';
 import {
   ANCHORED_ANSWER,
   answerReoffer,
@@ -73,27 +73,6 @@ export interface InboundCaller {
   number: string | null;
   displayName: string | null;
 }
-
-/**
- * The offer of a call that rings only phones (`webRtcOnDemand`): call control wants one as a browser's
- * (ICE, DTLS, an audio line); the phones rung make their own RTP offers and never read it.
- */
-const PHONES_ONLY_OFFER = [
-  'v=0',
-  'o=- 0 0 IN IP4 127.0.0.1',
-  's=parley phones only',
-  't=0 0',
-  'a=ice-ufrag:phonesonly',
-  'a=ice-pwd:phonesonlyphonesonlyphones0',
-  `a=fingerprint:sha-256 ${Array.from({ length: 32 }, () => '00').join(':')}`,
-  'm=audio 9 UDP/TLS/RTP/SAVPF 0',
-  'c=IN IP4 0.0.0.0',
-  'a=setup:actpass',
-  'a=mid:0',
-  'a=sendrecv',
-  'a=rtcp-mux',
-  '',
-].join('\r\n');
 
 let keys = 0;
 
