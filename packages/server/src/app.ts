@@ -522,6 +522,11 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
         throw err;
       });
       await rtpengine?.start();
+      // The lookup answers { userId, address, displayName }; phones and trunk legs need the user only.
+      const userByExtension = async (tenantId: string, ext: string) => {
+        const u = await devices.lookup.userByExtension(tenantId, ext);
+        return u && { userId: u.userId };
+      };
       phoneCalls = new PhoneCalls({
         ua: sip.ua,
         control: calls,
@@ -529,11 +534,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
         devices: {
           deviceByUsername: async (domain, username) =>
             (await sipDevices.deviceByUsername(domain, username)) ?? null,
-          // The lookup answers { userId, address, displayName }; phone calls need the user only.
-          userByExtension: async (tenantId, ext) => {
-            const u = await devices.lookup.userByExtension(tenantId, ext);
-            return u && { userId: u.userId };
-          },
+          userByExtension,
         },
         media: rtpengine ?? phoneMedia,
         webRtcOnDemand: rtpengine === null,
@@ -546,10 +547,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
         carriers: telephony,
         numbers: telephony,
         dialPlanCountry: (tenantId) => telephony.dialPlanCountry(trustedScope(tenantId)),
-        userByExtension: async (tenantId, ext) => {
-          const u = await devices.lookup.userByExtension(tenantId, ext);
-          return u && { userId: u.userId };
-        },
+        userByExtension,
         media: rtpengine ?? phoneMedia,
         records: (callId, t) =>
           void callRecords
