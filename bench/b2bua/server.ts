@@ -22,6 +22,7 @@ import { loadConfig } from '../../packages/server/src/config.ts';
 import { trustedScope } from '../../packages/server/src/directory/scope.ts';
 import { InMemorySipDevices } from '../../packages/server/src/sip/in-memory-devices.ts';
 import { InMemoryCarriers } from '../../packages/server/src/sip/peers.ts';
+import { IP_TRUNK } from '../../packages/server/src/telephony/carriers.ts';
 
 const DOMAIN = 'bench.example';
 const carrierIp = process.argv[2] ?? '127.0.0.2';
@@ -79,6 +80,7 @@ await app.telephony.putTrunk({
   callerIdFormat: 'e164',
   channelLimit: null,
   enabled: true,
+  ...IP_TRUNK,
 });
 const [bHost, bPort] = carrierB.split(':');
 await app.telephony.putTrunk({
@@ -91,6 +93,7 @@ await app.telephony.putTrunk({
   callerIdFormat: 'e164',
   channelLimit: null,
   enabled: true,
+  ...IP_TRUNK,
 });
 await app.telephony.setDialPlanCountry(trustedScope(tenant.id), 'GB');
 for (let i = 0; i < count; i++) {

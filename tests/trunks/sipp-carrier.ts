@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import assert from 'node:assert/strict';
 import { freePort, startSipp, type SippResult, type SippRun } from '../../packages/sip/test/sipp-harness.ts';
 import type { App } from '../../packages/server/src/app.ts';
-import type { TrunkCarrier } from '../../packages/server/src/telephony/carriers.ts';
+import { IP_TRUNK, type TrunkCarrier } from '../../packages/server/src/telephony/carriers.ts';
 import { trustedScope } from '../../packages/server/src/directory/scope.ts';
 
 export const CARRIER_IP = '127.0.0.2';
@@ -124,6 +124,10 @@ export async function setUpTrunk(
     callerIdFormat: o.callerIdFormat ?? 'e164',
     channelLimit: o.channelLimit ?? null,
     enabled: o.enabled ?? true,
+    auth: o.auth ?? IP_TRUNK.auth,
+    registration: o.registration ?? IP_TRUNK.registration,
+    identity: o.identity ?? IP_TRUNK.identity,
+    healthCheck: o.healthCheck ?? IP_TRUNK.healthCheck,
   });
   if (!(await app.telephony.byNumber(ALICE_NUMBER))) {
     const alice = (await app.directory.findUserRecordByAddress('alice@contoso.example'))!;

@@ -68,6 +68,7 @@ import { trustedScope } from './directory/scope.ts';
 import { TrunkOutbound } from './telephony/trunk-outbound.ts';
 import { countriesOf, TrunkInbound } from './telephony/trunk-inbound.ts';
 import { operatorTelephonyRoutes, tenantTelephonyRoutes } from './telephony/routes.ts';
+import { TrunkStatusBoard } from './telephony/trunk-status.ts';
 
 export interface App {
   config: Config;
@@ -94,6 +95,8 @@ export interface App {
   calls: CallControl;
   /** Carriers' trunks, the number inventory, dial plans: the B2BUA's CarrierDirectory and NumberDirectory. */
   telephony: TelephonyStore;
+  /** What each carrier's health check and registration see now (the operator's status view). */
+  trunkStatus: TrunkStatusBoard;
   /** The echo test (Parley Echo) and its media endpoint (tests count its sessions). */
   echo: EchoService;
   mediaEndpoint: WebRtcEndpoint;
@@ -237,6 +240,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   });
   const telephony = new TelephonyStore(storage.db);
   await telephony.load();
+  const trunkStatus = new TrunkStatusBoard();
   const billing = createBilling(storage, {
     sliceSeconds: config.billingSliceSeconds,
     graceSeconds: config.billingReservationGrace,
@@ -356,7 +360,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     ...realtimeRoutes({ events, directory, presence }),
     ...operatorBillingRoutes(billing, audit, { deckMaxBytes: config.deckMaxBytes }),
     ...tenantBillingRoutes(billing, audit),
-    ...operatorTelephonyRoutes(telephony, audit),
+    ...operatorTelephonyRoutes(telephony, audit, trunkStatus),
     ...tenantTelephonyRoutes(telephony, audit),
     ...chat.routes,
     ...callHistoryRoutes(callHistory),
@@ -425,6 +429,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     contacts,
     billing,
     telephony,
+    trunkStatus,
     realtime,
     chat,
     callRecords,

@@ -467,6 +467,50 @@ export const settings = {
     schema: int(1800, 90, 86_400),
     doc: 'Session timer asked for on calls out through a carrier (RFC 4028 Session-Expires, seconds; Min-SE 90): the carrier may shorten it; whichever side refreshes sends a re-INVITE or UPDATE every half interval, and a call whose refreshes stop is ended with BYE',
   },
+  trunkOptionsInterval: {
+    env: 'PARLEY_TRUNK_OPTIONS_INTERVAL',
+    schema: seconds(30, 0.05, 3600),
+    doc: 'Seconds between OPTIONS pings to each address of a carrier whose health check is on (0.05 and up; tests make it short)',
+  },
+  trunkOptionsDownAfter: {
+    env: 'PARLEY_TRUNK_OPTIONS_DOWN_AFTER',
+    schema: int(3, 1, 100),
+    doc: 'Failed OPTIONS pings in a row (timeout, transport error or 5xx) that mark a carrier address down; a down address is not offered calls',
+  },
+  trunkOptionsUpAfter: {
+    env: 'PARLEY_TRUNK_OPTIONS_UP_AFTER',
+    schema: int(2, 1, 100),
+    doc: 'Answered OPTIONS pings in a row that mark a down carrier address up again (the hysteresis against flapping)',
+  },
+  trunkRegisterRetryMin: {
+    env: 'PARLEY_TRUNK_REGISTER_RETRY_MIN',
+    schema: seconds(5, 0.05, 3600),
+    doc: "Seconds before the first retry of a registration trunk's failed REGISTER; each further failure doubles it (with jitter) up to PARLEY_TRUNK_REGISTER_RETRY_MAX",
+  },
+  trunkRegisterRetryMax: {
+    env: 'PARLEY_TRUNK_REGISTER_RETRY_MAX',
+    schema: seconds(300, 0.05, 86_400),
+    doc: "Most seconds between retries of a registration trunk's failed REGISTER",
+  },
+  trunkFailoverTimeout: {
+    env: 'PARLEY_TRUNK_FAILOVER_TIMEOUT',
+    schema: seconds(4, 0.05, 60),
+    doc: "Seconds a carrier address has to answer an INVITE with anything (even 100 Trying) before the call is tried on the carrier's next address",
+  },
+  withholdPrefixes: {
+    env: 'PARLEY_WITHHOLD_PREFIXES',
+    schema: z
+      .string()
+      .default('*67,141')
+      .transform((s) =>
+        s
+          .split(',')
+          .map((p) => p.trim())
+          .filter(Boolean),
+      )
+      .pipe(z.array(z.string().regex(/^[*#0-9]{1,6}$/, 'each a dial prefix of *, # and digits'))),
+    doc: "Dial prefixes that withhold the caller's number for one call (`*67` North America, `141` UK): the prefix is removed and the call goes out with `Privacy: id`",
+  },
   echoRecordSeconds: {
     env: 'PARLEY_ECHO_RECORD_SECONDS',
     schema: seconds(10, 0.5, 60),

@@ -6,6 +6,13 @@
  *
  * A carrier with `tenantId` null is the operator's and serves every tenant; a tenant's own carrier
  * (as Teams Direct Routing) serves only that tenant and is tried before the operator's.
+ *
+ * Two ways a carrier knows us (issue 19): by address (`auth: 'ip'`, the carrier's SBC trusts our source
+ * and we trust its allow-list), or by registration (`auth: 'register'`, as most small-business carriers
+ * work): Parley REGISTERs to the carrier's registrar with digest credentials, answers the carrier's
+ * challenges to our INVITEs with the same credentials, and takes an inbound call as the carrier's when
+ * it is addressed to the contact registered there. The registration password is kept to answer
+ * challenges (it cannot be hashed: digest needs it or its realm's HA1) and is never sent out by the API.
  */
 
 export type TrunkTransport = 'udp' | 'tcp' | 'tls';
@@ -16,6 +23,32 @@ export type CallerIdFormat = 'e164' | 'e164_no_plus' | 'national';
 export const TRUNK_TRANSPORTS: readonly TrunkTransport[] = ['udp', 'tcp', 'tls'];
 export const TRUNK_CODECS: readonly TrunkCodec[] = ['PCMU', 'PCMA', 'G722'];
 export const CALLER_ID_FORMATS: readonly CallerIdFormat[] = ['e164', 'e164_no_plus', 'national'];
+export type TrunkAuth = 'ip' | 'register';
+/** How our caller's identity is asserted to the carrier: RFC 3325 P-Asserted-Identity, Remote-Party-ID, or only From. */
+export type IdentityHeader = 'pai' | 'rpid' | 'none';
+export const TRUNK_AUTHS: readonly TrunkAuth[] = ['ip', 'register'];
+export const IDENTITY_HEADERS: readonly IdentityHeader[] = ['pai', 'rpid', 'none'];
+
+/** A carrier address: an IP or a name; a name with no port is looked up by DNS SRV (RFC 3263). */
+export interface TrunkAddress {
+  host: string;
+  port: number;
+}
+
+/** A registration trunk's account at the carrier. */
+export interface TrunkRegistration {
+  /** Where REGISTER goes (an IP or a name). */
+  registrar: TrunkAddress;
+  /** The account: the user part of our address of record at the carrier. */
+  username: string;
+  /** The digest user name when the carrier's differs from `username`, else null. */
+  authUsername: string | null;
+  password: string;
+  /** The domain of our address of record, when not the registrar's host (null: the registrar's host). */
+  domain: string | null;
+  /** Registration lifetime asked for, seconds (the registrar may shorten it). */
+  expires: number;
+}
 
 export interface TrunkCarrier {
   /** Billing's carrier id. */
@@ -23,8 +56,8 @@ export interface TrunkCarrier {
   name: string;
   /** The tenant that brought this carrier for itself, or null for the operator's. */
   tenantId: string | null;
-  /** Where calls go, in order of preference. */
-  addresses: { host: string; port: number }[];
+  /** Where calls go, in order of preference: a call fails over to the next on timeout or 503. */
+  addresses: TrunkAddress[];
   transport: TrunkTransport;
   /** Source addresses (IPs) whose requests are this carrier's. */
   allow: string[];
@@ -34,6 +67,13 @@ export interface TrunkCarrier {
   /** Concurrent calls allowed on this trunk, or null for no limit. */
   channelLimit: number | null;
   enabled: boolean;
+  auth: TrunkAuth;
+  /** The account when `auth` is `register`, else null. */
+  registration: TrunkRegistration | null;
+  /** How the caller's number is asserted on calls out, and read on calls in. */
+  identity: IdentityHeader;
+  /** Whether each address is pinged with OPTIONS (a down address is not offered calls). */
+  healthCheck: boolean;
 }
 
 export interface CarrierDirectory {
@@ -84,3 +124,15 @@ export class StaticCarrierDirectory implements CarrierDirectory {
 export function stripIpv6Mapped(address: string): string {
   return address.startsWith('::ffff:') && address.includes('.') ? address.slice(7) : address;
 }
+
+/**
+ * The issue-19 fields of a trunk known by address, asserting PAI, with no OPTIONS pings: what every
+ * trunk was before registration and health checks (benchmarks and tests spread it; the API's default
+ * turns the health check on).
+ */
+export const IP_TRUNK: Pick<TrunkCarrier, 'auth' | 'registration' | 'identity' | 'healthCheck'> = {
+  auth: 'ip',
+  registration: null,
+  identity: 'pai',
+  healthCheck: false,
+};

@@ -12,6 +12,7 @@ import { Id, ParleyError } from '@parley/protocol';
 import { defineRoute, type AnyRoute } from '../http/route.ts';
 import type { AuditLog } from '../audit/audit-log.ts';
 import type { TelephonyStore } from './telephony-store.ts';
+import type { TrunkStatusBoard } from './trunk-status.ts';
 
 const E164 = z.string().regex(/^\+[1-9]\d{1,14}$/, 'an E.164 number: + and up to 15 digits');
 const Country = z.string().regex(/^[A-Z]{2}$/, 'an ISO 3166-1 alpha-2 country code');
@@ -28,24 +29,55 @@ export const TrunkCarrier = z.object({
   callerIdFormat: z.enum(['e164', 'e164_no_plus', 'national']),
   channelLimit: z.number().int().nullable(),
   enabled: z.boolean(),
+  auth: z.enum(['ip', 'register']),
+  // The password is write-only: never in an answer (z.object drops it).
+  registration: z
+    .object({
+      registrar: z.object({ host: z.string(), port: z.number().int() }),
+      username: z.string(),
+      authUsername: z.string().nullable(),
+      domain: z.string().nullable(),
+      expires: z.number().int(),
+    })
+    .nullable(),
+  identity: z.enum(['pai', 'rpid', 'none']),
+  healthCheck: z.boolean(),
 });
 
-export const PutTrunkRequest = z.strictObject({
-  tenantId: Id.nullable().default(null),
-  addresses: z
-    .array(z.strictObject({ host: Host, port: z.number().int().min(1).max(65535) }))
-    .min(1)
-    .max(8),
-  transport: z.enum(['udp', 'tcp', 'tls']).default('udp'),
-  allow: z.array(Host).max(64).default([]),
-  codecs: z
-    .array(z.enum(['PCMU', 'PCMA', 'G722']))
-    .min(1)
-    .default(['PCMA', 'PCMU']),
-  callerIdFormat: z.enum(['e164', 'e164_no_plus', 'national']).default('e164'),
-  channelLimit: z.number().int().min(1).nullable().default(null),
-  enabled: z.boolean().default(true),
+const Registration = z.strictObject({
+  registrar: z.strictObject({ host: Host, port: z.number().int().min(1).max(65535).default(5060) }),
+  username: z.string().min(1).max(128),
+  authUsername: z.string().min(1).max(128).nullable().default(null),
+  password: z.string().min(1).max(256),
+  domain: Host.nullable().default(null),
+  expires: z.number().int().min(60).max(86_400).default(3600),
 });
+
+export const PutTrunkRequest = z
+  .strictObject({
+    tenantId: Id.nullable().default(null),
+    addresses: z
+      .array(z.strictObject({ host: Host, port: z.number().int().min(1).max(65535) }))
+      .min(1)
+      .max(8),
+    transport: z.enum(['udp', 'tcp', 'tls']).default('udp'),
+    allow: z.array(Host).max(64).default([]),
+    codecs: z
+      .array(z.enum(['PCMU', 'PCMA', 'G722']))
+      .min(1)
+      .default(['PCMA', 'PCMU']),
+    callerIdFormat: z.enum(['e164', 'e164_no_plus', 'national']).default('e164'),
+    channelLimit: z.number().int().min(1).nullable().default(null),
+    enabled: z.boolean().default(true),
+    auth: z.enum(['ip', 'register']).default('ip'),
+    registration: Registration.nullable().default(null),
+    identity: z.enum(['pai', 'rpid', 'none']).default('pai'),
+    healthCheck: z.boolean().default(true),
+  })
+  .refine((t) => (t.auth === 'register') === (t.registration !== null), {
+    message: "a registration trunk (auth 'register') has a registration, and only it",
+    path: ['registration'],
+  });
 
 export const PhoneNumber = z.object({
   number: z.string(),
@@ -66,8 +98,43 @@ const DialPlan = z.strictObject({ country: Country });
 const CarrierParams = z.strictObject({ carrierId: Id });
 const NumberParams = z.strictObject({ number: E164 });
 
-export function operatorTelephonyRoutes(store: TelephonyStore, audit: AuditLog): AnyRoute[] {
+const AddressStatus = z.object({
+  host: z.string(),
+  port: z.number().int(),
+  state: z.enum(['unknown', 'up', 'down']),
+  lastError: z.string().nullable(),
+  since: z.number().nullable(),
+  checkedAt: z.number().nullable(),
+});
+
+export const CarrierStatus = z.object({
+  carrierId: z.string(),
+  addresses: z.array(AddressStatus),
+  registration: z.object({
+    state: z.enum(['off', 'registering', 'registered', 'failed']),
+    lastError: z.string().nullable(),
+    expiresAt: z.number().nullable(),
+    nextAttemptAt: z.number().nullable(),
+  }),
+});
+
+export function operatorTelephonyRoutes(
+  store: TelephonyStore,
+  audit: AuditLog,
+  status: TrunkStatusBoard,
+): AnyRoute[] {
   return [
+    defineRoute({
+      method: 'GET',
+      url: '/api/operator/telephony/carriers/status',
+      tag: 'telephony',
+      summary: "Each carrier's health (OPTIONS per address) and registration, with the last error",
+      access: 'operator',
+      response: z.object({ items: z.array(CarrierStatus) }),
+      handler: async () => ({
+        items: (await store.listTrunks()).map((t) => status.get(t.id, t.addresses)),
+      }),
+    }),
     defineRoute({
       method: 'GET',
       url: '/api/operator/telephony/carriers',

@@ -12,7 +12,12 @@ import type { Kysely, Selectable } from 'kysely';
 import { ParleyError } from '@parley/protocol';
 import type { Database } from '../storage/schema.ts';
 import type { TenantScope } from '../directory/scope.ts';
-import { StaticCarrierDirectory, type CarrierDirectory, type TrunkCarrier } from './carriers.ts';
+import {
+  StaticCarrierDirectory,
+  type CarrierDirectory,
+  type TrunkCarrier,
+  type TrunkRegistration,
+} from './carriers.ts';
 import type { NumberDirectory, PhoneNumber } from './numbers.ts';
 import type { TelephonyNumbersTable, TelephonyTrunksTable } from './telephony-tables.ts';
 
@@ -35,6 +40,10 @@ function toTrunk(r: Selectable<TelephonyTrunksTable> & { name: string }): TrunkC
     callerIdFormat: r.caller_id_format as TrunkCarrier['callerIdFormat'],
     channelLimit: r.channel_limit === null ? null : Number(r.channel_limit),
     enabled: Number(r.enabled) === 1,
+    auth: r.auth as TrunkCarrier['auth'],
+    registration: r.registration === null ? null : (JSON.parse(r.registration) as TrunkRegistration),
+    identity: r.identity as TrunkCarrier['identity'],
+    healthCheck: Number(r.health_check) === 1,
   };
 }
 
@@ -96,6 +105,10 @@ export class TelephonyStore implements CarrierDirectory, NumberDirectory {
       caller_id_format: t.callerIdFormat,
       channel_limit: t.channelLimit,
       enabled: t.enabled ? 1 : 0,
+      auth: t.auth,
+      registration: t.registration === null ? null : JSON.stringify(t.registration),
+      identity: t.identity,
+      health_check: t.healthCheck ? 1 : 0,
     };
     await this.db
       .insertInto('telephony_trunks')
@@ -233,6 +246,26 @@ export class TelephonyStore implements CarrierDirectory, NumberDirectory {
       .where('id', '=', scope.tenantId)
       .executeTakeFirst();
     return t?.country ?? '';
+  }
+
+  /** Whether the user withholds their number on every call out (a user setting; default no). */
+  async withholdsCallerId(scope: TenantScope, userId: string): Promise<boolean> {
+    const r = await this.db
+      .selectFrom('telephony_user_settings')
+      .select('withhold_caller_id')
+      .where('tenant_id', '=', scope.tenantId)
+      .where('user_id', '=', userId)
+      .executeTakeFirst();
+    return Number(r?.withhold_caller_id ?? 0) === 1;
+  }
+
+  async setWithholdCallerId(scope: TenantScope, userId: string, withhold: boolean): Promise<void> {
+    const v = withhold ? 1 : 0;
+    await this.db
+      .insertInto('telephony_user_settings')
+      .values({ tenant_id: scope.tenantId, user_id: userId, withhold_caller_id: v })
+      .onConflict((oc) => oc.columns(['tenant_id', 'user_id']).doUpdateSet({ withhold_caller_id: v }))
+      .execute();
   }
 
   async setDialPlanCountry(scope: TenantScope, country: string): Promise<void> {

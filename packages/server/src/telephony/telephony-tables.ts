@@ -13,6 +13,19 @@ export interface TelephonyTrunksTable {
   channel_limit: number | null;
   enabled: number;
   created_at: number;
+  /** `ip` or `register` (migration 017). */
+  auth: string;
+  /** JSON: the TrunkRegistration, or null. */
+  registration: string | null;
+  identity: string;
+  health_check: number;
+}
+
+/** Per-user telephony settings (migration 017): a user who withholds their number on every call. */
+export interface TelephonyUserSettingsTable {
+  tenant_id: string;
+  user_id: string;
+  withhold_caller_id: number;
 }
 
 export interface TelephonyNumbersTable {
@@ -32,4 +45,5 @@ export interface TelephonyTables {
   telephony_trunks: TelephonyTrunksTable;
   telephony_numbers: TelephonyNumbersTable;
   telephony_dial_plans: TelephonyDialPlansTable;
+  telephony_user_settings: TelephonyUserSettingsTable;
 }

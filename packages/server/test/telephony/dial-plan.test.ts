@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ParleyError } from '@parley/protocol';
 import { dial } from '../../src/telephony/dial-plan.ts';
-import { StaticCarrierDirectory, type TrunkCarrier } from '../../src/telephony/carriers.ts';
+import { IP_TRUNK, StaticCarrierDirectory, type TrunkCarrier } from '../../src/telephony/carriers.ts';
 import { StaticNumberDirectory } from '../../src/telephony/numbers.ts';
 
 const GB = { country: 'GB' };
@@ -70,6 +70,7 @@ const carrier = (id: string, tenantId: string | null, allow: string[], enabled =
   callerIdFormat: 'e164',
   channelLimit: null,
   enabled,
+  ...IP_TRUNK,
 });
 
 test('the static carrier directory: the tenant own carriers first, sources from allow-lists', async () => {

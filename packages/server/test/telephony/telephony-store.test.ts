@@ -8,6 +8,7 @@ import { ParleyError } from '@parley/protocol';
 import { ENGINES, openTestStorage, seedTenant } from '../billing/storage-helper.ts';
 import { TelephonyStore, type TrunkSettings } from '../../src/telephony/telephony-store.ts';
 import { trustedScope } from '../../src/directory/scope.ts';
+import { IP_TRUNK } from '../../src/telephony/carriers.ts';
 
 function trunk(id: string, tenantId: string | null, allow: string[]): TrunkSettings {
   return {
@@ -20,6 +21,7 @@ function trunk(id: string, tenantId: string | null, allow: string[]): TrunkSetti
     callerIdFormat: 'e164',
     channelLimit: 10,
     enabled: true,
+    ...IP_TRUNK,
   };
 }
 

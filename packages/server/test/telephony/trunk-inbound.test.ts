@@ -16,7 +16,7 @@ import {
   narrowOffer,
   TrunkInbound,
 } from '../../src/telephony/trunk-inbound.ts';
-import { StaticCarrierDirectory, type TrunkCarrier } from '../../src/telephony/carriers.ts';
+import { IP_TRUNK, StaticCarrierDirectory, type TrunkCarrier } from '../../src/telephony/carriers.ts';
 import { StaticNumberDirectory } from '../../src/telephony/numbers.ts';
 import type { PhoneMedia } from '../../src/sip/phone-media.ts';
 import type { InboundCallControl } from '../../src/telephony/trunk-in-call.ts';
@@ -117,6 +117,7 @@ describe('the walls', () => {
     callerIdFormat: 'e164',
     channelLimit: null,
     enabled: true,
+    ...IP_TRUNK,
   });
   const carriers = new StaticCarrierDirectory([
     trunk('car_op', '10.0.0.1', null),

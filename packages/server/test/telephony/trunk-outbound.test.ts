@@ -9,7 +9,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import pino from 'pino';
 import { ParleyError } from '@parley/protocol';
-import { StaticCarrierDirectory, type TrunkCarrier } from '../../src/telephony/carriers.ts';
+import { IP_TRUNK, StaticCarrierDirectory, type TrunkCarrier } from '../../src/telephony/carriers.ts';
 import { StaticNumberDirectory } from '../../src/telephony/numbers.ts';
 import { formatForCarrier, TrunkOutbound } from '../../src/telephony/trunk-outbound.ts';
 import { firstCodec, orderCodecs, plainRtp } from '../../src/telephony/trunk-sdp.ts';
@@ -27,6 +27,7 @@ function trunk(id: string, tenantId: string | null, o: Partial<TrunkCarrier> = {
     callerIdFormat: 'e164',
     channelLimit: null,
     enabled: true,
+    ...IP_TRUNK,
     ...o,
   };
 }
