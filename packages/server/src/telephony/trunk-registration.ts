@@ -7,7 +7,7 @@
  * One `TrunkRegistrar` per carrier:
  *   REGISTER (AoR `sip:<username>@<domain ?? registrar host>`, Contact `sip:<contact user>@us`) ──▶
  *     2xx ─▶ registered; the granted expiry (our Contact's `expires`, else `Expires`) is read and the
- *            refresh set at the earlier of half of it and expiry minus a margin
+ *            refresh set at the later of half of it and a minute before it runs out
  *     401/407 after our credentials, 403, 408, 503, any other ─▶ failed with words a person can act
  *            on; the next try after `trunkRegisterRetryMin`, doubling with jitter to `...RetryMax`
  * Refreshes keep the Call-ID and increase the CSeq (RFC 3261 section 10.2.4), so the registrar updates
@@ -63,8 +63,8 @@ export interface TrunkRegistrationsDeps {
 
 const OFF: RegistrationStatus = { state: 'off', lastError: null, expiresAt: null, nextAttemptAt: null };
 const PROTOCOL: Record<TrunkTransport, Peer['protocol']> = { udp: 'UDP', tcp: 'TCP', tls: 'TLS' };
-/** Seconds before expiry the refresh goes at the latest (when half the expiry is later). */
-const REFRESH_MARGIN_S = 5;
+/** Seconds before a long grant runs out that its refresh goes. */
+const REFRESH_MARGIN_S = 60;
 
 /** The Contact user of a carrier's registration: stable per account, unguessable without its password. */
 export function contactUser(c: Pick<TrunkCarrier, 'id' | 'registration'>): string {
@@ -74,9 +74,12 @@ export function contactUser(c: Pick<TrunkCarrier, 'id' | 'registration'>): strin
   return `pt${h.slice(0, 20)}`;
 }
 
-/** When to refresh a registration granted for `expiresS`: the earlier of half and expiry minus a margin. */
+/**
+ * When to refresh a registration granted for `expiresS`: a margin before it runs out on long grants,
+ * at half on short ones (the later of the two), so a lost REGISTER still has time for a retry.
+ */
 export function refreshAfterS(expiresS: number): number {
-  return Math.max(0.5, Math.min(expiresS / 2, expiresS - REFRESH_MARGIN_S));
+  return Math.max(0.5, expiresS / 2, expiresS - REFRESH_MARGIN_S);
 }
 
 /** The wait before retry number `failures` (1 = the first): min doubling to max, minus up to 25% jitter. */
