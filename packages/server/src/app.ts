@@ -67,6 +67,7 @@ import { ParleyError } from '@parley/protocol';
 import { trustedScope } from './directory/scope.ts';
 import { TrunkOutbound } from './telephony/trunk-outbound.ts';
 import { countriesOf, TrunkInbound } from './telephony/trunk-inbound.ts';
+import { TrunkRegistrations } from './telephony/trunk-registration.ts';
 import { operatorTelephonyRoutes, tenantTelephonyRoutes } from './telephony/routes.ts';
 import { TrunkStatusBoard } from './telephony/trunk-status.ts';
 
@@ -301,6 +302,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   let trunkOutbound: TrunkOutbound | undefined;
   // Calls from carriers, once the SIP listener is up (listen()).
   let trunkInbound: TrunkInbound | undefined;
+  let trunkRegistrations: TrunkRegistrations | undefined;
   // A phone leg's media statistics (and why its media failed) go to its call's records when it closes.
   const phoneMediaStats: PhoneMediaStatsSink = (callId, s) =>
     void callRecords
@@ -486,9 +488,11 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
         peers: sipPeerPolicy(config, {
           ...sipPeers,
           carriers: {
+            // ... and the registrars we are registered with (their calls to our contact, trunk-inbound.ts).
             isCarrier: (address, protocol) =>
               sipPeers.carriers.isCarrier(address, protocol) ||
-              telephony.carrierBySource(address) !== undefined,
+              telephony.carrierBySource(address) !== undefined ||
+              (trunkRegistrations?.isRegistrar(address) ?? false),
           },
         }),
         credentials: sipPeers.credentials,
@@ -563,9 +567,20 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
         phoneCaller: (callId) => phoneCalls?.callerOf(callId),
         log: log.child({ module: 'trunk-outbound' }),
       });
+      const registered = (trunkRegistrations = new TrunkRegistrations({
+        ua: sip.ua,
+        status: trunkStatus,
+        localHost: `${config.sipAddress}:${sip.udpPort}`,
+        retryMinS: config.trunkRegisterRetryMin,
+        retryMaxS: config.trunkRegisterRetryMax,
+        log: log.child({ module: 'trunk-registration' }),
+      }));
+      telephony.onTrunks = (trunks) => registered.sync(trunks);
+      registered.sync(await telephony.listTrunks());
       const calledPhones = phoneCalls;
       trunkInbound = new TrunkInbound({
         carriers: telephony,
+        registered,
         numbers: telephony,
         userEnabled: async (tenantId, userId) => {
           const u = await directory.findUserRecordById(userId);
@@ -595,6 +610,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     },
     close() {
       closing ??= (async () => {
+        telephony.onTrunks = undefined;
+        await trunkRegistrations?.close(); // unregisters (Expires: 0) while the SIP stack still runs
         await sip?.close();
         registrations.close();
         realtime.close();

@@ -55,9 +55,14 @@ export class TelephonyStore implements CarrierDirectory, NumberDirectory {
     private readonly now: () => number = Date.now,
   ) {}
 
+  /** Told the whole trunk list after every load (registration trunks follow it, trunk-registration.ts). */
+  onTrunks: ((trunks: TrunkCarrier[]) => void) | undefined;
+
   /** Reads every trunk into the cache; call at start (writes through this store call it themselves). */
   async load(): Promise<void> {
-    this.cache.replace(await this.listTrunks());
+    const trunks = await this.listTrunks();
+    this.cache.replace(trunks);
+    this.onTrunks?.(trunks);
   }
 
   // CarrierDirectory

@@ -52,9 +52,12 @@ import type { PhoneCallerLink } from '../sip/phone-ringing.ts';
 import type { CallTrunkLeg } from '../calls/call-records.ts';
 import { InboundTrunkCall, type InboundCallControl, type InboundCaller } from './trunk-in-call.ts';
 import { inboundAnswer } from './trunk-codes.ts';
+import type { TrunkRegistrations } from './trunk-registration.ts';
 
 export interface TrunkInboundDeps {
   carriers: Pick<CarrierDirectory, 'carrierBySource'>;
+  /** Registration trunks: a call to our registered contact from the registrar is that trunk's. */
+  registered?: Pick<TrunkRegistrations, 'carrierByContact'>;
   numbers: Pick<NumberDirectory, 'byNumber'>;
   /** Whether a user may be rung: exists, enabled, in that tenant. */
   userEnabled(tenantId: string, userId: string): Promise<boolean>;
@@ -99,7 +102,12 @@ export class TrunkInbound {
 
   /** The listener's hook: an INVITE from a carrier's address. */
   async invite(inv: IncomingInvite): Promise<void> {
-    const carrier = this.d.carriers.carrierBySource(inv.tx.peer.address);
+    const source = inv.tx.peer.address;
+    const ruri = inv.request.uri as { user?: string };
+    let carrier = this.d.carriers.carrierBySource(source);
+    // To a registered contact the Request-URI is that contact: the number called is in To.
+    const byContact = carrier ? undefined : this.d.registered?.carrierByContact(ruri.user, source);
+    carrier ??= byContact;
     const refuse = (why: 'unknown_number' | 'channel_limit', headers: Array<[string, number]> = []) => {
       const { code, text } = inboundAnswer(why);
       inv.reject(code, { reason: text, headers });
@@ -108,7 +116,7 @@ export class TrunkInbound {
     const open = this.channels.get(carrier.id);
     if (carrier.channelLimit !== null && (open?.size ?? 0) >= carrier.channelLimit)
       return refuse('channel_limit', [['Retry-After', this.d.retryAfterS]]);
-    const callee = await this.callee(inv.request, carrier);
+    const callee = await this.callee(inv.request, carrier, byContact !== undefined);
     if (!callee) return refuse('unknown_number');
     // No offer (a late offer, RFC 3261 section 13.2.1): our 200 offers, the carrier's ACK answers.
     const lateOffer = inv.request.body.length === 0;
@@ -164,8 +172,9 @@ export class TrunkInbound {
   private async callee(
     req: SipRequest,
     carrier: TrunkCarrier,
+    toContact = false,
   ): Promise<{ tenantId: string; userId: string } | null> {
-    const typed = calledDigits(req);
+    const typed = toContact ? numberIn(req.to.uri) : calledDigits(req);
     if (typed === null) return null;
     // A national number needs a country: a tenant's trunk has its tenant's dial plan; an operator's
     // trunk, the countries of its own numbers (only looked up for digits that are no E.164).

@@ -265,6 +265,13 @@ class TrunkCall {
       sdp: plainRtp(orderCodecs(rtp.sdp, c.codecs)),
       headers: callerId ? [['P-Asserted-Identity', `<${from}>`]] : [['Privacy', 'id']],
       session: { sessionTimer: { sessionExpires: this.ctx.sessionExpires, minSE: 90 } },
+      // A registration trunk challenges our INVITEs (401/407) for the account's credentials.
+      credentials: c.registration
+        ? {
+            username: c.registration.authUsername ?? c.registration.username,
+            password: c.registration.password,
+          }
+        : undefined,
     });
     this.invite = invite;
     this.ctx.log.debug(

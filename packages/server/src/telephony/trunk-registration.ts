@@ -91,16 +91,15 @@ export function retryAfterS(failures: number, minS: number, maxS: number, random
 /** A failed REGISTER in words a person can act on. */
 export function registrationError(status: number, reason: string): string {
   if (status === 401 || status === 407) return `${status}: wrong user name or password`;
-  if (status === 403) return `403 ${reason || 'Forbidden'}: the carrier refuses this account (wrong user name or password, or the account is barred)`;
+  if (status === 403)
+    return `403 ${reason || 'Forbidden'}: the carrier refuses this account (wrong user name or password, or the account is barred)`;
   if (status === 408) return '408: registrar unreachable (no answer)';
   if (status === 503) return `503: registrar unreachable (${reason || 'Service Unavailable'})`;
   return `${status} ${reason}`.trim();
 }
 
 function sameAccount(a: TrunkCarrier, b: TrunkCarrier): boolean {
-  return (
-    a.transport === b.transport && JSON.stringify(a.registration) === JSON.stringify(b.registration)
-  );
+  return a.transport === b.transport && JSON.stringify(a.registration) === JSON.stringify(b.registration);
 }
 
 /** Keeps one registration per enabled registration trunk, following the trunk list. */

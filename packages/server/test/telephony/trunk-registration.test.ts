@@ -108,7 +108,10 @@ test('retries double from the minimum to the maximum, jitter only shortening the
     [1, 2, 3, 4, 5, 6].map((n) => retryAfterS(n, 1, 8, () => 0)),
     [1, 2, 4, 8, 8, 8],
   );
-  assert.equal(retryAfterS(3, 1, 8, () => 0.999), 4 * (1 - 0.25 * 0.999));
+  assert.equal(
+    retryAfterS(3, 1, 8, () => 0.999),
+    4 * (1 - 0.25 * 0.999),
+  );
 });
 
 test('registers, refreshes before the granted expiry with the same Call-ID and a rising CSeq', async () => {
