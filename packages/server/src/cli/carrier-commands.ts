@@ -30,6 +30,15 @@ export interface CarrierAddArgs {
   codecs?: string;
   callerId?: string;
   channels?: string;
+  /** `ip` (the default) or `register`: Parley registers to `registrar` as `username`. */
+  auth?: string;
+  username?: string;
+  password?: string;
+  authUsername?: string;
+  /** `HOST:PORT` of the registrar; absent: the first `address`. */
+  registrar?: string;
+  /** Our address of record's domain, when not the registrar's host. */
+  domain?: string;
 }
 
 /** A list option: `a, b,c` is `['a','b','c']`. */
@@ -59,6 +68,8 @@ const FLAGS: Record<string, string> = {
   codecs: '--codecs',
   callerIdFormat: '--caller-id',
   channelLimit: '--channels',
+  auth: '--auth',
+  registration: '--username',
 };
 
 export class CarrierCommands {
@@ -78,6 +89,12 @@ export class CarrierCommands {
   /** `carrier add`: billing's carrier (created if none has the name) gains its SIP trunk. */
   async add(a: CarrierAddArgs): Promise<TrunkView & { created: boolean }> {
     const addresses = commaList(a.address).map(hostPort);
+    // A registration trunk: the carrier knows us by account, not by address (trunk-registration.ts).
+    const register = a.auth === 'register';
+    if (register && (!a.username || !a.password))
+      throw new ParleyError('validation_failed', '--auth register needs --username and --password', {
+        field: a.username ? '--password' : '--username',
+      });
     const tenantId = a.tenant === undefined ? null : await this.tenantId(a.tenant);
     const parsed = PutTrunkRequest.safeParse({
       tenantId,
@@ -87,6 +104,16 @@ export class CarrierCommands {
       codecs: a.codecs === undefined ? undefined : commaList(a.codecs).map((c) => c.toUpperCase()),
       callerIdFormat: a.callerId,
       channelLimit: a.channels === undefined ? null : Number(a.channels),
+      auth: a.auth,
+      registration: register
+        ? {
+            registrar: a.registrar === undefined ? addresses[0] : hostPort(a.registrar),
+            username: a.username,
+            password: a.password,
+            authUsername: a.authUsername ?? null,
+            domain: a.domain ?? null,
+          }
+        : null,
     });
     if (!parsed.success) {
       const issue = parsed.error.issues[0]!;

@@ -54,6 +54,8 @@ export const usage = `usage: parley <command> [options]
   carrier add --name N --address HOST:PORT[,HOST:PORT...] [--transport udp|tcp|tls]
               [--allow ADDR,...] [--tenant DOMAIN] [--codecs PCMA,PCMU,G722]
               [--caller-id e164|e164_no_plus|national] [--channels N]
+              [--auth ip|register --username U --password P [--registrar HOST:PORT]
+               [--auth-username U] [--domain D]]
                                       a carrier's SIP trunk (billing's carrier of that name, created
                                       when there is none); --allow defaults to the address hosts,
                                       --tenant makes it that tenant's own carrier
@@ -113,6 +115,12 @@ const specs = {
     codecs: { type: 'string' },
     'caller-id': { type: 'string' },
     channels: { type: 'string' },
+    auth: { type: 'string' },
+    username: { type: 'string' },
+    password: { type: 'string' },
+    'auth-username': { type: 'string' },
+    registrar: { type: 'string' },
+    domain: { type: 'string' },
   },
   'carrier list': {},
   'carrier remove': { name: { type: 'string' } },
@@ -308,6 +316,12 @@ async function run(argv: string[]): Promise<number> {
           codecs: opt('codecs'),
           callerId: opt('caller-id'),
           channels: opt('channels'),
+          auth: opt('auth'),
+          username: opt('username'),
+          password: opt('password'),
+          authUsername: opt('auth-username'),
+          registrar: opt('registrar'),
+          domain: opt('domain'),
         });
         print(
           json,
