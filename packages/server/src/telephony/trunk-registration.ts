@@ -65,6 +65,8 @@ const OFF: RegistrationStatus = { state: 'off', lastError: null, expiresAt: null
 const PROTOCOL: Record<TrunkTransport, Peer['protocol']> = { udp: 'UDP', tcp: 'TCP', tls: 'TLS' };
 /** Seconds before a long grant runs out that its refresh goes. */
 const REFRESH_MARGIN_S = 60;
+/** How long closing waits for the registrars' answers to our unregistering. */
+const UNREGISTER_WAIT_MS = 2000;
 
 /** The Contact user of a carrier's registration: stable per account, unguessable without its password. */
 export function contactUser(c: Pick<TrunkCarrier, 'id' | 'registration'>): string {
@@ -157,7 +159,9 @@ export class TrunkRegistrations {
     this.closed = true;
     const all = [...this.byCarrier.values()];
     this.byCarrier.clear();
-    await Promise.all(all.map((r) => r.stop()));
+    // A registrar that does not answer must not hold the shutdown for a transaction's 32 s.
+    const bound = new Promise<void>((r) => setTimeout(r, UNREGISTER_WAIT_MS).unref());
+    await Promise.race([Promise.all(all.map((r) => r.stop())), bound]);
   }
 }
 
