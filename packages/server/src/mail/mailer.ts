@@ -8,7 +8,7 @@
  * No durable outbox (yet): a mail is tried now, with bounded retries for passing failures (server down,
  * timeout, 4xx), and the last error is kept for the operator to see. A refused recipient (5xx) is final.
  */
-import nodemailer from 'nodemailer';
+import nodemailer, { type Transporter } from 'nodemailer';
 
 export interface MailAttachment {
   filename: string;
@@ -47,7 +47,7 @@ export interface Mailer {
 }
 
 export class NoMailer implements Mailer {
-  async send(): Promise<MailResult> {
+  async send(_message?: MailMessage): Promise<MailResult> {
     return { ok: false, code: 'mail_off', message: 'mail is off: PARLEY_SMTP_URL is not set', attempts: 0 };
   }
   status(): MailStatus {
@@ -75,7 +75,7 @@ interface SmtpFailure {
 }
 
 export class SmtpMailer implements Mailer {
-  private readonly transport: nodemailer.Transporter;
+  private readonly transport: Transporter;
   private readonly server: string;
   private lastSentAt?: string;
   private lastError?: MailStatus['lastError'];
@@ -90,7 +90,9 @@ export class SmtpMailer implements Mailer {
       host: u.hostname,
       port,
       secure,
-      auth: u.username ? { user: decodeURIComponent(u.username), pass: decodeURIComponent(u.password) } : undefined,
+      auth: u.username
+        ? { user: decodeURIComponent(u.username), pass: decodeURIComponent(u.password) }
+        : undefined,
       connectionTimeout: ms,
       greetingTimeout: ms,
       socketTimeout: ms,
