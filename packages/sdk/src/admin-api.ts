@@ -67,6 +67,11 @@ export class AdminApi {
     return this.rest.request('GET', `/api/users${q(opts)}`);
   }
 
+  /** Whether the server sends mail (notices by e-mail go only when it does). */
+  mailStatus(): Promise<{ configured: boolean }> {
+    return this.rest.request('GET', '/api/admin/mail');
+  }
+
   createUser(user: NewUser): Promise<User> {
     return this.rest.request('POST', '/api/users', user);
   }

@@ -54,6 +54,24 @@ export class OperatorApi {
     return this.rest.request('POST', path, body, { headers: { 'idempotency-key': key ?? newKey() } });
   }
 
+  // --- mail ---
+
+  /** Whether the server sends mail, its SMTP server, last send and last error. */
+  mailStatus(): Promise<{
+    configured: boolean;
+    server?: string;
+    from?: string;
+    lastSentAt?: string;
+    lastError?: { code: string; message: string; at: string };
+  }> {
+    return this.rest.request('GET', '/api/operator/system/mail');
+  }
+
+  /** Send a test mail; the coded result (`mail_off`, `mail_refused`, `mail_unreachable`) rather than a throw. */
+  sendTestMail(to: string): Promise<{ ok: boolean; code?: string; message?: string; attempts: number }> {
+    return this.rest.request('POST', '/api/operator/system/mail/test', { to });
+  }
+
   // --- tenants ---
 
   tenants(): Promise<{ items: Tenant[] }> {

@@ -23,6 +23,8 @@ import { bulkUserRoutes } from './directory/bulk-users.ts';
 import { authRoutes } from './auth/routes.ts';
 import { operatorRoutes } from './operator/routes.ts';
 import { systemRoutes } from './system/routes.ts';
+import { createMailer, type Mailer } from './mail/mailer.ts';
+import { mailRoutes } from './mail/routes.ts';
 import { RealtimeGateway } from './realtime/gateway.ts';
 import { RealtimeHub } from './realtime/realtime-hub.ts';
 import { EventLog } from './realtime/event-log.ts';
@@ -98,6 +100,8 @@ export interface App {
   telephony: TelephonyStore;
   /** What each carrier's health check and registration see now (the operator's status view). */
   trunkStatus: TrunkStatusBoard;
+  /** Outgoing mail (PARLEY_SMTP_URL); a NoMailer answering mail_off when unset. */
+  mailer: Mailer;
   /** The echo test (Parley Echo) and its media endpoint (tests count its sessions). */
   echo: EchoService;
   mediaEndpoint: WebRtcEndpoint;
@@ -242,6 +246,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const telephony = new TelephonyStore(storage.db);
   await telephony.load();
   const trunkStatus = new TrunkStatusBoard();
+  const mailer = createMailer(config);
   const billing = createBilling(storage, {
     sliceSeconds: config.billingSliceSeconds,
     graceSeconds: config.billingReservationGrace,
@@ -363,6 +368,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     ...operatorBillingRoutes(billing, audit, { deckMaxBytes: config.deckMaxBytes }),
     ...tenantBillingRoutes(billing, audit),
     ...operatorTelephonyRoutes(telephony, audit, trunkStatus),
+    ...mailRoutes(mailer, audit),
     ...tenantTelephonyRoutes(telephony, audit),
     ...chat.routes,
     ...callHistoryRoutes(callHistory),
@@ -432,6 +438,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     billing,
     telephony,
     trunkStatus,
+    mailer,
     realtime,
     chat,
     callRecords,
@@ -614,6 +621,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
         await trunkRegistrations?.close(); // unregisters (Expires: 0) while the SIP stack still runs
         await sip?.close();
         registrations.close();
+        mailer.close();
         realtime.close();
         chat.close();
         // Before the sockets close: calls end `failed` for their devices, and their records are written.

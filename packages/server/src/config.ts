@@ -511,6 +511,29 @@ export const settings = {
       .pipe(z.array(z.string().regex(/^[*#0-9]{1,6}$/, 'each a dial prefix of *, # and digits'))),
     doc: "Dial prefixes that withhold the caller's number for one call (`*67` North America, `141` UK): the prefix is removed and the call goes out with `Privacy: id`",
   },
+  smtpUrl: {
+    env: 'PARLEY_SMTP_URL',
+    schema: z
+      .string()
+      .regex(/^smtps?:\/\//, 'smtp://[user:pass@]host:port or smtps://...')
+      .optional(),
+    doc: 'Where the server sends mail: `smtp://user:pass@host:587` (STARTTLS when offered) or `smtps://` (TLS from the start); unset: no mail, and the admin screens say so',
+  },
+  mailFrom: {
+    env: 'PARLEY_MAIL_FROM',
+    schema: z.string().min(3).default('Parley <parley@localhost>'),
+    doc: 'The From address of mail the server sends',
+  },
+  mailTimeout: {
+    env: 'PARLEY_MAIL_TIMEOUT',
+    schema: seconds(15, 0.05, 300),
+    doc: 'Seconds one mail attempt may take (connect, greeting, sending) before it counts as failed; fractions allowed',
+  },
+  mailRetries: {
+    env: 'PARLEY_MAIL_RETRIES',
+    schema: z.coerce.number().int().min(0).max(10).default(2),
+    doc: 'Further attempts after a mail fails for a passing reason (server down, timeout, 4xx); a refused recipient (5xx) is not retried',
+  },
   echoRecordSeconds: {
     env: 'PARLEY_ECHO_RECORD_SECONDS',
     schema: seconds(10, 0.5, 60),

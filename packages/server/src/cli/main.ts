@@ -14,6 +14,7 @@
  *   parley carrier list | carrier remove --name N
  *   parley number add --carrier N --number +E164 [--tenant D] [--user A]
  *   parley number list [--tenant D] [--carrier N] | number remove --number +E164
+ *   parley mail test --to ADDRESS
  *   parley demo                  create the demo tenant, users and operator (idempotent)
  *   parley chat send --from A --to B --text T [--url URL]   send through a running server's API
  *
@@ -24,6 +25,7 @@
 import { parseArgs } from 'node:util';
 import { ParleyError, type SipDeviceCredentials } from '@parley/protocol';
 import { ConfigError, loadConfig } from '../config.ts';
+import { createMailer } from '../mail/mailer.ts';
 import { openStorage } from '../storage/db.ts';
 import { migrate } from '../storage/migrator.ts';
 import { DataDirLockedError } from '../storage/data-dir-lock.ts';
@@ -66,6 +68,8 @@ export const usage = `usage: parley <command> [options]
                                       to a user (their caller ID; calls to it ring them)
   number list [--tenant DOMAIN] [--carrier N]
   number remove --number +E164
+  mail test --to ADDRESS              send a test mail with this process's PARLEY_SMTP_URL settings
+                                      (exit 1 with the code: mail_off, mail_refused, mail_unreachable)
   demo                                create demo tenant, users and operator (idempotent)
   chat send --from A --to B --text T [--url URL]
                                       send a chat message through a running server (password from
@@ -132,6 +136,7 @@ const specs = {
   },
   'number list': { tenant: { type: 'string' }, carrier: { type: 'string' } },
   'number remove': { number: { type: 'string' } },
+  'mail test': { to: { type: 'string' } },
   demo: { quiet: { type: 'boolean' } },
   'chat send': {
     from: { type: 'string' },
@@ -192,6 +197,23 @@ async function run(argv: string[]): Promise<number> {
   const config = loadConfig();
 
   if (command === 'serve') return serve(config, values.demo === true);
+  if (command === 'mail test') {
+    if (typeof values.to !== 'string') {
+      process.stderr.write(`parley: --to is required\n${usage}\n`);
+      return 2;
+    }
+    const mailer = createMailer(config);
+    const r = await mailer.send({
+      to: values.to,
+      subject: 'Parley test mail',
+      text: 'This is a test mail from your Parley server. If you read it, outgoing mail works.',
+    });
+    mailer.close();
+    if (json) process.stdout.write(`${JSON.stringify(r)}\n`);
+    else if (r.ok) process.stdout.write(`sent to ${r.accepted.join(', ')} (${r.messageId})\n`);
+    else process.stderr.write(`parley: ${r.code}: ${r.message}\n`);
+    return r.ok ? 0 : 1;
+  }
   if (command === 'chat send') {
     try {
       required(values, 'from', 'to', 'text');

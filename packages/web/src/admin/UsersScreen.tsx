@@ -12,6 +12,7 @@ import { Link } from '../router/router.tsx';
 import { LoadedView, Screen } from '../console/Screen.tsx';
 import { Table } from '../console/Table.tsx';
 import { useLoad } from '../console/use-load.ts';
+import { MailOffBanner } from '../console/MailOffBanner.tsx';
 import '../console/console.css';
 
 const roleOptions = [
@@ -60,6 +61,7 @@ export default function UsersScreen() {
         </>
       }
     >
+      <MailOffBanner as="admin" />
       <TextField
         label="Search users"
         type="search"

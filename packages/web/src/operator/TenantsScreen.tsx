@@ -7,6 +7,7 @@ import { Link, navigate } from '../router/router.tsx';
 import { LoadedView, Screen } from '../console/Screen.tsx';
 import { Table } from '../console/Table.tsx';
 import { useLoad } from '../console/use-load.ts';
+import { MailOffBanner } from '../console/MailOffBanner.tsx';
 import '../console/console.css';
 
 export default function TenantsScreen() {
@@ -22,6 +23,7 @@ export default function TenantsScreen() {
         </Button>
       }
     >
+      <MailOffBanner as="operator" />
       <LoadedView
         loaded={tenants}
         what="tenants"
