@@ -54,7 +54,7 @@ for (const engine of ['sqlite', 'postgres'] as const) {
         await migrate(s, '015_telephony');
         await sql`insert into call_records (call_id, tenant_id, direction, placed_at, alive_at)
           values ('old', 't1', 'internal', 1, 2)`.execute(s.db);
-        const report = await migrate(s);
+        const report = await migrate(s, '016_call_trunk_columns');
         assert.deepEqual(report.applied, ['016_call_trunk_columns']);
         await sql`insert into call_records (call_id, tenant_id, direction, callee_number, carrier,
             placed_at, alive_at, callee_number_typed, user_codec, carrier_codec, sip_end_code, sip_end_text)
