@@ -122,4 +122,14 @@ export class TelephonyApi {
   myNumber(): Promise<{ number: string | null; country: string }> {
     return this.rest.request('GET', '/api/me/phone-number');
   }
+
+  /** Whether the signed-in user withholds their number on calls to phone numbers. */
+  callerId(): Promise<{ withheld: boolean }> {
+    return this.rest.request('GET', '/api/me/caller-id');
+  }
+
+  /** Withholds (or shows) the user's number on every call out; `*67` before a number withholds it once. */
+  setCallerId(withheld: boolean): Promise<{ withheld: boolean }> {
+    return this.rest.request('PUT', '/api/me/caller-id', { withheld });
+  }
 }

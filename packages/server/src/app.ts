@@ -562,6 +562,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
         control: calls,
         carriers: telephony,
         numbers: telephony,
+        withholdsCallerId: (tenantId, userId) => telephony.withholdsCallerId(trustedScope(tenantId), userId),
+        withholdPrefixes: config.withholdPrefixes,
         dialPlanCountry: (tenantId) => telephony.dialPlanCountry(trustedScope(tenantId)),
         userByExtension,
         media: rtpengine ?? phoneMedia,

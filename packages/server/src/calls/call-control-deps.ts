@@ -83,6 +83,10 @@ export interface NumberRoute {
   typed: string;
   /** The caller's own number (their caller ID), or null. */
   callerNumber: string | null;
+  /** The caller withholds their number (their setting, or a prefix such as `*67` on this call). */
+  withheld?: boolean;
+  /** A forwarded call: the number first called and why (the carrier gets Diversion). */
+  divertedFrom?: { number: string; reason: 'unconditional' | 'user-busy' | 'no-answer' | 'unavailable' };
   carrierIds: string[];
 }
 

@@ -255,6 +255,8 @@ export function operatorTelephonyRoutes(
   ];
 }
 
+const CallerIdSetting = z.strictObject({ withheld: z.boolean() });
+
 export function tenantTelephonyRoutes(store: TelephonyStore, audit: AuditLog): AnyRoute[] {
   return [
     defineRoute({
@@ -270,6 +272,40 @@ export function tenantTelephonyRoutes(store: TelephonyStore, audit: AuditLog): A
           number: await store.numberOfUser(scope.tenantId, principal.id),
           country: await store.dialPlanCountry(scope),
         };
+      },
+    }),
+    defineRoute({
+      method: 'GET',
+      url: '/api/me/caller-id',
+      tag: 'telephony',
+      summary: 'Whether the signed-in user withholds their number on calls to phone numbers',
+      access: 'user',
+      response: CallerIdSetting,
+      handler: async ({ principal, scope }) => {
+        if (principal?.kind !== 'user') throw new ParleyError('forbidden', 'an API key is not a user');
+        return { withheld: await store.withholdsCallerId(scope, principal.id) };
+      },
+    }),
+    defineRoute({
+      method: 'PUT',
+      url: '/api/me/caller-id',
+      tag: 'telephony',
+      summary:
+        'Withhold (or show) the signed-in user’s number on every call to a phone number; a prefix such as *67 withholds it on one call',
+      access: 'user',
+      body: CallerIdSetting,
+      example: { withheld: true },
+      response: CallerIdSetting,
+      handler: async ({ principal, scope, body, actor }) => {
+        if (principal?.kind !== 'user') throw new ParleyError('forbidden', 'an API key is not a user');
+        await store.setWithholdCallerId(scope, principal.id, body.withheld);
+        await audit.record(actor, {
+          tenantId: scope.tenantId,
+          action: 'telephony.caller_id.set',
+          target: principal.id,
+          detail: { withheld: body.withheld },
+        });
+        return { withheld: body.withheld };
       },
     }),
     defineRoute({

@@ -36,7 +36,6 @@ import { ParleyError } from '@parley/protocol';
 import {
   codecsOf,
   isSipUri,
-  parseNameAddr,
   parseSdp,
   writeSdp,
   type IncomingInvite,
@@ -52,6 +51,7 @@ import type { PhoneCallerLink } from '../sip/phone-ringing.ts';
 import type { CallTrunkLeg } from '../calls/call-records.ts';
 import { InboundTrunkCall, type InboundCallControl, type InboundCaller } from './trunk-in-call.ts';
 import { inboundAnswer } from './trunk-codes.ts';
+import { inboundIdentity } from './trunk-identity.ts';
 import type { TrunkRegistrations } from './trunk-registration.ts';
 
 export interface TrunkInboundDeps {
@@ -304,17 +304,17 @@ export function narrowOffer(sdp: string, allowed: readonly string[]): string | n
 /** Display names are bounded and plain (no control characters) before anyone sees them. */
 const MAX_NAME = 64;
 
-/** Who called: P-Asserted-Identity (RFC 3325) when it names a number, else From. */
+/**
+ * Who called: P-Asserted-Identity (RFC 3325), else Remote-Party-ID, else From, the first naming a
+ * number. A caller asking privacy (`Privacy: id`, RPID `privacy=full`) is shown no number or name
+ * (trunk-identity.ts reads the headers; a malformed one is ignored).
+ */
 export function callerOf(req: SipRequest): InboundCaller {
-  const from = req.from;
-  let asserted: NameAddr | undefined;
-  const pai = req.values('p-asserted-identity')[0];
-  try {
-    asserted = pai === undefined ? undefined : parseNameAddr(pai, 'P-Asserted-Identity');
-  } catch {
-    asserted = undefined; // a malformed identity is ignored: From still says who called
-  }
-  const candidates = [asserted, from].filter((a): a is NameAddr => a !== undefined);
+  const id = inboundIdentity(req);
+  if (id.withheld) return { number: null, displayName: null };
+  const candidates = [id.asserted, id.rpid?.addr, req.from].filter(
+    (a): a is NameAddr => a !== undefined && a !== null,
+  );
   let number: string | null = null;
   for (const a of candidates) {
     const digits = numberIn(a.uri);

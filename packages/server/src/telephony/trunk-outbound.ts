@@ -34,7 +34,6 @@
  * calls as anonymous with `Privacy: id` (RFC 3323).
  */
 import type { Logger } from 'pino';
-import { parsePhoneNumberWithError } from 'libphonenumber-js/max';
 import { ParleyError, type CallEndReason, type CallServerFrame, type IceCandidate } from '@parley/protocol';
 import type {
   InviteSession,
@@ -56,10 +55,11 @@ import {
   type PhoneCallControl,
   type PhoneCallerLink,
 } from '../sip/phone-ringing.ts';
-import type { CallerIdFormat, CarrierDirectory, TrunkCarrier } from './carriers.ts';
+import type { CarrierDirectory, TrunkCarrier } from './carriers.ts';
 import { dial } from './dial-plan.ts';
 import type { NumberDirectory } from './numbers.ts';
 import { carrierFailure } from './trunk-codes.ts';
+import { formatForCarrier, outboundIdentity, withholdPrefix } from './trunk-identity.ts';
 import { firstCodec, orderCodecs, plainRtp } from './trunk-sdp.ts';
 
 /** What a trunk leg needs of call control: a device's frames, and ending a call for the carrier's reason. */
@@ -72,6 +72,10 @@ export interface TrunkOutboundDeps {
   control: TrunkCallControl;
   carriers: Pick<CarrierDirectory, 'carriersFor'>;
   numbers: Pick<NumberDirectory, 'numberOfUser'>;
+  /** Whether the user withholds their number on every call out (their setting). */
+  withholdsCallerId(tenantId: string, userId: string): Promise<boolean>;
+  /** Prefixes that withhold the number on one call (`PARLEY_WITHHOLD_PREFIXES`: `*67`, `141`). */
+  withholdPrefixes: readonly string[];
   /** The tenant's dial plan country (national numbers), '' when none is set. */
   dialPlanCountry(tenantId: string): Promise<string>;
   /** The tenant's user with this extension, when one has it (a dial pad's `201`). */
@@ -112,21 +116,41 @@ export class TrunkOutbound implements CallTrunks {
   }
 
   async route(caller: { tenantId: string; userId: string }, typed: string): Promise<TrunkRoute> {
-    const dialled = dial(typed, { country: await this.d.dialPlanCountry(caller.tenantId) });
+    const plan = { country: await this.d.dialPlanCountry(caller.tenantId) };
+    // `*67 020 7946 0999`: withheld on this call; the rest is what the dial plan reads. Digits that
+    // only look like a prefix (`1 415 555 0100` from the US beside `141`) dial as typed.
+    let prefix = withholdPrefix(typed, this.d.withholdPrefixes);
+    let dialled: ReturnType<typeof dial>;
+    try {
+      dialled = dial(prefix.rest, plan);
+      if (prefix.withheld && dialled.kind === 'extension') throw new Error('an extension is not withheld');
+    } catch (err) {
+      if (!prefix.withheld) throw err;
+      prefix = { rest: typed, withheld: false };
+      dialled = dial(typed, plan);
+    }
     if (dialled.kind === 'extension') {
       const u = await this.d.userByExtension(caller.tenantId, dialled.extension);
       if (!u)
         throw new ParleyError('not_found', `Nobody has extension ${dialled.extension}.`, { field: 'to' });
       return { kind: 'user', userId: u.userId };
     }
-    const [carriers, callerNumber] = await Promise.all([
+    const [carriers, callerNumber, withholds] = await Promise.all([
       this.d.carriers.carriersFor(caller.tenantId, dialled.e164),
       this.d.numbers.numberOfUser(caller.tenantId, caller.userId),
+      prefix.withheld ? true : this.d.withholdsCallerId(caller.tenantId, caller.userId),
     ]);
     if (carriers.length === 0)
       throw new ParleyError('no_route', 'No carrier can take calls to phone numbers here.', { field: 'to' });
     for (const c of carriers) this.known.set(c.id, c);
-    return { kind: 'number', e164: dialled.e164, typed, callerNumber, carrierIds: carriers.map((c) => c.id) };
+    return {
+      kind: 'number',
+      e164: dialled.e164,
+      typed,
+      callerNumber,
+      withheld: withholds,
+      carrierIds: carriers.map((c) => c.id),
+    };
   }
 
   device(caller: { tenantId: string; userId: string }, route: NumberRoute): CallSession | null {
@@ -155,18 +179,7 @@ export class TrunkOutbound implements CallTrunks {
   }
 }
 
-/** `e164` as the carrier wants to read it: `+447700900123`, `447700900123` or `07700900123`. */
-export function formatForCarrier(e164: string, format: CallerIdFormat): string {
-  if (format === 'e164') return e164;
-  if (format === 'e164_no_plus') return e164.slice(1);
-  try {
-    return parsePhoneNumberWithError(e164)
-      .formatNational()
-      .replace(/[^0-9]/g, '');
-  } catch {
-    return e164;
-  }
-}
+export { formatForCarrier } from './trunk-identity.ts';
 
 interface TrunkContext extends TrunkOutboundDeps {
   nextRequestId(): number;
@@ -255,15 +268,21 @@ class TrunkCall {
     );
     const transport = c.transport === 'udp' ? '' : `;transport=${c.transport}`;
     const host = `${address.host}:${address.port}`;
-    const callerId = this.route.callerNumber && formatForCarrier(this.route.callerNumber, c.callerIdFormat);
-    const from = callerId ? `sip:${callerId}@${this.ctx.localHost}` : 'sip:anonymous@anonymous.invalid';
+    const identity = outboundIdentity({
+      identity: c.identity,
+      callerIdFormat: c.callerIdFormat,
+      callerNumber: this.route.callerNumber,
+      withheld: this.route.withheld === true,
+      localHost: this.ctx.localHost,
+      divertedFrom: this.route.divertedFrom,
+    });
     const invite = this.ctx.ua.invite({
       target: `sip:${callee}@${host}${transport}`,
       to: `sip:${callee}@${host}`,
-      from,
+      from: identity.from,
       dest: { protocol: PROTOCOL[c.transport], address: address.host, port: address.port },
       sdp: plainRtp(orderCodecs(rtp.sdp, c.codecs)),
-      headers: callerId ? [['P-Asserted-Identity', `<${from}>`]] : [['Privacy', 'id']],
+      headers: identity.headers,
       session: { sessionTimer: { sessionExpires: this.ctx.sessionExpires, minSE: 90 } },
       // A registration trunk challenges our INVITEs (401/407) for the account's credentials.
       credentials: c.registration

@@ -32,6 +32,8 @@ function trunk(id: string, tenantId: string | null, o: Partial<TrunkCarrier> = {
   };
 }
 
+const PLAN_COUNTRY: Record<string, string> = { acme: 'GB', initech: 'US' };
+
 function service(carriers: TrunkCarrier[]) {
   return new TrunkOutbound({
     ua: {
@@ -51,7 +53,9 @@ function service(carriers: TrunkCarrier[]) {
       { number: '+442079460018', carrierId: 'op', tenantId: 'acme', userId: 'alice' },
       { number: '+33142685300', carrierId: 'op', tenantId: 'globex', userId: 'gina' },
     ]),
-    dialPlanCountry: async (tenantId) => (tenantId === 'acme' ? 'GB' : ''),
+    withholdsCallerId: async (_tenantId, userId) => userId === 'bob',
+    withholdPrefixes: ['*67', '141'],
+    dialPlanCountry: async (tenantId) => PLAN_COUNTRY[tenantId] ?? '',
     userByExtension: async (tenantId, ext) =>
       tenantId === 'acme' && ext === '201' ? { userId: 'bob' } : null,
     media: {
@@ -80,8 +84,29 @@ describe('routing a number out', () => {
       e164: '+442079460999',
       typed: '020 7946 0999',
       callerNumber: '+442079460018',
+      withheld: false,
       carrierIds: ['acme-own', 'op'],
     });
+  });
+
+  test('withheld: a *67 or 141 prefix on one call, or the user’s own setting; the prefix is not dialled', async () => {
+    const s = service([trunk('op', null)]);
+    const starred = (await s.route({ tenantId: 'acme', userId: 'alice' }, '*67 020 7946 0999')) as NumberRoute;
+    assert.equal(starred.e164, '+442079460999');
+    assert.equal(starred.withheld, true);
+    const uk = (await s.route({ tenantId: 'acme', userId: 'alice' }, '1410207 946 0999')) as NumberRoute;
+    assert.deepEqual([uk.e164, uk.withheld], ['+442079460999', true]);
+    const plain = (await s.route({ tenantId: 'acme', userId: 'alice' }, '020 7946 0999')) as NumberRoute;
+    assert.equal(plain.withheld, false);
+    const bob = (await s.route({ tenantId: 'acme', userId: 'bob' }, '020 7946 0999')) as NumberRoute;
+    assert.equal(bob.withheld, true, 'Bob withholds his number on every call');
+    const us = service([trunk('op', null)]);
+    const sf = (await us.route({ tenantId: 'initech', userId: 'ian' }, '14155550100')) as NumberRoute;
+    assert.deepEqual(
+      [sf.e164, sf.withheld],
+      ['+14155550100', false],
+      'digits that only start like 141 are dialled as typed',
+    );
   });
 
   test('walls: another tenant’s own carrier is never tried, and a user without a number shows none', async () => {

@@ -1,12 +1,14 @@
 /**
  * The user's settings at `/settings`: for now the devices calls use (microphone, camera, speaker, kept in
  * this browser) and "Test my audio" beside them, which calls Parley Echo with the devices just chosen, so
- * a user can check them before an important call; and their own phone number (their caller ID).
+ * a user can check them before an important call; and their own phone number (their caller ID), with
+ * whether calls out withhold it.
  */
 import { DeviceFields } from '../calls/DeviceFields.tsx';
 import { setDevicePrefs, useDevicePrefs } from '../calls/device-prefs.ts';
 import { TestAudioButton } from '../calls/TestAudioButton.tsx';
 import { MyNumber } from '../calls/MyNumber.tsx';
+import { WithholdNumber } from '../calls/WithholdNumber.tsx';
 import { useLoad } from '../console/use-load.ts';
 import { useClient } from '../session/use-session.ts';
 import '../calls/calls.css';
@@ -44,6 +46,7 @@ export default function SettingsScreen() {
         <p className="muted small">
           Calls to your number ring all your devices; people you call on the phone network see it.
         </p>
+        <WithholdNumber />
       </section>
     </section>
   );
