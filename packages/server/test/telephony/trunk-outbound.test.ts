@@ -91,7 +91,10 @@ describe('routing a number out', () => {
 
   test('withheld: a *67 or 141 prefix on one call, or the user’s own setting; the prefix is not dialled', async () => {
     const s = service([trunk('op', null)]);
-    const starred = (await s.route({ tenantId: 'acme', userId: 'alice' }, '*67 020 7946 0999')) as NumberRoute;
+    const starred = (await s.route(
+      { tenantId: 'acme', userId: 'alice' },
+      '*67 020 7946 0999',
+    )) as NumberRoute;
     assert.equal(starred.e164, '+442079460999');
     assert.equal(starred.withheld, true);
     const uk = (await s.route({ tenantId: 'acme', userId: 'alice' }, '1410207 946 0999')) as NumberRoute;
