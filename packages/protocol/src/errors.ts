@@ -76,6 +76,8 @@ export const ErrorCodes = {
   insufficient_funds: 402,
   /** Billing: a rate deck file was refused whole (the message lists rows). */
   deck_invalid: 400,
+  /** Telephony: a number import file was refused whole (the message and `rows` list the bad rows). */
+  numbers_invalid: 400,
   /** Billing: an amount is not a valid decimal of at most 6 places. */
   invalid_amount: 400,
   /** Billing: not an E.164 number or a short code. */
@@ -112,7 +114,7 @@ export class ParleyError extends Error {
   readonly field?: string;
   /** Seconds, for rate_limited. */
   readonly retryAfter?: number;
-  /** For a refused import (`deck_invalid`): each problem with its row number, so a client can list them. */
+  /** For a refused import (`deck_invalid`, `numbers_invalid`): each problem with its row number, so a client can list them. */
   readonly rows?: RowProblem[];
 
   constructor(

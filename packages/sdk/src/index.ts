@@ -22,9 +22,13 @@ export { OperatorApi, type NewPlan, type NewTenant } from './operator-api.ts';
 export {
   TelephonyApi,
   type CallerIdFormat,
+  type CarrierStatus,
   type PhoneNumber,
   type Trunk,
+  type TrunkAuth,
   type TrunkCodec,
+  type TrunkIdentity,
+  type TrunkRegistration,
   type TrunkSettings,
   type TrunkTransport,
 } from './telephony-api.ts';

@@ -28,6 +28,48 @@ export interface Trunk {
   callerIdFormat: CallerIdFormat;
   channelLimit: number | null;
   enabled: boolean;
+  /** `ip`: the carrier's requests are known by their source; `register`: Parley registers to it. */
+  auth: TrunkAuth;
+  /** A registration trunk's registration (its password is write-only: never in an answer). */
+  registration: TrunkRegistration | null;
+  /** Which header carries our caller's identity to the carrier. */
+  identity: TrunkIdentity;
+  /** Whether OPTIONS pings mark each address up or down. */
+  healthCheck: boolean;
+}
+
+export type TrunkAuth = 'ip' | 'register';
+export type TrunkIdentity = 'pai' | 'rpid' | 'none';
+
+export interface TrunkRegistration {
+  registrar: { host: string; port: number };
+  username: string;
+  /** The digest user, when not `username`. */
+  authUsername: string | null;
+  /** The domain of the address of record, when not the registrar's host. */
+  domain: string | null;
+  /** Seconds asked for. */
+  expires: number;
+}
+
+/** A carrier's health and registration, as the running server sees them. */
+export interface CarrierStatus {
+  carrierId: string;
+  addresses: Array<{
+    host: string;
+    port: number;
+    state: 'unknown' | 'up' | 'down';
+    lastError: string | null;
+    /** When the state last changed (ms since the epoch). */
+    since: number | null;
+    checkedAt: number | null;
+  }>;
+  registration: {
+    state: 'off' | 'registering' | 'registered' | 'failed';
+    lastError: string | null;
+    expiresAt: number | null;
+    nextAttemptAt: number | null;
+  };
 }
 
 /** What `putTrunk` sets; what is left out takes the server's default (UDP, PCMA then PCMU, E.164). */
@@ -40,6 +82,17 @@ export interface TrunkSettings {
   callerIdFormat?: CallerIdFormat;
   channelLimit?: number | null;
   enabled?: boolean;
+  auth?: TrunkAuth;
+  /** Required for `auth: 'register'`, absent (or null) otherwise; the password is written, never read. */
+  registration?:
+    | (Partial<Pick<TrunkRegistration, 'authUsername' | 'domain' | 'expires'>> & {
+        registrar: { host: string; port?: number };
+        username: string;
+        password: string;
+      })
+    | null;
+  identity?: TrunkIdentity;
+  healthCheck?: boolean;
 }
 
 /** A number (DID) of a carrier, in E.164; given to a tenant, then to one of its users. */
@@ -66,6 +119,11 @@ export class TelephonyApi {
     return this.rest.request('PUT', `/api/operator/telephony/carriers/${id(carrierId)}`, settings);
   }
 
+  /** Each carrier's address health and registration state, with the last error. */
+  carrierStatus(): Promise<{ items: CarrierStatus[] }> {
+    return this.rest.request('GET', '/api/operator/telephony/carriers/status');
+  }
+
   /** Removes the trunk side only: billing's carrier and its cost decks stay. */
   removeTrunk(carrierId: string): Promise<{ removed: boolean }> {
     return this.rest.request('DELETE', `/api/operator/telephony/carriers/${id(carrierId)}`);
@@ -84,6 +142,15 @@ export class TelephonyApi {
     userId?: string | null;
   }): Promise<PhoneNumber> {
     return this.rest.request('POST', '/api/operator/telephony/numbers', n);
+  }
+
+  /**
+   * Imports numbers from a CSV with the header `number,carrier,tenant` (carrier: id or name; tenant: a
+   * domain, optional). A file with any bad row is refused whole: `numbers_invalid`, with each bad row's
+   * number (the header is row 1) in the error's `rows`.
+   */
+  importNumbers(csv: string): Promise<{ imported: number; items: PhoneNumber[] }> {
+    return this.rest.request('POST', '/api/operator/telephony/numbers/import', { csv });
   }
 
   /** Gives the number to a tenant, or takes it back (null); its user assignment is cleared. */

@@ -11,8 +11,9 @@
  *   parley device remove --user A --device D
  *   parley extension set --user A --extension N | extension clear --user A
  *   parley carrier add --name N --address HOST:PORT [--transport T] [--allow ADDR,...] [--tenant D]
- *   parley carrier list | carrier remove --name N
+ *   parley carrier list | carrier status | carrier remove --name N
  *   parley number add --carrier N --number +E164 [--tenant D] [--user A]
+ *   parley number import FILE.csv   numbers from a CSV (number,carrier,tenant), all or none
  *   parley number list [--tenant D] [--carrier N] | number remove --number +E164
  *   parley mail test --to ADDRESS
  *   parley demo                  create the demo tenant, users and operator (idempotent)
@@ -22,6 +23,7 @@
  * usage and exit 2; a refused operation (duplicate, invalid value) prints its code and exits 1; `serve`
  * on a data folder another server holds exits 3 at once (admin commands may share the folder).
  */
+import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { ParleyError, type SipDeviceCredentials } from '@parley/protocol';
 import { ConfigError, loadConfig } from '../config.ts';
@@ -62,10 +64,16 @@ export const usage = `usage: parley <command> [options]
                                       when there is none); --allow defaults to the address hosts,
                                       --tenant makes it that tenant's own carrier
   carrier list
+  carrier status                      each trunk's auth, registration and health check as stored;
+                                      live health and registration state are the running server's
+                                      (GET /api/operator/telephony/carriers/status, Carriers screen)
   carrier remove --name N|ID          the SIP trunk only (billing's carrier and decks stay)
   number add --carrier N --number +E164 [--tenant DOMAIN] [--user ADDRESS]
                                       a phone number (DID) of the carrier, given to a tenant and
                                       to a user (their caller ID; calls to it ring them)
+  number import FILE.csv              numbers from a CSV with the header number,carrier,tenant
+                                      (carrier: name or id; tenant: a domain, may be empty); any
+                                      bad row: nothing imported, each bad row listed by row number
   number list [--tenant DOMAIN] [--carrier N]
   number remove --number +E164
   mail test --to ADDRESS              send a test mail with this process's PARLEY_SMTP_URL settings
@@ -127,6 +135,7 @@ const specs = {
     domain: { type: 'string' },
   },
   'carrier list': {},
+  'carrier status': {},
   'carrier remove': { name: { type: 'string' } },
   'number add': {
     carrier: { type: 'string' },
@@ -134,6 +143,7 @@ const specs = {
     tenant: { type: 'string' },
     user: { type: 'string' },
   },
+  'number import': {},
   'number list': { tenant: { type: 'string' }, carrier: { type: 'string' } },
   'number remove': { number: { type: 'string' } },
   'mail test': { to: { type: 'string' } },
@@ -168,9 +178,14 @@ function parse(argv: string[]): { command: CommandName; values: Values; json: bo
       strict: true,
       allowPositionals: true,
     });
-    if (positionals.length) throw new UsageError(`unexpected argument: ${positionals[0]}`);
+    // `number import FILE.csv` takes its file as the one positional argument.
+    const takesFile = command === 'number import';
+    if (positionals.length > (takesFile ? 1 : 0))
+      throw new UsageError(`unexpected argument: ${positionals.at(-1)}`);
     if (values.help) throw new UsageError('');
-    return { command, values: values as Values, json: values.json === true };
+    if (takesFile && !positionals[0]) throw new UsageError('missing FILE.csv');
+    const withFile: Values = takesFile ? { ...(values as Values), file: positionals[0] } : (values as Values);
+    return { command, values: withFile, json: values.json === true };
   } catch (err) {
     if (err instanceof UsageError) throw err;
     throw new UsageError((err as Error).message);
@@ -357,6 +372,28 @@ async function run(argv: string[]): Promise<number> {
         print(json, l, l.items.length ? l.items.map(trunkText).join('\n') : 'no carrier has a SIP trunk');
         break;
       }
+      case 'carrier status': {
+        const l = await carriers.list();
+        const note =
+          'Live health (each address up, down or unknown, with its last error) and registration state are ' +
+          'kept by the running server, not in the data folder: see GET /api/operator/telephony/carriers/status ' +
+          '(operator) or the Carriers screen.';
+        // The registration password is write-only, as in the HTTP API.
+        const items = l.items.map((t) => ({
+          ...t,
+          registration: t.registration && { ...t.registration, password: undefined },
+        }));
+        print(
+          json,
+          { items, status: null, note },
+          [
+            ...(l.items.length ? l.items.map(trunkStatusText) : ['no carrier has a SIP trunk']),
+            '',
+            note,
+          ].join('\n'),
+        );
+        break;
+      }
       case 'carrier remove': {
         required(values, 'name');
         const r = await carriers.remove({ name: opt('name')! });
@@ -372,6 +409,20 @@ async function run(argv: string[]): Promise<number> {
           user: opt('user'),
         });
         print(json, n, `number ${numberText(n)} added`);
+        break;
+      }
+      case 'number import': {
+        const file = values.file as string;
+        let csv: string;
+        try {
+          csv = await readFile(file, 'utf8');
+        } catch (err) {
+          throw new ParleyError('not_found', `cannot read ${file}: ${(err as Error).message}`, {
+            field: 'FILE',
+          });
+        }
+        const r = await numbers.import({ csv });
+        print(json, r, [`${r.imported} numbers imported`, ...r.items.map(numberText)].join('\n'));
         break;
       }
       case 'number list': {
@@ -399,7 +450,12 @@ async function run(argv: string[]): Promise<number> {
     }
     if (err instanceof ParleyError) {
       if (json) process.stdout.write(`${JSON.stringify(err.toBody())}\n`);
-      else process.stderr.write(`parley: ${err.code}: ${err.message}\n`);
+      else {
+        process.stderr.write(`parley: ${err.code}: ${err.message}\n`);
+        // A refused import: every bad row, not only the first few the message names.
+        for (const r of err.rows ?? [])
+          process.stderr.write(`  row ${r.row}${r.column ? ` (${r.column})` : ''}: ${r.message}\n`);
+      }
       return 1;
     }
     throw err;
@@ -429,6 +485,23 @@ function trunkText(t: Awaited<ReturnType<CarrierCommands['list']>>['items'][numb
     `caller ID ${t.callerIdFormat}`,
     t.channelLimit === null ? 'no channel limit' : `${t.channelLimit} channels`,
     t.tenantId === null ? "operator's" : `${t.tenant ?? t.tenantId}'s own`,
+    t.enabled ? '' : 'disabled',
+    `(${t.id})`,
+  ]
+    .filter((x) => x !== '')
+    .join('  ');
+}
+
+/** One trunk's stored authentication, registration and health-check settings. */
+function trunkStatusText(t: Awaited<ReturnType<CarrierCommands['list']>>['items'][number]): string {
+  const r = t.registration;
+  return [
+    `${t.name}  ${t.addresses.map((a) => `${a.host}:${a.port}`).join(', ')}`,
+    t.auth === 'register' && r
+      ? `registers as ${r.username}${r.authUsername ? ` (auth ${r.authUsername})` : ''} to ${r.registrar.host}:${r.registrar.port}${r.domain ? ` for ${r.domain}` : ''}, every ${r.expires}s`
+      : 'known by source address (no registration)',
+    `identity ${t.identity}`,
+    t.healthCheck ? 'health check on' : 'health check off',
     t.enabled ? '' : 'disabled',
     `(${t.id})`,
   ]

@@ -15,6 +15,7 @@ import { Directory } from '../directory/directory.ts';
 import { trustedScope } from '../directory/scope.ts';
 import { TelephonyStore } from '../telephony/telephony-store.ts';
 import { dial } from '../telephony/dial-plan.ts';
+import { importNumberCsv } from '../telephony/number-import.ts';
 import type { PhoneNumber } from '../telephony/numbers.ts';
 import { CarrierCommands } from './carrier-commands.ts';
 import { check } from './check.ts';
@@ -81,6 +82,22 @@ export class NumberCommands {
       detail: { carrierId: n.carrierId, userId: n.userId },
     });
     return (await this.view([n]))[0]!;
+  }
+
+  /**
+   * `number import FILE.csv`: every row of the file (`number,carrier,tenant`, telephony/number-import.ts)
+   * or, when any row is bad, none (numbers_invalid, each bad row with its row number).
+   */
+  async import(a: { csv: string }): Promise<{ imported: number; items: NumberView[] }> {
+    const items = await importNumberCsv(this.storage.db, a.csv);
+    for (const n of items)
+      await this.audit.record(this.actor, {
+        tenantId: n.tenantId,
+        action: 'telephony.number.add',
+        target: n.number,
+        detail: { carrierId: n.carrierId, userId: null, imported: true },
+      });
+    return { imported: items.length, items: await this.view(items) };
   }
 
   /** `number list`: the inventory, or one tenant's numbers (`--tenant`), or one carrier's (`--carrier`). */

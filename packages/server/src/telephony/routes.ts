@@ -13,6 +13,7 @@ import { defineRoute, type AnyRoute } from '../http/route.ts';
 import type { AuditLog } from '../audit/audit-log.ts';
 import type { TelephonyStore } from './telephony-store.ts';
 import type { TrunkStatusBoard } from './trunk-status.ts';
+import { importNumberCsv } from './number-import.ts';
 
 const E164 = z.string().regex(/^\+[1-9]\d{1,14}$/, 'an E.164 number: + and up to 15 digits');
 const Country = z.string().regex(/^[A-Z]{2}$/, 'an ISO 3166-1 alpha-2 country code');
@@ -92,6 +93,7 @@ const AddNumberRequest = z.strictObject({
   tenantId: Id.nullable().default(null),
   userId: Id.nullable().default(null),
 });
+const ImportNumbersRequest = z.strictObject({ csv: z.string().min(1).max(8_000_000) });
 const AllocateRequest = z.strictObject({ tenantId: Id.nullable() });
 const AssignRequest = z.strictObject({ userId: Id.nullable() });
 const DialPlan = z.strictObject({ country: Country });
@@ -212,6 +214,29 @@ export function operatorTelephonyRoutes(
           detail: { carrierId: n.carrierId, userId: n.userId },
         });
         return n;
+      },
+    }),
+    defineRoute({
+      method: 'POST',
+      url: '/api/operator/telephony/numbers/import',
+      tag: 'telephony',
+      summary:
+        'Import numbers from a CSV (number,carrier[,tenant]); a file with a bad row is refused whole (numbers_invalid, with rows)',
+      access: 'operator',
+      body: ImportNumbersRequest,
+      example: { csv: 'number,carrier,tenant\n+442079460018,Acme Telecom,example.com\n' },
+      response: z.object({ imported: z.number().int(), items: z.array(PhoneNumber) }),
+      status: 201,
+      handler: async ({ body, actor }) => {
+        const items = await importNumberCsv(store.db, body.csv);
+        for (const n of items)
+          await audit.record(actor, {
+            tenantId: n.tenantId,
+            action: 'telephony.number.add',
+            target: n.number,
+            detail: { carrierId: n.carrierId, userId: null, imported: true },
+          });
+        return { imported: items.length, items };
       },
     }),
     defineRoute({

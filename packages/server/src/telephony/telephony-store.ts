@@ -51,7 +51,7 @@ export class TelephonyStore implements CarrierDirectory, NumberDirectory {
   private readonly cache = new StaticCarrierDirectory();
 
   constructor(
-    private readonly db: Kysely<Database>,
+    readonly db: Kysely<Database>,
     private readonly now: () => number = Date.now,
   ) {}
 

@@ -52,6 +52,7 @@ export const errorSentences: Record<ErrorCode, string> = {
   no_rate: 'Calls to that destination cannot be priced, so they are not allowed.',
   insufficient_funds: 'There are no minutes or credit left for that call.',
   deck_invalid: 'The rate deck file has errors; nothing was imported. See the rows listed.',
+  numbers_invalid: 'The numbers file has errors; nothing was imported. See the rows listed.',
   invalid_amount: 'Enter an amount as a number with at most 6 decimal places.',
   invalid_destination:
     'Enter a phone number in international format (such as +44 20 7946 0000) or a short code.',
