@@ -28,6 +28,8 @@ async function registrationTrunk(web: WebServer, registrarPort: number) {
   await op.call('PUT', `/api/operator/telephony/carriers/${id}`, {
     addresses: [{ host: CARRIER_IP, port: registrarPort }],
     allow: [],
+    // SIPp here is a registrar only: an OPTIONS ping would be an unexpected call in its scenario.
+    healthCheck: false,
     auth: 'register',
     registration: {
       registrar: { host: CARRIER_IP, port: registrarPort },

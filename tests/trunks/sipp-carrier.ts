@@ -45,6 +45,12 @@ export async function startCarrier(
     fill?: Record<string, string>;
     pauseMs?: number;
     timeoutMs?: number;
+    /** The carrier's address (CARRIER_IP unless given: a secondary SBC on 127.0.0.3). */
+    ip?: string;
+    /** Its SIP port (a free one unless given: an address the trunk already names). */
+    port?: number;
+    /** Calls before SIPp exits (1; an OPTIONS answerer takes one per ping). */
+    calls?: number;
   } = {},
 ): Promise<CarrierRun> {
   let file = `${SCENARIOS}${scenario}`;
@@ -56,7 +62,8 @@ export async function startCarrier(
     file = join(dir, scenario);
     writeFileSync(file, text);
   }
-  const port = await freePort();
+  const ip = o.ip ?? CARRIER_IP;
+  const port = o.port ?? (await freePort());
   const mediaPort = await freePort();
   const keys = Object.entries(o.keys ?? {}).flatMap(([k, v]) => ['-key', k, v]);
   const run = startSipp(
@@ -64,16 +71,16 @@ export async function startCarrier(
       '-sf',
       file,
       '-i',
-      CARRIER_IP,
+      ip,
       '-p',
       String(port),
       '-mi',
-      CARRIER_IP,
+      ip,
       '-mp',
       String(mediaPort),
       '-rtp_echo',
       '-m',
-      '1',
+      String(o.calls ?? 1),
       '-d',
       String(o.pauseMs ?? 1000),
       ...keys,

@@ -70,6 +70,7 @@ import { trustedScope } from './directory/scope.ts';
 import { TrunkOutbound } from './telephony/trunk-outbound.ts';
 import { countriesOf, TrunkInbound } from './telephony/trunk-inbound.ts';
 import { TrunkRegistrations } from './telephony/trunk-registration.ts';
+import { TrunkHealth } from './telephony/trunk-health.ts';
 import { operatorTelephonyRoutes, tenantTelephonyRoutes } from './telephony/routes.ts';
 import { TrunkStatusBoard } from './telephony/trunk-status.ts';
 
@@ -308,6 +309,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   // Calls from carriers, once the SIP listener is up (listen()).
   let trunkInbound: TrunkInbound | undefined;
   let trunkRegistrations: TrunkRegistrations | undefined;
+  let trunkHealth: TrunkHealth | undefined;
   // A phone leg's media statistics (and why its media failed) go to its call's records when it closes.
   const phoneMediaStats: PhoneMediaStatsSink = (callId, s) =>
     void callRecords
@@ -573,6 +575,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
             .catch((err: unknown) => log.warn({ err }, 'trunk leg record not stored')),
         localHost: config.sipAddress,
         sessionExpires: config.trunkSessionExpires,
+        status: trunkStatus,
+        failoverTimeoutS: config.trunkFailoverTimeout,
         phoneCaller: (callId) => phoneCalls?.callerOf(callId),
         log: log.child({ module: 'trunk-outbound' }),
       });
@@ -584,8 +588,22 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
         retryMaxS: config.trunkRegisterRetryMax,
         log: log.child({ module: 'trunk-registration' }),
       }));
-      telephony.onTrunks = (trunks) => registered.sync(trunks);
-      registered.sync(await telephony.listTrunks());
+      const health = (trunkHealth = new TrunkHealth({
+        ua: sip.ua,
+        status: trunkStatus,
+        localHost: config.sipAddress,
+        intervalS: config.trunkOptionsInterval,
+        downAfter: config.trunkOptionsDownAfter,
+        upAfter: config.trunkOptionsUpAfter,
+        log: log.child({ module: 'trunk-health' }),
+      }));
+      telephony.onTrunks = (trunks) => {
+        registered.sync(trunks);
+        health.sync(trunks);
+      };
+      const trunks = await telephony.listTrunks();
+      registered.sync(trunks);
+      health.sync(trunks);
       const calledPhones = phoneCalls;
       trunkInbound = new TrunkInbound({
         carriers: telephony,
@@ -620,6 +638,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     close() {
       closing ??= (async () => {
         telephony.onTrunks = undefined;
+        trunkHealth?.close();
         await trunkRegistrations?.close(); // unregisters (Expires: 0) while the SIP stack still runs
         await sip?.close();
         registrations.close();

@@ -475,7 +475,7 @@ export const settings = {
   trunkOptionsDownAfter: {
     env: 'PARLEY_TRUNK_OPTIONS_DOWN_AFTER',
     schema: int(3, 1, 100),
-    doc: 'Failed OPTIONS pings in a row (timeout, transport error or 5xx) that mark a carrier address down; a down address is not offered calls',
+    doc: 'Failed OPTIONS pings in a row (no answer within the interval, 408, 503 or a transport error; any other answer, even 404, means alive) that mark a carrier address down; a down address is not offered calls',
   },
   trunkOptionsUpAfter: {
     env: 'PARLEY_TRUNK_OPTIONS_UP_AFTER',

@@ -55,12 +55,13 @@ import {
   type PhoneCallControl,
   type PhoneCallerLink,
 } from '../sip/phone-ringing.ts';
-import type { CarrierDirectory, TrunkCarrier } from './carriers.ts';
+import type { CarrierDirectory, TrunkAddress, TrunkCarrier } from './carriers.ts';
 import { dial } from './dial-plan.ts';
 import type { NumberDirectory } from './numbers.ts';
 import { carrierFailure } from './trunk-codes.ts';
 import { formatForCarrier, outboundIdentity, withholdPrefix } from './trunk-identity.ts';
 import { firstCodec, orderCodecs, plainRtp } from './trunk-sdp.ts';
+import type { TrunkStatusBoard } from './trunk-status.ts';
 
 /** What a trunk leg needs of call control: a device's frames, and ending a call for the carrier's reason. */
 export interface TrunkCallControl extends PhoneCallControl {
@@ -87,6 +88,13 @@ export interface TrunkOutboundDeps {
   localHost: string;
   /** Session-Expires asked for, seconds (`PARLEY_TRUNK_SESSION_EXPIRES`). */
   sessionExpires: number;
+  /** Which carrier addresses the health check has marked down (trunk-health.ts); none when absent. */
+  status?: Pick<TrunkStatusBoard, 'isUp' | 'allDown'>;
+  /**
+   * Seconds an address has to answer an INVITE with anything (even 100 Trying) before the call is
+   * tried on the carrier's next address (`PARLEY_TRUNK_FAILOVER_TIMEOUT`).
+   */
+  failoverTimeoutS?: number;
   /** The phone that placed the call, when one did: its RTP is joined to the carrier's, RTP to RTP. */
   phoneCaller(callId: string): PhoneCallerLink | undefined;
   log: Logger;
@@ -156,7 +164,13 @@ export class TrunkOutbound implements CallTrunks {
   device(caller: { tenantId: string; userId: string }, route: NumberRoute): CallSession | null {
     const carrier = route.carrierIds
       .map((id) => this.known.get(id))
-      .find((c) => c && (c.channelLimit === null || this.inUse(c.id) < c.channelLimit));
+      .find(
+        (c) =>
+          c &&
+          (c.channelLimit === null || this.inUse(c.id) < c.channelLimit) &&
+          // A carrier the health check found down at every address is not offered the call.
+          !this.d.status?.allDown(c.id, c.addresses),
+      );
     if (!carrier) return null;
     this.channels.set(carrier.id, this.inUse(carrier.id) + 1);
     const call = new TrunkCall(
@@ -180,6 +194,20 @@ export class TrunkOutbound implements CallTrunks {
 }
 
 export { formatForCarrier } from './trunk-identity.ts';
+
+/** The failover timer ran out with no answer at all from the address. */
+const FAILOVER = new Error('no answer from the carrier address');
+
+/** A refusal the next address may not give: 503 (the SBC is out of service), 408, a transport error. */
+function isFailoverStatus(err: unknown): boolean {
+  return err instanceof SipRequestFailed && (err.status === 503 || err.status === 408);
+}
+
+function statusOf(err: unknown): string {
+  if (!(err instanceof SipRequestFailed)) return String(err);
+  if (!err.response) return err.status === 408 ? 'timeout' : 'transport error';
+  return `${err.status} ${err.response.reason}`.trim();
+}
 
 interface TrunkContext extends TrunkOutboundDeps {
   nextRequestId(): number;
@@ -226,7 +254,9 @@ class TrunkCall {
         this.offer = f.offer.sdp;
         this.early.push(...f.candidates);
         this.ctx.records(this.callId, { carrier: this.carrier.id, typed: this.route.typed });
-        void this.place().catch((err: unknown) => this.fail(err));
+        void this.place()
+          .then(() => (this.rtp && !this.ended ? this.placeAt(0) : undefined))
+          .catch((err: unknown) => this.fail(err));
         return;
       case 'call.ice':
         if (this.web) void this.web.addRemoteCandidate(f.candidate).catch(() => {});
@@ -260,8 +290,29 @@ class TrunkCall {
       if (this.dialog && this.callId)
         void this.send({ t: 'call.dtmf', callId: this.callId, digits: digit }).catch(() => {});
     });
+  }
+
+  /**
+   * The carrier's addresses a call tries, in order: those the health check has not marked down
+   * (every one when all are down: a stale verdict must not make the carrier unusable).
+   */
+  private addresses(): TrunkAddress[] {
+    const all = this.carrier.addresses;
+    const up = all.filter((a) => this.ctx.status?.isUp(this.carrier.id, a) ?? true);
+    return up.length > 0 ? up : all;
+  }
+
+  /**
+   * The INVITE to the carrier's address number `attempt` (of `addresses()`). No answer at all within
+   * `failoverTimeoutS` (not even 100 Trying), a 503, a 408 or a transport error moves the call to the
+   * next address; only the last address's failure ends it.
+   */
+  private async placeAt(attempt: number): Promise<void> {
+    const rtp = this.rtp!;
     const c = this.carrier;
-    const address = c.addresses[0]!;
+    const addresses = this.addresses();
+    const address = addresses[attempt]!;
+    const last = attempt === addresses.length - 1;
     const callee = formatForCarrier(
       this.route.e164,
       c.callerIdFormat === 'national' ? 'e164' : c.callerIdFormat,
@@ -305,6 +356,7 @@ class TrunkCall {
     // Read when needed: the phone's leg is known to the service once its place has returned.
     const phone = () => this.ctx.phoneCaller(this.callId!);
     invite.on('progress', (res) => {
+      if (this.invite !== invite) return; // an address failed over from: too late
       const caller = phone();
       if (caller) {
         // A phone caller gets the early media as a 183 of its own, RTP joined to RTP.
@@ -319,9 +371,23 @@ class TrunkCall {
     });
     let dialog: InviteSession;
     try {
-      dialog = await invite.answered;
+      dialog = await (last ? invite.answered : this.answeredOrFailover(invite));
     } catch (err) {
       if (this.ended) return;
+      if (!last && (err === FAILOVER || isFailoverStatus(err)) && !this.answering) {
+        const next = addresses[attempt + 1]!;
+        this.ctx.log.warn(
+          {
+            call: this.callId,
+            carrier: c.id,
+            failed: host,
+            next: `${next.host}:${next.port}`,
+            why: err === FAILOVER ? `no answer within ${this.ctx.failoverTimeoutS ?? 4} s` : statusOf(err),
+          },
+          'carrier address failed: the call fails over to the next address',
+        );
+        return this.placeAt(attempt + 1);
+      }
       const status = err instanceof SipRequestFailed ? err.status : 500;
       const text = err instanceof SipRequestFailed ? (err.response?.reason ?? '') : '';
       const failure = carrierFailure(status >= 300 ? status : 500, text);
@@ -354,6 +420,40 @@ class TrunkCall {
     } catch {
       await this.stop(); // too late: the caller gave up meanwhile
     }
+  }
+
+  /**
+   * The INVITE's session, or FAILOVER when the address sends nothing (not even 100 Trying) within
+   * `failoverTimeoutS`: that attempt is then cancelled (its CANCEL goes if a provisional ever comes,
+   * and a late 200 is ACKed and ended with BYE by the SIP stack) and abandoned.
+   */
+  private answeredOrFailover(invite: OutgoingInvite): Promise<InviteSession> {
+    return new Promise((resolve, reject) => {
+      let timer: NodeJS.Timeout | undefined = setTimeout(
+        () => {
+          timer = undefined;
+          if (this.ended) return;
+          invite.cancel();
+          reject(FAILOVER);
+        },
+        (this.ctx.failoverTimeoutS ?? 4) * 1000,
+      );
+      const clear = () => {
+        if (timer) clearTimeout(timer);
+        timer = undefined;
+      };
+      invite.once('progress', clear);
+      invite.answered.then(
+        (s) => {
+          clear();
+          resolve(s);
+        },
+        (e: unknown) => {
+          clear();
+          reject(e);
+        },
+      );
+    });
   }
 
   /**

@@ -96,6 +96,16 @@ export class TrunkStatusBoard {
     this.registrations.set(carrierId, r);
   }
 
+  /** Forgets a carrier's address verdicts (its health check stopped or changed: they show unknown again). */
+  clearAddresses(carrierId: string): void {
+    this.addresses.delete(carrierId);
+  }
+
+  /** Whether every one of these addresses of the carrier is down (none may be offered a call). */
+  allDown(carrierId: string, addresses: { host: string; port: number }[]): boolean {
+    return addresses.length > 0 && addresses.every((a) => !this.isUp(carrierId, a));
+  }
+
   /** Forgets a carrier (removed or changed: its next checks start from unknown). */
   forget(carrierId: string): void {
     this.addresses.delete(carrierId);

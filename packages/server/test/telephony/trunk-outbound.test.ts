@@ -13,6 +13,7 @@ import { IP_TRUNK, StaticCarrierDirectory, type TrunkCarrier } from '../../src/t
 import { StaticNumberDirectory } from '../../src/telephony/numbers.ts';
 import { formatForCarrier, TrunkOutbound } from '../../src/telephony/trunk-outbound.ts';
 import { firstCodec, orderCodecs, plainRtp } from '../../src/telephony/trunk-sdp.ts';
+import { TrunkStatusBoard } from '../../src/telephony/trunk-status.ts';
 import type { NumberRoute } from '../../src/calls/call-control.ts';
 
 function trunk(id: string, tenantId: string | null, o: Partial<TrunkCarrier> = {}): TrunkCarrier {
@@ -34,7 +35,7 @@ function trunk(id: string, tenantId: string | null, o: Partial<TrunkCarrier> = {
 
 const PLAN_COUNTRY: Record<string, string> = { acme: 'GB', initech: 'US' };
 
-function service(carriers: TrunkCarrier[]) {
+function service(carriers: TrunkCarrier[], status?: TrunkStatusBoard) {
   return new TrunkOutbound({
     ua: {
       invite: () => {
@@ -68,6 +69,7 @@ function service(carriers: TrunkCarrier[]) {
     records: () => {},
     localHost: '127.0.0.1',
     sessionExpires: 1800,
+    status,
     phoneCaller: () => undefined,
     log: pino({ level: 'silent' }),
   });
@@ -148,6 +150,31 @@ describe('routing a number out', () => {
     assert.equal(s.inUse('small'), 1);
     assert.equal(s.inUse('big'), 2);
     assert.equal(s.device(caller, route), null, 'every channel is in use');
+  });
+});
+
+describe('carrier health', () => {
+  test('a carrier down at every address is passed over; one address still up (or unknown) keeps it', async () => {
+    const two = [
+      { host: '127.0.0.2', port: 5060 },
+      { host: '127.0.0.3', port: 5060 },
+    ];
+    const board = new TrunkStatusBoard();
+    const s = service([trunk('first', null, { addresses: two }), trunk('second', null)], board);
+    const caller = { tenantId: 'acme', userId: 'alice' };
+    const route = (await s.route(caller, '+442079460999')) as NumberRoute;
+    board.setAddress('first', two[0]!, 'down', '408: no answer to OPTIONS');
+    assert.match(s.device(caller, route)!.deviceKey!, /^trunk\/first\//, 'its secondary is not known down');
+    board.setAddress('first', two[1]!, 'down', '408: no answer to OPTIONS');
+    assert.match(
+      s.device(caller, route)!.deviceKey!,
+      /^trunk\/second\//,
+      'every address of the first is down',
+    );
+    board.setAddress('second', { host: '127.0.0.2', port: 5060 }, 'down', 'unreachable');
+    assert.equal(s.device(caller, route), null, 'every carrier down: none is offered the call');
+    board.clearAddresses('first');
+    assert.match(s.device(caller, route)!.deviceKey!, /^trunk\/first\//, 'its check stopped: tried again');
   });
 });
 
