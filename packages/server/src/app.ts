@@ -67,6 +67,7 @@ import { callHistoryRoutes } from './calls/call-history-routes.ts';
 import { TelephonyStore } from './telephony/telephony-store.ts';
 import { ParleyError } from '@parley/protocol';
 import { trustedScope } from './directory/scope.ts';
+import { TrunkResolver } from './telephony/trunk-dns.ts';
 import { TrunkOutbound } from './telephony/trunk-outbound.ts';
 import { countriesOf, TrunkInbound } from './telephony/trunk-inbound.ts';
 import { TrunkRegistrations } from './telephony/trunk-registration.ts';
@@ -577,6 +578,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
         sessionExpires: config.trunkSessionExpires,
         status: trunkStatus,
         failoverTimeoutS: config.trunkFailoverTimeout,
+        resolver: new TrunkResolver({ servers: config.dnsServers, cacheS: config.trunkDnsCache }),
         phoneCaller: (callId) => phoneCalls?.callerOf(callId),
         log: log.child({ module: 'trunk-outbound' }),
       });

@@ -497,6 +497,24 @@ export const settings = {
     schema: seconds(4, 0.05, 60),
     doc: "Seconds a carrier address has to answer an INVITE with anything (even 100 Trying) before the call is tried on the carrier's next address",
   },
+  dnsServers: {
+    env: 'PARLEY_DNS_SERVERS',
+    schema: z
+      .string()
+      .default('')
+      .transform((s) =>
+        s
+          .split(',')
+          .map((p) => p.trim())
+          .filter(Boolean),
+      ),
+    doc: "DNS servers (`host:port`, comma-separated) that resolve carrier addresses given as names (SRV, then A); empty: the system's",
+  },
+  trunkDnsCache: {
+    env: 'PARLEY_TRUNK_DNS_CACHE',
+    schema: seconds(30, 0, 3600),
+    doc: "Seconds a carrier address's DNS answer is kept before it is looked up again",
+  },
   withholdPrefixes: {
     env: 'PARLEY_WITHHOLD_PREFIXES',
     schema: z

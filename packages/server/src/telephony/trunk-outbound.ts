@@ -62,6 +62,7 @@ import { carrierFailure } from './trunk-codes.ts';
 import { formatForCarrier, outboundIdentity, withholdPrefix } from './trunk-identity.ts';
 import { firstCodec, orderCodecs, plainRtp } from './trunk-sdp.ts';
 import type { TrunkStatusBoard } from './trunk-status.ts';
+import type { SipTarget, TrunkResolver } from './trunk-dns.ts';
 
 /** What a trunk leg needs of call control: a device's frames, and ending a call for the carrier's reason. */
 export interface TrunkCallControl extends PhoneCallControl {
@@ -88,6 +89,8 @@ export interface TrunkOutboundDeps {
   localHost: string;
   /** Session-Expires asked for, seconds (`PARLEY_TRUNK_SESSION_EXPIRES`). */
   sessionExpires: number;
+  /** Resolves carrier addresses given as names (trunk-dns.ts); without it, addresses are IPs. */
+  resolver?: Pick<TrunkResolver, 'targets'>;
   /** Which carrier addresses the health check has marked down (trunk-health.ts); none when absent. */
   status?: Pick<TrunkStatusBoard, 'isUp' | 'allDown'>;
   /**
@@ -223,6 +226,8 @@ class TrunkCall {
   private offer = '';
   private readonly early: IceCandidate[] = [];
   private invite: OutgoingInvite | null = null;
+  /** Where this call's INVITEs go, in order (the carrier's addresses, names resolved). */
+  private targets: SipTarget[] = [];
   private dialog: InviteSession | null = null;
   private rtp: PhoneMediaLeg | null = null;
   private web: PhoneMediaLeg | null = null;
@@ -255,7 +260,13 @@ class TrunkCall {
         this.early.push(...f.candidates);
         this.ctx.records(this.callId, { carrier: this.carrier.id, typed: this.route.typed });
         void this.place()
-          .then(() => (this.rtp && !this.ended ? this.placeAt(0) : undefined))
+          .then(async () => {
+            if (!this.rtp || this.ended) return;
+            this.targets = await this.resolveTargets();
+            if (this.ended) return;
+            if (this.targets.length === 0) return this.noTarget();
+            return this.placeAt(0);
+          })
           .catch((err: unknown) => this.fail(err));
         return;
       case 'call.ice':
@@ -303,14 +314,42 @@ class TrunkCall {
   }
 
   /**
-   * The INVITE to the carrier's address number `attempt` (of `addresses()`). No answer at all within
+   * The addresses resolved to where the INVITEs go: IPs as they are, names by DNS (trunk-dns.ts: SRV,
+   * else A records), a name whose lookup fails skipped for the next address.
+   */
+  private async resolveTargets(): Promise<SipTarget[]> {
+    const addresses = this.addresses();
+    if (!this.ctx.resolver) return addresses;
+    const out: SipTarget[] = [];
+    for (const a of addresses) {
+      try {
+        out.push(...(await this.ctx.resolver.targets([a], this.carrier.transport)));
+      } catch (err) {
+        this.ctx.log.warn({ err, carrier: this.carrier.id, host: a.host }, 'carrier address did not resolve');
+      }
+    }
+    return out.filter((t, i) => out.findIndex((u) => u.host === t.host && u.port === t.port) === i);
+  }
+
+  /** No address of the carrier resolved to anywhere: the call ends as a carrier out of service. */
+  private async noTarget(): Promise<void> {
+    const callId = this.callId!;
+    this.ctx.records(callId, { sipEndCode: 503, sipEndText: 'No address of the carrier resolves' });
+    this.ctx.log.warn({ call: callId, carrier: this.carrier.id }, 'no address of the carrier resolves');
+    await this.close();
+    const failure = carrierFailure(503, '');
+    this.ctx.control.failCall(this.session, callId, failure.reason, failure.words);
+  }
+
+  /**
+   * The INVITE to the carrier's address number `attempt` (of `targets`). No answer at all within
    * `failoverTimeoutS` (not even 100 Trying), a 503, a 408 or a transport error moves the call to the
    * next address; only the last address's failure ends it.
    */
   private async placeAt(attempt: number): Promise<void> {
     const rtp = this.rtp!;
     const c = this.carrier;
-    const addresses = this.addresses();
+    const addresses = this.targets;
     const address = addresses[attempt]!;
     const last = attempt === addresses.length - 1;
     const callee = formatForCarrier(
