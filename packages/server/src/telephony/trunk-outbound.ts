@@ -25,8 +25,10 @@
  * the carrier are answered with our description (a hold mirrored).
  *
  * Carrier choice: the first enabled carrier that can reach the number (`carriersFor`: the tenant's
- * own first, then the operator's) with a channel free; none free ends the call `busy`, none at all
- * refuses the place with `no_route`. Until the routing issue there is no failover to a second
+ * own first, then the operator's) with a channel free and not down at every address (the OPTIONS
+ * health check, trunk-health.ts); none free ends the call `busy`, none at all refuses the place with
+ * `no_route`. Within the carrier the call tries its addresses in order, skipping down ones, and
+ * fails over to the next on no answer within `failoverTimeoutS`, 503, 408 or a transport error. Until the routing issue there is no failover to a second
  * carrier once one has refused the call.
  *
  * Caller ID: the user's number (`numberOfUser`) in the carrier's `callerIdFormat`, in From and

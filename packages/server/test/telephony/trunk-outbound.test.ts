@@ -9,6 +9,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import pino from 'pino';
 import { ParleyError } from '@parley/protocol';
+import { SipRequestFailed } from '@parley/sip';
 import { IP_TRUNK, StaticCarrierDirectory, type TrunkCarrier } from '../../src/telephony/carriers.ts';
 import { StaticNumberDirectory } from '../../src/telephony/numbers.ts';
 import { formatForCarrier, TrunkOutbound } from '../../src/telephony/trunk-outbound.ts';
@@ -257,5 +258,107 @@ describe('what the carrier reads', () => {
         '',
       ].join('\r\n'),
     );
+  });
+});
+
+describe('failover between a carrier’s addresses', () => {
+  const A = { host: '127.0.0.2', port: 5060 };
+  const B = { host: '127.0.0.3', port: 5060 };
+  const C = { host: '127.0.0.4', port: 5060 };
+
+  /**
+   * A call to a carrier at A, B, C whose addresses answer as `answers` says (by host): 'silent' sends
+   * nothing, a number is a final refusal after a 100 Trying. Resolves to the INVITEs' destinations,
+   * the cancelled ones and how the call ended.
+   */
+  async function callOut(answers: Record<string, 'silent' | number>, down: Array<typeof A> = []) {
+    const sent: string[] = [];
+    const cancelled: string[] = [];
+    let ended: (v: { reason: string; words?: string }) => void;
+    const end = new Promise<{ reason: string; words?: string }>((r) => (ended = r));
+    const board = new TrunkStatusBoard();
+    for (const a of down) board.setAddress('op', a, 'down', '408: no answer to OPTIONS');
+    const s = new TrunkOutbound({
+      ua: {
+        invite: (o) => {
+          const to = o.dest.address;
+          sent.push(to);
+          const listeners: Array<(res: unknown) => void> = [];
+          const a = answers[to] ?? 'silent';
+          const answered =
+            a === 'silent'
+              ? new Promise<never>(() => {})
+              : new Promise<never>((_, reject) =>
+                  setTimeout(() => {
+                    for (const l of listeners) l({ status: 100, body: Buffer.alloc(0) });
+                    reject(new SipRequestFailed(a, { reason: `refused ${a}` } as never));
+                  }, 5),
+                );
+          return {
+            request: { uri: { toString: () => o.target }, body: Buffer.alloc(0) },
+            answered,
+            on: (_e: string, l: (res: unknown) => void) => listeners.push(l),
+            once: (_e: string, l: (res: unknown) => void) => listeners.push(l),
+            cancel: () => (cancelled.push(to), true),
+          } as never;
+        },
+      },
+      control: {
+        frame: () => ({}),
+        closed: () => {},
+        endCall: () => false,
+        attachDevice: () => {},
+        failCall: (_s, _id, reason, words) => (ended({ reason, words }), true),
+      },
+      carriers: new StaticCarrierDirectory([trunk('op', null, { addresses: [A, B, C] })]),
+      numbers: new StaticNumberDirectory([]),
+      dialPlanCountry: async () => 'GB',
+      userByExtension: async () => null,
+      media: {
+        offerRtp: async () =>
+          ({ sdp: 'v=0\r\n', on: () => {}, once: () => {}, close: async () => {} }) as never,
+        answerRtp: () => Promise.reject(new Error('no media')),
+        offerWebRtc: () => Promise.reject(new Error('no media')),
+        answerWebRtc: () => Promise.reject(new Error('no media')),
+        bridge: () => {},
+      },
+      records: () => {},
+      localHost: '127.0.0.1',
+      sessionExpires: 1800,
+      status: board,
+      failoverTimeoutS: 0.05,
+      phoneCaller: () => undefined,
+      log: pino({ level: 'silent' }),
+    });
+    const caller = { tenantId: 'acme', userId: 'alice' };
+    const route = (await s.route(caller, '+442079460999')) as NumberRoute;
+    const leg = s.device(caller, route)!;
+    leg.push({
+      t: 'call.incoming',
+      call: { id: 'call1' },
+      offer: { type: 'offer', sdp: 'v=0\r\n' },
+      candidates: [],
+    } as never);
+    return { sent, cancelled, end: await end, legs: () => s.size };
+  }
+
+  test('an address that sends nothing within the failover timeout, then a 503: the call reaches the last address, whose 486 ends it', async () => {
+    const r = await callOut({ '127.0.0.3': 503, '127.0.0.4': 486 });
+    assert.deepEqual(r.sent, ['127.0.0.2', '127.0.0.3', '127.0.0.4']);
+    assert.deepEqual(r.cancelled, ['127.0.0.2'], 'the silent attempt is cancelled');
+    assert.equal(r.end.reason, 'busy', 'the last address’s answer is the call’s');
+    assert.equal(r.legs(), 0);
+  });
+
+  test('a refusal of the number (404) is not failed over', async () => {
+    const r = await callOut({ '127.0.0.2': 404 });
+    assert.deepEqual(r.sent, ['127.0.0.2']);
+    assert.equal(r.end.reason, 'failed');
+  });
+
+  test('an address the health check marked down is skipped', async () => {
+    const r = await callOut({ '127.0.0.3': 503, '127.0.0.4': 480 }, [A]);
+    assert.deepEqual(r.sent, ['127.0.0.3', '127.0.0.4']);
+    assert.equal(r.end.reason, 'unavailable');
   });
 });
