@@ -2,8 +2,11 @@
  * Operator: the number inventory. Each phone number (DID, in E.164) is a carrier's; the operator adds
  * it, gives it to a tenant (whose admin then gives it to a user), takes it back, or removes it. Giving
  * a number to another tenant clears its user, so a number never carries a user across the wall.
+ * *Import numbers (CSV)* adds many at once: all rows or none, a refused file listing each bad row by its
+ * row number (row 1 is the header), as the rate-deck import does.
  */
 import { useState } from 'react';
+import { ParleyError, type RowProblem } from '@parley/sdk';
 import { Banner, Button, EmptyState, SelectField, TextField } from '../ui/index.ts';
 import { useClient } from '../session/use-session.ts';
 import { useAction } from '../session/use-action.ts';
@@ -11,6 +14,8 @@ import { LoadedView, Screen } from '../console/Screen.tsx';
 import { Table } from '../console/Table.tsx';
 import { useLoad } from '../console/use-load.ts';
 import { toE164 } from '../calls/dial-text.ts';
+import { CsvSource } from '../console/CsvSource.tsx';
+import { useSessionObject } from '../session/use-session.ts';
 import '../console/console.css';
 import './telephony.css';
 
@@ -105,6 +110,7 @@ export default function NumbersScreen() {
                   </div>
                 </form>
               )}
+              {d.carriers.length > 0 && <NumberImport onImported={data.reload} />}
               {row.error && <Banner tone="error">{row.error}</Banner>}
               {d.numbers.length === 0 ? (
                 <EmptyState title="No phone numbers yet" />
@@ -161,5 +167,78 @@ export default function NumbersScreen() {
         }}
       />
     </Screen>
+  );
+}
+
+type Upload =
+  | { stage: 'sending' }
+  | { stage: 'done'; imported: number }
+  | { stage: 'refused'; sentence: string; problems: RowProblem[] };
+
+/** The CSV import: a file (or pasted text) with the header `number,carrier,tenant`. */
+function NumberImport({ onImported }: { onImported: () => void }) {
+  const client = useClient();
+  const session = useSessionObject();
+  const [csv, setCsv] = useState('');
+  const [upload, setUpload] = useState<Upload | null>(null);
+  const start = async () => {
+    setUpload({ stage: 'sending' });
+    try {
+      const r = await client.telephony.importNumbers(csv);
+      setUpload({ stage: 'done', imported: r.imported });
+      onImported();
+    } catch (err) {
+      setUpload({
+        stage: 'refused',
+        sentence: session.failed(err),
+        problems: err instanceof ParleyError ? (err.rows ?? []) : [],
+      });
+    }
+  };
+  return (
+    <div className="subsection">
+      <h2>Import numbers (CSV)</h2>
+      <p className="muted">
+        The first line is <code>number,carrier,tenant</code>: the number in international format, the
+        carrier’s name, and the tenant’s domain (or nothing). A file with any bad row imports nothing.
+      </p>
+      <CsvSource value={csv} onChange={setCsv} label="Numbers CSV text" />
+      <div className="form-actions">
+        <Button
+          variant="primary"
+          busy={upload?.stage === 'sending'}
+          disabled={!csv.trim()}
+          onClick={() => void start()}
+        >
+          Import numbers
+        </Button>
+      </div>
+      {upload?.stage === 'done' && (
+        <Banner tone="success">
+          {upload.imported} {upload.imported === 1 ? 'number' : 'numbers'} imported.
+        </Banner>
+      )}
+      {upload?.stage === 'refused' && (
+        <>
+          <Banner tone="error">
+            {upload.sentence}
+            {upload.problems.length > 0 &&
+              ` ${upload.problems.length} ${upload.problems.length === 1 ? 'problem' : 'problems'} found.`}
+          </Banner>
+          {upload.problems.length > 0 && (
+            <Table
+              caption="Problems in the file"
+              rows={upload.problems}
+              rowKey={(p) => `${p.row}:${p.column ?? ''}:${p.message}`}
+              columns={[
+                { header: 'Row', cell: (p) => p.row, numeric: true },
+                { header: 'Column', cell: (p) => p.column ?? '—' },
+                { header: 'Problem', cell: (p) => p.message },
+              ]}
+            />
+          )}
+        </>
+      )}
+    </div>
   );
 }
