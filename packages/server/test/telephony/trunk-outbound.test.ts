@@ -328,6 +328,8 @@ describe('failover between a carrier’s addresses', () => {
       status: board,
       failoverTimeoutS: 0.05,
       phoneCaller: () => undefined,
+      withholdsCallerId: async () => false,
+      withholdPrefixes: [],
       log: pino({ level: 'silent' }),
     });
     const caller = { tenantId: 'acme', userId: 'alice' };
