@@ -83,12 +83,15 @@ export interface TrunkSettings {
   channelLimit?: number | null;
   enabled?: boolean;
   auth?: TrunkAuth;
-  /** Required for `auth: 'register'`, absent (or null) otherwise; the password is written, never read. */
+  /**
+   * Required for `auth: 'register'`, absent (or null) otherwise. The password is written, never read;
+   * left out, the trunk's stored password is kept (a new registration needs one).
+   */
   registration?:
     | (Partial<Pick<TrunkRegistration, 'authUsername' | 'domain' | 'expires'>> & {
         registrar: { host: string; port?: number };
         username: string;
-        password: string;
+        password?: string;
       })
     | null;
   identity?: TrunkIdentity;

@@ -120,7 +120,11 @@ export class CarrierCommands {
       const flag = FLAGS[String(issue.path[0])] ?? '--address';
       throw new ParleyError('validation_failed', `${flag}: ${issue.message}`, { field: flag });
     }
-    const settings = parsed.data;
+    // --password is required above for a registration trunk (the HTTP API may keep a stored one).
+    const settings = {
+      ...parsed.data,
+      registration: parsed.data.registration && { ...parsed.data.registration, password: a.password! },
+    };
     let billing = await this.billingCarrier(a.name, { optional: true });
     if (billing && (await this.trunkOf(billing.id)))
       throw new ParleyError(

@@ -49,7 +49,8 @@ const Registration = z.strictObject({
   registrar: z.strictObject({ host: Host, port: z.number().int().min(1).max(65535).default(5060) }),
   username: z.string().min(1).max(128),
   authUsername: z.string().min(1).max(128).nullable().default(null),
-  password: z.string().min(1).max(256),
+  // Write-only; left out when the trunk already registers, the stored password is kept.
+  password: z.string().min(1).max(256).optional(),
   domain: Host.nullable().default(null),
   expires: z.number().int().min(60).max(86_400).default(3600),
 });
@@ -157,7 +158,17 @@ export function operatorTelephonyRoutes(
       example: { addresses: [{ host: '203.0.113.10', port: 5060 }], allow: ['203.0.113.10'] },
       response: TrunkCarrier,
       handler: async ({ params, body, actor }) => {
-        const t = await store.putTrunk({ id: params.carrierId, ...body });
+        let registration = null;
+        if (body.registration) {
+          const password =
+            body.registration.password ?? (await store.get(params.carrierId))?.registration?.password;
+          if (!password)
+            throw new ParleyError('validation_failed', 'A new registration needs its password.', {
+              field: 'registration.password',
+            });
+          registration = { ...body.registration, password };
+        }
+        const t = await store.putTrunk({ id: params.carrierId, ...body, registration });
         await audit.record(actor, {
           tenantId: null,
           action: 'telephony.carrier.put',

@@ -1,7 +1,9 @@
 /**
  * Operator: the billing carriers (whose cost decks price the minutes bought from them) with their cost
  * decks, and beside them each carrier's SIP trunk (TrunkForm: where its calls go and how they are
- * recognised), so pricing and routing are set on the same carrier.
+ * recognised), so pricing and routing are set on the same carrier. Each trunk shows the running server's
+ * status (`GET /api/operator/telephony/carriers/status`): every address up, down (with the last error)
+ * or unknown, and a registration trunk's registration state and last error; *Refresh status* reloads.
  */
 import { useState } from 'react';
 import { Banner, Button, EmptyState, TextField } from '../ui/index.ts';
@@ -19,13 +21,20 @@ import './telephony.css';
 export default function CarriersScreen() {
   const client = useClient();
   const data = useLoad(async () => {
-    const [carriers, decks, trunks, tenants] = await Promise.all([
+    const [carriers, decks, trunks, tenants, status] = await Promise.all([
       client.operator.carriers(),
       client.operator.decks(),
       client.telephony.trunks(),
       client.operator.tenants(),
+      client.telephony.carrierStatus(),
     ]);
-    return { carriers: carriers.items, decks: decks.items, trunks: trunks.items, tenants: tenants.items };
+    return {
+      carriers: carriers.items,
+      decks: decks.items,
+      trunks: trunks.items,
+      tenants: tenants.items,
+      status: status.items,
+    };
   }, [client]);
   const act = useAction();
   const [name, setName] = useState('');
@@ -53,6 +62,9 @@ export default function CarriersScreen() {
         </div>
       </form>
       {act.error && <Banner tone="error">{act.error}</Banner>}
+      <div className="form-actions">
+        <Button onClick={() => data.reload()}>Refresh status</Button>
+      </div>
       <LoadedView
         loaded={data}
         what="carriers"
@@ -116,6 +128,7 @@ export default function CarriersScreen() {
                 <TrunkForm
                   carrier={c}
                   trunk={d.trunks.find((t) => t.id === c.id)}
+                  status={d.status.find((x) => x.carrierId === c.id)}
                   tenants={d.tenants}
                   onSaved={data.reload}
                 />

@@ -2,15 +2,26 @@
  * Operator: the SIP side of one billing carrier, beside its cost decks on the Carriers screen: where its
  * calls go (addresses, transport), which source addresses are the carrier's (authentication by IP),
  * codecs in order, how our caller ID is written, a channel limit, and whose carrier it is (the
- * operator's for every tenant, or one tenant's own). Saving sets the whole trunk; removing it leaves
- * billing's carrier and decks in place.
+ * operator's for every tenant, or one tenant's own), how it knows us (by source address, or an account
+ * Parley registers with: registrar, user name, password, auth user name, domain), which header carries
+ * our caller's identity (P-Asserted-Identity, Remote-Party-ID or none), and whether OPTIONS pings check
+ * its addresses. Saving sets the whole trunk; removing it leaves billing's carrier and decks in place.
+ * The registration password is write-only: never shown, and left empty it keeps the stored one.
  *
  * Addresses and the codec list are checked here first, so a typo is shown on its field in words rather
  * than as the server's generic refusal.
  */
 import { useState } from 'react';
 import type { Tenant } from '@parley/protocol';
-import type { CallerIdFormat, Trunk, TrunkCodec, TrunkTransport } from '@parley/sdk';
+import type {
+  CallerIdFormat,
+  CarrierStatus,
+  Trunk,
+  TrunkAuth,
+  TrunkCodec,
+  TrunkIdentity,
+  TrunkTransport,
+} from '@parley/sdk';
 import { Banner, Button, SelectField, TextField } from '../ui/index.ts';
 import { useClient } from '../session/use-session.ts';
 import { useAction } from '../session/use-action.ts';
@@ -21,6 +32,12 @@ const callerIdLabels: Record<CallerIdFormat, string> = {
   e164: 'International with + (+442079460000)',
   e164_no_plus: 'International without + (442079460000)',
   national: 'National (020 7946 0000)',
+};
+
+const identityLabels: Record<TrunkIdentity, string> = {
+  pai: 'P-Asserted-Identity',
+  rpid: 'Remote-Party-ID',
+  none: 'None (From only)',
 };
 
 /** `host:port, host` as addresses (SIP's 5060 when no port); null when one is not `HOST[:PORT]`. */
@@ -46,14 +63,74 @@ const list = (text: string) =>
     .map((s) => s.trim())
     .filter(Boolean);
 
+const at = (ms: number) => new Date(ms).toLocaleTimeString(undefined, { timeStyle: 'short' });
+
+const registrationWords: Record<CarrierStatus['registration']['state'], string> = {
+  off: 'Not registering',
+  registering: 'Registering…',
+  registered: 'Registered',
+  failed: 'Registration failed',
+};
+
+/** The running server's view of a trunk: each address up, down or unknown, and the registration. */
+export function TrunkHealth({
+  name,
+  trunk,
+  status,
+}: {
+  name: string;
+  trunk: Trunk;
+  status: CarrierStatus | undefined;
+}) {
+  const r = status?.registration;
+  return (
+    <div className="trunk-health">
+      <h4>Status</h4>
+      <ul aria-label={`Addresses of ${name}`}>
+        {(
+          status?.addresses ??
+          trunk.addresses.map((a) => ({ ...a, state: 'unknown' as const, lastError: null }))
+        ).map((a) => (
+          <li key={`${a.host}:${a.port}`} className={`health-${a.state}`}>
+            <span className="number">
+              {a.host}:{a.port}
+            </span>
+            {': '}
+            {a.state === 'up'
+              ? 'Up'
+              : a.state === 'down'
+                ? `Down${a.lastError ? ` (${a.lastError})` : ''}`
+                : trunk.healthCheck
+                  ? 'Unknown (not checked yet)'
+                  : 'Unknown (health check off)'}
+          </li>
+        ))}
+      </ul>
+      {trunk.auth === 'register' && r && (
+        <p
+          className={`registration-state health-${r.state === 'registered' ? 'up' : r.state === 'failed' ? 'down' : 'unknown'}`}
+        >
+          {registrationWords[r.state]}
+          {r.state === 'registered' && r.expiresAt !== null && `, until ${at(r.expiresAt)}`}
+          {r.lastError && `: ${r.lastError}`}
+          {r.state === 'failed' && r.nextAttemptAt !== null && `; next attempt at ${at(r.nextAttemptAt)}`}
+        </p>
+      )}
+    </div>
+  );
+}
+
 export function TrunkForm({
   carrier,
   trunk,
+  status,
   tenants,
   onSaved,
 }: {
   carrier: { id: string; name: string };
   trunk: Trunk | undefined;
+  /** The running server's health and registration of the trunk (`GET .../carriers/status`). */
+  status?: CarrierStatus;
   tenants: Tenant[];
   onSaved: () => void;
 }) {
@@ -71,6 +148,15 @@ export function TrunkForm({
   );
   const [tenantId, setTenantId] = useState(trunk?.tenantId ?? '');
   const [enabled, setEnabled] = useState(trunk?.enabled ?? true);
+  const reg = trunk?.registration ?? null;
+  const [auth, setAuth] = useState<TrunkAuth>(trunk?.auth ?? 'ip');
+  const [registrar, setRegistrar] = useState(reg ? `${reg.registrar.host}:${reg.registrar.port}` : '');
+  const [username, setUsername] = useState(reg?.username ?? '');
+  const [password, setPassword] = useState('');
+  const [authUsername, setAuthUsername] = useState(reg?.authUsername ?? '');
+  const [domain, setDomain] = useState(reg?.domain ?? '');
+  const [identity, setIdentity] = useState<TrunkIdentity>(trunk?.identity ?? 'pai');
+  const [healthCheck, setHealthCheck] = useState(trunk?.healthCheck ?? true);
   const [errors, setErrors] = useState<Record<string, string>>({});
   const label = (what: string) => `${what} (${carrier.name})`;
 
@@ -85,6 +171,14 @@ export function TrunkForm({
     const limit = channels.trim() === '' ? null : Number(channels);
     if (limit !== null && !(Number.isInteger(limit) && limit >= 1))
       problems.channels = 'A whole number of calls, or empty for no limit.';
+    // The registrar defaults to the first address, as `parley carrier add --auth register` does.
+    const registrarAt = registrar.trim() === '' ? parsed?.slice(0, 1) : parseAddresses(registrar);
+    if (auth === 'register') {
+      if (!registrarAt || registrarAt.length !== 1)
+        problems.registrar = 'One HOST:PORT, or empty for the first SIP address.';
+      if (username.trim() === '') problems.username = 'The account’s user name, as the carrier gave it.';
+      if (password === '' && !reg) problems.password = 'The account’s password.';
+    }
     setErrors(problems);
     if (Object.keys(problems).length > 0) return;
     // Without an allow-list the carrier's calls could not be recognised: its own hosts by default.
@@ -100,9 +194,28 @@ export function TrunkForm({
           callerIdFormat: callerId,
           channelLimit: limit,
           enabled,
+          auth,
+          registration:
+            auth === 'register'
+              ? {
+                  registrar: registrarAt![0]!,
+                  username: username.trim(),
+                  // Empty: the server keeps the stored password.
+                  ...(password === '' ? {} : { password }),
+                  authUsername: authUsername.trim() || null,
+                  domain: domain.trim() || null,
+                  expires: reg?.expires ?? 3600,
+                }
+              : null,
+          identity,
+          healthCheck,
         }),
       )
-      .then((ok) => ok && onSaved());
+      .then((ok) => {
+        if (!ok) return;
+        setPassword('');
+        onSaved();
+      });
   };
 
   return (
@@ -115,6 +228,7 @@ export function TrunkForm({
               .join(', ')}; calls from ${trunk.allow.join(', ') || 'nowhere'} are this carrier's.`
           : 'Not connected to the phone network yet: give it its SIP addresses.'}
       </p>
+      {trunk && <TrunkHealth name={carrier.name} trunk={trunk} status={status} />}
       <form
         className="form"
         noValidate
@@ -179,6 +293,69 @@ export function TrunkForm({
             ...tenants.map((t) => ({ value: t.id, label: `${t.name} only (their own carrier)` })),
           ]}
         />
+        <SelectField
+          label={label('Authentication')}
+          value={auth}
+          onChange={(e) => setAuth(e.target.value as TrunkAuth)}
+          options={[
+            { value: 'ip', label: 'By source address (allow-list)' },
+            { value: 'register', label: 'Parley registers with an account' },
+          ]}
+        />
+        {auth === 'register' && (
+          <fieldset className="registration">
+            <legend>{label('Registration')}</legend>
+            <TextField
+              label={label('Registrar')}
+              hint="HOST:PORT the REGISTER goes to; empty: the first SIP address."
+              value={registrar}
+              error={errors.registrar}
+              onChange={(e) => setRegistrar(e.target.value)}
+            />
+            <TextField
+              label={label('Account user name')}
+              autoComplete="off"
+              value={username}
+              error={errors.username}
+              onChange={(e) => setUsername(e.target.value)}
+            />
+            <TextField
+              label={label('Account password')}
+              type="password"
+              autoComplete="new-password"
+              hint={reg ? 'Stored and never shown: leave empty to keep it.' : undefined}
+              value={password}
+              error={errors.password}
+              onChange={(e) => setPassword(e.target.value)}
+            />
+            <TextField
+              label={label('Auth user name')}
+              hint="Only if the carrier’s digest user name differs from the account’s."
+              autoComplete="off"
+              value={authUsername}
+              onChange={(e) => setAuthUsername(e.target.value)}
+            />
+            <TextField
+              label={label('Domain')}
+              hint="Of our address at the carrier; empty: the registrar’s host."
+              value={domain}
+              onChange={(e) => setDomain(e.target.value)}
+            />
+          </fieldset>
+        )}
+        <SelectField
+          label={label('Identity header')}
+          value={identity}
+          onChange={(e) => setIdentity(e.target.value as TrunkIdentity)}
+          options={(Object.keys(identityLabels) as TrunkIdentity[]).map((v) => ({
+            value: v,
+            label: identityLabels[v],
+          }))}
+        />
+        <label className="check">
+          <input type="checkbox" checked={healthCheck} onChange={(e) => setHealthCheck(e.target.checked)} />
+          {label('Health check (OPTIONS pings)')}
+        </label>
         <label className="check">
           <input type="checkbox" checked={enabled} onChange={(e) => setEnabled(e.target.checked)} />
           {label('Enabled')}
