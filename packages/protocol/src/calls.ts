@@ -275,6 +275,33 @@ export interface CallEventData {
 
 // --- REST ---
 
+/**
+ * What a phone call the user placed cost, and why (the rated call of billing): amounts are exact
+ * decimal text in the operator's currency.
+ */
+export const CallPrice = z.object({
+  /** What credits paid (0 when pool minutes covered it, or the call was free). */
+  amount: z.string(),
+  /** Why it costs what it costs: `pool`, `credits`, `pool_and_credits`, `free_rate`, `unanswered`, `emergency` ... */
+  reason: z.string(),
+  /** Seconds billed, after rounding up to the increments. */
+  billableSeconds: z.number().int(),
+  /** Included (pool) minutes the call drew. */
+  poolMinutes: z.number().int(),
+  /** Seconds paid from credit. */
+  creditSeconds: z.number().int(),
+  ratePerMinute: z.string(),
+  connectionFee: z.string(),
+  /** Billing increments in seconds: the first, then each next (60/60 per minute, 1/1 per second). */
+  firstIncrement: z.number().int(),
+  nextIncrement: z.number().int(),
+  /** The rate deck's prefix that priced the number, and the destination's name in the deck. */
+  matchedPrefix: z.string().nullable(),
+  destinationName: z.string().nullable(),
+  deck: z.object({ id: z.string(), version: z.number().int() }).nullable(),
+});
+export type CallPrice = z.infer<typeof CallPrice>;
+
 /** One call in a user's history. */
 export const CallHistoryEntry = z.object({
   callId: z.string(),
@@ -291,6 +318,8 @@ export const CallHistoryEntry = z.object({
   durationSeconds: z.number().int(),
   /** Missed calls: whether the user has seen it (the badge counts unseen missed calls). */
   seen: z.boolean(),
+  /** A phone call the user placed, once rated: its price and why (absent for calls that are not rated). */
+  price: CallPrice.optional(),
 });
 export type CallHistoryEntry = z.infer<typeof CallHistoryEntry>;
 

@@ -64,6 +64,7 @@ import type { Clock } from '@parley/sip';
 import { CallRecords } from './calls/call-records.ts';
 import { CallHistory } from './calls/call-history.ts';
 import { callHistoryRoutes } from './calls/call-history-routes.ts';
+import { CallPrices } from './billing/call-prices.ts';
 import { TelephonyStore } from './telephony/telephony-store.ts';
 import { ParleyError } from '@parley/protocol';
 import { trustedScope } from './directory/scope.ts';
@@ -374,7 +375,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     ...mailRoutes(mailer, audit),
     ...tenantTelephonyRoutes(telephony, audit),
     ...chat.routes,
-    ...callHistoryRoutes(callHistory),
+    ...callHistoryRoutes(callHistory, new CallPrices(storage.db)),
     ...callRoutes(config),
     ...devices.routes,
   );

@@ -3,7 +3,8 @@
  * how long), with Call and Video call buttons to call back, a Missed filter, and older pages on request.
  * Opening it while the tab is visible marks the missed calls seen, which clears the badge on every
  * device (the server keeps the count). It reloads when a call ends or is missed. Phone calls (to or from
- * a number, through a carrier) show the number and call it back by number; the dial pad opens from here.
+ * a number, through a carrier) show the number and call it back by number, and those the user placed
+ * show their price and why once rated; the dial pad opens from here.
  */
 import { TestAudioButton } from './TestAudioButton.tsx';
 import { useEffect, useState } from 'react';
@@ -16,6 +17,7 @@ import { callStoreOf, useCalls } from './call-store.ts';
 import { clock, dispositionLabels, missedReason, peerName, spokenDuration } from './call-text.ts';
 import { CallButtons } from './CallButtons.tsx';
 import { NumberCallButton } from './NumberCallButton.tsx';
+import { CallPriceLine } from './CallPriceLine.tsx';
 import { Link } from '../router/router.tsx';
 import './calls.css';
 
@@ -59,6 +61,7 @@ function HistoryRow({ e }: { e: CallHistoryEntry }) {
         <time className="history-time muted" dateTime={e.startedAt} title={formatTime(e.startedAt)}>
           {shortTime(e.startedAt)}
         </time>
+        {e.price && <CallPriceLine price={e.price} />}
       </span>
       <span className="history-outcome">
         {answered ? (
