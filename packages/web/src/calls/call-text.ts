@@ -35,6 +35,8 @@ export function endedSentence(call: CallView): string {
   const reason: CallEndReason = call.endReason ?? 'hangup';
   if (call.direction === 'outgoing') {
     // A carrier's refusal of a call out to a number says why in its own words (trunk-codes.ts).
+    // An answered call the server ended says why too (credit ran out: call-credit.ts).
+    if (call.endDetail && call.answeredAt) return `Call with ${who} ended. ${call.endDetail}`;
     if (call.endDetail) return `The call to ${who} did not go through. ${call.endDetail}`;
     const outgoing: Record<CallEndReason, string> = {
       hangup: `Call with ${who} ended.`,
