@@ -1,4 +1,5 @@
 /** The words of the call screens: who the other party is, how long, and why a call ended. */
+import { ParleyError } from '@parley/protocol';
 import type { CallDisposition, CallEndReason, CallPeer, CallView } from '@parley/protocol';
 import type { CallQuality } from './calls-port.ts';
 
@@ -119,3 +120,17 @@ export const qualityLabels: Record<CallQuality['level'], string> = {
   poor: 'Poor connection',
   unknown: 'Checking connection…',
 };
+
+/** Credit control's refusals of a call out (no credit, no licence...): the server's own words name the number. */
+const CREDIT_REFUSALS = new Set([
+  'insufficient_funds',
+  'no_licence',
+  'no_rate',
+  'class_not_allowed',
+  'premium_blocked',
+]);
+
+/** The words of a refused call out when credit control refused it, else null. */
+export function creditRefusal(err: unknown): string | null {
+  return err instanceof ParleyError && CREDIT_REFUSALS.has(err.code) && err.message ? err.message : null;
+}
