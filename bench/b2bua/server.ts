@@ -96,6 +96,26 @@ await app.telephony.putTrunk({
   ...IP_TRUNK,
 });
 await app.telephony.setDialPlanCountry(trustedScope(tenant.id), 'GB');
+// Credit control is on every call out: a calling plan on a sell deck for every number, and credit.
+const deck = await app.billing.decks.createDeck({ name: 'Bench', kind: 'sell' });
+await app.billing.decks.importVersion(
+  deck.id,
+  [
+    'prefix,destination,class,rate_per_minute,connection_fee,first_increment,next_increment',
+    '44,United Kingdom,domestic,0.01,0,1,1',
+    ...['1', '2', '3', '5', '6', '7', '8', '9'].map((d) => `${d},Anywhere,international,0.02,0,1,1`),
+  ].join('\n'),
+  0,
+);
+const plan = await app.billing.plans.createPlan({
+  name: 'Bench calling',
+  pricePerUserMonth: 0,
+  services: ['calling'],
+  allowedClasses: ['domestic', 'mobile', 'international', 'toll-free', 'emergency'],
+  sellDeckId: deck.id,
+});
+await app.billing.plans.setSeats(trustedScope(tenant.id), plan.id, count);
+await app.billing.wallet.topUp(trustedScope(tenant.id), 9_000_000_000_000, { note: 'bench calls' });
 for (let i = 0; i < count; i++) {
   const user = await app.directory.createUser(trustedScope(tenant.id), {
     address: `callee${i}@${DOMAIN}`,
@@ -112,6 +132,7 @@ for (let i = 0; i < count; i++) {
     userId: user.id,
     name: `Desk phone ${i}`,
   });
+  await app.billing.plans.assign(trustedScope(tenant.id), user.id, plan.id);
   await app.telephony.addNumber({
     number: `+${firstDid + i}`,
     carrierId: carrier.id,

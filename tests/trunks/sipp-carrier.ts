@@ -146,5 +146,50 @@ export async function setUpTrunk(
     });
   }
   await app.telephony.setDialPlanCountry(scope, 'GB');
+  await giveCalling(app);
   return trunk;
+}
+
+/** A sell deck reaching every number the tests call (domestic in GB, international elsewhere). */
+export const TEST_SELL_DECK = [
+  'prefix,destination,class,rate_per_minute,connection_fee,first_increment,next_increment',
+  '44,United Kingdom,domestic,0.01,0,1,1',
+  ...['1', '2', '3', '4', '5', '6', '7', '8', '9'].map((d) => `${d},Anywhere,international,0.02,0,1,1`),
+].join('\n');
+
+const calling = new WeakMap<App, Promise<void>>();
+
+/**
+ * Credit control is on every call out: Contoso's users get a calling plan (every class but premium)
+ * on TEST_SELL_DECK, and Contoso credit for hours of calls. Once per app (setUpTrunk calls it);
+ * the credit tests change balances, plans and decks after it.
+ */
+export function giveCalling(app: App): Promise<void> {
+  let p = calling.get(app);
+  if (!p) {
+    p = (async () => {
+      const tenant = (await app.directory.findTenantByDomain('contoso.example'))!;
+      const scope = trustedScope(tenant.id);
+      const deck = await app.billing.decks.createDeck({ name: 'Test calls', kind: 'sell' });
+      await app.billing.decks.importVersion(deck.id, TEST_SELL_DECK, 0);
+      const plan = await app.billing.plans.createPlan({
+        name: 'Test calling',
+        pricePerUserMonth: 0,
+        services: ['calling'],
+        allowedClasses: ['domestic', 'mobile', 'international', 'toll-free', 'emergency'],
+        sellDeckId: deck.id,
+      });
+      const users = await app.storage.db
+        .selectFrom('users')
+        .select('id')
+        .where('tenant_id', '=', tenant.id)
+        .execute();
+      await app.billing.plans.setSeats(scope, plan.id, users.length);
+      for (const u of users) await app.billing.plans.assign(scope, u.id, plan.id);
+      await app.billing.wallet.topUp(scope, 1000_000_000, { note: 'test calls' });
+    })();
+    calling.set(app, p);
+    p.catch(() => calling.delete(app));
+  }
+  return p;
 }

@@ -70,6 +70,7 @@ import { ParleyError } from '@parley/protocol';
 import { trustedScope } from './directory/scope.ts';
 import { TrunkResolver } from './telephony/trunk-dns.ts';
 import { TrunkOutbound } from './telephony/trunk-outbound.ts';
+import { CallCredit, linkCallOn, settleCrashedCalls } from './telephony/call-credit.ts';
 import { countriesOf, TrunkInbound } from './telephony/trunk-inbound.ts';
 import { TrunkRegistrations } from './telephony/trunk-registration.ts';
 import { TrunkHealth } from './telephony/trunk-health.ts';
@@ -295,6 +296,16 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   });
   const orphans = await callRecords.closeOrphans();
   if (orphans) log.warn({ records: orphans }, 'call records left open by a crash were closed as failed');
+  // Their reservations are settled against those closed records (never more than the real duration).
+  const settled = await settleCrashedCalls(storage.db, billing.credit, log);
+  if (settled) log.warn({ reservations: settled }, 'reservations of calls a crash ended were settled');
+  const callCredit = new CallCredit({
+    credit: billing.credit,
+    linkCall: linkCallOn(storage),
+    renewBeforeSeconds: config.billingRenewBefore,
+    keepaliveSeconds: config.billingKeepalive,
+    log: log.child({ module: 'call-credit' }),
+  });
   const callHistory = new CallHistory(storage, options.callRecordTime?.now);
   // The echo test's media: one endpoint for the process, prompts spoken once into the data folder.
   const mediaEndpoint = new WebRtcEndpoint({ address: config.mediaAddress });
@@ -581,6 +592,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
         failoverTimeoutS: config.trunkFailoverTimeout,
         resolver: new TrunkResolver({ servers: config.dnsServers, cacheS: config.trunkDnsCache }),
         phoneCaller: (callId) => phoneCalls?.callerOf(callId),
+        credit: callCredit,
         log: log.child({ module: 'trunk-outbound' }),
       });
       const registered = (trunkRegistrations = new TrunkRegistrations({

@@ -382,6 +382,16 @@ export const settings = {
     schema: int(180, 0),
     doc: "Seconds a credit-control reservation outlives its call's last sign of life (authorisation, keepalive, renewal) before it expires and is released; the call side keeps it alive well within this, ringing included",
   },
+  billingRenewBefore: {
+    env: 'PARLEY_BILLING_RENEW_BEFORE',
+    schema: int(30, 0),
+    doc: "Seconds before a call's grant runs out that the call asks credit control for its next slice",
+  },
+  billingKeepalive: {
+    env: 'PARLEY_BILLING_KEEPALIVE',
+    schema: int(60, 1),
+    doc: "Seconds between a call's keepalives of its credit-control reservation (ringing or answered); keep it well within PARLEY_BILLING_RESERVATION_GRACE",
+  },
   billingMaxCallSeconds: {
     env: 'PARLEY_BILLING_MAX_CALL_SECONDS',
     schema: int(4 * 3600, 1),

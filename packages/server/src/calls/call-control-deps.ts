@@ -88,6 +88,24 @@ export interface NumberRoute {
   /** A forwarded call: the number first called and why (the carrier gets Diversion). */
   divertedFrom?: { number: string; reason: 'unconditional' | 'user-busy' | 'no-answer' | 'unavailable' };
   carrierIds: string[];
+  /** What credit control granted the call (telephony/call-credit.ts); absent: not credit-controlled. */
+  grant?: CallGrant;
+}
+
+/**
+ * A call's authorisation by credit control: its reservation (null for an emergency call: never cut,
+ * never billed) and the seconds from the answer it may last on what is held now.
+ */
+export interface CallGrant {
+  reservationId: string | null;
+  grantedSeconds: number | null;
+  /** The longest duration pool and credits allow now (more slices must be reserved to reach it). */
+  maxSeconds: number | null;
+  /** Epoch ms of the authorisation (the rated record's start). */
+  authorisedAt: number;
+  /** The E.164 number authorised. */
+  destination: string;
+  callerCountry?: string;
 }
 
 export type TrunkRoute = { kind: 'user'; userId: string } | NumberRoute;

@@ -20,7 +20,9 @@
  * - digits that are no extension, or `+` and digits: a phone number, read through the tenant's dial
  *   plan and called out through a carrier (telephony/trunk-outbound.ts).
  * Refusals become SIP statuses: not found 404, another tenant 403, yourself 403, over the per-user
- * limit 486, shutting down 503, a number the dial plan cannot read 484, no carrier for it 404. A
+ * limit 486, shutting down 503, a number the dial plan cannot read 484, no carrier for it 404;
+ * credit control's refusals 402 (no credit) or 403/404 (no licence, class or premium barred, no
+ * rate) with `Reason: Q.850;cause=...;text="..."` (RFC 3326) in the server's words. A
  * call that ends before the answer answers the INVITE with the status of its reason (`statusForEnd`).
  *
  * An INVITE without an offer (a late offer, RFC 3261 section 13.2.1, RFC 3264 section 5) gets our
@@ -29,6 +31,7 @@
  */
 import type { Logger } from 'pino';
 import { ParleyError, type CallTarget } from '@parley/protocol';
+import { reasonHeader } from '../telephony/call-credit.ts';
 import { isSipUri, type IncomingInvite, type UserAgentCore } from '@parley/sip';
 import type { CallPhones, CallUser } from '../calls/call-control.ts';
 import type { CallSession } from '../realtime/session.ts';
@@ -89,6 +92,12 @@ const REFUSAL: Record<string, [number, string]> = {
   // A number the dial plan cannot read, and one no carrier reaches (calls out, trunk-outbound.ts).
   invalid_number: [484, 'Address Incomplete'],
   no_route: [404, 'No Route To Number'],
+  // Credit control's refusals (telephony/call-credit.ts), with a Q.850 `Reason` naming why.
+  insufficient_funds: [402, 'Payment Required'],
+  no_licence: [403, 'Forbidden'],
+  class_not_allowed: [403, 'Forbidden'],
+  premium_blocked: [403, 'Forbidden'],
+  no_rate: [404, 'No Route To Number'],
 };
 
 export class PhoneCalls implements CallPhones {
@@ -204,7 +213,8 @@ export class PhoneCalls implements CallPhones {
         'Server Internal Error',
       ];
       if (status === 500) this.d.log.warn({ err }, 'phone call could not be placed');
-      inv.reject(status, { reason });
+      const why = err instanceof ParleyError ? reasonHeader(err.code, err.message) : null;
+      inv.reject(status, { reason, ...(why ? { headers: [['Reason', why]] } : {}) });
     }
   }
 

@@ -57,6 +57,7 @@ import {
   type PhoneCallControl,
   type PhoneCallerLink,
 } from '../sip/phone-ringing.ts';
+import type { CallCredit, CreditLeg } from './call-credit.ts';
 import type { CarrierDirectory, TrunkAddress, TrunkCarrier } from './carriers.ts';
 import { dial } from './dial-plan.ts';
 import type { NumberDirectory } from './numbers.ts';
@@ -102,6 +103,8 @@ export interface TrunkOutboundDeps {
   failoverTimeoutS?: number;
   /** The phone that placed the call, when one did: its RTP is joined to the carrier's, RTP to RTP. */
   phoneCaller(callId: string): PhoneCallerLink | undefined;
+  /** Credit control on every call (call-credit.ts): authorised in `route`, kept and settled by the leg. */
+  credit?: CallCredit;
   log: Logger;
 }
 
@@ -156,6 +159,8 @@ export class TrunkOutbound implements CallTrunks {
     if (carriers.length === 0)
       throw new ParleyError('no_route', 'No carrier can take calls to phone numbers here.', { field: 'to' });
     for (const c of carriers) this.known.set(c.id, c);
+    // Before anything rings: a refusal (no credit, no licence...) is the place's answer.
+    const grant = await this.d.credit?.authorise(caller, dialled.e164);
     return {
       kind: 'number',
       e164: dialled.e164,
@@ -163,6 +168,7 @@ export class TrunkOutbound implements CallTrunks {
       callerNumber,
       withheld: withholds,
       carrierIds: carriers.map((c) => c.id),
+      ...(grant ? { grant } : {}),
     };
   }
 
@@ -176,7 +182,10 @@ export class TrunkOutbound implements CallTrunks {
           // A carrier the health check found down at every address is not offered the call.
           !this.d.status?.allDown(c.id, c.addresses),
       );
-    if (!carrier) return null;
+    if (!carrier) {
+      this.d.credit?.abandon(route.grant);
+      return null;
+    }
     this.channels.set(carrier.id, this.inUse(carrier.id) + 1);
     const call = new TrunkCall(
       {
@@ -236,6 +245,8 @@ class TrunkCall {
   /** The WebRTC answer made (early, on a 183 with SDP, or at the 200), once. */
   private answering: Promise<string> | null = null;
   private ended = false;
+  /** The call's reservation kept alive, renewed and settled (call-credit.ts). */
+  private credit: CreditLeg | null = null;
 
   constructor(
     private readonly ctx: TrunkContext,
@@ -261,6 +272,8 @@ class TrunkCall {
         this.offer = f.offer.sdp;
         this.early.push(...f.candidates);
         this.ctx.records(this.callId, { carrier: this.carrier.id, typed: this.route.typed });
+        this.credit =
+          this.ctx.credit?.leg(this.session, this.route.grant, f.call.id, (w) => this.cutOff(w)) ?? null;
         void this.place()
           .then(async () => {
             if (!this.rtp || this.ended) return;
@@ -440,6 +453,7 @@ class TrunkCall {
       return;
     }
     this.dialog = dialog;
+    this.credit?.answered();
     dialog.once('terminated', (reason) => {
       if (reason === 'local' || this.ended) return;
       this.ctx.records(this.callId!, {
@@ -582,6 +596,16 @@ class TrunkCall {
     if (callId) this.ctx.control.failCall(this.session, callId, 'failed');
   }
 
+  /** The grant is over (credit control): BYE to the carrier, and the call ended for the caller. */
+  private cutOff(words: string): void {
+    const callId = this.callId;
+    if (this.ended || !callId) return;
+    void this.stop().then(() => {
+      this.ctx.records(callId, { sipEndCode: 200, sipEndText: 'BYE from Parley: credit ran out' });
+      this.ctx.control.failCall(this.session, callId, 'hangup', words);
+    });
+  }
+
   /** Our side ended it: CANCEL while it rings, BYE once answered; media closed. */
   private async stop(): Promise<void> {
     if (this.ended) return;
@@ -599,6 +623,7 @@ class TrunkCall {
   /** Closes both legs and gives the channel back (idempotent). */
   private async close(): Promise<void> {
     this.ended = true;
+    void this.credit?.ended();
     this.ctx.done(this);
     await Promise.all([this.web?.close(), this.rtp?.close()]);
   }

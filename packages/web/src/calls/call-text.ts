@@ -1,4 +1,5 @@
 /** The words of the call screens: who the other party is, how long, and why a call ended. */
+import { ParleyError } from '@parley/protocol';
 import type { CallDisposition, CallEndReason, CallPeer, CallView } from '@parley/protocol';
 import type { CallQuality } from './calls-port.ts';
 
@@ -35,6 +36,8 @@ export function endedSentence(call: CallView): string {
   const reason: CallEndReason = call.endReason ?? 'hangup';
   if (call.direction === 'outgoing') {
     // A carrier's refusal of a call out to a number says why in its own words (trunk-codes.ts).
+    // An answered call the server ended says why too (credit ran out: call-credit.ts).
+    if (call.endDetail && call.answeredAt) return `Call with ${who} ended. ${call.endDetail}`;
     if (call.endDetail) return `The call to ${who} did not go through. ${call.endDetail}`;
     const outgoing: Record<CallEndReason, string> = {
       hangup: `Call with ${who} ended.`,
@@ -117,3 +120,17 @@ export const qualityLabels: Record<CallQuality['level'], string> = {
   poor: 'Poor connection',
   unknown: 'Checking connection…',
 };
+
+/** Credit control's refusals of a call out (no credit, no licence...): the server's own words name the number. */
+const CREDIT_REFUSALS = new Set([
+  'insufficient_funds',
+  'no_licence',
+  'no_rate',
+  'class_not_allowed',
+  'premium_blocked',
+]);
+
+/** The words of a refused call out when credit control refused it, else null. */
+export function creditRefusal(err: unknown): string | null {
+  return err instanceof ParleyError && CREDIT_REFUSALS.has(err.code) && err.message ? err.message : null;
+}

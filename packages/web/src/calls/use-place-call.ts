@@ -7,7 +7,7 @@ import { useState } from 'react';
 import type { CallTarget } from '@parley/protocol';
 import { useClient, useSessionObject } from '../session/use-session.ts';
 import { callStoreOf, useCalls } from './call-store.ts';
-import { mediaErrorSentence } from './call-text.ts';
+import { creditRefusal, mediaErrorSentence } from './call-text.ts';
 import type { WebCall } from './calls-port.ts';
 
 export interface PlaceCall {
@@ -37,7 +37,7 @@ export function usePlaceCall(): PlaceCall {
       () => setBusy(false),
       (err: unknown) => {
         setBusy(false);
-        setError(mediaErrorSentence(err) ?? session.failed(err));
+        setError(mediaErrorSentence(err) ?? creditRefusal(err) ?? session.failed(err));
       },
     );
   };
