@@ -31,6 +31,7 @@ import type { DtmfEvent } from './dtmf.ts';
 import { g711Decode, g711Encode } from './g711.ts';
 import { LiveSource } from './live-source.ts';
 import type { Playback } from './audio-out.ts';
+import type { AudioSource } from './source.ts';
 import type { AudioFrame, MediaCloseReason, MediaPacket, MediaSession, PacketPort } from './session.ts';
 
 /** A session the bridge can join: the shared shape plus packet forwarding. */
@@ -96,6 +97,7 @@ class Direction {
   transcoded = 0;
   private live: { source: LiveSource; playback: Playback } | undefined;
   private readonly onAudio = (frame: AudioFrame): void => {
+    if (this.announcing) return;
     if (!this.live) {
       const source = new LiveSource(frame.sampleRate);
       this.live = { source, playback: this.to.output.play(source) };
@@ -104,6 +106,8 @@ class Direction {
     this.live.source.push(frame.samples);
   };
   private listening = false;
+  /** Playing an announcement to `to`: nothing of `from` crosses meanwhile. */
+  private announcing: Playback | undefined;
   private readonly unsubscribe: Array<() => void> = [];
 
   constructor(
@@ -130,6 +134,7 @@ class Direction {
 
   /** Re-reads the legs' codecs (after a renegotiation) and sets the receiving leg's pacer. */
   update(): void {
+    if (this.announcing) return; // re-chosen when the announcement ends
     const path = this.path;
     // The receiving leg paces only what it encodes itself (refused: nothing crosses, nothing paced).
     this.to.setPaced(path === 'transcode' || path === 'none');
@@ -142,7 +147,31 @@ class Direction {
     }
   }
 
+  /**
+   * Plays `source` to `to` in place of what `from` sends (dropped meanwhile), through `to`'s own
+   * pacer; when it ends the direction's path is chosen again. A second announcement replaces the first.
+   */
+  announce(source: AudioSource): Playback {
+    this.announcing?.stop();
+    if (this.live) {
+      this.live.playback.stop();
+      this.live.source.close();
+      this.live = undefined;
+    }
+    this.decoding(false);
+    this.to.setPaced(true);
+    const playback = this.to.output.play(source);
+    this.announcing = playback;
+    void playback.done.then(() => {
+      if (this.announcing !== playback) return;
+      this.announcing = undefined;
+      if (this.to.state !== 'closed') this.update();
+    });
+    return playback;
+  }
+
   private onPacket(p: MediaPacket): void {
+    if (this.announcing) return;
     if (p.kind === 'event') {
       if (this.to.sendsEvents && this.path !== 'transcode') this.to.forward(p);
       return;
@@ -178,6 +207,8 @@ class Direction {
   }
 
   stop(): void {
+    this.announcing?.stop();
+    this.announcing = undefined;
     for (const u of this.unsubscribe.splice(0)) u();
     this.live?.playback.stop();
     this.live?.source.close();
@@ -232,6 +263,14 @@ export class MediaBridge extends TypedEmitter<MediaBridgeEvents> {
       transcoded: { aToB: this.aToB.transcoded, bToA: this.bToA.transcoded },
       digits: this.digits,
     };
+  }
+
+  /**
+   * Plays `source` to the leg on `side` (a warning tone before a call is cut, an announcement) in place
+   * of what the other leg sends; the other direction is untouched. Media cross again when it ends.
+   */
+  announce(side: BridgeSide, source: AudioSource): Playback {
+    return (side === 'a' ? this.bToA : this.aToB).announce(source);
   }
 
   /** After a leg renegotiated (a re-INVITE, a codec change): re-choose the paths. */

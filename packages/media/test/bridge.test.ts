@@ -235,3 +235,37 @@ test('WebRTC as offerer: a browser answers the server offer; digits both ways; c
     await webrtc.close();
   }
 });
+
+test('an announcement to one leg: the browser hears the tone instead of the phone, then the phone again', async () => {
+  const c = await browserAndPhone(['PCMU']);
+  try {
+    c.phone.send(new ToneSource({ frequencies: [1250], durationMs: 6000, sampleRate: 8000 }));
+    await until(() => c.client.received.filter((r) => r.payloadType === 0).length >= 25, 5000, 'the phone');
+    const since = performance.now();
+    const played = c.joined.announce('a', new ToneSource({ frequencies: [800], durationMs: 1000 }));
+    assert.equal(await played.done, 'finished');
+    const after = performance.now();
+    // What reached the browser during the announcement: the tone, not the phone.
+    const during = c.client.received.filter(
+      (r) => r.at >= since + 200 && r.at < after && r.payloadType === 0,
+    );
+    assert.ok(during.length >= 30, `the tone's frames arrived (${during.length})`);
+    assert.equal(
+      strongestOf(c.client.decodeReceived(since + 200).samples.subarray(0, 4000), 8000, RIVALS),
+      800,
+    );
+    assert.equal(c.joined.paths.bToA, 'passthrough');
+    // The phone's direction untouched meanwhile, and the phone heard again once it ended.
+    await until(
+      () => c.client.received.filter((r) => r.at >= after + 300 && r.payloadType === 0).length >= 25,
+      5000,
+      'the phone again',
+    );
+    assert.equal(
+      strongestOf(c.client.decodeReceived(after + 300).samples.subarray(0, 4000), 8000, RIVALS),
+      1250,
+    );
+  } finally {
+    await c.close();
+  }
+});

@@ -304,6 +304,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     linkCall: linkCallOn(storage),
     renewBeforeSeconds: config.billingRenewBefore,
     keepaliveSeconds: config.billingKeepalive,
+    warnBeforeSeconds: config.billingCutWarning,
     log: log.child({ module: 'call-credit' }),
   });
   const callHistory = new CallHistory(storage, options.callRecordTime?.now);

@@ -387,6 +387,11 @@ export const settings = {
     schema: int(30, 0),
     doc: "Seconds before a call's grant runs out that the call asks credit control for its next slice",
   },
+  billingCutWarning: {
+    env: 'PARLEY_BILLING_CUT_WARNING',
+    schema: int(10, 0),
+    doc: 'Seconds before a call whose credit ran out is cut that the caller hears the warning tone (three short beeps); 0: at the cut',
+  },
   billingKeepalive: {
     env: 'PARLEY_BILLING_KEEPALIVE',
     schema: int(60, 1),

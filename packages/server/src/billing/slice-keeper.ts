@@ -9,6 +9,7 @@
  *   ringing ──(answered)──> running ──(renew ok)──> running ...
  *      │                       │
  *      │                       ├──(renew refused / failed)──> ending ──(grant over)──> cut
+ *      │                       │                       (onEnding fires: warn the caller)
  *      │                       │
  *      └───────────────────────┴──(keepalive or renew: reservation_closed)──────────> cut   (at once)
  *   any state ──(stop: the call ended)──> stopped                  (onCutoff fires once, in cut)
@@ -26,7 +27,7 @@ export interface Scheduler {
   clear(handle: unknown): void;
 }
 
-const realScheduler: Scheduler = {
+export const realScheduler: Scheduler = {
   now: Date.now,
   set: (fn, ms) => {
     const t = setTimeout(fn, ms);
@@ -46,6 +47,11 @@ export interface SliceKeeperOptions {
   keepaliveSeconds?: number;
   /** Called once, when the grant is over and no further slice was granted: end the call now. */
   onCutoff: (reason: { code: string; grantedSeconds: number }) => void;
+  /**
+   * Called once, when a renewal was refused: the call ends at `endsAt` (epoch ms) unless it ends
+   * first (a warning to the caller is due).
+   */
+  onEnding?: (reason: { code: string; endsAt: number }) => void;
   scheduler?: Scheduler;
 }
 
@@ -166,6 +172,7 @@ export class SliceKeeper {
     if (r.code === 'reservation_closed') return this.cutNow(r.code);
     this.state = 'ending';
     const code = r.code;
+    this.opts.onEnding?.({ code, endsAt: this.endAt() });
     this.timer = this.sched.set(
       () => {
         if (this.state !== 'ending') return;

@@ -14,6 +14,7 @@ import {
   RTP_CODEC_NAMES,
   RtpEndpoint,
   RtpSession,
+  ToneSource,
   type MediaBridge,
   type MediaSessionEvents,
   type RtpCodecName,
@@ -30,6 +31,12 @@ import type {
   PhoneMediaLegEvents,
   PhoneMediaStatsSink,
 } from './phone-media.ts';
+
+/**
+ * The warning before a call is cut (its credit ran out): three 200 ms beeps at 1400 Hz, 200 ms apart,
+ * the "call about to end" tone of ITU-T E.180's family, distinct from ringback and busy.
+ */
+const WARNING_TONE = { frequencies: [1400], durationMs: 1000, cadence: { onMs: 200, offMs: 200 } } as const;
 
 /** A browser's leg prefers G.711 so a phone's audio crosses without transcoding. */
 const BROWSER_CODECS = ['PCMU', 'PCMA', 'OPUS'] as const;
@@ -91,6 +98,12 @@ class Leg extends TypedEmitter<PhoneMediaLegEvents> implements PhoneMediaLeg {
 
   belongsTo(callId: string): void {
     this.callId = callId;
+  }
+
+  async warnPeer(): Promise<void> {
+    const joined = this.joined;
+    if (!joined) return;
+    await joined.announce(joined.a === this.session ? 'b' : 'a', new ToneSource(WARNING_TONE)).done;
   }
 
   async close(): Promise<void> {

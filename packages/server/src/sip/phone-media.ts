@@ -49,6 +49,12 @@ export interface PhoneMediaLeg extends Pick<TypedEmitter<PhoneMediaLegEvents>, '
    * 200 waits for the callee's choice). Optional: a driver without it keeps its first answer.
    */
   reanswer?(offer: string, codecs: readonly string[]): void;
+  /**
+   * Plays the warning tone (three short beeps) to the party joined to this leg by `bridge`, in place
+   * of this leg's audio, resolving once it has played: a call about to be cut. Optional: a driver
+   * that cannot play into a bridged call (rtpengine) has none.
+   */
+  warnPeer?(): Promise<void>;
 }
 
 /** A phone leg's media statistics when it closed (the call record's media columns, migration 014). */

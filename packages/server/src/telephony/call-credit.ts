@@ -27,7 +27,7 @@ import { ParleyError, type ErrorCode } from '@parley/protocol';
 import type { CallRecord } from '../billing/call-record.ts';
 import type { Authorisation, CreditControl } from '../billing/credit-control.ts';
 import { BillingError } from '../billing/errors.ts';
-import { SliceKeeper, type Scheduler } from '../billing/slice-keeper.ts';
+import { realScheduler as defaultScheduler, SliceKeeper, type Scheduler } from '../billing/slice-keeper.ts';
 import type { CallGrant } from '../calls/call-control-deps.ts';
 import { trustedScope } from '../directory/scope.ts';
 import type { StorageHandle } from '../storage/db.ts';
@@ -46,6 +46,11 @@ export interface CallCreditDeps {
   renewBeforeSeconds: number;
   /** Seconds between keepalives of a call's reservation (`PARLEY_BILLING_KEEPALIVE`). */
   keepaliveSeconds: number;
+  /**
+   * Seconds before the cut of a call whose next slice was refused that the caller is warned
+   * (`PARLEY_BILLING_CUT_WARNING`; the leg's `onWarning`: a tone); at the refusal when less is left.
+   */
+  warnBeforeSeconds?: number;
   /** The keeper's timers and clock (tests pass a fake). */
   scheduler?: Scheduler;
   now?: () => number;
@@ -164,9 +169,10 @@ export class CallCredit {
     grant: CallGrant | undefined,
     callId: string,
     onCutoff: (words: string) => void,
+    onWarning?: () => void,
   ): CreditLeg | null {
     if (!grant?.reservationId || grant.grantedSeconds === null) return null;
-    return new CreditLeg(this.d, this.now, caller, grant, callId, onCutoff);
+    return new CreditLeg(this.d, this.now, caller, grant, callId, onCutoff, onWarning);
   }
 }
 
@@ -176,6 +182,8 @@ export class CreditLeg {
   private answeredAt: number | null = null;
   private settled = false;
   private readonly reservationId: string;
+  /** The warning's timer, once the last slice was refused. */
+  private warning: unknown = null;
 
   constructor(
     private readonly d: CallCreditDeps,
@@ -184,6 +192,7 @@ export class CreditLeg {
     private readonly grant: CallGrant,
     private readonly callId: string,
     onCutoff: (words: string) => void,
+    onWarning?: () => void,
   ) {
     this.reservationId = grant.reservationId!;
     this.d
@@ -195,6 +204,19 @@ export class CreditLeg {
       renewBeforeSeconds: d.renewBeforeSeconds,
       keepaliveSeconds: d.keepaliveSeconds,
       scheduler: d.scheduler,
+      // No more slices: the caller hears the warning `warnBeforeSeconds` before the cut.
+      onEnding: (r) => {
+        if (!onWarning) return;
+        const sched = d.scheduler ?? defaultScheduler;
+        const inMs = r.endsAt - (d.warnBeforeSeconds ?? 10) * 1000 - sched.now();
+        this.warning = sched.set(
+          () => {
+            this.warning = null;
+            if (!this.settled) onWarning();
+          },
+          Math.max(0, inMs),
+        );
+      },
       onCutoff: (r) => {
         d.log.info(
           { call: callId, reservation: this.reservationId, code: r.code, granted: r.grantedSeconds },
@@ -226,6 +248,7 @@ export class CreditLeg {
     if (this.settled) return;
     this.settled = true;
     this.keeper.stop();
+    if (this.warning !== null) (this.d.scheduler ?? defaultScheduler).clear(this.warning);
     const id = this.reservationId;
     try {
       if (this.answeredAt === null) await this.d.credit.release(id);

@@ -15,6 +15,7 @@ test('renews slices before they run out and cuts the call when the next is refus
   ];
   const asked: number[] = [];
   const cut: Array<{ code: string; grantedSeconds: number }> = [];
+  const ending: Array<{ code: string; endsAt: number }> = [];
   const keeper = new SliceKeeper(
     {
       keepalive: alive,
@@ -26,7 +27,12 @@ test('renews slices before they run out and cuts the call when the next is refus
     'rsv_1',
     300,
     sched.now(),
-    { renewBeforeSeconds: 30, onCutoff: (r) => cut.push(r), scheduler: sched },
+    {
+      renewBeforeSeconds: 30,
+      onCutoff: (r) => cut.push(r),
+      onEnding: (r) => ending.push(r),
+      scheduler: sched,
+    },
   );
   const t0 = sched.now();
   await sched.advance(269_000);
@@ -37,6 +43,7 @@ test('renews slices before they run out and cuts the call when the next is refus
   await sched.advance(300_000);
   assert.deepEqual(asked, [t0 + 270_000, t0 + 570_000]);
   assert.equal(keeper.currentState, 'ending');
+  assert.deepEqual(ending, [{ code: 'insufficient_funds', endsAt: t0 + 600_000 }], 'told when it will end');
   assert.equal(cut.length, 0);
   await sched.advance(29_999);
   assert.equal(cut.length, 0);

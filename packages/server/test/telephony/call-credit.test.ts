@@ -172,6 +172,55 @@ describe('call credit', () => {
     assert.equal(cutAt, at + 30_000);
   });
 
+  test('the last slice refused: the caller is warned 10 s before the cut (at once when less is left), not after it ended', async () => {
+    const { cc, sched } = world(granted(60));
+    const grant = await cc.authorise(ALICE, NUMBER);
+    const warned: number[] = [];
+    let cutAt: number | null = null;
+    const leg = cc.leg(
+      ALICE,
+      grant,
+      'call-w',
+      () => (cutAt = sched.now()),
+      () => warned.push(sched.now()),
+    )!;
+    const at = sched.now();
+    leg.answered(at);
+    await sched.advance(55_000); // the renewal (5 s before) was refused at 55 s: less than 10 s left
+    assert.deepEqual(warned, [at + 55_000], 'warned as soon as the call is known to end');
+    await sched.advance(5_000);
+    assert.equal(cutAt, at + 60_000, 'the cut stays at the grant');
+
+    // Granted 60 s with the refusal at 55 s and a 3 s warning: warned at 57 s. Ended at 56 s: never.
+    const w2 = world(granted(60));
+    const cc2 = new CallCredit({ ...w2.cc['d'], warnBeforeSeconds: 3 });
+    const g2 = await cc2.authorise(ALICE, NUMBER);
+    const warned2: number[] = [];
+    const leg2 = cc2.leg(
+      ALICE,
+      g2,
+      'call-w2',
+      () => {},
+      () => warned2.push(w2.sched.now()),
+    )!;
+    const at2 = w2.sched.now();
+    leg2.answered(at2);
+    await w2.sched.advance(57_000);
+    assert.deepEqual(warned2, [at2 + 57_000]);
+    const leg3 = cc2.leg(
+      ALICE,
+      g2,
+      'call-w3',
+      () => {},
+      () => warned2.push(-1),
+    )!;
+    leg3.answered(w2.sched.now());
+    await w2.sched.advance(56_000);
+    await leg3.ended(w2.sched.now());
+    await w2.sched.advance(10_000);
+    assert.deepEqual(warned2, [at2 + 57_000], 'a call that ended first is not warned');
+  });
+
   test('a reservation released under a ringing call (keepalive refused) cuts it at once', async () => {
     const { cc, sched } = world(granted(25), { keepaliveOk: () => false });
     let cut = false;
