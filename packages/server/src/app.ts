@@ -580,6 +580,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
         failoverTimeoutS: config.trunkFailoverTimeout,
         resolver: new TrunkResolver({ servers: config.dnsServers, cacheS: config.trunkDnsCache }),
         phoneCaller: (callId) => phoneCalls?.callerOf(callId),
+        costs: billing.decks,
         log: log.child({ module: 'trunk-outbound' }),
       });
       const registered = (trunkRegistrations = new TrunkRegistrations({

@@ -11,6 +11,7 @@ import type { CallSession } from '../realtime/session.ts';
 import type { PresenceService } from '../presence/presence-service.ts';
 import type { Directory, UserRecord } from '../directory/directory.ts';
 import type { CallRecordSink } from './record-sink.ts';
+import type { RouteDecision } from '../telephony/least-cost.ts';
 
 /** A user as call control needs to know them. */
 export interface CallUser {
@@ -88,6 +89,11 @@ export interface NumberRoute {
   /** A forwarded call: the number first called and why (the carrier gets Diversion). */
   divertedFrom?: { number: string; reason: 'unconditional' | 'user-busy' | 'no-answer' | 'unavailable' };
   carrierIds: string[];
+  /**
+   * Least-cost routing's decision (telephony/least-cost.ts): `carrierIds` are its candidates in order;
+   * the trunk leg completes it and keeps it with the call record. Absent without cost decks to read.
+   */
+  decision?: RouteDecision;
 }
 
 export type TrunkRoute = { kind: 'user'; userId: string } | NumberRoute;
