@@ -36,6 +36,8 @@ export interface Trunk {
   identity: TrunkIdentity;
   /** Whether OPTIONS pings mark each address up or down. */
   healthCheck: boolean;
+  /** Least-cost routing's tie-break between carriers that cost the same for a number, lower first. */
+  preference: number;
 }
 
 export type TrunkAuth = 'ip' | 'register';
@@ -96,6 +98,8 @@ export interface TrunkSettings {
     | null;
   identity?: TrunkIdentity;
   healthCheck?: boolean;
+  /** -1000 to 1000, 0 when left out. */
+  preference?: number;
 }
 
 /** A number (DID) of a carrier, in E.164; given to a tenant, then to one of its users. */

@@ -594,6 +594,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
         resolver: new TrunkResolver({ servers: config.dnsServers, cacheS: config.trunkDnsCache }),
         phoneCaller: (callId) => phoneCalls?.callerOf(callId),
         credit: callCredit,
+        costs: billing.decks,
         log: log.child({ module: 'trunk-outbound' }),
       });
       const registered = (trunkRegistrations = new TrunkRegistrations({

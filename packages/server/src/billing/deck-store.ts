@@ -37,6 +37,8 @@ export class DeckStore implements DeckSource {
   private generation = '';
   private checkedAt = -Infinity;
   private refreshing: Promise<void> | null = null;
+  /** The cost decks by carrier, rebuilt when a deck is added to the catalogue. */
+  private byCarrier: Map<string, RateDeck[]> | null = null;
 
   constructor(
     private readonly db: Kysely<Database>,
@@ -183,12 +185,32 @@ export class DeckStore implements DeckSource {
 
   /** The deck with every version, from the catalogue (refreshed at most every `refreshMs`). */
   async deck(id: string): Promise<RateDeck | null> {
+    await this.fresh();
+    return this.cache.get(id) ?? null;
+  }
+
+  /**
+   * Every cost deck by the carrier it prices, from the catalogue (least-cost routing reads it on every
+   * call out: no query beyond the catalogue's refresh).
+   */
+  async costDecksByCarrier(): Promise<ReadonlyMap<string, readonly RateDeck[]>> {
+    await this.fresh();
+    if (!this.byCarrier) {
+      const m = new Map<string, RateDeck[]>();
+      for (const d of this.cache.values())
+        if (d.kind === 'cost' && d.carrierId) m.set(d.carrierId, [...(m.get(d.carrierId) ?? []), d]);
+      this.byCarrier = m;
+    }
+    return this.byCarrier;
+  }
+
+  /** Refreshes the catalogue when it is older than `refreshMs`. */
+  private async fresh(): Promise<void> {
     // Every caller waits for a refresh in flight, so none sees a deck whose versions are still loading.
     if (this.refreshing || this.now() - this.checkedAt >= (this.opts.refreshMs ?? 1000)) {
       this.refreshing ??= this.refresh().finally(() => (this.refreshing = null));
       await this.refreshing;
     }
-    return this.cache.get(id) ?? null;
   }
 
   /** Loads decks and versions not yet in the catalogue. */
@@ -208,7 +230,10 @@ export class DeckStore implements DeckSource {
     }
     const decks = await this.db.selectFrom('billing_decks').selectAll().execute();
     for (const d of decks)
-      if (!this.cache.has(d.id)) this.cache.set(d.id, new RateDeck(d.id, d.name, d.kind, d.carrier_id));
+      if (!this.cache.has(d.id)) {
+        this.cache.set(d.id, new RateDeck(d.id, d.name, d.kind, d.carrier_id));
+        this.byCarrier = null;
+      }
     const versions = await this.db.selectFrom('billing_deck_versions').selectAll().execute();
     for (const v of versions) {
       const deck = this.cache.get(v.deck_id);

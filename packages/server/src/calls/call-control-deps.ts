@@ -11,6 +11,7 @@ import type { CallSession } from '../realtime/session.ts';
 import type { PresenceService } from '../presence/presence-service.ts';
 import type { Directory, UserRecord } from '../directory/directory.ts';
 import type { CallRecordSink } from './record-sink.ts';
+import type { RouteDecision } from '../telephony/least-cost.ts';
 
 /** A user as call control needs to know them. */
 export interface CallUser {
@@ -90,6 +91,11 @@ export interface NumberRoute {
   carrierIds: string[];
   /** What credit control granted the call (telephony/call-credit.ts); absent: not credit-controlled. */
   grant?: CallGrant;
+  /**
+   * Least-cost routing's decision (telephony/least-cost.ts): `carrierIds` are its candidates in order;
+   * the trunk leg completes it and keeps it with the call record. Absent without cost decks to read.
+   */
+  decision?: RouteDecision;
 }
 
 /**

@@ -63,6 +63,11 @@ export interface CallRecordsTable {
   /** The SIP code and reason phrase that ended the carrier leg (e.g. 486 `Busy Here`, 200 for a BYE). */
   sip_end_code?: number | null;
   sip_end_text?: string | null;
+  /**
+   * Calls out (migration 018): the least-cost routing decision as JSON (telephony/least-cost.ts's
+   * RouteDecision: candidates and their cost, the carrier chosen, the ones skipped and why).
+   */
+  route_decision?: string | null;
 }
 
 export interface CallRecordTables {

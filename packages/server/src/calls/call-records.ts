@@ -28,6 +28,7 @@ import { trustedScope } from '../directory/scope.ts';
 import { iso } from '../ids.ts';
 import type { CallOpened, CallRecordSink, RecordParty } from './record-sink.ts';
 import type { CallRecordsTable } from './call-records-tables.ts';
+import type { RouteDecision } from '../telephony/least-cost.ts';
 import { callerDisposition, dispositionFor, durationSeconds, isMissed } from './call-records-outcome.ts';
 
 /** A phone leg's media statistics, as the media drivers measure them (migration 014's columns). */
@@ -50,6 +51,8 @@ export interface CallTrunkLeg {
   carrierCodec?: string | null;
   sipEndCode?: number | null;
   sipEndText?: string | null;
+  /** How the call was routed (least-cost routing's decision, kept as JSON in `route_decision`). */
+  routeDecision?: RouteDecision;
 }
 
 export interface CallRecordsDeps {
@@ -154,7 +157,7 @@ export class CallRecords implements CallRecordSink {
 
   /**
    * What a call through a carrier adds to its records (migration 016): the carrier, the codec of each
-   * leg, the SIP code and phrase that ended the carrier leg. Only the fields given are written; chained
+   * leg, the SIP code and phrase that ended the carrier leg; and how it was routed (migration 018). Only the fields given are written; chained
    * after the call's other writes, so it may come at any time after `opened`.
    */
   carrierLeg(callId: string, d: CallTrunkLeg): Promise<void> {
@@ -165,6 +168,7 @@ export class CallRecords implements CallRecordSink {
     if (d.carrierCodec !== undefined) set.carrier_codec = d.carrierCodec;
     if (d.sipEndCode !== undefined) set.sip_end_code = d.sipEndCode;
     if (d.sipEndText !== undefined) set.sip_end_text = d.sipEndText;
+    if (d.routeDecision !== undefined) set.route_decision = JSON.stringify(d.routeDecision);
     if (Object.keys(set).length === 0) return Promise.resolve();
     return this.chain(callId, () =>
       this.storage.write(async (tx) => {

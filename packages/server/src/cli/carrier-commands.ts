@@ -39,6 +39,8 @@ export interface CarrierAddArgs {
   registrar?: string;
   /** Our address of record's domain, when not the registrar's host. */
   domain?: string;
+  /** Least-cost routing's tie-break between carriers of the same cost, lower first (0). */
+  preference?: string;
 }
 
 /** A list option: `a, b,c` is `['a','b','c']`. */
@@ -70,6 +72,7 @@ const FLAGS: Record<string, string> = {
   channelLimit: '--channels',
   auth: '--auth',
   registration: '--username',
+  preference: '--preference',
 };
 
 export class CarrierCommands {
@@ -104,6 +107,7 @@ export class CarrierCommands {
       codecs: a.codecs === undefined ? undefined : commaList(a.codecs).map((c) => c.toUpperCase()),
       callerIdFormat: a.callerId,
       channelLimit: a.channels === undefined ? null : Number(a.channels),
+      preference: a.preference === undefined ? undefined : Number(a.preference),
       auth: a.auth,
       registration: register
         ? {
@@ -154,6 +158,35 @@ export class CarrierCommands {
       detail: { addresses: t.addresses, allow: t.allow, transport: t.transport, enabled: t.enabled },
     });
     return { ...(await this.view([t]))[0]!, created };
+  }
+
+  /**
+   * `carrier update --name N --preference P`: the trunk's routing preference (the tie-break between
+   * carriers that cost the same for a number, least-cost.ts); its other settings stay.
+   */
+  async update(a: { name: string; preference?: string }): Promise<TrunkView> {
+    const c = await this.billingCarrier(a.name);
+    const trunk = await this.trunkOf(c.id);
+    if (!trunk) throw new ParleyError('not_found', `${c.name} has no SIP trunk`, { field: '--name' });
+    if (a.preference === undefined)
+      throw new ParleyError('validation_failed', 'nothing to update: give --preference', {
+        field: '--preference',
+      });
+    const preference = PutTrunkRequest.shape.preference.safeParse(
+      a.preference.trim() === '' ? NaN : Number(a.preference),
+    );
+    if (!preference.success)
+      throw new ParleyError('validation_failed', '--preference: a whole number from -1000 to 1000', {
+        field: '--preference',
+      });
+    const t = await this.telephony.putTrunk({ ...trunk, preference: preference.data });
+    await this.audit.record(this.actor, {
+      tenantId: null,
+      action: 'telephony.carrier.put',
+      target: t.id,
+      detail: { preference: t.preference },
+    });
+    return (await this.view([t]))[0]!;
   }
 
   /** `carrier list`: every carrier with a SIP trunk. */

@@ -11,6 +11,7 @@
  *   parley device remove --user A --device D
  *   parley extension set --user A --extension N | extension clear --user A
  *   parley carrier add --name N --address HOST:PORT [--transport T] [--allow ADDR,...] [--tenant D]
+ *   parley carrier update --name N --preference P   least-cost routing's tie-break (lower first)
  *   parley carrier list | carrier status | carrier remove --name N
  *   parley number add --carrier N --number +E164 [--tenant D] [--user A]
  *   parley number import FILE.csv   numbers from a CSV (number,carrier,tenant), all or none
@@ -57,12 +58,16 @@ export const usage = `usage: parley <command> [options]
   extension clear --user ADDRESS
   carrier add --name N --address HOST:PORT[,HOST:PORT...] [--transport udp|tcp|tls]
               [--allow ADDR,...] [--tenant DOMAIN] [--codecs PCMA,PCMU,G722]
-              [--caller-id e164|e164_no_plus|national] [--channels N]
+              [--caller-id e164|e164_no_plus|national] [--channels N] [--preference N]
               [--auth ip|register --username U --password P [--registrar HOST:PORT]
                [--auth-username U] [--domain D]]
                                       a carrier's SIP trunk (billing's carrier of that name, created
                                       when there is none); --allow defaults to the address hosts,
                                       --tenant makes it that tenant's own carrier
+  carrier update --name N|ID --preference N
+                                      between carriers that cost the same for a number, the
+                                      lower preference is tried first (-1000 to 1000; 0 by default;
+                                      a negative one as --preference=-5)
   carrier list
   carrier status                      each trunk's auth, registration and health check as stored;
                                       live health and registration state are the running server's
@@ -133,7 +138,9 @@ const specs = {
     'auth-username': { type: 'string' },
     registrar: { type: 'string' },
     domain: { type: 'string' },
+    preference: { type: 'string' },
   },
+  'carrier update': { name: { type: 'string' }, preference: { type: 'string' } },
   'carrier list': {},
   'carrier status': {},
   'carrier remove': { name: { type: 'string' } },
@@ -359,12 +366,19 @@ async function run(argv: string[]): Promise<number> {
           authUsername: opt('auth-username'),
           registrar: opt('registrar'),
           domain: opt('domain'),
+          preference: opt('preference'),
         });
         print(
           json,
           c,
           `carrier ${c.name} ${c.created ? 'created with' : 'given'} a SIP trunk: ${c.id}\n${trunkText(c)}`,
         );
+        break;
+      }
+      case 'carrier update': {
+        required(values, 'name');
+        const c = await carriers.update({ name: opt('name')!, preference: opt('preference') });
+        print(json, c, trunkText(c));
         break;
       }
       case 'carrier list': {
@@ -484,6 +498,7 @@ function trunkText(t: Awaited<ReturnType<CarrierCommands['list']>>['items'][numb
     `${t.name}  ${t.transport} ${to}  allow ${t.allow.join(', ') || 'none'}  codecs ${t.codecs.join(', ')}`,
     `caller ID ${t.callerIdFormat}`,
     t.channelLimit === null ? 'no channel limit' : `${t.channelLimit} channels`,
+    `preference ${t.preference ?? 0}`,
     t.tenantId === null ? "operator's" : `${t.tenant ?? t.tenantId}'s own`,
     t.enabled ? '' : 'disabled',
     `(${t.id})`,

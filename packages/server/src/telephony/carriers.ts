@@ -74,6 +74,11 @@ export interface TrunkCarrier {
   identity: IdentityHeader;
   /** Whether each address is pinged with OPTIONS (a down address is not offered calls). */
   healthCheck: boolean;
+  /**
+   * Least-cost routing's tie-break between carriers that cost the same for a number (least-cost.ts):
+   * lower first; absent is 0 (migration 018).
+   */
+  preference?: number;
 }
 
 export interface CarrierDirectory {

@@ -18,6 +18,7 @@ import { importNumberCsv } from './number-import.ts';
 const E164 = z.string().regex(/^\+[1-9]\d{1,14}$/, 'an E.164 number: + and up to 15 digits');
 const Country = z.string().regex(/^[A-Z]{2}$/, 'an ISO 3166-1 alpha-2 country code');
 const Host = z.string().min(1).max(253);
+const PREFERENCE_WORDS = 'a whole number from -1000 to 1000 (lower is tried first)';
 
 export const TrunkCarrier = z.object({
   id: z.string(),
@@ -43,6 +44,8 @@ export const TrunkCarrier = z.object({
     .nullable(),
   identity: z.enum(['pai', 'rpid', 'none']),
   healthCheck: z.boolean(),
+  /** Least-cost routing's tie-break between carriers that cost the same, lower first. */
+  preference: z.number().int().default(0),
 });
 
 const Registration = z.strictObject({
@@ -75,6 +78,12 @@ export const PutTrunkRequest = z
     registration: Registration.nullable().default(null),
     identity: z.enum(['pai', 'rpid', 'none']).default('pai'),
     healthCheck: z.boolean().default(true),
+    preference: z
+      .number()
+      .int(PREFERENCE_WORDS)
+      .min(-1000, PREFERENCE_WORDS)
+      .max(1000, PREFERENCE_WORDS)
+      .default(0),
   })
   .refine((t) => (t.auth === 'register') === (t.registration !== null), {
     message: "a registration trunk (auth 'register') has a registration, and only it",
@@ -173,7 +182,13 @@ export function operatorTelephonyRoutes(
           tenantId: null,
           action: 'telephony.carrier.put',
           target: t.id,
-          detail: { addresses: t.addresses, allow: t.allow, transport: t.transport, enabled: t.enabled },
+          detail: {
+            addresses: t.addresses,
+            allow: t.allow,
+            transport: t.transport,
+            enabled: t.enabled,
+            preference: t.preference,
+          },
         });
         return t;
       },

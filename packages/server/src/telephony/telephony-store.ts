@@ -44,6 +44,7 @@ function toTrunk(r: Selectable<TelephonyTrunksTable> & { name: string }): TrunkC
     registration: r.registration === null ? null : (JSON.parse(r.registration) as TrunkRegistration),
     identity: r.identity as TrunkCarrier['identity'],
     healthCheck: Number(r.health_check) === 1,
+    preference: Number(r.preference ?? 0),
   };
 }
 
@@ -114,6 +115,7 @@ export class TelephonyStore implements CarrierDirectory, NumberDirectory {
       registration: t.registration === null ? null : JSON.stringify(t.registration),
       identity: t.identity,
       health_check: t.healthCheck ? 1 : 0,
+      preference: t.preference ?? 0,
     };
     await this.db
       .insertInto('telephony_trunks')

@@ -19,6 +19,8 @@ export interface TelephonyTrunksTable {
   registration: string | null;
   identity: string;
   health_check: number;
+  /** Least-cost routing's tie-break, lower first (migration 018). */
+  preference: number;
 }
 
 /** Per-user telephony settings (migration 017): a user who withholds their number on every call. */

@@ -61,6 +61,7 @@ import type { CallCredit, CreditLeg } from './call-credit.ts';
 import type { CarrierDirectory, TrunkAddress, TrunkCarrier } from './carriers.ts';
 import { dial } from './dial-plan.ts';
 import type { NumberDirectory } from './numbers.ts';
+import { CarrierChoice, failsOverToNextCarrier, rankCarriers, type CostDecks } from './least-cost.ts';
 import { carrierFailure } from './trunk-codes.ts';
 import { formatForCarrier, outboundIdentity, withholdPrefix } from './trunk-identity.ts';
 import { firstCodec, orderCodecs, plainRtp } from './trunk-sdp.ts';
@@ -105,6 +106,8 @@ export interface TrunkOutboundDeps {
   phoneCaller(callId: string): PhoneCallerLink | undefined;
   /** Credit control on every call (call-credit.ts): authorised in `route`, kept and settled by the leg. */
   credit?: CallCredit;
+  /** Billing's cost decks (least-cost.ts); without them carriers are tried in `carriersFor`'s order. */
+  costs?: CostDecks;
   log: Logger;
 }
 
@@ -131,6 +134,19 @@ export class TrunkOutbound implements CallTrunks {
     return this.channels.get(carrierId) ?? 0;
   }
 
+  /** The carriers and channels a call's CarrierChoice (least-cost.ts) reads and takes. */
+  private readonly book = {
+    known: (id: string) => this.known.get(id),
+    inUse: (id: string) => this.inUse(id),
+    allDown: (c: TrunkCarrier) => this.d.status?.allDown(c.id, c.addresses) ?? false,
+    take: (id: string) => void this.channels.set(id, this.inUse(id) + 1),
+    release: (id: string) => {
+      const n = this.inUse(id) - 1;
+      if (n > 0) this.channels.set(id, n);
+      else this.channels.delete(id);
+    },
+  };
+
   async route(caller: { tenantId: string; userId: string }, typed: string): Promise<TrunkRoute> {
     const plan = { country: await this.d.dialPlanCountry(caller.tenantId) };
     // `*67 020 7946 0999`: withheld on this call; the rest is what the dial plan reads. Digits that
@@ -151,51 +167,49 @@ export class TrunkOutbound implements CallTrunks {
         throw new ParleyError('not_found', `Nobody has extension ${dialled.extension}.`, { field: 'to' });
       return { kind: 'user', userId: u.userId };
     }
-    const [carriers, callerNumber, withholds] = await Promise.all([
+    const [carriers, callerNumber, withholds, decks] = await Promise.all([
       this.d.carriers.carriersFor(caller.tenantId, dialled.e164),
       this.d.numbers.numberOfUser(caller.tenantId, caller.userId),
       prefix.withheld ? true : this.d.withholdsCallerId(caller.tenantId, caller.userId),
+      this.d.costs?.costDecksByCarrier(),
     ]);
     if (carriers.length === 0)
       throw new ParleyError('no_route', 'No carrier can take calls to phone numbers here.', { field: 'to' });
     for (const c of carriers) this.known.set(c.id, c);
+    // Least-cost order (least-cost.ts): carriers whose cost deck does not reach the number drop out.
+    const lcr = decks && rankCarriers(carriers, dialled.e164, decks, Date.now());
+    if (lcr && lcr.carriers.length === 0)
+      throw new ParleyError('no_route', `No carrier has a rate for ${dialled.e164}.`, { field: 'to' });
     // Before anything rings: a refusal (no credit, no licence...) is the place's answer.
     const grant = await this.d.credit?.authorise(caller, dialled.e164);
     return {
+      ...(lcr && { decision: lcr.decision }),
       kind: 'number',
       e164: dialled.e164,
       typed,
       callerNumber,
       withheld: withholds,
-      carrierIds: carriers.map((c) => c.id),
+      carrierIds: (lcr?.carriers ?? carriers).map((c) => c.id),
       ...(grant ? { grant } : {}),
     };
   }
 
   device(caller: { tenantId: string; userId: string }, route: NumberRoute): CallSession | null {
-    const carrier = route.carrierIds
-      .map((id) => this.known.get(id))
-      .find(
-        (c) =>
-          c &&
-          (c.channelLimit === null || this.inUse(c.id) < c.channelLimit) &&
-          // A carrier the health check found down at every address is not offered the call.
-          !this.d.status?.allDown(c.id, c.addresses),
-      );
+    // The call's own copy of the decision: it notes the carriers passed over and failed over from.
+    const decision = route.decision && { ...route.decision, skipped: [...route.decision.skipped] };
+    const choice = new CarrierChoice(route.carrierIds, this.book, decision);
+    const carrier = choice.next();
     if (!carrier) {
       this.d.credit?.abandon(route.grant);
       return null;
     }
-    this.channels.set(carrier.id, this.inUse(carrier.id) + 1);
     const call = new TrunkCall(
       {
         ...this.d,
         nextRequestId: this.nextRequestId,
+        choice,
         done: (t) => {
-          if (!this.live.delete(t)) return;
-          const n = this.inUse(carrier.id) - 1;
-          if (n > 0) this.channels.set(carrier.id, n);
-          else this.channels.delete(carrier.id);
+          if (this.live.delete(t)) choice.release();
         },
       },
       caller,
@@ -225,6 +239,8 @@ function statusOf(err: unknown): string {
 
 interface TrunkContext extends TrunkOutboundDeps {
   nextRequestId(): number;
+  /** The carrier the call is on, and the next when it fails (least-cost.ts). */
+  choice: CarrierChoice;
   done(t: TrunkCall): void;
 }
 
@@ -251,7 +267,8 @@ class TrunkCall {
   constructor(
     private readonly ctx: TrunkContext,
     caller: { tenantId: string; userId: string },
-    private readonly carrier: TrunkCarrier,
+    /** The carrier the call is on: the next candidate's after a failover across carriers. */
+    private carrier: TrunkCarrier,
     private readonly route: NumberRoute,
   ) {
     // The trunk leg carries the caller's user: a number is no user (call control checks it by leg).
@@ -271,9 +288,19 @@ class TrunkCall {
         this.callId = f.call.id;
         this.offer = f.offer.sdp;
         this.early.push(...f.candidates);
-        this.ctx.records(this.callId, { carrier: this.carrier.id, typed: this.route.typed });
+        this.ctx.records(this.callId, {
+          carrier: this.carrier.id,
+          typed: this.route.typed,
+          routeDecision: this.ctx.choice.decision,
+        });
         this.credit =
-          this.ctx.credit?.leg(this.session, this.route.grant, f.call.id, (w) => this.cutOff(w)) ?? null;
+          this.ctx.credit?.leg(
+            this.session,
+            this.route.grant,
+            f.call.id,
+            (w) => this.cutOff(w),
+            () => void this.warn(),
+          ) ?? null;
         void this.place()
           .then(async () => {
             if (!this.rtp || this.ended) return;
@@ -348,6 +375,7 @@ class TrunkCall {
 
   /** No address of the carrier resolved to anywhere: the call ends as a carrier out of service. */
   private async noTarget(): Promise<void> {
+    if (await this.nextCarrier('no address of the carrier resolves')) return;
     const callId = this.callId!;
     this.ctx.records(callId, { sipEndCode: 503, sipEndText: 'No address of the carrier resolves' });
     this.ctx.log.warn({ call: callId, carrier: this.carrier.id }, 'no address of the carrier resolves');
@@ -367,6 +395,8 @@ class TrunkCall {
     const addresses = this.targets;
     const address = addresses[attempt]!;
     const last = attempt === addresses.length - 1;
+    // The last address of the last carrier has no failover timeout: nothing is left to try.
+    const final = last && !this.ctx.choice.more;
     const callee = formatForCarrier(
       this.route.e164,
       c.callerIdFormat === 'national' ? 'e164' : c.callerIdFormat,
@@ -425,7 +455,7 @@ class TrunkCall {
     });
     let dialog: InviteSession;
     try {
-      dialog = await (last ? invite.answered : this.answeredOrFailover(invite));
+      dialog = await (final ? invite.answered : this.answeredOrFailover(invite));
     } catch (err) {
       if (this.ended) return;
       if (!last && (err === FAILOVER || isFailoverStatus(err)) && !this.answering) {
@@ -441,6 +471,12 @@ class TrunkCall {
           'carrier address failed: the call fails over to the next address',
         );
         return this.placeAt(attempt + 1);
+      }
+      // The carrier failed (5xx, 408, a transport error, no answer): the call moves to the next carrier.
+      const failed = err === FAILOVER ? 'timeout' : err instanceof SipRequestFailed ? err.status : 0;
+      if (!this.answering && failsOverToNextCarrier(failed)) {
+        const why = err === FAILOVER ? `no answer within ${this.ctx.failoverTimeoutS ?? 4} s` : statusOf(err);
+        if (await this.nextCarrier(why)) return;
       }
       const status = err instanceof SipRequestFailed ? err.status : 500;
       const text = err instanceof SipRequestFailed ? (err.response?.reason ?? '') : '';
@@ -475,6 +511,31 @@ class TrunkCall {
     } catch {
       await this.stop(); // too late: the caller gave up meanwhile
     }
+  }
+
+  /**
+   * Failover across carriers: the call moves to the next candidate with a channel free and not down
+   * (its channel with it, `CarrierChoice`), the record's carrier and decision follow, and its INVITE
+   * goes to that carrier's first address. False when no carrier is left (or the call ended).
+   */
+  private async nextCarrier(why: string): Promise<boolean> {
+    const from = this.carrier;
+    for (let c = this.ctx.choice.next(why); c && !this.ended; c = this.ctx.choice.next(why)) {
+      this.carrier = c;
+      this.ctx.records(this.callId!, { carrier: c.id, routeDecision: this.ctx.choice.decision });
+      this.ctx.log.warn(
+        { call: this.callId, failed: from.id, why, next: c.id },
+        'carrier failed: the call fails over to the next carrier',
+      );
+      this.targets = await this.resolveTargets();
+      if (this.ended) return true;
+      if (this.targets.length > 0) {
+        await this.placeAt(0);
+        return true;
+      }
+      why = 'no address of the carrier resolves';
+    }
+    return this.ended;
   }
 
   /**
@@ -594,6 +655,16 @@ class TrunkCall {
     const callId = this.callId;
     await this.stop();
     if (callId) this.ctx.control.failCall(this.session, callId, 'failed');
+  }
+
+  /**
+   * The call's credit runs out soon (its last slice was refused): the caller hears the warning tone
+   * in place of the carrier's audio (the media driver's `warnPeer`: the leg joined to the carrier's).
+   */
+  private async warn(): Promise<void> {
+    if (this.ended || !this.dialog) return;
+    this.ctx.log.info({ call: this.callId }, 'credit runs out: the caller hears the warning tone');
+    await this.rtp?.warnPeer?.().catch((err: unknown) => this.ctx.log.debug({ err }, 'no warning tone'));
   }
 
   /** The grant is over (credit control): BYE to the carrier, and the call ended for the caller. */

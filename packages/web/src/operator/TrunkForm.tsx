@@ -157,6 +157,7 @@ export function TrunkForm({
   const [domain, setDomain] = useState(reg?.domain ?? '');
   const [identity, setIdentity] = useState<TrunkIdentity>(trunk?.identity ?? 'pai');
   const [healthCheck, setHealthCheck] = useState(trunk?.healthCheck ?? true);
+  const [preference, setPreference] = useState(String(trunk?.preference ?? 0));
   const [errors, setErrors] = useState<Record<string, string>>({});
   const label = (what: string) => `${what} (${carrier.name})`;
 
@@ -171,6 +172,9 @@ export function TrunkForm({
     const limit = channels.trim() === '' ? null : Number(channels);
     if (limit !== null && !(Number.isInteger(limit) && limit >= 1))
       problems.channels = 'A whole number of calls, or empty for no limit.';
+    const pref = preference.trim() === '' ? 0 : Number(preference);
+    if (!(Number.isInteger(pref) && pref >= -1000 && pref <= 1000))
+      problems.preference = 'A whole number from -1000 to 1000 (lower is tried first).';
     // The registrar defaults to the first address, as `parley carrier add --auth register` does.
     const registrarAt = registrar.trim() === '' ? parsed?.slice(0, 1) : parseAddresses(registrar);
     if (auth === 'register') {
@@ -209,6 +213,7 @@ export function TrunkForm({
               : null,
           identity,
           healthCheck,
+          preference: pref,
         }),
       )
       .then((ok) => {
@@ -283,6 +288,14 @@ export function TrunkForm({
           value={channels}
           error={errors.channels}
           onChange={(e) => setChannels(e.target.value)}
+        />
+        <TextField
+          label={label('Routing preference')}
+          hint="Between carriers that cost the same for a number, the lower is tried first (0 by default)."
+          inputMode="numeric"
+          value={preference}
+          error={errors.preference}
+          onChange={(e) => setPreference(e.target.value)}
         />
         <SelectField
           label={label('Serves')}
