@@ -5,6 +5,7 @@
  * carrier and its SIP trunk on the app, Alice given a number (her caller ID) and Contoso's dial plan
  * in GB. The run is killed after its timeout, and by `stopAll` when a test file ends.
  */
+import { giveCalling as giveCallingTo } from '../../packages/server/test/helpers/calling.ts';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -150,18 +151,11 @@ export async function setUpTrunk(
   return trunk;
 }
 
-/** A sell deck reaching every number the tests call (domestic in GB, international elsewhere). */
-export const TEST_SELL_DECK = [
-  'prefix,destination,class,rate_per_minute,connection_fee,first_increment,next_increment',
-  '44,United Kingdom,domestic,0.01,0,1,1',
-  ...['1', '2', '3', '4', '5', '6', '7', '8', '9'].map((d) => `${d},Anywhere,international,0.02,0,1,1`),
-].join('\n');
-
 const calling = new WeakMap<App, Promise<void>>();
 
 /**
  * Credit control is on every call out: Contoso's users get a calling plan (every class but premium)
- * on TEST_SELL_DECK, and Contoso credit for hours of calls. Once per app (setUpTrunk calls it);
+ * on a sell deck reaching every number (helpers/calling.ts), and Contoso credit for hours of calls. Once per app (setUpTrunk calls it);
  * the credit tests change balances, plans and decks after it.
  */
 export function giveCalling(app: App): Promise<void> {
@@ -169,24 +163,7 @@ export function giveCalling(app: App): Promise<void> {
   if (!p) {
     p = (async () => {
       const tenant = (await app.directory.findTenantByDomain('contoso.example'))!;
-      const scope = trustedScope(tenant.id);
-      const deck = await app.billing.decks.createDeck({ name: 'Test calls', kind: 'sell' });
-      await app.billing.decks.importVersion(deck.id, TEST_SELL_DECK, 0);
-      const plan = await app.billing.plans.createPlan({
-        name: 'Test calling',
-        pricePerUserMonth: 0,
-        services: ['calling'],
-        allowedClasses: ['domestic', 'mobile', 'international', 'toll-free', 'emergency'],
-        sellDeckId: deck.id,
-      });
-      const users = await app.storage.db
-        .selectFrom('users')
-        .select('id')
-        .where('tenant_id', '=', tenant.id)
-        .execute();
-      await app.billing.plans.setSeats(scope, plan.id, users.length);
-      for (const u of users) await app.billing.plans.assign(scope, u.id, plan.id);
-      await app.billing.wallet.topUp(scope, 1000_000_000, { note: 'test calls' });
+      await giveCallingTo(app, tenant.id);
     })();
     calling.set(app, p);
     p.catch(() => calling.delete(app));

@@ -8,6 +8,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { engines, makeOperator, makeTenant, startServer, type TestServer } from '../helpers/server.ts';
 import { newId } from '../../src/ids.ts';
+import { giveCalling } from '../helpers/calling.ts';
 import { trustedScope } from '../../src/directory/scope.ts';
 import { CarrierCommands } from '../../src/cli/carrier-commands.ts';
 import type { NumberRoute } from '../../src/calls/call-control.ts';
@@ -79,6 +80,7 @@ for (const engine of engines) {
 
       const t = await makeTenant(s, 'lcr');
       await s.app.telephony.setDialPlanCountry(trustedScope(t.id), 'GB');
+      await giveCalling(s.app, t.id);
       const route = (await s.app.trunkOutbound!.route(
         { tenantId: t.id, userId: t.admin.id },
         '020 7946 0999',
