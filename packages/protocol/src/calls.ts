@@ -291,6 +291,12 @@ export const CallHistoryEntry = z.object({
   durationSeconds: z.number().int(),
   /** Missed calls: whether the user has seen it (the badge counts unseen missed calls). */
   seen: z.boolean(),
+  /**
+   * True for an on-net call: dialled by a number a user of this server owns, connected user to user,
+   * free and with no carrier (across organisations each side shows the other's number only); absent
+   * otherwise.
+   */
+  onNet: z.boolean().optional(),
 });
 export type CallHistoryEntry = z.infer<typeof CallHistoryEntry>;
 

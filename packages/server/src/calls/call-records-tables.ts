@@ -63,6 +63,11 @@ export interface CallRecordsTable {
   /** The SIP code and reason phrase that ended the carrier leg (e.g. 486 `Busy Here`, 200 for a BYE). */
   sip_end_code?: number | null;
   sip_end_text?: string | null;
+  /**
+   * 1: an on-net call (migration 021): dialled by a number a user of this server owns, connected
+   * user to user with no carrier and free (telephony/on-net.ts).
+   */
+  on_net?: number;
 }
 
 export interface CallRecordTables {
