@@ -10,7 +10,8 @@
  * pages received the other's ids, names, addresses or tenant (every realtime frame read), each
  * tenant keeps its own record (Contoso's outbound to the number, Fabrikam's inbound from it, both
  * on-net) and each history lists the other party by number only, marked on-net. A colleague's number
- * (Bob's) rings Bob as an ordinary internal call, marked on-net.
+ * (Bob's) rings Bob as an ordinary internal call, marked on-net. Alice's desk phone (baresip) dialling
+ * Frank's number rings his browser too, and they hear each other.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -26,6 +27,7 @@ import type { TrunkCarrier } from '../../packages/server/src/telephony/carriers.
 import { ALICE_NUMBER, CARRIER_IP, setUpTrunk } from './sipp-carrier.ts';
 import { dialFrom, hangUp } from './outbound-steps.ts';
 import { answer, incomingCall } from './inbound-steps.ts';
+import { hear, SILENCE_DBFS } from '../phones/audio.ts';
 
 const FRANK = 'frank@fabrikam.example';
 const FRANK_NUMBER = '+442079460777';
@@ -91,6 +93,14 @@ function setUp(): Promise<World> {
   return world;
 }
 
+const pages = new Map<string, Promise<Page>>();
+/** One signed-in page per user for the whole file (a second one would ring too). */
+function pageOf(address: string): Promise<Page> {
+  let p = pages.get(address);
+  if (!p) pages.set(address, (p = suite.page(address)));
+  return p;
+}
+
 /** Every realtime frame the page receives from now on (the page reloads so its socket is watched). */
 async function watchFrames(page: Page): Promise<string[]> {
   const frames: string[] = [];
@@ -119,8 +129,8 @@ async function recordsOf(callId: string) {
 test('Alice dials a number Frank of another tenant owns: on-net, free, numbers only on both sides', async () => {
   const w = await setUp();
   const app = suite.server.web.app;
-  const a = await suite.page(demo.alice);
-  const f = await suite.page(FRANK);
+  const a = await pageOf(demo.alice);
+  const f = await pageOf(FRANK);
   const [aliceFrames, frankFrames] = [await watchFrames(a), await watchFrames(f)];
 
   assert.equal(await dialFrom(a, FRANK_TYPED), null, 'the call is placed');
@@ -275,8 +285,8 @@ test('Alice dials a number Frank of another tenant owns: on-net, free, numbers o
 test('Alice dials her colleague Bob’s number: it rings Bob as an internal call, on-net', async () => {
   const w = await setUp();
   const app = suite.server.web.app;
-  const a = await suite.page(demo.alice);
-  const b = await suite.page(demo.bob);
+  const a = await pageOf(demo.alice);
+  const b = await pageOf(demo.bob);
   assert.equal(await dialFrom(a, '020 7946 0020'), null, 'the call is placed');
   const aliceView = a.getByRole('region', { name: 'Call with Bob Baker' });
   await aliceView.waitFor();
@@ -309,4 +319,63 @@ test('Alice dials her colleague Bob’s number: it rings Bob as an internal call
     'no INVITE went to the carrier',
   );
   assert.ok(app.calls.idle, 'call control holds nothing');
+});
+
+test('Alice’s desk phone dials Frank’s number: his browser rings with her number, they hear each other', async () => {
+  const w = await setUp();
+  const app = suite.server.web.app;
+  const f = await pageOf(FRANK);
+  const phone = await suite.server.phone('alice-desk', {
+    device: await suite.server.addDevice(demo.alice, 'alice-desk'),
+  });
+  try {
+    await phone.waitFor('REGISTER_OK');
+    await phone.dial(`sip:02079460777@${suite.server.domain}`);
+    const frankView = await answer(f, ALICE_NUMBER);
+    await phone.waitFor('CALL_ESTABLISHED');
+    await hearsSound(f, 'Frank hears Alice’s desk phone');
+    await until(
+      'the phone hears Frank’s browser',
+      async () =>
+        (await hear(phone.recordings()[0]!.received).catch(() => undefined))?.loudestDbfs ?? -Infinity,
+      (dbfs) => dbfs > SILENCE_DBFS,
+    );
+    await hangUp(frankView);
+    await phone.waitFor('CALL_CLOSED');
+  } finally {
+    await phone.stop();
+  }
+  const r = await until(
+    'the record ends',
+    () =>
+      app.storage.db
+        .selectFrom('call_records')
+        .selectAll()
+        .where('tenant_id', '=', w.contoso)
+        .orderBy('placed_at', 'desc')
+        .executeTakeFirstOrThrow(),
+    (x) => x.ended_at !== null,
+  );
+  assert.deepEqual(
+    [
+      r.direction,
+      r.on_net,
+      r.caller_user_id,
+      r.callee_user_id,
+      r.callee_number,
+      r.callee_number_typed,
+      r.carrier,
+    ],
+    ['outbound', 1, w.alice, null, FRANK_NUMBER, '02079460777', null],
+  );
+  assert.deepEqual(
+    received.filter((m) => m.startsWith('INVITE')),
+    [],
+    'no INVITE went to the carrier',
+  );
+  await until(
+    'call control is idle',
+    () => app.calls.idle,
+    (idle) => idle,
+  );
 });
