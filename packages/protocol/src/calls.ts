@@ -320,6 +320,12 @@ export const CallHistoryEntry = z.object({
   seen: z.boolean(),
   /** A phone call the user placed, once rated: its price and why (absent for calls that are not rated). */
   price: CallPrice.optional(),
+  /**
+   * True for an on-net call: dialled by a number a user of this server owns, connected user to user,
+   * free and with no carrier (across organisations each side shows the other's number only); absent
+   * otherwise.
+   */
+  onNet: z.boolean().optional(),
 });
 export type CallHistoryEntry = z.infer<typeof CallHistoryEntry>;
 

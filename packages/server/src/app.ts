@@ -571,6 +571,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
         media: rtpengine ?? phoneMedia,
         webRtcOnDemand: rtpengine === null,
         isLocalDomain: async (domain) => (await directory.findTenantByDomain(domain)) !== null,
+        onNet: async (caller, typed) => (await trunkOutbound?.route(caller, typed))?.kind === 'on-net',
         log: log.child({ module: 'phone-calls' }),
       });
       trunkOutbound = new TrunkOutbound({

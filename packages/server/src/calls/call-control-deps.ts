@@ -64,8 +64,9 @@ export interface CallPhones {
 
 /**
  * Number targets (`call.place {to:{number}}`, trunk-outbound.ts): what the caller typed read through
- * the tenant's dial plan, then either a user of the tenant (an extension) or a number reached through
- * a carrier, rung as one server-side device (the trunk leg) that places the outbound INVITE.
+ * the tenant's dial plan, then either a user of the tenant (an extension), a number a user of this
+ * server owns (on-net: that user rings, whatever their tenant, no carrier), or a number reached
+ * through a carrier, rung as one server-side device (the trunk leg) that places the outbound INVITE.
  */
 export interface CallTrunks {
   /** Coded refusals: `invalid_number` (the dial plan cannot read it), `no_route`, `not_found`. */
@@ -114,7 +115,26 @@ export interface CallGrant {
   callerCountry?: string;
 }
 
-export type TrunkRoute = { kind: 'user'; userId: string } | NumberRoute;
+/**
+ * A dialled number a user of this server owns (telephony/on-net.ts): rung as a call to that user,
+ * free, with no carrier. When the owner is of another tenant, each party sees the other by number
+ * only: the caller sees `e164`, the callee the caller's number (none when `withheld`).
+ */
+export interface OnNetRoute {
+  kind: 'on-net';
+  /** The number's owner. */
+  tenantId: string;
+  userId: string;
+  /** The number dialled, E.164. */
+  e164: string;
+  typed: string;
+  /** The caller's own number (their caller ID), or null. */
+  callerNumber: string | null;
+  /** The caller withholds their number on this call. */
+  withheld: boolean;
+}
+
+export type TrunkRoute = { kind: 'user'; userId: string } | OnNetRoute | NumberRoute;
 
 export interface CallControlDeps {
   directory: CallDirectory;

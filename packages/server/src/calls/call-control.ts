@@ -63,6 +63,7 @@ import {
   type CallSessions,
   type CallUser,
   type NumberRoute,
+  type OnNetRoute,
 } from './call-control-deps.ts';
 
 // The seams are imported from here by the rest of the server.
@@ -227,8 +228,13 @@ export class CallControl implements SessionCalls {
     if (this.closing) throw new ParleyError('unavailable', 'the server is shutting down');
     checkSdp(f.offer, 'offer', 'offer');
     const [me, target] = await Promise.all([this.d.directory.userById(s.userId), this.resolve(s, f.to)]);
-    const numberRoute = 'kind' in target ? target : null;
-    const callee: CallUser = numberRoute ? numberUser(s.tenantId, numberRoute) : (target as CallUser);
+    const numberRoute = 'kind' in target && target.kind === 'number' ? target : null;
+    const onNet = 'kind' in target && target.kind === 'on-net' ? target : null;
+    const callee: CallUser = numberRoute
+      ? numberUser(s.tenantId, numberRoute)
+      : onNet
+        ? onNet.user
+        : (target as CallUser);
     if (callee.id === s.userId)
       throw new ParleyError('validation_failed', 'you cannot call yourself', { field: 'to' });
     const key = s.deviceKey;
@@ -240,7 +246,7 @@ export class CallControl implements SessionCalls {
       throw new ParleyError('limit_exceeded', `you may take part in at most ${max} calls at once`, {
         field: 'to',
       });
-    return this.open(s, key, party('caller', me), callee, f.offer, f.video, numberRoute);
+    return this.open(s, key, party('caller', me), callee, f.offer, f.video, numberRoute, onNet?.route);
   }
 
   /**
@@ -285,6 +291,8 @@ export class CallControl implements SessionCalls {
     video: boolean,
     /** Set when the callee is a phone number (a trunk leg rings instead of the callee's devices). */
     numberRoute: NumberRoute | null,
+    /** Set when the callee was dialled by a number they own (on-net: numbers shown, record marked). */
+    onNet?: OnNetRoute,
   ): Promise<CallView> {
     const max = this.d.limits.maxPerUser;
     const service = this.d.services?.owns(callee.id) === true;
@@ -299,6 +307,11 @@ export class CallControl implements SessionCalls {
         address: null,
         number: numberRoute.e164,
       });
+    }
+    if (onNet) {
+      // Dialled by number: each side shows its number (across tenants, the only thing shown).
+      caller.number = onNet.withheld ? null : onNet.callerNumber;
+      calleeParty.number = onNet.e164;
     }
     const call = new Call(
       newId('call'),
@@ -318,6 +331,7 @@ export class CallControl implements SessionCalls {
       callerDevice: key,
       video: call.video,
       at: call.createdAt,
+      ...(onNet ? { onNet: { typed: onNet.typed } } : {}),
     });
     // Later writes wait for this one and are skipped if it failed (there is no record to complete).
     this.writes.set(
@@ -494,7 +508,7 @@ export class CallControl implements SessionCalls {
   // --- lookups ---
 
   /** The callee of a `call.place`, within the caller's tenant. */
-  private async resolve(s: CallSession, to: CallTarget): Promise<CallUser | NumberRoute> {
+  private async resolve(s: CallSession, to: CallTarget): Promise<CallUser | NumberRoute | OnNetTarget> {
     const service = this.d.services?.resolve(s.tenantId, to) ?? null;
     if (service && 'userId' in to) return service;
     if ('userId' in to) {
@@ -511,6 +525,13 @@ export class CallControl implements SessionCalls {
         });
       const route = await this.d.trunks.route(s, to.number);
       if (route.kind === 'number') return route;
+      if (route.kind === 'on-net') {
+        // Any tenant's user (on-net.ts): a number that is in service here but reaches nobody now.
+        const u = await this.d.directory.userById(route.userId);
+        if (!u || !u.enabled || u.tenantId !== route.tenantId)
+          throw new ParleyError('not_found', 'That number is not in service.', { field: 'to.number' });
+        return { kind: 'on-net', user: u, route };
+      }
       return this.resolve(s, { userId: route.userId }); // an extension of the tenant
     }
     const u = await this.d.directory.userByAddress(to.address);
@@ -665,6 +686,13 @@ export class CallControl implements SessionCalls {
     for (const call of [...this.calls.values()]) this.finish(call, 'failed', null);
     await Promise.all([...this.writes.values()]);
   }
+}
+
+/** A callee reached by a number they own (on-net): the user, and the route that found them. */
+interface OnNetTarget {
+  kind: 'on-net';
+  user: CallUser;
+  route: OnNetRoute;
 }
 
 /** A number as the callee of a call (it is no user: its id only keeps the per-user bookkeeping apart). */

@@ -189,5 +189,6 @@ function entryOf(r: Row, side: Side): CallHistoryEntry {
     endedAt: endedAt === null ? null : iso(endedAt),
     durationSeconds: durationSeconds(answeredAt, endedAt),
     seen: side === 'incoming' && missed ? r.missed_seen_at !== null : true,
+    ...(r.on_net === 1 ? { onNet: true } : {}),
   };
 }

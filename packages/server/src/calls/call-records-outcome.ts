@@ -67,3 +67,12 @@ export function durationSeconds(answeredAt: number | null, endedAt: number | nul
   if (answeredAt === null || endedAt === null) return 0;
   return Math.max(0, Math.floor((endedAt - answeredAt) / 1000));
 }
+
+/**
+ * The end reason one party may see of a call with a user of another tenant (an on-net call,
+ * telephony/on-net.ts): Do not disturb is that user's presence, so across tenants it reads as not
+ * available, as the phone network would say.
+ */
+export function reasonAcrossTenants(reason: CallEndReason): CallEndReason {
+  return reason === 'do_not_disturb' ? 'unavailable' : reason;
+}

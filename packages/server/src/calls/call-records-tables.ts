@@ -68,6 +68,11 @@ export interface CallRecordsTable {
    * RouteDecision: candidates and their cost, the carrier chosen, the ones skipped and why).
    */
   route_decision?: string | null;
+  /**
+   * 1: an on-net call (migration 021): dialled by a number a user of this server owns, connected
+   * user to user with no carrier and free (telephony/on-net.ts).
+   */
+  on_net?: number;
 }
 
 export interface CallRecordTables {

@@ -29,7 +29,13 @@ import { iso } from '../ids.ts';
 import type { CallOpened, CallRecordSink, RecordParty } from './record-sink.ts';
 import type { CallRecordsTable } from './call-records-tables.ts';
 import type { RouteDecision } from '../telephony/least-cost.ts';
-import { callerDisposition, dispositionFor, durationSeconds, isMissed } from './call-records-outcome.ts';
+import {
+  callerDisposition,
+  dispositionFor,
+  durationSeconds,
+  isMissed,
+  reasonAcrossTenants,
+} from './call-records-outcome.ts';
 
 /** A phone leg's media statistics, as the media drivers measure them (migration 014's columns). */
 export interface CallMediaStats {
@@ -110,7 +116,11 @@ export class CallRecords implements CallRecordSink {
       this.storage.write(async (tx) => {
         await tx
           .updateTable('call_records')
-          .set({ ringing_at: at, rung_devices: JSON.stringify(devices), alive_at: aliveAtLeast(at) })
+          .set({
+            ringing_at: at,
+            rung_devices: calleeDevices(JSON.stringify(devices)),
+            alive_at: aliveAtLeast(at),
+          })
           .where('call_id', '=', callId)
           .where('ringing_at', 'is', null)
           .where('ended_at', 'is', null)
@@ -124,7 +134,7 @@ export class CallRecords implements CallRecordSink {
       this.storage.write(async (tx) => {
         await tx
           .updateTable('call_records')
-          .set({ answered_at: at, answer_device: device, alive_at: aliveAtLeast(at) })
+          .set({ answered_at: at, answer_device: calleeDevices(device), alive_at: aliveAtLeast(at) })
           .where('call_id', '=', callId)
           .where('answered_at', 'is', null)
           .where('ended_at', 'is', null)
@@ -277,14 +287,20 @@ export class CallRecords implements CallRecordSink {
     const endedAt = answeredAt !== null && at < answeredAt ? answeredAt : at;
     const disposition = callerDisposition(answered, reason);
     const missed = isMissed(answered, reason);
+    // A record of a call with another tenant's user (on-net) keeps nothing of that user: not their
+    // presence (the caller's record: Do not disturb), nor their id as the one who ended it.
+    const acrossTenants = row.on_net === 1 && row.direction !== 'internal';
+    const shownReason = acrossTenants && row.direction === 'outbound' ? reasonAcrossTenants(reason) : reason;
+    const by =
+      acrossTenants && endedBy !== row.caller_user_id && endedBy !== row.callee_user_id ? null : endedBy;
     await tx
       .updateTable('call_records')
       .set({
         ended_at: endedAt,
         alive_at: aliveAtLeast(endedAt),
         disposition,
-        end_reason: reason,
-        ended_by: endedBy,
+        end_reason: shownReason,
+        ended_by: by,
         missed: missed ? 1 : 0,
       })
       .where('call_id', '=', row.call_id)
@@ -299,7 +315,7 @@ export class CallRecords implements CallRecordSink {
           callId: row.call_id,
           from: await callerAsSeen(tx, row),
           at: iso(Number(row.placed_at)),
-          reason,
+          reason: shownReason,
         }),
       );
     const sides: Array<['outgoing' | 'incoming', string | null]> = [
@@ -351,6 +367,13 @@ export class CallRecords implements CallRecordSink {
   }
 }
 
+/**
+ * The callee's device keys, kept in every record but the caller's of an on-net call across tenants
+ * (an outbound record whose callee is another tenant's user keeps none of their devices).
+ */
+const calleeDevices = (v: string) =>
+  sql<string | null>`case when on_net = 1 and direction = 'outbound' then null else ${v} end`;
+
 /** `alive_at` moved up to `at` unless it is already later (the refresh may have run after `at`). */
 const aliveAtLeast = (at: number) => sql<number>`case when alive_at < ${at} then ${at} else alive_at end`;
 
@@ -373,17 +396,31 @@ function recordsOf(call: CallOpened): CallRecordsTable[] {
     ended_by: null,
     missed: 0,
     missed_seen_at: null,
+    on_net: call.onNet ? 1 : 0,
   } as const;
+  const typed = call.onNet ? { callee_number_typed: call.onNet.typed } : {};
   const { caller, callee } = call;
   if (caller.tenantId === callee.tenantId) {
     // A party that is no user is a phone number: the call went out to (or came in from) the network.
     const direction = callee.userId === null ? 'outbound' : caller.userId === null ? 'inbound' : 'internal';
-    return [{ ...base, tenant_id: caller.tenantId, direction, ...parties(caller, callee) }];
+    return [{ ...base, ...typed, tenant_id: caller.tenantId, direction, ...parties(caller, callee) }];
   }
-  // Across tenants each record shows the other tenant's party by number only.
+  // Across tenants each record shows the other tenant's party by number only, and none of its devices.
   return [
-    { ...base, tenant_id: caller.tenantId, direction: 'outbound', ...parties(caller, byNumber(callee)) },
-    { ...base, tenant_id: callee.tenantId, direction: 'inbound', ...parties(byNumber(caller), callee) },
+    {
+      ...base,
+      ...typed,
+      tenant_id: caller.tenantId,
+      direction: 'outbound',
+      ...parties(caller, byNumber(callee)),
+    },
+    {
+      ...base,
+      caller_device: null,
+      tenant_id: callee.tenantId,
+      direction: 'inbound',
+      ...parties(byNumber(caller), callee),
+    },
   ];
 }
 

@@ -17,12 +17,13 @@
  *
  * Parties, not tenants: each party carries its own tenant, user (or, later, a phone number) and what may
  * be shown of it; nothing here assumes both parties share a tenant. A party of another tenant is shown
- * to the other by number only (a phone call reaching a user of another organisation, later issues).
+ * to the other by number only (an on-net call to a number a user of another organisation owns).
  */
 import type { CallEndReason, CallState, CallView, IceCandidate, SessionDescription } from '@parley/protocol';
 import type { Clock, TimerHandle } from '@parley/sip';
 import { iso } from '../ids.ts';
 import type { Leg, LegSide } from './leg.ts';
+import { reasonAcrossTenants } from './call-records-outcome.ts';
 
 /** One side of a call as call control knows it. */
 export interface Party {
@@ -200,8 +201,14 @@ export class Call {
       createdAt: iso(this.createdAt),
       answeredAt: endedHere || this.answeredAt === null ? null : iso(this.answeredAt),
       endedAt: endedHere ? iso(endedHere.at) : this.endedAt === null ? null : iso(this.endedAt),
-      endReason: endedHere ? endedHere.reason : this.endReason,
-      endedBy: endedHere ? null : this.endedBy,
+      // Across tenants nothing of the other user shows: not their id (who hung up), nor their
+      // presence (Do not disturb reads as not available).
+      endReason: endedHere
+        ? endedHere.reason
+        : this.endReason && !sameTenant && party === this.caller
+          ? reasonAcrossTenants(this.endReason)
+          : this.endReason,
+      endedBy: endedHere ? null : sameTenant || this.endedBy === party.userId ? this.endedBy : null,
       ...(!endedHere && this.endDetail ? { endDetail: this.endDetail } : {}),
     };
   }

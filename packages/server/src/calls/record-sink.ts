@@ -28,6 +28,11 @@ export interface CallOpened {
   video: boolean;
   /** Epoch ms. */
   at: number;
+  /**
+   * Dialled by a number a user of this server owns (telephony/on-net.ts): the records say on-net,
+   * and the caller's keeps the number as typed.
+   */
+  onNet?: { typed: string };
 }
 
 export interface CallRecordSink {

@@ -69,6 +69,11 @@ export interface PhoneCallsDeps {
   media: PhoneMedia;
   /** No WebRTC offer for a phone's call to a number (CallerContext.webRtcOnDemand). */
   webRtcOnDemand?: boolean;
+  /**
+   * Whether a number the phone dials rings a user of this server (on-net, telephony/on-net.ts):
+   * a browser may take that call, so the phone's call gets its WebRTC offer after all.
+   */
+  onNet?(caller: { tenantId: string; userId: string }, typed: string): Promise<boolean>;
   /** Whether a domain is some tenant's. */
   isLocalDomain(domain: string): Promise<boolean>;
   log: Logger;
@@ -179,6 +184,10 @@ export class PhoneCalls implements CallPhones {
   async invite(inv: IncomingInvite, phone: AuthenticatedPhone): Promise<void> {
     const target = await this.target(inv, phone);
     if (!target) return inv.reject(404, { reason: 'Not Found' });
+    const onNet =
+      this.d.webRtcOnDemand === true &&
+      'number' in target &&
+      (await this.d.onNet?.(phone, target.number).catch(() => false)) === true;
     // No offer (a late offer, RFC 3261 section 13.2.1): our 200 offers, the phone's ACK answers.
     const lateOffer = inv.request.body.length === 0;
     let rtp;
@@ -198,7 +207,7 @@ export class PhoneCalls implements CallPhones {
         log: this.d.log,
         track: (callId, c) => (c ? this.placed.set(callId, c) : this.placed.delete(callId)),
         nextRequestId: this.nextRequestId,
-        webRtcOnDemand: this.d.webRtcOnDemand,
+        webRtcOnDemand: this.d.webRtcOnDemand && !onNet,
       },
       inv,
       phone,

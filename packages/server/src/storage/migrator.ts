@@ -32,6 +32,7 @@ import * as m015 from './migrations/015_telephony.ts';
 import * as m016 from './migrations/016_call_trunk_columns.ts';
 import * as m017 from './migrations/017_trunk_registration.ts';
 import * as m018 from './migrations/018_least_cost_routing.ts';
+import * as m021 from './migrations/021_call_on_net.ts';
 
 export type MigrationEngine = Engine;
 type Up = (db: Kysely<unknown>, engine: Engine) => Promise<void>;
@@ -56,6 +57,7 @@ const migrations: Array<[string, { up: Up }]> = [
   ['016_call_trunk_columns', m016],
   ['017_trunk_registration', m017],
   ['018_least_cost_routing', m018],
+  ['021_call_on_net', m021],
 ];
 
 /** An auto-incrementing integer primary key on either engine. */

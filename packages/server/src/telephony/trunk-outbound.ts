@@ -62,6 +62,7 @@ import type { CarrierDirectory, TrunkAddress, TrunkCarrier } from './carriers.ts
 import { dial } from './dial-plan.ts';
 import type { NumberDirectory } from './numbers.ts';
 import { CarrierChoice, failsOverToNextCarrier, rankCarriers, type CostDecks } from './least-cost.ts';
+import { onNetRoute } from './on-net.ts';
 import { carrierFailure } from './trunk-codes.ts';
 import { formatForCarrier, outboundIdentity, withholdPrefix } from './trunk-identity.ts';
 import { firstCodec, orderCodecs, plainRtp } from './trunk-sdp.ts';
@@ -77,7 +78,7 @@ export interface TrunkOutboundDeps {
   ua: Pick<UserAgentCore, 'invite'>;
   control: TrunkCallControl;
   carriers: Pick<CarrierDirectory, 'carriersFor'>;
-  numbers: Pick<NumberDirectory, 'numberOfUser'>;
+  numbers: Pick<NumberDirectory, 'numberOfUser' | 'byNumber'>;
   /** Whether the user withholds their number on every call out (their setting). */
   withholdsCallerId(tenantId: string, userId: string): Promise<boolean>;
   /** Prefixes that withhold the number on one call (`PARLEY_WITHHOLD_PREFIXES`: `*67`, `141`). */
@@ -167,6 +168,11 @@ export class TrunkOutbound implements CallTrunks {
         throw new ParleyError('not_found', `Nobody has extension ${dialled.extension}.`, { field: 'to' });
       return { kind: 'user', userId: u.userId };
     }
+    // On-net first (on-net.ts): a number a user of this server owns rings them, before any carrier.
+    const onNet = await onNetRoute(this.d, caller, dialled.e164, typed, async () =>
+      prefix.withheld ? true : this.d.withholdsCallerId(caller.tenantId, caller.userId),
+    );
+    if (onNet) return onNet;
     const [carriers, callerNumber, withholds, decks] = await Promise.all([
       this.d.carriers.carriersFor(caller.tenantId, dialled.e164),
       this.d.numbers.numberOfUser(caller.tenantId, caller.userId),

@@ -5,6 +5,7 @@
  * device (the server keeps the count). It reloads when a call ends or is missed. Phone calls (to or from
  * a number, through a carrier) show the number and call it back by number, and those the user placed
  * show their price and why once rated; the dial pad opens from here.
+ * An on-net call (a number a user of this server owns: no carrier, free) says so beside its kind.
  */
 import { TestAudioButton } from './TestAudioButton.tsx';
 import { useEffect, useState } from 'react';
@@ -46,7 +47,11 @@ function HistoryRow({ e }: { e: CallHistoryEntry }) {
         <span className="history-arrow" aria-hidden="true">
           {e.direction === 'outgoing' ? '↗' : missed ? '↙✕' : '↙'}
         </span>
-        <span className="history-kind-text">{directionLabel(e)}</span>
+        <span className="history-kind-text">
+          {directionLabel(e)}
+          {/* Dialled by a number a user of this server owns: connected here, no carrier, no charge. */}
+          {e.onNet && ' (on-net, free)'}
+        </span>
       </span>
       <span className="history-main">
         <span className="history-peer">
