@@ -11,6 +11,7 @@ import type { CallSession } from '../realtime/session.ts';
 import type { PresenceService } from '../presence/presence-service.ts';
 import type { Directory, UserRecord } from '../directory/directory.ts';
 import type { CallRecordSink } from './record-sink.ts';
+import type { EmergencyRoute } from '../telephony/emergency.ts';
 
 /** A user as call control needs to know them. */
 export interface CallUser {
@@ -88,6 +89,8 @@ export interface NumberRoute {
   /** A forwarded call: the number first called and why (the carrier gets Diversion). */
   divertedFrom?: { number: string; reason: 'unconditional' | 'user-busy' | 'no-answer' | 'unavailable' };
   carrierIds: string[];
+  /** An emergency call (telephony/emergency.ts): `e164` is the number as dialled (`999`). */
+  emergency?: EmergencyRoute;
 }
 
 export type TrunkRoute = { kind: 'user'; userId: string } | NumberRoute;

@@ -39,6 +39,17 @@ export interface CarrierAddArgs {
   registrar?: string;
   /** Our address of record's domain, when not the registrar's host. */
   domain?: string;
+  /** The carrier for emergency calls (emergency.ts). */
+  emergency?: boolean;
+  /** Emergency calls carry the caller's location as PIDF-LO (RFC 6442). */
+  pidfLo?: boolean;
+}
+
+/** `carrier update`: the emergency flags of an existing trunk, `yes` or `no` each (absent: unchanged). */
+export interface CarrierUpdateArgs {
+  name: string;
+  emergency?: string;
+  pidfLo?: string;
 }
 
 /** A list option: `a, b,c` is `['a','b','c']`. */
@@ -114,6 +125,8 @@ export class CarrierCommands {
             domain: a.domain ?? null,
           }
         : null,
+      emergency: a.emergency === true,
+      pidfLo: a.pidfLo === true,
     });
     if (!parsed.success) {
       const issue = parsed.error.issues[0]!;
@@ -154,6 +167,41 @@ export class CarrierCommands {
       detail: { addresses: t.addresses, allow: t.allow, transport: t.transport, enabled: t.enabled },
     });
     return { ...(await this.view([t]))[0]!, created };
+  }
+
+  /** `carrier update`: whether the trunk takes emergency calls, and with PIDF-LO; the rest is kept. */
+  async update(a: CarrierUpdateArgs): Promise<TrunkView> {
+    const yesNo = (v: string | undefined, flag: string): boolean | undefined => {
+      if (v === undefined) return undefined;
+      if (v === 'yes' || v === 'true') return true;
+      if (v === 'no' || v === 'false') return false;
+      throw new ParleyError('validation_failed', `${flag}: yes or no`, { field: flag });
+    };
+    const emergency = yesNo(a.emergency, '--emergency');
+    const pidfLo = yesNo(a.pidfLo, '--pidf-lo');
+    const billing = (await this.billingCarrier(a.name))!;
+    const trunk = await this.trunkOf(billing.id);
+    if (!trunk)
+      throw new ParleyError(
+        'not_found',
+        `${billing.name} has no SIP trunk: add one first (parley carrier add).`,
+        {
+          field: '--name',
+        },
+      );
+    const { name: _name, ...settings } = trunk;
+    const t = await this.telephony.putTrunk({
+      ...settings,
+      emergency: emergency ?? trunk.emergency === true,
+      pidfLo: pidfLo ?? trunk.pidfLo === true,
+    });
+    await this.audit.record(this.actor, {
+      tenantId: null,
+      action: 'telephony.carrier.put',
+      target: t.id,
+      detail: { emergency: t.emergency === true, pidfLo: t.pidfLo === true },
+    });
+    return (await this.view([t]))[0]!;
   }
 
   /** `carrier list`: every carrier with a SIP trunk. */

@@ -59,10 +59,13 @@ export const usage = `usage: parley <command> [options]
               [--allow ADDR,...] [--tenant DOMAIN] [--codecs PCMA,PCMU,G722]
               [--caller-id e164|e164_no_plus|national] [--channels N]
               [--auth ip|register --username U --password P [--registrar HOST:PORT]
-               [--auth-username U] [--domain D]]
+               [--auth-username U] [--domain D]] [--emergency] [--pidf-lo]
                                       a carrier's SIP trunk (billing's carrier of that name, created
                                       when there is none); --allow defaults to the address hosts,
                                       --tenant makes it that tenant's own carrier
+  carrier update --name N|ID [--emergency yes|no] [--pidf-lo yes|no]
+                                      the carrier for emergency calls (tried first for them), and
+                                      whether they carry the caller's location (RFC 6442 PIDF-LO)
   carrier list
   carrier status                      each trunk's auth, registration and health check as stored;
                                       live health and registration state are the running server's
@@ -133,6 +136,13 @@ const specs = {
     'auth-username': { type: 'string' },
     registrar: { type: 'string' },
     domain: { type: 'string' },
+    emergency: { type: 'boolean' },
+    'pidf-lo': { type: 'boolean' },
+  },
+  'carrier update': {
+    name: { type: 'string' },
+    emergency: { type: 'string' },
+    'pidf-lo': { type: 'string' },
   },
   'carrier list': {},
   'carrier status': {},
@@ -359,12 +369,24 @@ async function run(argv: string[]): Promise<number> {
           authUsername: opt('auth-username'),
           registrar: opt('registrar'),
           domain: opt('domain'),
+          emergency: values.emergency === true,
+          pidfLo: values['pidf-lo'] === true,
         });
         print(
           json,
           c,
           `carrier ${c.name} ${c.created ? 'created with' : 'given'} a SIP trunk: ${c.id}\n${trunkText(c)}`,
         );
+        break;
+      }
+      case 'carrier update': {
+        required(values, 'name');
+        const c = await carriers.update({
+          name: opt('name')!,
+          emergency: opt('emergency'),
+          pidfLo: opt('pidf-lo'),
+        });
+        print(json, c, trunkText(c));
         break;
       }
       case 'carrier list': {
@@ -485,6 +507,7 @@ function trunkText(t: Awaited<ReturnType<CarrierCommands['list']>>['items'][numb
     `caller ID ${t.callerIdFormat}`,
     t.channelLimit === null ? 'no channel limit' : `${t.channelLimit} channels`,
     t.tenantId === null ? "operator's" : `${t.tenant ?? t.tenantId}'s own`,
+    t.emergency ? `emergency calls${t.pidfLo ? ' with PIDF-LO' : ''}` : '',
     t.enabled ? '' : 'disabled',
     `(${t.id})`,
   ]

@@ -31,6 +31,7 @@ import * as m014 from './migrations/014_call_media_stats.ts';
 import * as m015 from './migrations/015_telephony.ts';
 import * as m016 from './migrations/016_call_trunk_columns.ts';
 import * as m017 from './migrations/017_trunk_registration.ts';
+import * as m020 from './migrations/020_emergency.ts';
 
 export type MigrationEngine = Engine;
 type Up = (db: Kysely<unknown>, engine: Engine) => Promise<void>;
@@ -54,6 +55,7 @@ const migrations: Array<[string, { up: Up }]> = [
   ['015_telephony', m015],
   ['016_call_trunk_columns', m016],
   ['017_trunk_registration', m017],
+  ['020_emergency', m020],
 ];
 
 /** An auto-incrementing integer primary key on either engine. */

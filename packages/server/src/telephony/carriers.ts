@@ -74,6 +74,10 @@ export interface TrunkCarrier {
   identity: IdentityHeader;
   /** Whether each address is pinged with OPTIONS (a down address is not offered calls). */
   healthCheck: boolean;
+  /** The carrier for emergency calls: tried first for them (emergency.ts); absent: false. */
+  emergency?: boolean;
+  /** Emergency calls carry the caller's location as RFC 6442 PIDF-LO; absent: false. */
+  pidfLo?: boolean;
 }
 
 export interface CarrierDirectory {

@@ -43,6 +43,8 @@ export const TrunkCarrier = z.object({
     .nullable(),
   identity: z.enum(['pai', 'rpid', 'none']),
   healthCheck: z.boolean(),
+  emergency: z.boolean().default(false),
+  pidfLo: z.boolean().default(false),
 });
 
 const Registration = z.strictObject({
@@ -75,6 +77,9 @@ export const PutTrunkRequest = z
     registration: Registration.nullable().default(null),
     identity: z.enum(['pai', 'rpid', 'none']).default('pai'),
     healthCheck: z.boolean().default(true),
+    // The carrier for emergency calls, and whether they carry the caller's location (emergency.ts).
+    emergency: z.boolean().default(false),
+    pidfLo: z.boolean().default(false),
   })
   .refine((t) => (t.auth === 'register') === (t.registration !== null), {
     message: "a registration trunk (auth 'register') has a registration, and only it",
@@ -173,7 +178,13 @@ export function operatorTelephonyRoutes(
           tenantId: null,
           action: 'telephony.carrier.put',
           target: t.id,
-          detail: { addresses: t.addresses, allow: t.allow, transport: t.transport, enabled: t.enabled },
+          detail: {
+            addresses: t.addresses,
+            allow: t.allow,
+            transport: t.transport,
+            enabled: t.enabled,
+            emergency: t.emergency === true,
+          },
         });
         return t;
       },

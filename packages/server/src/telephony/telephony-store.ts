@@ -44,6 +44,8 @@ function toTrunk(r: Selectable<TelephonyTrunksTable> & { name: string }): TrunkC
     registration: r.registration === null ? null : (JSON.parse(r.registration) as TrunkRegistration),
     identity: r.identity as TrunkCarrier['identity'],
     healthCheck: Number(r.health_check) === 1,
+    emergency: Number(r.emergency) === 1,
+    pidfLo: Number(r.pidf_lo) === 1,
   };
 }
 
@@ -114,6 +116,8 @@ export class TelephonyStore implements CarrierDirectory, NumberDirectory {
       registration: t.registration === null ? null : JSON.stringify(t.registration),
       identity: t.identity,
       health_check: t.healthCheck ? 1 : 0,
+      emergency: t.emergency ? 1 : 0,
+      pidf_lo: t.pidfLo ? 1 : 0,
     };
     await this.db
       .insertInto('telephony_trunks')

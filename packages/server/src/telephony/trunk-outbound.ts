@@ -65,6 +65,7 @@ import { formatForCarrier, outboundIdentity, withholdPrefix } from './trunk-iden
 import { firstCodec, orderCodecs, plainRtp } from './trunk-sdp.ts';
 import type { TrunkStatusBoard } from './trunk-status.ts';
 import type { SipTarget, TrunkResolver } from './trunk-dns.ts';
+import { emergencyInviteParts, type EmergencyCalls } from './emergency.ts';
 
 /** What a trunk leg needs of call control: a device's frames, and ending a call for the carrier's reason. */
 export interface TrunkCallControl extends PhoneCallControl {
@@ -102,6 +103,8 @@ export interface TrunkOutboundDeps {
   failoverTimeoutS?: number;
   /** The phone that placed the call, when one did: its RTP is joined to the carrier's, RTP to RTP. */
   phoneCaller(callId: string): PhoneCallerLink | undefined;
+  /** Emergency numbers, routed before anything else (emergency.ts); absent: none recognised. */
+  emergency?: Pick<EmergencyCalls, 'route'>;
   log: Logger;
 }
 
@@ -130,6 +133,12 @@ export class TrunkOutbound implements CallTrunks {
 
   async route(caller: { tenantId: string; userId: string }, typed: string): Promise<TrunkRoute> {
     const plan = { country: await this.d.dialPlanCountry(caller.tenantId) };
+    // An emergency number first: never an extension, never withheld, always allowed (emergency.ts).
+    const emergency = await this.d.emergency?.route(caller, typed, plan.country);
+    if (emergency) {
+      for (const c of emergency.carriers) this.known.set(c.id, c);
+      return emergency.route;
+    }
     // `*67 020 7946 0999`: withheld on this call; the rest is what the dial plan reads. Digits that
     // only look like a prefix (`1 415 555 0100` from the US beside `141`) dial as typed.
     let prefix = withholdPrefix(typed, this.d.withholdPrefixes);
@@ -172,7 +181,7 @@ export class TrunkOutbound implements CallTrunks {
       .find(
         (c) =>
           c &&
-          (c.channelLimit === null || this.inUse(c.id) < c.channelLimit) &&
+          (c.channelLimit === null || this.inUse(c.id) < c.channelLimit || route.emergency !== undefined) &&
           // A carrier the health check found down at every address is not offered the call.
           !this.d.status?.allDown(c.id, c.addresses),
       );
@@ -354,27 +363,32 @@ class TrunkCall {
     const addresses = this.targets;
     const address = addresses[attempt]!;
     const last = attempt === addresses.length - 1;
-    const callee = formatForCarrier(
-      this.route.e164,
-      c.callerIdFormat === 'national' ? 'e164' : c.callerIdFormat,
-    );
+    const callee =
+      this.route.emergency?.number ??
+      formatForCarrier(this.route.e164, c.callerIdFormat === 'national' ? 'e164' : c.callerIdFormat);
     const transport = c.transport === 'udp' ? '' : `;transport=${c.transport}`;
     const host = `${address.host}:${address.port}`;
     const identity = outboundIdentity({
-      identity: c.identity,
+      identity: this.route.emergency ? 'pai' : c.identity,
       callerIdFormat: c.callerIdFormat,
       callerNumber: this.route.callerNumber,
       withheld: this.route.withheld === true,
       localHost: this.ctx.localHost,
       divertedFrom: this.route.divertedFrom,
     });
+    const sdp = plainRtp(orderCodecs(rtp.sdp, c.codecs));
+    // An emergency call's location (PIDF-LO) when the carrier takes it.
+    const located = this.route.emergency
+      ? emergencyInviteParts(this.route.emergency, c, sdp, this.ctx.localHost, this.route.callerNumber)
+      : null;
     const invite = this.ctx.ua.invite({
       target: `sip:${callee}@${host}${transport}`,
       to: `sip:${callee}@${host}`,
       from: identity.from,
       dest: { protocol: PROTOCOL[c.transport], address: address.host, port: address.port },
-      sdp: plainRtp(orderCodecs(rtp.sdp, c.codecs)),
-      headers: identity.headers,
+      sdp,
+      body: located?.body,
+      headers: located ? [...identity.headers, ...located.headers] : identity.headers,
       session: { sessionTimer: { sessionExpires: this.ctx.sessionExpires, minSE: 90 } },
       // A registration trunk challenges our INVITEs (401/407) for the account's credentials.
       credentials: c.registration
