@@ -36,6 +36,10 @@ export interface Trunk {
   identity: TrunkIdentity;
   /** Whether OPTIONS pings mark each address up or down. */
   healthCheck: boolean;
+  /** The carrier for emergency calls (tried first for them). */
+  emergency: boolean;
+  /** Emergency calls carry the caller's location as PIDF-LO (RFC 6442). */
+  pidfLo: boolean;
 }
 
 export type TrunkAuth = 'ip' | 'register';
@@ -96,6 +100,8 @@ export interface TrunkSettings {
     | null;
   identity?: TrunkIdentity;
   healthCheck?: boolean;
+  emergency?: boolean;
+  pidfLo?: boolean;
 }
 
 /** A number (DID) of a carrier, in E.164; given to a tenant, then to one of its users. */
