@@ -98,7 +98,11 @@ test('an emergency call with no licence and no credit connects through the emerg
     allow: ['127.0.0.3'],
   });
   // Over TCP: an INVITE with a location is larger than 1,300 bytes (RFC 3261 section 18.1.1).
-  const carrier = await startCarrier('uas-emergency.xml', { timeoutMs: 60_000, transport: 'tcp' });
+  const carrier = await startCarrier('uas-emergency.xml', {
+    timeoutMs: 60_000,
+    transport: 'tcp',
+    fill: { NUMBER: '999', CALLBACK: '\\+442079460018' },
+  });
   const sos = await setUpTrunk(app, carrier.port, {
     name: 'Emergency Telecom',
     allow: [CARRIER_IP],
@@ -170,5 +174,50 @@ test('an emergency call with no licence and no credit connects through the emerg
   assert.match(text, /Alice Archer <alice@contoso\.example> called the emergency number 999\./);
   assert.match(text, /When: \d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z/);
   assert.match(text, /Callback number given: \+442079460018/);
+  assert.match(text, /Location sent: Head office: Floor 3, 1 Example Street, London, SW1A 1AA, GB/);
+});
+
+test("Bob's desk phone dials 112: the call connects with Contoso's callback number (he has none) and his location; the admins are told", async () => {
+  const server = suite.server;
+  const app = server.web.app;
+  const tenant = (await app.directory.findTenantByDomain('contoso.example'))!;
+  const scope = trustedScope(tenant.id);
+  const bob = (await app.directory.findUserRecordByAddress(demo.bob))!;
+  assert.equal(await app.telephony.numberOfUser(tenant.id, bob.id), null, 'Bob has no number');
+  await app.emergency.setCallbackNumber(scope, '+442079460000');
+  const site = (await app.emergency.listSites(scope)).find((x) => x.name === 'Head office')!;
+  await app.emergency.setLocation(scope, bob.id, { siteId: site.id, address: null });
+  const carrier = await startCarrier('uas-emergency.xml', {
+    timeoutMs: 60_000,
+    transport: 'tcp',
+    fill: { NUMBER: '112', CALLBACK: '\\+442079460000' },
+  });
+  await setUpTrunk(app, carrier.port, {
+    name: 'Emergency Telecom',
+    allow: [CARRIER_IP],
+    transport: 'tcp',
+    emergency: true,
+    pidfLo: true,
+  });
+  const before = mails.length;
+  const phone = await server.phone('bob-sos', { device: await server.addDevice(demo.bob, 'bob-sos') });
+  try {
+    await phone.waitFor('REGISTER_OK');
+    await phone.dial(`sip:112@${server.domain}`);
+    await phone.waitFor('CALL_ESTABLISHED');
+    await new Promise((r) => setTimeout(r, 1000));
+    await phone.hangup();
+    await phone.waitFor('CALL_CLOSED');
+  } finally {
+    await phone.stop();
+  }
+  assertCarrierPassed(await carrier.done);
+  const r = await completeRecord(suite);
+  assert.equal(r.callee_number, '112');
+  assert.equal(r.disposition, 'answered');
+  const mail = await until('the alert mail arrives', async () => mails[before], Boolean);
+  const text = mailText(mail.raw);
+  assert.match(text, /^Subject: Emergency call: Bob Baker called 112$/m);
+  assert.match(text, /Callback number given: \+442079460000/);
   assert.match(text, /Location sent: Head office: Floor 3, 1 Example Street, London, SW1A 1AA, GB/);
 });

@@ -76,6 +76,7 @@ import { operatorTelephonyRoutes, tenantTelephonyRoutes } from './telephony/rout
 import { TrunkStatusBoard } from './telephony/trunk-status.ts';
 import { EmergencyStore } from './telephony/emergency-store.ts';
 import { EmergencyCalls } from './telephony/emergency.ts';
+import { emergencyNumberOf } from './telephony/emergency-numbers.ts';
 import { emergencyRoutes } from './telephony/emergency-routes.ts';
 
 export interface App {
@@ -575,7 +576,11 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
         devices: {
           deviceByUsername: async (domain, username) =>
             (await sipDevices.deviceByUsername(domain, username)) ?? null,
-          userByExtension,
+          // A phone dialling an emergency number (999 in GB) calls it, even if someone has that extension.
+          userByExtension: async (tenantId, ext) =>
+            emergencyNumberOf(ext, await telephony.dialPlanCountry(trustedScope(tenantId)))
+              ? null
+              : userByExtension(tenantId, ext),
         },
         media: rtpengine ?? phoneMedia,
         webRtcOnDemand: rtpengine === null,
