@@ -52,6 +52,8 @@ export async function startCarrier(
     port?: number;
     /** Calls before SIPp exits (1; an OPTIONS answerer takes one per ping). */
     calls?: number;
+    /** `tcp`: SIPp listens on TCP (`-t t1`) instead of UDP. */
+    transport?: 'udp' | 'tcp';
   } = {},
 ): Promise<CarrierRun> {
   let file = `${SCENARIOS}${scenario}`;
@@ -84,6 +86,7 @@ export async function startCarrier(
       String(o.calls ?? 1),
       '-d',
       String(o.pauseMs ?? 1000),
+      ...(o.transport === 'tcp' ? ['-t', 't1'] : []),
       ...keys,
     ],
     o.timeoutMs ?? 40_000,
@@ -136,6 +139,8 @@ export async function setUpTrunk(
     registration: o.registration ?? IP_TRUNK.registration,
     identity: o.identity ?? IP_TRUNK.identity,
     healthCheck: o.healthCheck ?? IP_TRUNK.healthCheck,
+    emergency: o.emergency ?? false,
+    pidfLo: o.pidfLo ?? false,
   });
   if (!(await app.telephony.byNumber(ALICE_NUMBER))) {
     const alice = (await app.directory.findUserRecordByAddress('alice@contoso.example'))!;

@@ -78,6 +78,8 @@ export const ErrorCodes = {
   deck_invalid: 400,
   /** Telephony: a number import file was refused whole (the message and `rows` list the bad rows). */
   numbers_invalid: 400,
+  /** Emergency locations: users are at the site; move them before removing it. */
+  site_in_use: 409,
   /** Billing: an amount is not a valid decimal of at most 6 places. */
   invalid_amount: 400,
   /** Billing: not an E.164 number or a short code. */

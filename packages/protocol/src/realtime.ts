@@ -174,6 +174,24 @@ export type DurableEvent = z.infer<typeof DurableEvent>;
 export interface DurableEventData extends ChatEventData, CallEventData {
   /** A notice for the user from an administrator or the system. */
   notice: { text: string; from: string | null };
+  /**
+   * To each tenant admin, at once: a user of the organisation called an emergency number (issue 20).
+   * `location` is the address sent with the call as words, or null when none is kept for the caller.
+   */
+  'emergency.call': {
+    callerId: string;
+    callerName: string;
+    callerAddress: string;
+    number: string;
+    /** The callback number the emergency services were given, or null (none known). */
+    callback: string | null;
+    location: string | null;
+    /** The site the caller is at, or null (their own address, or none). */
+    site: string | null;
+    at: string;
+    /** Words for a notice: who called which number, when, from where. */
+    text: string;
+  };
   /** The user's contact list changed (on another device, or by an administrator). */
   'contacts.changed': {
     change: 'added' | 'updated' | 'removed' | 'groups';

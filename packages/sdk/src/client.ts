@@ -32,6 +32,7 @@ import { AdminApi } from './admin-api.ts';
 import { OperatorApi } from './operator-api.ts';
 import { CallsApi } from './calls-api.ts';
 import { TelephonyApi } from './telephony-api.ts';
+import { EmergencyApi } from './emergency-api.ts';
 import { resolveWebRtc, type WebRtcOptions } from './call-webrtc.ts';
 import { defaultBackoff, type BackoffOptions } from './backoff.ts';
 
@@ -121,6 +122,8 @@ export class ParleyClient extends TypedEmitter<ClientEvents> {
   readonly operator: OperatorApi;
   /** The phone network: trunks and numbers (operator), the tenant's numbers and dial plan, your number. */
   readonly telephony: TelephonyApi;
+  /** Emergency calls (tenant admin): sites, users' locations, the callback number. */
+  readonly emergency: EmergencyApi;
   /** Calls between users: place, answer, hang up, history (calls-api.ts). */
   readonly calls: CallsApi;
   private readonly link: RealtimeLink;
@@ -147,6 +150,7 @@ export class ParleyClient extends TypedEmitter<ClientEvents> {
     this.admin = new AdminApi(this.rest);
     this.operator = new OperatorApi(this.rest);
     this.telephony = new TelephonyApi(this.rest);
+    this.emergency = new EmergencyApi(this.rest);
     const wsUrl = new URL('/api/realtime', opts.baseUrl);
     wsUrl.protocol = wsUrl.protocol === 'https:' ? 'wss:' : 'ws:';
     this.link = new RealtimeLink({

@@ -32,6 +32,14 @@ export {
   type TrunkSettings,
   type TrunkTransport,
 } from './telephony-api.ts';
+export {
+  EmergencyApi,
+  type CivicAddress,
+  type EmergencyCallNotice,
+  type EmergencySettings,
+  type EmergencySite,
+  type UserLocation,
+} from './emergency-api.ts';
 export { ChatApi, type ChatEvents, type SendOptions } from './chat-api.ts';
 export { CallsApi, type CallsEvents, type HistoryQuery, type PlaceOptions } from './calls-api.ts';
 export { Call, type CallEvents } from './call.ts';

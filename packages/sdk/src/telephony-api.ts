@@ -38,6 +38,10 @@ export interface Trunk {
   healthCheck: boolean;
   /** Least-cost routing's tie-break between carriers that cost the same for a number, lower first. */
   preference: number;
+  /** The carrier for emergency calls (tried first for them). */
+  emergency: boolean;
+  /** Emergency calls carry the caller's location as PIDF-LO (RFC 6442). */
+  pidfLo: boolean;
 }
 
 export type TrunkAuth = 'ip' | 'register';
@@ -100,6 +104,8 @@ export interface TrunkSettings {
   healthCheck?: boolean;
   /** -1000 to 1000, 0 when left out. */
   preference?: number;
+  emergency?: boolean;
+  pidfLo?: boolean;
 }
 
 /** A number (DID) of a carrier, in E.164; given to a tenant, then to one of its users. */

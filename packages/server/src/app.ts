@@ -76,6 +76,10 @@ import { TrunkRegistrations } from './telephony/trunk-registration.ts';
 import { TrunkHealth } from './telephony/trunk-health.ts';
 import { operatorTelephonyRoutes, tenantTelephonyRoutes } from './telephony/routes.ts';
 import { TrunkStatusBoard } from './telephony/trunk-status.ts';
+import { EmergencyStore } from './telephony/emergency-store.ts';
+import { EmergencyCalls } from './telephony/emergency.ts';
+import { emergencyNumberOf } from './telephony/emergency-numbers.ts';
+import { emergencyRoutes } from './telephony/emergency-routes.ts';
 
 export interface App {
   config: Config;
@@ -106,6 +110,8 @@ export interface App {
   trunkStatus: TrunkStatusBoard;
   /** Outgoing mail (PARLEY_SMTP_URL); a NoMailer answering mail_off when unset. */
   mailer: Mailer;
+  /** Emergency locations and the callback number (telephony/emergency-store.ts). */
+  emergency: EmergencyStore;
   /** The echo test (Parley Echo) and its media endpoint (tests count its sessions). */
   echo: EchoService;
   mediaEndpoint: WebRtcEndpoint;
@@ -251,6 +257,21 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   await telephony.load();
   const trunkStatus = new TrunkStatusBoard();
   const mailer = createMailer(config);
+  const emergencyStore = new EmergencyStore(storage.db);
+  // Emergency numbers are routed before anything else; tenant admins are alerted at once.
+  const emergencyCalls = new EmergencyCalls({
+    carriers: telephony,
+    numbers: telephony,
+    store: emergencyStore,
+    events,
+    mailer,
+    user: async (tenantId, userId) => {
+      const u = await directory.findUserRecordById(userId);
+      return u && u.tenant_id === tenantId ? { displayName: u.display_name, address: u.address } : null;
+    },
+    withholdPrefixes: config.withholdPrefixes,
+    log: log.child({ module: 'emergency' }),
+  });
   const billing = createBilling(storage, {
     sliceSeconds: config.billingSliceSeconds,
     graceSeconds: config.billingReservationGrace,
@@ -386,6 +407,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     ...operatorTelephonyRoutes(telephony, audit, trunkStatus),
     ...mailRoutes(mailer, audit),
     ...tenantTelephonyRoutes(telephony, audit),
+    ...emergencyRoutes(emergencyStore, telephony, audit),
     ...chat.routes,
     ...callHistoryRoutes(callHistory, new CallPrices(storage.db)),
     ...callRoutes(config),
@@ -455,6 +477,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     telephony,
     trunkStatus,
     mailer,
+    emergency: emergencyStore,
     realtime,
     chat,
     callRecords,
@@ -566,7 +589,11 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
         devices: {
           deviceByUsername: async (domain, username) =>
             (await sipDevices.deviceByUsername(domain, username)) ?? null,
-          userByExtension,
+          // A phone dialling an emergency number (999 in GB) calls it, even if someone has that extension.
+          userByExtension: async (tenantId, ext) =>
+            emergencyNumberOf(ext, await telephony.dialPlanCountry(trustedScope(tenantId)))
+              ? null
+              : userByExtension(tenantId, ext),
         },
         media: rtpengine ?? phoneMedia,
         webRtcOnDemand: rtpengine === null,
@@ -596,6 +623,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
         phoneCaller: (callId) => phoneCalls?.callerOf(callId),
         credit: callCredit,
         costs: billing.decks,
+        emergency: emergencyCalls,
         log: log.child({ module: 'trunk-outbound' }),
       });
       const registered = (trunkRegistrations = new TrunkRegistrations({

@@ -9,6 +9,7 @@
  * each country's plans their own sell deck.
  */
 import { DESTINATION_CLASSES } from '@parley/protocol';
+import { ALL_EMERGENCY_NUMBERS } from '../telephony/emergency-numbers.ts';
 
 export { DESTINATION_CLASSES };
 export type DestinationClass = (typeof DESTINATION_CLASSES)[number];
@@ -29,9 +30,13 @@ export const CLASS_CODE: Record<DestinationClass, number> = {
 
 /**
  * Emergency short codes recognised even when no deck lists them, so an emergency call is never refused
- * for want of a rate or a licence. Decks may add more as rows of class `emergency`.
+ * for want of a rate or a licence: every country's in telephony's table (emergency-numbers.ts), which
+ * is what the dial plan routes as emergency. Decks may add more as rows of class `emergency`.
  */
-const EMERGENCY_SHORT_CODES = new Set(['112', '911', '999', '000', '110', '119', '100', '15', '17', '18']);
+const EMERGENCY_SHORT_CODES: ReadonlySet<string> = new Set([
+  ...ALL_EMERGENCY_NUMBERS,
+  ...['112', '911', '999', '000', '110', '119', '100', '15', '17', '18'],
+]);
 
 /**
  * True when `dialled` is an emergency short code (112, 911, 999, 000, ...). Short codes are dialled

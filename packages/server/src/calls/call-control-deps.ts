@@ -12,6 +12,7 @@ import type { PresenceService } from '../presence/presence-service.ts';
 import type { Directory, UserRecord } from '../directory/directory.ts';
 import type { CallRecordSink } from './record-sink.ts';
 import type { RouteDecision } from '../telephony/least-cost.ts';
+import type { EmergencyRoute } from '../telephony/emergency.ts';
 
 /** A user as call control needs to know them. */
 export interface CallUser {
@@ -97,6 +98,8 @@ export interface NumberRoute {
    * the trunk leg completes it and keeps it with the call record. Absent without cost decks to read.
    */
   decision?: RouteDecision;
+  /** An emergency call (telephony/emergency.ts): `e164` is the number as dialled (`999`). */
+  emergency?: EmergencyRoute;
 }
 
 /**

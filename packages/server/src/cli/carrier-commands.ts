@@ -41,6 +41,21 @@ export interface CarrierAddArgs {
   domain?: string;
   /** Least-cost routing's tie-break between carriers of the same cost, lower first (0). */
   preference?: string;
+  /** The carrier for emergency calls (emergency.ts). */
+  emergency?: boolean;
+  /** Emergency calls carry the caller's location as PIDF-LO (RFC 6442). */
+  pidfLo?: boolean;
+}
+
+/**
+ * `carrier update`: the routing preference and the emergency flags of an existing trunk (`yes` or
+ * `no` each); what is absent stays as it is.
+ */
+export interface CarrierUpdateArgs {
+  name: string;
+  preference?: string;
+  emergency?: string;
+  pidfLo?: string;
 }
 
 /** A list option: `a, b,c` is `['a','b','c']`. */
@@ -118,6 +133,8 @@ export class CarrierCommands {
             domain: a.domain ?? null,
           }
         : null,
+      emergency: a.emergency === true,
+      pidfLo: a.pidfLo === true,
     });
     if (!parsed.success) {
       const issue = parsed.error.issues[0]!;
@@ -161,30 +178,53 @@ export class CarrierCommands {
   }
 
   /**
-   * `carrier update --name N --preference P`: the trunk's routing preference (the tie-break between
-   * carriers that cost the same for a number, least-cost.ts); its other settings stay.
+   * `carrier update --name N [--preference P] [--emergency yes|no] [--pidf-lo yes|no]`: the trunk's
+   * routing preference (the tie-break between carriers that cost the same for a number,
+   * least-cost.ts) and whether it takes emergency calls, with PIDF-LO; its other settings stay.
    */
-  async update(a: { name: string; preference?: string }): Promise<TrunkView> {
+  async update(a: CarrierUpdateArgs): Promise<TrunkView> {
+    const yesNo = (v: string | undefined, flag: string): boolean | undefined => {
+      if (v === undefined) return undefined;
+      if (v === 'yes' || v === 'true') return true;
+      if (v === 'no' || v === 'false') return false;
+      throw new ParleyError('validation_failed', `${flag}: yes or no`, { field: flag });
+    };
+    const emergency = yesNo(a.emergency, '--emergency');
+    const pidfLo = yesNo(a.pidfLo, '--pidf-lo');
+    let preference: number | undefined;
+    if (a.preference !== undefined) {
+      const p = PutTrunkRequest.shape.preference.safeParse(
+        a.preference.trim() === '' ? NaN : Number(a.preference),
+      );
+      if (!p.success)
+        throw new ParleyError('validation_failed', '--preference: a whole number from -1000 to 1000', {
+          field: '--preference',
+        });
+      preference = p.data;
+    }
+    if (preference === undefined && emergency === undefined && pidfLo === undefined)
+      throw new ParleyError(
+        'validation_failed',
+        'nothing to update: give --preference, --emergency or --pidf-lo',
+        { field: '--preference' },
+      );
     const c = await this.billingCarrier(a.name);
     const trunk = await this.trunkOf(c.id);
-    if (!trunk) throw new ParleyError('not_found', `${c.name} has no SIP trunk`, { field: '--name' });
-    if (a.preference === undefined)
-      throw new ParleyError('validation_failed', 'nothing to update: give --preference', {
-        field: '--preference',
+    if (!trunk)
+      throw new ParleyError('not_found', `${c.name} has no SIP trunk: add one first (parley carrier add).`, {
+        field: '--name',
       });
-    const preference = PutTrunkRequest.shape.preference.safeParse(
-      a.preference.trim() === '' ? NaN : Number(a.preference),
-    );
-    if (!preference.success)
-      throw new ParleyError('validation_failed', '--preference: a whole number from -1000 to 1000', {
-        field: '--preference',
-      });
-    const t = await this.telephony.putTrunk({ ...trunk, preference: preference.data });
+    const t = await this.telephony.putTrunk({
+      ...trunk,
+      preference: preference ?? trunk.preference ?? 0,
+      emergency: emergency ?? trunk.emergency === true,
+      pidfLo: pidfLo ?? trunk.pidfLo === true,
+    });
     await this.audit.record(this.actor, {
       tenantId: null,
       action: 'telephony.carrier.put',
       target: t.id,
-      detail: { preference: t.preference },
+      detail: { preference: t.preference, emergency: t.emergency === true, pidfLo: t.pidfLo === true },
     });
     return (await this.view([t]))[0]!;
   }

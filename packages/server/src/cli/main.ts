@@ -60,14 +60,16 @@ export const usage = `usage: parley <command> [options]
               [--allow ADDR,...] [--tenant DOMAIN] [--codecs PCMA,PCMU,G722]
               [--caller-id e164|e164_no_plus|national] [--channels N] [--preference N]
               [--auth ip|register --username U --password P [--registrar HOST:PORT]
-               [--auth-username U] [--domain D]]
+               [--auth-username U] [--domain D]] [--emergency] [--pidf-lo]
                                       a carrier's SIP trunk (billing's carrier of that name, created
                                       when there is none); --allow defaults to the address hosts,
                                       --tenant makes it that tenant's own carrier
-  carrier update --name N|ID --preference N
+  carrier update --name N|ID [--preference N] [--emergency yes|no] [--pidf-lo yes|no]
                                       between carriers that cost the same for a number, the
                                       lower preference is tried first (-1000 to 1000; 0 by default;
-                                      a negative one as --preference=-5)
+                                      a negative one as --preference=-5); the carrier for
+                                      emergency calls (tried first for them), and whether they
+                                      carry the caller's location (RFC 6442 PIDF-LO)
   carrier list
   carrier status                      each trunk's auth, registration and health check as stored;
                                       live health and registration state are the running server's
@@ -139,8 +141,15 @@ const specs = {
     registrar: { type: 'string' },
     domain: { type: 'string' },
     preference: { type: 'string' },
+    emergency: { type: 'boolean' },
+    'pidf-lo': { type: 'boolean' },
   },
-  'carrier update': { name: { type: 'string' }, preference: { type: 'string' } },
+  'carrier update': {
+    name: { type: 'string' },
+    preference: { type: 'string' },
+    emergency: { type: 'string' },
+    'pidf-lo': { type: 'string' },
+  },
   'carrier list': {},
   'carrier status': {},
   'carrier remove': { name: { type: 'string' } },
@@ -367,6 +376,8 @@ async function run(argv: string[]): Promise<number> {
           registrar: opt('registrar'),
           domain: opt('domain'),
           preference: opt('preference'),
+          emergency: values.emergency === true,
+          pidfLo: values['pidf-lo'] === true,
         });
         print(
           json,
@@ -377,7 +388,12 @@ async function run(argv: string[]): Promise<number> {
       }
       case 'carrier update': {
         required(values, 'name');
-        const c = await carriers.update({ name: opt('name')!, preference: opt('preference') });
+        const c = await carriers.update({
+          name: opt('name')!,
+          preference: opt('preference'),
+          emergency: opt('emergency'),
+          pidfLo: opt('pidf-lo'),
+        });
         print(json, c, trunkText(c));
         break;
       }
@@ -500,6 +516,7 @@ function trunkText(t: Awaited<ReturnType<CarrierCommands['list']>>['items'][numb
     t.channelLimit === null ? 'no channel limit' : `${t.channelLimit} channels`,
     `preference ${t.preference ?? 0}`,
     t.tenantId === null ? "operator's" : `${t.tenant ?? t.tenantId}'s own`,
+    t.emergency ? `emergency calls${t.pidfLo ? ' with PIDF-LO' : ''}` : '',
     t.enabled ? '' : 'disabled',
     `(${t.id})`,
   ]

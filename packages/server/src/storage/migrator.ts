@@ -32,6 +32,7 @@ import * as m015 from './migrations/015_telephony.ts';
 import * as m016 from './migrations/016_call_trunk_columns.ts';
 import * as m017 from './migrations/017_trunk_registration.ts';
 import * as m018 from './migrations/018_least_cost_routing.ts';
+import * as m020 from './migrations/020_emergency.ts';
 import * as m021 from './migrations/021_call_on_net.ts';
 
 export type MigrationEngine = Engine;
@@ -57,6 +58,7 @@ const migrations: Array<[string, { up: Up }]> = [
   ['016_call_trunk_columns', m016],
   ['017_trunk_registration', m017],
   ['018_least_cost_routing', m018],
+  ['020_emergency', m020],
   ['021_call_on_net', m021],
 ];
 

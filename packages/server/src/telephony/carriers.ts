@@ -79,6 +79,10 @@ export interface TrunkCarrier {
    * lower first; absent is 0 (migration 018).
    */
   preference?: number;
+  /** The carrier for emergency calls: tried first for them (emergency.ts); absent: false. */
+  emergency?: boolean;
+  /** Emergency calls carry the caller's location as RFC 6442 PIDF-LO; absent: false. */
+  pidfLo?: boolean;
 }
 
 export interface CarrierDirectory {

@@ -194,6 +194,8 @@ export class CarrierChoice {
     private readonly ids: readonly string[],
     private readonly book: ChannelBook,
     readonly decision?: RouteDecision,
+    /** An emergency call takes a channel over the carrier's limit: it is never refused for want of one. */
+    private readonly overLimit = false,
   ) {}
 
   /** The carrier the call is on (null before `next`, or once none was left). */
@@ -219,7 +221,7 @@ export class CarrierChoice {
     for (let i = this.index + 1; i < this.ids.length; i++) {
       const c = this.book.known(this.ids[i]!);
       if (!c) continue;
-      const full = c.channelLimit !== null && this.book.inUse(c.id) >= c.channelLimit;
+      const full = !this.overLimit && c.channelLimit !== null && this.book.inUse(c.id) >= c.channelLimit;
       // A carrier the health check found down at every address is not offered the call.
       const why = full ? 'channels_full' : this.book.allDown(c) ? 'down' : null;
       if (why) {

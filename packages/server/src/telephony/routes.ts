@@ -46,6 +46,8 @@ export const TrunkCarrier = z.object({
   healthCheck: z.boolean(),
   /** Least-cost routing's tie-break between carriers that cost the same, lower first. */
   preference: z.number().int().default(0),
+  emergency: z.boolean().default(false),
+  pidfLo: z.boolean().default(false),
 });
 
 const Registration = z.strictObject({
@@ -84,6 +86,9 @@ export const PutTrunkRequest = z
       .min(-1000, PREFERENCE_WORDS)
       .max(1000, PREFERENCE_WORDS)
       .default(0),
+    // The carrier for emergency calls, and whether they carry the caller's location (emergency.ts).
+    emergency: z.boolean().default(false),
+    pidfLo: z.boolean().default(false),
   })
   .refine((t) => (t.auth === 'register') === (t.registration !== null), {
     message: "a registration trunk (auth 'register') has a registration, and only it",
@@ -188,6 +193,7 @@ export function operatorTelephonyRoutes(
             transport: t.transport,
             enabled: t.enabled,
             preference: t.preference,
+            emergency: t.emergency === true,
           },
         });
         return t;

@@ -45,6 +45,8 @@ function toTrunk(r: Selectable<TelephonyTrunksTable> & { name: string }): TrunkC
     identity: r.identity as TrunkCarrier['identity'],
     healthCheck: Number(r.health_check) === 1,
     preference: Number(r.preference ?? 0),
+    emergency: Number(r.emergency) === 1,
+    pidfLo: Number(r.pidf_lo) === 1,
   };
 }
 
@@ -116,6 +118,8 @@ export class TelephonyStore implements CarrierDirectory, NumberDirectory {
       identity: t.identity,
       health_check: t.healthCheck ? 1 : 0,
       preference: t.preference ?? 0,
+      emergency: t.emergency ? 1 : 0,
+      pidf_lo: t.pidfLo ? 1 : 0,
     };
     await this.db
       .insertInto('telephony_trunks')

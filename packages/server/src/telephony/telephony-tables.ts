@@ -21,6 +21,36 @@ export interface TelephonyTrunksTable {
   health_check: number;
   /** Least-cost routing's tie-break, lower first (migration 018). */
   preference: number;
+  /** 1: the carrier for emergency calls (migration 020). */
+  emergency: number;
+  /** 1: emergency calls carry the caller's location as PIDF-LO (RFC 6442). */
+  pidf_lo: number;
+}
+
+/** A named civic address of a tenant (migration 020): users point at it. */
+export interface EmergencySitesTable {
+  id: string;
+  tenant_id: string;
+  name: string;
+  /** JSON: the CivicAddress. */
+  address: string;
+  created_at: number;
+  updated_at: number;
+}
+
+/** A user's emergency location: a site, or an address of their own (JSON), or neither. */
+export interface EmergencyUserLocationsTable {
+  tenant_id: string;
+  user_id: string;
+  site_id: string | null;
+  address: string | null;
+  updated_at: number;
+}
+
+/** A tenant's emergency settings: the callback number of callers with no number of their own. */
+export interface EmergencySettingsTable {
+  tenant_id: string;
+  callback_number: string | null;
 }
 
 /** Per-user telephony settings (migration 017): a user who withholds their number on every call. */
@@ -48,4 +78,7 @@ export interface TelephonyTables {
   telephony_numbers: TelephonyNumbersTable;
   telephony_dial_plans: TelephonyDialPlansTable;
   telephony_user_settings: TelephonyUserSettingsTable;
+  emergency_sites: EmergencySitesTable;
+  emergency_user_locations: EmergencyUserLocationsTable;
+  emergency_settings: EmergencySettingsTable;
 }

@@ -68,6 +68,7 @@ import { formatForCarrier, outboundIdentity, withholdPrefix } from './trunk-iden
 import { firstCodec, orderCodecs, plainRtp } from './trunk-sdp.ts';
 import type { TrunkStatusBoard } from './trunk-status.ts';
 import type { SipTarget, TrunkResolver } from './trunk-dns.ts';
+import { emergencyInviteParts, type EmergencyCalls } from './emergency.ts';
 
 /** What a trunk leg needs of call control: a device's frames, and ending a call for the carrier's reason. */
 export interface TrunkCallControl extends PhoneCallControl {
@@ -109,6 +110,8 @@ export interface TrunkOutboundDeps {
   credit?: CallCredit;
   /** Billing's cost decks (least-cost.ts); without them carriers are tried in `carriersFor`'s order. */
   costs?: CostDecks;
+  /** Emergency numbers, routed before anything else (emergency.ts); absent: none recognised. */
+  emergency?: Pick<EmergencyCalls, 'route'>;
   log: Logger;
 }
 
@@ -150,6 +153,12 @@ export class TrunkOutbound implements CallTrunks {
 
   async route(caller: { tenantId: string; userId: string }, typed: string): Promise<TrunkRoute> {
     const plan = { country: await this.d.dialPlanCountry(caller.tenantId) };
+    // An emergency number first: never an extension, never withheld, always allowed (emergency.ts).
+    const emergency = await this.d.emergency?.route(caller, typed, plan.country);
+    if (emergency) {
+      for (const c of emergency.carriers) this.known.set(c.id, c);
+      return emergency.route;
+    }
     // `*67 020 7946 0999`: withheld on this call; the rest is what the dial plan reads. Digits that
     // only look like a prefix (`1 415 555 0100` from the US beside `141`) dial as typed.
     let prefix = withholdPrefix(typed, this.d.withholdPrefixes);
@@ -203,7 +212,8 @@ export class TrunkOutbound implements CallTrunks {
   device(caller: { tenantId: string; userId: string }, route: NumberRoute): CallSession | null {
     // The call's own copy of the decision: it notes the carriers passed over and failed over from.
     const decision = route.decision && { ...route.decision, skipped: [...route.decision.skipped] };
-    const choice = new CarrierChoice(route.carrierIds, this.book, decision);
+    // An emergency call is never refused for want of a channel.
+    const choice = new CarrierChoice(route.carrierIds, this.book, decision, route.emergency !== undefined);
     const carrier = choice.next();
     if (!carrier) {
       this.d.credit?.abandon(route.grant);
@@ -403,27 +413,32 @@ class TrunkCall {
     const last = attempt === addresses.length - 1;
     // The last address of the last carrier has no failover timeout: nothing is left to try.
     const final = last && !this.ctx.choice.more;
-    const callee = formatForCarrier(
-      this.route.e164,
-      c.callerIdFormat === 'national' ? 'e164' : c.callerIdFormat,
-    );
+    const callee =
+      this.route.emergency?.number ??
+      formatForCarrier(this.route.e164, c.callerIdFormat === 'national' ? 'e164' : c.callerIdFormat);
     const transport = c.transport === 'udp' ? '' : `;transport=${c.transport}`;
     const host = `${address.host}:${address.port}`;
     const identity = outboundIdentity({
-      identity: c.identity,
+      identity: this.route.emergency ? 'pai' : c.identity,
       callerIdFormat: c.callerIdFormat,
       callerNumber: this.route.callerNumber,
       withheld: this.route.withheld === true,
       localHost: this.ctx.localHost,
       divertedFrom: this.route.divertedFrom,
     });
+    const sdp = plainRtp(orderCodecs(rtp.sdp, c.codecs));
+    // An emergency call's location (PIDF-LO) when the carrier takes it.
+    const located = this.route.emergency
+      ? emergencyInviteParts(this.route.emergency, c, sdp, this.ctx.localHost, this.route.callerNumber)
+      : null;
     const invite = this.ctx.ua.invite({
       target: `sip:${callee}@${host}${transport}`,
       to: `sip:${callee}@${host}`,
       from: identity.from,
       dest: { protocol: PROTOCOL[c.transport], address: address.host, port: address.port },
-      sdp: plainRtp(orderCodecs(rtp.sdp, c.codecs)),
-      headers: identity.headers,
+      sdp,
+      body: located?.body,
+      headers: located ? [...identity.headers, ...located.headers] : identity.headers,
       session: { sessionTimer: { sessionExpires: this.ctx.sessionExpires, minSE: 90 } },
       // A registration trunk challenges our INVITEs (401/407) for the account's credentials.
       credentials: c.registration

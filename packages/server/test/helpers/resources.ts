@@ -24,6 +24,14 @@ export const resourceFactories: Record<string, ResourceFactory> = {
     return number;
   },
   user: async (s, t) => (await makeUser(s, t.id, `wall${++n}@${t.domain}`)).id,
+  // A site (a named civic address) of the tenant, nobody at it.
+  emergency_site: async (s, t) =>
+    (
+      await s.app.emergency.createSite(trustedScope(t.id), `wall site ${++n}`, {
+        country: 'GB',
+        city: 'London',
+      })
+    ).id,
   api_key: async (s, t) => (await s.app.auth.createApiKey(t.id, `wall key ${++n}`, 'user', null)).id,
   // Owned by the tenant's plain user (contact groups are per user; the wall tests act as that user).
   contact_group: async (s, t) =>

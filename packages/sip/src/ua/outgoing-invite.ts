@@ -59,6 +59,12 @@ export interface OutgoingInviteOptions {
   /** Route headers to put on the INVITE (a preloaded route set, section 8.1.1.1). */
   route?: string[];
   sdp?: string | Buffer;
+  /**
+   * A body other than the bare SDP, sent instead of it with its own Content-Type: a multipart/mixed
+   * (RFC 5621) holding the SDP and another part (an RFC 6442 location). `sdp` must still be given:
+   * it stays the session's local description (re-INVITEs, answers to the peer's offers).
+   */
+  body?: { contentType: string; content: string | Buffer };
   credentials?: DigestCredentials;
   headers?: Array<[string, HeaderValue]>;
   session?: SessionOptions;
@@ -145,7 +151,8 @@ export class OutgoingInvite extends TypedEmitter<OutgoingInviteEvents> {
   private build(auth: Array<[string, string]>): SipRequest {
     const o = this.o;
     const timer = this.sessionOptions.sessionTimer;
-    const body = typeof o.sdp === 'string' ? Buffer.from(o.sdp) : o.sdp;
+    const raw = o.body ? o.body.content : o.sdp;
+    const body = typeof raw === 'string' ? Buffer.from(raw) : raw;
     const pairs: Array<[string, HeaderValue]> = [
       ['Max-Forwards', 70],
       ['From', `<${o.from}>;tag=${this.fromTag}`],
@@ -165,7 +172,7 @@ export class OutgoingInvite extends TypedEmitter<OutgoingInviteEvents> {
       ...(o.headers ?? []),
       ...auth,
     ];
-    if (body) pairs.push(['Content-Type', 'application/sdp']);
+    if (body) pairs.push(['Content-Type', o.body ? o.body.contentType : 'application/sdp']);
     return new SipRequest('INVITE', o.target, headerFields(pairs), body);
   }
 
@@ -256,8 +263,9 @@ export class OutgoingInvite extends TypedEmitter<OutgoingInviteEvents> {
     this.stopTimerC();
     this.transition('answered');
     const entry = this.confirm(req, res);
+    const sdp = typeof this.o.sdp === 'string' ? Buffer.from(this.o.sdp) : this.o.sdp;
     const session = new InviteSession(this.ua, entry, this.o.dest, this.sessionOptions, {
-      localSdp: req.body.length > 0 ? req.body : undefined,
+      localSdp: this.o.body ? sdp : req.body.length > 0 ? req.body : undefined,
       remoteSdp: res.body.length > 0 ? res.body : undefined,
       peerAllow: res.values('allow'),
     });

@@ -11,6 +11,7 @@ const WalletScreen = lazy(() => import('./WalletScreen.tsx'));
 const TopUpRequestsScreen = lazy(() => import('./TopUpRequestsScreen.tsx'));
 const AuditScreen = lazy(() => import('./AuditScreen.tsx'));
 const NumbersScreen = lazy(() => import('./NumbersScreen.tsx'));
+const EmergencyScreen = lazy(() => import('./EmergencyScreen.tsx'));
 
 const admin = sectionRoute('admin');
 
@@ -19,6 +20,7 @@ export const adminRoutes: AppRoute[] = [
   admin('/admin/users/:userId/phones', 'Phones', null, UserPhonesScreen),
   admin('/admin/import', 'Import users', null, ImportUsersScreen),
   admin('/admin/numbers', 'Phone numbers', 15, NumbersScreen),
+  admin('/admin/emergency', 'Emergency calls', 16, EmergencyScreen),
   admin('/admin/api-keys', 'API keys', 20, ApiKeysScreen),
   admin('/admin/licences', 'Licences', 30, LicencesScreen),
   admin('/admin/wallet', 'Wallet', 40, WalletScreen),

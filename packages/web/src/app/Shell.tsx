@@ -15,6 +15,7 @@ import { attention } from '../notify/attention.ts';
 import { MeMenu } from '../people/MeMenu.tsx';
 import { useChatAttention } from '../chat/use-chat-attention.ts';
 import { CallLayer } from '../calls/CallLayer.tsx';
+import { EmergencyAlerts } from '../admin/EmergencyAlerts.tsx';
 
 const sectionLabels: Record<RouteAccess, string> = { user: 'Parley', admin: 'Admin', operator: 'Operator' };
 
@@ -73,6 +74,7 @@ export function Shell({ user }: { user: User }) {
       </nav>
       <ConnectionBanner />
       <main className="content" id="main" tabIndex={-1}>
+        {user.role === 'admin' && <EmergencyAlerts />}
         <Suspense fallback={<Loading />}>
           {Screen ? (
             <Screen params={found.params} />

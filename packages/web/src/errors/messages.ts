@@ -53,6 +53,7 @@ export const errorSentences: Record<ErrorCode, string> = {
   insufficient_funds: 'There are no minutes or credit left for that call.',
   deck_invalid: 'The rate deck file has errors; nothing was imported. See the rows listed.',
   numbers_invalid: 'The numbers file has errors; nothing was imported. See the rows listed.',
+  site_in_use: 'Users are at this site: move them to another site or address first.',
   invalid_amount: 'Enter an amount as a number with at most 6 decimal places.',
   invalid_destination:
     'Enter a phone number in international format (such as +44 20 7946 0000) or a short code.',

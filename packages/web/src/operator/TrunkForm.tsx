@@ -158,6 +158,8 @@ export function TrunkForm({
   const [identity, setIdentity] = useState<TrunkIdentity>(trunk?.identity ?? 'pai');
   const [healthCheck, setHealthCheck] = useState(trunk?.healthCheck ?? true);
   const [preference, setPreference] = useState(String(trunk?.preference ?? 0));
+  const [emergency, setEmergency] = useState(trunk?.emergency ?? false);
+  const [pidfLo, setPidfLo] = useState(trunk?.pidfLo ?? false);
   const [errors, setErrors] = useState<Record<string, string>>({});
   const label = (what: string) => `${what} (${carrier.name})`;
 
@@ -214,6 +216,8 @@ export function TrunkForm({
           identity,
           healthCheck,
           preference: pref,
+          emergency,
+          pidfLo,
         }),
       )
       .then((ok) => {
@@ -368,6 +372,14 @@ export function TrunkForm({
         <label className="check">
           <input type="checkbox" checked={healthCheck} onChange={(e) => setHealthCheck(e.target.checked)} />
           {label('Health check (OPTIONS pings)')}
+        </label>
+        <label className="check">
+          <input type="checkbox" checked={emergency} onChange={(e) => setEmergency(e.target.checked)} />
+          {label('Emergency calls (tried first for 112, 999, 911 ...)')}
+        </label>
+        <label className="check">
+          <input type="checkbox" checked={pidfLo} onChange={(e) => setPidfLo(e.target.checked)} />
+          {label("Send the caller's location with emergency calls (PIDF-LO)")}
         </label>
         <label className="check">
           <input type="checkbox" checked={enabled} onChange={(e) => setEnabled(e.target.checked)} />
