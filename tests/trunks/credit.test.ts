@@ -16,6 +16,7 @@ import type { App } from '../../packages/server/src/app.ts';
 import { trustedScope } from '../../packages/server/src/directory/scope.ts';
 import { freePort } from '../../packages/sip/test/sipp-harness.ts';
 import { demo } from '../web/harness.ts';
+import { until as waitUntil } from '../phones/until.ts';
 import { assertCarrierPassed, CALLED_E164, CALLED_TYPED, setUpTrunk, startCarrier } from './sipp-carrier.ts';
 import { completeRecord, dialFrom, outboundSuite, placeCall } from './outbound-steps.ts';
 
@@ -89,10 +90,11 @@ test('with no credit the call is refused before it rings: the browser says why, 
     await phone.dial(`sip:02079460999@${suite.server.domain}`);
     const closed = await phone.waitFor('CALL_CLOSED');
     assert.match(closed.param ?? '', /402 Payment Required/);
-    assert.match(
-      phone.log(),
-      /Reason: Q\.850;cause=21;text="Not enough credit to call \+442079460999\."/,
+    // Its SIP trace reaches its log a moment after the event.
+    await waitUntil(
       'the phone got the Reason header',
+      async () => phone.log(),
+      (log) => /Reason: Q\.850;cause=21;text="Not enough credit to call \+442079460999\."/.test(log),
     );
   } finally {
     await phone.stop();

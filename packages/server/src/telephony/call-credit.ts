@@ -95,11 +95,49 @@ export function reasonHeader(code: string, words: string): string | null {
   return `Q.850;cause=${cause};text="${words.replace(/["\\\r\n]/g, '')}"`;
 }
 
+/**
+ * Seconds a grant waits for its trunk leg (`leg` or `abandon`) before it is released: a place refused
+ * after routing (the caller's call limit, the record not stored) never rings, and must not hold credit
+ * until the reservation's grace runs out. At least this, or the keepalive interval if longer.
+ */
+export const UNUSED_GRANT_SECONDS = 10;
+
+const realScheduler: Scheduler = {
+  now: Date.now,
+  set: (fn, ms) => {
+    const t = setTimeout(fn, ms);
+    t.unref?.();
+    return t;
+  },
+  clear: (h) => clearTimeout(h as NodeJS.Timeout),
+};
+
 export class CallCredit {
   private readonly now: () => number;
+  private readonly sched: Scheduler;
+  /** Grants not yet taken by a trunk leg, by reservation id: their release timers. */
+  private readonly unused = new Map<string, unknown>();
 
   constructor(private readonly d: CallCreditDeps) {
     this.now = d.now ?? Date.now;
+    this.sched = d.scheduler ?? realScheduler;
+  }
+
+  /** The grant is taken (a leg, or abandoned): no release timer any more. True if it was waiting. */
+  private take(grant: CallGrant | undefined): boolean {
+    const id = grant?.reservationId;
+    if (!id) return false;
+    const timer = this.unused.get(id);
+    if (timer === undefined) return false;
+    this.sched.clear(timer);
+    this.unused.delete(id);
+    return true;
+  }
+
+  private release(id: string, why: string): void {
+    this.d.credit
+      .release(id)
+      .catch((err: unknown) => this.d.log.warn({ err, reservation: id }, `release (${why}) failed`));
   }
 
   /**
@@ -141,6 +179,15 @@ export class CallCredit {
       { reservation: a.reservationId, granted: a.grantedSeconds, max: a.maxSeconds, to: e164 },
       'call authorised',
     );
+    const id = a.reservationId;
+    const waitS = Math.max(UNUSED_GRANT_SECONDS, this.d.keepaliveSeconds);
+    this.unused.set(
+      id,
+      this.sched.set(() => {
+        if (!this.unused.delete(id)) return;
+        this.release(id, 'the call never rang');
+      }, waitS * 1000),
+    );
     return {
       reservationId: a.reservationId,
       grantedSeconds: a.grantedSeconds,
@@ -153,11 +200,7 @@ export class CallCredit {
 
   /** The route never got a trunk leg (every line in use): what it holds is freed. */
   abandon(grant: CallGrant | undefined): void {
-    if (!grant?.reservationId) return;
-    const id = grant.reservationId;
-    this.d.credit
-      .release(id)
-      .catch((err: unknown) => this.d.log.warn({ err, reservation: id }, 'release failed'));
+    if (this.take(grant)) this.release(grant!.reservationId!, 'no line');
   }
 
   /**
@@ -172,6 +215,8 @@ export class CallCredit {
     onWarning?: () => void,
   ): CreditLeg | null {
     if (!grant?.reservationId || grant.grantedSeconds === null) return null;
+    // Taken late (released meanwhile), the leg's first keepalive is refused and cuts the call.
+    this.take(grant);
     return new CreditLeg(this.d, this.now, caller, grant, callId, onCutoff, onWarning);
   }
 }

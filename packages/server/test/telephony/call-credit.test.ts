@@ -238,6 +238,21 @@ describe('call credit', () => {
     assert.deepEqual(calls, ['release rsv-1', 'release rsv-1']);
   });
 
+  test('a grant no trunk leg takes (the place refused after routing) is released, and only once', async () => {
+    const { cc, calls, sched } = world(granted(25));
+    await cc.authorise(ALICE, NUMBER);
+    await sched.advance(9_999);
+    assert.equal(calls.length, 0, 'it waits for its leg a while');
+    await sched.advance(1);
+    assert.deepEqual(calls, ['release rsv-1']);
+    const taken = await cc.authorise(ALICE, NUMBER);
+    const leg = cc.leg(ALICE, taken, 'call-5', () => {})!;
+    await sched.advance(10_000);
+    assert.ok(!calls.slice(1).includes('release rsv-1'), 'a grant its leg took is not released by the wait');
+    await leg.ended();
+    assert.equal(calls.filter((c) => c === 'release rsv-1').length, 2, 'the unanswered leg released it');
+  });
+
   test('a phone is told why in a Q.850 Reason', () => {
     assert.equal(
       reasonHeader('insufficient_funds', `Not enough credit to call ${NUMBER}.`),
