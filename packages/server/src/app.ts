@@ -621,7 +621,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
         failoverTimeoutS: config.trunkFailoverTimeout,
         resolver: new TrunkResolver({ servers: config.dnsServers, cacheS: config.trunkDnsCache }),
         phoneCaller: (callId) => phoneCalls?.callerOf(callId),
-        credit: callCredit,
+        credit: config.creditControl ? callCredit : undefined,
         costs: billing.decks,
         emergency: emergencyCalls,
         log: log.child({ module: 'trunk-outbound' }),

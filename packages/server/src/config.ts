@@ -382,6 +382,11 @@ export const settings = {
     schema: int(180, 0),
     doc: "Seconds a credit-control reservation outlives its call's last sign of life (authorisation, keepalive, renewal) before it expires and is released; the call side keeps it alive well within this, ringing included",
   },
+  creditControl: {
+    env: 'PARLEY_CREDIT_CONTROL',
+    schema: z.union([z.boolean(), z.stringbool()]).default(true),
+    doc: 'Calls to phone numbers are authorised, cut at their grant and rated by credit control; false: neither (a PBX whose calls are paid for elsewhere; emergency calls are free either way)',
+  },
   billingRenewBefore: {
     env: 'PARLEY_BILLING_RENEW_BEFORE',
     schema: int(30, 0),
