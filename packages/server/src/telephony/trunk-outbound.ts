@@ -503,8 +503,14 @@ class TrunkCall {
    * goes to that carrier's first address. False when no carrier is left (or the call ended).
    */
   private async nextCarrier(why: string): Promise<boolean> {
-    const from = this.carrier;
-    for (let c = this.ctx.choice.next(why); c && !this.ended; c = this.ctx.choice.next(why)) {
+    while (!this.ended) {
+      const from = this.carrier;
+      const c = this.ctx.choice.next(why);
+      if (!c) {
+        // None left: the record keeps that the last one failed too; the caller ends the call.
+        this.ctx.records(this.callId!, { routeDecision: this.ctx.choice.decision });
+        return false;
+      }
       this.carrier = c;
       this.ctx.records(this.callId!, { carrier: c.id, routeDecision: this.ctx.choice.decision });
       this.ctx.log.warn(
@@ -519,7 +525,7 @@ class TrunkCall {
       }
       why = 'no address of the carrier resolves';
     }
-    return this.ended;
+    return true;
   }
 
   /**
