@@ -514,7 +514,8 @@ function trunkText(t: Awaited<ReturnType<CarrierCommands['list']>>['items'][numb
     `${t.name}  ${t.transport} ${to}  allow ${t.allow.join(', ') || 'none'}  codecs ${t.codecs.join(', ')}`,
     `caller ID ${t.callerIdFormat}`,
     t.channelLimit === null ? 'no channel limit' : `${t.channelLimit} channels`,
-    `preference ${t.preference ?? 0}`,
+    // Least-cost routing's tie-break, shown when set.
+    t.preference ? `preference ${t.preference}` : '',
     t.tenantId === null ? "operator's" : `${t.tenant ?? t.tenantId}'s own`,
     t.emergency ? `emergency calls${t.pidfLo ? ' with PIDF-LO' : ''}` : '',
     t.enabled ? '' : 'disabled',

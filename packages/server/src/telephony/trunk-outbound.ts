@@ -24,12 +24,16 @@
  * refresher honoured (we send the re-INVITE or UPDATE when we refresh); re-INVITEs and UPDATEs from
  * the carrier are answered with our description (a hold mirrored).
  *
- * Carrier choice: the first enabled carrier that can reach the number (`carriersFor`: the tenant's
- * own first, then the operator's) with a channel free and not down at every address (the OPTIONS
- * health check, trunk-health.ts); none free ends the call `busy`, none at all refuses the place with
- * `no_route`. Within the carrier the call tries its addresses in order, skipping down ones, and
- * fails over to the next on no answer within `failoverTimeoutS`, 503, 408 or a transport error. Until the routing issue there is no failover to a second
- * carrier once one has refused the call.
+ * Carrier choice: the enabled carriers that can reach the number (`carriersFor`: the tenant's own
+ * first, then the operator's) in least-cost order (least-cost.ts: the cost deck's longest prefix, the
+ * first minute's cost, then `preference`, then name; a carrier whose deck does not reach the number is
+ * dropped), the first with a channel free and not down at every address (the OPTIONS health check,
+ * trunk-health.ts); none free ends the call `busy`, none at all refuses the place with `no_route`.
+ * Within the carrier the call tries its addresses in order, skipping down ones, and fails over to the
+ * next on no answer within `failoverTimeoutS`, 503, 408 or a transport error. When the carrier fails
+ * it (its last address so, or any 5xx) the call moves to the next candidate carrier, its channel with
+ * it (least-cost.ts's CarrierChoice); answers about the callee (486, 404, 480, 603 ...) end it. The
+ * decision (candidates, costs, chosen, skipped and why) goes to the record's `route_decision`.
  *
  * Caller ID: the user's number (`numberOfUser`) in the carrier's `callerIdFormat`, in From and
  * P-Asserted-Identity (RFC 3325: carriers authenticating by IP trust it); a user without a number
@@ -540,8 +544,14 @@ class TrunkCall {
    * goes to that carrier's first address. False when no carrier is left (or the call ended).
    */
   private async nextCarrier(why: string): Promise<boolean> {
-    const from = this.carrier;
-    for (let c = this.ctx.choice.next(why); c && !this.ended; c = this.ctx.choice.next(why)) {
+    while (!this.ended) {
+      const from = this.carrier;
+      const c = this.ctx.choice.next(why);
+      if (!c) {
+        // None left: the record keeps that the last one failed too; the caller ends the call.
+        this.ctx.records(this.callId!, { routeDecision: this.ctx.choice.decision });
+        return false;
+      }
       this.carrier = c;
       this.ctx.records(this.callId!, { carrier: c.id, routeDecision: this.ctx.choice.decision });
       this.ctx.log.warn(
@@ -556,7 +566,7 @@ class TrunkCall {
       }
       why = 'no address of the carrier resolves';
     }
-    return this.ended;
+    return true;
   }
 
   /**

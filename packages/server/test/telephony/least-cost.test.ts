@@ -295,6 +295,18 @@ describe('routing and failover across carriers (TrunkOutbound)', () => {
     assert.equal(r.legs, 0);
   });
 
+  test('every carrier answers 503: the call ends failed on the last, the record saying both failed', async () => {
+    const r = await callOut({ '127.0.0.2': 503, '127.0.0.3': 503 });
+    assert.deepEqual(r.sent, ['127.0.0.2', '127.0.0.3']);
+    assert.equal(r.end.reason, 'failed');
+    assert.equal(r.carrier, 'b');
+    assert.deepEqual(
+      r.decision.skipped.filter((s) => s.why === 'failed').map((s) => s.carrierId),
+      ['a', 'b'],
+    );
+    assert.deepEqual(r.atEnd, { a: 0, b: 0 });
+  });
+
   test('silence from the cheaper carrier within the failover timeout also fails over', async () => {
     const r = await callOut({ '127.0.0.3': 480 });
     assert.deepEqual(r.sent, ['127.0.0.2', '127.0.0.3']);
