@@ -11,10 +11,13 @@
  *   parley device remove --user A --device D
  *   parley extension set --user A --extension N | extension clear --user A
  *   parley carrier add --name N --address HOST:PORT [--transport T] [--allow ADDR,...] [--tenant D]
+ *   parley carrier update --name N [--emergency yes|no] [--pidf-lo yes|no]
  *   parley carrier list | carrier status | carrier remove --name N
  *   parley number add --carrier N --number +E164 [--tenant D] [--user A]
  *   parley number import FILE.csv   numbers from a CSV (number,carrier,tenant), all or none
  *   parley number list [--tenant D] [--carrier N] | number remove --number +E164
+ *   parley emergency site add --tenant D --name N --city C --country CC [...] | emergency site list
+ *   parley emergency location set --user A --site S|none | emergency callback set --tenant D --number N
  *   parley mail test --to ADDRESS
  *   parley demo                  create the demo tenant, users and operator (idempotent)
  *   parley chat send --from A --to B --text T [--url URL]   send through a running server's API
