@@ -3,7 +3,8 @@
  * number as she would dial it (`020 7946 0999`) and presses Call; Parley places the call on the carrier
  * (SIPp on 127.0.0.2, answering after early media and echoing her audio); the in-call view names the
  * number, she hears her own voice back, hangs up, and the call is in her history as an outgoing phone
- * call to +442079460999 with its duration and a call-back. Screenshots under test-output/web/telephony/.
+ * call to +442079460999 with its duration, its price and why, and a call-back. Screenshots under
+ * test-output/web/telephony/.
  */
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -57,5 +58,12 @@ test('Alice calls a phone number from the dial pad and finds it in her history',
   await row.getByText('Outgoing phone call').waitFor();
   await row.getByLabel(/^Duration /).waitFor();
   await row.getByRole('button', { name: `Call ${CALLED_E164}` }).waitFor();
+  // Rated by credit control (the test plan's sell deck: the UK at 0.01 a minute, billed per second).
+  const price = row.locator('.history-price');
+  await price.waitFor();
+  assert.match(
+    (await price.textContent()) ?? '',
+    /^Price 0\.\d+ · \d+ s from credit at 0\.01\/min \(United Kingdom, prefix 44, billed per second, rate deck version 1\)$/,
+  );
   await screenshot(a, 'telephony', 'history-after-phone-call');
 });

@@ -11,11 +11,13 @@
  *   parley device remove --user A --device D
  *   parley extension set --user A --extension N | extension clear --user A
  *   parley carrier add --name N --address HOST:PORT [--transport T] [--allow ADDR,...] [--tenant D]
- *   parley carrier update --name N --preference P   least-cost routing's tie-break (lower first)
+ *   parley carrier update --name N [--preference P] [--emergency yes|no] [--pidf-lo yes|no]
  *   parley carrier list | carrier status | carrier remove --name N
  *   parley number add --carrier N --number +E164 [--tenant D] [--user A]
  *   parley number import FILE.csv   numbers from a CSV (number,carrier,tenant), all or none
  *   parley number list [--tenant D] [--carrier N] | number remove --number +E164
+ *   parley emergency site add --tenant D --name N --city C --country CC [...] | emergency site list
+ *   parley emergency location set --user A --site S|none | emergency callback set --tenant D --number N
  *   parley mail test --to ADDRESS
  *   parley demo                  create the demo tenant, users and operator (idempotent)
  *   parley chat send --from A --to B --text T [--url URL]   send through a running server's API
@@ -36,6 +38,8 @@ import { AdminCommands } from './commands.ts';
 import { chatSend } from './chat-send.ts';
 import { DeviceCommands } from './device-commands.ts';
 import { CarrierCommands } from './carrier-commands.ts';
+import { EmergencyCommands } from './emergency-commands.ts';
+import { addressText } from '../telephony/emergency.ts';
 import { NumberCommands } from './number-commands.ts';
 
 export const usage = `usage: parley <command> [options]
@@ -83,6 +87,14 @@ export const usage = `usage: parley <command> [options]
                                       bad row: nothing imported, each bad row listed by row number
   number list [--tenant DOMAIN] [--carrier N]
   number remove --number +E164
+  emergency site add --tenant DOMAIN --name N --city C --country CC [--street S] [--number H]
+                     [--postal-code P] [--floor F] [--building B] [--room R]
+                                      a site: a named civic address emergency calls send
+  emergency site list --tenant DOMAIN
+  emergency location set --user ADDRESS --site NAME|ID|none
+                                      where the user is (an address of their own: HTTP API or web)
+  emergency callback set --tenant DOMAIN --number +E164|none
+                                      the callback number of callers with no number of their own
   mail test --to ADDRESS              send a test mail with this process's PARLEY_SMTP_URL settings
                                       (exit 1 with the code: mail_off, mail_refused, mail_unreachable)
   demo                                create demo tenant, users and operator (idempotent)
@@ -162,6 +174,21 @@ const specs = {
   'number import': {},
   'number list': { tenant: { type: 'string' }, carrier: { type: 'string' } },
   'number remove': { number: { type: 'string' } },
+  'emergency site add': {
+    tenant: { type: 'string' },
+    name: { type: 'string' },
+    city: { type: 'string' },
+    country: { type: 'string' },
+    street: { type: 'string' },
+    number: { type: 'string' },
+    'postal-code': { type: 'string' },
+    floor: { type: 'string' },
+    building: { type: 'string' },
+    room: { type: 'string' },
+  },
+  'emergency site list': { tenant: { type: 'string' } },
+  'emergency location set': { user: { type: 'string' }, site: { type: 'string' } },
+  'emergency callback set': { tenant: { type: 'string' }, number: { type: 'string' } },
   'mail test': { to: { type: 'string' } },
   demo: { quiet: { type: 'boolean' } },
   'chat send': {
@@ -181,11 +208,15 @@ function required(values: Values, ...names: string[]): void {
 }
 
 function parse(argv: string[]): { command: CommandName; values: Values; json: boolean } {
-  const words = argv.filter((a) => !a.startsWith('-')).slice(0, 2);
-  const command = ([words.join(' '), words[0]] as string[]).find((c) => c in specs) as
-    CommandName | undefined;
+  const words = argv.filter((a) => !a.startsWith('-')).slice(0, 3);
+  // Three words (`emergency site add`), two (`carrier add`) or one (`serve`).
+  const command = ([words.join(' '), words.slice(0, 2).join(' '), words[0]] as string[]).find(
+    (c) => c in specs,
+  ) as CommandName | undefined;
   if (!command)
-    throw new UsageError(argv.length ? `unknown command: ${words.join(' ') || argv[0]}` : 'no command given');
+    throw new UsageError(
+      argv.length ? `unknown command: ${words.slice(0, 2).join(' ') || argv[0]}` : 'no command given',
+    );
   const rest = argv.slice(argv.indexOf(command.split(' ').at(-1)!) + 1);
   try {
     const { values, positionals } = parseArgs({
@@ -275,6 +306,7 @@ async function run(argv: string[]): Promise<number> {
     const devices = new DeviceCommands(storage, config);
     const carriers = new CarrierCommands(storage);
     const numbers = new NumberCommands(storage);
+    const emergency = new EmergencyCommands(storage);
     // The string options of the command (after `required` has checked the ones it needs).
     const opt = (name: string) => values[name] as string | undefined;
     const user = () => values.user as string;
@@ -383,6 +415,53 @@ async function run(argv: string[]): Promise<number> {
           json,
           c,
           `carrier ${c.name} ${c.created ? 'created with' : 'given'} a SIP trunk: ${c.id}\n${trunkText(c)}`,
+        );
+        break;
+      }
+      case 'emergency site add': {
+        required(values, 'tenant', 'name', 'city', 'country');
+        const site = await emergency.addSite({
+          tenant: opt('tenant')!,
+          name: opt('name')!,
+          city: opt('city')!,
+          country: opt('country')!,
+          street: opt('street'),
+          number: opt('number'),
+          postalCode: opt('postal-code'),
+          floor: opt('floor'),
+          building: opt('building'),
+          room: opt('room'),
+        });
+        print(json, site, `site ${site.name} added: ${site.id}\n${addressText(site.address)}`);
+        break;
+      }
+      case 'emergency site list': {
+        required(values, 'tenant');
+        const l = await emergency.listSites(opt('tenant')!);
+        print(
+          json,
+          l,
+          l.items.length
+            ? l.items
+                .map((x) => `${x.name}  ${addressText(x.address)}  ${x.users} people  (${x.id})`)
+                .join('\n')
+            : 'no sites',
+        );
+        break;
+      }
+      case 'emergency location set': {
+        required(values, 'user', 'site');
+        const loc = await emergency.setLocation({ user: user(), site: opt('site')! });
+        print(json, loc, loc.site ? `${values.user} is at ${loc.site}` : `${values.user} has no location`);
+        break;
+      }
+      case 'emergency callback set': {
+        required(values, 'tenant', 'number');
+        const r = await emergency.setCallback({ tenant: opt('tenant')!, number: opt('number')! });
+        print(
+          json,
+          r,
+          r.callbackNumber ? `emergency callback number ${r.callbackNumber}` : 'no emergency callback number',
         );
         break;
       }
