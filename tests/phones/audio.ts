@@ -79,3 +79,16 @@ export async function hear(path: string, frequency?: number): Promise<Heard> {
 
 /** Below this a recording is silence (G.711's quietest codes are about -78 dBFS; speech sits near -20). */
 export const SILENCE_DBFS = -50;
+
+/**
+ * The amplitude of `frequency` (0..1 of full scale) in each consecutive `windowSeconds` of a
+ * recording, in order: when in a call a tone was heard (the whole file's amplitude says only whether).
+ */
+export async function toneOverTime(path: string, frequency: number, windowSeconds = 0.2): Promise<number[]> {
+  const pcm = await readWav(path);
+  const n = Math.round(pcm.sampleRate * windowSeconds);
+  const out: number[] = [];
+  for (let at = 0; at + n <= pcm.samples.length; at += n)
+    out.push(toneAmplitude(pcm.samples.subarray(at, at + n), pcm.sampleRate, frequency));
+  return out;
+}
