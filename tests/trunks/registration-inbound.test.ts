@@ -59,6 +59,8 @@ async function registrationTrunk(registrar: CarrierRun) {
   await op.call('PUT', `/api/operator/telephony/carriers/${carrierId}`, {
     addresses: [{ host: CARRIER_IP, port: registrar.port }],
     allow: [],
+    // SIPp plays one scenario: an OPTIONS ping would be an unexpected message to it.
+    healthCheck: false,
     auth: 'register',
     registration: {
       registrar: { host: CARRIER_IP, port: registrar.port },

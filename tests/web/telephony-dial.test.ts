@@ -10,6 +10,7 @@ import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { demo, screenshot, seriousViolations } from './harness.ts';
 import { browserSuite, hearsSound } from '../phones/browser-suite.ts';
+import { until } from '../phones/until.ts';
 import {
   ALICE_NUMBER,
   assertCarrierPassed,
@@ -46,6 +47,12 @@ test('Alice calls a phone number from the dial pad and finds it in her history',
   await hearsSound(a, 'Alice (the carrier echoes her)');
   assert.deepEqual(await seriousViolations(a), [], 'in a phone call');
   await screenshot(a, 'telephony', 'phone-call');
+  // At least two seconds answered, so the call has a duration to price (whole seconds).
+  await until(
+    'two seconds of the call',
+    async () => (await view.getByRole('timer').textContent()) ?? '',
+    (t) => !/^0:0[01]$/.test(t.trim()),
+  );
   await view.getByRole('button', { name: 'Hang up' }).click();
   await view.waitFor({ state: 'detached' });
   assertCarrierPassed(await carrier.done);

@@ -259,9 +259,11 @@ test('Bob dials: his number, paste, keys, a tel: link, the refusal in words, pho
     assert.equal(await pad.inputValue(), '02079460018');
     await clean(page, 'dial-pad');
 
-    // With no carrier's trunk (the operator removed it) the refusal is said in words.
+    // With no carrier's trunk (the operator removed it) the refusal is said in words. (The digits
+    // keyed above are Alice's number: that would ring her on-net, with no carrier at all.)
     const trunk = (await server.app.telephony.listTrunks()).find((t) => t.name === 'Carrier One')!;
     assert.equal(await server.app.telephony.removeTrunk(trunk.id), true);
+    await pad.fill('020 7946 0999');
     await page.getByRole('button', { name: 'Call', exact: true }).click();
     await page
       .getByRole('alert')

@@ -598,7 +598,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
         media: rtpengine ?? phoneMedia,
         webRtcOnDemand: rtpengine === null,
         isLocalDomain: async (domain) => (await directory.findTenantByDomain(domain)) !== null,
-        onNet: async (caller, typed) => (await trunkOutbound?.route(caller, typed))?.kind === 'on-net',
+        // Asked before a phone's call is placed: no route taken (nothing authorised, nobody alerted).
+        onNet: async (caller, typed) => (await trunkOutbound?.isOnNet(caller, typed)) === true,
         log: log.child({ module: 'phone-calls' }),
       });
       trunkOutbound = new TrunkOutbound({

@@ -67,6 +67,7 @@ import { dial } from './dial-plan.ts';
 import type { NumberDirectory } from './numbers.ts';
 import { CarrierChoice, failsOverToNextCarrier, rankCarriers, type CostDecks } from './least-cost.ts';
 import { onNetRoute } from './on-net.ts';
+import { emergencyNumberOf } from './emergency-numbers.ts';
 import { carrierFailure } from './trunk-codes.ts';
 import { formatForCarrier, outboundIdentity, withholdPrefix } from './trunk-identity.ts';
 import { firstCodec, orderCodecs, plainRtp } from './trunk-sdp.ts';
@@ -155,6 +156,44 @@ export class TrunkOutbound implements CallTrunks {
     },
   };
 
+  /**
+   * What the dial plan reads in `typed`, and whether a withholding prefix came first.
+   * `*67 020 7946 0999`: withheld on this call; the rest is what the dial plan reads. Digits that only
+   * look like a prefix (`1 415 555 0100` from the US beside `141`) dial as typed.
+   */
+  private read(
+    typed: string,
+    plan: { country: string },
+  ): { prefix: { rest: string; withheld: boolean }; dialled: ReturnType<typeof dial> } {
+    const prefix = withholdPrefix(typed, this.d.withholdPrefixes);
+    try {
+      const dialled = dial(prefix.rest, plan);
+      if (prefix.withheld && dialled.kind === 'extension') throw new Error('an extension is not withheld');
+      return { prefix, dialled };
+    } catch (err) {
+      if (!prefix.withheld) throw err;
+      return { prefix: { rest: typed, withheld: false }, dialled: dial(typed, plan) };
+    }
+  }
+
+  /**
+   * Whether `typed` would ring a user of this server on-net (a phone's call asks before placing it),
+   * with nothing of a route's side effects: no carrier chosen, nothing authorised or held.
+   */
+  async isOnNet(caller: { tenantId: string; userId: string }, typed: string): Promise<boolean> {
+    const country = await this.d.dialPlanCountry(caller.tenantId);
+    if (emergencyNumberOf(typed, country, this.d.withholdPrefixes) !== null) return false;
+    let dialled: ReturnType<typeof dial>;
+    try {
+      dialled = this.read(typed, { country }).dialled;
+    } catch {
+      return false;
+    }
+    if (dialled.kind === 'extension') return false;
+    const owner = await this.d.numbers.byNumber(dialled.e164);
+    return !!owner && owner.tenantId !== null && owner.userId !== null;
+  }
+
   async route(caller: { tenantId: string; userId: string }, typed: string): Promise<TrunkRoute> {
     const plan = { country: await this.d.dialPlanCountry(caller.tenantId) };
     // An emergency number first: never an extension, never withheld, always allowed (emergency.ts).
@@ -163,18 +202,7 @@ export class TrunkOutbound implements CallTrunks {
       for (const c of emergency.carriers) this.known.set(c.id, c);
       return emergency.route;
     }
-    // `*67 020 7946 0999`: withheld on this call; the rest is what the dial plan reads. Digits that
-    // only look like a prefix (`1 415 555 0100` from the US beside `141`) dial as typed.
-    let prefix = withholdPrefix(typed, this.d.withholdPrefixes);
-    let dialled: ReturnType<typeof dial>;
-    try {
-      dialled = dial(prefix.rest, plan);
-      if (prefix.withheld && dialled.kind === 'extension') throw new Error('an extension is not withheld');
-    } catch (err) {
-      if (!prefix.withheld) throw err;
-      prefix = { rest: typed, withheld: false };
-      dialled = dial(typed, plan);
-    }
+    const { prefix, dialled } = this.read(typed, plan);
     if (dialled.kind === 'extension') {
       const u = await this.d.userByExtension(caller.tenantId, dialled.extension);
       if (!u)

@@ -75,6 +75,18 @@ function outbound(carriersFor: () => never[] = () => []) {
 }
 
 describe('on-net routing', () => {
+  test('isOnNet answers without routing: owned numbers yes; unowned, extensions, emergency no; nothing asked of carriers or credit', async () => {
+    const { s, asked } = outbound();
+    const alice = { tenantId: 'acme', userId: 'alice' };
+    assert.equal(await s.isOnNet(alice, '020 7946 0777'), true, "another tenant's user");
+    assert.equal(await s.isOnNet(alice, '*67 020 7946 0020'), true, 'a colleague, withheld');
+    assert.equal(await s.isOnNet(alice, '020 7946 0800'), false, 'a tenant number no user has');
+    assert.equal(await s.isOnNet(alice, '020 7946 0999'), false, 'a number of nobody here');
+    assert.equal(await s.isOnNet(alice, '999'), false, 'an emergency number');
+    assert.equal(await s.isOnNet(alice, 'not a number'), false);
+    assert.deepEqual(asked, [], 'no carrier was asked: nothing was routed (so nothing authorised)');
+  });
+
   test('a number a user of another tenant owns is on-net, with no carrier asked (none exists)', async () => {
     const { s, asked } = outbound();
     assert.deepEqual(await s.route({ tenantId: 'acme', userId: 'alice' }, '020 7946 0777'), {
