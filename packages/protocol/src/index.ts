@@ -7,3 +7,4 @@ export * from './chat.ts';
 export * from './billing.ts';
 export * from './calls.ts';
 export * from './devices.ts';
+export * from './emergency.ts';

@@ -7,30 +7,10 @@
  * `emergency.call`) and an e-mail.
  */
 import type { RestClient } from './rest-client.ts';
+import type { CivicAddress } from '@parley/protocol';
 
-/** A civic address in RFC 5139's parts: `country` (ISO 3166-1 alpha-2) and `city` are required. */
-export interface CivicAddress {
-  country: string;
-  /** State, region or province (A1). */
-  region?: string;
-  /** County (A2). */
-  county?: string;
-  city: string;
-  /** District or borough (A4). */
-  district?: string;
-  street?: string;
-  houseNumber?: string;
-  houseNumberSuffix?: string;
-  postalCode?: string;
-  /** The place's name (a company, a building's name). */
-  name?: string;
-  building?: string;
-  floor?: string;
-  unit?: string;
-  room?: string;
-  /** Anything else that helps find the caller. */
-  location?: string;
-}
+/** A civic address in RFC 5139's parts (`country`, ISO 3166-1 alpha-2, and `city` required). */
+export type { CivicAddress } from '@parley/protocol';
 
 export interface EmergencySite {
   id: string;

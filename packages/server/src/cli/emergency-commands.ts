@@ -10,7 +10,7 @@ import { AuditLog, systemActor } from '../audit/audit-log.ts';
 import { Directory } from '../directory/directory.ts';
 import { trustedScope } from '../directory/scope.ts';
 import { EmergencyStore, type EmergencySite, type UserLocation } from '../telephony/emergency-store.ts';
-import { CivicAddress } from '../telephony/emergency-routes.ts';
+import { CivicAddress } from '@parley/protocol';
 import { check } from './check.ts';
 
 export interface SiteAddArgs {

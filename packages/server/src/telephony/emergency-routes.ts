@@ -7,33 +7,12 @@
  * listed with the settings, so the admin screen can say what is recognised.
  */
 import { z } from 'zod';
-import { Id } from '@parley/protocol';
+import { CivicAddress, Id } from '@parley/protocol';
 import { defineRoute, type AnyRoute } from '../http/route.ts';
 import type { AuditLog } from '../audit/audit-log.ts';
 import type { TelephonyStore } from './telephony-store.ts';
 import type { EmergencyStore } from './emergency-store.ts';
 import { emergencyNumbers } from './emergency-numbers.ts';
-
-const Part = z.string().trim().min(1).max(120).optional();
-
-/** A civic address (RFC 5139's parts): country and city required, the rest as the place needs. */
-export const CivicAddress = z.strictObject({
-  country: z.string().regex(/^[A-Z]{2}$/, 'an ISO 3166-1 alpha-2 country code'),
-  region: Part,
-  county: Part,
-  city: z.string().trim().min(1, 'the city or town').max(120),
-  district: Part,
-  street: Part,
-  houseNumber: z.string().trim().min(1).max(20).optional(),
-  houseNumberSuffix: z.string().trim().min(1).max(20).optional(),
-  postalCode: z.string().trim().min(1).max(20).optional(),
-  name: Part,
-  building: Part,
-  floor: z.string().trim().min(1).max(20).optional(),
-  unit: z.string().trim().min(1).max(20).optional(),
-  room: z.string().trim().min(1).max(20).optional(),
-  location: z.string().trim().min(1).max(200).optional(),
-});
 
 const SiteRequest = z.strictObject({ name: z.string().trim().min(1).max(120), address: CivicAddress });
 const Site = z.object({ id: z.string(), name: z.string(), address: CivicAddress, users: z.number().int() });

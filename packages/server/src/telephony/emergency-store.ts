@@ -12,43 +12,10 @@ import { ParleyError } from '@parley/protocol';
 import type { Database } from '../storage/schema.ts';
 import type { TenantScope } from '../directory/scope.ts';
 import { newId } from '../ids.ts';
+import type { CivicAddress } from '@parley/protocol';
 
-/**
- * A civic address as RFC 5139 (PIDF-LO civic, the RFC 4776 CAtypes) names its parts: `country` (ISO
- * 3166-1 alpha-2) and `city` (A3) are required; the rest as the place needs (a street address, then
- * the building, floor and room that let responders find the caller).
- */
-export interface CivicAddress {
-  country: string;
-  /** A1: state, region or province. */
-  region?: string;
-  /** A2: county. */
-  county?: string;
-  /** A3: city or town. */
-  city: string;
-  /** A4: district, borough. */
-  district?: string;
-  /** A6: street. */
-  street?: string;
-  /** HNO: house number. */
-  houseNumber?: string;
-  /** HNS: house number suffix (`A`, `1/2`). */
-  houseNumberSuffix?: string;
-  /** PC: postal code. */
-  postalCode?: string;
-  /** NAM: the name of the place (a company, a building's name). */
-  name?: string;
-  /** BLD: building. */
-  building?: string;
-  /** FLR: floor. */
-  floor?: string;
-  /** UNIT: unit, suite. */
-  unit?: string;
-  /** ROOM. */
-  room?: string;
-  /** LOC: anything else that helps find the caller. */
-  location?: string;
-}
+/** A civic address (RFC 5139's parts): defined with its schema in @parley/protocol. */
+export type { CivicAddress } from '@parley/protocol';
 
 export interface EmergencySite {
   id: string;

@@ -19,7 +19,7 @@
  * location to the INVITE; the rest of the carrier leg is that of any call out.
  */
 import type { Logger } from 'pino';
-import { ParleyError } from '@parley/protocol';
+import { civicAddressText, ParleyError } from '@parley/protocol';
 import type { NumberRoute } from '../calls/call-control-deps.ts';
 import type { EventLog } from '../realtime/event-log.ts';
 import type { Mailer } from '../mail/mailer.ts';
@@ -57,30 +57,8 @@ export function emergencyCarrierOrder(carriers: readonly TrunkCarrier[]): TrunkC
   return [...carriers.filter((c) => c.emergency === true), ...carriers.filter((c) => c.emergency !== true)];
 }
 
-/** A civic address in words, most specific first: `Floor 3, 1 Example Street, London, SW1A 1AA, GB`. */
-export function addressText(a: CivicAddress): string {
-  const street = [[a.houseNumber, a.houseNumberSuffix].filter(Boolean).join(''), a.street]
-    .filter(Boolean)
-    .join(' ');
-  return [
-    a.name,
-    a.room && `Room ${a.room}`,
-    a.unit && `Unit ${a.unit}`,
-    a.floor && `Floor ${a.floor}`,
-    a.building,
-    street,
-    a.location,
-    a.district,
-    a.city,
-    a.county,
-    a.region,
-    a.postalCode,
-    a.country,
-  ]
-    .map((x) => x?.trim())
-    .filter(Boolean)
-    .join(', ');
-}
+/** A civic address in words, most specific first (the protocol's one wording). */
+export const addressText = civicAddressText;
 
 export class EmergencyCalls {
   constructor(private readonly d: EmergencyDeps) {}

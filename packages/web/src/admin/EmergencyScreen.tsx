@@ -6,7 +6,8 @@
  * carrier takes it, and every admin is alerted by a notice on screen and an e-mail.
  */
 import { useState } from 'react';
-import type { CivicAddress, UserLocation } from '@parley/sdk';
+import type { UserLocation } from '@parley/sdk';
+import { civicAddressText, type CivicAddress } from '@parley/protocol';
 import { Banner, Button, EmptyState, SelectField, TextField } from '../ui/index.ts';
 import { useClient } from '../session/use-session.ts';
 import { useAction } from '../session/use-action.ts';
@@ -15,30 +16,6 @@ import { Table } from '../console/Table.tsx';
 import { useLoad } from '../console/use-load.ts';
 import '../console/console.css';
 import '../operator/telephony.css';
-
-/** An address in words, most specific first (as the alerts say it). */
-export function addressWords(a: CivicAddress): string {
-  const street = [[a.houseNumber, a.houseNumberSuffix].filter(Boolean).join(''), a.street]
-    .filter(Boolean)
-    .join(' ');
-  return [
-    a.name,
-    a.room && `Room ${a.room}`,
-    a.unit && `Unit ${a.unit}`,
-    a.floor && `Floor ${a.floor}`,
-    a.building,
-    street,
-    a.location,
-    a.district,
-    a.city,
-    a.county,
-    a.region,
-    a.postalCode,
-    a.country,
-  ]
-    .filter(Boolean)
-    .join(', ');
-}
 
 function CallbackForm({
   initial,
@@ -198,7 +175,7 @@ export default function EmergencyScreen() {
                   rowKey={(s) => s.id}
                   columns={[
                     { header: 'Site', cell: (s) => s.name },
-                    { header: 'Address', cell: (s) => addressWords(s.address) },
+                    { header: 'Address', cell: (s) => civicAddressText(s.address) },
                     { header: 'People', cell: (s) => String(s.users) },
                     {
                       header: 'Remove',
@@ -249,7 +226,9 @@ export default function EmergencyScreen() {
                           options={[
                             { value: '', label: 'No location' },
                             ...d.sites.map((s) => ({ value: s.id, label: s.name })),
-                            ...(own ? [{ value: 'own', label: `Own address: ${addressWords(own)}` }] : []),
+                            ...(own
+                              ? [{ value: 'own', label: `Own address: ${civicAddressText(own)}` }]
+                              : []),
                           ]}
                         />
                       );
