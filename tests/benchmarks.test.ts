@@ -79,7 +79,7 @@ test('bench/b2bua starts Parley, Kamailio and the SIPp ends, carries calls throu
   const { stdout } = await promisify(execFile)(
     process.execPath,
     ['--import', 'tsx', new URL('b2bua/b2bua.ts', dir).pathname, '1', '20', '--short'],
-    { env: { ...process.env, HOLD: '50' }, timeout: 120_000 },
+    { env: { ...process.env, HOLD: '50' }, timeout: 180_000 },
   );
   // Every call went through (clean or not: retransmissions on a shared machine are the benchmark's
   // figure, not this test's).

@@ -41,7 +41,8 @@
  *
  * Run: node --import tsx bench/b2bua/b2bua.ts [seconds-per-step=5] [rates=25,50,100,...] [--short]
  *   (--short: 1 s per step at 20 and 50 calls/s); HOLD=ms (default 200), KAMAILIO_CHILDREN (default 2),
- *   ONLY=label-prefix (e.g. Parley, "Parley, phone", Kamailio), PROFILE=dir (Parley's CPU profile).
+ *   ONLY=label-prefixes (comma-separated, e.g. Parley, "Parley, phone out,Parley, out plain", Kamailio),
+ *   PROFILE=dir (the routed Parley's CPU profile; PROFILE_PLAIN=1 the plain one's too).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -376,7 +377,9 @@ try {
     side('SIPp direct', INBOUND, CALLER_IP, CALLEE_IP, calleePort),
   ];
   // ONLY=Parley (a label's start): run only those sides, e.g. to profile.
-  const sides = all.filter((s) => !process.env.ONLY || s.label.startsWith(process.env.ONLY));
+  // Several prefixes, comma-separated: ONLY="Parley, phone out,Parley, out plain".
+  const only = process.env.ONLY?.split(',');
+  const sides = all.filter((s) => !only || only.some((p) => s.label.startsWith(p)));
   // Warm-up (JIT, socket buffers, Kamailio's memory pools): not reported.
   for (const side of sides.filter((s) => s.cpu)) {
     const warm = rates[0]!; // a rate every side carries, 2 s of it
