@@ -41,7 +41,7 @@
  *
  * Run: node --import tsx bench/b2bua/b2bua.ts [seconds-per-step=5] [rates=25,50,100,...] [--short]
  *   (--short: 1 s per step at 20 and 50 calls/s); HOLD=ms (default 200), KAMAILIO_CHILDREN (default 2),
- *   ONLY=label-prefixes (comma-separated, e.g. Parley, "Parley, phone out,Parley, out plain", Kamailio),
+ *   ONLY=label-prefixes (|-separated, e.g. Parley, "Parley, phone out|Parley, out plain", Kamailio),
  *   PROFILE=dir (the routed Parley's CPU profile; PROFILE_PLAIN=1 the plain one's too).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -85,6 +85,10 @@ function cleanup(): void {
   rmSync(tmp, { recursive: true, force: true });
 }
 process.on('exit', cleanup);
+// Stopped from outside (a test's timeout): the servers and SIPp ends go too.
+process.on('SIGTERM', () => {
+  void Promise.allSettled([kamailio?.stop(), kamailioDigest?.stop()]).finally(() => process.exit(1));
+});
 
 function started(child: ChildProcess, marker: string): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -260,18 +264,20 @@ try {
       { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, B2BUA_TMP: tmp } },
     );
     children.push(child);
+    // Listening from the start: both servers start at once, so either may print first.
+    const ready = started(child, 'b2bua on');
     let out = '';
     child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
     /** What it printed of its call records (`b2bua records: ...`) once stopped. */
     const records = () => /^b2bua records: (.*)$/m.exec(out)?.[1] ?? '?';
-    return { child, records };
+    return { child, records, ready };
   };
   const routed = parley('routed', true);
   const plain = parley('plain', process.env.PROFILE_PLAIN !== undefined);
   const server = routed.child;
-  const [port, domain] = (await started(server, 'b2bua on')).trim().split(' ').slice(2);
+  const [port, domain] = (await routed.ready).trim().split(' ').slice(2);
   const parleyPort = Number(port);
-  const plainPort = Number((await started(plain.child, 'b2bua on')).trim().split(' ')[2]);
+  const plainPort = Number((await plain.ready).trim().split(' ')[2]);
 
   // 2. The callee registers as every user's SIP device from its own address and port, then answers there.
   const csv = join(tmp, 'devices.csv');
@@ -377,8 +383,8 @@ try {
     side('SIPp direct', INBOUND, CALLER_IP, CALLEE_IP, calleePort),
   ];
   // ONLY=Parley (a label's start): run only those sides, e.g. to profile.
-  // Several prefixes, comma-separated: ONLY="Parley, phone out,Parley, out plain".
-  const only = process.env.ONLY?.split(',');
+  // Several prefixes, |-separated (labels have commas): ONLY="Parley, phone out|Parley, out plain".
+  const only = process.env.ONLY?.split('|');
   const sides = all.filter((s) => !only || only.some((p) => s.label.startsWith(p)));
   // Warm-up (JIT, socket buffers, Kamailio's memory pools): not reported.
   for (const side of sides.filter((s) => s.cpu)) {
