@@ -506,9 +506,11 @@ try {
   const plainShare =
     bare === rates.at(-1)
       ? 'not measured (the plain side was clean at the last rate tried)'
-      : bare > 0 && lcr >= bare * 0.85
-        ? 'met'
-        : 'NOT met';
+      : bare === 0
+        ? 'not measured (the plain side had no clean step)'
+        : lcr >= bare * 0.85
+          ? 'met'
+          : 'NOT met';
   targets.push(
     `calls out with routing and credit control: >= 85% of the same run without them ${plainShare}`,
   );
