@@ -79,7 +79,7 @@ test('bench/b2bua starts Parley, Kamailio and the SIPp ends, carries calls throu
   const { stdout } = await promisify(execFile)(
     process.execPath,
     ['--import', 'tsx', new URL('b2bua/b2bua.ts', dir).pathname, '1', '20', '--short'],
-    { env: { ...process.env, HOLD: '50' }, timeout: 120_000 },
+    { env: { ...process.env, HOLD: '50' }, timeout: 180_000 },
   );
   // Every call went through (clean or not: retransmissions on a shared machine are the benchmark's
   // figure, not this test's).
@@ -87,7 +87,21 @@ test('bench/b2bua starts Parley, Kamailio and the SIPp ends, carries calls throu
   assert.match(stdout, /^Parley, carrier in +20\/s: +20 ok, +0 failed, /m, 'calls in through Parley');
   assert.match(stdout, /^Kamailio\+digest +20\/s: +20 ok, +0 failed, /m, 'the calls-out reference');
   assert.match(stdout, /^Parley, phone out +20\/s: +20 ok, +0 failed, /m, 'calls out through Parley');
+  assert.match(
+    stdout,
+    /^Parley, out plain +20\/s: +20 ok, +0 failed, /m,
+    'calls out with neither decks nor credit',
+  );
   assert.match(stdout, /^SIPp direct +20\/s: +20 ok, /m, 'the harness row ran');
   assert.match(stdout, /^RESULT highest clean calls\/s through Parley, carrier -> DID .* ratio /m);
   assert.match(stdout, /^RESULT highest clean calls\/s through Parley, SIP phone .* ratio /m);
+  assert.match(
+    stdout,
+    /^RESULT highest clean calls\/s, calls out with least-cost routing and credit control: .* ratio /m,
+  );
+  // Routing ranked the decks (carrier C is the cheaper); without decks the trunks go by name (B first).
+  assert.match(
+    stdout,
+    /^call records by carrier: routed Parley: .*Carrier C \d+.*; plain Parley: .*Carrier B \d+/m,
+  );
 });

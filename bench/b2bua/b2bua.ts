@@ -8,6 +8,8 @@
  *   calls out: SIPp uac (a phone, 127.0.0.4) --INVITE, 407, INVITE with digest--> Parley --INVITE-->
  *              SIPp uas (.3, carrier B)
  *              SIPp uac (a phone, 127.0.0.4) --the same--> Kamailio challenging INVITEs (auth module) --> uas
+ *              SIPp uac (a phone, 127.0.0.4) --the same--> a second Parley, without routing decks or
+ *              credit control --> uas
  *
  * Calls in: carrier A (a trunk whose allow-list is 127.0.0.2) calls numbers (DIDs) of the tenant, 100
  * users' numbers in turn; each user has no browser, only a registered SIP device, and every one of those
@@ -22,6 +24,12 @@
  * from the caller. No RTP is sent (Parley still opens its media legs for each call, as it must to
  * answer with SDP).
  *
+ * Calls out run on two Parley servers (server.ts) in the same run (issue 20's figure: routing and credit
+ * control on every call within 15% of the same run without them): "Parley, phone out" has cost decks for
+ * carriers B and C (both the same uas), so least-cost routing ranks them on every call, and credit
+ * control on (authorised, kept and rated on the tenant's credit); "Parley, out plain" has no cost decks
+ * and `PARLEY_CREDIT_CONTROL=false`. The two take their turns at each rate, in alternating order.
+ *
  * A step is clean when every call of it succeeded at both ends, neither SIPp retransmitted anything
  * (the uas retransmits its 200 when the ACK is late, the uac its INVITE or BYE), and no call took 500 ms
  * or more from INVITE to 200 (a provisional answer, Kamailio's 100 or Parley's 180, stops the INVITE's
@@ -33,7 +41,8 @@
  *
  * Run: node --import tsx bench/b2bua/b2bua.ts [seconds-per-step=5] [rates=25,50,100,...] [--short]
  *   (--short: 1 s per step at 20 and 50 calls/s); HOLD=ms (default 200), KAMAILIO_CHILDREN (default 2),
- *   ONLY=label-prefix (e.g. Parley, "Parley, phone", Kamailio), PROFILE=dir (Parley's CPU profile).
+ *   ONLY=label-prefixes (|-separated, e.g. Parley, "Parley, phone out|Parley, out plain", Kamailio),
+ *   PROFILE=dir (the routed Parley's CPU profile; PROFILE_PLAIN=1 the plain one's too).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -76,6 +85,10 @@ function cleanup(): void {
   rmSync(tmp, { recursive: true, force: true });
 }
 process.on('exit', cleanup);
+// Stopped from outside (a test's timeout): the servers and SIPp ends go too.
+process.on('SIGTERM', () => {
+  void Promise.allSettled([kamailio?.stop(), kamailioDigest?.stop()]).finally(() => process.exit(1));
+});
 
 function started(child: ChildProcess, marker: string): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -231,25 +244,40 @@ console.log(
 );
 
 try {
-  // 1. Parley, with carriers A and B and the users, their DIDs and devices (server.ts).
-  const server = spawn(
-    process.execPath,
-    [
-      // PROFILE=dir: the server's CPU profile (.cpuprofile) written there when it stops.
-      ...(process.env.PROFILE ? ['--cpu-prof', '--cpu-prof-dir', process.env.PROFILE] : []),
-      '--import',
-      'tsx',
-      join(here, 'server.ts'),
-      CALLER_IP,
-      `+${FIRST_DID}`,
-      String(USERS),
-      `${CALLEE_IP}:${calleePort}`,
-    ],
-    { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, B2BUA_TMP: tmp } },
-  );
-  children.push(server);
-  const [port, domain] = (await started(server, 'b2bua on')).trim().split(' ').slice(2);
+  // 1. Parley, with carriers A, B and C and the users, their DIDs and devices (server.ts): one with cost
+  // decks and credit control (every path but "out plain"), one with neither.
+  const parley = (mode: 'routed' | 'plain', profile: boolean) => {
+    const child = spawn(
+      process.execPath,
+      [
+        // PROFILE=dir: the server's CPU profile (.cpuprofile) written there when it stops.
+        ...(profile && process.env.PROFILE ? ['--cpu-prof', '--cpu-prof-dir', process.env.PROFILE] : []),
+        '--import',
+        'tsx',
+        join(here, 'server.ts'),
+        CALLER_IP,
+        `+${FIRST_DID}`,
+        String(USERS),
+        `${CALLEE_IP}:${calleePort}`,
+        mode,
+      ],
+      { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, B2BUA_TMP: tmp } },
+    );
+    children.push(child);
+    // Listening from the start: both servers start at once, so either may print first.
+    const ready = started(child, 'b2bua on');
+    let out = '';
+    child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+    /** What it printed of its call records (`b2bua records: ...`) once stopped. */
+    const records = () => /^b2bua records: (.*)$/m.exec(out)?.[1] ?? '?';
+    return { child, records, ready };
+  };
+  const routed = parley('routed', true);
+  const plain = parley('plain', process.env.PROFILE_PLAIN !== undefined);
+  const server = routed.child;
+  const [port, domain] = (await routed.ready).trim().split(' ').slice(2);
   const parleyPort = Number(port);
+  const plainPort = Number((await plain.ready).trim().split(' ')[2]);
 
   // 2. The callee registers as every user's SIP device from its own address and port, then answers there.
   const csv = join(tmp, 'devices.csv');
@@ -261,28 +289,31 @@ try {
     ['SEQUENTIAL', ...Array.from({ length: USERS }, (_, i) => `${device(i)};+${FIRST_OUT + i}`)].join('\n') +
       '\n',
   );
-  const reg = await runSipp(
-    [
-      '-sf',
-      join(here, 'uac-register.xml'),
-      '-inf',
-      csv,
-      '-i',
-      CALLEE_IP,
-      '-p',
-      String(calleePort),
-      '-m',
-      String(USERS),
-      '-r',
-      '50',
-      '-timeout',
-      '20',
-      `${SERVER_IP}:${parleyPort}`,
-    ],
-    40_000,
-  );
-  if (reg.stats['SuccessfulCall(C)'] !== String(USERS))
-    throw new Error(`the callee did not register: ${JSON.stringify(reg.stats)} ${reg.errors}`);
+  // The uas registers its users' devices with both servers, from the same address and port.
+  for (const target of [parleyPort, plainPort]) {
+    const reg = await runSipp(
+      [
+        '-sf',
+        join(here, 'uac-register.xml'),
+        '-inf',
+        csv,
+        '-i',
+        CALLEE_IP,
+        '-p',
+        String(calleePort),
+        '-m',
+        String(USERS),
+        '-r',
+        '50',
+        '-timeout',
+        '20',
+        `${SERVER_IP}:${target}`,
+      ],
+      40_000,
+    );
+    if (reg.stats['SuccessfulCall(C)'] !== String(USERS))
+      throw new Error(`the callee did not register: ${JSON.stringify(reg.stats)} ${reg.errors}`);
+  }
   const callee = spawn(
     'sipp',
     [
@@ -348,10 +379,13 @@ try {
     side('Parley, carrier in', INBOUND, CALLER_IP, SERVER_IP, parleyPort, () => cpuSeconds(server.pid!)),
     side('Kamailio+digest', OUTBOUND, PHONE_IP, SERVER_IP, digestPort, () => kd.cpu()),
     side('Parley, phone out', OUTBOUND, PHONE_IP, SERVER_IP, parleyPort, () => cpuSeconds(server.pid!)),
+    side('Parley, out plain', OUTBOUND, PHONE_IP, SERVER_IP, plainPort, () => cpuSeconds(plain.child.pid!)),
     side('SIPp direct', INBOUND, CALLER_IP, CALLEE_IP, calleePort),
   ];
   // ONLY=Parley (a label's start): run only those sides, e.g. to profile.
-  const sides = all.filter((s) => !process.env.ONLY || s.label.startsWith(process.env.ONLY));
+  // Several prefixes, |-separated (labels have commas): ONLY="Parley, phone out|Parley, out plain".
+  const only = process.env.ONLY?.split('|');
+  const sides = all.filter((s) => !only || only.some((p) => s.label.startsWith(p)));
   // Warm-up (JIT, socket buffers, Kamailio's memory pools): not reported.
   for (const side of sides.filter((s) => s.cpu)) {
     const warm = rates[0]!; // a rate every side carries, 2 s of it
@@ -377,12 +411,24 @@ try {
   }
   await sleep(2000);
 
-  for (const rate of rates) {
-    for (const side of sides) await run(side, rate);
+  for (const [i, rate] of rates.entries()) {
+    // The two Parley calls-out sides swap their order at every step, so neither always runs second.
+    const turn = [...sides];
+    const a = turn.findIndex((s) => s.label === 'Parley, phone out');
+    const b = turn.findIndex((s) => s.label === 'Parley, out plain');
+    if (i % 2 === 1 && a >= 0 && b >= 0) [turn[a], turn[b]] = [turn[b]!, turn[a]!];
+    for (const side of turn) await run(side, rate);
     if (sides.every((s) => s.done)) break;
   }
 
-  const [kam, parleyIn, kamDigest, parleyOut, direct] = all as [Side, Side, Side, Side, Side];
+  const [kam, parleyIn, kamDigest, parleyOut, parleyPlain, direct] = all as [
+    Side,
+    Side,
+    Side,
+    Side,
+    Side,
+    Side,
+  ];
   console.log('');
   console.log(`after the run: ${machine().replace(/^machine: .*, load/, 'load')}`);
   /** The figures of one Parley path beside its Kamailio reference; whether its targets were met. */
@@ -434,13 +480,52 @@ try {
       'Kamailio stateful proxy with digest',
     ),
   ];
+  // Issue 20: calls out with least-cost routing and credit control against the same path without them.
+  const lcr = parleyOut.best?.rate ?? 0;
+  const bare = parleyPlain.best?.rate ?? 0;
+  compare({
+    what: 'highest clean calls/s, calls out with least-cost routing and credit control',
+    figure: lcr,
+    reference: bare,
+    unit: 'calls/s',
+    referenceName: 'the same calls on a Parley without cost decks, PARLEY_CREDIT_CONTROL=false, same run',
+  });
+  const bothOut = parleyOut.steps
+    .filter((p) => p.clean && parleyPlain.steps.some((q) => q.clean && q.rate === p.rate))
+    .at(-1);
+  const plainBoth = parleyPlain.steps.find((q) => q.rate === bothOut?.rate);
+  if (bothOut?.cpuUsPerCall !== undefined && plainBoth?.cpuUsPerCall !== undefined)
+    compare({
+      what: `server CPU per call at ${bothOut.rate} calls/s, calls out with routing and credit control`,
+      figure: bothOut.cpuUsPerCall,
+      reference: plainBoth.cpuUsPerCall,
+      unit: 'µs',
+      referenceName: 'without them',
+      lowerIsBetter: true,
+    });
+  const plainShare =
+    bare === rates.at(-1)
+      ? 'not measured (the plain side was clean at the last rate tried)'
+      : bare === 0
+        ? 'not measured (the plain side had no clean step)'
+        : lcr >= bare * 0.85
+          ? 'met'
+          : 'NOT met';
+  targets.push(
+    `calls out with routing and credit control: >= 85% of the same run without them ${plainShare}`,
+  );
   console.log(`harness ceiling (SIPp uac -> SIPp uas, no server): ${direct.best?.rate ?? 0} clean calls/s`);
   if (sides.some((s) => s.best?.rate === rates.at(-1)))
     console.log('note: a clean rate at the last step tried is a floor, not a ceiling');
   for (const t of targets) console.log(`targets, ${t}`);
 
-  server.kill('SIGTERM');
-  await new Promise((r) => server.once('exit', r));
+  for (const p of [routed, plain]) {
+    p.child.kill('SIGTERM');
+    await new Promise((r) => p.child.once('exit', r));
+  }
+  console.log(
+    `call records by carrier: routed Parley: ${routed.records()}; plain Parley: ${plain.records()}`,
+  );
 } finally {
   await kamailio?.stop();
   await kamailioDigest?.stop();
