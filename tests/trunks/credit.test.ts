@@ -3,7 +3,8 @@
  * a SIPp carrier on 127.0.0.2 that answers and holds the call until Parley's BYE
  * (uas-answer-until-bye.xml), with Alice in Chromium and on a baresip desk phone:
  * - no credit: the place is refused before anything rings; the browser shows the words, the phone
- *   gets 402 with `Reason: Q.850;cause=21;text="..."`;
+ *   hears the special information tone and the words (early media, a 183), then gets 402 with
+ *   `Reason: Q.850;cause=21;text="..."`;
  * - pay as you go, 0.05 of credit, 0.12 per minute in 1 s increments, no connection fee: granted
  *   25 s, cut at 25 s (the carrier gets the BYE), charged exactly 0.05, balance 0;
  * - a pooled tenant's last pool minute, then 0.01 of credit: cut at 65 s, the pool at 0, 0.01 charged.
@@ -17,6 +18,8 @@ import { trustedScope } from '../../packages/server/src/directory/scope.ts';
 import { freePort } from '../../packages/sip/test/sipp-harness.ts';
 import { demo } from '../web/harness.ts';
 import { until as waitUntil } from '../phones/until.ts';
+import { toneOverTime } from '../phones/audio.ts';
+import { SIT_HZ } from '../../packages/server/src/telephony/refusal-announcement.ts';
 import { assertCarrierPassed, CALLED_E164, CALLED_TYPED, setUpTrunk, startCarrier } from './sipp-carrier.ts';
 import { completeRecord, dialFrom, outboundSuite, placeCall } from './outbound-steps.ts';
 
@@ -96,6 +99,19 @@ test('with no credit the call is refused before it rings: the browser says why, 
       async () => phone.log(),
       (log) => /Reason: Q\.850;cause=21;text="Not enough credit to call \+442079460999\."/.test(log),
     );
+    // Before the 402, early media (a 183 with SDP): the special information tone, then the words
+    // spoken; the phone records only media it received.
+    const file = phone.recordings()[0]?.received;
+    assert.ok(file, 'the phone recorded what it heard');
+    for (const hz of SIT_HZ) {
+      const heard = await waitUntil(
+        `the phone heard ${hz} Hz`,
+        () => toneOverTime(file, hz, 0.05).catch(() => [] as number[]),
+        (a) => a.length > 0,
+      );
+      const loudest = heard.reduce((m, x) => Math.max(m, x), 0);
+      assert.ok(loudest > 0.05, `the information tone's ${hz} Hz is heard (${loudest.toFixed(3)})`);
+    }
   } finally {
     await phone.stop();
   }

@@ -71,6 +71,7 @@ import { trustedScope } from './directory/scope.ts';
 import { TrunkResolver } from './telephony/trunk-dns.ts';
 import { TrunkOutbound } from './telephony/trunk-outbound.ts';
 import { CallCredit, linkCallOn, settleCrashedCalls } from './telephony/call-credit.ts';
+import { refusalAnnouncement } from './telephony/refusal-announcement.ts';
 import { countriesOf, TrunkInbound } from './telephony/trunk-inbound.ts';
 import { TrunkRegistrations } from './telephony/trunk-registration.ts';
 import { TrunkHealth } from './telephony/trunk-health.ts';
@@ -331,9 +332,12 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const callHistory = new CallHistory(storage, options.callRecordTime?.now);
   // The echo test's media: one endpoint for the process, prompts spoken once into the data folder.
   const mediaEndpoint = new WebRtcEndpoint({ address: config.mediaAddress });
+  // Spoken prompts (espeak-ng), each text spoken once into the data folder: the echo test's, and the
+  // words a phone hears when credit control refuses its call.
+  const prompts = new PromptCache({ folder: join(config.dataDir, 'prompts') });
   const echo = new EchoService({
     endpoint: mediaEndpoint,
-    prompts: new PromptCache({ folder: join(config.dataDir, 'prompts') }),
+    prompts,
     recordMs: config.echoRecordSeconds * 1000,
     log: log.child({ module: 'echo' }),
   });
@@ -597,6 +601,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
         },
         media: rtpengine ?? phoneMedia,
         webRtcOnDemand: rtpengine === null,
+        refusalAnnouncement: refusalAnnouncement(prompts),
         isLocalDomain: async (domain) => (await directory.findTenantByDomain(domain)) !== null,
         // Asked before a phone's call is placed: no route taken (nothing authorised, nobody alerted).
         onNet: async (caller, typed) => (await trunkOutbound?.isOnNet(caller, typed)) === true,

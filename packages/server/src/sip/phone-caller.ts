@@ -15,6 +15,7 @@
  * The WebRTC offer is made before anyone answers because the callee's browsers need an offer to ring;
  * it is closed unused when a phone answers.
  */
+import type { AudioSource } from '@parley/media';
 import type { Logger } from 'pino';
 import { readRtpSdp } from '@parley/media';
 import type { CallEndReason, CallServerFrame, CallTarget, CallView } from '@parley/protocol';
@@ -53,6 +54,11 @@ export interface CallerContext {
    * the offer, so it keeps one.
    */
   webRtcOnDemand?: boolean;
+  /**
+   * What a phone hears of a refused place before the final answer, where early media is possible
+   * (an offer in its INVITE): null for refusals that are not announced (only credit control's are).
+   */
+  refusalAnnouncement?(err: unknown): Promise<readonly AudioSource[] | null>;
 }
 
 /** The SIP final status for a call that ended before it was answered (RFC 3261 section 21). */
@@ -138,6 +144,7 @@ export class PhoneCaller implements PhoneCallerLink {
         offer: { type: 'offer', sdp: offer },
       })) as CallView;
     } catch (err) {
+      await this.announceRefusal(err);
       await this.close();
       throw err;
     } finally {
@@ -152,6 +159,19 @@ export class PhoneCaller implements PhoneCallerLink {
     this.ctx.track(view.id, this);
     if (!this.ended) this.inv.progress(180);
     return view;
+  }
+
+  /**
+   * A refused place heard as early media (RFC 3960): a 183 with our answer, the announcement on this
+   * phone's RTP, then the caller's final answer (phone-calls.ts). Nothing when the phone made no
+   * offer, the refusal is not announced, the driver cannot play, or the phone gave up meanwhile.
+   */
+  private async announceRefusal(err: unknown): Promise<void> {
+    if (this.lateOffer || !this.rtp.play || this.inv.state !== 'pending') return;
+    const sources = await this.ctx.refusalAnnouncement?.(err).catch(() => null);
+    if (!sources || sources.length === 0 || this.inv.state !== 'pending') return;
+    this.inv.progress(183, { body: this.rtp.sdp, contentType: 'application/sdp' });
+    await this.rtp.play(sources).catch((e: unknown) => this.ctx.log.debug({ err: e }, 'no announcement'));
   }
 
   private push(f: CallServerFrame): void {

@@ -22,7 +22,8 @@
  * Refusals become SIP statuses: not found 404, another tenant 403, yourself 403, over the per-user
  * limit 486, shutting down 503, a number the dial plan cannot read 484, no carrier for it 404;
  * credit control's refusals 402 (no credit) or 403/404 (no licence, class or premium barred, no
- * rate) with `Reason: Q.850;cause=...;text="..."` (RFC 3326) in the server's words. A
+ * rate) with `Reason: Q.850;cause=...;text="..."` (RFC 3326) in the server's words, after a 183
+ * whose early media say it (the information tone, then the words spoken) when the phone offered. A
  * call that ends before the answer answers the INVITE with the status of its reason (`statusForEnd`).
  *
  * An INVITE without an offer (a late offer, RFC 3261 section 13.2.1, RFC 3264 section 5) gets our
@@ -30,6 +31,7 @@
  * usable answer ends the call with BYE (the phone's leg never had media).
  */
 import type { Logger } from 'pino';
+import type { AudioSource } from '@parley/media';
 import { ParleyError, type CallTarget } from '@parley/protocol';
 import { reasonHeader } from '../telephony/call-credit.ts';
 import { isSipUri, type IncomingInvite, type UserAgentCore } from '@parley/sip';
@@ -74,6 +76,8 @@ export interface PhoneCallsDeps {
    * a browser may take that call, so the phone's call gets its WebRTC offer after all.
    */
   onNet?(caller: { tenantId: string; userId: string }, typed: string): Promise<boolean>;
+  /** What a phone hears of a refused place before its final answer (phone-caller.ts); none when absent. */
+  refusalAnnouncement?(err: unknown): Promise<readonly AudioSource[] | null>;
   /** Whether a domain is some tenant's. */
   isLocalDomain(domain: string): Promise<boolean>;
   log: Logger;
@@ -208,6 +212,7 @@ export class PhoneCalls implements CallPhones {
         track: (callId, c) => (c ? this.placed.set(callId, c) : this.placed.delete(callId)),
         nextRequestId: this.nextRequestId,
         webRtcOnDemand: this.d.webRtcOnDemand && !onNet,
+        refusalAnnouncement: this.d.refusalAnnouncement,
       },
       inv,
       phone,

@@ -15,6 +15,7 @@ import {
   RtpEndpoint,
   RtpSession,
   ToneSource,
+  type AudioSource,
   type MediaBridge,
   type MediaSessionEvents,
   type RtpCodecName,
@@ -98,6 +99,15 @@ class Leg extends TypedEmitter<PhoneMediaLegEvents> implements PhoneMediaLeg {
 
   belongsTo(callId: string): void {
     this.callId = callId;
+  }
+
+  async play(sources: readonly AudioSource[]): Promise<void> {
+    if (this.joined || this.session.state === 'closed') return;
+    // Phone legs send nothing until joined (paced off): this leg's own pacer sends the announcement.
+    this.session.setPaced(true);
+    for (const source of sources) {
+      if ((await this.session.output.play(source).done) !== 'finished') return;
+    }
   }
 
   async warnPeer(): Promise<void> {

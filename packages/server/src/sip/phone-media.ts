@@ -8,6 +8,7 @@
  * Why an interface of its own: packages/media knows nothing of Parley and may carry another driver
  * (rtpengine); the service needs only these few calls, and its tests pass a fake that needs no sockets.
  */
+import type { AudioSource } from '@parley/media';
 import type { IceCandidate } from '@parley/protocol';
 import type { TypedEmitter } from '@parley/sip';
 
@@ -55,6 +56,12 @@ export interface PhoneMediaLeg extends Pick<TypedEmitter<PhoneMediaLegEvents>, '
    * that cannot play into a bridged call (rtpengine) has none.
    */
   warnPeer?(): Promise<void>;
+  /**
+   * Plays `sources` one after another to the party on this leg, which must not be bridged (a call
+   * refused with early media: the phone hears why before the final answer). Resolves once played.
+   * Optional: a driver that cannot (rtpengine) has none.
+   */
+  play?(sources: readonly AudioSource[]): Promise<void>;
 }
 
 /** A phone leg's media statistics when it closed (the call record's media columns, migration 014). */

@@ -3,7 +3,7 @@
  * (the callee sees no number; the carrier still knows it, for billing and emergencies). A prefix such
  * as `*67` before a number withholds it on one call. In Settings, beside the user's number.
  */
-import { useEffect, useState } from 'react';
+import { useState } from 'react';
 import { Banner } from '../ui/index.ts';
 import { useLoad } from '../console/use-load.ts';
 import { useClient } from '../session/use-session.ts';
@@ -13,11 +13,11 @@ export function WithholdNumber() {
   const client = useClient();
   const loaded = useLoad(() => client.telephony.callerId(), [client]);
   const save = useAction();
-  const [withheld, setWithheld] = useState(false);
-  useEffect(() => {
-    if (loaded.status === 'ready') setWithheld(loaded.data.withheld);
-  }, [loaded.status, loaded.data]);
+  // The user's choice once they made one here, else what was loaded: the box never shows a value
+  // other than the setting's while it can be clicked.
+  const [chosen, setWithheld] = useState<boolean | null>(null);
   if (loaded.status === 'failed') return <Banner tone="error">{loaded.error}</Banner>;
+  const withheld = chosen ?? (loaded.status === 'ready' ? loaded.data.withheld : false);
   return (
     <div className="withhold-number">
       <label className="check">
