@@ -227,6 +227,8 @@ export class CreditLeg {
   private answeredAt: number | null = null;
   private settled = false;
   private readonly reservationId: string;
+  /** A call cut at its grant lasted at least the grant (answer + grant), whatever the clock said. */
+  private cutAt: number | null = null;
   /** The warning's timer, once the last slice was refused. */
   private warning: unknown = null;
 
@@ -263,6 +265,10 @@ export class CreditLeg {
         );
       },
       onCutoff: (r) => {
+        // Cut at its grant, the call lasted exactly the grant: its timer may fire a millisecond
+        // early by the wall clock, which whole-second rating would round down to a second less.
+        if (r.code !== 'reservation_closed' && this.answeredAt !== null)
+          this.cutAt = this.answeredAt + r.grantedSeconds * 1000;
         d.log.info(
           { call: callId, reservation: this.reservationId, code: r.code, granted: r.grantedSeconds },
           'credit ran out: the call is cut',
@@ -298,7 +304,7 @@ export class CreditLeg {
     try {
       if (this.answeredAt === null) await this.d.credit.release(id);
       else {
-        const rated = await this.d.credit.commit(id, this.record(at));
+        const rated = await this.d.credit.commit(id, this.record(Math.max(at, this.cutAt ?? at)));
         this.d.log.debug({ call: this.callId, reservation: id, amount: rated.amount }, 'call charged');
       }
     } catch (err) {

@@ -152,6 +152,17 @@ describe('call credit', () => {
     );
   });
 
+  test('a cut whose timer fired a millisecond early by the clock still commits the whole grant', async () => {
+    const { cc, commits, sched } = world(granted(25));
+    const grant = await cc.authorise(ALICE, NUMBER);
+    const leg = cc.leg(ALICE, grant, 'call-early', () => {})!;
+    const answeredAt = sched.now();
+    leg.answered(answeredAt);
+    await sched.advance(25_000);
+    await leg.ended(answeredAt + 24_999); // the wall clock a millisecond behind the timer
+    assert.equal(commits[0]!.endedAt, answeredAt + 25_000, 'the call lasted its 25 s grant');
+  });
+
   test('renewed slices move the cut: a call granted 10 s then 20 s more is cut at 30 s', async () => {
     let n = 0;
     const { cc, sched } = world(granted(10), {
